@@ -1,0 +1,22 @@
+{
+    "name": "Optics Core",
+    "summary": "Optical chain: stores and roles, prescriptions, lens and frame catalog, lab orders",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Point of Sale",
+    "author": "OpticsERP",
+    "website": "https://github.com/opticserp/opticserp",
+    "license": "LGPL-3",
+    "development_status": "Beta",
+    "depends": ["point_of_sale", "mail"],
+    "data": [
+        "security/optics_security.xml",
+        "security/ir.model.access.csv",
+        "views/optics_store_views.xml",
+        "views/optics_menus.xml",
+    ],
+    "demo": [
+        "data/optics_demo_chain.xml",
+    ],
+    "application": True,
+    "installable": True,
+}

@@ -1,0 +1,15 @@
+"""Make each addon's plain-Python package importable without Odoo.
+
+``addons/optics_pos_ru54fz/ru54fz`` is imported as ``ru54fz``,
+``addons/optics_core/opticslib`` as ``opticslib`` and
+``addons/connector_b/pricelist`` as ``pricelist``: the same code Odoo imports
+as ``odoo.addons.<addon>.<package>``.
+"""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+for addon in ("optics_pos_ru54fz", "optics_core", "connector_b", "ru_accounting_extras"):
+    path = str(ROOT / "addons" / addon)
+    if path not in sys.path:
+        sys.path.insert(0, path)
