@@ -1,0 +1,196 @@
+"""FFD 1.2 builder / validator (contract B)."""
+import copy
+import json
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ru54fz import errors, ffd
+from ru54fz.device import FiscalResult
+
+
+def order(**kw):
+    d = {
+        "uuid": "0b7f6a8e-1111-4222-8333-444455556666",
+        "pos_reference": "Order 00001-001-0001",
+        "operation": "sale",
+        "cashier": {"name": "Кассир Иванова", "inn": ""},
+        "buyer_contact": "",
+        "tax_system": 1,
+        "lines": [
+            {"name": "Линза очковая 1.6", "quantity": "2.000", "price": "1500.00", "amount": "3000.00",
+             "vat_code": 6, "payment_method": 4, "subject": 1, "measure": 0, "barcode": "4601234567893"},
+            {"name": "Солнцезащитные очки", "quantity": "1", "price": "1234.50", "amount": "1234.50",
+             "vat_code": 11},
+        ],
+        "payments": [{"kind": "cash", "amount": "1000.00"}, {"kind": "card", "amount": "3234.50"}],
+        "refund_of": None,
+    }
+    d.update(kw)
+    return d
+
+
+def test_build_sale_converts_to_kopecks_and_computes_vat():
+    r = ffd.build_receipt(order())
+    assert r.operation == 1 and r.total == 423450
+    assert r.payments == ffd.Payments(cash=100000, electronic=323450)
+    assert [it.quantity for it in r.items] == [2000, 1000]
+    assert r.items[0].product_code == "4601234567893"
+    # 22 % contained in 1234.50: 1234.50 * 22 / 122 = 222.61
+    assert r.items[1].vat_amount == 22261
+    assert r.vat_totals == {6: 0, 11: 22261}
+
+
+def test_vat_22_122_and_2026_codes():
+    for code, expected in ((12, 22261), (11, 22261), (1, 20575), (2, 11223), (6, 0), (5, 0)):
+        assert ffd.item_vat(123450, code) == expected, code
+
+
+def test_round_trip_json():
+    r = ffd.build_receipt(order())
+    d = json.loads(json.dumps(ffd.to_dict(r)))
+    assert ffd.from_dict(d) == r
+    c = ffd.build_correction(order(correction={"type": 1, "basis_date": "2026-01-10",
+                                               "basis_number": "12-34", "fiscal_sign": 3849322}))
+    assert isinstance(c, ffd.CorrectionReceipt) and c.additional == "3849322"
+    assert ffd.from_dict(json.loads(json.dumps(ffd.to_dict(c)))) == c
+
+
+@pytest.mark.parametrize("mutate, field, text", [
+    (lambda o: o["payments"].__setitem__(1, {"kind": "card", "amount": "3000.00"}), "payments", "do not equal"),
+    (lambda o: o["lines"][0].__setitem__("quantity", "0"), "lines[0].quantity", "positive"),
+    (lambda o: o["lines"][0].__setitem__("quantity", "-1"), "lines[0].quantity", "positive"),
+    (lambda o: o["lines"][1].__setitem__("vat_code", 13), "lines[1].vat_code", "1199"),
+    (lambda o: o["lines"][0].__setitem__("name", "x" * 129), "items[0].name", "limit is 128"),
+    (lambda o: o["lines"][0].__setitem__("name", " "), "items[0].name", "mandatory"),
+    (lambda o: o["lines"][0].__setitem__("name", "Очки 😎"), "items[0].name", "CP866"),
+    (lambda o: o["lines"][0].__setitem__("amount", "3000.01"), "items[0].amount", "price × quantity"),
+    (lambda o: o["lines"][0].__setitem__("subject", 28), "items[0].subject", "1212"),
+    (lambda o: o["lines"][0].__setitem__("payment_method", 8), "items[0].payment_method", "1214"),
+    (lambda o: o["lines"][0].__setitem__("measure", 13), "items[0].measure", "2108"),
+    (lambda o: o.__setitem__("tax_system", 3), "tax_system", "1055"),
+    (lambda o: o.__setitem__("buyer_contact", "not-an-address"), "buyer_contact", "e-mail"),
+    (lambda o: o.__setitem__("buyer_contact", "a" * 60 + "@b.ru"), "buyer_contact", "limit is 64"),
+    (lambda o: o.__setitem__("cashier", {"name": "К" * 65}), "cashier", "limit is 64"),
+    (lambda o: o.__setitem__("cashier", {"name": "Иванова", "inn": "12345"}), "cashier_inn", "digits"),
+    (lambda o: o.__setitem__("operation", "refund"), "refund_of", "refund_of"),
+    (lambda o: o.__setitem__("uuid", ""), "uuid", "mandatory"),
+    (lambda o: o.__setitem__("lines", []), "lines", "non-empty"),
+    (lambda o: o["lines"][0].__setitem__("price", "15.001"), "lines[0].price", "two decimals"),
+])
+def test_bad_input_is_rejected_precisely(mutate, field, text):
+    o = order()
+    mutate(o)
+    with pytest.raises((errors.DocumentInvalid, errors.RequestInvalid)) as exc:
+        ffd.build_receipt(o)
+    assert exc.value.http_status == 400
+    assert exc.value.details.get("field") == field
+    assert text in exc.value.message
+
+
+def test_phone_and_email_contacts_accepted():
+    assert ffd.build_receipt(order(buyer_contact="+79161234567")).buyer_contact == "+79161234567"
+    assert ffd.build_receipt(order(buyer_contact="ivan@example.ru")).buyer_contact == "ivan@example.ru"
+
+
+def test_validator_rejects_tampered_documents():
+    r = ffd.build_receipt(order())
+    bad = copy.deepcopy(r)
+    bad.items[1].vat_amount += 1
+    with pytest.raises(errors.DocumentInvalid, match="does not follow"):
+        ffd.validate(bad)
+    bad = copy.deepcopy(r)
+    bad.vat_totals = {11: 1}
+    with pytest.raises(errors.DocumentInvalid, match="vat_totals"):
+        ffd.validate(bad)
+    bad = copy.deepcopy(r)
+    bad.operation = 5
+    with pytest.raises(errors.DocumentInvalid, match="1054"):
+        ffd.validate(bad)
+    bad = copy.deepcopy(r)
+    bad.total += 100
+    with pytest.raises(errors.DocumentInvalid, match="1020"):
+        ffd.validate(bad)
+    bad = copy.deepcopy(r)
+    bad.additional = "1" * 17
+    with pytest.raises(errors.DocumentInvalid, match="limit is 16"):
+        ffd.validate(bad)
+
+
+def refund(pays, **kw):
+    return order(uuid="refund-1", operation="refund", payments=pays,
+                 refund_of={"uuid": "0b7f6a8e-1111-4222-8333-444455556666", "fiscal_sign": 1234567890,
+                            "fd_number": 7}, **kw)
+
+
+def test_refund_means_must_match_the_original():
+    original = ffd.Payments(electronic=423450)
+    # card sale, cash back: refused
+    with pytest.raises(errors.DocumentInvalid, match="not paid by cash") as exc:
+        ffd.build_receipt(refund([{"kind": "cash", "amount": "4234.50"}]), original_payments=original)
+    assert exc.value.field == "payments.cash"
+    r = ffd.build_receipt(refund([{"kind": "card", "amount": "4234.50"}]), original_payments=original)
+    assert r.operation == 2 and r.additional == "1234567890" and r.original_uuid.startswith("0b7f")
+    # a split sale: cash back only up to the cash paid, including earlier refunds
+    split = ffd.Payments(cash=100000, electronic=323450)
+    ffd.build_receipt(refund([{"kind": "cash", "amount": "1000.00"}, {"kind": "card", "amount": "3234.50"}]),
+                      original_payments=split)
+    with pytest.raises(errors.DocumentInvalid, match="in total"):
+        ffd.build_receipt(refund([{"kind": "cash", "amount": "1000.00"}, {"kind": "card", "amount": "3234.50"}]),
+                          original_payments=split, already_refunded=ffd.Payments(cash=50000))
+
+
+def test_correction_rules():
+    with pytest.raises(errors.DocumentInvalid, match="1179"):
+        ffd.build_correction(order(correction={"type": 1, "basis_date": "2026-01-10"}))
+    with pytest.raises(errors.DocumentInvalid, match="1178"):
+        ffd.build_correction(order(correction={"type": 0, "basis_date": "10.01.2026"}))
+
+
+def test_qr_text():
+    res = FiscalResult(fd_number=45, fiscal_sign=3849322814, fn_serial="9999078900012345",
+                       shift_number=3, doc_time="2026-03-01T14:05:33")
+    assert ffd.qr_text(res, 423450, 1) == \
+        "t=20260301T1405&s=4234.50&fn=9999078900012345&i=45&fp=3849322814&n=1"
+
+
+def test_other_documents():
+    assert ffd.build_shift({"uuid": "s1", "cashier": {"name": "Иванова", "inn": "500100732259"}}).cashier_inn \
+        == "500100732259"
+    c = ffd.build_cash({"uuid": "c1", "amount": 500000, "cashier": "Иванова"}, "cash_in")
+    assert ffd.from_dict(ffd.to_dict(c)) == c
+    with pytest.raises(errors.DocumentInvalid):
+        ffd.build_cash({"uuid": "c1", "amount": 0}, "cash_out")
+    with pytest.raises(errors.RequestInvalid):
+        ffd.build_cash({"uuid": "c1", "amount": "5000.00"}, "cash_out")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=300),
+    lambda ch: st.lists(ch, max_size=5) | st.dictionaries(st.text(max_size=12), ch, max_size=6),
+    max_leaves=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(list(order().keys()) + ["correction", "x"]), json_values))
+def test_fuzz_builder_only_raises_typed_errors(payload):
+    for build in (ffd.build_receipt, ffd.build_correction):
+        try:
+            doc = build(payload)
+        except errors.FiscalError as exc:
+            assert exc.http_status == 400
+        else:
+            ffd.validate(doc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 50), st.data())
+def test_fuzz_mutated_orders(nlines_unused, data):
+    o = order()
+    line = data.draw(st.sampled_from([0, 1]))
+    key = data.draw(st.sampled_from(["quantity", "price", "amount", "vat_code", "name", "subject"]))
+    o["lines"][line][key] = data.draw(json_values)
+    try:
+        ffd.build_receipt(o)
+    except errors.FiscalError as exc:
+        assert exc.http_status == 400
