@@ -1,0 +1,343 @@
+"""The per-till fiscal journal: SQLite, WAL, ``synchronous=FULL``.
+
+Every fiscal operation is written here *before* the KKT is touched, keyed by
+the operation's UUID (the idempotency key, UNIQUE), stamped with a hybrid
+logical clock and carrying its full payload.  States::
+
+    journaled --> sent --> fiscalised --> delivered --> archived
+        \\          \\
+         +----------+--> failed  (the KKT refused; nothing was fiscalised)
+
+* ``sent`` records, before the close command, the FN serial and the FD number
+  the document will get: after a crash the till looks that number up in the
+  FN to know whether the document exists (till_service settles it).
+* ``delivered``: the central server accepted the entry.
+* ``archived``: delivered *and* confirmed by the OFD (or not a fiscal document
+  at all) — nothing is left to do for it; only archived entries are ever
+  removed by ``compact()``.
+
+The hot path (insert, state changes, lookups by uuid) only uses indexed
+access, so 100,000+ entries do not slow a sale.  Each write is one short
+``BEGIN IMMEDIATE`` transaction; a failure to write raises
+``errors.JournalUnavailable`` and the caller must not touch the device.
+"""
+import datetime
+import json
+import os
+import sqlite3
+import threading
+import time
+
+from . import errors
+from .hlc import HybridLogicalClock
+
+STATES = ("journaled", "sent", "fiscalised", "delivered", "archived", "failed")
+KINDS = ("sale", "refund", "correction", "cash_in", "cash_out", "open_shift", "close_shift", "x_report")
+#: kinds that produce a fiscal document (and so wait for an OFD confirmation)
+FISCAL_KINDS = ("sale", "refund", "correction", "open_shift", "close_shift")
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    hlc INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    till_code TEXT NOT NULL DEFAULT '',
+    pos_reference TEXT NOT NULL DEFAULT '',
+    original_uuid TEXT,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    fn_serial TEXT,
+    expected_fd INTEGER,
+    shift_number INTEGER,
+    fd_number INTEGER,
+    fiscal TEXT,
+    response TEXT,
+    ofd_message TEXT,
+    ofd_confirmed INTEGER NOT NULL DEFAULT 0,
+    ofd_ticket TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    created_ts REAL NOT NULL,
+    updated_ts REAL NOT NULL,
+    fiscalised_ts REAL
+);
+CREATE INDEX IF NOT EXISTS entries_state_hlc ON entries (state, hlc);
+CREATE INDEX IF NOT EXISTS entries_hlc ON entries (hlc);
+CREATE INDEX IF NOT EXISTS entries_fd ON entries (fd_number) WHERE fd_number IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_original ON entries (original_uuid) WHERE original_uuid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_unconfirmed ON entries (fiscalised_ts)
+    WHERE ofd_confirmed = 0 AND fd_number IS NOT NULL;
+"""
+
+#: fill levels: warn at 80 %, alarm at 90 % of a real limit
+WARN_PCT = 80
+ALARM_PCT = 90
+
+
+def _loads(text):
+    return json.loads(text) if text else None
+
+
+class Journal:
+    """One till's journal file.  Thread-safe: one connection behind a lock
+    (SQLite serialises writers anyway; the KKT serialises documents)."""
+
+    def __init__(self, path, till_code="", clock=time.time, max_bytes=None,
+                 min_free_bytes=16 * 1024 * 1024, busy_timeout_ms=2000, check="quick"):
+        self.path = str(path)
+        self.till_code = till_code
+        self.clock = clock
+        self.max_bytes = max_bytes
+        self.min_free_bytes = min_free_bytes
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                       timeout=busy_timeout_ms / 1000)
+            db = self._db
+            db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise errors.JournalUnavailable(f"the journal {self.path} cannot use WAL mode ({mode})")
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("PRAGMA foreign_keys = ON")
+            if check:
+                res = db.execute("PRAGMA quick_check" if check == "quick" else "PRAGMA integrity_check").fetchall()
+                if res != [("ok",)]:
+                    raise errors.JournalUnavailable(f"the journal {self.path} is damaged: {res[:3]}")
+            db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            if max_bytes:
+                page = db.execute("PRAGMA page_size").fetchone()[0]
+                db.execute(f"PRAGMA max_page_count = {max(int(max_bytes) // page, 16)}")
+            last = db.execute("SELECT MAX(hlc) FROM entries").fetchone()[0] or 0
+            row = db.execute("SELECT value FROM meta WHERE key = 'hlc'").fetchone()
+            last = max(last, int(row[0]) if row else 0)
+        except sqlite3.Error as exc:
+            raise errors.JournalUnavailable(f"the journal {self.path} cannot be opened: {exc}") from None
+        self.hlc = HybridLogicalClock(last, clock=clock)
+
+    # -- plumbing ---------------------------------------------------------------
+    def close(self):
+        with self._lock:
+            try:
+                row = self._db.execute("SELECT MAX(hlc) FROM entries").fetchone()
+                last = max(row[0] or 0, self.hlc.last)
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)", (str(last),))
+            except sqlite3.Error:
+                pass
+            self._db.close()
+
+    def _write(self, sql, params=(), many=False):
+        """One write transaction; JournalUnavailable when SQLite cannot commit it."""
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    cur = db.executemany(sql, params) if many else db.execute(sql, params)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+                return cur.rowcount
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.Error as exc:
+                raise errors.JournalUnavailable(
+                    f"the till journal cannot record the operation ({exc}); nothing was sent to the KKT",
+                    reason=str(exc)) from None
+
+    def _row(self, sql, params=()):
+        with self._lock:
+            cur = self._db.execute(sql, params)
+            names = [c[0] for c in cur.description]
+            row = cur.fetchone()
+        return dict(zip(names, row)) if row else None
+
+    def _rows(self, sql, params=()):
+        with self._lock:
+            cur = self._db.execute(sql, params)
+            names = [c[0] for c in cur.description]
+            rows = cur.fetchall()
+        return [dict(zip(names, r)) for r in rows]
+
+    def _now_iso(self):
+        return datetime.datetime.fromtimestamp(self.clock()).isoformat(timespec="seconds")
+
+    def check_writable(self):
+        """Refuse before the device is touched when the disk is (nearly) full."""
+        free = self.disk_free_bytes()
+        if free is not None and free < self.min_free_bytes:
+            raise errors.JournalUnavailable(
+                f"the till journal's disk has only {free // 1024} KiB free; nothing was sent to the KKT",
+                reason="disk_full")
+
+    # -- writes -------------------------------------------------------------------
+    def insert(self, uuid, kind, payload, pos_reference="", original_uuid=None):
+        """Journal a new operation.  Returns ``(entry, created)``: an existing
+        entry with the same uuid is returned unchanged with ``created=False``."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown journal kind {kind!r}")
+        self.check_writable()
+        now = self.clock()
+        with self._lock:
+            existing = self.get(uuid)
+            if existing:
+                return existing, False
+            stamp = self.hlc.now()
+            try:
+                self._write(
+                    "INSERT INTO entries (uuid, hlc, kind, till_code, pos_reference, original_uuid, payload,"
+                    " state, created_at, created_ts, updated_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (uuid, stamp, kind, self.till_code, pos_reference or "", original_uuid or None,
+                     json.dumps(payload, ensure_ascii=False, separators=(",", ":")), "journaled",
+                     self._now_iso(), now, now))
+            except sqlite3.IntegrityError:  # another process of the same till won the race
+                return self.get(uuid), False
+        return self.get(uuid), True
+
+    def retry_failed(self, uuid, payload):
+        """A failed operation is posted again: back to ``journaled`` with the new payload."""
+        return self._write(
+            "UPDATE entries SET state='journaled', payload=?, error=NULL, updated_ts=?"
+            " WHERE uuid=? AND state='failed'",
+            (json.dumps(payload, ensure_ascii=False, separators=(",", ":")), self.clock(), uuid))
+
+    def mark_sent(self, uuid, fn_serial, expected_fd, shift_number=None):
+        return self._write(
+            "UPDATE entries SET state='sent', fn_serial=?, expected_fd=?, shift_number=?,"
+            " attempts=attempts+1, updated_ts=? WHERE uuid=? AND state IN ('journaled','sent')",
+            (fn_serial, expected_fd, shift_number, self.clock(), uuid))
+
+    def back_to_journaled(self, uuid):
+        """Settlement found the document was not fiscalised: retry from the journal."""
+        return self._write("UPDATE entries SET state='journaled', updated_ts=? WHERE uuid=? AND state='sent'",
+                           (self.clock(), uuid))
+
+    def mark_fiscalised(self, uuid, fiscal, response, ofd_message=None):
+        now = self.clock()
+        return self._write(
+            "UPDATE entries SET state='fiscalised', fiscal=?, response=?, fd_number=?, fn_serial=COALESCE(?, fn_serial),"
+            " ofd_message=COALESCE(?, ofd_message), error=NULL, fiscalised_ts=?, updated_ts=?"
+            " WHERE uuid=? AND state IN ('journaled','sent')",
+            (json.dumps(fiscal, ensure_ascii=False), json.dumps(response, ensure_ascii=False),
+             fiscal.get("fd_number"), fiscal.get("fn_serial"), ofd_message, now, now, uuid))
+
+    def mark_failed(self, uuid, error):
+        return self._write(
+            "UPDATE entries SET state='failed', error=?, updated_ts=? WHERE uuid=? AND state IN ('journaled','sent')",
+            (json.dumps(error, ensure_ascii=False), self.clock(), uuid))
+
+    def mark_delivered(self, uuids):
+        """Central accepted these entries.  Non-fiscal ones and OFD-confirmed ones
+        have nothing left to do and are archived at once."""
+        if not uuids:
+            return 0
+        now = self.clock()
+        fiscal = ",".join("'%s'" % k for k in FISCAL_KINDS)
+        return self._write(
+            "UPDATE entries SET state = CASE WHEN ofd_confirmed = 1 OR kind NOT IN (%s) THEN 'archived'"
+            " ELSE 'delivered' END, updated_ts=? WHERE uuid=? AND state='fiscalised'" % fiscal,
+            [(now, u) for u in uuids], many=True)
+
+    def set_ofd_confirmed(self, fd_number, ticket_b64=None, uuid=None):
+        """The OFD confirmed a document: flag it; a delivered entry becomes archived."""
+        now = self.clock()
+        where, key = ("uuid=?", uuid) if uuid else ("fd_number=?", fd_number)
+        return self._write(
+            "UPDATE entries SET ofd_confirmed=1, ofd_ticket=COALESCE(?, ofd_ticket), updated_ts=?,"
+            " state = CASE WHEN state='delivered' THEN 'archived' ELSE state END WHERE " + where,
+            (ticket_b64, now, key))
+
+    def attach_ofd_message(self, fd_number, message_b64):
+        return self._write(
+            "UPDATE entries SET ofd_message=?, updated_ts=? WHERE fd_number=? AND ofd_message IS NULL"
+            " AND state='fiscalised'", (message_b64, self.clock(), fd_number))
+
+    def compact(self, older_than_seconds):
+        """Delete archived entries last changed more than ``older_than_seconds`` ago.
+        Never an unfiscalised, undelivered or OFD-unconfirmed one."""
+        cutoff = self.clock() - older_than_seconds
+        with self._lock:
+            self._write("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)", (str(self.hlc.last),))
+            return self._write("DELETE FROM entries WHERE state='archived' AND updated_ts < ?", (cutoff,))
+
+    # -- reads ----------------------------------------------------------------------
+    def get(self, uuid):
+        return self._row("SELECT * FROM entries WHERE uuid=?", (uuid,))
+
+    def by_fd_number(self, fd_number):
+        return self._row("SELECT * FROM entries WHERE fd_number=? ORDER BY hlc DESC LIMIT 1", (fd_number,))
+
+    def in_state(self, state, limit=1000, after_hlc=0):
+        return self._rows("SELECT * FROM entries WHERE state=? AND hlc>? ORDER BY hlc LIMIT ?",
+                          (state, int(after_hlc), int(limit)))
+
+    def query(self, state=None, since_hlc=None, limit=100):
+        limit = max(1, min(int(limit), 1000))
+        since = int(since_hlc or 0)
+        if state:
+            return self.in_state(state, limit, since)
+        return self._rows("SELECT * FROM entries WHERE hlc>? ORDER BY hlc LIMIT ?", (since, limit))
+
+    def refunds_of(self, original_uuid):
+        return self._rows("SELECT * FROM entries WHERE original_uuid=? ORDER BY hlc", (original_uuid,))
+
+    def last_fiscal_entry(self):
+        return self._row("SELECT * FROM entries WHERE fd_number IS NOT NULL ORDER BY hlc DESC LIMIT 1")
+
+    def counts(self):
+        rows = self._rows("SELECT state, COUNT(*) AS n FROM entries GROUP BY state")
+        out = {s: 0 for s in STATES}
+        out.update({r["state"]: r["n"] for r in rows})
+        return out
+
+    def ofd_backlog(self):
+        row = self._row("SELECT COUNT(*) AS n, MIN(fiscalised_ts) AS oldest FROM entries"
+                        " WHERE ofd_confirmed=0 AND fd_number IS NOT NULL")
+        return row["n"], row["oldest"]
+
+    def disk_free_bytes(self):
+        try:
+            st = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+        except OSError:
+            return None
+        return st.f_bavail * st.f_frsize
+
+    def fill(self):
+        """Fill of the real limits: the filesystem the journal lives on, and the
+        journal's own size cap when one is configured (``max_bytes``)."""
+        out = {"disk_pct": None, "db_pct": None}
+        try:
+            st = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+            if st.f_blocks:
+                out["disk_pct"] = round(100 * (1 - st.f_bavail / st.f_blocks), 1)
+        except OSError:
+            pass
+        if self.max_bytes:
+            with self._lock:
+                pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+                size = self._db.execute("PRAGMA page_size").fetchone()[0]
+            out["db_pct"] = round(100 * pages * size / self.max_bytes, 1)
+        out["fill_pct"] = max(v for v in (out["disk_pct"], out["db_pct"], 0) if v is not None)
+        return out
+
+    def integrity_check(self):
+        with self._lock:
+            return self._db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+    # -- the entry as exchanged with central (contract E) ----------------------------
+    @staticmethod
+    def to_entry(row):
+        return {
+            "uuid": row["uuid"], "hlc": str(row["hlc"]), "kind": row["kind"], "till_code": row["till_code"],
+            "pos_reference": row["pos_reference"], "payload": _loads(row["payload"]), "state": row["state"],
+            "fiscal": _loads(row["fiscal"]), "ofd_message": row["ofd_message"],
+            "ofd_confirmed": bool(row["ofd_confirmed"]), "created_at": row["created_at"],
+            "error": _loads(row["error"]),
+        }
