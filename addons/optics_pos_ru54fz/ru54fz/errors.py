@@ -127,3 +127,15 @@ class ClockMismatch(DeviceError):
     """The KKT clock differs from the till clock by more than 5 minutes."""
 
     code = "clock_mismatch"
+
+
+class InsufficientCash(DeviceError):
+    """Not enough cash in the drawer for this payout."""
+
+    code = "insufficient_cash"
+
+
+class OfdTicketRejected(DeviceError):
+    """The fiscal drive did not accept the OFD confirmation."""
+
+    code = "ofd_ticket_rejected"
