@@ -17,6 +17,11 @@
     "demo": [
         "data/optics_demo_chain.xml",
     ],
+    "assets": {
+        "point_of_sale._assets_pos": [
+            "optics_core/static/src/pos/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

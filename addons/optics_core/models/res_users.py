@@ -21,3 +21,11 @@ class ResUsers(models.Model):
     @property
     def SELF_READABLE_FIELDS(self):
         return super().SELF_READABLE_FIELDS + ["optics_store_ids", "optics_store_id"]
+
+    def _load_pos_data(self, data):
+        result = super()._load_pos_data(data)
+        config = self.env["pos.config"].browse(data["pos.config"]["data"][0]["id"])
+        for user_vals in result["data"]:
+            user = self.browse(user_vals["id"])
+            user_vals["optics_discount_limit"] = config._get_optics_discount_limit(user)
+        return result

@@ -1,0 +1,48 @@
+from psycopg2 import IntegrityError
+
+from odoo import Command
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+
+@tagged("post_install", "-at_install")
+class TestDiscountLimit(TransactionCase):
+    """Cashiers and store managers give discounts within their role's limit."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.store = cls.env["optics.store"].create({"name": "Limit store", "code": "LIM"})
+        cls.config = cls.env["pos.config"].create({
+            "name": "Limit till", "optics_store_id": cls.store.id,
+            "optics_cashier_discount_limit": 5, "optics_manager_discount_limit": 20,
+        })
+
+        def user(login, group):
+            return cls.env["res.users"].create({
+                "name": login, "login": login,
+                "groups_id": [Command.link(cls.env.ref(group).id)],
+                "optics_store_ids": [Command.link(cls.store.id)],
+            })
+        cls.cashier = user("lim_cashier", "optics_core.group_optics_cashier")
+        cls.manager = user("lim_manager", "optics_core.group_optics_store_manager")
+        cls.admin = user("lim_admin", "optics_core.group_optics_admin")
+
+    def test_limit_by_role(self):
+        self.assertEqual(self.config._get_optics_discount_limit(self.cashier), 5)
+        self.assertEqual(self.config._get_optics_discount_limit(self.manager), 20)
+        self.assertEqual(self.config._get_optics_discount_limit(self.admin), 100)
+
+    def test_limit_reaches_the_pos(self):
+        """The POS receives the logged-in user's limit with its data."""
+        data = {"pos.config": {"data": [{"id": self.config.id,
+                                         "group_pos_manager_id": self.env.ref("point_of_sale.group_pos_manager").id}]}}
+        loaded = self.env["res.users"].with_user(self.cashier)._load_pos_data(data)
+        self.assertEqual(loaded["data"][0]["optics_discount_limit"], 5)
+        loaded = self.env["res.users"].with_user(self.manager)._load_pos_data(data)
+        self.assertEqual(loaded["data"][0]["optics_discount_limit"], 20)
+
+    def test_limits_must_be_percentages(self):
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.cr.savepoint():
+            self.config.optics_cashier_discount_limit = 150
+            self.config.flush_recordset()
