@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS entries (
     fn_serial TEXT,
     expected_fd INTEGER,
     shift_number INTEGER,
+    sent_info TEXT,
     fd_number INTEGER,
     fiscal TEXT,
     response TEXT,
@@ -208,11 +209,14 @@ class Journal:
             " WHERE uuid=? AND state='failed'",
             (json.dumps(payload, ensure_ascii=False, separators=(",", ":")), self.clock(), uuid))
 
-    def mark_sent(self, uuid, fn_serial, expected_fd, shift_number=None):
+    def mark_sent(self, uuid, fn_serial, expected_fd, shift_number=None, info=None):
+        """About to touch the KKT: record what settlement needs to find the outcome
+        (the FN serial and expected FD number; ``info`` e.g. cash counters before)."""
         return self._write(
-            "UPDATE entries SET state='sent', fn_serial=?, expected_fd=?, shift_number=?,"
+            "UPDATE entries SET state='sent', fn_serial=?, expected_fd=?, shift_number=?, sent_info=?,"
             " attempts=attempts+1, updated_ts=? WHERE uuid=? AND state IN ('journaled','sent')",
-            (fn_serial, expected_fd, shift_number, self.clock(), uuid))
+            (fn_serial, expected_fd, shift_number, json.dumps(info) if info is not None else None,
+             self.clock(), uuid))
 
     def back_to_journaled(self, uuid):
         """Settlement found the document was not fiscalised: retry from the journal."""

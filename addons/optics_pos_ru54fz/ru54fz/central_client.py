@@ -1,0 +1,60 @@
+"""Till -> central push (contract E of docs/fiscal_contracts.md).
+
+A plain HTTP client on the standard library (the till may run without
+``requests``).  ``push(entries)`` POSTs one batch to
+``<central_url>/optics_pos_ru54fz/central/push`` with the till's own central
+token and returns the decoded ``{"accepted": [...], "tickets": [...]}``.
+Failures raise ``errors.TransportError`` (central unreachable, 5xx: retry
+later) or ``CentralRefused`` (4xx: the till is not authorised or sent
+something central rejects — retrying unchanged will not help).
+"""
+import json
+import urllib.error
+import urllib.request
+
+from . import errors
+
+PUSH_PATH = "/optics_pos_ru54fz/central/push"
+
+
+class CentralRefused(errors.FiscalError):
+    """The central server refused the push."""
+
+    code = "central_refused"
+    http_status = 502
+
+
+class CentralClient:
+    def __init__(self, url, till_code, token, timeout=10.0):
+        self.url = url.rstrip("/") + PUSH_PATH
+        self.till_code = till_code
+        self.token = token
+        self.timeout = timeout
+
+    def push(self, entries):
+        body = json.dumps({"till_code": self.till_code, "entries": entries},
+                          ensure_ascii=False).encode()
+        req = urllib.request.Request(self.url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-Till-Token": self.token})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                data = resp.read()
+        except urllib.error.HTTPError as exc:
+            text = exc.read()[:500].decode("utf-8", "replace")
+            if exc.code >= 500:
+                raise errors.TransportError(f"central answered HTTP {exc.code}: {text}") from None
+            raise CentralRefused(f"central refused the push: HTTP {exc.code}: {text}", status=exc.code) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise errors.TransportError(f"central is unreachable: {exc}") from None
+        try:
+            reply = json.loads(data)
+        except ValueError:
+            raise errors.TransportError("central answered something that is not JSON") from None
+        if not isinstance(reply, dict):
+            raise errors.TransportError("central answered an unexpected JSON value")
+        accepted = reply.get("accepted") or []
+        tickets = reply.get("tickets") or []
+        if not isinstance(accepted, list) or not isinstance(tickets, list):
+            raise errors.TransportError("central's reply has malformed accepted/tickets lists")
+        return {"accepted": [u for u in accepted if isinstance(u, str)],
+                "tickets": [t for t in tickets if isinstance(t, dict)]}

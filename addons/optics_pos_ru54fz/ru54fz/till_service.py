@@ -1,0 +1,660 @@
+"""The till's brain: journal first, then the KKT, exactly once.
+
+``TillService(journal, device, config)`` serves contract C (the controller is
+a thin HTTP layer over it).  Rules it keeps:
+
+* Bad input is rejected (400) before anything is journaled.
+* An operation is journaled (keyed by its UUID) before the KKT is touched; if
+  it cannot be journaled the request fails with ``JournalUnavailable`` and
+  the KKT never sees it.
+* Before the close command of a fiscal document the journal records the FN
+  serial and the FD number the document will get (``sent``).  After a crash
+  or a lost reply, ``settle()`` looks that number up in the FN: fiscalised ->
+  recorded; a document open on the KKT -> cancelled and retried; absent ->
+  retried.  ``start()`` settles before serving anything.
+* The same UUID posted any number of times, concurrently or not, yields one
+  fiscal document; replays get the stored answer.
+* A refund needs its original sale: known to this till and confirmed by the
+  OFD (else 409), paid back by the means the sale was paid with.
+* Sales are refused when the till and KKT clocks differ by more than 5 min.
+* A background pusher delivers fiscalised entries to central in HLC order and
+  carries OFD tickets back into the FN.
+
+Fault injection: ``config["fault_hook"]`` may be a callable taking a point
+name; it is called at ``before_journal``, ``after_journal``, ``after_sent``,
+``after_device`` and ``before_delivery``.  Absent (the default), each point
+costs one attribute test.  Only the crash tests use it.
+"""
+import base64
+import datetime
+import logging
+import threading
+import time
+import weakref
+
+from . import errors, ffd
+from .central_client import CentralClient
+from .device import FiscalResult
+from .journal import FISCAL_KINDS, WARN_PCT, ALARM_PCT
+
+_logger = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "till_code": "",
+    "central_url": "",
+    "central_token": "",
+    "clock_warn_seconds": 120,
+    "clock_block_seconds": 300,    # the legal 5 minutes
+    "clock_check_interval": 30,    # seconds between KKT clock reads on the sale path
+    "push_interval": 5.0,
+    "push_batch": 200,
+    "push_backoff_max": 60.0,
+    "push_timeout": 10.0,
+    "compact_after_days": 90,
+    "ofd_limit_days": 30,
+    "shift_limit_hours": 24,
+    "fault_hook": None,
+    "autopush": True,
+}
+
+FD_TYPES = {"sale": 3, "refund": 3, "correction": 31, "open_shift": 2, "close_shift": 5}
+KIND_BY_OPERATION = {1: "sale", 2: "refund"}
+
+
+def _iso_to_dt(value):
+    if not value:
+        return None
+    try:
+        dt = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone().replace(tzinfo=None)
+    return dt
+
+
+class TillService:
+    def __init__(self, journal, device, config=None, clock=None):
+        self.journal = journal
+        self.device = device
+        self.config = dict(DEFAULTS, **(config or {}))
+        self.clock = clock or journal.clock
+        self._fault = self.config["fault_hook"]
+        self._device_lock = threading.RLock()
+        self._uuid_locks = weakref.WeakValueDictionary()
+        self._uuid_locks_guard = threading.Lock()
+        self._clock_checked_at = None
+        self._clock_state = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._pusher = None
+        self.push_state = {"last_ok": None, "last_error": None, "backoff": 0.0}
+        self.central = None
+        if self.config["central_url"]:
+            self.central = CentralClient(self.config["central_url"], self.config["till_code"],
+                                         self.config["central_token"], timeout=self.config["push_timeout"])
+        self.started = False
+
+    # -- life cycle ---------------------------------------------------------------
+    def start(self):
+        """Settle what a previous run left half-done, then start the pusher."""
+        self.settle()
+        self.started = True
+        if self.central and self.config["autopush"] and not self._pusher:
+            self._pusher = threading.Thread(target=self._push_loop, name="ru54fz-pusher", daemon=True)
+            self._pusher.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._wake.set()
+        if self._pusher:
+            self._pusher.join(timeout=5)
+            self._pusher = None
+
+    def _point(self, name):
+        if self._fault is not None:
+            self._fault(name)
+
+    def _uuid_lock(self, uuid):
+        with self._uuid_locks_guard:
+            lock = self._uuid_locks.get(uuid)
+            if lock is None:
+                lock = threading.Lock()
+                self._uuid_locks[uuid] = lock
+            return lock
+
+    # -- settlement (exactly once) ------------------------------------------------------
+    def settle(self):
+        """Resolve every entry left ``sent`` (and run every entry left ``journaled``)
+        by asking the FN.  Returns the number of entries settled."""
+        n = 0
+        with self._device_lock:
+            for entry in self.journal.in_state("sent", limit=100000):
+                with self._uuid_lock(entry["uuid"]):
+                    self._settle_entry(self.journal.get(entry["uuid"]))
+                n += 1
+            for entry in self.journal.in_state("journaled", limit=100000):
+                with self._uuid_lock(entry["uuid"]):
+                    entry = self.journal.get(entry["uuid"])
+                    if entry["state"] == "journaled":
+                        try:
+                            self._execute(entry)
+                        except errors.FiscalError as exc:
+                            _logger.warning("journaled entry %s not completed: %s", entry["uuid"], exc)
+                n += 1
+        return n
+
+    def _settle_entry(self, entry):
+        """One ``sent`` entry: find out from the FN whether it was fiscalised."""
+        if entry["state"] != "sent":
+            return entry
+        kind = entry["kind"]
+        if kind not in FISCAL_KINDS:
+            return self._settle_non_fiscal(entry)
+        fn = self.device.fn_status()
+        if fn.open_document:
+            # our document was interrupted before its close: nothing was fiscalised
+            self.device.cancel_open_document()
+            fn = self.device.fn_status()
+        found = None
+        if entry["fn_serial"] and fn.fn_serial != entry["fn_serial"]:
+            err = {"code": "fn_replaced", "message": (
+                f"the fiscal drive changed from {entry['fn_serial']} to {fn.fn_serial} while this "
+                f"operation was in flight; check the old drive's archive by hand")}
+            self.journal.mark_failed(entry["uuid"], err)
+            return self.journal.get(entry["uuid"])
+        expected = entry["expected_fd"]
+        if expected and fn.last_fd_number >= expected:
+            found = self._find_ours(entry, expected, fn.last_fd_number)
+        if found:
+            result = FiscalResult(
+                fd_number=found.fd_number, fiscal_sign=found.fiscal_sign, fn_serial=fn.fn_serial,
+                shift_number=entry["shift_number"] or fn.shift_number, doc_time=found.doc_time,
+                fd_type=found.fd_type, extra={"settled": True})
+            payload = _payload(entry)
+            if kind in ("sale", "refund", "correction"):
+                result.qr = ffd.qr_text(result, payload.get("total", 0), payload.get("operation", 1))
+            self._record(entry, result)
+            return self.journal.get(entry["uuid"])
+        # not in the FN: retry from the journal
+        self.journal.back_to_journaled(entry["uuid"])
+        return self._execute(self.journal.get(entry["uuid"]))
+
+    def _find_ours(self, entry, first, last):
+        payload = _payload(entry)
+        want_type = FD_TYPES[entry["kind"]]
+        for fd in range(first, min(last, first + 8) + 1):
+            other = self.journal.by_fd_number(fd)
+            if other and other["uuid"] != entry["uuid"] and other["fn_serial"] == entry["fn_serial"]:
+                continue  # that FD is already another journaled operation's
+            doc = self.device.find_document(fd)
+            if doc is None or doc.fd_type != want_type:
+                continue
+            if want_type in (3, 31) and (doc.total != payload.get("total") or
+                                         doc.operation != payload.get("operation")):
+                continue
+            return doc
+        return None
+
+    def _settle_non_fiscal(self, entry):
+        """Cash in/out and X report leave no FD to look up.  The KKT's cash
+        counters tell whether a cash operation went through: the journal kept
+        them from just before the command."""
+        kind = entry["kind"]
+        if kind == "x_report":
+            self.journal.back_to_journaled(entry["uuid"])
+            return self._execute(self.journal.get(entry["uuid"]))
+        payload = _payload(entry)
+        before = _loads(entry["sent_info"])
+        counters = self.device.shift_counters()
+        key = "cash_in" if kind == "cash_in" else "cash_out"
+        if before is not None and counters.get(key, 0) - before.get(key, 0) >= payload["amount"]:
+            self._record(entry, {"counters": counters, "settled": True})
+            return self.journal.get(entry["uuid"])
+        self.journal.back_to_journaled(entry["uuid"])
+        return self._execute(self.journal.get(entry["uuid"]))
+
+    # -- execution ------------------------------------------------------------------------
+    def _execute(self, entry):
+        """Run a ``journaled`` entry on the KKT and record the outcome."""
+        kind = entry["kind"]
+        doc = ffd.from_dict(_payload(entry))
+        with self._device_lock:
+            if kind in FISCAL_KINDS:
+                fn = self.device.fn_status()
+                if fn.open_document:
+                    self.device.cancel_open_document()
+                self.journal.mark_sent(entry["uuid"], fn.fn_serial, fn.last_fd_number + 1, fn.shift_number)
+            else:
+                before = self.device.shift_counters() if kind in ("cash_in", "cash_out") else None
+                self.journal.mark_sent(entry["uuid"], None, None, None, info=before)
+            self._point("after_sent")
+            try:
+                if kind in ("sale", "refund", "correction"):
+                    result = self.device.fiscalise(doc)
+                    if not result.qr:
+                        result.qr = ffd.qr_text(result, doc.total, doc.operation)
+                elif kind == "open_shift":
+                    result = self.device.open_shift(doc.cashier, doc.cashier_inn)
+                elif kind == "close_shift":
+                    result = self.device.close_shift(doc.cashier, doc.cashier_inn)
+                elif kind == "cash_in":
+                    result = {"counters": self.device.cash_in(doc.amount)}
+                elif kind == "cash_out":
+                    result = {"counters": self.device.cash_out(doc.amount)}
+                else:
+                    result = {"counters": self.device.x_report()}
+            except errors.TransportError:
+                # the outcome is unknown: the entry stays `sent`; try to settle it now
+                try:
+                    return self._settle_entry(self.journal.get(entry["uuid"]))
+                except errors.TransportError:
+                    raise
+            except errors.DeviceError as exc:
+                self.journal.mark_failed(entry["uuid"], exc.to_dict())
+                raise
+            self._point("after_device")
+            self._record(entry, result)
+        self._wake.set()
+        return self.journal.get(entry["uuid"])
+
+    def _record(self, entry, result):
+        if isinstance(result, FiscalResult):
+            fiscal = result.to_dict()
+            response = {"uuid": entry["uuid"], "state": "fiscalised", "fiscal": fiscal}
+        else:
+            fiscal = result
+            response = {"uuid": entry["uuid"], "state": "fiscalised", **result}
+        self.journal.mark_fiscalised(entry["uuid"], fiscal, response)
+
+    def _run(self, uuid, kind, doc, pos_reference="", original_uuid=None, need_clock=False):
+        """Journal and execute one operation (or replay its stored answer)."""
+        with self._uuid_lock(uuid):
+            done = self.journal.get(uuid)
+            if done and done["state"] in ("fiscalised", "delivered", "archived") and done["kind"] == kind:
+                return _loads(done["response"])
+            if need_clock:
+                self._require_clock()
+            self._point("before_journal")
+            entry, created = self.journal.insert(uuid, kind, ffd.to_dict(doc), pos_reference, original_uuid)
+            if not created:
+                if entry["kind"] != kind:
+                    raise errors.Conflict(
+                        f"uuid {uuid} was already used for a {entry['kind']}, not a {kind}", uuid=uuid)
+                state = entry["state"]
+                if state == "failed":
+                    self.journal.retry_failed(uuid, ffd.to_dict(doc))
+                elif state == "sent":
+                    with self._device_lock:
+                        entry = self._settle_entry(entry)
+                    if entry["state"] == "failed":
+                        raise _error_of(entry)
+            self._point("after_journal")
+            entry = self.journal.get(uuid)
+            if entry["state"] == "journaled":
+                entry = self._execute(entry)
+            if entry["state"] == "failed":
+                raise _error_of(entry)
+            if entry["state"] == "sent":
+                raise errors.TransportError("the KKT did not answer; the operation is kept and will be settled",
+                                            uuid=uuid)
+            return _loads(entry["response"])
+
+    # -- clock -------------------------------------------------------------------------------
+    def check_clock(self, force=False):
+        """Compare the till clock with the KKT's.  Returns the clock block of the status."""
+        now = self.clock()
+        if not force and self._clock_state and self._clock_checked_at is not None \
+                and 0 <= now - self._clock_checked_at < self.config["clock_check_interval"]:
+            return self._clock_state
+        with self._device_lock:
+            st = self.device.status()
+        kkt = _iso_to_dt(st.get("kkt_time") or st.get("clock") or st.get("datetime"))
+        till = datetime.datetime.fromtimestamp(now)
+        if kkt is None:
+            state = {"till": till.isoformat(timespec="seconds"), "kkt": None, "skew_seconds": None,
+                     "level": "warn"}
+        else:
+            skew = round((till - kkt).total_seconds())
+            level = ("block" if abs(skew) > self.config["clock_block_seconds"] else
+                     "warn" if abs(skew) > self.config["clock_warn_seconds"] else "ok")
+            state = {"till": till.isoformat(timespec="seconds"), "kkt": kkt.isoformat(timespec="seconds"),
+                     "skew_seconds": skew, "level": level}
+        self._clock_state, self._clock_checked_at = state, now
+        return state
+
+    def _require_clock(self):
+        state = self.check_clock()
+        if state["level"] == "block":
+            raise errors.ClockMismatch(
+                f"the KKT clock ({state['kkt']}) differs from the till clock ({state['till']}) by "
+                f"{abs(state['skew_seconds'])} s, more than the legal 5 minutes: set the clocks right "
+                f"before selling", skew_seconds=state["skew_seconds"])
+
+    # -- public operations (contract C) ----------------------------------------------------
+    def sale(self, payload):
+        """POST receipt: a sale or a refund (``operation``)."""
+        if isinstance(payload, dict) and payload.get("operation") == "refund":
+            return self.refund(payload)
+        doc = ffd.build_receipt(payload)
+        return self._run(payload["uuid"], "sale", doc, _ref(payload), need_clock=True)
+
+    def refund(self, payload):
+        if not isinstance(payload, dict):
+            raise errors.RequestInvalid("the request body must be a JSON object")
+        ffd.check_uuid(payload.get("uuid"))
+        replay = self.journal.get(payload["uuid"])
+        if replay and replay["state"] in ("fiscalised", "delivered", "archived"):
+            return _loads(replay["response"])
+        refund_of = payload.get("refund_of")
+        if not isinstance(refund_of, dict) or not refund_of.get("uuid"):
+            raise errors.RequestInvalid("a refund must carry refund_of with the uuid of the original sale",
+                                        field="refund_of")
+        orig_uuid = refund_of["uuid"]
+        original = self.journal.get(orig_uuid)
+        if original is not None:
+            if original["kind"] != "sale":
+                raise errors.RequestInvalid(f"refund_of {orig_uuid} is a {original['kind']}, not a sale",
+                                            field="refund_of.uuid")
+            if original["state"] not in ("fiscalised", "delivered", "archived"):
+                raise errors.Conflict(f"the original sale {orig_uuid} is not fiscalised "
+                                      f"({original['state']}); it cannot be refunded", uuid=orig_uuid)
+            if not original["ofd_confirmed"]:
+                raise errors.Conflict(
+                    f"the original sale {orig_uuid} (FD {original['fd_number']}) is not yet confirmed by the "
+                    f"OFD; refund it once the confirmation arrives", uuid=orig_uuid)
+            orig_doc = ffd.from_dict(_payload(original))
+            original_payments = orig_doc.payments
+            fiscal = _loads(original["fiscal"]) or {}
+            if refund_of.get("fiscal_sign") in (None, ""):
+                payload = dict(payload, refund_of=dict(refund_of, fiscal_sign=fiscal.get("fiscal_sign")))
+        else:
+            # a sale of another till or compacted long ago: the POS must bring the
+            # original's payment split and its OFD confirmation (from central's record)
+            split = refund_of.get("payments")
+            if not isinstance(split, list) or not split:
+                raise errors.RequestInvalid(
+                    f"the original sale {orig_uuid} is unknown to this till: a refund without its original "
+                    f"needs refund_of.payments (the original's payment split)", field="refund_of")
+            if refund_of.get("ofd_confirmed") is not True:
+                raise errors.Conflict(f"the original sale {orig_uuid} is not known to be confirmed by the OFD",
+                                      uuid=orig_uuid)
+            original_payments = ffd._build_payments({"payments": split})
+        already = ffd.Payments()
+        for r in self.journal.refunds_of(orig_uuid):
+            if r["uuid"] != payload["uuid"] and r["state"] in ("sent", "fiscalised", "delivered", "archived"):
+                p = ffd.from_dict(_payload(r)).payments
+                for name in ffd.PAYMENT_TAGS:
+                    setattr(already, name, getattr(already, name) + getattr(p, name))
+        doc = ffd.build_receipt(payload, original_payments=original_payments, already_refunded=already)
+        return self._run(payload["uuid"], "refund", doc, _ref(payload), original_uuid=orig_uuid,
+                         need_clock=True)
+
+    def correction(self, payload):
+        doc = ffd.build_correction(payload)
+        return self._run(payload["uuid"], "correction", doc, _ref(payload), need_clock=True)
+
+    def cash_in(self, payload):
+        doc = ffd.build_cash(payload, "cash_in")
+        return self._run(payload["uuid"], "cash_in", doc)
+
+    def cash_out(self, payload):
+        doc = ffd.build_cash(payload, "cash_out")
+        return self._run(payload["uuid"], "cash_out", doc)
+
+    def x_report(self, payload):
+        doc = ffd.build_x_report(payload)
+        return self._run(payload["uuid"], "x_report", doc)
+
+    def open_shift(self, payload):
+        doc = ffd.build_shift(payload)
+        return self._run(payload["uuid"], "open_shift", doc, need_clock=True)
+
+    def close_shift(self, payload):
+        doc = ffd.build_shift(payload, close=True)
+        return self._run(payload["uuid"], "close_shift", doc)
+
+    def cancel_open(self):
+        with self._device_lock:
+            return {"cancelled": bool(self.device.cancel_open_document())}
+
+    def counters(self):
+        with self._device_lock:
+            return self.device.shift_counters()
+
+    def journal_query(self, state=None, since_hlc=None, limit=100):
+        if state and state not in ("journaled", "sent", "fiscalised", "delivered", "archived", "failed"):
+            raise errors.RequestInvalid(f"unknown journal state {state!r}", field="state")
+        try:
+            since = int(since_hlc or 0)
+            limit = int(limit or 100)
+        except (TypeError, ValueError):
+            raise errors.RequestInvalid("since_hlc and limit must be integers") from None
+        rows = self.journal.query(state=state, since_hlc=since, limit=limit)
+        return {"entries": [self.journal.to_entry(r) for r in rows]}
+
+    # -- status -------------------------------------------------------------------------------
+    def status(self):
+        messages = []
+        level = "green"
+
+        def raise_level(new, msg):
+            nonlocal level
+            order = {"green": 0, "yellow": 1, "red": 2}
+            if order[new] > order[level]:
+                level = new
+            messages.append(msg)
+
+        out = {"till_code": self.config["till_code"], "device": None, "fn": None,
+               "shift": {"open": False, "number": None, "opened_at": None, "expires_at": None},
+               "clock": None}
+        now = datetime.datetime.fromtimestamp(self.clock())
+        try:
+            with self._device_lock:
+                out["device"] = self.device.status()
+                fn = self.device.fn_status()
+            out["fn"] = fn.to_dict()
+            out["clock"] = self.check_clock(force=True)
+        except errors.FiscalError as exc:
+            raise_level("red", f"KKT: {exc.message}")
+            fn = None
+        if fn is not None:
+            opened = _iso_to_dt(fn.shift_opened_at)
+            expires = opened + datetime.timedelta(hours=self.config["shift_limit_hours"]) if opened else None
+            out["shift"] = {"open": fn.shift_open, "number": fn.shift_number,
+                            "opened_at": fn.shift_opened_at,
+                            "expires_at": expires.isoformat(timespec="seconds") if expires else None}
+            if fn.shift_open and expires:
+                used = (now - opened).total_seconds() / (self.config["shift_limit_hours"] * 3600) * 100
+                if used >= 100:
+                    raise_level("red", "the shift is over 24 hours: close it (Z report)")
+                elif used >= ALARM_PCT:
+                    raise_level("yellow", f"the shift closes in {_hours(expires - now)}: close it soon")
+            elif not fn.shift_open:
+                raise_level("yellow", "no shift is open")
+            if fn.fn_memory_used_pct >= ALARM_PCT:
+                raise_level("red", f"the fiscal drive is {fn.fn_memory_used_pct}% full: order a new one")
+            elif fn.fn_memory_used_pct >= WARN_PCT:
+                raise_level("yellow", f"the fiscal drive is {fn.fn_memory_used_pct}% full")
+            valid = _iso_to_dt(fn.fn_valid_until)
+            if valid:
+                days = (valid - now).days
+                if days < 3:
+                    raise_level("red", f"the fiscal drive's keys expire in {days} days: replace it")
+                elif days < 30:
+                    raise_level("yellow", f"the fiscal drive's keys expire in {days} days")
+            clk = out["clock"] or {}
+            if clk.get("level") == "block":
+                raise_level("red", f"the KKT clock is {clk.get('skew_seconds')} s off: sales are refused")
+            elif clk.get("level") == "warn":
+                raise_level("yellow", f"the KKT clock is {clk.get('skew_seconds')} s off")
+        counts = self.journal.counts()
+        fill = self.journal.fill()
+        out["journal"] = {"entries": sum(counts.values()),
+                          "unfiscalised": counts["journaled"] + counts["sent"] + counts["failed"],
+                          "undelivered": counts["fiscalised"], "failed": counts["failed"],
+                          "fill_pct": fill["fill_pct"], "disk_pct": fill["disk_pct"], "db_pct": fill["db_pct"]}
+        if fill["fill_pct"] >= ALARM_PCT:
+            raise_level("red", f"the journal's storage is {fill['fill_pct']}% full")
+        elif fill["fill_pct"] >= WARN_PCT:
+            raise_level("yellow", f"the journal's storage is {fill['fill_pct']}% full")
+        backlog, oldest_ts = self.journal.ofd_backlog()
+        oldest = datetime.datetime.fromtimestamp(oldest_ts) if oldest_ts else None
+        if fn is not None and fn.oldest_unconfirmed_at:
+            fn_oldest = _iso_to_dt(fn.oldest_unconfirmed_at)
+            backlog = max(backlog, fn.unconfirmed_count)
+            if fn_oldest and (oldest is None or fn_oldest < oldest):
+                oldest = fn_oldest
+        age_days = round((now - oldest).total_seconds() / 86400, 2) if oldest else 0
+        out["ofd"] = {"backlog": backlog,
+                      "oldest_unconfirmed_at": oldest.isoformat(timespec="seconds") if oldest else None,
+                      "oldest_age_days": age_days}
+        limit = self.config["ofd_limit_days"]
+        if age_days >= limit * ALARM_PCT / 100:
+            raise_level("red", f"a document has waited {age_days:g} days for the OFD; the FN blocks at {limit}")
+        elif age_days >= limit * WARN_PCT / 100:
+            raise_level("yellow", f"a document has waited {age_days:g} days for the OFD")
+        if counts["failed"]:
+            raise_level("yellow", f"{counts['failed']} operation(s) failed on the KKT")
+        if self.central:
+            out["central"] = dict(self.push_state)
+        out["level"] = level
+        out["messages"] = messages
+        return out
+
+    # -- push to central (contract E) -----------------------------------------------------
+    def push_to_central(self):
+        """Deliver undelivered entries in HLC order and apply returned tickets.
+        Returns {"pushed", "accepted", "tickets"}; raises TransportError when central is down."""
+        if not self.central:
+            raise errors.RequestInvalid("this till has no central server configured")
+        totals = {"pushed": 0, "accepted": 0, "tickets": 0}
+        after = 0
+        while True:
+            self._point("before_delivery")
+            batch = self.journal.in_state("fiscalised", limit=self.config["push_batch"], after_hlc=after)
+            extra = self._pending_ofd_entry(batch)
+            entries = [self.journal.to_entry(r) for r in batch] + extra
+            reply = self.central.push(entries)
+            sent = {e["uuid"] for e in entries}
+            accepted = [u for u in reply["accepted"] if u in sent]
+            self.journal.mark_delivered(accepted)
+            totals["pushed"] += len(entries)
+            totals["accepted"] += len(accepted)
+            totals["tickets"] += self._apply_tickets(reply["tickets"])
+            if len(batch) < self.config["push_batch"] or not accepted:
+                break
+            after = batch[-1]["hlc"]
+        self.push_state.update(last_ok=self.clock(), last_error=None)
+        return totals
+
+    def _pending_ofd_entry(self, batch):
+        """The FN hands out its oldest unconfirmed OFD message; attach it to its
+        entry (re-sent, if already delivered, until the OFD ticket comes back)."""
+        try:
+            with self._device_lock:
+                msg = self.device.read_ofd_message()
+        except errors.FiscalError as exc:
+            _logger.info("no OFD message read from the KKT: %s", exc)
+            return []
+        if not msg:
+            return []
+        fd_number, data = msg
+        b64 = base64.b64encode(data).decode()
+        for r in batch:
+            if r["fd_number"] == fd_number:
+                r["ofd_message"] = b64
+                self.journal.attach_ofd_message(fd_number, b64)
+                return []
+        row = self.journal.by_fd_number(fd_number)
+        if row is None or row["ofd_confirmed"]:
+            return []
+        if row["ofd_message"] is None:
+            self.journal._write("UPDATE entries SET ofd_message=? WHERE uuid=?", (b64, row["uuid"]))
+        row["ofd_message"] = b64
+        return [self.journal.to_entry(row)] if row["state"] != "fiscalised" else []
+
+    def _apply_tickets(self, tickets):
+        n = 0
+        for t in tickets:
+            try:
+                raw = base64.b64decode(t.get("ticket") or "", validate=True)
+                fd = int(t.get("fd_number"))
+            except (ValueError, TypeError):
+                _logger.warning("malformed OFD ticket from central: %r", t)
+                continue
+            row = self.journal.get(t.get("uuid")) if t.get("uuid") else self.journal.by_fd_number(fd)
+            if row is not None and row["ofd_confirmed"]:
+                continue
+            try:
+                with self._device_lock:
+                    self.device.write_ofd_ticket(raw)
+            except errors.FiscalError as exc:
+                _logger.warning("the KKT refused the OFD ticket for FD %s: %s", fd, exc)
+                continue
+            self.journal.set_ofd_confirmed(fd, t.get("ticket"), uuid=row["uuid"] if row else None)
+            n += 1
+        return n
+
+    def _push_loop(self):
+        backoff = 0.0
+        while not self._stop.is_set():
+            try:
+                self.push_to_central()
+                backoff = 0.0
+                wait = self.config["push_interval"]
+            except errors.FiscalError as exc:
+                backoff = min(max(backoff * 2, 1.0), self.config["push_backoff_max"])
+                wait = backoff
+                self.push_state.update(last_error=exc.message)
+            except Exception as exc:  # noqa: BLE001 - the pusher must survive anything
+                _logger.exception("push to central failed")
+                backoff = min(max(backoff * 2, 1.0), self.config["push_backoff_max"])
+                wait = backoff
+                self.push_state.update(last_error=str(exc))
+            self.push_state["backoff"] = backoff
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def compact(self):
+        return self.journal.compact(self.config["compact_after_days"] * 86400)
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _loads(text):
+    import json
+    return json.loads(text) if text else None
+
+
+def _payload(entry):
+    return _loads(entry["payload"])
+
+
+def _error_of(entry):
+    err = _loads(entry["error"]) or {}
+    code = err.get("code", "device_error")
+    for cls in _all_errors(errors.FiscalError):
+        if cls.code == code:
+            exc = cls(err.get("message"))
+            break
+    else:
+        exc = errors.DeviceError(err.get("message") or "the KKT refused the operation")
+    exc.details.update({k: v for k, v in err.items() if k not in ("code", "message", "retryable")})
+    return exc
+
+
+def _all_errors(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_errors(sub)
+
+
+def _ref(payload):
+    ref = payload.get("pos_reference") or ""
+    return ref[:64] if isinstance(ref, str) else ""
+
+
+def _hours(delta):
+    mins = int(delta.total_seconds() // 60)
+    return f"{mins // 60} h {mins % 60:02d} min"
