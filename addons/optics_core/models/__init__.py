@@ -2,3 +2,15 @@ from . import optics_store
 from . import res_users
 from . import pos_config
 from . import pos_order
+from . import account_tax
+from . import res_company
+from . import res_config_settings
+from . import res_partner
+from . import product_template
+from . import optics_lens_coating
+from . import optics_lead_time
+from . import optics_lens_design
+from . import optics_lens_range
+from . import optics_prescription
+from . import optics_lab_order
+from . import optics_lab_order_line

@@ -29,3 +29,12 @@ class ResUsers(models.Model):
             user = self.browse(user_vals["id"])
             user_vals["optics_discount_limit"] = config._get_optics_discount_limit(user)
         return result
+
+    def _optics_roles(self):
+        """The opticslib roles (see opticslib.laborder) this user holds through their groups."""
+        self.ensure_one()
+        from .optics_lab_order import ROLE_GROUPS
+        roles = {role for role, xmlid in ROLE_GROUPS.items() if self.has_group(xmlid)}
+        if "admin" in roles or self._is_superuser():
+            roles = set(ROLE_GROUPS)
+        return frozenset(roles)

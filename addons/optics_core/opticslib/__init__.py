@@ -8,5 +8,6 @@ test-suite imports it as ``opticslib``.  Only relative imports inside.
 * :mod:`.makeability` can a lens design be made for a prescription (range table, ADD, fitting height)
 * :mod:`.laborder`    lab-order state machine: transitions and the roles allowed to do each
 * :mod:`.leadtime`    promised date from lead times in working days
+* :mod:`.fiscal`      54-FZ settlement lines of a lab order (prepayment / hand-over, kopecks)
 """
-from . import laborder, leadtime, makeability, rx, transpose  # noqa: F401
+from . import fiscal, laborder, leadtime, makeability, rx, transpose  # noqa: F401

@@ -1,0 +1,1 @@
+from . import optics_lab_order_remake
