@@ -209,7 +209,7 @@ COMMANDS = [
             notes="doc_type (open document): 0 none, 1 registration, 2 shift open, 4 receipt, "
                   "8 shift close, 0x14 correction receipt; warnings bit0 key < 3 days, bit1 "
                   "< 30 days, bit2 memory 99 %, bit3 OFD wait exceeded; date/time = last FD"),
-    Command(0xFF03, "FN expiry", PWD, (("date", "date_ymd"), ("reg_left", "u8?")),
+    Command(0xFF03, "FN expiry", PWD, (("date", "date_ymd"), ("reg_left?", "u8")),
             source=JP + "FSReadExpDate.java"),
     Command(0xFF0A, "find fiscal document", PWD + (("fd_number", "u32"),),
             (("fd_type", "u8"), ("ticket", "u8"), ("when", "dt5"), ("fd_number", "u32"),

@@ -1,0 +1,114 @@
+"""Start the KKT emulator as a real subprocess (tests, benchmarks, the demo).
+
+    emu = start_emulator(tmp_path)          # -> EmulatorProcess
+    device = make_device(emu.config)        # ru54fz.devices
+    emu.control.set(paper_out=True)
+    emu.stop()
+"""
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .control import EmulatorControl
+
+ADDON_DIR = Path(__file__).resolve().parents[2]
+
+
+class EmulatorProcess:
+    def __init__(self, state_dir, pty=False, args=(), state_file=None):
+        self.state_dir = Path(state_dir)
+        self.state_file = str(state_file or self.state_dir / "kkt_emulator_state.json")
+        self.use_pty = pty
+        self.args = list(args)
+        self.proc = None
+        self.port = self.control_port = None
+        self.pty = None
+        self.control = None
+
+    @property
+    def url(self):
+        return f"tcp://127.0.0.1:{self.port}"
+
+    @property
+    def config(self):
+        """Device config for ``ru54fz.devices.make_device``."""
+        return {"type": "shtrih", "address": self.url}
+
+    @property
+    def serial_config(self):
+        return {"type": "shtrih", "address": f"serial://{self.pty}?baudrate=115200"}
+
+    def start(self, timeout=15.0, port=0):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ADDON_DIR), env.get("PYTHONPATH")]))
+        cmd = [sys.executable, "-m", "ru54fz.emulator", "--port", str(port),
+               "--state-file", self.state_file, *self.args]
+        if self.use_pty:
+            cmd.append("--pty")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, cwd=str(ADDON_DIR))
+        deadline = time.monotonic() + timeout
+        line = b""
+        while time.monotonic() < deadline and not line.endswith(b"\n"):
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                line += chunk
+            elif self.proc.poll() is not None:
+                break
+        if not line.endswith(b"\n"):
+            err = self.proc.stderr.read().decode(errors="replace") if self.proc.poll() is not None else ""
+            self.kill()
+            raise RuntimeError(f"KKT emulator did not start: {err.strip()[-2000:]}")
+        info = json.loads(line)
+        self.port, self.control_port, self.pty = info["port"], info["control_port"], info["pty"]
+        self.control = EmulatorControl(self.control_port)
+        return self
+
+    def stop(self, timeout=5.0):
+        """Clean stop (the state file is written)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            self.control.shutdown()
+        except Exception:
+            self.proc.terminate()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._close_pipes()
+
+    def kill(self):
+        """Power cut: SIGKILL, no goodbye."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._close_pipes()
+
+    def restart(self, keep_port=True):
+        old_port = self.port
+        self.stop()
+        return self.start(port=old_port if keep_port else 0)
+
+    def _close_pipes(self):
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe:
+                pipe.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def start_emulator(state_dir, pty=False, args=(), state_file=None, timeout=15.0):
+    """Start an emulator subprocess on free ports; returns the running ``EmulatorProcess``."""
+    return EmulatorProcess(state_dir, pty=pty, args=args, state_file=state_file).start(timeout)

@@ -1,0 +1,725 @@
+"""The emulated KKT and its fiscal drive (FN): state, rules and commands.
+
+State that a real FN keeps across power cycles (registration, shift, the
+archive with fiscal signs and OFD confirmations, counters) is persisted to a
+JSON file when one is given; faults are run-time only.
+"""
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import threading
+import time
+from collections import Counter
+
+from ..ofd import protocol as ofdp
+from ..shtrih import codec
+from ..shtrih import commands as C
+
+BLOCK_SIZE = 128
+OFD_LIMIT = dt.timedelta(days=30)
+SHIFT_LIMIT = dt.timedelta(hours=24)
+#: FN "current document" codes (FF01 doc_type)
+DOC_CODES = {"shift_open": 0x02, "receipt": 0x04, "shift_close": 0x08, "correction": 0x14}
+
+
+#: Commands that only build the open document: it lives in memory until the
+#: document is formed or cancelled (an emulator restart drops an unfinished receipt).
+VOLATILE = frozenset({0xFF0C, 0xFF35, 0xFF41, 0xFF42, 0xFF46, 0xFF4D, 0xFF32, 0xFF33})
+
+
+class Refused(Exception):
+    """The command is refused with a Shtrih error byte."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def _iso(when):
+    return when.isoformat(timespec="seconds")
+
+
+def _parse(text):
+    return dt.datetime.fromisoformat(text)
+
+
+def fresh_state(fn_serial="9999078900012345", inn="7701234567", reg_number="0000000001012345",
+                kkt_serial=12345678, tax_systems=0x03, password=30, now=None):
+    now = (now or dt.datetime.now()).replace(microsecond=0)
+    return {
+        "version": 1,
+        "reg": {"fn_serial": fn_serial, "inn": inn, "reg_number": reg_number,
+                "kkt_serial": kkt_serial, "tax_systems": tax_systems,
+                "registered_at": _iso(now),
+                "fn_valid_until": (now + dt.timedelta(days=15 * 31)).date().isoformat(),
+                "key": hashlib.sha256(f"fn-key:{fn_serial}".encode()).hexdigest()},
+        "password": password,
+        "clock_offset": 0.0,
+        "last_fd": 1,
+        "kkt_doc_number": 1,
+        "shift": {"open": False, "number": 0, "opened_at": None, "receipts": 0},
+        "archive": {"1": {"type": 1, "time": _iso(now), "fp": 1, "ticket": True, "msg": ""}},
+        "doc": None,
+        "registers": {},
+        "opregs": {},
+        "ofd_write": None,
+    }
+
+
+class Faults:
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.paper_out = False
+        self.cover_open = False
+        self.print_delay = 0.0
+        self.garble = {"count": 0, "mode": "lrc"}
+        self.power_loss = None      # {"when": "before"|"after", "command": "FF45"|None, "count": n}
+        self.injected = []          # [{"code": n, "command": "FF46"|None, "count": n}]
+
+    def to_dict(self):
+        return {"paper_out": self.paper_out, "cover_open": self.cover_open,
+                "print_delay": self.print_delay, "garble": dict(self.garble),
+                "power_loss": self.power_loss, "injected": list(self.injected)}
+
+    def take_power_loss(self, label, when):
+        pl = self.power_loss
+        if not pl or pl.get("when") != when or pl.get("command") not in (None, label):
+            return False
+        pl["count"] = pl.get("count", 1) - 1
+        if pl["count"] <= 0:
+            self.power_loss = None
+        return True
+
+    def take_injected(self, label):
+        for entry in self.injected:
+            if entry.get("command") in (None, label):
+                entry["count"] = entry.get("count", 1) - 1
+                if entry["count"] <= 0:
+                    self.injected.remove(entry)
+                return entry["code"]
+        return 0
+
+
+class KKTModel:
+    def __init__(self, state_file=None, **fresh):
+        self.lock = threading.RLock()
+        self.state_file = state_file
+        self.faults = Faults()
+        self.stats = Counter()
+        self._archive_pending = []
+        self._dirty = False
+        if state_file and os.path.exists(state_file):
+            self._load()
+        else:
+            self.state = fresh_state(**fresh)
+            if state_file and os.path.exists(self._archive_path):
+                os.remove(self._archive_path)
+            self._archive_pending = [{"fd": k, **v} for k, v in self.state["archive"].items()]
+            self.save()
+        self._handlers = {
+            0x10: self._short_status, 0x11: self._long_status, 0x1A: self._cash_register,
+            0x1B: self._op_register, 0x40: self._x_report, 0x41: self._z_report,
+            0x50: self._cash_in, 0x51: self._cash_out, 0x88: self._cancel, 0xE0: self._open_shift,
+            0xFF01: self._fn_status, 0xFF03: self._fn_expiry, 0xFF0A: self._find,
+            0xFF0C: self._tlv, 0xFF30: self._buffer_status, 0xFF31: self._read_block,
+            0xFF32: self._start_write, 0xFF33: self._write_block, 0xFF35: self._start_correction,
+            0xFF39: self._ofd_status, 0xFF40: self._shift_params, 0xFF41: self._begin_open,
+            0xFF42: self._begin_close, 0xFF45: self._close_receipt, 0xFF46: self._item,
+            0xFF4A: self._correction, 0xFF4D: self._op_tlv,
+        }
+
+    # ------------------------------------------------------------------ basics
+    def now(self):
+        return (dt.datetime.now() + dt.timedelta(seconds=self.state["clock_offset"])).replace(
+            microsecond=0)
+
+    # The FN archive grows with every document: it is an append-only JSON-lines
+    # file next to a small snapshot of everything else, so a commit costs the
+    # same with 10 or 100,000 documents.
+    @property
+    def _archive_path(self):
+        return f"{self.state_file}.archive.jsonl"
+
+    def _load(self):
+        with open(self.state_file, encoding="utf-8") as fh:
+            self.state = json.load(fh)
+        self.state["doc"] = None
+        self.state["ofd_write"] = None
+        archive = {}
+        if os.path.exists(self._archive_path):
+            with open(self._archive_path, encoding="utf-8") as fh:
+                for line in fh:
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:
+                        break          # a line cut by a crash: everything before it is intact
+                    if "fd" in rec:
+                        fd = str(rec.pop("fd"))
+                        archive[fd] = rec
+                    elif "ticket" in rec and str(rec["ticket"]) in archive:
+                        archive[str(rec["ticket"])].update(ticket=True, ticket_at=rec.get("at"))
+        self.state["archive"] = archive
+        if archive:
+            # a document appended just before a crash exists in the FN even if the
+            # snapshot was not rewritten yet
+            self.state["last_fd"] = max(self.state["last_fd"], max(int(k) for k in archive))
+
+    def save(self):
+        if not self.state_file:
+            self._archive_pending.clear()
+            return
+        if self._archive_pending:
+            with open(self._archive_path, "a", encoding="utf-8") as fh:
+                for rec in self._archive_pending:
+                    fh.write(json.dumps(rec, separators=(",", ":")) + "\n")
+            self._archive_pending.clear()
+        snapshot = {k: v for k, v in self.state.items() if k != "archive"}
+        tmp = f"{self.state_file}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(snapshot, fh, separators=(",", ":"))
+        os.replace(tmp, self.state_file)
+
+    @property
+    def shift(self):
+        return self.state["shift"]
+
+    def _shift_expired(self, now=None):
+        sh = self.shift
+        return sh["open"] and (now or self.now()) - _parse(sh["opened_at"]) > SHIFT_LIMIT
+
+    def _unconfirmed(self):
+        archive = self.state["archive"]
+        return sorted(int(k) for k, doc in archive.items() if not doc["ticket"])
+
+    def _oldest_unconfirmed(self):
+        pending = self._unconfirmed()
+        if not pending:
+            return None, None
+        fd = pending[0]
+        return fd, _parse(self.state["archive"][str(fd)]["time"])
+
+    def _add(self, table, number, amount):
+        regs = self.state[table]
+        regs[str(number)] = regs.get(str(number), 0) + amount
+
+    def _reg(self, number):
+        return self.state["registers"].get(str(number), 0)
+
+    # ------------------------------------------------------------------ execution
+    def execute(self, payload):
+        """Request payload -> reply payload (the state is saved when it changed)."""
+        cmd, code, data = C.parse_request_payload(payload)
+        label = f"{code:04X}" if code > 0xFF else f"{code:02X}"
+        with self.lock:
+            self.stats[label] += 1
+            if cmd is None or code not in self._handlers:
+                return C.command_bytes(code) + bytes((0x37,))
+            try:
+                req = cmd.parse_request(data)
+            except C.LayoutError:
+                return cmd.build_reply(0x33)
+            if req.get("password") != self.state["password"]:
+                return cmd.build_reply(0x4F)
+            injected = self.faults.take_injected(label)
+            if injected:
+                return cmd.build_reply(injected)
+            self._dirty = False
+            try:
+                values = self._handlers[code](req, cmd) or {}
+            except Refused as exc:
+                if self._dirty:
+                    self.save()
+                return cmd.build_reply(exc.code)
+            except Exception:            # an emulator bug must look like a device fault, not hang
+                import traceback
+                traceback.print_exc()
+                return cmd.build_reply(0x03)
+            reply = cmd.build_reply(0, **values)
+            if self._dirty and code not in VOLATILE:
+                self.save()
+        if cmd.printing and self.faults.print_delay:
+            time.sleep(self.faults.print_delay)
+        return reply
+
+    def _changed(self):
+        self._dirty = True
+
+    # ------------------------------------------------------------------ checks
+    def _need_printer(self):
+        if self.faults.cover_open:
+            raise Refused(0x71)
+        if self.faults.paper_out:
+            raise Refused(0x6B)
+
+    def _need_shift(self, kkt=True):
+        if not self.shift["open"]:
+            raise Refused(0x3D)
+        if self._shift_expired():
+            raise Refused(0x4E if kkt else 0x16)
+
+    def _need_no_receipt(self):
+        doc = self.state["doc"]
+        if doc and doc["kind"] in ("receipt", "correction"):
+            raise Refused(0x4A)
+
+    def _need_fn_can_sign(self, now):
+        _, oldest = self._oldest_unconfirmed()
+        if oldest is not None and now - oldest >= OFD_LIMIT:
+            raise Refused(0x15)
+        last = self.state["archive"][str(self.state["last_fd"])]["time"]
+        if now < _parse(last) - dt.timedelta(seconds=60):
+            raise Refused(0x17)
+
+    def _new_fd(self, fd_type, now, extra, ofd_tlvs=()):
+        st = self.state
+        fd = st["last_fd"] + 1
+        ident = json.dumps([st["reg"]["fn_serial"], fd, fd_type, _iso(now), extra], sort_keys=True)
+        digest = hmac.new(bytes.fromhex(st["reg"]["key"]), ident.encode(), hashlib.sha256).digest()
+        fp = int.from_bytes(digest[:4], "big") or 1
+        msg = ofdp.build_document_message(st["reg"]["fn_serial"], fd, fd_type, fp,
+                                          int(now.timestamp()), list(ofd_tlvs))
+        record = {"type": fd_type, "time": _iso(now), "fp": fp, "ticket": False,
+                  "msg": base64.b64encode(msg).decode(), **extra}
+        st["archive"][str(fd)] = record
+        self._archive_pending.append({"fd": fd, **record})
+        st["last_fd"] = fd
+        st["kkt_doc_number"] = (st["kkt_doc_number"] + 1) & 0xFFFF
+        self._changed()
+        return fd, fp
+
+    # ------------------------------------------------------------------ status
+    def _flags(self):
+        flags = 0
+        if not self.faults.paper_out:
+            flags |= (1 << 1) | (1 << 7)
+        if self.faults.cover_open:
+            flags |= 1 << 10
+        return flags
+
+    def _mode(self):
+        doc = self.state["doc"]
+        if doc and doc["kind"] in ("receipt", "correction"):
+            return 8
+        if self.shift["open"]:
+            return 3 if self._shift_expired() else 2
+        return 4
+
+    def _short_status(self, req, cmd):
+        doc = self.state["doc"] or {}
+        ops = len(doc.get("items", []))
+        return {"operator": 30, "flags": self._flags(), "mode": self._mode(), "submode": 0,
+                "ops_lo": ops & 0xFF, "battery": 0, "power": 0, "fm_error": 0, "ej_error": 0,
+                "ops_hi": ops >> 8, "reserved": b"\0\0\0"}
+
+    def _long_status(self, req, cmd):
+        now = self.now()
+        reg = self.state["reg"]
+        return {"operator": 30, "fw_version": b"A4", "fw_build": 26000,
+                "fw_date": dt.date(2025, 12, 1), "logical_number": 1,
+                "doc_number": self.state["kkt_doc_number"], "flags": self._flags(),
+                "mode": self._mode(), "submode": 0, "port": 0, "fm_version": b"FN",
+                "fm_build": 1, "fm_date": dt.date(2025, 12, 1), "date": now.date(),
+                "time": now.time(), "fm_flags": 0, "serial": reg["kkt_serial"],
+                "shift_number": self.shift["number"], "fm_free": 0, "reg_count": 1,
+                "reg_free": 11, "inn": int(reg["inn"])}
+
+    def _cash_register(self, req, cmd):
+        return {"operator": 30, "value": self._reg(req["register"])}
+
+    def _op_register(self, req, cmd):
+        return {"operator": 30, "value": self.state["opregs"].get(str(req["register"]), 0)}
+
+    def _fn_status(self, req, cmd):
+        st = self.state
+        doc = st["doc"]
+        last = _parse(st["archive"][str(st["last_fd"])]["time"])
+        fd_old, oldest = self._oldest_unconfirmed()
+        now = self.now()
+        warnings = 0
+        if oldest is not None and now - oldest >= OFD_LIMIT - dt.timedelta(days=3):
+            warnings |= 1 << 3
+        return {"phase": 0x03, "doc_type": DOC_CODES.get(doc["kind"], 0) if doc else 0,
+                "doc_data": 1 if doc and (doc.get("items") or doc.get("tlvs")) else 0,
+                "shift_open": 1 if self.shift["open"] else 0, "warnings": warnings,
+                "date": last.date(), "time": last.time(), "fn_serial": st["reg"]["fn_serial"],
+                "last_fd": st["last_fd"]}
+
+    def _fn_expiry(self, req, cmd):
+        return {"date": dt.date.fromisoformat(self.state["reg"]["fn_valid_until"]), "reg_left": 11}
+
+    def _find(self, req, cmd):
+        doc = self.state["archive"].get(str(req["fd_number"]))
+        if doc is None:
+            raise Refused(0x08)
+        if doc["type"] in (3, 31):
+            tail = bytes((doc.get("operation", 0),)) + codec.pack_uint(doc.get("total", 0), 5)
+        elif doc["type"] in (2, 5):
+            tail = codec.pack_uint(doc.get("shift", 0), 2)
+        else:
+            tail = b""
+        return {"fd_type": doc["type"], "ticket": 1 if doc["ticket"] else 0,
+                "when": _parse(doc["time"]), "fd_number": req["fd_number"],
+                "fiscal_sign": doc["fp"], "tail": tail}
+
+    def _shift_params(self, req, cmd):
+        sh = self.shift
+        return {"shift_open": 1 if sh["open"] else 0, "shift_number": sh["number"],
+                "receipt_number": sh["receipts"] + 1}
+
+    # ------------------------------------------------------------------ shifts
+    def _begin_open(self, req, cmd):
+        if self.shift["open"]:
+            raise Refused(0x02)
+        self._need_no_receipt()
+        self.state["doc"] = {"kind": "shift_open", "tlvs": []}
+        self._changed()
+
+    def _open_shift(self, req, cmd):
+        if self.shift["open"]:
+            raise Refused(0x02)
+        self._need_no_receipt()
+        now = self.now()
+        self._need_fn_can_sign(now)
+        self._need_printer()
+        doc = self.state["doc"] or {}
+        number = self.shift["number"] + 1
+        self._new_fd(2, now, {"shift": number, "tlvs": doc.get("tlvs", [])},
+                     [ofdp.tlv(1038, number)])
+        self.state["shift"] = {"open": True, "number": number, "opened_at": _iso(now),
+                               "receipts": 0}
+        self._zero_shift_registers()
+        self.state["doc"] = None
+        return {"operator": 30}
+
+    def _zero_shift_registers(self):
+        drawer = self._reg(C.REG_CASH_IN_DRAWER)
+        self.state["registers"] = {str(C.REG_CASH_IN_DRAWER): drawer} if drawer else {}
+        self.state["opregs"] = {}
+
+    def _begin_close(self, req, cmd):
+        if not self.shift["open"]:
+            raise Refused(0x3D)
+        self._need_no_receipt()
+        self.state["doc"] = {"kind": "shift_close", "tlvs": []}
+        self._changed()
+
+    def _z_report(self, req, cmd):
+        if not self.shift["open"]:
+            raise Refused(0x3D)
+        self._need_no_receipt()
+        now = self.now()
+        last = self.state["archive"][str(self.state["last_fd"])]["time"]
+        if now < _parse(last) - dt.timedelta(seconds=60):
+            raise Refused(0x17)
+        self._need_printer()
+        doc = self.state["doc"] or {}
+        number = self.shift["number"]
+        self._new_fd(5, now, {"shift": number, "tlvs": doc.get("tlvs", []),
+                              "receipts": self.shift["receipts"]},
+                     [ofdp.tlv(1038, number)])
+        self.state["shift"] = {"open": False, "number": number, "opened_at": None, "receipts": 0}
+        self._zero_shift_registers()
+        self.state["doc"] = None
+        return {"operator": 30}
+
+    def _x_report(self, req, cmd):
+        self._need_no_receipt()
+        self._need_printer()
+        self._add("opregs", 158, 1)
+        self._changed()
+        return {"operator": 30}
+
+    # ------------------------------------------------------------------ cash
+    def _cash(self, req, sign):
+        self._need_no_receipt()
+        self._need_shift()
+        amount = req["amount"]
+        if amount <= 0:
+            raise Refused(0x33)
+        if sign < 0 and amount > self._reg(C.REG_CASH_IN_DRAWER):
+            raise Refused(0x46)
+        self._need_printer()
+        self._add("registers", C.REG_CASH_IN_DRAWER, sign * amount)
+        self._add("registers", C.REG_CASH_IN_TOTAL if sign > 0 else C.REG_CASH_OUT_TOTAL, amount)
+        self._add("opregs", C.OPREG_CASH_IN_COUNT if sign > 0 else C.OPREG_CASH_OUT_COUNT, 1)
+        self.state["kkt_doc_number"] = (self.state["kkt_doc_number"] + 1) & 0xFFFF
+        self._changed()
+        return {"operator": 30, "doc_number": self.state["kkt_doc_number"]}
+
+    def _cash_in(self, req, cmd):
+        return self._cash(req, +1)
+
+    def _cash_out(self, req, cmd):
+        return self._cash(req, -1)
+
+    # ------------------------------------------------------------------ receipts
+    def _tlv(self, req, cmd):
+        doc = self.state["doc"]
+        if not doc:
+            raise Refused(0x02)
+        try:
+            items = codec.parse_tlvs(req["tlv"])
+        except codec.CodecError:
+            raise Refused(0x09) from None
+        if not items:
+            raise Refused(0x09)
+        doc.setdefault("tlvs", []).extend([tag, value.hex()] for tag, value in items)
+        self._changed()
+
+    def _op_tlv(self, req, cmd):
+        doc = self.state["doc"]
+        if not doc or doc["kind"] != "receipt" or not doc["items"]:
+            raise Refused(0x02)
+        try:
+            items = codec.parse_tlvs(req["tlv"])
+        except codec.CodecError:
+            raise Refused(0x09) from None
+        doc["items"][-1].setdefault("tlvs", []).extend([t, v.hex()] for t, v in items)
+        self._changed()
+
+    def _item(self, req, cmd):
+        doc = self.state["doc"]
+        if doc and doc["kind"] != "receipt":
+            raise Refused(0x02)
+        if doc is None:
+            self._need_shift()
+            self._need_fn_can_sign(self.now())
+        elif self._shift_expired():
+            raise Refused(0x4E)
+        op = req["operation"]
+        if op not in C.OPERATIONS or (doc and doc["operation"] != op):
+            raise Refused(0x33)
+        qty, price = req["quantity"], req["price"]
+        if qty <= 0 or req["tax"] not in C.SHTRIH_TO_VAT or not 1 <= req["payment_method"] <= 7 \
+                or not 1 <= req["subject"] <= 33:
+            raise Refused(0x33)
+        name_raw = req["name"].encode(codec.PRINT_ENCODING, errors="replace")
+        if not req["name"].strip() or len(name_raw) > 128:
+            raise Refused(0x33)
+        amount = req["amount"]
+        exact = price * qty
+        computed = exact // 1_000_000 + (1 if (exact % 1_000_000) * 2 >= 1_000_000 else 0)
+        if amount == codec.NOT_GIVEN_5:
+            amount = computed
+        elif amount > computed:
+            raise Refused(0x33)
+        vat = C.SHTRIH_TO_VAT[req["tax"]]
+        if doc is None:
+            doc = self.state["doc"] = {"kind": "receipt", "operation": op, "items": [], "tlvs": []}
+        doc["items"].append({"name": req["name"], "qty": qty, "price": price, "amount": amount,
+                             "vat": vat, "pm": req["payment_method"], "subject": req["subject"]})
+        self._changed()
+
+    def _start_correction(self, req, cmd):
+        self._need_no_receipt()
+        self._need_shift()
+        self.state["doc"] = {"kind": "correction", "tlvs": []}
+        self._changed()
+
+    def _payments_effect(self, op, slots_amounts, change):
+        """Registers after a settlement; refuses a cash refund beyond the drawer."""
+        op_index = op - 1
+        cash = slots_amounts.get(1, 0) - change
+        drawer_delta = cash if op in (1, 4) else -cash
+        if self._reg(C.REG_CASH_IN_DRAWER) + drawer_delta < 0:
+            raise Refused(0x46)
+        return op_index, cash, drawer_delta
+
+    def _apply_payments(self, op_index, slots_amounts, change, drawer_delta):
+        for slot, amount in slots_amounts.items():
+            if slot == 1:
+                amount -= change
+            if amount:
+                self._add("registers", C.payment_register(op_index, slot), amount)
+        if drawer_delta:
+            self._add("registers", C.REG_CASH_IN_DRAWER, drawer_delta)
+        self._add("opregs", C.OPREG_RECEIPT_COUNT_BASE + op_index, 1)
+
+    def _check_tax_system(self, value):
+        if value == 0 or value & (value - 1) or not value & self.state["reg"]["tax_systems"]:
+            raise Refused(0x33)
+
+    def _close_receipt(self, req, cmd):
+        doc = self.state["doc"]
+        if not doc or doc["kind"] != "receipt" or not doc["items"]:
+            raise Refused(0x55)
+        now = self.now()
+        if self._shift_expired(now):
+            raise Refused(0x16)
+        total = sum(item["amount"] for item in doc["items"])
+        if total == 0:
+            raise Refused(0x8E)
+        pays = {i: req[f"pay{i}"] for i in range(1, 17) if req[f"pay{i}"]}
+        paid = sum(pays.values())
+        if paid < total:
+            raise Refused(0x45)
+        change = paid - total
+        if change > pays.get(1, 0) or req["rounding"] > 99:
+            raise Refused(0x33)
+        self._check_tax_system(req["tax_system"])
+        self._need_fn_can_sign(now)
+        op = doc["operation"]
+        op_index, cash, drawer_delta = self._payments_effect(op, pays, change)
+        self._need_printer()
+        receipt_number = self.shift["receipts"] + 1
+        extra = {"operation": op, "total": total, "shift": self.shift["number"],
+                 "receipt_number": receipt_number, "tax_system": req["tax_system"],
+                 "payments": {str(k): v for k, v in pays.items()}, "change": change,
+                 "items": doc["items"], "tlvs": doc["tlvs"]}
+        fd, fp = self._new_fd(3, now, extra, [ofdp.tlv_u8(1054, op), ofdp.tlv_vln(1020, total),
+                                              ofdp.tlv(1042, receipt_number),
+                                              ofdp.tlv(1038, self.shift["number"])])
+        self._apply_payments(op_index, pays, change, drawer_delta)
+        self.shift["receipts"] = receipt_number
+        self.state["doc"] = None
+        return {"change": change, "fd_number": fd, "fiscal_sign": fp, "date": now.date(),
+                "time": now.time()}
+
+    def _correction(self, req, cmd):
+        doc = self.state["doc"]
+        if doc is None:
+            self._start_correction(req, cmd)
+            doc = self.state["doc"]
+        if doc["kind"] != "correction":
+            raise Refused(0x02)
+        now = self.now()
+        if self._shift_expired(now):
+            raise Refused(0x16)
+        op, total = req["operation"], req["total"]
+        if op not in C.OPERATIONS or req["correction_type"] not in (0, 1) or total <= 0:
+            raise Refused(0x33)
+        slots = {1: 1, 2: 2, 3: 14, 4: 15, 5: 16}
+        pays = {slots[i]: req[f"pay{i}"] for i in range(1, 6) if req[f"pay{i}"]}
+        if sum(pays.values()) != total:
+            raise Refused(0x45)
+        self._check_tax_system(req["tax_system"])
+        self._need_fn_can_sign(now)
+        op_index, cash, drawer_delta = self._payments_effect(op, pays, 0)
+        self._need_printer()
+        receipt_number = self.shift["receipts"] + 1
+        extra = {"operation": op, "total": total, "shift": self.shift["number"],
+                 "receipt_number": receipt_number, "correction_type": req["correction_type"],
+                 "tax_system": req["tax_system"],
+                 "payments": {str(k): v for k, v in pays.items()}, "tlvs": doc["tlvs"]}
+        fd, fp = self._new_fd(31, now, extra, [ofdp.tlv_u8(1054, op), ofdp.tlv_vln(1020, total),
+                                               ofdp.tlv_u8(1173, req["correction_type"])])
+        self._apply_payments(op_index, pays, 0, drawer_delta)
+        self.shift["receipts"] = receipt_number
+        self.state["doc"] = None
+        return {"receipt_number": receipt_number, "fd_number": fd, "fiscal_sign": fp}
+
+    def _cancel(self, req, cmd):
+        doc = self.state["doc"]
+        if not doc:
+            raise Refused(0x55)
+        self.state["doc"] = None
+        if doc["kind"] in ("receipt", "correction"):
+            self._add("opregs", C.OPREG_VOID_COUNT, 1)
+        self._changed()
+        return {"operator": 30}
+
+    # ------------------------------------------------------------------ OFD exchange
+    def _pending_message(self):
+        fd, _ = self._oldest_unconfirmed()
+        if fd is None:
+            return None, b""
+        return fd, base64.b64decode(self.state["archive"][str(fd)]["msg"])
+
+    def _ofd_status(self, req, cmd):
+        pending = self._unconfirmed()
+        fd, oldest = self._oldest_unconfirmed()
+        when = oldest or dt.datetime(2000, 1, 1)
+        status = 0
+        if pending:
+            status |= (1 << 1) | (1 << 2)
+        return {"status": status, "read_status": 0, "queue": min(len(pending), 0xFFFF),
+                "first_fd": fd or 0, "date": when.date(), "time": when.time()}
+
+    def _buffer_status(self, req, cmd):
+        _, msg = self._pending_message()
+        return {"size": len(msg), "block_size": BLOCK_SIZE if msg else 0}
+
+    def _read_block(self, req, cmd):
+        fd, msg = self._pending_message()
+        if fd is None:
+            raise Refused(0x08)
+        offset, size = req["offset"], req["size"]
+        if size == 0 or size > BLOCK_SIZE or offset >= len(msg):
+            raise Refused(0x09)
+        return {"data": msg[offset:offset + size]}
+
+    def _start_write(self, req, cmd):
+        if req["size"] == 0:
+            raise Refused(0x09)
+        self.state["ofd_write"] = {"size": req["size"], "data": ""}
+        return {"block_size": BLOCK_SIZE}
+
+    def _write_block(self, req, cmd):
+        buf = self.state["ofd_write"]
+        if buf is None:
+            raise Refused(0x02)
+        data = bytes.fromhex(buf["data"])
+        chunk = req["data"]
+        if req["offset"] != len(data) or len(data) + len(chunk) > buf["size"] or not chunk:
+            self.state["ofd_write"] = None
+            raise Refused(0x09)
+        data += chunk
+        if len(data) < buf["size"]:
+            buf["data"] = data.hex()
+            return None
+        self.state["ofd_write"] = None
+        try:
+            ticket = ofdp.parse_ticket(data)
+        except ofdp.ProtocolError:
+            raise Refused(0x20) from None
+        doc = self.state["archive"].get(str(ticket.fd_number))
+        if ticket.fn_number != self.state["reg"]["fn_serial"] or doc is None \
+                or not ticket.accepted:
+            raise Refused(0x20)
+        if not doc["ticket"]:
+            doc["ticket"] = True
+            doc["ticket_at"] = _iso(self.now())
+            self._archive_pending.append({"ticket": ticket.fd_number, "at": doc["ticket_at"]})
+            self.save()
+        return None
+
+    # ------------------------------------------------------------------ control helpers
+    def summary(self):
+        with self.lock:
+            st = self.state
+            fd, oldest = self._oldest_unconfirmed()
+            return {"fn_serial": st["reg"]["fn_serial"], "last_fd": st["last_fd"],
+                    "shift": dict(st["shift"]), "doc": st["doc"], "now": _iso(self.now()),
+                    "clock_offset": st["clock_offset"], "unconfirmed": len(self._unconfirmed()),
+                    "first_unconfirmed": fd, "oldest_unconfirmed_at": _iso(oldest) if oldest else None,
+                    "cash_in_drawer": self._reg(C.REG_CASH_IN_DRAWER),
+                    "faults": self.faults.to_dict(), "stats": dict(self.stats)}
+
+    def document(self, fd):
+        with self.lock:
+            return self.state["archive"].get(str(fd))
+
+    def set_clock(self, offset=None, advance=None):
+        with self.lock:
+            if offset is not None:
+                self.state["clock_offset"] = float(offset)
+            if advance is not None:
+                self.state["clock_offset"] += float(advance)
+            self.save()
+            return self.state["clock_offset"]
+
+    def confirm_all(self):
+        with self.lock:
+            count = 0
+            for fd, doc in self.state["archive"].items():
+                if not doc["ticket"]:
+                    doc["ticket"] = True
+                    self._archive_pending.append({"ticket": int(fd), "at": _iso(self.now())})
+                    count += 1
+            self.save()
+            return count

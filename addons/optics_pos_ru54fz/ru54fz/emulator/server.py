@@ -1,0 +1,230 @@
+"""Byte-level side of the emulator: the Shtrih handshake over TCP or a pty,
+fault injection on the wire, and the JSON control channel."""
+import json
+import os
+import random
+import socket
+import threading
+
+from ..shtrih.frame import ACK, NAK, Decoder, encode, split_command
+
+
+def _label(payload):
+    try:
+        code, _ = split_command(payload)
+    except ValueError:
+        return "?"
+    return f"{code:04X}" if code > 0xFF else f"{code:02X}"
+
+
+class PowerLoss(Exception):
+    """Drop the link as if the KKT lost power."""
+
+
+class LinkHandler:
+    """One host link.  ``read(n)`` returns b'' at end of stream."""
+
+    def __init__(self, model, read, write):
+        self.model = model
+        self.read = read
+        self.write = write
+        self.decoder = Decoder()
+        self.pending = None       # the last reply frame, until the host ACKs it
+
+    def _send_reply(self, frame):
+        garble = self.model.faults.garble
+        if garble["count"] > 0:
+            garble["count"] -= 1
+            mode = garble.get("mode", "lrc")
+            if mode == "random":
+                frame = bytes(random.getrandbits(8) for _ in range(len(frame)))
+            elif mode == "truncate":
+                frame = frame[: max(1, len(frame) // 2)]
+            else:
+                frame = frame[:-1] + bytes((frame[-1] ^ 0x5A,))
+        self.write(frame)
+
+    def run(self):
+        while True:
+            data = self.read(4096)
+            if not data:
+                return
+            for event in self.decoder.feed(data):
+                if event.kind == "enq":
+                    if self.pending is not None:
+                        self.write(bytes((ACK,)))
+                        self._send_reply(self.pending)
+                    else:
+                        self.write(bytes((NAK,)))
+                elif event.kind == "ack":
+                    self.pending = None
+                elif event.kind == "bad":
+                    self.write(bytes((NAK,)))
+                elif event.kind == "frame":
+                    self._command(event.payload)
+
+    def _command(self, payload):
+        faults = self.model.faults
+        label = _label(payload)
+        with self.model.lock:
+            lost_before = faults.take_power_loss(label, "before")
+        if lost_before:
+            raise PowerLoss(label)
+        self.pending = None
+        self.write(bytes((ACK,)))
+        reply = self.model.execute(payload)
+        with self.model.lock:
+            lost_after = faults.take_power_loss(label, "after")
+        if lost_after:
+            raise PowerLoss(label)
+        frame = encode(reply)
+        self.pending = frame
+        self._send_reply(frame)
+
+
+class Server:
+    def __init__(self, model, host="127.0.0.1", port=0, control_port=0, use_pty=False):
+        self.model = model
+        self.stopping = threading.Event()
+        self.sock = socket.create_server((host, port))
+        self.port = self.sock.getsockname()[1]
+        self.control = socket.create_server((host, control_port))
+        self.control_port = self.control.getsockname()[1]
+        self.pty_path = None
+        self._pty = None
+        if use_pty:
+            import tty
+            master, slave = os.openpty()
+            tty.setraw(slave)
+            self._pty = (master, slave)
+            self.pty_path = os.ttyname(slave)
+
+    # --------------------------------------------------------------- links
+    def _serve_tcp(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._tcp_link, args=(conn,), daemon=True).start()
+
+    def _tcp_link(self, conn):
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def read(n):
+            try:
+                return conn.recv(n)
+            except OSError:
+                return b""
+        try:
+            LinkHandler(self.model, read, conn.sendall).run()
+        except (PowerLoss, OSError):
+            pass
+        finally:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+
+    def _serve_pty(self):
+        master, _ = self._pty
+
+        def read(n):
+            try:
+                return os.read(master, n)
+            except OSError:
+                return b""
+
+        def write(data):
+            os.write(master, data)
+        while not self.stopping.is_set():
+            try:
+                LinkHandler(self.model, read, write).run()
+            except PowerLoss:
+                continue          # a serial line has no connection to drop: the reply is lost
+            except OSError:
+                return
+            return
+
+    # --------------------------------------------------------------- control
+    def _serve_control(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.control.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._control_link, args=(conn,), daemon=True).start()
+
+    def _control_link(self, conn):
+        with conn, conn.makefile("rwb") as fh:
+            for line in fh:
+                try:
+                    request = json.loads(line)
+                    reply = {"ok": True, **(self.handle_control(request) or {})}
+                except Exception as exc:  # the control channel reports, never dies
+                    reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                fh.write(json.dumps(reply).encode() + b"\n")
+                fh.flush()
+                if self.stopping.is_set():
+                    return
+
+    def handle_control(self, req):
+        model = self.model
+        faults = model.faults
+        op = req.get("op")
+        with model.lock:
+            if op == "ping":
+                return {"port": self.port}
+            if op == "state":
+                return {"state": model.summary()}
+            if op == "set":
+                for key in ("paper_out", "cover_open"):
+                    if key in req:
+                        setattr(faults, key, bool(req[key]))
+                if "print_delay" in req:
+                    faults.print_delay = float(req["print_delay"])
+                return {"faults": faults.to_dict()}
+            if op == "clock":
+                return {"clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
+                        "now": model.now().isoformat()}
+            if op == "garble":
+                faults.garble = {"count": int(req.get("count", 1)), "mode": req.get("mode", "lrc")}
+                return {}
+            if op == "power_loss":
+                faults.power_loss = {"when": req.get("when", "before"),
+                                     "command": req.get("command"),
+                                     "count": int(req.get("count", 1))}
+                return {}
+            if op == "inject_error":
+                faults.injected.append({"code": int(req["code"]), "command": req.get("command"),
+                                        "count": int(req.get("count", 1))})
+                return {}
+            if op == "reset_faults":
+                faults.reset()
+                return {}
+            if op == "stats":
+                return {"stats": dict(model.stats)}
+            if op == "document":
+                return {"document": model.document(req["fd"])}
+            if op == "ofd_confirm_all":
+                return {"confirmed": model.confirm_all()}
+            if op == "shutdown":
+                self.stop()
+                return {}
+        raise ValueError(f"unknown control op {op!r}")
+
+    # --------------------------------------------------------------- lifecycle
+    def start(self):
+        threading.Thread(target=self._serve_tcp, daemon=True).start()
+        threading.Thread(target=self._serve_control, daemon=True).start()
+        if self._pty:
+            threading.Thread(target=self._serve_pty, daemon=True).start()
+
+    def stop(self):
+        self.stopping.set()
+        for sock in (self.sock, self.control):
+            try:
+                sock.close()
+            except OSError:
+                pass

@@ -1,0 +1,595 @@
+"""``ShtrihDriver``: the Shtrih-M classic protocol behind ``FiscalDevice``.
+
+Link discipline (54fz.md §4.2): ENQ -> NAK (idle) / ACK (a reply is pending:
+read it, ACK it and drop it as stale); send the frame, expect ACK (NAK ->
+resend, silence -> ENQ to learn whether it arrived); wait for the reply frame
+within the command's timeout, ACK it; a garbled reply is NAKed and fetched
+again with ENQ.  Retries are bounded.  A command whose reply never comes
+raises ``TransportError`` and is *never* resent: for a close-receipt the
+caller (the till service) settles by reading the FN with ``find_document``.
+"""
+import datetime as dt
+import threading
+import time
+
+from .. import errors as E
+from ..device import FiscalDevice, FiscalResult, FNStatus, FoundDocument
+from . import codec
+from . import commands as C
+from .errors import NO_DATA, PRINTER_CODES, error_for
+from .frame import ACK, ENQ, NAK, Decoder, Event, encode
+
+DEFAULT_TIMEOUTS = {
+    "enq": 1.0,        # answer to ENQ
+    "ack": 1.0,        # ACK of a sent frame
+    "byte": 0.3,       # silence inside a frame / after garbage
+    "command": 5.0,    # reply to a non-printing command
+    "print": 20.0,     # reply to a printing command
+}
+
+MODE_TEXT = {2: "shift open", 3: "shift open, over 24 h", 4: "shift closed", 8: "document open"}
+_REG_OPERATIONS = ("sale", "sale_refund", "expense", "expense_refund")
+_PAY_SLOTS = (("cash", 1), ("electronic", 2), ("prepayment", 14), ("credit", 15), ("other", 16))
+
+
+def _iso(date, time_=None):
+    if time_ is None:
+        return date.isoformat(timespec="seconds")
+    return dt.datetime.combine(date, time_).isoformat(timespec="seconds")
+
+
+class ShtrihDriver(FiscalDevice):
+    def __init__(self, transport, password=30, timeouts=None, retries=3):
+        self.transport = transport
+        self.password = int(password)
+        self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
+        self.retries = max(1, int(retries))
+        self.lock = threading.RLock()
+        self._decoder = Decoder()
+        self._events = []
+        self._shift_open_cache = {}    # (fn serial, shift number) -> ISO time
+        self.stale_replies = 0         # replies drained by the ENQ handshake
+
+    # ================================================================ link
+    def close(self):
+        with self.lock:
+            self._drop()
+
+    def _drop(self):
+        self.transport.close()
+        self._decoder.reset()
+        self._events.clear()
+
+    def _next_event(self, deadline):
+        """Next event before ``deadline``; Event('timeout') when none;
+        Event('bad') for a frame cut short or garbage followed by silence."""
+        while not self._events:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return Event("timeout")
+            partial = self._decoder.in_frame
+            garbage = self._decoder.garbage
+            wait = min(left, self.timeouts["byte"]) if partial else left
+            data = self.transport.read(512, wait)
+            if data:
+                self._events.extend(self._decoder.feed(data))
+                if not self._events and self._decoder.garbage > garbage and not self._decoder.in_frame:
+                    # garbage only: give it one byte-timeout to turn into a frame
+                    more = self.transport.read(512, min(self.timeouts["byte"],
+                                                        max(0.0, deadline - time.monotonic())))
+                    if more:
+                        self._events.extend(self._decoder.feed(more))
+                    elif not self._decoder.in_frame:
+                        return Event("bad", reason="garbage")
+            elif partial:
+                self._decoder.reset()
+                return Event("bad", reason="frame cut short")
+        return self._events.pop(0)
+
+    def _write(self, data):
+        self.transport.write(data)
+
+    def _sync(self):
+        """ENQ handshake: returns when the device is idle (NAK)."""
+        for _ in range(self.retries + 2):
+            self._write(bytes((ENQ,)))
+            deadline = time.monotonic() + self.timeouts["enq"]
+            while True:
+                ev = self._next_event(deadline)
+                if ev.kind == "nak":
+                    return
+                if ev.kind == "ack":
+                    # a reply is pending from an earlier command: take it and drop it
+                    self._drain_stale()
+                    break
+                if ev.kind == "frame":
+                    self._write(bytes((ACK,)))
+                    self.stale_replies += 1
+                    break
+                if ev.kind in ("timeout", "bad"):
+                    break
+                # a stray ENQ from the device side: ignore
+        raise E.TransportError("the KKT does not answer ENQ", stage="handshake")
+
+    def _drain_stale(self):
+        deadline = time.monotonic() + self.timeouts["print"]
+        while True:
+            ev = self._next_event(deadline)
+            if ev.kind == "frame":
+                self._write(bytes((ACK,)))
+                self.stale_replies += 1
+                return
+            if ev.kind in ("timeout", "bad"):
+                self._write(bytes((NAK,)))
+                return
+
+    def _send_frame(self, frame):
+        for _ in range(self.retries):
+            self._write(frame)
+            deadline = time.monotonic() + self.timeouts["ack"]
+            ev = self._next_event(deadline)
+            while ev.kind in ("frame", "bad", "enq"):
+                ev = self._next_event(deadline)
+            if ev.kind == "ack":
+                return
+            if ev.kind == "nak":
+                continue
+            # no acknowledgement: ask whether the frame arrived before resending it
+            self._write(bytes((ENQ,)))
+            ev = self._next_event(time.monotonic() + self.timeouts["enq"])
+            if ev.kind == "ack":
+                return            # received and being executed: the reply follows
+            if ev.kind == "nak":
+                continue
+            raise E.TransportError("the KKT did not acknowledge the command", stage="send")
+        raise E.TransportError("the KKT rejected the command frame repeatedly", stage="send")
+
+    def _await_reply(self, cmd, timeout):
+        deadline = time.monotonic() + timeout
+        bad = 0
+        while True:
+            ev = self._next_event(deadline)
+            if ev.kind == "frame":
+                self._write(bytes((ACK,)))
+                return ev.payload
+            if ev.kind == "bad":
+                bad += 1
+                if bad > self.retries:
+                    raise E.TransportError(f"garbled replies to {cmd.label}: giving up",
+                                           stage="reply", command=cmd.label)
+                self._decoder.reset()
+                self._events.clear()
+                self._write(bytes((NAK,)))
+                self._write(bytes((ENQ,)))
+                deadline = max(deadline, time.monotonic() + self.timeouts["enq"] + self.timeouts["byte"])
+                continue
+            if ev.kind == "timeout":
+                raise E.TransportError(
+                    f"no reply from the KKT to {cmd.label} ({cmd.name}); the command may or may "
+                    f"not have been executed", stage="reply", command=cmd.label)
+            # ACK/NAK/ENQ while waiting for the reply: the device is working
+
+    def _transact(self, cmd, payload, timeout):
+        frame = encode(payload)
+        try:
+            if not self.transport.is_open:
+                self.transport.open()
+            try:
+                self._sync()
+            except E.TransportError:
+                # nothing of this command was sent yet: one fresh connection is safe
+                self._drop()
+                self.transport.open()
+                self._sync()
+            self._send_frame(frame)
+            reply = self._await_reply(cmd, timeout)
+        except E.TransportError:
+            self._drop()
+            raise
+        return reply
+
+    def _exchange(self, code, timeout=None, **values):
+        """Run one command; returns the parsed reply or raises a typed error."""
+        cmd = C.get(code)
+        try:
+            payload = cmd.build(password=self.password, **values)
+        except (C.LayoutError, ValueError) as exc:
+            raise E.DocumentInvalid(f"cannot encode {cmd.label} ({cmd.name}): {exc}") from None
+        if timeout is None:
+            timeout = self.timeouts["print" if cmd.printing else "command"]
+        with self.lock:
+            reply = self._transact(cmd, payload, timeout)
+            try:
+                rcode, err, data = C.parse_reply_payload(reply)
+            except (C.LayoutError, ValueError) as exc:
+                raise E.TransportError(f"malformed reply to {cmd.label}: {exc}") from None
+            if rcode != cmd.code:
+                self._drop()
+                raise E.TransportError(f"reply to command {rcode:#x} while waiting for {cmd.label}",
+                                       stage="reply", command=cmd.label)
+            if err:
+                raise self._refusal(err, cmd)
+            try:
+                return cmd.parse_reply(data)
+            except C.LayoutError as exc:
+                raise E.TransportError(f"malformed reply to {cmd.label}: {exc}") from None
+
+    def _refusal(self, err, cmd):
+        cover = paper = None
+        if err in PRINTER_CODES:
+            try:
+                flags = self._exchange(0x10)["flags"]
+                cover = bool(flags & (1 << 10))
+                paper = bool(flags & (1 << 7)) and bool(flags & (1 << 1))
+            except E.FiscalError:
+                pass
+        return error_for(err, cmd.label, cover_open=cover, paper_present=paper)
+
+    # ================================================================ status
+    def status(self):
+        with self.lock:
+            short = self._exchange(0x10)
+            long = self._exchange(0x11)
+        mode = short["mode"] & 0x0F
+        flags = short["flags"]
+        return {"mode": mode, "mode_text": MODE_TEXT.get(mode, f"mode {mode}"),
+                "submode": short["submode"], "flags": flags,
+                "paper_present": bool(flags & (1 << 7)) and bool(flags & (1 << 1)),
+                "cover_open": bool(flags & (1 << 10)),
+                "kkt_time": _iso(long["date"], long["time"]), "serial": str(long["serial"]),
+                "inn": str(long["inn"]), "shift_number": long["shift_number"],
+                "doc_number": long["doc_number"], "firmware": f"{long['fw_build']}"}
+
+    def _fn(self):
+        return self._exchange(0xFF01)
+
+    def fn_status(self):
+        with self.lock:
+            fn = self._fn()
+            ofd = self._exchange(0xFF39)
+            params = self._exchange(0xFF40)
+            try:
+                expiry = self._exchange(0xFF03)["date"].isoformat()
+            except E.DeviceError:
+                expiry = None
+            opened_at = None
+            if fn["shift_open"]:
+                opened_at = self._shift_opened_at(fn["fn_serial"], params["shift_number"],
+                                                  fn["last_fd"])
+        queue = ofd["queue"]
+        return FNStatus(
+            fn_serial=fn["fn_serial"], last_fd_number=fn["last_fd"],
+            shift_open=bool(fn["shift_open"]), shift_number=params["shift_number"],
+            shift_opened_at=opened_at, open_document=fn["doc_type"],
+            unconfirmed_count=queue,
+            oldest_unconfirmed_at=_iso(ofd["date"], ofd["time"]) if queue else None,
+            first_unconfirmed_fd=ofd["first_fd"] if queue else None,
+            fn_valid_until=expiry, fn_memory_used_pct=0)
+
+    def _shift_opened_at(self, fn_serial, shift_number, last_fd, max_scan=5000):
+        key = (fn_serial, shift_number)
+        if key in self._shift_open_cache:
+            return self._shift_open_cache[key]
+        fd = last_fd
+        while fd > 0 and last_fd - fd < max_scan:
+            doc = self.find_document(fd)
+            if doc and doc.fd_type == 2:
+                self._shift_open_cache[key] = doc.doc_time
+                return doc.doc_time
+            fd -= 1
+        return None
+
+    # ================================================================ documents
+    def find_document(self, fd_number):
+        try:
+            rep = self._exchange(0xFF0A, fd_number=int(fd_number))
+        except E.DeviceError as exc:
+            if exc.device_code == NO_DATA:
+                return None
+            raise
+        total = operation = 0
+        tail = rep["tail"]
+        if rep["fd_type"] in (3, 31) and len(tail) >= 6:
+            operation = tail[0]
+            total = int.from_bytes(tail[1:6], "little")
+        return FoundDocument(fd_number=rep["fd_number"], fd_type=rep["fd_type"],
+                             fiscal_sign=rep["fiscal_sign"], doc_time=_iso(rep["when"]),
+                             total=total, operation=operation, ofd_confirmed=bool(rep["ticket"]))
+
+    def _document_result(self, fd_type, fn=None):
+        """FiscalResult of the FN's last document (after E0 / 0x41)."""
+        fn = fn or self._fn()
+        doc = self.find_document(fn["last_fd"])
+        if doc is None or doc.fd_type != fd_type:
+            raise E.DeviceError(f"the fiscal drive's last document is not of type {fd_type}",
+                                device_code=None)
+        rep = self._exchange(0xFF0A, fd_number=doc.fd_number)
+        shift = int.from_bytes(rep["tail"][:2], "little") if len(rep["tail"]) >= 2 else 0
+        return FiscalResult(fd_number=doc.fd_number, fiscal_sign=doc.fiscal_sign,
+                            fn_serial=fn["fn_serial"], shift_number=shift,
+                            doc_time=doc.doc_time, fd_type=fd_type)
+
+    def _send_tlvs(self, tlvs, code=0xFF0C):
+        for item in tlvs:
+            self._exchange(code, tlv=item)
+
+    @staticmethod
+    def _cashier_tlvs(cashier, cashier_inn):
+        out = []
+        if cashier:
+            out.append(_text_tlv(1021, cashier, 64))
+        if cashier_inn:
+            out.append(_text_tlv(1203, cashier_inn.ljust(12), 12))
+        return out
+
+    def _cancel_quietly(self, original):
+        try:
+            self._exchange(0x88)
+        except E.FiscalError as exc:
+            original.details["cancel_failed"] = exc.message
+
+    def open_shift(self, cashier, cashier_inn=""):
+        tlvs = self._cashier_tlvs(cashier, cashier_inn)
+        with self.lock:
+            self._exchange(0xFF41)
+            try:
+                self._send_tlvs(tlvs)
+                self._exchange(0xE0)
+            except E.DeviceError as exc:
+                self._cancel_quietly(exc)
+                raise
+            result = self._document_result(2)
+        self._shift_open_cache[(result.fn_serial, result.shift_number)] = result.doc_time
+        return result
+
+    def close_shift(self, cashier, cashier_inn=""):
+        tlvs = self._cashier_tlvs(cashier, cashier_inn)
+        with self.lock:
+            counters = self.shift_counters()
+            self._exchange(0xFF42)
+            try:
+                self._send_tlvs(tlvs)
+                self._exchange(0x41)
+            except E.DeviceError as exc:
+                self._cancel_quietly(exc)
+                raise
+            result = self._document_result(5)
+        result.extra = counters
+        return result
+
+    def cancel_open_document(self):
+        with self.lock:
+            if not self._fn()["doc_type"]:
+                return False
+            try:
+                self._exchange(0x88)
+            except E.DeviceError as exc:
+                if exc.device_code == 0x55:
+                    return False
+                raise
+            return True
+
+    # ---------------------------------------------------------------- receipts
+    def fiscalise(self, document):
+        if hasattr(document, "correction_type"):
+            return self._fiscalise_correction(document)
+        items = _prepare_items(document)
+        doc_tlvs = self._cashier_tlvs(document.cashier, document.cashier_inn)
+        if document.buyer_contact:
+            doc_tlvs.append(_text_tlv(1008, document.buyer_contact, 64))
+        if document.additional:
+            doc_tlvs.append(_text_tlv(1192, document.additional, 16))
+        pays = document.payments
+        close_values = {f"pay{i}": 0 for i in range(1, 17)}
+        for name, slot in _PAY_SLOTS:
+            close_values[f"pay{slot}"] = int(getattr(pays, name, 0) or 0)
+        close_values.update({f"tax{i}": 0 for i in range(1, 7)})
+        close_values.update(rounding=0, tax_system=int(document.tax_system), text="")
+
+        with self.lock:
+            fn = self._before_document()
+            params = self._exchange(0xFF40)
+            opened = False
+            try:
+                for values, measure in items:
+                    self._exchange(0xFF46, operation=int(document.operation), **values)
+                    opened = True
+                    if measure:
+                        self._exchange(0xFF4D, tlv=codec.tlv_u8(2108, measure))
+                self._send_tlvs(doc_tlvs)
+            except E.FiscalError as exc:
+                if opened:
+                    self._cancel_quietly(exc)
+                raise
+            expected_fd = fn["last_fd"] + 1
+            try:
+                rep = self._exchange(0xFF45, **close_values)
+            except E.DeviceError as exc:
+                # refused: the FN formed nothing, so the open receipt is cancelled
+                self._cancel_quietly(exc)
+                raise
+            except E.TransportError as exc:
+                # the reply is lost: fiscalised or not is for the caller to settle
+                exc.details.update(expected_fd=expected_fd, fn_serial=fn["fn_serial"],
+                                   stage="close")
+                raise
+        when = rep.get("date"), rep.get("time")
+        doc_time = _iso(*when) if when[0] else None
+        result = FiscalResult(fd_number=rep["fd_number"], fiscal_sign=rep["fiscal_sign"],
+                              fn_serial=fn["fn_serial"], shift_number=params["shift_number"],
+                              doc_time=doc_time, receipt_number=params["receipt_number"],
+                              fd_type=3, extra={"change": rep["change"]})
+        if doc_time is None:
+            found = self.find_document(rep["fd_number"])
+            result.doc_time = found.doc_time if found else ""
+        result.qr = _qr(result, document)
+        return result
+
+    def _before_document(self):
+        fn = self._fn()
+        if fn["doc_type"]:
+            raise error_for(0x4A, "FF01")
+        if not fn["shift_open"]:
+            raise error_for(0x3D, "FF01")
+        return fn
+
+    def _fiscalise_correction(self, document):
+        pays = document.payments
+        values = {"correction_type": int(document.correction_type),
+                  "operation": int(document.operation), "total": int(document.total),
+                  "tax_system": int(document.tax_system)}
+        for i, (name, _) in enumerate(_PAY_SLOTS, start=1):
+            values[f"pay{i}"] = int(getattr(pays, name, 0) or 0)
+        values.update({f"tax{i}": 0 for i in range(1, 7)})
+        basis = []
+        if document.basis_date:
+            try:
+                day = dt.date.fromisoformat(document.basis_date)
+            except ValueError:
+                raise E.DocumentInvalid(f"basis date {document.basis_date!r} is not an ISO date",
+                                        field="basis_date") from None
+            stamp = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+            basis.append(codec.tlv_u32(1178, stamp))
+        if document.basis_number:
+            basis.append(_text_tlv(1179, document.basis_number, 32))
+        tlvs = [codec.tlv(1174, basis)] if basis else []
+        tlvs += self._cashier_tlvs(document.cashier, document.cashier_inn)
+        if document.additional:
+            tlvs.append(_text_tlv(1192, document.additional, 16))
+        with self.lock:
+            fn = self._before_document()
+            self._exchange(0xFF35)
+            try:
+                self._send_tlvs(tlvs)
+            except E.FiscalError as exc:
+                self._cancel_quietly(exc)
+                raise
+            try:
+                rep = self._exchange(0xFF4A, **values)
+            except E.DeviceError as exc:
+                self._cancel_quietly(exc)
+                raise
+            except E.TransportError as exc:
+                exc.details.update(expected_fd=fn["last_fd"] + 1, fn_serial=fn["fn_serial"],
+                                   stage="close")
+                raise
+            params = self._exchange(0xFF40)
+            found = self.find_document(rep["fd_number"])
+        return FiscalResult(fd_number=rep["fd_number"], fiscal_sign=rep["fiscal_sign"],
+                            fn_serial=fn["fn_serial"], shift_number=params["shift_number"],
+                            doc_time=found.doc_time if found else "",
+                            receipt_number=rep["receipt_number"], fd_type=31)
+
+    # ---------------------------------------------------------------- cash and reports
+    def _cash(self, code, amount):
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise E.RequestInvalid(f"cash amount must be a positive number of kopecks, got {amount!r}")
+        with self.lock:
+            rep = self._exchange(code, amount=amount)
+            drawer = self._exchange(0x1A, register=C.REG_CASH_IN_DRAWER)["value"]
+        return {"amount": amount, "doc_number": rep["doc_number"], "cash_in_drawer": drawer}
+
+    def cash_in(self, amount):
+        return self._cash(0x50, amount)
+
+    def cash_out(self, amount):
+        return self._cash(0x51, amount)
+
+    def x_report(self):
+        with self.lock:
+            counters = self.shift_counters()
+            self._exchange(0x40)
+        return counters
+
+    def shift_counters(self):
+        with self.lock:
+            params = self._exchange(0xFF40)
+
+            def reg(number):
+                return self._exchange(0x1A, register=number)["value"]
+
+            def opreg(number):
+                return self._exchange(0x1B, register=number)["value"]
+            receipts = {}
+            for index, name in enumerate(_REG_OPERATIONS):
+                row = {"count": opreg(C.OPREG_RECEIPT_COUNT_BASE + index)}
+                for pay, slot in _PAY_SLOTS:
+                    row[pay] = reg(C.payment_register(index, slot))
+                row["total"] = sum(row[pay] for pay, _ in _PAY_SLOTS)
+                receipts[name] = row
+            return {"shift_number": params["shift_number"], "shift_open": bool(params["shift_open"]),
+                    "receipts": receipts,
+                    "cash_in": {"count": opreg(C.OPREG_CASH_IN_COUNT), "total": reg(C.REG_CASH_IN_TOTAL)},
+                    "cash_out": {"count": opreg(C.OPREG_CASH_OUT_COUNT),
+                                 "total": reg(C.REG_CASH_OUT_TOTAL)},
+                    "voided": {"count": opreg(C.OPREG_VOID_COUNT)},
+                    "cash_in_drawer": reg(C.REG_CASH_IN_DRAWER)}
+
+    # ---------------------------------------------------------------- OFD through the host
+    def read_ofd_message(self):
+        with self.lock:
+            status = self._exchange(0xFF39)
+            if not status["queue"]:
+                return None
+            buf = self._exchange(0xFF30)
+            size, block = buf["size"], buf["block_size"]
+            if not size or not block:
+                return None
+            data = bytearray()
+            while len(data) < size:
+                chunk = self._exchange(0xFF31, offset=len(data), size=min(block, size - len(data)))["data"]
+                if not chunk:
+                    raise E.TransportError("the KKT returned an empty OFD message block")
+                data += chunk
+        return status["first_fd"], bytes(data[:size])
+
+    def write_ofd_ticket(self, ticket):
+        ticket = bytes(ticket)
+        if not ticket or len(ticket) > 0xFFFF:
+            raise E.RequestInvalid(f"OFD ticket of {len(ticket)} bytes")
+        with self.lock:
+            block = self._exchange(0xFF32, size=len(ticket))["block_size"]
+            block = min(block or 128, 240)
+            for offset in range(0, len(ticket), block):
+                self._exchange(0xFF33, offset=offset, data=ticket[offset:offset + block])
+
+
+# ==================================================================== helpers
+def _text_tlv(tag, text, max_len):
+    try:
+        raw = codec.pack_text(str(text), codec.TLV_ENCODING, max_len=max_len)
+    except codec.CodecError as exc:
+        raise E.DocumentInvalid(f"tag {tag}: {exc}", field=str(tag)) from None
+    return codec.tlv(tag, raw)
+
+
+def _prepare_items(document):
+    if not document.items:
+        raise E.DocumentInvalid("the receipt has no items", field="items")
+    out = []
+    for index, item in enumerate(document.items):
+        tax = C.VAT_TO_SHTRIH.get(item.vat)
+        if tax is None:
+            raise E.DocumentInvalid(f"item {index + 1}: VAT code {item.vat!r} has no Shtrih tax code",
+                                    field=f"items[{index}].vat")
+        try:
+            name = codec.pack_text(item.name, codec.PRINT_ENCODING, max_len=128)
+        except codec.CodecError as exc:
+            raise E.DocumentInvalid(f"item {index + 1}: name: {exc}", field=f"items[{index}].name") from None
+        if item.quantity <= 0 or item.price < 0 or item.amount < 0:
+            raise E.DocumentInvalid(f"item {index + 1}: quantity, price and sum must be positive",
+                                    field=f"items[{index}]")
+        out.append(({"quantity": item.quantity * 1000, "price": item.price, "amount": item.amount,
+                     "tax_amount": item.vat_amount if item.vat_amount else codec.NOT_GIVEN_5,
+                     "tax": tax, "department": 1, "payment_method": item.payment_method,
+                     "subject": item.subject, "name": name.decode(codec.PRINT_ENCODING)},
+                    getattr(item, "measure", 0)))
+    return out
+
+
+def _qr(result, document):
+    try:
+        from .. import ffd
+        return ffd.qr_text(result, document.total, document.operation)
+    except Exception:
+        return ""
