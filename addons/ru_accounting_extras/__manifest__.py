@@ -12,6 +12,17 @@
     "external_dependencies": {"python": ["xlsxwriter"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/ru_accounting_security.xml",
+        "data/ir_sequence_data.xml",
+        "views/ru_cash_account_views.xml",
+        "views/ru_cash_transfer_views.xml",
+        "views/ru_pos_gross_profit_report_views.xml",
+        "views/res_config_settings_views.xml",
+        "wizard/ru_cash_book_wizard_views.xml",
+        "wizard/ru_gross_profit_summary_wizard_views.xml",
+        "report/ru_cash_book_report.xml",
+        "report/ru_gross_profit_summary_report.xml",
+        "views/ru_accounting_menus.xml",
     ],
     "installable": True,
 }

@@ -1,0 +1,185 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+# Field-level access: cashiers get the basic figures (revenue, quantities); store managers,
+# accountants and administrators also see discounts, costs and margins.
+EXTENDED = "optics_core.group_optics_store_manager,optics_core.group_optics_accountant"
+
+# product.template fields the catalog may use for a frame's brand, most specific first.
+BRAND_FIELD_CANDIDATES = ("optics_brand_id", "frame_brand_id", "brand_id", "optics_brand", "brand")
+
+
+class RuPosGrossProfitReport(models.Model):
+    """Gross profit of POS sales, one row per receipt line.
+
+    Revenue is the line's price net of VAT and discount (``price_subtotal``), in company
+    currency.  Cost of goods comes from stock valuation when the order's stock moves
+    were valued (the picking of the order, or of its session when stock is updated at
+    closing), otherwise from the cost Odoo froze on the line at sale time
+    (``total_cost``), otherwise from the product's current cost.  Refund lines have
+    negative quantities, so they reduce revenue and cost alike."""
+
+    _name = "ru.pos.gross.profit.report"
+    _inherit = ["ru.report.ratio.mixin"]
+    _description = "POS Gross Profit Analysis"
+    _auto = False
+    _order = "date desc"
+    _rec_name = "order_id"
+
+    _ratio_measures = {
+        "margin_percent": ("gross_profit", "revenue", 100),
+        "discount_share": ("discount_amount", "gross_amount", 100),
+    }
+
+    date = fields.Datetime(string="Date", readonly=True)
+    order_id = fields.Many2one("pos.order", string="Receipt", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    store_id = fields.Many2one("optics.store", string="Store", readonly=True)
+    config_id = fields.Many2one("pos.config", string="Till", readonly=True)
+    session_id = fields.Many2one("pos.session", string="Session", readonly=True)
+    user_id = fields.Many2one("res.users", string="Cashier", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    product_id = fields.Many2one("product.product", string="Product", readonly=True)
+    product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
+    categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
+    brand = fields.Char(string="Brand", readonly=True)
+    is_refund = fields.Boolean(string="Refund", readonly=True)
+    qty = fields.Float(string="Quantity", readonly=True, digits="Product Unit of Measure")
+    revenue = fields.Monetary(string="Revenue (excl. VAT)", readonly=True,
+                              help="Net of VAT and discounts; refunds count negative.")
+    revenue_incl = fields.Monetary(string="Revenue (incl. VAT)", readonly=True)
+    gross_amount = fields.Monetary(string="Amount before Discount", readonly=True, groups=EXTENDED,
+                                   help="Excl. VAT, before the line discount.")
+    discount_amount = fields.Monetary(string="Discount", readonly=True, groups=EXTENDED,
+                                      help="Excl. VAT.")
+    discount_share = fields.Float(string="Discount Share (%)", readonly=True, aggregator="avg",
+                                  groups=EXTENDED, digits=(16, 2),
+                                  help="Discount / amount before discount of the group.")
+    cost = fields.Monetary(string="Cost of Goods", readonly=True, groups=EXTENDED)
+    gross_profit = fields.Monetary(string="Gross Profit", readonly=True, groups=EXTENDED)
+    margin_percent = fields.Float(string="Margin (%)", readonly=True, aggregator="avg",
+                                  groups=EXTENDED, digits=(16, 2),
+                                  help="Gross profit / revenue of the group.")
+    cost_source = fields.Selection(
+        [("valuation", "Stock Valuation"), ("pos", "Cost at Sale"), ("product", "Current Product Cost")],
+        string="Cost Source", readonly=True, groups=EXTENDED)
+
+    # ------------------------------------------------------------------
+    # SQL
+    # ------------------------------------------------------------------
+    def _brand_sql(self):
+        """(expression, join) giving the brand name of ``pt``; adapts to the catalog."""
+        template = self.env["product.template"]
+        for fname in BRAND_FIELD_CANDIDATES:
+            field = template._fields.get(fname)
+            if not field or not field.store or not field.column_type:
+                continue
+            if field.type == "many2one":
+                comodel = self.env[field.comodel_name]
+                rec_name = comodel._fields.get(comodel._rec_name or "name")
+                if not rec_name or not rec_name.store:
+                    continue
+                name_sql = SQL("brand.%s", SQL.identifier(rec_name.name))
+                if rec_name.translate:
+                    name_sql = SQL("COALESCE(%s->>'ru_RU', %s->>'en_US')", name_sql, name_sql)
+                return name_sql, SQL("LEFT JOIN %s brand ON brand.id = pt.%s",
+                                     SQL.identifier(comodel._table), SQL.identifier(fname))
+            if field.type == "char" and not field.translate:
+                return SQL("pt.%s", SQL.identifier(fname)), SQL()
+        return SQL("NULL::varchar"), SQL()
+
+    def _query(self):
+        brand_expr, brand_join = self._brand_sql()
+        return SQL("""
+            WITH svl_order AS (
+                -- valued stock moves of orders whose picking is made at sale time
+                SELECT sp.pos_order_id, sm.product_id, svl.quantity < 0 AS outgoing,
+                       SUM(svl.value) AS value, SUM(svl.quantity) AS quantity
+                  FROM stock_valuation_layer svl
+                  JOIN stock_move sm ON sm.id = svl.stock_move_id
+                  JOIN stock_picking sp ON sp.id = sm.picking_id
+                 WHERE sp.pos_order_id IS NOT NULL
+              GROUP BY sp.pos_order_id, sm.product_id, svl.quantity < 0
+            ), svl_session AS (
+                -- valued stock moves of sessions that update stock at closing
+                SELECT sp.pos_session_id, sm.product_id, svl.quantity < 0 AS outgoing,
+                       SUM(svl.value) AS value, SUM(svl.quantity) AS quantity
+                  FROM stock_valuation_layer svl
+                  JOIN stock_move sm ON sm.id = svl.stock_move_id
+                  JOIN stock_picking sp ON sp.id = sm.picking_id
+                 WHERE sp.pos_order_id IS NULL AND sp.pos_session_id IS NOT NULL
+              GROUP BY sp.pos_session_id, sm.product_id, svl.quantity < 0
+            ), line AS (
+                SELECT l.id, l.order_id, l.product_id, l.qty, l.discount, l.price_unit,
+                       o.date_order, o.company_id, o.config_id, o.session_id, o.user_id,
+                       o.partner_id,
+                       COALESCE(NULLIF(o.currency_rate, 0), 1.0) AS rate,
+                       l.price_subtotal, l.price_subtotal_incl, l.total_cost,
+                       l.is_total_cost_computed,
+                       CASE WHEN so.quantity <> 0 THEN so.value / so.quantity
+                            WHEN ss.quantity <> 0 THEN ss.value / ss.quantity
+                       END AS valued_unit_cost
+                  FROM pos_order_line l
+                  JOIN pos_order o ON o.id = l.order_id
+             LEFT JOIN svl_order so ON so.pos_order_id = l.order_id AND so.product_id = l.product_id
+                                   AND so.outgoing = (l.qty > 0)
+             LEFT JOIN svl_session ss ON ss.pos_session_id = o.session_id AND ss.product_id = l.product_id
+                                     AND ss.outgoing = (l.qty > 0)
+                 WHERE o.state IN ('paid', 'done', 'invoiced')
+            ), costed AS (
+                SELECT line.*,
+                       line.price_subtotal / line.rate AS revenue,
+                       CASE WHEN line.discount >= 100 THEN line.qty * line.price_unit
+                            ELSE line.price_subtotal * 100.0 / (100.0 - line.discount)
+                       END / line.rate AS gross_amount,
+                       CASE WHEN line.valued_unit_cost IS NOT NULL THEN 'valuation'
+                            WHEN line.is_total_cost_computed THEN 'pos'
+                            ELSE 'product'
+                       END AS cost_source,
+                       CASE WHEN line.valued_unit_cost IS NOT NULL THEN line.qty * line.valued_unit_cost
+                            WHEN line.is_total_cost_computed THEN line.total_cost
+                            ELSE line.qty * COALESCE((pp.standard_price ->> line.company_id::text)::numeric, 0)
+                       END AS cost,
+                       pp.product_tmpl_id
+                  FROM line
+                  JOIN product_product pp ON pp.id = line.product_id
+            )
+            SELECT c.id,
+                   c.date_order AS date,
+                   c.order_id,
+                   c.company_id,
+                   co.currency_id,
+                   pc.optics_store_id AS store_id,
+                   c.config_id,
+                   c.session_id,
+                   c.user_id,
+                   c.partner_id,
+                   c.product_id,
+                   c.product_tmpl_id,
+                   pt.categ_id,
+                   %(brand)s AS brand,
+                   c.qty < 0 AS is_refund,
+                   c.qty,
+                   c.revenue,
+                   c.price_subtotal_incl / c.rate AS revenue_incl,
+                   c.gross_amount,
+                   c.gross_amount - c.revenue AS discount_amount,
+                   CASE WHEN c.gross_amount <> 0
+                        THEN (c.gross_amount - c.revenue) * 100.0 / c.gross_amount ELSE 0 END AS discount_share,
+                   c.cost,
+                   c.revenue - c.cost AS gross_profit,
+                   CASE WHEN c.revenue <> 0 THEN (c.revenue - c.cost) * 100.0 / c.revenue ELSE 0 END
+                        AS margin_percent,
+                   c.cost_source
+              FROM costed c
+              JOIN res_company co ON co.id = c.company_id
+              JOIN pos_config pc ON pc.id = c.config_id
+              JOIN product_template pt ON pt.id = c.product_tmpl_id
+              %(brand_join)s
+        """, brand=brand_expr, brand_join=brand_join)
+
+    def init(self):
+        # DROP first: CREATE OR REPLACE cannot change column types when the view evolves.
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))

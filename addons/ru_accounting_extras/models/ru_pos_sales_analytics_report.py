@@ -1,0 +1,78 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from .ru_pos_gross_profit_report import EXTENDED
+
+
+class RuPosSalesAnalyticsReport(models.Model):
+    """POS receipts, one row per order: number of receipts, average receipt and refund
+    rate by store, till, cashier and date.  A receipt with a negative total is a refund."""
+
+    _name = "ru.pos.sales.analytics.report"
+    _inherit = ["ru.report.ratio.mixin"]
+    _description = "POS Receipt Analysis"
+    _auto = False
+    _order = "date desc"
+    _rec_name = "order_id"
+
+    _ratio_measures = {
+        "average_receipt": ("sale_amount", "sale_count", 1),
+        "refund_rate": ("refund_count", "receipt_count", 100),
+    }
+
+    date = fields.Datetime(string="Date", readonly=True)
+    order_id = fields.Many2one("pos.order", string="Receipt", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    store_id = fields.Many2one("optics.store", string="Store", readonly=True)
+    config_id = fields.Many2one("pos.config", string="Till", readonly=True)
+    session_id = fields.Many2one("pos.session", string="Session", readonly=True)
+    user_id = fields.Many2one("res.users", string="Cashier", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    is_refund = fields.Boolean(string="Refund", readonly=True)
+    receipt_count = fields.Integer(string="Receipts", readonly=True)
+    sale_count = fields.Integer(string="Sales Receipts", readonly=True)
+    amount_total = fields.Monetary(string="Total (incl. VAT)", readonly=True,
+                                   help="Sales minus refunds.")
+    amount_untaxed = fields.Monetary(string="Total (excl. VAT)", readonly=True)
+    sale_amount = fields.Monetary(string="Sales (incl. VAT)", readonly=True)
+    average_receipt = fields.Monetary(string="Average Receipt", readonly=True, aggregator="avg",
+                                      help="Sales (incl. VAT) / sales receipts of the group.")
+    refund_count = fields.Integer(string="Refund Receipts", readonly=True, groups=EXTENDED)
+    refund_amount = fields.Monetary(string="Refunds (incl. VAT)", readonly=True, groups=EXTENDED)
+    refund_rate = fields.Float(string="Refund Rate (%)", readonly=True, aggregator="avg",
+                               groups=EXTENDED, digits=(16, 2),
+                               help="Refund receipts / all receipts of the group.")
+
+    def _query(self):
+        return SQL("""
+            SELECT o.id,
+                   o.id AS order_id,
+                   o.date_order AS date,
+                   o.company_id,
+                   co.currency_id,
+                   pc.optics_store_id AS store_id,
+                   o.config_id,
+                   o.session_id,
+                   o.user_id,
+                   o.partner_id,
+                   o.amount_total < 0 AS is_refund,
+                   1 AS receipt_count,
+                   CASE WHEN o.amount_total >= 0 THEN 1 ELSE 0 END AS sale_count,
+                   CASE WHEN o.amount_total < 0 THEN 1 ELSE 0 END AS refund_count,
+                   o.amount_total / r.rate AS amount_total,
+                   (o.amount_total - o.amount_tax) / r.rate AS amount_untaxed,
+                   CASE WHEN o.amount_total >= 0 THEN o.amount_total / r.rate ELSE 0 END AS sale_amount,
+                   CASE WHEN o.amount_total >= 0 THEN o.amount_total / r.rate ELSE 0 END AS average_receipt,
+                   CASE WHEN o.amount_total < 0 THEN -o.amount_total / r.rate ELSE 0 END AS refund_amount,
+                   CASE WHEN o.amount_total < 0 THEN 100.0 ELSE 0 END AS refund_rate
+              FROM pos_order o
+              JOIN res_company co ON co.id = o.company_id
+              JOIN pos_config pc ON pc.id = o.config_id
+     CROSS JOIN LATERAL (SELECT COALESCE(NULLIF(o.currency_rate, 0), 1.0) AS rate) r
+             WHERE o.state IN ('paid', 'done', 'invoiced')
+        """)
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
