@@ -48,6 +48,7 @@ DEFAULTS = {
     "clock_check_interval": 30,    # seconds between KKT clock reads on the sale path
     "push_interval": 5.0,
     "push_batch": 200,
+    "push_max_rounds": 1000,
     "push_backoff_max": 60.0,
     "push_timeout": 10.0,
     "compact_after_days": 90,
@@ -209,7 +210,7 @@ class TillService:
         before = _loads(entry["sent_info"])
         counters = self.device.shift_counters()
         key = "cash_in" if kind == "cash_in" else "cash_out"
-        if before is not None and counters.get(key, 0) - before.get(key, 0) >= payload["amount"]:
+        if before is not None and _counter_total(counters, key) - _counter_total(before, key) >= payload["amount"]:
             self._record(entry, {"counters": counters, "settled": True})
             return self.journal.get(entry["uuid"])
         self.journal.back_to_journaled(entry["uuid"])
@@ -529,9 +530,10 @@ class TillService:
         Returns {"pushed", "accepted", "tickets"}; raises TransportError when central is down."""
         if not self.central:
             raise errors.RequestInvalid("this till has no central server configured")
-        totals = {"pushed": 0, "accepted": 0, "tickets": 0}
+        totals = {"pushed": 0, "accepted": 0, "tickets": 0, "rounds": 0}
         after = 0
-        while True:
+        while totals["rounds"] < self.config["push_max_rounds"]:
+            totals["rounds"] += 1
             self._point("before_delivery")
             batch = self.journal.in_state("fiscalised", limit=self.config["push_batch"], after_hlc=after)
             extra = self._pending_ofd_entry(batch)
@@ -540,12 +542,17 @@ class TillService:
             sent = {e["uuid"] for e in entries}
             accepted = [u for u in reply["accepted"] if u in sent]
             self.journal.mark_delivered(accepted)
+            applied = self._apply_tickets(reply["tickets"])
             totals["pushed"] += len(entries)
             totals["accepted"] += len(accepted)
-            totals["tickets"] += self._apply_tickets(reply["tickets"])
-            if len(batch) < self.config["push_batch"] or not accepted:
-                break
-            after = batch[-1]["hlc"]
+            totals["tickets"] += applied
+            if batch and len(batch) == self.config["push_batch"] and accepted:
+                after = batch[-1]["hlc"]
+                continue
+            if applied:
+                # the FN hands out its next unconfirmed message only after this ticket
+                continue
+            break
         self.push_state.update(last_ok=self.clock(), last_error=None)
         return totals
 
@@ -648,6 +655,11 @@ def _all_errors(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from _all_errors(sub)
+
+
+def _counter_total(counters, key):
+    value = counters.get(key, 0)
+    return value.get("total", 0) if isinstance(value, dict) else value
 
 
 def _ref(payload):

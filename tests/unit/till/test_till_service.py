@@ -1,0 +1,273 @@
+"""TillService against the KKT emulator process over TCP (no fake device)."""
+import threading
+import time
+
+import pytest
+
+from ru54fz import errors
+from ru54fz.emulator.harness import start_emulator
+from ru54fz.ofd.mock_server import MockOfd
+
+from till_helpers import MiniCentral, close_service, make_service, order, wait_for
+
+
+@pytest.fixture
+def emu(tmp_path):
+    (tmp_path / "kkt").mkdir()
+    e = start_emulator(tmp_path / "kkt")
+    yield e
+    e.stop()
+
+
+@pytest.fixture
+def svc(tmp_path, emu):
+    s = make_service(tmp_path / "journal.sqlite", emu)
+    s.start()
+    s.open_shift({"uuid": "shift-1", "cashier": {"name": "Анна Кассирова"}})
+    yield s
+    close_service(s)
+
+
+def last_fd(svc):
+    return svc.device.fn_status().last_fd_number
+
+
+def test_sale_is_journaled_then_fiscalised_once(svc, emu):
+    before = last_fd(svc)
+    o = order(total_lines=5)
+    r = svc.sale(o)
+    f = r["fiscal"]
+    assert r["uuid"] == o["uuid"] and r["state"] == "fiscalised"
+    assert f["fd_number"] == before + 1 and f["fiscal_sign"] > 0 and f["fd_type"] == 3
+    assert "s=5000.00" in f["qr"] and f"i={f['fd_number']}" in f["qr"]
+    doc = svc.device.find_document(f["fd_number"])
+    assert doc.total == 500000 and doc.operation == 1 and doc.fiscal_sign == f["fiscal_sign"]
+    e = svc.journal.get(o["uuid"])
+    assert e["state"] == "fiscalised" and e["expected_fd"] == f["fd_number"]
+    # the replay returns the stored answer and prints nothing new
+    assert svc.sale(o) == r
+    assert last_fd(svc) == before + 1
+
+
+def test_same_uuid_ten_times_concurrently_gives_one_document(svc):
+    before = last_fd(svc)
+    o = order()
+    results, errs = [], []
+
+    def post():
+        try:
+            results.append(svc.sale(dict(o)))
+        except Exception as exc:  # noqa: BLE001
+            errs.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errs
+    assert len(results) == 10 and all(r == results[0] for r in results)
+    assert last_fd(svc) == before + 1
+
+
+def test_bad_input_journals_nothing_and_touches_no_device(svc):
+    before = last_fd(svc)
+    count = svc.journal.counts()
+    bad = [
+        order(payments=[{"kind": "card", "amount": "1.00"}]),
+        order(lines=[{"name": "x", "quantity": "0", "price": "1.00", "amount": "0.00", "vat_code": 6}]),
+        order(lines=[{"name": "x", "quantity": "1", "price": "1.00", "amount": "1.00", "vat_code": 99}],
+              payments=[{"kind": "cash", "amount": "1.00"}]),
+        order(buyer_contact="x" * 65),
+        order(operation="refund", refund_of=None),
+        order(operation="refund", refund_of={"uuid": "never-sold"}),
+    ]
+    for o in bad:
+        with pytest.raises(errors.FiscalError) as exc:
+            svc.sale(o)
+        assert exc.value.http_status == 400, exc.value
+    assert svc.journal.counts() == count
+    assert last_fd(svc) == before
+
+
+def test_device_refusal_then_retry_of_the_same_uuid(svc, emu):
+    emu.control.set(paper_out=True)
+    o = order()
+    before = last_fd(svc)
+    with pytest.raises(errors.PaperOut) as exc:
+        svc.sale(o)
+    assert exc.value.http_status == 502
+    assert svc.journal.get(o["uuid"])["state"] == "failed"
+    assert last_fd(svc) == before
+    emu.control.set(paper_out=False)
+    r = svc.sale(o)
+    assert r["fiscal"]["fd_number"] == before + 1
+    assert svc.sale(o) == r
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_lost_link_at_close_is_settled_exactly_once(svc, emu, when):
+    """The link drops on the close-receipt command (FF45), before or after the
+    KKT executed it: the till settles by FD number, never a second document."""
+    before = last_fd(svc)
+    emu.control.power_loss(when=when, command="FF45")
+    o = order()
+    try:
+        r = svc.sale(o)
+    except errors.TransportError:
+        r = svc.sale(o)  # the POS retries the same uuid
+    assert r["state"] == "fiscalised"
+    assert last_fd(svc) == before + 1
+    assert svc.device.find_document(before + 1).total == 200000
+
+
+def test_refund_saga(tmp_path, emu):
+    ofd = MockOfd().start()
+    central = MiniCentral(ofd_port=ofd.port).start()
+    s = make_service(tmp_path / "j.sqlite", emu, central_url=central.url, central_token=central.token)
+    try:
+        s.start()
+        s.open_shift({"uuid": "sh", "cashier": {"name": "Анна"}})
+        sale = order(pay="card")
+        r = s.sale(sale)
+        ref = {"uuid": sale["uuid"], "fiscal_sign": r["fiscal"]["fiscal_sign"], "fd_number": r["fiscal"]["fd_number"]}
+        card_back = order(operation="refund", pay="card", refund_of=ref)
+        with pytest.raises(errors.Conflict, match="not yet confirmed by the OFD") as exc:
+            s.sale(card_back)
+        assert exc.value.http_status == 409
+        assert s.journal.get(card_back["uuid"]) is None
+        # central takes the entries and the FN's OFD messages; tickets come back into the FN
+        out = s.push_to_central()
+        assert out["tickets"] >= 1
+        assert s.journal.get(sale["uuid"])["ofd_confirmed"] == 1
+        assert s.device.find_document(r["fiscal"]["fd_number"]).ofd_confirmed
+        cash_back = order(operation="refund", pay="cash", refund_of=ref)
+        with pytest.raises(errors.DocumentInvalid, match="not paid by cash"):
+            s.sale(cash_back)
+        rr = s.sale(card_back)
+        assert rr["fiscal"]["fd_number"] == r["fiscal"]["fd_number"] + 1
+        doc = s.device.find_document(rr["fiscal"]["fd_number"])
+        assert doc.operation == 2 and doc.total == 200000
+        # a second refund of the same sale would pay back more than was paid
+        with pytest.raises(errors.DocumentInvalid, match="in total"):
+            s.sale(order(operation="refund", pay="card", refund_of=ref))
+    finally:
+        close_service(s)
+        central.stop()
+        ofd.stop()
+
+
+def test_clock_skew_warns_then_blocks_sales(svc, emu):
+    emu.control.clock(offset=-150)
+    st = svc.status()
+    assert st["clock"]["level"] == "warn" and 140 <= st["clock"]["skew_seconds"] <= 160
+    assert st["level"] == "yellow"
+    emu.control.clock(offset=-400)
+    svc.check_clock(force=True)
+    o = order()
+    with pytest.raises(errors.ClockMismatch):
+        svc.sale(o)
+    assert svc.journal.get(o["uuid"]) is None
+    assert svc.status()["level"] == "red"
+    emu.control.clock(offset=0)
+    svc.check_clock(force=True)
+    assert svc.sale(o)["state"] == "fiscalised"
+
+
+def test_journal_unavailable_refuses_before_the_device(tmp_path, emu):
+    import sqlite3
+    s = make_service(tmp_path / "j.sqlite", emu)
+    s.journal._db.execute("PRAGMA busy_timeout = 100")
+    s.start()
+    s.open_shift({"uuid": "sh", "cashier": {"name": "Анна"}})
+    before = last_fd(s)
+    other = sqlite3.connect(tmp_path / "j.sqlite", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(errors.JournalUnavailable) as exc:
+            s.sale(order())
+        assert exc.value.http_status == 503
+        assert last_fd(s) == before
+        assert emu.control.state()["doc"] in (None, 0, {}) or not emu.control.state()["doc"]
+    finally:
+        other.execute("ROLLBACK")
+        close_service(s)
+
+
+def test_cash_x_report_close_shift_and_status(svc):
+    svc.sale(order(pay="cash"))
+    ci = svc.cash_in({"uuid": "ci-1", "amount": 500000, "cashier": "Анна"})
+    assert ci["state"] == "fiscalised"
+    assert svc.cash_in({"uuid": "ci-1", "amount": 500000, "cashier": "Анна"}) == ci
+    svc.cash_out({"uuid": "co-1", "amount": 100000, "cashier": "Анна"})
+    x = svc.x_report({"uuid": "x-1", "cashier": "Анна"})
+    assert "counters" in x
+    st = svc.status()
+    assert st["shift"]["open"] is True and st["journal"]["entries"] >= 5
+    assert st["journal"]["undelivered"] >= 4 and st["ofd"]["backlog"] >= 2
+    assert st["clock"]["level"] == "ok" and st["fn"]["fn_serial"]
+    z = svc.close_shift({"uuid": "z-1", "cashier": {"name": "Анна"}})
+    assert z["fiscal"]["fd_type"] == 5
+    assert svc.status()["shift"]["open"] is False
+    with pytest.raises(errors.ShiftClosed):
+        svc.sale(order())
+    q = svc.journal_query(state="fiscalised", limit=3)["entries"]
+    assert len(q) == 3 and [int(e["hlc"]) for e in q] == sorted(int(e["hlc"]) for e in q)
+
+
+class Crash(BaseException):
+    """Stands for the process dying at a fault point (the crash matrix uses SIGKILL)."""
+
+
+@pytest.mark.parametrize("point, fiscalised", [("after_sent", False), ("after_device", True)])
+def test_settle_on_start_after_an_interrupted_receipt(tmp_path, emu, point, fiscalised):
+    """A previous run stopped with the entry `sent`, before or after the KKT closed
+    the receipt.  A fresh service settles it from the FN before serving anything:
+    one fiscal document either way."""
+    armed = []
+
+    def hook(name):
+        if armed and name == point:
+            raise Crash(name)
+
+    s = make_service(tmp_path / "j.sqlite", emu, fault_hook=hook)
+    s.start()
+    s.open_shift({"uuid": "sh", "cashier": {"name": "Анна"}})
+    before = last_fd(s)
+    o = order()
+    armed.append(True)
+    with pytest.raises(Crash):
+        s.sale(o)
+    assert s.journal.get(o["uuid"])["state"] == "sent"
+    assert last_fd(s) == before + (1 if fiscalised else 0)
+    close_service(s)
+    s2 = make_service(tmp_path / "j.sqlite", emu)
+    try:
+        s2.start()
+        e = s2.journal.get(o["uuid"])
+        assert e["state"] == "fiscalised" and e["fd_number"] == before + 1
+        assert last_fd(s2) == before + 1
+        assert s2.sale(o)["fiscal"]["fd_number"] == before + 1
+    finally:
+        close_service(s2)
+
+
+def test_pusher_thread_backs_off_while_central_is_down(tmp_path, emu):
+    central = MiniCentral()
+    central.start()
+    port = central.port
+    central.stop()  # central is down from the start
+    s = make_service(tmp_path / "j.sqlite", emu, central_url=f"http://127.0.0.1:{port}",
+                     central_token=central.token, autopush=True, push_interval=0.2, push_backoff_max=0.5)
+    try:
+        s.start()
+        s.open_shift({"uuid": "sh", "cashier": {"name": "Анна"}})
+        s.sale(order())
+        assert wait_for(lambda: s.push_state["backoff"] > 0)
+        assert s.status()["central"]["last_error"]
+        central.start(port=port)
+        assert wait_for(lambda: s.journal.counts()["fiscalised"] == 0, timeout=10)
+        assert len(central.store) == 2
+    finally:
+        close_service(s)
+        central.stop()
