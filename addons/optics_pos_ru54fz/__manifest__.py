@@ -12,6 +12,13 @@
     "external_dependencies": {"python": ["pyusb", "pyserial", "requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/optics_cash_security.xml",
+        "data/optics_cash_denomination_data.xml",
+        "views/optics_cash_movement_views.xml",
+        "views/optics_shift_report_views.xml",
+        "views/pos_session_cash_views.xml",
+        "wizard/optics_cash_wizard_views.xml",
+        "report/optics_shift_report_templates.xml",
     ],
     "demo": [],
     "assets": {},

@@ -1,0 +1,33 @@
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+from ..ru54fz import till_client
+
+
+class PosConfig(models.Model):
+    _inherit = "pos.config"
+
+    ru54fz_cash_diff_threshold = fields.Monetary(
+        "Cash Difference Threshold", default=500.0, currency_field="currency_id",
+        help="A closing difference (cash, or a card total against the acquirer's slip) above "
+             "this amount needs a reason and a store manager's confirmation. Checked on the "
+             "server for every way of closing a session.")
+    ru54fz_till_api_token = fields.Char(
+        "Till Token for the Back Office", groups="base.group_system", copy=False,
+        help="The till's pairing token the back office sends as X-Till-Token when it calls "
+             "the till proxy (cash in/out, X and Z reports, counters).")
+
+    def _ru54fz_till_client(self, timeout=None):
+        """A ``TillClient`` for this point of sale's till proxy (contract C)."""
+        self.ensure_one()
+        url = self._ru54fz_proxy_url()
+        token = self.sudo().ru54fz_till_api_token
+        if not url or not token:
+            raise UserError(_("The till proxy of %s is not configured (proxy URL and back-office "
+                              "token).", self.display_name))
+        kwargs = {"timeout": timeout} if timeout else {}
+        return till_client.TillClient(url, token, **kwargs)
+
+    def _ru54fz_proxy_url(self):
+        # the field belongs to the till part of the addon (contract F)
+        return self["ru54fz_proxy_url"] if "ru54fz_proxy_url" in self._fields else False

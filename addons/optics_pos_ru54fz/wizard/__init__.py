@@ -1,0 +1,4 @@
+from . import optics_cash_reconcile_wizard
+from . import optics_cash_move_wizard
+from . import optics_x_report_wizard
+from . import optics_fiscal_reason_wizard
