@@ -46,6 +46,36 @@ def _parse(text):
     return dt.datetime.fromisoformat(text)
 
 
+_PAYMENT_TAGS = {1: 1031, 2: 1081, 14: 1215, 15: 1216, 16: 1217}
+
+
+def _payment_tlvs(pays, change):
+    out = []
+    for slot, tag in _PAYMENT_TAGS.items():
+        amount = pays.get(slot, 0) - (change if slot == 1 else 0)
+        out.append(ofdp.tlv_vln(tag, max(0, amount)))
+    return out
+
+
+def _fvln(tag, value, point):
+    body = bytes((point,)) + value.to_bytes(max(1, (value.bit_length() + 7) // 8), "little")
+    return ofdp.tlv(tag, body)
+
+
+def _item_tlv(item):
+    """Tag 1059 (item) as the FN would put it in the document."""
+    children = [ofdp.tlv(1030, item["name"][:128]), ofdp.tlv_vln(1079, item["price"]),
+                _fvln(1023, item["qty"] // 1000, 3), ofdp.tlv_vln(1043, item["amount"]),
+                ofdp.tlv_u8(1199, item["vat"]), ofdp.tlv_u8(1214, item["pm"]),
+                ofdp.tlv_u8(1212, item["subject"])]
+    children += _raw_tlvs(item.get("tlvs", []))
+    return ofdp.tlv(1059, children)
+
+
+def _raw_tlvs(pairs):
+    return [ofdp.tlv(tag, bytes.fromhex(value)) for tag, value in pairs]
+
+
 def fresh_state(fn_serial="9999078900012345", inn="7701234567", reg_number="0000000001012345",
                 kkt_serial=12345678, tax_systems=0x03, password=30, now=None):
     now = (now or dt.datetime.now()).replace(microsecond=0)
@@ -573,7 +603,11 @@ class KKTModel:
                  "items": doc["items"], "tlvs": doc["tlvs"]}
         fd, fp = self._new_fd(3, now, extra, [ofdp.tlv_u8(1054, op), ofdp.tlv_vln(1020, total),
                                               ofdp.tlv(1042, receipt_number),
-                                              ofdp.tlv(1038, self.shift["number"])])
+                                              ofdp.tlv(1038, self.shift["number"]),
+                                              ofdp.tlv_u8(1055, req["tax_system"]),
+                                              *_payment_tlvs(pays, change),
+                                              *(_item_tlv(i) for i in doc["items"]),
+                                              *_raw_tlvs(doc["tlvs"])])
         self._apply_payments(op_index, pays, change, drawer_delta)
         self.shift["receipts"] = receipt_number
         self.state["doc"] = None
@@ -607,7 +641,9 @@ class KKTModel:
                  "tax_system": req["tax_system"],
                  "payments": {str(k): v for k, v in pays.items()}, "tlvs": doc["tlvs"]}
         fd, fp = self._new_fd(31, now, extra, [ofdp.tlv_u8(1054, op), ofdp.tlv_vln(1020, total),
-                                               ofdp.tlv_u8(1173, req["correction_type"])])
+                                               ofdp.tlv_u8(1173, req["correction_type"]),
+                                               ofdp.tlv_u8(1055, req["tax_system"]),
+                                               *_payment_tlvs(pays, 0), *_raw_tlvs(doc["tlvs"])])
         self._apply_payments(op_index, pays, 0, drawer_delta)
         self.shift["receipts"] = receipt_number
         self.state["doc"] = None

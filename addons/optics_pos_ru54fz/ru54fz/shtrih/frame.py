@@ -8,9 +8,11 @@ Control bytes outside frames: ENQ (0x05) asks the device for its state, ACK
 "a reply is prepared/being prepared", NAK = "idle, send a command").
 
 ``Decoder`` turns an arbitrary byte stream into events.  It never raises on
-input, keeps at most one frame (258 bytes) buffered, and resynchronises after
-a frame with a bad checksum by rescanning from the byte after its STX, so a
-genuine frame following garbage is still found.
+input and keeps at most one frame (258 bytes) buffered.  A frame with a bad
+checksum is reported and skipped whole (line noise flips bits inside a frame
+far more often than in its length byte), so bytes inside it are never taken
+for ENQ/ACK/NAK; after silence the reader calls ``reset()`` to drop a frame
+that will never complete (the byte timeout of the protocol).
 """
 from dataclasses import dataclass
 
@@ -112,7 +114,7 @@ class Decoder:
             body = bytes(buf[1:length + 2])
             if lrc(body) != buf[length + 2]:
                 events.append(Event("bad", bytes(buf[:length + 3]), "bad LRC"))
-                del buf[0]        # rescan from the byte after this STX
+                del buf[:length + 3]
                 continue
             events.append(Event("frame", body[1:]))
             del buf[:length + 3]
