@@ -23,6 +23,8 @@
     ],
     "demo": [
         "data/optics_demo_chain.xml",
+        "data/optics_demo_catalog.xml",
+        "data/optics_demo_lab.xml",
     ],
     "assets": {
         "point_of_sale._assets_pos": [
