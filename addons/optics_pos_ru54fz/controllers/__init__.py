@@ -1,1 +1,3 @@
 
+from . import central
+from . import metrics

@@ -1,0 +1,92 @@
+"""Central ingestion of the tills' journals (contract E, receiving side).
+
+``POST /optics_pos_ru54fz/central/push`` with ``X-Till-Token`` and
+``{"till_code": "...", "entries": [entry, ...], "status": {...}?}``.
+
+* 401: unknown till code or wrong token (nothing is read or written);
+* 400: malformed body or entry, with the reason (nothing is stored: the push is
+  one transaction);
+* 200: ``{"accepted": [uuid, ...], "tickets": [{"uuid", "fd_number", "ticket"}]}``.
+
+Re-pushing the same entries is harmless: documents are keyed by uuid.  The
+optional ``status`` is the till's ``GET status`` answer (FN status, journal
+figures); it feeds the health dashboard and the FN alerts.
+"""
+import json
+import logging
+
+from odoo import http
+from odoo.http import request
+
+from ..ru54fz import tokens
+
+_logger = logging.getLogger(__name__)
+
+MAX_BODY = 16 * 1024 * 1024
+MAX_ENTRIES = 5000
+
+
+def _json(status, payload):
+    return request.make_response(json.dumps(payload, ensure_ascii=False), status=status,
+                                 headers=[("Content-Type", "application/json; charset=utf-8"),
+                                          ("Cache-Control", "no-store")])
+
+
+def _error(status, code, message):
+    return _json(status, {"error": {"code": code, "message": message}})
+
+
+class CentralPushController(http.Controller):
+
+    @http.route("/optics_pos_ru54fz/central/push", type="http", auth="none", methods=["POST"],
+                csrf=False, save_session=False)
+    def push(self, **_kw):
+        if not request.db:
+            return _error(404, "no_database", "no database selected")
+        raw = request.httprequest.get_data(cache=False)
+        if len(raw) > MAX_BODY:
+            return _error(413, "too_large", f"the push exceeds {MAX_BODY} bytes: send smaller batches")
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError as exc:
+            return _error(400, "request_invalid", f"body is not JSON: {exc}")
+        if not isinstance(body, dict):
+            return _error(400, "request_invalid", "body must be a JSON object")
+        till_code = body.get("till_code")
+        token = request.httprequest.headers.get("X-Till-Token", "")
+        config = self._authenticate(till_code, token)
+        if config is None:
+            return _error(401, "unauthorized", "unknown till or wrong token")
+        entries = body.get("entries") or []
+        if not isinstance(entries, list):
+            return _error(400, "request_invalid", "'entries' must be a list")
+        if len(entries) > MAX_ENTRIES:
+            return _error(400, "request_invalid", f"at most {MAX_ENTRIES} entries per push")
+        status = body.get("status")
+        if status is not None and not isinstance(status, dict):
+            return _error(400, "request_invalid", "'status' must be an object")
+        Doc = request.env["optics.fiscal.document"].sudo().with_company(config.company_id)
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("till_code") not in (None, "", config.ru54fz_till_code):
+                return _error(400, "request_invalid",
+                              f"entry {entry.get('uuid')} belongs to till {entry.get('till_code')}")
+        try:
+            reply = Doc._ingest_push(config, entries, status)
+        except ValueError as exc:
+            request.env.cr.rollback()
+            return _error(400, "entry_invalid", str(exc))
+        return _json(200, reply)
+
+    @staticmethod
+    def _authenticate(till_code, token):
+        """The pos.config of this till when the token matches, else None (constant time
+        whether the till exists or not)."""
+        if not isinstance(till_code, str) or not till_code:
+            tokens.verify("", "")
+            return None
+        config = request.env["pos.config"].sudo().search(
+            [("ru54fz_till_code", "=", till_code)], limit=1)
+        stored = config.ru54fz_central_token_hash if config else "sha256$00$" + "0" * 64
+        if not tokens.verify(token, stored) or not config:
+            return None
+        return config
