@@ -122,14 +122,14 @@ def test_kill_at_random_moments(tmp_path, emu):
     """Several sales, each killed at a random moment (possibly twice, possibly
     after it finished), then retried until answered: exactly one FD each."""
     rnd = random.Random(20260301)
-    emu.control.set(print_delay=0.03)
+    emu.control.set(print_delay=0.15)
     kills = 0
     try:
         for i in range(8):
             before = emu.control.state()["last_fd"]
             payload = order(uid=f"rand-{i}-{uuidlib.uuid4().hex[:8]}", total_lines=rnd.randint(1, 5))
             for _ in range(rnd.randint(1, 2)):
-                rc, _ = run(tmp_path, emu, "sale", payload, {"RU54FZ_CRASH_AFTER_MS": str(rnd.randint(0, 700))})
+                rc, _ = run(tmp_path, emu, "sale", payload, {"RU54FZ_CRASH_AFTER_MS": str(rnd.randint(0, 300))})
                 kills += rc == -signal.SIGKILL
             rc, result = run(tmp_path, emu, "sale", payload)
             assert rc == 0

@@ -41,6 +41,9 @@ def main():
     after_ms = os.environ.get("RU54FZ_CRASH_AFTER_MS")
     crash_from = os.environ.get("RU54FZ_CRASH_FROM")
     armed = threading.Event()
+    if after_ms and not crash_from:
+        # a random moment of the whole process life: opening, settling, the sale
+        threading.Timer(int(after_ms) / 1000, die).start()
 
     def hook(point):
         if not armed.is_set():
@@ -58,8 +61,6 @@ def main():
         "central_token": os.environ.get("RU54FZ_CENTRAL_TOKEN", "")})
     svc.start()
     armed.set()
-    if after_ms and not crash_from:
-        threading.Timer(int(after_ms) / 1000, die).start()
     if command == "sale":
         result = svc.sale(payload)
     elif command == "push":
