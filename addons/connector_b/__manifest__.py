@@ -9,9 +9,14 @@
     "license": "LGPL-3",
     "development_status": "Beta",
     "depends": ["optics_core", "product", "queue_job"],
-    "external_dependencies": {"python": ["openpyxl", "xlrd"]},
+    "external_dependencies": {"python": ["openpyxl", "xlrd", "xlsxwriter"]},
     "data": [
         "security/ir.model.access.csv",
+        "data/queue_job_data.xml",
+        "views/import_profile_views.xml",
+        "views/import_history_views.xml",
+        "wizard/import_wizard_views.xml",
+        "views/connector_b_menus.xml",
     ],
     "installable": True,
 }

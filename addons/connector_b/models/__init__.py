@@ -1,1 +1,6 @@
-
+from . import product_supplierinfo
+from . import import_profile
+from . import import_profile_column
+from . import import_problem
+from . import import_history
+from . import catalog_writer

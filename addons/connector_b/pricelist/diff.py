@@ -53,6 +53,7 @@ class Plan:
         self.supplier_creates = []   # (product dict, row): existing product, new supplier price
         self.supplier_updates = []   # (supplier id, {field: value}, row)
         self.product_updates = []    # (product dict, {field: value}, row)
+        self.matched = []            # (product dict, row) for every row matched to a product
         self.outcome = {}
 
     def count(self, what):
@@ -141,6 +142,7 @@ class DiffPlanner:
                 plan.creates.append(row)
                 plan.outcome[row.row] = "created"
                 continue
+            plan.matched.append((product, row))
             changed = False
             pvals = self._product_changes(row, product)
             if pvals:
