@@ -151,9 +151,21 @@ class CatalogWriter(models.AbstractModel):
     def _prepare_product_columns(self, row, ctx):
         v = row.values
         cols = {"default_code": v.get("article") or None, "barcode": v.get("ean") or None}
-        if v.get("price") is not None and v.get("currency") == ctx["company"].currency_id.name:
-            cols["standard_price"] = json.dumps({str(ctx["company"].id): float(v["price"])})
+        rate = self._cost_rate(v.get("currency"), ctx)
+        if v.get("price") is not None and rate:
+            cost = ctx["company"].currency_id.round(float(v["price"]) * rate)
+            cols["standard_price"] = json.dumps({str(ctx["company"].id): cost})
         return cols
+
+    def _cost_rate(self, code, ctx):
+        """Rate from the list's currency to the company's, today (one lookup per currency)."""
+        rates = ctx.setdefault("cost_rates", {})
+        if code not in rates:
+            company = ctx["company"]
+            currency = self.env["res.currency"].browse(ctx["currencies"].get(code))
+            rates[code] = currency and currency._get_conversion_rate(
+                currency, company.currency_id, company, fields.Date.context_today(self)) or 0.0
+        return rates[code]
 
     def _next_ids(self, table, count):
         self.env.cr.execute(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", count))
