@@ -38,9 +38,10 @@ class EmulatorControl:
         params = {k: v for k, v in (("offset", offset), ("advance", advance)) if v is not None}
         return self.call("clock", **params)
 
-    def garble(self, count=1, mode="lrc"):
-        """Garble the next ``count`` reply frames: 'lrc', 'random' or 'truncate'."""
-        return self.call("garble", count=count, mode=mode)
+    def garble(self, count=1, mode="lrc", command=None):
+        """Garble the next ``count`` reply frames (to ``command`` only, e.g. 'FF45', when
+        given): 'lrc' (bad checksum), 'random' (random bytes) or 'truncate' (half a frame)."""
+        return self.call("garble", count=count, mode=mode, command=command)
 
     def power_loss(self, when="before", command=None, count=1):
         """Drop the link on the next ``command`` (e.g. 'FF45'), before or after executing it."""

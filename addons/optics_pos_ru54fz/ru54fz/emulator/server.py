@@ -30,10 +30,11 @@ class LinkHandler:
         self.write = write
         self.decoder = Decoder()
         self.pending = None       # the last reply frame, until the host ACKs it
+        self.pending_label = None
 
-    def _send_reply(self, frame):
+    def _send_reply(self, frame, label=None):
         garble = self.model.faults.garble
-        if garble["count"] > 0:
+        if garble["count"] > 0 and garble.get("command") in (None, label):
             garble["count"] -= 1
             mode = garble.get("mode", "lrc")
             if mode == "random":
@@ -53,7 +54,7 @@ class LinkHandler:
                 if event.kind == "enq":
                     if self.pending is not None:
                         self.write(bytes((ACK,)))
-                        self._send_reply(self.pending)
+                        self._send_reply(self.pending, self.pending_label)
                     else:
                         self.write(bytes((NAK,)))
                 elif event.kind == "ack":
@@ -78,8 +79,8 @@ class LinkHandler:
         if lost_after:
             raise PowerLoss(label)
         frame = encode(reply)
-        self.pending = frame
-        self._send_reply(frame)
+        self.pending, self.pending_label = frame, label
+        self._send_reply(frame, label)
 
 
 class Server:
@@ -189,7 +190,8 @@ class Server:
                 return {"clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
                         "now": model.now().isoformat()}
             if op == "garble":
-                faults.garble = {"count": int(req.get("count", 1)), "mode": req.get("mode", "lrc")}
+                faults.garble = {"count": int(req.get("count", 1)), "mode": req.get("mode", "lrc"),
+                                 "command": req.get("command")}
                 return {}
             if op == "power_loss":
                 faults.power_loss = {"when": req.get("when", "before"),

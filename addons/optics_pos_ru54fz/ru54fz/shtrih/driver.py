@@ -48,6 +48,7 @@ class ShtrihDriver(FiscalDevice):
         self._decoder = Decoder()
         self._events = []
         self._shift_open_cache = {}    # (fn serial, shift number) -> ISO time
+        self._garbage_mark = 0
         self.stale_replies = 0         # replies drained by the ENQ handshake
 
     # ================================================================ link
@@ -125,6 +126,7 @@ class ShtrihDriver(FiscalDevice):
 
     def _send_frame(self, frame):
         for _ in range(self.retries):
+            self._garbage_mark = self._decoder.garbage
             self._write(frame)
             deadline = time.monotonic() + self.timeouts["ack"]
             ev = self._next_event(deadline)
@@ -147,27 +149,32 @@ class ShtrihDriver(FiscalDevice):
     def _await_reply(self, cmd, timeout):
         deadline = time.monotonic() + timeout
         bad = 0
+        noisy = self._decoder.garbage > self._garbage_mark   # stray bytes instead of the reply
         while True:
-            ev = self._next_event(deadline)
+            wait = min(deadline, time.monotonic() + self.timeouts["enq"]) if noisy else deadline
+            ev = self._next_event(wait)
             if ev.kind == "frame":
                 self._write(bytes((ACK,)))
                 return ev.payload
-            if ev.kind == "bad":
+            if ev.kind == "bad" or (ev.kind == "timeout" and noisy and time.monotonic() < deadline):
                 bad += 1
                 if bad > self.retries:
                     raise E.TransportError(f"garbled replies to {cmd.label}: giving up",
                                            stage="reply", command=cmd.label)
+                # NAK the garbled reply and ask for it again (the device resends, it does
+                # not execute the command a second time)
                 self._decoder.reset()
                 self._events.clear()
-                self._write(bytes((NAK,)))
-                self._write(bytes((ENQ,)))
+                self._write(bytes((NAK, ENQ)))
                 deadline = max(deadline, time.monotonic() + self.timeouts["enq"] + self.timeouts["byte"])
+                noisy = False
+                self._garbage_mark = self._decoder.garbage
                 continue
             if ev.kind == "timeout":
                 raise E.TransportError(
                     f"no reply from the KKT to {cmd.label} ({cmd.name}); the command may or may "
                     f"not have been executed", stage="reply", command=cmd.label)
-            # ACK/NAK/ENQ while waiting for the reply: the device is working
+            noisy = True    # ACK/NAK/ENQ bytes: the reply should follow at once
 
     def _transact(self, cmd, payload, timeout):
         frame = encode(payload)
@@ -323,8 +330,12 @@ class ShtrihDriver(FiscalDevice):
         return out
 
     def _cancel_quietly(self, original):
+        """Cancel what this call opened; keep the original error for the caller."""
         try:
             self._exchange(0x88)
+        except E.DeviceError as exc:
+            if exc.device_code != 0x55:            # 0x55: nothing was open
+                original.details["cancel_failed"] = exc.message
         except E.FiscalError as exc:
             original.details["cancel_failed"] = exc.message
 
@@ -392,8 +403,8 @@ class ShtrihDriver(FiscalDevice):
             opened = False
             try:
                 for values, measure in items:
+                    opened = True      # even a lost reply to the first item may have opened it
                     self._exchange(0xFF46, operation=int(document.operation), **values)
-                    opened = True
                     if measure:
                         self._exchange(0xFF4D, tlv=codec.tlv_u8(2108, measure))
                 self._send_tlvs(doc_tlvs)
