@@ -2,7 +2,7 @@ import logging
 import time
 
 from odoo import fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..pricelist import analyse
@@ -88,7 +88,10 @@ class ImportHistory(models.Model):
                                          "Fix them, or import again choosing to import the valid rows only.")
         except (ReadError, HeaderError, UnicodeDecodeError) as exc:
             state, message = "failed", self.env._("The file cannot be read with this profile: %s", exc)
-        except Exception as exc:  # the savepoint rolled the catalog back
+        except (UserError, ValidationError) as exc:  # the savepoint rolled the catalog back
+            _logger.warning("price-list import %s refused: %s", self.id, exc)
+            state, message = "failed", self.env._("The import failed and nothing was imported: %s", exc)
+        except Exception as exc:
             _logger.exception("price-list import %s failed", self.id)
             state, message = "failed", self.env._("The import failed and nothing was imported: %s", exc)
         self.env.invalidate_all()

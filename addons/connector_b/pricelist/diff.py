@@ -60,7 +60,10 @@ class Plan:
         return sum(1 for v in self.outcome.values() if v == what)
 
     def __bool__(self):
-        return bool(self.creates or self.supplier_creates or self.supplier_updates or self.product_updates)
+        # matched rows count too: the writer may keep data beyond the supplier price in step
+        # (lens ranges) and writes only what differs
+        return bool(self.creates or self.supplier_creates or self.supplier_updates or self.product_updates
+                    or self.matched)
 
 
 def _same(new, old):

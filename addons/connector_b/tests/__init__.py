@@ -1,1 +1,2 @@
 from . import test_import_wizard
+from . import test_import_lens_job
