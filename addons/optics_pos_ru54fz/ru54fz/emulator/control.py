@@ -47,6 +47,10 @@ class EmulatorControl:
         """Drop the link on the next ``command`` (e.g. 'FF45'), before or after executing it."""
         return self.call("power_loss", when=when, command=command, count=count)
 
+    def line(self, nak_frames=0, drop_frames=0):
+        """NAK or silently drop the next command frames (noise on the host -> KKT line)."""
+        return self.call("line", nak_frames=nak_frames, drop_frames=drop_frames)
+
     def inject_error(self, code, command=None, count=1):
         return self.call("inject_error", code=code, command=command, count=count)
 

@@ -110,11 +110,14 @@ class Faults:
         self.garble = {"count": 0, "mode": "lrc"}
         self.power_loss = None      # {"when": "before"|"after", "command": "FF45"|None, "count": n}
         self.injected = []          # [{"code": n, "command": "FF46"|None, "count": n}]
+        self.nak_frames = 0         # answer NAK to the next n command frames (line noise)
+        self.drop_frames = 0        # ignore the next n command frames (lost on the line)
 
     def to_dict(self):
         return {"paper_out": self.paper_out, "cover_open": self.cover_open,
                 "print_delay": self.print_delay, "garble": dict(self.garble),
-                "power_loss": self.power_loss, "injected": list(self.injected)}
+                "power_loss": self.power_loss, "injected": list(self.injected),
+                "nak_frames": self.nak_frames, "drop_frames": self.drop_frames}
 
     def take_power_loss(self, label, when):
         pl = self.power_loss

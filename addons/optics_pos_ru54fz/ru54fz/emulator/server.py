@@ -68,6 +68,13 @@ class LinkHandler:
         faults = self.model.faults
         label = _label(payload)
         with self.model.lock:
+            if faults.drop_frames > 0:
+                faults.drop_frames -= 1
+                return
+            if faults.nak_frames > 0:
+                faults.nak_frames -= 1
+                self.write(bytes((NAK,)))
+                return
             lost_before = faults.take_power_loss(label, "before")
         if lost_before:
             raise PowerLoss(label)
@@ -201,6 +208,10 @@ class Server:
             if op == "inject_error":
                 faults.injected.append({"code": int(req["code"]), "command": req.get("command"),
                                         "count": int(req.get("count", 1))})
+                return {}
+            if op == "line":
+                faults.nak_frames = int(req.get("nak_frames", 0))
+                faults.drop_frames = int(req.get("drop_frames", 0))
                 return {}
             if op == "reset_faults":
                 faults.reset()
