@@ -194,7 +194,7 @@ def test_item_and_close_request_offsets_match_the_vendor_layout():
 
 def test_register_numbers_follow_the_vendor_x_report():
     assert C.payment_register(0, 1) == 193      # sale, cash
-    assert C.payment_register(2, 1) == 195      # sale refund, cash
+    assert C.payment_register(C.REG_OP_INDEX[2], 1) == 195      # sale refund, cash
     assert C.payment_register(0, 2) == 197      # sale, payment type 2
     assert C.payment_register(0, 14) > 255      # two-byte register number
     assert C.get(0x1A).build(password=30, register=257)[-2:] == b"\x01\x01"

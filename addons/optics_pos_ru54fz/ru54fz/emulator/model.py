@@ -556,7 +556,7 @@ class KKTModel:
 
     def _payments_effect(self, op, slots_amounts, change):
         """Registers after a settlement; refuses a cash refund beyond the drawer."""
-        op_index = op - 1
+        op_index = C.REG_OP_INDEX[op]
         cash = slots_amounts.get(1, 0) - change
         drawer_delta = cash if op in (1, 4) else -cash
         if self._reg(C.REG_CASH_IN_DRAWER) + drawer_delta < 0:

@@ -302,8 +302,10 @@ SHTRIH_TO_VAT = {v: k for k, v in VAT_TO_SHTRIH.items()}
 #: FF45 payment slot (1-based) per FFD payment tag.
 PAYMENT_SLOTS = {"cash": 1, "electronic": 2, "prepayment": 14, "credit": 15, "other": 16}
 
-#: Operation index used by the registers: 1054 value - 1.
 OPERATIONS = {1: "sale", 2: "sale_refund", 3: "expense", 4: "expense_refund"}
+#: 1054 value -> operation index of the registers (javapos readXReport order:
+#: 0 sale, 1 buy (expense), 2 sale refund, 3 buy refund).
+REG_OP_INDEX = {1: 0, 3: 1, 2: 2, 4: 3}
 
 # Cash registers (0x1A) after javapos TextDocumentFilter.readXReport:
 # 193 + op + 4 * (payment slot - 1): shift sums per operation (0..3) and payment slot 1..12.

@@ -28,7 +28,6 @@ DEFAULT_TIMEOUTS = {
 }
 
 MODE_TEXT = {2: "shift open", 3: "shift open, over 24 h", 4: "shift closed", 8: "document open"}
-_REG_OPERATIONS = ("sale", "sale_refund", "expense", "expense_refund")
 _PAY_SLOTS = (("cash", 1), ("electronic", 2), ("prepayment", 14), ("credit", 15), ("other", 16))
 
 
@@ -522,7 +521,8 @@ class ShtrihDriver(FiscalDevice):
             def opreg(number):
                 return self._exchange(0x1B, register=number)["value"]
             receipts = {}
-            for index, name in enumerate(_REG_OPERATIONS):
+            for op, name in C.OPERATIONS.items():
+                index = C.REG_OP_INDEX[op]
                 row = {"count": opreg(C.OPREG_RECEIPT_COUNT_BASE + index)}
                 for pay, slot in _PAY_SLOTS:
                     row[pay] = reg(C.payment_register(index, slot))
