@@ -217,12 +217,15 @@ class TillService:
         return self._execute(self.journal.get(entry["uuid"]))
 
     # -- execution ------------------------------------------------------------------------
-    def _execute(self, entry):
-        """Run a ``journaled`` entry on the KKT and record the outcome."""
+    def _execute(self, entry, prepared=False):
+        """Run a ``journaled`` entry on the KKT and record the outcome.
+        ``prepared``: the entry was journaled straight into ``sent`` by ``_run``."""
         kind = entry["kind"]
         doc = ffd.from_dict(_payload(entry))
         with self._device_lock:
-            if kind in FISCAL_KINDS:
+            if prepared:
+                pass
+            elif kind in FISCAL_KINDS:
                 fn = self.device.fn_status()
                 if fn.open_document:
                     self.device.cancel_open_document()
@@ -277,8 +280,27 @@ class TillService:
                 return _loads(done["response"])
             if need_clock:
                 self._require_clock()
-            self._point("before_journal")
-            entry, created = self.journal.insert(uuid, kind, ffd.to_dict(doc), pos_reference, original_uuid)
+            if done is None and kind in FISCAL_KINDS:
+                # Fast path of a new fiscal document: read the FN, journal the
+                # operation straight into `sent` with the FD number it will get
+                # (one commit), and keep the device until the document is closed.
+                with self._device_lock:
+                    self.journal.check_writable()
+                    fn = self.device.fn_status()
+                    self._point("before_journal")
+                    entry, created = self.journal.insert(
+                        uuid, kind, ffd.to_dict(doc), pos_reference, original_uuid,
+                        sent=(fn.fn_serial, fn.last_fd_number + 1, fn.shift_number))
+                    if created:
+                        self._point("after_journal")
+                        if fn.open_document:
+                            # left over by something else; cancelling it uses no FD number
+                            self.device.cancel_open_document()
+                        entry = self._execute(entry, prepared=True)
+                        return self._answer(entry)
+            else:
+                self._point("before_journal")
+                entry, created = self.journal.insert(uuid, kind, ffd.to_dict(doc), pos_reference, original_uuid)
             if not created:
                 if entry["kind"] != kind:
                     raise errors.Conflict(
@@ -295,12 +317,16 @@ class TillService:
             entry = self.journal.get(uuid)
             if entry["state"] == "journaled":
                 entry = self._execute(entry)
-            if entry["state"] == "failed":
-                raise _error_of(entry)
-            if entry["state"] == "sent":
-                raise errors.TransportError("the KKT did not answer; the operation is kept and will be settled",
-                                            uuid=uuid)
-            return _loads(entry["response"])
+            return self._answer(entry)
+
+    @staticmethod
+    def _answer(entry):
+        if entry["state"] == "failed":
+            raise _error_of(entry)
+        if entry["state"] == "sent":
+            raise errors.TransportError("the KKT did not answer; the operation is kept and will be settled",
+                                        uuid=entry["uuid"])
+        return _loads(entry["response"])
 
     # -- clock -------------------------------------------------------------------------------
     def check_clock(self, force=False):

