@@ -6,7 +6,7 @@ from odoo.tools import SQL
 EXTENDED = "optics_core.group_optics_store_manager,optics_core.group_optics_accountant"
 
 # product.template fields the catalog may use for a frame's brand, most specific first.
-BRAND_FIELD_CANDIDATES = ("optics_brand_id", "frame_brand_id", "brand_id", "optics_brand", "brand")
+BRAND_FIELD_CANDIDATES = ("frame_brand", "optics_brand_id", "frame_brand_id", "brand_id", "optics_brand", "brand")
 
 
 class RuPosGrossProfitReport(models.Model):

@@ -23,7 +23,7 @@ class RuReportRatioMixin(models.AbstractModel):
                 # field-level groups of the ratio itself, then of its operands (_field_to_sql)
                 self.check_field_access_rights("read", [fname])
                 return SQL(
-                    "COALESCE(SUM(%s) * %s / NULLIF(SUM(%s), 0), 0)",
+                    "COALESCE(SUM(%s)::numeric * %s / NULLIF(SUM(%s), 0), 0)",
                     self._field_to_sql(self._table, numerator, query), factor,
                     self._field_to_sql(self._table, denominator, query),
                 )

@@ -1,1 +1,2 @@
-
+from . import test_cash_accounts
+from . import test_gross_profit
