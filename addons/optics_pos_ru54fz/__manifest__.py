@@ -12,6 +12,7 @@
     "external_dependencies": {"python": ["pyusb", "pyserial", "requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "views/pos_config_views.xml",
         "security/optics_fiscal_security.xml",
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",
@@ -28,7 +29,9 @@
         "wizard/optics_cash_wizard_views.xml",
         "report/optics_shift_report_templates.xml",
     ],
-    "demo": [],
+    "demo": [
+        "data/ru54fz_demo.xml",
+    ],
     "assets": {},
     "installable": True,
 }

@@ -1,3 +1,4 @@
 
 from . import central
 from . import metrics
+from . import hw_proxy

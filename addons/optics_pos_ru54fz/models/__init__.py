@@ -16,3 +16,4 @@ from . import optics_fiscal_breaker
 from . import optics_fiscal_till
 from . import pos_order
 from . import pos_session
+from . import pos_config

@@ -1,1 +1,2 @@
 
+from . import test_hw_proxy

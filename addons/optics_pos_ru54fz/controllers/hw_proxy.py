@@ -1,0 +1,305 @@
+"""IoT-box style till fiscal proxy: ``/hw_proxy/ru54fz/<action>`` (contract C).
+
+Two ways to run it:
+
+(a) On the till, in a database-less Odoo, the way Odoo's IoT box runs its
+    drivers::
+
+        RU54FZ_TILL_CONFIG=/etc/ru54fz/till.json \\
+        python3 -m odoo --load=base,web,optics_pos_ru54fz --addons-path=... --http-port=8069
+
+    The tills this process serves come from the till config file (path from
+    the environment variable ``RU54FZ_TILL_CONFIG`` or the Odoo option
+    ``ru54fz_till_config``)::
+
+        {"tills": [{"till_code": "MSK1-01", "token_hash": "sha256$<salt>$<hex>",
+                    "allowed_origin": "https://erp.example.ru",
+                    "device": {"type": "shtrih", "address": "tcp://127.0.0.1:7778"},
+                    "journal_path": "/var/lib/ru54fz/MSK1-01.sqlite",
+                    "central_url": "https://erp.example.ru", "central_token": "...",
+                    "service": {<TillService config overrides>}}]}
+
+(b) Inside the central server for a one-machine store: the addon is installed
+    in the database and tills not listed in a till config file are the
+    ``pos.config`` records with ``ru54fz_enabled`` (device settings and the
+    pairing-token hash from there; the journal under Odoo's data directory).
+
+Every request carries ``X-Till-Token`` (and, when the process serves several
+tills, ``X-Till-Code``).  A wrong or missing token gets 401 and nothing else:
+no state is read or changed.  CORS headers are sent only for the till's
+configured POS origin.
+"""
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from odoo import http
+from odoo.http import request
+from odoo.tools import config as odoo_config
+
+from ..ru54fz import errors, tokens
+from ..ru54fz.journal import Journal
+from ..ru54fz.till_service import TillService
+
+_logger = logging.getLogger(__name__)
+
+MAX_BODY = 256 * 1024
+ADDON = "optics_pos_ru54fz"
+
+
+def _server_wide_nodb():
+    mods = getattr(odoo_config, "server_wide_modules", None) or []
+    try:
+        import odoo
+        mods = odoo.conf.server_wide_modules or mods
+    except AttributeError:
+        pass
+    return ADDON in mods and not odoo_config.get("db_name")
+
+
+if _server_wide_nodb():
+    # Like hw_drivers on the IoT box: a till process never selects a database,
+    # and must not ask PostgreSQL (there is none on a till) for a list on each request.
+    http.db_list = lambda *args, **kwargs: []
+
+
+# -- till settings ---------------------------------------------------------------------------
+
+def till_config_path():
+    return os.environ.get("RU54FZ_TILL_CONFIG") or odoo_config.get("ru54fz_till_config") or ""
+
+
+_file_cache = {"path": None, "mtime": None, "tills": {}}
+_file_lock = threading.Lock()
+
+
+def file_tills():
+    """Tills of the till config file, by code (re-read when the file changes)."""
+    path = till_config_path()
+    if not path:
+        return {}
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        _logger.error("till config file %s is missing", path)
+        return {}
+    with _file_lock:
+        if _file_cache["path"] == path and _file_cache["mtime"] == mtime:
+            return _file_cache["tills"]
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            _logger.error("till config file %s is unreadable: %s", path, exc)
+            return {}
+        tills = data.get("tills") if isinstance(data, dict) and "tills" in data else [data]
+        out = {}
+        for t in tills or []:
+            if isinstance(t, dict) and t.get("till_code") and t.get("token_hash"):
+                t = dict(t, source="file")
+                out[t["till_code"]] = t
+        _file_cache.update(path=path, mtime=mtime, tills=out)
+        return out
+
+
+def _origin(url):
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def db_tills():
+    """Tills served by this server from pos.config (way (b)); empty without a database."""
+    if not request.db:
+        return {}
+    try:
+        env = request.env(su=True)
+        configs = env["pos.config"].search([("ru54fz_enabled", "=", True), ("ru54fz_till_code", "!=", False)])
+        params = env["ir.config_parameter"]
+        base_url = params.get_param("web.base.url") or ""
+        data_dir = Path(odoo_config.filestore(request.db)).parent.parent / "ru54fz" / request.db
+    except Exception:  # noqa: BLE001 - the addon may not be installed in this database
+        return {}
+    out = {}
+    for c in configs:
+        if not c.ru54fz_pairing_token_hash:
+            continue
+        code = c.ru54fz_till_code
+        out[code] = {
+            "source": "db", "db": request.db, "till_code": code,
+            "token_hash": c.ru54fz_pairing_token_hash,
+            "allowed_origin": _origin(base_url),
+            "device": c._get_ru54fz_device_config(),
+            "journal_path": str(data_dir / f"{code}.sqlite"),
+            "central_url": base_url if params.get_param(f"{ADDON}.local_central_token.{code}") else "",
+            "central_token": params.get_param(f"{ADDON}.local_central_token.{code}") or "",
+        }
+    return out
+
+
+# -- service registry ----------------------------------------------------------------------
+
+class TillRegistry:
+    """One ``TillService`` per till and process, started lazily (settle first)."""
+
+    def __init__(self):
+        self._services = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(settings):
+        return (settings.get("db") or "", settings["till_code"])
+
+    def get(self, settings):
+        key = self.key(settings)
+        with self._lock:
+            svc = self._services.get(key)
+            if svc is not None:
+                return svc
+            svc = self._create(settings)
+            self._services[key] = svc
+        return svc
+
+    def _create(self, settings):
+        from ..ru54fz.devices import make_device  # the KKT driver part of the addon
+
+        path = Path(settings["journal_path"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        journal = Journal(path, till_code=settings["till_code"])
+        try:
+            device = make_device(settings["device"])
+            config = dict(settings.get("service") or {}, till_code=settings["till_code"],
+                          central_url=settings.get("central_url") or "",
+                          central_token=settings.get("central_token") or "")
+            svc = TillService(journal, device, config)
+            svc.start()
+        except Exception:
+            journal.close()
+            raise
+        return svc
+
+    def stop_all(self):
+        with self._lock:
+            services, self._services = list(self._services.values()), {}
+        for svc in services:
+            svc.stop()
+            try:
+                svc.device.close()
+            finally:
+                svc.journal.close()
+
+
+REGISTRY = TillRegistry()
+
+
+# -- the controller ---------------------------------------------------------------------------
+
+ACTIONS = {
+    # action: (HTTP method, TillService method, takes a JSON body)
+    "status": ("GET", "status", False),
+    "receipt": ("POST", "sale", True),
+    "correction": ("POST", "correction", True),
+    "cash_in": ("POST", "cash_in", True),
+    "cash_out": ("POST", "cash_out", True),
+    "x_report": ("POST", "x_report", True),
+    "open_shift": ("POST", "open_shift", True),
+    "close_shift": ("POST", "close_shift", True),
+    "cancel_open": ("POST", "cancel_open", False),
+    "counters": ("GET", "counters", False),
+    "journal": ("GET", "journal_query", False),
+    "push": ("POST", "push_to_central", False),
+}
+
+_UNAUTHORIZED = {"error": {"code": "unauthorized", "message": "missing or invalid till token"}}
+
+
+class Ru54fzProxyController(http.Controller):
+
+    def _candidates(self):
+        tills = dict(db_tills())
+        tills.update(file_tills())  # a till config file wins over the database
+        return tills
+
+    def _authenticate(self, tills):
+        token = request.httprequest.headers.get("X-Till-Token", "")
+        code = request.httprequest.headers.get("X-Till-Code") or request.httprequest.args.get("till")
+        if code:
+            settings = tills.get(code)
+            ok = tokens.verify(token, settings["token_hash"] if settings else "sha256$0$0")
+            return settings if settings and ok else None
+        for settings in tills.values():
+            if tokens.verify(token, settings["token_hash"]):
+                return settings
+        return None
+
+    def _cors(self, headers, origin, allowed):
+        if origin and origin in allowed:
+            headers.update({
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Content-Type, X-Till-Token, X-Till-Code",
+                "Access-Control-Max-Age": "600",
+                "Vary": "Origin",
+            })
+        return headers
+
+    def _reply(self, data, status=200, origin="", allowed=()):
+        headers = self._cors({"Cache-Control": "no-store"}, origin, allowed)
+        return request.make_json_response(data, headers=list(headers.items()), status=status)
+
+    @http.route("/hw_proxy/ru54fz/<string:action>", type="http", auth="none", methods=["GET", "POST", "OPTIONS"],
+                csrf=False, save_session=False)
+    def ru54fz_action(self, action, **kwargs):
+        httpreq = request.httprequest
+        origin = httpreq.headers.get("Origin", "")
+        tills = self._candidates()
+        if httpreq.method == "OPTIONS":
+            allowed = {t.get("allowed_origin") for t in tills.values() if t.get("allowed_origin")}
+            return self._reply({}, status=200 if origin in allowed else 403, origin=origin, allowed=allowed)
+        settings = self._authenticate(tills)
+        if settings is None:
+            allowed = {t.get("allowed_origin") for t in tills.values() if t.get("allowed_origin")}
+            return self._reply(_UNAUTHORIZED, status=401, origin=origin, allowed=allowed)
+        allowed = {settings.get("allowed_origin")} - {None, ""}
+        spec = ACTIONS.get(action)
+        if spec is None:
+            return self._reply({"error": {"code": "not_found", "message": f"unknown action {action!r}"}},
+                               status=404, origin=origin, allowed=allowed)
+        method, service_method, has_body = spec
+        if httpreq.method != method:
+            return self._reply({"error": {"code": "method_not_allowed",
+                                          "message": f"{action} needs {method}"}},
+                               status=405, origin=origin, allowed=allowed)
+        try:
+            args = ()
+            if has_body:
+                args = (self._json_body(),)
+            elif action == "journal":
+                args = (httpreq.args.get("state") or None, httpreq.args.get("since_hlc") or None,
+                        httpreq.args.get("limit") or 100)
+            service = REGISTRY.get(settings)
+            result = getattr(service, service_method)(*args)
+            return self._reply(result, origin=origin, allowed=allowed)
+        except errors.FiscalError as exc:
+            return self._reply({"error": exc.to_dict()}, status=exc.http_status, origin=origin, allowed=allowed)
+        except Exception:  # noqa: BLE001 - answer JSON, never an HTML traceback
+            _logger.exception("till proxy %s failed", action)
+            return self._reply({"error": {"code": "internal_error",
+                                          "message": "internal error of the till proxy; see its log"}},
+                               status=500, origin=origin, allowed=allowed)
+
+    @staticmethod
+    def _json_body():
+        raw = request.httprequest.get_data(cache=False)
+        if len(raw) > MAX_BODY:
+            raise errors.RequestInvalid(f"the request body is larger than {MAX_BODY} bytes")
+        try:
+            body = json.loads(raw or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise errors.RequestInvalid(f"the request body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise errors.RequestInvalid("the request body must be a JSON object")
+        return body
