@@ -43,7 +43,9 @@ class CentralPushController(http.Controller):
     def push(self, **_kw):
         if not request.db:
             return _error(404, "no_database", "no database selected")
-        raw = request.httprequest.get_data(cache=False)
+        # cached: Odoo replays the request on a serialization failure (two tills, or a
+        # till and the POS, pushing the same uuid at once) and must read the body again
+        raw = request.httprequest.get_data()
         if len(raw) > MAX_BODY:
             return _error(413, "too_large", f"the push exceeds {MAX_BODY} bytes: send smaller batches")
         try:

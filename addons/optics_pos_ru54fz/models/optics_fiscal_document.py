@@ -55,7 +55,7 @@ class OpticsFiscalDocument(models.Model):
 
     _name = "optics.fiscal.document"
     _description = "Fiscal Document"
-    _inherit = ["mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "doc_time desc, id desc"
     _rec_name = "name"
 
@@ -387,6 +387,7 @@ class OpticsFiscalDocument(models.Model):
         The claim (``ofd_job_key``, set only where it is empty, in SQL) and the job's
         identity key are the same string, so a document is never in two live jobs and
         queue_job refuses to enqueue the same key twice."""
+        self.env["optics.fiscal.document"].flush_model()
         docs = self.sudo().filtered(lambda d: d.ofd_state in DELIVERABLE_STATES and d.has_ofd_message
                                     and not d.ofd_job_key)
         jobs = 0
@@ -445,6 +446,7 @@ class OpticsFiscalDocument(models.Model):
           an attempt, is logged, and the job retries with the function's backoff; after
           the last attempt the document goes to the dead-letter queue."""
         self = self.sudo()  # noqa: PLW0642  (the job may have been enqueued by any user)
+        self.env["optics.fiscal.document"].flush_model()
         cr = self.env.cr
         cr.execute(SQL(
             "SELECT id FROM optics_fiscal_document WHERE id IN %s AND ofd_job_key = %s"
@@ -489,12 +491,13 @@ class OpticsFiscalDocument(models.Model):
                 ticket = transport.send(message)
             except OfdRejected as exc:
                 todo.pop(0)
-                if not link_ok:
+                answered = exc.ofd_code is not None  # else refused locally: malformed message
+                if answered and not link_ok:
                     breaker.record_success()  # the OFD answered: the link works
                     link_ok = True
                 doc._ofd_log("rejected", str(exc), attempt=doc.attempts + 1)
                 doc.write({"attempts": doc.attempts + 1, "last_error": str(exc)})
-                doc._ofd_dead_letter(str(exc), "rejected")
+                doc._ofd_dead_letter(str(exc), "rejected" if answered else "malformed")
                 self._ofd_commit()
                 continue
             except OfdTransportError as exc:

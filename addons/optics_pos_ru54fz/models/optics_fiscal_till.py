@@ -18,7 +18,7 @@ class OpticsFiscalTill(models.Model):
 
     _name = "optics.fiscal.till"
     _description = "Till Fiscal Health"
-    _inherit = ["mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "store_id, pos_config_id"
 
     pos_config_id = fields.Many2one("pos.config", required=True, readonly=True, ondelete="cascade",
@@ -164,7 +164,8 @@ class OpticsFiscalTill(models.Model):
 
     @api.model
     def _alert(self, record, summary, note):
-        """One open activity per (record, summary) and administrator, plus a mail."""
+        """One open activity per (record, summary) and administrator; assigning it mails
+        the administrator (mail.activity's assignment notification)."""
         admins = self._admins()
         if not admins:
             return 0
@@ -183,12 +184,6 @@ class OpticsFiscalTill(models.Model):
                 "summary": summary, "note": note,
                 "date_deadline": fields.Date.context_today(self)})
             created += 1
-        if created:
-            emails = [u.email for u in admins if u.email]
-            if emails:
-                self.env["mail.mail"].sudo().create({
-                    "subject": summary, "body_html": f"<p>{note}</p>",
-                    "email_to": ",".join(emails), "auto_delete": True})
         return created
 
     @api.model
