@@ -32,6 +32,13 @@
     "demo": [
         "data/ru54fz_demo.xml",
     ],
-    "assets": {},
+    "assets": {
+        "point_of_sale._assets_pos": [
+            "optics_pos_ru54fz/static/src/app/**/*",
+        ],
+        "web.assets_tests": [
+            "optics_pos_ru54fz/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
 }

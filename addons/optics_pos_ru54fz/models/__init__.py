@@ -17,3 +17,6 @@ from . import optics_fiscal_till
 from . import pos_order
 from . import pos_session
 from . import pos_config
+from . import account_tax
+from . import pos_config_ui
+from . import pos_session_ui

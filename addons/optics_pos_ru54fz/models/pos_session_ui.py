@@ -1,0 +1,54 @@
+from odoo import api, models
+
+
+class PosSession(models.Model):
+    _inherit = "pos.session"
+
+    def _load_pos_data(self, data):
+        result = super()._load_pos_data(data)
+        if result.get("data"):
+            result["data"][0].update(self._ru54fz_prepare_ui_data())
+        return result
+
+    def _ru54fz_prepare_ui_data(self):
+        """What the POS front end needs to talk to its till and to show the shift actions.
+
+        The pairing token has to reach the browser: the till checks it on every call and the
+        POS calls the till directly (the till may be on the shop LAN with central unreachable).
+        It is never part of the pos.config record the POS loads (that field is restricted to
+        administrators); it is handed out here, once per POS load, only to a user who may run
+        this very session: a POS user who can read the session and its config, which the
+        per-store record rules of optics_core limit to the store's own staff.
+        """
+        self.ensure_one()
+        config = self.config_id
+        user = self.env.user
+        enabled = bool(config._fields.get("ru54fz_enabled") and config.ru54fz_enabled)
+        token = ""
+        if enabled and self._ru54fz_may_receive_till_token(user):
+            token = config._ru54fz_pos_till_token()
+        return {
+            "_ru54fz_till_token": token,
+            "_ru54fz_is_store_manager": user.has_group("optics_core.group_optics_store_manager"),
+            "_ru54fz_cashier_inn": self._ru54fz_cashier_inn(user),
+            "_ru54fz_poll_interval_ms": int(self.env["ir.config_parameter"].sudo().get_param(
+                "optics_pos_ru54fz.status_poll_ms", 15000)),
+        }
+
+    def _ru54fz_may_receive_till_token(self, user):
+        self.ensure_one()
+        if not user.has_group("point_of_sale.group_pos_user"):
+            return False
+        if self.state not in ("opening_control", "opened"):
+            return False
+        # read access through the record rules (store scoping), not sudo
+        session = self.with_user(user)
+        return bool(session.search_count([("id", "=", self.id)], limit=1)
+                    and session.config_id.search_count([("id", "=", self.config_id.id)], limit=1))
+
+    @api.model
+    def _ru54fz_cashier_inn(self, user):
+        """INN of the cashier for tag 1203, when the company records it on the user."""
+        partner = user.partner_id
+        vat = partner.vat if "vat" in partner._fields else False
+        return vat if vat and vat.isdigit() and len(vat) == 12 else ""

@@ -1,0 +1,72 @@
+/**
+ * Cash in / cash out: register the movement on the KKT first (0x50/0x51 through
+ * the till, journaled there), then let Odoo record it (try_cash_in_out). Both
+ * carry the same uuid, so a retry after an error never registers it twice.
+ */
+import { patch } from "@web/core/utils/patch";
+import { _t } from "@web/core/l10n/translation";
+import { parseFloat } from "@web/views/fields/parsers";
+import { CashMovePopup } from "@point_of_sale/app/navbar/cash_move_popup/cash_move_popup";
+import { uuidv4 } from "@point_of_sale/utils";
+import { TillError } from "./till_client";
+import { toKop } from "./fiscal_payload";
+
+patch(CashMovePopup.prototype, {
+    ru54fzUuidFor(type, amountKop) {
+        const key = `${type}:${amountKop}`;
+        if (!this._ru54fzAttempt || this._ru54fzAttempt.key !== key) {
+            this._ru54fzAttempt = { key, uuid: uuidv4(), registered: false };
+        }
+        return this._ru54fzAttempt;
+    },
+
+    async confirm() {
+        if (!this.pos.ru54fzEnabled) {
+            return super.confirm(...arguments);
+        }
+        let amount;
+        try {
+            amount = parseFloat(this.state.amount);
+        } catch {
+            amount = 0;
+        }
+        if (!amount || amount < 0) {
+            return super.confirm(...arguments);
+        }
+        const type = this.state.type;
+        const attempt = this.ru54fzUuidFor(type, toKop(amount));
+        while (!attempt.registered) {
+            const client = this.pos.ru54fz.client;
+            const cashier = this.pos.ru54fzCashier().name;
+            try {
+                if (type === "in") {
+                    await client.cashIn(attempt.uuid, toKop(amount), cashier);
+                } else {
+                    await client.cashOut(attempt.uuid, toKop(amount), cashier);
+                }
+                attempt.registered = true;
+            } catch (error) {
+                if (!(error instanceof TillError)) {
+                    throw error;
+                }
+                const answer = await this.pos.ru54fzShowError(error, {
+                    title: _t("The cash movement was not registered on the cash register"),
+                });
+                if (answer !== "retry") {
+                    return;
+                }
+            }
+        }
+        this.pos.ru54fz.refresh();
+        return super.confirm(...arguments);
+    },
+
+    _prepare_try_cash_in_out_payload(type, amount, reason, extras) {
+        const args = super._prepare_try_cash_in_out_payload(...arguments);
+        if (this._ru54fzAttempt?.registered) {
+            // extras is the last positional argument of try_cash_in_out
+            args[args.length - 1] = { ...args[args.length - 1], ru54fz_uuid: this._ru54fzAttempt.uuid };
+        }
+        return args;
+    },
+});

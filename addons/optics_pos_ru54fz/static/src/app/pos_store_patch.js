@@ -1,0 +1,411 @@
+/**
+ * PosStore: the fiscal path of a sale and the shift actions.
+ *
+ * Like the Belgian/Swedish fiscal modules, a sale is signed BEFORE it is synced:
+ * the payment screen waits for the till's fiscal result, stores it on the order
+ * (its uuid is the idempotency key everywhere: till journal, central fiscal
+ * document, pos.order), and only then lets Odoo's own sync (or its offline
+ * queue) carry the order with its fiscal attributes to the server.
+ */
+import { patch } from "@web/core/utils/patch";
+import { _t } from "@web/core/l10n/translation";
+import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
+import { PosStore } from "@point_of_sale/app/store/pos_store";
+import { makeAwaitable, ask } from "@point_of_sale/app/store/make_awaitable_dialog";
+import { uuidv4 } from "@point_of_sale/utils";
+import { TillError } from "./till_client";
+import { tillErrorText } from "./ru54fz_service";
+import { FiscalErrorDialog } from "./fiscal_error_dialog";
+import { XReportDialog } from "./x_report_dialog";
+import { buildReceiptPayload, FiscalPayloadError, kopToStr } from "./fiscal_payload";
+
+/** Device errors after which a receipt may still be open on the KKT. */
+const MAY_LEAVE_OPEN = new Set(["device_error", "timeout", "unreachable", "device_unreachable"]);
+
+patch(PosStore.prototype, {
+    async afterProcessServerData() {
+        const result = await super.afterProcessServerData(...arguments);
+        this.ru54fz = this.env.services.ru54fz;
+        if (this.ru54fzEnabled) {
+            this.ru54fz.configure({
+                enabled: true,
+                url: this.config.ru54fz_proxy_url,
+                token: this.session._ru54fz_till_token,
+                tillCode: this.config.ru54fz_till_code,
+                pollInterval: this.session._ru54fz_poll_interval_ms || undefined,
+            });
+        }
+        return result;
+    },
+
+    get ru54fzEnabled() {
+        return Boolean(this.config.ru54fz_enabled);
+    },
+
+    get ru54fzIsManager() {
+        return Boolean(this.session._ru54fz_is_store_manager);
+    },
+
+    ru54fzCashier() {
+        const cashier = this.get_cashier() || this.user;
+        return {
+            name: (cashier?.name || this.user?.name || "").slice(0, 64),
+            inn: this.session._ru54fz_cashier_inn || "",
+        };
+    },
+
+    /**
+     * Show a till error; resolves "retry" | "cancel_open" | "close".
+     */
+    async ru54fzShowError(error, { title, canRetry = true } = {}) {
+        let text;
+        let detail = "";
+        let code = "";
+        if (error instanceof TillError) {
+            ({ text, detail } = tillErrorText(error));
+            code = error.code;
+        } else if (error instanceof FiscalPayloadError) {
+            text = error.message;
+            canRetry = false;
+        } else {
+            throw error;
+        }
+        const answer = await makeAwaitable(this.dialog, FiscalErrorDialog, {
+            title: title || _t("The receipt was not fiscalised"),
+            text,
+            detail,
+            code,
+            canRetry,
+            canCancelOpen: error instanceof TillError && MAY_LEAVE_OPEN.has(error.code),
+        });
+        return answer || "close";
+    },
+
+    /** Refuse before touching the till when its last status says it cannot sign. */
+    ru54fzSaleBlockers() {
+        const state = this.ru54fz.state;
+        const fresh = state.lastCheck && Date.now() - state.lastCheck.getTime() < 60000;
+        return fresh && state.reachable ? [...state.blockers] : [];
+    },
+
+    /**
+     * Fiscalise `order` on the KKT through the till; loops on Retry with the same
+     * uuid. Returns true when the order carries its fiscal result.
+     */
+    async ru54fzFiscaliseOrder(order, { buyerContact = "" } = {}) {
+        if (order.ru54fz_fiscal_sign) {
+            return true;
+        }
+        const blockers = this.ru54fzSaleBlockers();
+        if (blockers.length) {
+            this.dialog.add(AlertDialog, {
+                title: _t("Sales are stopped on this cash register"),
+                body: blockers.join("\n"),
+            });
+            return false;
+        }
+        let payload;
+        try {
+            payload = buildReceiptPayload(order, {
+                cashierName: this.ru54fzCashier().name,
+                cashierInn: this.ru54fzCashier().inn,
+                taxSystem: this.config.ru54fz_tax_system ? Number(this.config.ru54fz_tax_system) : 1,
+                buyerContact,
+            });
+        } catch (error) {
+            await this.ru54fzShowError(error);
+            return false;
+        }
+        let shiftOpened = false;
+        for (;;) {
+            let reply;
+            this.ui.block();
+            try {
+                reply = await this.ru54fz.client.receipt(payload);
+            } catch (error) {
+                this.ui.unblock();
+                if (!(error instanceof TillError)) {
+                    throw error;
+                }
+                if (error.code === "shift_closed" && !shiftOpened) {
+                    // the first receipt of the day opens the fiscal shift, as on any KKT
+                    shiftOpened = true;
+                    if (await this.ru54fzOpenShift()) {
+                        continue;
+                    }
+                    return false;
+                }
+                const isRefund = payload.operation === "refund";
+                const answer = await this.ru54fzShowError(error, {
+                    title:
+                        isRefund && error.status === 409
+                            ? _t("The refund is refused for now")
+                            : undefined,
+                });
+                if (answer === "retry") {
+                    continue;
+                }
+                if (answer === "cancel_open") {
+                    await this.ru54fzCancelOpen({ quiet: true });
+                    continue;
+                }
+                return false;
+            }
+            this.ui.unblock();
+            this.ru54fzApplyResult(order, reply, payload);
+            this.ru54fz.refresh();
+            return true;
+        }
+    },
+
+    ru54fzApplyResult(order, reply, payload) {
+        const fiscal = reply.fiscal || {};
+        const values = {
+            ru54fz_uuid: reply.uuid || order.uuid,
+            ru54fz_fd_number: fiscal.fd_number || 0,
+            ru54fz_fiscal_sign: fiscal.fiscal_sign ? String(fiscal.fiscal_sign) : "",
+            ru54fz_fn_serial: fiscal.fn_serial || "",
+            ru54fz_shift_number: fiscal.shift_number || 0,
+            ru54fz_qr: fiscal.qr || "",
+        };
+        // Only write the fields the server model has (they then travel in the order sync);
+        // the local copy in uiState is what the receipt prints in any case.
+        const fields = order.model?.modelFields || {};
+        for (const [name, value] of Object.entries(values)) {
+            if (name in fields) {
+                order[name] = fields[name].type === "integer" ? Number(value) || 0 : value;
+            }
+        }
+        order.uiState.ru54fz = {
+            ...values,
+            fd_number: values.ru54fz_fd_number,
+            fiscal_sign: values.ru54fz_fiscal_sign,
+            fn_serial: values.ru54fz_fn_serial,
+            shift_number: values.ru54fz_shift_number,
+            qr: values.ru54fz_qr,
+            doc_time: fiscal.doc_time || "",
+            operation: payload.operation,
+            buyer_contact: payload.buyer_contact,
+        };
+    },
+
+    /** Open the fiscal shift on the KKT (FD 2); true when open. */
+    async ru54fzOpenShift() {
+        const uuid = uuidv4();
+        for (;;) {
+            this.ui.block();
+            try {
+                await this.ru54fz.client.openShift(uuid, this.ru54fzCashier().name, this.ru54fzCashier().inn);
+                this.ui.unblock();
+                this.notification.add(_t("The fiscal shift was opened on the cash register."), {
+                    type: "info",
+                });
+                this.ru54fz.refresh();
+                return true;
+            } catch (error) {
+                this.ui.unblock();
+                if (!(error instanceof TillError)) {
+                    throw error;
+                }
+                const answer = await this.ru54fzShowError(error, {
+                    title: _t("The fiscal shift could not be opened"),
+                });
+                if (answer !== "retry") {
+                    return false;
+                }
+            }
+        }
+    },
+
+    async ru54fzCancelOpen({ quiet = false } = {}) {
+        if (!quiet) {
+            const confirmed = await ask(this.dialog, {
+                title: _t("Cancel the open receipt?"),
+                body: _t(
+                    "A receipt left open on the cash register (after a power cut or a printer fault) will be cancelled. Fiscalised receipts are never affected."
+                ),
+            });
+            if (!confirmed) {
+                return false;
+            }
+        }
+        try {
+            const reply = await this.ru54fz.client.cancelOpen();
+            this.notification.add(
+                reply.cancelled
+                    ? _t("The open receipt was cancelled on the cash register.")
+                    : _t("No receipt was open on the cash register."),
+                { type: reply.cancelled ? "warning" : "info" }
+            );
+            this.ru54fz.refresh();
+            return Boolean(reply.cancelled);
+        } catch (error) {
+            await this.ru54fzShowError(error, {
+                title: _t("Could not cancel the open receipt"),
+                canRetry: false,
+            });
+            return false;
+        }
+    },
+
+    async ru54fzXReport() {
+        const uuid = uuidv4();
+        for (;;) {
+            let counters;
+            this.ui.block();
+            try {
+                counters = await this.ru54fz.client.xReport(uuid, this.ru54fzCashier().name);
+            } catch (error) {
+                this.ui.unblock();
+                if (!(error instanceof TillError)) {
+                    throw error;
+                }
+                const answer = await this.ru54fzShowError(error, { title: _t("X report failed") });
+                if (answer === "retry") {
+                    continue;
+                }
+                return false;
+            }
+            this.ui.unblock();
+            let sessionData = null;
+            try {
+                sessionData = await this.data.call("pos.session", "ru54fz_x_report_data", [
+                    [this.session.id],
+                ]);
+            } catch {
+                // the KKT counters are authoritative; the session figures are a bonus
+                sessionData = null;
+            }
+            this.dialog.add(XReportDialog, { rows: this.ru54fzXRows(counters, sessionData) });
+            return counters;
+        }
+    },
+
+    ru54fzXRows(reply, sessionData) {
+        const counters = reply?.counters || reply || {};
+        const rows = [];
+        const money = (kop) => (typeof kop === "number" ? kopToStr(kop) : String(kop ?? ""));
+        const labels = {
+            shift_number: _t("Shift"),
+            receipts: _t("Receipts"),
+            sales_count: _t("Sales"),
+            sales_total: _t("Sales total"),
+            refunds_count: _t("Refunds"),
+            refunds_total: _t("Refunds total"),
+            cash_in: _t("Cash in"),
+            cash_out: _t("Cash out"),
+            cash_in_drawer: _t("Cash in drawer"),
+        };
+        const flat = [];
+        for (const [key, value] of Object.entries(counters)) {
+            if (value && typeof value === "object" && !Array.isArray(value)) {
+                for (const [sub, subValue] of Object.entries(value)) {
+                    flat.push([`${labels[key] || key}: ${labels[sub] || sub}`, subValue, key + sub]);
+                }
+            } else {
+                flat.push([labels[key] || key, value, key]);
+            }
+        }
+        for (const [label, value, key] of flat) {
+            if (value === null || value === undefined || typeof value === "object") {
+                continue;
+            }
+            const isMoney = /total|cash|card|sum|amount|sale|refund/.test(key) && !/count|number/.test(key) && typeof value === "number";
+            rows.push([label, isMoney ? money(value) : String(value)]);
+        }
+        // the session's own figures against the KKT, line by line (CASH part)
+        for (const row of sessionData?.comparison || []) {
+            rows.push([
+                `${row.label} (${_t("session")} / KKT)`,
+                `${row.session} / ${row.kkt}${row.ok ? "" : " ≠"}`,
+            ]);
+        }
+        return rows;
+    },
+
+    /**
+     * Close the fiscal shift: the Z report is printed on the KKT (journaled by the
+     * till and delivered to the central server), then the back-office Z-report
+     * wizard stores it and closes the POS session.
+     */
+    async ru54fzCloseShift() {
+        if (!this.ru54fzIsManager) {
+            this.dialog.add(AlertDialog, {
+                title: _t("Access denied"),
+                body: _t("Only a store manager can close the fiscal shift."),
+            });
+            return false;
+        }
+        const confirmed = await ask(this.dialog, {
+            title: _t("Close the fiscal shift?"),
+            body: _t(
+                "The Z report will be printed on the cash register and no sale is possible until a new shift is opened."
+            ),
+            confirmLabel: _t("Close shift"),
+        });
+        if (!confirmed) {
+            return false;
+        }
+        const uuid = uuidv4();
+        let reply;
+        for (;;) {
+            this.ui.block();
+            try {
+                reply = await this.ru54fz.client.closeShift(
+                    uuid,
+                    this.ru54fzCashier().name,
+                    this.ru54fzCashier().inn
+                );
+                this.ui.unblock();
+                break;
+            } catch (error) {
+                this.ui.unblock();
+                if (!(error instanceof TillError)) {
+                    throw error;
+                }
+                const answer = await this.ru54fzShowError(error, {
+                    title: _t("The shift was not closed"),
+                });
+                if (answer !== "retry") {
+                    return false;
+                }
+            }
+        }
+        this.ru54fz.refresh();
+        const fiscal = reply.fiscal || reply;
+        this.notification.add(
+            _t("Shift %(shift)s closed: Z report FD %(fd)s.", {
+                shift: fiscal.shift_number ?? "",
+                fd: fiscal.fd_number ?? "",
+            }),
+            { type: "success" }
+        );
+        await this.ru54fzOpenZWizard(uuid);
+        return reply;
+    },
+
+    /** Hand over to the CASH back-office Z-report wizard for this session. */
+    async ru54fzOpenZWizard(zUuid) {
+        let action = null;
+        try {
+            action = await this.data.call(
+                "pos.session",
+                "action_ru54fz_z_report",
+                [[this.session.id]],
+                { context: { ru54fz_z_uuid: zUuid } }
+            );
+        } catch {
+            action = null;
+        }
+        if (action && action.type === "ir.actions.act_url") {
+            window.location = action.url;
+            return;
+        }
+        if (action) {
+            await this.action.doAction(action);
+            return;
+        }
+        // no wizard reachable (central server down): Odoo's own closing still works
+        await this.closeSession();
+    },
+});

@@ -1,0 +1,265 @@
+/**
+ * The `ru54fz` POS service: the till client plus the till's health as seen by
+ * this cash desk, refreshed in the background.
+ *
+ * The PosStore configures it once the session data is loaded (proxy URL from
+ * pos.config, pairing token handed out by the server to the session user only:
+ * see models/pos_session_ui.py). Polling never blocks the UI: one request at a
+ * time, each with its own AbortController timeout.
+ */
+import { reactive } from "@odoo/owl";
+import { registry } from "@web/core/registry";
+import { _t } from "@web/core/l10n/translation";
+import { TillClient, TillError } from "./till_client";
+
+export const POLL_INTERVAL_MS = 15000;
+/** Journal / FN fill warnings (percent). */
+export const WARN_PCT = 80;
+export const ALERT_PCT = 90;
+/** The FN blocks after 30 days of unconfirmed documents; warn well before. */
+export const OFD_WARN_DAYS = 3;
+export const OFD_ALERT_DAYS = 20;
+export const OFD_BLOCK_DAYS = 30;
+
+/** Cashier-facing text for a till/KKT error code (codes of ru54fz/errors.py). */
+export function tillErrorText(error) {
+    const code = error?.code || "";
+    const texts = {
+        paper_out: _t("The receipt printer is out of paper. Load a new roll, then press Retry."),
+        cover_open: _t("The receipt printer cover is open. Close it, then press Retry."),
+        device_busy: _t("The cash register is busy printing. Wait a moment, then press Retry."),
+        shift_expired: _t(
+            "The fiscal shift is over 24 hours. A store manager must close the shift (Z report) before selling."
+        ),
+        shift_closed: _t("No fiscal shift is open on the cash register."),
+        fn_full: _t(
+            "The fiscal drive (FN) is full or expired: sales are impossible until it is replaced. Call the administrator."
+        ),
+        ofd_30_days: _t(
+            "The fiscal drive is blocked: documents have not been confirmed by the OFD for 30 days. Call the administrator."
+        ),
+        clock_mismatch: _t(
+            "The cash register clock differs from the till clock by more than 5 minutes. Call the administrator."
+        ),
+        journal_unavailable: _t(
+            "The till cannot write its journal (disk full or damaged): nothing was sent to the cash register. Call the administrator."
+        ),
+        device_unreachable: _t(
+            "The cash register does not answer. Check that it is switched on and connected, then press Retry."
+        ),
+        device_error: _t("The cash register refused the operation."),
+        conflict: _t("The operation conflicts with another fiscal document."),
+        document_invalid: _t("The receipt is not valid for the fiscal drive."),
+        request_invalid: _t("The till rejected the request."),
+        unreachable: _t(
+            "The till fiscal proxy is unreachable. Check the till PC and its network cable, then press Retry."
+        ),
+        timeout: _t(
+            "The till did not answer in time. Press Retry: the same receipt will not be printed twice."
+        ),
+        not_configured: _t(
+            "This point of sale has no till fiscal proxy configured (URL or pairing token missing)."
+        ),
+        unauthorized: _t("The till refused the pairing token. Ask the administrator to pair this point of sale again."),
+        http_401: _t("The till refused the pairing token. Ask the administrator to pair this point of sale again."),
+    };
+    let text = texts[code];
+    if (!text && error?.status === 401) {
+        text = texts.http_401;
+    }
+    if (!text && error?.status === 409) {
+        text = texts.conflict;
+    }
+    text = text || _t("The till reported an error.");
+    const detail = error?.message && !texts[code] ? error.message : "";
+    return { text, detail: detail || (["conflict", "document_invalid", "request_invalid", "device_error"].includes(code) ? error.message : "") };
+}
+
+/**
+ * Reduce a contract-C status reply to what the badge shows.
+ * @returns {{level, messages: string[], blockers: string[], metrics: object}}
+ */
+export function summarizeStatus(status) {
+    const messages = [];
+    const blockers = [];
+    let level = "green";
+    const raise = (lvl) => {
+        const rank = { green: 0, yellow: 1, red: 2 };
+        if (rank[lvl] > rank[level]) {
+            level = lvl;
+        }
+    };
+    const journal = status.journal || {};
+    const ofd = status.ofd || {};
+    const fn = status.fn || {};
+    const shift = status.shift || {};
+    const clock = status.clock || {};
+    const device = status.device || {};
+    const journalFill = Number(journal.fill_pct ?? 0);
+    const fnFill = Number(fn.fn_memory_used_pct ?? 0);
+    for (const [label, pct] of [
+        [_t("Till journal"), journalFill],
+        [_t("Fiscal drive memory"), fnFill],
+    ]) {
+        if (pct >= 100) {
+            raise("red");
+            blockers.push(_t("%s is full.", label));
+        } else if (pct >= ALERT_PCT) {
+            raise("red");
+            messages.push(_t("%(label)s is %(pct)s% full.", { label, pct }));
+        } else if (pct >= WARN_PCT) {
+            raise("yellow");
+            messages.push(_t("%(label)s is %(pct)s% full.", { label, pct }));
+        }
+    }
+    if (journal.available === false || journal.writable === false) {
+        raise("red");
+        blockers.push(tillErrorText({ code: "journal_unavailable" }).text);
+    }
+    const ageDays = Number(ofd.oldest_age_days ?? 0);
+    if (ageDays >= OFD_BLOCK_DAYS) {
+        raise("red");
+        blockers.push(tillErrorText({ code: "ofd_30_days" }).text);
+    } else if (ageDays >= OFD_ALERT_DAYS) {
+        raise("red");
+        messages.push(_t("The oldest document unconfirmed by the OFD is %s days old.", ageDays));
+    } else if (ageDays >= OFD_WARN_DAYS) {
+        raise("yellow");
+        messages.push(_t("The oldest document unconfirmed by the OFD is %s days old.", ageDays));
+    }
+    if (clock.level === "block") {
+        raise("red");
+        blockers.push(tillErrorText({ code: "clock_mismatch" }).text);
+    } else if (clock.level === "warn") {
+        raise("yellow");
+        messages.push(_t("The cash register clock differs from the till clock by %s s.", clock.skew_seconds));
+    }
+    if (shift.open && shift.expires_at && new Date(shift.expires_at) < new Date()) {
+        raise("red");
+        blockers.push(tillErrorText({ code: "shift_expired" }).text);
+    }
+    if (device.reachable === false || device.error) {
+        raise("red");
+        messages.push(
+            device.error?.code ? tillErrorText(device.error).text : tillErrorText({ code: "device_unreachable" }).text
+        );
+    }
+    // the till's own verdict wins when it is stricter
+    if (status.level === "red" || status.level === "yellow") {
+        raise(status.level);
+    }
+    for (const m of status.messages || []) {
+        const text = typeof m === "string" ? m : m.message || m.text || "";
+        if (text && !messages.includes(text)) {
+            messages.push(text);
+        }
+    }
+    return {
+        level,
+        messages,
+        blockers,
+        metrics: {
+            kktState: device.mode_text || device.state || (shift.open ? _t("shift open") : _t("shift closed")),
+            shiftNumber: shift.number,
+            journalFill,
+            fnFill,
+            undelivered: journal.undelivered ?? 0,
+            unfiscalised: journal.unfiscalised ?? 0,
+            ofdBacklog: ofd.backlog ?? fn.unconfirmed_count ?? 0,
+            oldestAgeDays: ageDays,
+            oldestUnconfirmedAt: ofd.oldest_unconfirmed_at || fn.oldest_unconfirmed_at || null,
+            fnSerial: fn.fn_serial || "",
+        },
+    };
+}
+
+export class Ru54fzService {
+    constructor() {
+        this.client = new TillClient("", "");
+        this.enabled = false;
+        this.timer = null;
+        this.inFlight = null;
+        this.state = reactive({
+            configured: false,
+            reachable: null, // null = not checked yet
+            level: "grey",
+            messages: [],
+            blockers: [],
+            metrics: {},
+            raw: null,
+            lastCheck: null,
+            error: null,
+        });
+    }
+
+    configure({ enabled, url, token, tillCode, pollInterval = POLL_INTERVAL_MS }) {
+        this.enabled = Boolean(enabled);
+        this.client = new TillClient(url, token, { tillCode });
+        this.state.configured = this.enabled && this.client.configured;
+        this.stop();
+        if (this.enabled) {
+            this.refresh();
+            this.timer = setInterval(() => this.refresh(), pollInterval);
+        }
+    }
+
+    stop() {
+        if (this.timer) {
+            clearInterval(this.timer);
+            this.timer = null;
+        }
+    }
+
+    /** Fetch the till status; concurrent callers share one request. */
+    refresh() {
+        if (!this.enabled) {
+            return Promise.resolve(this.state);
+        }
+        if (!this.inFlight) {
+            this.inFlight = this._refresh().finally(() => {
+                this.inFlight = null;
+            });
+        }
+        return this.inFlight;
+    }
+
+    async _refresh() {
+        try {
+            const status = await this.client.status();
+            const summary = summarizeStatus(status);
+            Object.assign(this.state, {
+                reachable: true,
+                level: summary.level,
+                messages: summary.messages,
+                blockers: summary.blockers,
+                metrics: summary.metrics,
+                raw: status,
+                error: null,
+            });
+        } catch (error) {
+            if (!(error instanceof TillError)) {
+                throw error;
+            }
+            Object.assign(this.state, {
+                reachable: false,
+                level: "red",
+                messages: [tillErrorText(error).text],
+                blockers: error.code === "not_configured" ? [tillErrorText(error).text] : [],
+                raw: null,
+                error: { code: error.code, message: error.message, status: error.status },
+            });
+        } finally {
+            this.state.lastCheck = new Date();
+        }
+        return this.state;
+    }
+}
+
+export const ru54fzService = {
+    dependencies: [],
+    start() {
+        return new Ru54fzService();
+    },
+};
+
+registry.category("services").add("ru54fz", ru54fzService);
