@@ -126,6 +126,22 @@ def measure(url, n, warmup=30):
     return {"n": len(times), "p50": statistics.median(times), "p95": q[94], "p99": q[98], "max": times[-1]}
 
 
+def measure_trivial(url, n=300):
+    """Odoo's own floor on this machine right now: a trivial auth='none' JSON route."""
+    s = requests.Session()
+    times = []
+    for i in range(n + 30):
+        t0 = time.perf_counter()
+        r = s.post(url + "/web/webclient/version_info", json={"jsonrpc": "2.0", "params": {}})
+        dt = time.perf_counter() - t0
+        r.raise_for_status()
+        if i >= 30:
+            times.append(dt * 1000)
+    times.sort()
+    q = statistics.quantiles(times, n=100)
+    return {"p50": statistics.median(times), "p95": q[94]}
+
+
 def fill_journal(path, n):
     """n realistic entries: old archived sales, as a month of a busy till leaves them."""
     j = Journal(path, till_code="BENCH")
@@ -170,6 +186,9 @@ def main():
 
         odoo = DblessOdoo(cfg, work)
         odoo.start()
+        floor = measure_trivial(odoo.url)
+        print(f"for scale, a trivial auth='none' JSON route of the same Odoo now: p50 {floor['p50']:.2f} ms  "
+              f"p95 {floor['p95']:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         empty = measure(odoo.url, args.sales)
         odoo.stop()
         entries_before = Journal(journal_path).counts()
@@ -190,6 +209,10 @@ def main():
         svc.start()
         t_start = time.perf_counter() - t0
         n_entries = sum(j.counts().values())
+        while j.check_state == "running":
+            time.sleep(0.01)
+        print(f"background integrity quick_check of the journal: {j.check_state} in {j.check_seconds:.2f} s "
+              f"(sales are served meanwhile)")
         svc.stop()
         dev.close()
         j.close()

@@ -169,6 +169,8 @@ class TillService:
         if expected and fn.last_fd_number >= expected:
             found = self._find_ours(entry, expected, fn.last_fd_number)
         if found:
+            if not entry["shift_number"] and not fn.shift_number:
+                fn = self.device.fn_status()
             result = FiscalResult(
                 fd_number=found.fd_number, fiscal_sign=found.fiscal_sign, fn_serial=fn.fn_serial,
                 shift_number=entry["shift_number"] or fn.shift_number, doc_time=found.doc_time,
@@ -226,7 +228,7 @@ class TillService:
             if prepared:
                 pass
             elif kind in FISCAL_KINDS:
-                fn = self.device.fn_status()
+                fn = self._fn_brief()
                 if fn.open_document:
                     self.device.cancel_open_document()
                 self.journal.mark_sent(entry["uuid"], fn.fn_serial, fn.last_fd_number + 1, fn.shift_number)
@@ -263,6 +265,12 @@ class TillService:
         self._wake.set()
         return self.journal.get(entry["uuid"])
 
+    def _fn_brief(self):
+        """FN serial, last FD number and open document: a one-command read when
+        the driver offers one (Shtrih: FF01 alone), else the full FN status."""
+        brief = getattr(self.device, "fn_brief", None)
+        return brief() if brief is not None else self.device.fn_status()
+
     def _record(self, entry, result):
         if isinstance(result, FiscalResult):
             fiscal = result.to_dict()
@@ -286,7 +294,7 @@ class TillService:
                 # (one commit), and keep the device until the document is closed.
                 with self._device_lock:
                     self.journal.check_writable()
-                    fn = self.device.fn_status()
+                    fn = self._fn_brief()
                     self._point("before_journal")
                     entry, created = self.journal.insert(
                         uuid, kind, ffd.to_dict(doc), pos_reference, original_uuid,

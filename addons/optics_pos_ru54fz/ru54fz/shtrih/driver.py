@@ -249,6 +249,16 @@ class ShtrihDriver(FiscalDevice):
     def _fn(self):
         return self._exchange(0xFF01)
 
+    def fn_brief(self):
+        """FN serial, last FD number, open document and shift state from FF01 alone:
+        what the till's sale path records before a document (one exchange instead of
+        the four of ``fn_status``).  Other fields are left empty."""
+        with self.lock:
+            fn = self._fn()
+        return FNStatus(fn_serial=fn["fn_serial"], last_fd_number=fn["last_fd"],
+                        shift_open=bool(fn["shift_open"]), shift_number=0, shift_opened_at=None,
+                        open_document=fn["doc_type"], unconfirmed_count=0, oldest_unconfirmed_at=None)
+
     def fn_status(self):
         with self.lock:
             fn = self._fn()
