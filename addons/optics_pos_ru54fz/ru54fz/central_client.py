@@ -31,9 +31,13 @@ class CentralClient:
         self.token = token
         self.timeout = timeout
 
-    def push(self, entries):
-        body = json.dumps({"till_code": self.till_code, "entries": entries},
-                          ensure_ascii=False).encode()
+    def push(self, entries, status=None):
+        """One batch; ``status`` (the till's GET status answer) tells central the
+        FN state, e.g. which OFD tickets are already in the FN."""
+        data = {"till_code": self.till_code, "entries": entries}
+        if status is not None:
+            data["status"] = status
+        body = json.dumps(data, ensure_ascii=False, default=str).encode()
         req = urllib.request.Request(self.url, data=body, method="POST", headers={
             "Content-Type": "application/json", "X-Till-Token": self.token})
         try:

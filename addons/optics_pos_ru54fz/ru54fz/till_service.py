@@ -49,6 +49,7 @@ DEFAULTS = {
     "push_interval": 5.0,
     "push_batch": 200,
     "push_max_rounds": 1000,
+    "push_status_interval": 5.0,   # seconds between status reports while draining a backlog
     "push_backoff_max": 60.0,
     "push_timeout": 10.0,
     "compact_after_days": 90,
@@ -90,6 +91,7 @@ class TillService:
         self._wake = threading.Event()
         self._pusher = None
         self.push_state = {"last_ok": None, "last_error": None, "backoff": 0.0}
+        self._status_pushed_at = 0.0
         self.central = None
         if self.config["central_url"]:
             self.central = CentralClient(self.config["central_url"], self.config["till_code"],
@@ -572,7 +574,15 @@ class TillService:
             batch = self.journal.in_state("fiscalised", limit=self.config["push_batch"], after_hlc=after)
             extra = self._pending_ofd_entry(batch)
             entries = [self.journal.to_entry(r) for r in batch] + extra
-            reply = self.central.push(entries)
+            status = None
+            now = time.monotonic()
+            if totals["rounds"] == 1 or now - self._status_pushed_at >= self.config["push_status_interval"]:
+                try:
+                    status = self.status()
+                except Exception:  # noqa: BLE001 - the push must not depend on the status
+                    _logger.exception("till status for central failed")
+                self._status_pushed_at = now
+            reply = self.central.push(entries, status=status)
             sent = {e["uuid"] for e in entries}
             accepted = [u for u in reply["accepted"] if u in sent]
             self.journal.mark_delivered(accepted)
