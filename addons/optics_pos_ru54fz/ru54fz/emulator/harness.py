@@ -43,14 +43,18 @@ class EmulatorProcess:
         return {"type": "shtrih", "address": f"serial://{self.pty}?baudrate=115200"}
 
     def start(self, timeout=15.0, port=0):
+        Path(self.state_file).parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ADDON_DIR), env.get("PYTHONPATH")]))
         cmd = [sys.executable, "-m", "ru54fz.emulator", "--port", str(port),
                "--state-file", self.state_file, *self.args]
         if self.use_pty:
             cmd.append("--pty")
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, cwd=str(ADDON_DIR))
+        # stderr goes to a file: a pipe nobody reads would block a long-running emulator
+        self.log_path = str(Path(self.state_file).parent / "kkt_emulator.log")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log,
+                                         cwd=str(ADDON_DIR))
         deadline = time.monotonic() + timeout
         line = b""
         while time.monotonic() < deadline and not line.endswith(b"\n"):
@@ -63,8 +67,12 @@ class EmulatorProcess:
             elif self.proc.poll() is not None:
                 break
         if not line.endswith(b"\n"):
-            err = self.proc.stderr.read().decode(errors="replace") if self.proc.poll() is not None else ""
-            self.kill()
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(5)
+            self._close_pipes()
+            with open(self.log_path, "rb") as log:
+                err = log.read().decode(errors="replace")
             raise RuntimeError(f"KKT emulator did not start: {err.strip()[-2000:]}")
         info = json.loads(line)
         self.port, self.control_port, self.pty = info["port"], info["control_port"], info["pty"]
@@ -98,9 +106,8 @@ class EmulatorProcess:
         return self.start(port=old_port if keep_port else 0)
 
     def _close_pipes(self):
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe:
-                pipe.close()
+        if self.proc.stdout and not self.proc.stdout.closed:
+            self.proc.stdout.close()
 
     def __enter__(self):
         return self

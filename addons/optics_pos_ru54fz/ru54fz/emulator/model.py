@@ -12,7 +12,7 @@ import json
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 
 from ..ofd import protocol as ofdp
 from ..shtrih import codec
@@ -154,6 +154,9 @@ class KKTModel:
                 os.remove(self._archive_path)
             self._archive_pending = [{"fd": k, **v} for k, v in self.state["archive"].items()]
             self.save()
+        # unconfirmed FD numbers in FD order: the oldest is the first (O(1) per document)
+        self._pending = OrderedDict((int(k), None) for k, doc in sorted(
+            self.state["archive"].items(), key=lambda kv: int(kv[0])) if not doc["ticket"])
         self._handlers = {
             0x10: self._short_status, 0x11: self._long_status, 0x1A: self._cash_register,
             0x1B: self._op_register, 0x40: self._x_report, 0x41: self._z_report,
@@ -226,15 +229,19 @@ class KKTModel:
         return sh["open"] and (now or self.now()) - _parse(sh["opened_at"]) > SHIFT_LIMIT
 
     def _unconfirmed(self):
-        archive = self.state["archive"]
-        return sorted(int(k) for k, doc in archive.items() if not doc["ticket"])
+        return list(self._pending)
 
     def _oldest_unconfirmed(self):
-        pending = self._unconfirmed()
-        if not pending:
+        if not self._pending:
             return None, None
-        fd = pending[0]
+        fd = next(iter(self._pending))
         return fd, _parse(self.state["archive"][str(fd)]["time"])
+
+    def _confirm(self, fd, doc):
+        doc["ticket"] = True
+        doc["ticket_at"] = _iso(self.now())
+        self._pending.pop(int(fd), None)
+        self._archive_pending.append({"ticket": int(fd), "at": doc["ticket_at"]})
 
     def _add(self, table, number, amount):
         regs = self.state[table]
@@ -246,7 +253,10 @@ class KKTModel:
     # ------------------------------------------------------------------ execution
     def execute(self, payload):
         """Request payload -> reply payload (the state is saved when it changed)."""
-        cmd, code, data = C.parse_request_payload(payload)
+        try:
+            cmd, code, data = C.parse_request_payload(payload)
+        except ValueError:                 # a lone 0xFF: no complete command code
+            return b"\xff\x00\x7e"
         label = f"{code:04X}" if code > 0xFF else f"{code:02X}"
         with self.lock:
             self.stats[label] += 1
@@ -319,6 +329,7 @@ class KKTModel:
         record = {"type": fd_type, "time": _iso(now), "fp": fp, "ticket": False,
                   "msg": base64.b64encode(msg).decode(), **extra}
         st["archive"][str(fd)] = record
+        self._pending[fd] = None
         self._archive_pending.append({"fd": fd, **record})
         st["last_fd"] = fd
         st["kkt_doc_number"] = (st["kkt_doc_number"] + 1) & 0xFFFF
@@ -670,7 +681,7 @@ class KKTModel:
         return fd, base64.b64decode(self.state["archive"][str(fd)]["msg"])
 
     def _ofd_status(self, req, cmd):
-        pending = self._unconfirmed()
+        pending = self._pending
         fd, oldest = self._oldest_unconfirmed()
         when = oldest or dt.datetime(2000, 1, 1)
         status = 0
@@ -721,9 +732,7 @@ class KKTModel:
                 or not ticket.accepted:
             raise Refused(0x20)
         if not doc["ticket"]:
-            doc["ticket"] = True
-            doc["ticket_at"] = _iso(self.now())
-            self._archive_pending.append({"ticket": ticket.fd_number, "at": doc["ticket_at"]})
+            self._confirm(ticket.fd_number, doc)
             self.save()
         return None
 
@@ -734,7 +743,7 @@ class KKTModel:
             fd, oldest = self._oldest_unconfirmed()
             return {"fn_serial": st["reg"]["fn_serial"], "last_fd": st["last_fd"],
                     "shift": dict(st["shift"]), "doc": st["doc"], "now": _iso(self.now()),
-                    "clock_offset": st["clock_offset"], "unconfirmed": len(self._unconfirmed()),
+                    "clock_offset": st["clock_offset"], "unconfirmed": len(self._pending),
                     "first_unconfirmed": fd, "oldest_unconfirmed_at": _iso(oldest) if oldest else None,
                     "cash_in_drawer": self._reg(C.REG_CASH_IN_DRAWER),
                     "faults": self.faults.to_dict(), "stats": dict(self.stats)}
@@ -755,10 +764,8 @@ class KKTModel:
     def confirm_all(self):
         with self.lock:
             count = 0
-            for fd, doc in self.state["archive"].items():
-                if not doc["ticket"]:
-                    doc["ticket"] = True
-                    self._archive_pending.append({"ticket": int(fd), "at": _iso(self.now())})
-                    count += 1
+            for fd in list(self._pending):
+                self._confirm(fd, self.state["archive"][str(fd)])
+                count += 1
             self.save()
             return count

@@ -312,18 +312,21 @@ class ShtrihDriver(FiscalDevice):
                              fiscal_sign=rep["fiscal_sign"], doc_time=_iso(rep["when"]),
                              total=total, operation=operation, ofd_confirmed=bool(rep["ticket"]))
 
-    def _document_result(self, fd_type, fn=None):
-        """FiscalResult of the FN's last document (after E0 / 0x41)."""
-        fn = fn or self._fn()
-        doc = self.find_document(fn["last_fd"])
-        if doc is None or doc.fd_type != fd_type:
-            raise E.DeviceError(f"the fiscal drive's last document is not of type {fd_type}",
-                                device_code=None)
-        rep = self._exchange(0xFF0A, fd_number=doc.fd_number)
+    def _document_result(self, fd_type):
+        """FiscalResult of the FN's last document (after E0 / 0x41, which return no FD data)."""
+        fn = self._fn()
+        try:
+            rep = self._exchange(0xFF0A, fd_number=fn["last_fd"])
+        except E.DeviceError as exc:
+            if exc.device_code != NO_DATA:
+                raise
+            rep = None
+        if rep is None or rep["fd_type"] != fd_type:
+            raise E.DeviceError(f"the fiscal drive's last document is not of type {fd_type}")
         shift = int.from_bytes(rep["tail"][:2], "little") if len(rep["tail"]) >= 2 else 0
-        return FiscalResult(fd_number=doc.fd_number, fiscal_sign=doc.fiscal_sign,
+        return FiscalResult(fd_number=rep["fd_number"], fiscal_sign=rep["fiscal_sign"],
                             fn_serial=fn["fn_serial"], shift_number=shift,
-                            doc_time=doc.doc_time, fd_type=fd_type)
+                            doc_time=_iso(rep["when"]), fd_type=fd_type)
 
     def _send_tlvs(self, tlvs, code=0xFF0C):
         for item in tlvs:
