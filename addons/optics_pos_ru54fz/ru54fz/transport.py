@@ -199,9 +199,11 @@ class UsbTransport(Transport):
                         usb.util.endpoint_direction(e.bEndpointAddress) == direction
                         and usb.util.endpoint_type(e.bmAttributes) == usb.util.ENDPOINT_TYPE_BULK))
             self.ep_in, self.ep_out = bulk(usb.util.ENDPOINT_IN), bulk(usb.util.ENDPOINT_OUT)
-        except (usb.core.USBError, KeyError) as exc:
+        except (usb.core.USBError, KeyError, OSError, ValueError) as exc:
+            self._dispose(dev)
             raise TransportError(f"cannot claim USB interface {self.interface}: {exc}") from None
         if self.ep_in is None or self.ep_out is None:
+            self._dispose(dev)
             raise TransportError(f"USB interface {self.interface} has no bulk IN/OUT endpoints")
         self.dev = dev
         self.is_open = True
@@ -210,13 +212,19 @@ class UsbTransport(Transport):
         dev, self.dev = self.dev, None
         self.is_open = False
         self._buffer.clear()
-        if dev is None:
-            return
+        if dev is not None:
+            self._dispose(dev)
+
+    def _dispose(self, dev):
         import usb.util
         try:
             usb.util.release_interface(dev, self.interface)
             if self._detached:
+                self._detached = False
                 dev.attach_kernel_driver(self.interface)
+        except Exception:
+            pass
+        try:
             usb.util.dispose_resources(dev)
         except Exception:
             pass
