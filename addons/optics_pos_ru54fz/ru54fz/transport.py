@@ -235,7 +235,7 @@ class UsbTransport(Transport):
             raise TransportError("the KKT USB link is closed")
         try:
             written = self.ep_out.write(data, timeout=3000)
-        except usb.core.USBError as exc:
+        except (usb.core.USBError, OSError) as exc:
             raise TransportError(f"USB write failed: {exc}") from None
         if written != len(data):
             raise TransportError(f"USB write sent {written} of {len(data)} bytes")
@@ -253,6 +253,8 @@ class UsbTransport(Transport):
             except usb.core.USBError as exc:
                 if getattr(exc, "errno", None) == 110:      # ETIMEDOUT on older pyusb
                     return b""
+                raise TransportError(f"USB read failed: {exc}") from None
+            except OSError as exc:
                 raise TransportError(f"USB read failed: {exc}") from None
             self._buffer.extend(bytes(chunk))
         out = bytes(self._buffer[:n])

@@ -95,7 +95,10 @@ class BridgeBackend(usb.backend.IBackend):
 
     def bulk_write(self, handle, ep, intf, data, timeout):
         assert ep == EP_OUT
-        self.sock.sendall(bytes(data))
+        try:
+            self.sock.sendall(bytes(data))
+        except OSError:
+            raise usb.core.USBError("No such device (it may have been disconnected)", -4, 19) from None
         return len(data)
 
     def bulk_read(self, handle, ep, intf, buff, timeout):
@@ -105,6 +108,8 @@ class BridgeBackend(usb.backend.IBackend):
             data = self.sock.recv(min(len(buff), 64))
         except socket.timeout:
             raise usb.core.USBTimeoutError("timeout", -7, 110) from None
+        except OSError:
+            raise usb.core.USBError("No such device (it may have been disconnected)", -4, 19) from None
         if not data:
             raise usb.core.USBError("device gone", -4, 19)
         buff[:len(data)] = type(buff)(buff.typecode, data)
