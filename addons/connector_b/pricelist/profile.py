@@ -50,6 +50,7 @@ class Profile:
     required: tuple = ("article", "name", "price")
     known_currencies: tuple = ("RUB", "EUR", "USD", "CNY", "GBP", "CHF", "JPY", "KZT", "BYN")
     price_digits: int = 2
+    xlsx_engine: str = "lean"       # or "openpyxl" (see readers)
 
     def __post_init__(self):
         if self.file_type not in FILE_TYPES:
@@ -66,5 +67,7 @@ class Profile:
             raise ValueError("decimal_separator must be ',', '.' or 'auto'")
         if self.unit not in UNITS:
             raise ValueError(f"unit must be one of {UNITS}")
+        if self.xlsx_engine not in ("lean", "openpyxl"):
+            raise ValueError("xlsx_engine must be 'lean' or 'openpyxl'")
         self.match_keys = tuple(self.match_keys)
         self.required = tuple(self.required)

@@ -1,9 +1,16 @@
 """Streaming readers: each yields ``(row_number, tuple_of_values)``, 1-based row numbers.
 
-* xlsx: openpyxl ``read_only=True, data_only=True`` iterating ``values_only`` — rows are
-  parsed from the XML stream one at a time, so memory does not grow with the file.
-  Many generators write a wrong ``<dimension>``; ``reset_dimensions()`` makes openpyxl
-  read every row instead of trusting it.
+* xlsx: two streaming engines with the same output.
+  - ``lean`` (default): the sheet XML is read straight from the zip with ``lxml.iterparse``,
+    one ``<row>`` at a time, each element cleared after use; only the shared-strings table
+    is held (openpyxl holds it too).  About 4x faster than openpyxl, which spends most of
+    its time building cell objects; and it does not pre-scan a sheet without
+    ``<dimension>`` (openpyxl's read-only mode parses such a sheet twice).
+  - ``openpyxl``: ``load_workbook(read_only=True, data_only=True)``, ``iter_rows(values_only=True)``
+    after ``reset_dimensions()`` (many generators write a wrong ``<dimension>``).  Used when
+    the lean engine does not understand the package, or when asked for.
+  Date-formatted cells come out as serial numbers from the lean engine (no field of a
+  price list is a date).
 * xls: xlrd (the format is limited to 65,536 rows, so loading a sheet is bounded anyway).
 * csv: the encoding is found by a BOM, then a streaming strict UTF-8 check, then
   Windows-1251; the separator is the profile's or sniffed from the first 64 KiB.
@@ -23,6 +30,8 @@ def open_rows(source, profile):
     """Return an iterator of ``(row_number, values)`` for ``source`` (path or bytes)."""
     kind = profile.file_type
     if kind == "xlsx":
+        if profile.xlsx_engine == "lean":
+            return _iter_xlsx_lean(source, profile.sheet)
         return _iter_xlsx(source, profile.sheet)
     if kind == "xls":
         return _iter_xls(source, profile.sheet)
@@ -57,6 +66,126 @@ def _iter_xlsx(source, sheet):
             yield number, values
     finally:
         wb.close()
+        if stream is not source:
+            stream.close()
+
+
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_REL_NS_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+
+
+class _NotLean(Exception):
+    """The lean engine does not understand this package; openpyxl reads it."""
+
+
+def _local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def _xlsx_package(archive, sheet):
+    """(sheet path, shared strings) from the workbook part and its relationships."""
+    from lxml import etree
+    try:
+        names = set(archive.namelist())
+        wb_root = etree.fromstring(archive.read("xl/workbook.xml"))
+        rels_root = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except KeyError as exc:
+        raise _NotLean(exc) from None
+    targets = {rel.get("Id"): rel.get("Target") for rel in rels_root if _local(rel.tag) == "Relationship"}
+    sheets = []
+    for el in wb_root.iter():
+        if _local(el.tag) == "sheet":
+            rid = el.get(f"{{{_REL_NS}}}id") or el.get(f"{{{_REL_NS_STRICT}}}id")
+            sheets.append((el.get("name"), targets.get(rid)))
+    if not sheets:
+        raise _NotLean("no sheets")
+    sheet_names = [n for n, _t in sheets]
+    target = sheets[_sheet_index(sheet_names, sheet)][1]
+    if not target:
+        raise _NotLean("sheet without target")
+    path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    if path not in names:
+        raise _NotLean(path)
+    strings = []
+    sst_target = next((t for t in targets.values() if t and t.lstrip("/").endswith("sharedStrings.xml")), None)
+    if sst_target:
+        sst_path = sst_target.lstrip("/") if sst_target.startswith("/") else f"xl/{sst_target}"
+        if sst_path in names:
+            with archive.open(sst_path) as src:
+                for _ev, si in etree.iterparse(src, tag="{*}si"):
+                    # plain <t>, or rich text runs <r><t>; phonetic <rPh> runs are not text
+                    strings.append("".join(t.text or "" for t in si.iter("{*}t")
+                                           if _local(t.getparent().tag) != "rPh"))
+                    si.clear()
+    return path, strings
+
+
+def _col_index(ref):
+    idx = 0
+    for ch in ref:
+        if "A" <= ch <= "Z":
+            idx = idx * 26 + ord(ch) - 64
+        else:
+            break
+    return idx - 1
+
+
+def _cell_value(cell, ctype, strings):
+    if ctype == "inlineStr":
+        return "".join(t.text or "" for t in cell.iter("{*}t"))
+    v = None
+    for child in cell:
+        if _local(child.tag) == "v":
+            v = child.text
+            break
+    if v is None:
+        return None
+    if ctype == "s":
+        return strings[int(v)]
+    if ctype in ("str", "d"):
+        return v
+    if ctype == "b":
+        return v == "1"
+    if ctype == "e":
+        return None
+    try:
+        return int(v) if v.lstrip("-").isdigit() else float(v)
+    except ValueError:
+        return v
+
+
+def _iter_xlsx_lean(source, sheet):
+    import zipfile
+    from lxml import etree
+    stream = _as_stream(source)
+    try:
+        try:
+            archive = zipfile.ZipFile(stream)
+            path, strings = _xlsx_package(archive, sheet)
+        except zipfile.BadZipFile as exc:
+            raise ReadError(f"not an XLSX workbook ({exc})") from None
+        except (_NotLean, etree.XMLSyntaxError):
+            stream.seek(0)
+            yield from _iter_xlsx(stream, sheet)
+            return
+        next_row = 1
+        with archive.open(path) as src:
+            for _ev, row in etree.iterparse(src, tag="{*}row", huge_tree=True):
+                number = int(row.get("r") or next_row)
+                next_row = number + 1
+                values = []
+                for pos, cell in enumerate(row):
+                    ref = cell.get("r")
+                    col = _col_index(ref) if ref else pos
+                    if col > len(values):
+                        values.extend([None] * (col - len(values)))
+                    values.append(_cell_value(cell, cell.get("t"), strings))
+                row.clear()
+                parent = row.getparent()
+                while row.getprevious() is not None:   # drop parsed rows: memory stays flat
+                    del parent[0]
+                yield number, tuple(values)
+    finally:
         if stream is not source:
             stream.close()
 
