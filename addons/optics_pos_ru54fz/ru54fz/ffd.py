@@ -226,7 +226,7 @@ def _check_int(value, fld, tag, lo=0, hi=MAX_SUM):
 
 
 def _check_domain(value, domain, fld, tag):
-    if isinstance(value, bool) or value not in domain:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or value not in domain:
         allowed = ", ".join(str(v) for v in sorted(domain))
         _invalid(f"{fld} (tag {tag}) = {value!r} is not an allowed value ({allowed})", fld)
 
@@ -501,7 +501,7 @@ def _build_payments(payload):
         p = f"payments[{i}]"
         _req(isinstance(pay, dict), f"{p} must be an object", p)
         kind = pay.get("kind")
-        _req(kind in PAYMENT_KINDS, f"{p}.kind must be one of cash, card, prepayment, credit, other", f"{p}.kind")
+        _req(isinstance(kind, str) and kind in PAYMENT_KINDS, f"{p}.kind must be one of cash, card, prepayment, credit, other", f"{p}.kind")
         amount = _money(pay.get("amount"), f"{p}.amount")
         if amount < 0:
             raise errors.DocumentInvalid(f"{p}.amount must not be negative", field=f"{p}.amount")
@@ -515,7 +515,7 @@ def build_receipt(order, original_payments=None, already_refunded=None, correcti
     _req(isinstance(order, dict), "the request body must be a JSON object")
     check_uuid(order.get("uuid"))
     op = order.get("operation", "sale")
-    _req(op in OPERATION_CODES, "operation must be one of sale, refund"
+    _req(isinstance(op, str) and op in OPERATION_CODES, "operation must be one of sale, refund"
          + (", expense, expense_refund" if correction else ""), "operation")
     operation = OPERATION_CODES[op]
     if not correction:

@@ -53,6 +53,7 @@ DEFAULTS = {
     "push_backoff_max": 60.0,
     "push_timeout": 10.0,
     "compact_after_days": 90,
+    "compact_interval": 3600.0,    # seconds between compactions (in the pusher thread)
     "ofd_limit_days": 30,
     "shift_limit_hours": 24,
     "fault_hook": None,
@@ -388,7 +389,7 @@ class TillService:
         if not isinstance(refund_of, dict) or not refund_of.get("uuid"):
             raise errors.RequestInvalid("a refund must carry refund_of with the uuid of the original sale",
                                         field="refund_of")
-        orig_uuid = refund_of["uuid"]
+        orig_uuid = ffd.check_uuid(refund_of["uuid"], "refund_of.uuid")
         original = self.journal.get(orig_uuid)
         if original is not None:
             if original["kind"] != "sale":
@@ -650,7 +651,16 @@ class TillService:
 
     def _push_loop(self):
         backoff = 0.0
+        compacted_at = time.monotonic()
         while not self._stop.is_set():
+            if time.monotonic() - compacted_at >= self.config["compact_interval"]:
+                compacted_at = time.monotonic()
+                try:
+                    removed = self.compact()
+                    if removed:
+                        _logger.info("journal compaction removed %s archived entries", removed)
+                except errors.FiscalError as exc:
+                    _logger.warning("journal compaction failed: %s", exc)
             try:
                 self.push_to_central()
                 backoff = 0.0

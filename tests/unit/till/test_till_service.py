@@ -3,6 +3,7 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ru54fz import errors
 from ru54fz.emulator.harness import start_emulator
@@ -271,3 +272,36 @@ def test_pusher_thread_backs_off_while_central_is_down(tmp_path, emu):
     finally:
         close_service(s)
         central.stop()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**15, 10**15) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=200),
+    lambda ch: st.lists(ch, max_size=4) | st.dictionaries(st.text(max_size=10), ch, max_size=5),
+    max_leaves=30)
+KEYS = ["uuid", "operation", "cashier", "lines", "payments", "refund_of", "tax_system", "buyer_contact",
+        "pos_reference", "correction", "amount"]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_requests_never_crash_and_rejects_journal_nothing(svc, data):
+    """Random, truncated and oversized requests: a typed 4xx (or a valid sale),
+    never an unexpected exception, and a rejected request leaves no trace."""
+    base = order()
+    if data.draw(st.booleans()):
+        payload = data.draw(st.dictionaries(st.sampled_from(KEYS), json_values, max_size=8))
+    else:
+        payload = dict(base)
+        key = data.draw(st.sampled_from(KEYS))
+        payload[key] = data.draw(json_values)
+    method = data.draw(st.sampled_from([svc.sale, svc.correction, svc.cash_in, svc.cash_out, svc.x_report,
+                                        svc.open_shift]))
+    count = sum(svc.journal.counts().values())
+    try:
+        method(payload)
+    except errors.FiscalError as exc:
+        if exc.http_status == 400:
+            assert sum(svc.journal.counts().values()) == count
+        else:
+            assert exc.http_status in (409, 502, 503), exc
