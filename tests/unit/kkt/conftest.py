@@ -1,4 +1,8 @@
-"""Fixtures of the KKT suite: a real emulator subprocess on a real TCP socket."""
+"""Fixtures of the KKT suite: a real emulator subprocess on a real TCP socket.
+
+One emulator process per test module, reset to a fresh fiscal drive before
+each test (``emu``); tests that kill or restart the process get their own
+(``own_emu``)."""
 import pytest
 
 from ru54fz import ffd
@@ -9,16 +13,42 @@ from ru54fz.emulator.harness import start_emulator
 FAST = {"enq": 0.5, "ack": 0.5, "byte": 0.1, "command": 2.0, "print": 2.0}
 
 
-@pytest.fixture
-def emu(tmp_path):
-    proc = start_emulator(tmp_path)
+@pytest.fixture(scope="module")
+def _module_emu(tmp_path_factory):
+    proc = start_emulator(tmp_path_factory.mktemp("kkt"))
     yield proc
     proc.kill()
 
 
 @pytest.fixture
+def emu(_module_emu):
+    if _module_emu.proc.poll() is not None:          # a previous test took it down
+        _module_emu.start()
+    _module_emu.control.reset()
+    return _module_emu
+
+
+@pytest.fixture
+def own_emu(tmp_path):
+    proc = start_emulator(tmp_path)
+    yield proc
+    proc.kill()
+
+
+def _device(proc):
+    return make_device({**proc.config, "timeouts": FAST})
+
+
+@pytest.fixture
 def dev(emu):
-    device = make_device({**emu.config, "timeouts": FAST})
+    device = _device(emu)
+    yield device
+    device.close()
+
+
+@pytest.fixture
+def own_dev(own_emu):
+    device = _device(own_emu)
     yield device
     device.close()
 

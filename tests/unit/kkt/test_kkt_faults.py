@@ -132,7 +132,8 @@ def test_permanently_garbled_link_gives_up_with_a_transport_error(dev, emu):
     assert dev.status()["mode"] == 4
 
 
-def test_device_gone_is_a_transport_error(dev, emu):
+def test_device_gone_is_a_transport_error(own_dev, own_emu):
+    dev, emu = own_dev, own_emu
     emu.kill()
     start = time.monotonic()
     with pytest.raises(E.TransportError) as info:
@@ -198,7 +199,9 @@ def test_clock_going_backwards_is_refused(shift, emu):
     nothing_open(shift, emu, 3)
 
 
-def test_restart_keeps_the_fn_archive_and_the_shift(shift, emu):
+def test_restart_keeps_the_fn_archive_and_the_shift(own_dev, own_emu):
+    shift, emu = own_dev, own_emu
+    shift.open_shift("Смирнова А.")
     res = shift.fiscalise(receipt([item(price=31400)]))
     shift.cash_in(10000)
     emu.restart()

@@ -137,7 +137,8 @@ def test_usb_device_with_other_ids_is_not_found(emu):
     assert "1fc9:0001 not found" in info.value.message
 
 
-def test_usb_device_unplugged_is_a_transport_error(emu):
+def test_usb_device_unplugged_is_a_transport_error(own_emu):
+    emu = own_emu
     backend = BridgeBackend(emu.port)
     dev = ShtrihDriver(UsbTransport(VID, PID, backend=backend), timeouts=FAST)
     assert dev.status()["mode"] == 4

@@ -54,6 +54,10 @@ class EmulatorControl:
     def inject_error(self, code, command=None, count=1):
         return self.call("inject_error", code=code, command=command, count=count)
 
+    def reset(self):
+        """Start over with a fresh fiscal drive (same registration), no faults, no stats."""
+        return self.call("reset")
+
     def reset_faults(self):
         return self.call("reset_faults")
 

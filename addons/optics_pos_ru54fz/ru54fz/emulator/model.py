@@ -752,6 +752,21 @@ class KKTModel:
         with self.lock:
             return self.state["archive"].get(str(fd))
 
+    def reset(self):
+        """A brand-new FN with the same registration (test isolation without a restart)."""
+        with self.lock:
+            reg = self.state["reg"]
+            self.state = fresh_state(fn_serial=reg["fn_serial"], inn=reg["inn"],
+                                     reg_number=reg["reg_number"], kkt_serial=reg["kkt_serial"],
+                                     tax_systems=reg["tax_systems"], password=self.state["password"])
+            self.faults.reset()
+            self.stats.clear()
+            self._pending = OrderedDict()
+            if self.state_file and os.path.exists(self._archive_path):
+                os.remove(self._archive_path)
+            self._archive_pending = [{"fd": k, **v} for k, v in self.state["archive"].items()]
+            self.save()
+
     def set_clock(self, offset=None, advance=None):
         with self.lock:
             if offset is not None:

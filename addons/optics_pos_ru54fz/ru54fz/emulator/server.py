@@ -213,6 +213,9 @@ class Server:
                 faults.nak_frames = int(req.get("nak_frames", 0))
                 faults.drop_frames = int(req.get("drop_frames", 0))
                 return {}
+            if op == "reset":
+                model.reset()
+                return {}
             if op == "reset_faults":
                 faults.reset()
                 return {}
