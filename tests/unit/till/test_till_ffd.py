@@ -168,10 +168,10 @@ def test_other_documents():
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=300),
     lambda ch: st.lists(ch, max_size=5) | st.dictionaries(st.text(max_size=12), ch, max_size=6),
-    max_leaves=40)
+    max_leaves=20)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.dictionaries(st.sampled_from(list(order().keys()) + ["correction", "x"]), json_values))
 def test_fuzz_builder_only_raises_typed_errors(payload):
     for build in (ffd.build_receipt, ffd.build_correction):
@@ -183,7 +183,7 @@ def test_fuzz_builder_only_raises_typed_errors(payload):
             ffd.validate(doc)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.integers(0, 50), st.data())
 def test_fuzz_mutated_orders(nlines_unused, data):
     o = order()

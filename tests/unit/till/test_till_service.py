@@ -283,7 +283,7 @@ KEYS = ["uuid", "operation", "cashier", "lines", "payments", "refund_of", "tax_s
         "pos_reference", "correction", "amount"]
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_requests_never_crash_and_rejects_journal_nothing(svc, data):
     """Random, truncated and oversized requests: a typed 4xx (or a valid sale),
