@@ -68,6 +68,7 @@ MAX_ITEMS = 100         # what one receipt of an optics shop reasonably holds; F
 MAX_SUM = 2 ** 40 - 1   # 5-byte kopeck sums of the Shtrih protocol (VLN <= 6 allows more)
 MAX_QTY = 10 ** 9       # thousandths: one million units
 MAX_UUID = 64
+MIN_UUID = 8   # central (contract E) keys documents by uuids of 8-64 characters
 
 _EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 _PHONE_RE = re.compile(r"^\+7\d{10}$")
@@ -447,8 +448,8 @@ def _small_int(d, key, fld, default):
 
 def check_uuid(value, fld="uuid"):
     _req(isinstance(value, str) and value.strip(), f"{fld} is mandatory (the operation's idempotency key)", fld)
-    _req(len(value) <= MAX_UUID and re.match(r"^[A-Za-z0-9._:\-]+$", value),
-         f"{fld} must be at most {MAX_UUID} letters, digits, '-', '_', '.' or ':'", fld)
+    _req(MIN_UUID <= len(value) <= MAX_UUID and re.match(r"^[A-Za-z0-9._:\-]+$", value),
+         f"{fld} must be {MIN_UUID} to {MAX_UUID} letters, digits, '-', '_', '.' or ':'", fld)
     return value
 
 

@@ -155,14 +155,14 @@ def test_qr_text():
 
 
 def test_other_documents():
-    assert ffd.build_shift({"uuid": "s1", "cashier": {"name": "Иванова", "inn": "500100732259"}}).cashier_inn \
+    assert ffd.build_shift({"uuid": "shift-0001", "cashier": {"name": "Иванова", "inn": "500100732259"}}).cashier_inn \
         == "500100732259"
-    c = ffd.build_cash({"uuid": "c1", "amount": 500000, "cashier": "Иванова"}, "cash_in")
+    c = ffd.build_cash({"uuid": "cash-0001", "amount": 500000, "cashier": "Иванова"}, "cash_in")
     assert ffd.from_dict(ffd.to_dict(c)) == c
     with pytest.raises(errors.DocumentInvalid):
-        ffd.build_cash({"uuid": "c1", "amount": 0}, "cash_out")
+        ffd.build_cash({"uuid": "cash-0001", "amount": 0}, "cash_out")
     with pytest.raises(errors.RequestInvalid):
-        ffd.build_cash({"uuid": "c1", "amount": "5000.00"}, "cash_out")
+        ffd.build_cash({"uuid": "cash-0001", "amount": "5000.00"}, "cash_out")
 
 
 json_values = st.recursive(

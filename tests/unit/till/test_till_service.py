@@ -24,7 +24,7 @@ def emu(tmp_path):
 def svc(tmp_path, emu):
     s = make_service(tmp_path / "journal.sqlite", emu)
     s.start()
-    s.open_shift({"uuid": "shift-1", "cashier": {"name": "Анна Кассирова"}})
+    s.open_shift({"uuid": "shift-0001", "cashier": {"name": "Анна Кассирова"}})
     yield s
     close_service(s)
 
@@ -128,7 +128,7 @@ def test_refund_saga(tmp_path, emu):
     s = make_service(tmp_path / "j.sqlite", emu, central_url=central.url, central_token=central.token)
     try:
         s.start()
-        s.open_shift({"uuid": "sh", "cashier": {"name": "Анна"}})
+        s.open_shift({"uuid": "shift-0002", "cashier": {"name": "Анна"}})
         sale = order(pay="card")
         r = s.sale(sale)
         ref = {"uuid": sale["uuid"], "fiscal_sign": r["fiscal"]["fiscal_sign"], "fd_number": r["fiscal"]["fd_number"]}
@@ -180,7 +180,7 @@ def test_journal_unavailable_refuses_before_the_device(tmp_path, emu):
     s = make_service(tmp_path / "j.sqlite", emu)
     s.journal._db.execute("PRAGMA busy_timeout = 100")
     s.start()
-    s.open_shift({"uuid": "sh", "cashier": {"name": "Анна"}})
+    s.open_shift({"uuid": "shift-0002", "cashier": {"name": "Анна"}})
     before = last_fd(s)
     other = sqlite3.connect(tmp_path / "j.sqlite", isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
@@ -197,17 +197,17 @@ def test_journal_unavailable_refuses_before_the_device(tmp_path, emu):
 
 def test_cash_x_report_close_shift_and_status(svc):
     svc.sale(order(pay="cash"))
-    ci = svc.cash_in({"uuid": "ci-1", "amount": 500000, "cashier": "Анна"})
+    ci = svc.cash_in({"uuid": "cashin-0001", "amount": 500000, "cashier": "Анна"})
     assert ci["state"] == "fiscalised"
-    assert svc.cash_in({"uuid": "ci-1", "amount": 500000, "cashier": "Анна"}) == ci
-    svc.cash_out({"uuid": "co-1", "amount": 100000, "cashier": "Анна"})
-    x = svc.x_report({"uuid": "x-1", "cashier": "Анна"})
+    assert svc.cash_in({"uuid": "cashin-0001", "amount": 500000, "cashier": "Анна"}) == ci
+    svc.cash_out({"uuid": "cashout-0001", "amount": 100000, "cashier": "Анна"})
+    x = svc.x_report({"uuid": "xreport-0001", "cashier": "Анна"})
     assert "counters" in x
     st = svc.status()
     assert st["shift"]["open"] is True and st["journal"]["entries"] >= 5
     assert st["journal"]["undelivered"] >= 4 and st["ofd"]["backlog"] >= 2
     assert st["clock"]["level"] == "ok" and st["fn"]["fn_serial"]
-    z = svc.close_shift({"uuid": "z-1", "cashier": {"name": "Анна"}})
+    z = svc.close_shift({"uuid": "zreport-0001", "cashier": {"name": "Анна"}})
     assert z["fiscal"]["fd_type"] == 5
     assert svc.status()["shift"]["open"] is False
     with pytest.raises(errors.ShiftClosed):
@@ -233,7 +233,7 @@ def test_settle_on_start_after_an_interrupted_receipt(tmp_path, emu, point, fisc
 
     s = make_service(tmp_path / "j.sqlite", emu, fault_hook=hook)
     s.start()
-    s.open_shift({"uuid": "sh", "cashier": {"name": "Анна"}})
+    s.open_shift({"uuid": "shift-0002", "cashier": {"name": "Анна"}})
     before = last_fd(s)
     o = order()
     armed.append(True)
@@ -262,7 +262,7 @@ def test_pusher_thread_backs_off_while_central_is_down(tmp_path, emu):
                      central_token=central.token, autopush=True, push_interval=0.2, push_backoff_max=0.5)
     try:
         s.start()
-        s.open_shift({"uuid": "sh", "cashier": {"name": "Анна"}})
+        s.open_shift({"uuid": "shift-0002", "cashier": {"name": "Анна"}})
         s.sale(order())
         assert wait_for(lambda: s.push_state["backoff"] > 0)
         assert s.status()["central"]["last_error"]
