@@ -1,5 +1,7 @@
 import json
 import logging
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -179,13 +181,7 @@ class OpticsShiftReport(models.Model):
                     lines.append({"operation": op, "payment": pay,
                                   "count": row["count"] if pay == "total" else 0,
                                   "amount": row[pay]})
-        doc_time = fiscal.get("doc_time")
-        closed_at = False
-        if doc_time:
-            try:
-                closed_at = fields.Datetime.to_datetime(doc_time.replace("T", " ")[:19])
-            except ValueError:
-                closed_at = False
+        closed_at = self._parse_till_time(fiscal.get("doc_time"), config)
         return {
             "config_id": config.id,
             "operation_uuid": op_uuid,
@@ -203,6 +199,24 @@ class OpticsShiftReport(models.Model):
             "counters_json": json.dumps(counters or {}, sort_keys=True, ensure_ascii=False),
             "line_ids": [fields.Command.create(v) for v in lines],
         }
+
+    @api.model
+    def _parse_till_time(self, value, config):
+        """The KKT's ISO time (its local time when it has no offset) -> naive UTC."""
+        if not value or not isinstance(value, str):
+            return False
+        try:
+            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        if stamp.tzinfo is None:
+            tz_name = (config.optics_store_id.partner_id.tz or config.company_id.partner_id.tz
+                       or self.env.user.tz or "Europe/Moscow")
+            try:
+                stamp = stamp.replace(tzinfo=ZoneInfo(tz_name))
+            except (ZoneInfoNotFoundError, ValueError):
+                stamp = stamp.replace(tzinfo=ZoneInfo("Europe/Moscow"))
+        return stamp.astimezone(timezone.utc).replace(tzinfo=None)
 
     @api.model
     def _store(self, vals):

@@ -30,6 +30,7 @@ class PosSession(models.Model):
         "Card Total (trail)", compute="_compute_ru54fz_cash", currency_field="currency_id")
     ru54fz_cash_movement_count = fields.Integer(compute="_compute_ru54fz_cash")
 
+    @api.depends("ru54fz_cash_movement_ids.amount", "ru54fz_cash_movement_ids.kind")
     def _compute_ru54fz_cash(self):
         sums = self.env["optics.cash.movement"]._sums_by_session(self.ids)
         for session in self:
@@ -287,6 +288,22 @@ class PosSession(models.Model):
             self._ru54fz_record_closing(bank_diffs)
         return res
 
+    def _post_statement_difference(self, amount):
+        # core's counting-difference statement line joins the trail as the session's
+        # "difference" movement (same transaction: both or neither)
+        before = set(self.sudo().statement_line_ids.ids)
+        res = super()._post_statement_difference(amount)
+        self.invalidate_recordset(["statement_line_ids"])
+        created = self.env["account.bank.statement.line"].sudo().browse(
+            sorted(set(self.sudo().statement_line_ids.ids) - before))
+        if created and self.cash_control:
+            reason = (self.env.context.get("ru54fz_difference_reason")
+                      or self.closing_notes or False)
+            self.env["optics.cash.movement"]._record([self._ru54fz_prepare_movement(
+                "difference", line.amount, f"pos.session/{self.id}/closing/cash/{line.id}",
+                "pos_session", reason=reason, statement_line_id=line.id) for line in created])
+        return res
+
     def _ru54fz_record_closing(self, bank_diffs):
         """Closing count and the posted differences join the trail, so that after
         closing the trail's cash equals the counted cash."""
@@ -297,12 +314,6 @@ class PosSession(models.Model):
         vals = [self._ru54fz_prepare_movement(
             "closing_count", self.cash_register_balance_end_real, base, "pos_session",
             payment_kind="none", reason=reason)]
-        linked = self.ru54fz_cash_movement_ids.statement_line_id
-        diff_lines = self.sudo().statement_line_ids - linked
-        for line in diff_lines:
-            vals.append(self._ru54fz_prepare_movement(
-                "difference", line.amount, f"{base}/cash/{line.id}", "pos_session",
-                reason=reason, statement_line_id=line.id))
         for method_id, diff in bank_diffs.items():
             if diff and not self.currency_id.is_zero(diff):
                 vals.append(self._ru54fz_prepare_movement(
@@ -492,7 +503,11 @@ class PosSession(models.Model):
     @api.model
     def _ru54fz_session_for_entry(self, config, entry):
         op_uuid = entry.get("uuid")
-        order = self.env["pos.order"].sudo().search([("uuid", "=", op_uuid)], limit=1)
+        Order = self.env["pos.order"].sudo()
+        domain = [("uuid", "=", op_uuid)]
+        if "ru54fz_uuid" in Order._fields:
+            domain = ["|", ("ru54fz_uuid", "=", op_uuid)] + domain
+        order = Order.search(domain, limit=1)
         if order:
             return order.session_id, order
         session = self.sudo().search([("config_id", "=", config.id),
@@ -541,6 +556,13 @@ class PosSession(models.Model):
         card = _kop_to_amount(payments.get("electronic"))
         if order:
             link["order_id"] = order.id
+            # the POS order sync got there first, maybe under the order's own uuid
+            synced = session.ru54fz_cash_movement_ids.filtered(lambda m: m.order_id == order)
+            for movement in synced:
+                movement.write({f: v for f, v in link.items() if v and not movement[f]})
+            done = set(synced.mapped("kind"))
+            cash = 0.0 if ("cash_sale" in done or "cash_refund" in done) else cash
+            card = 0.0 if ("card_sale" in done or "card_refund" in done) else card
         if cash:
             vals.append(session._ru54fz_prepare_movement(
                 "cash_refund" if sign < 0 else "cash_sale", sign * cash, entry["uuid"], "till",

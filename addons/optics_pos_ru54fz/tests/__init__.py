@@ -3,3 +3,6 @@ from . import test_hw_proxy
 from . import test_ofd_pipeline
 from . import test_ofd_roles
 from . import test_ofd_refund
+from . import test_cash_trail
+from . import test_cash_reconcile
+from . import test_cash_z_adopt

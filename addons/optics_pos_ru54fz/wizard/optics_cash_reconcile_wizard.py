@@ -256,6 +256,9 @@ class OpticsCashReconcileWizard(models.TransientModel):
         Report = self.env["optics.shift.report"]
         pending = self.pending_report_id or Report._pending_for_config(session.config_id)[:1]
         if pending:
+            self.pending_report_id = pending
+            self.write(self._load_kkt_counters())
+            self._check_counters_match()
             return pending
         client = session.config_id.sudo()._ru54fz_till_client()
         undelivered = self._undelivered_entries(client)
@@ -265,15 +268,7 @@ class OpticsCashReconcileWizard(models.TransientModel):
                 "the server; push the till and try again:\n%s",
                 "\n".join(self._describe_entry(e) for e in undelivered)))
         self.write(self._load_kkt_counters())
-        if self.kkt_error:
-            raise UserError(_("The KKT counters cannot be read: %s", self.kkt_error))
-        blocking = self.kkt_line_ids.filtered(lambda ln: ln.blocking and not ln.ok)
-        if blocking:
-            raise UserError(_(
-                "The KKT's shift counters do not match the session; some operations have not "
-                "reached the server:\n%s",
-                "\n".join(f"{ln.label}: {self.currency_id.format(ln.session_amount)} / KKT "
-                          f"{self.currency_id.format(ln.kkt_amount)}" for ln in blocking)))
+        self._check_counters_match()
         reply = client.close_shift(self.z_operation_uuid, self.env.user.name,
                                    self._cashier_inn())
         fiscal = reply.get("fiscal") or reply
@@ -283,6 +278,17 @@ class OpticsCashReconcileWizard(models.TransientModel):
                                            counters, "back_office")
         vals["cashier"] = self.env.user.name
         return Report._store(vals)
+
+    def _check_counters_match(self):
+        if self.kkt_error:
+            raise UserError(_("The KKT counters cannot be read: %s", self.kkt_error))
+        blocking = self.kkt_line_ids.filtered(lambda ln: ln.blocking and not ln.ok)
+        if blocking:
+            raise UserError(_(
+                "The KKT's shift counters do not match the session; some operations have not "
+                "reached the server:\n%s",
+                "\n".join(f"{ln.label}: {self.currency_id.format(ln.session_amount)} / KKT "
+                          f"{self.currency_id.format(ln.kkt_amount)}" for ln in blocking)))
 
     def _cashier_inn(self):
         user = self.env.user
