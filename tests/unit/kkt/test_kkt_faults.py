@@ -303,3 +303,27 @@ def test_errors_after_the_first_item_cancel_the_open_receipt(shared):
     assert state["doc"] is None and state["last_fd"] == last
     assert dev.shift_counters()["voided"]["count"] == voided + 2
     assert emu.control.stats()["FF46"] >= 3
+
+
+@pytest.mark.parametrize("code,cls", [(0x6B, E.PaperOut), (0x03, E.DeviceError)])
+def test_error_reported_after_the_fn_formed_the_receipt_is_not_a_refusal(shift, emu, code, cls):
+    """A KKT that signs the document and then fails to print says 'error' although the
+    sale is fiscalised: the driver checks the FN before cancelling, never reports it refused."""
+    emu.control.inject_error(code, command="FF45", after=True)
+    doc = receipt([item(price=64000)])
+    res = shift.fiscalise(doc)
+    assert res.fd_number == 3 and res.fd_type == 3 and res.receipt_number == 1
+    assert res.extra["device_error"]["device_code"] == code
+    assert res.fiscal_sign == shift.find_document(3).fiscal_sign and f"i=3" in res.qr
+    assert emu.control.stats().get("88", 0) == 0          # nothing was cancelled
+    assert shift.fiscalise(doc).fd_number == 4
+
+
+def test_correction_formed_despite_an_error_reply(shift, emu):
+    from ru54fz import ffd
+    emu.control.inject_error(0x6B, command="FF4A", after=True)
+    doc = ffd.CorrectionReceipt(operation=1, tax_system=1, items=[item(price=1000)],
+                                payments=ffd.Payments(cash=1000), total=1000, cashier="А",
+                                correction_type=0, basis_date="2026-01-15")
+    res = shift.fiscalise(doc)
+    assert res.fd_type == 31 and res.fd_number == 3 and res.receipt_number == 1

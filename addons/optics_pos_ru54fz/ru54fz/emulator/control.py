@@ -51,8 +51,11 @@ class EmulatorControl:
         """NAK or silently drop the next command frames (noise on the host -> KKT line)."""
         return self.call("line", nak_frames=nak_frames, drop_frames=drop_frames)
 
-    def inject_error(self, code, command=None, count=1):
-        return self.call("inject_error", code=code, command=command, count=count)
+    def inject_error(self, code, command=None, count=1, after=False):
+        """Refuse the next ``command`` with error byte ``code``; with ``after=True`` the command
+        is executed and committed first and only its reply says ``code`` (a KKT that formed the
+        fiscal document and then failed to print it)."""
+        return self.call("inject_error", code=code, command=command, count=count, after=after)
 
     def reset(self):
         """Start over with a fresh fiscal drive (same registration), no faults, no stats."""

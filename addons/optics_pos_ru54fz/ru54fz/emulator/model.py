@@ -128,9 +128,9 @@ class Faults:
             self.power_loss = None
         return True
 
-    def take_injected(self, label):
+    def take_injected(self, label, after=False):
         for entry in self.injected:
-            if entry.get("command") in (None, label):
+            if entry.get("command") in (None, label) and bool(entry.get("after")) == after:
                 entry["count"] = entry.get("count", 1) - 1
                 if entry["count"] <= 0:
                     self.injected.remove(entry)
@@ -285,6 +285,9 @@ class KKTModel:
             reply = cmd.build_reply(0, **values)
             if self._dirty and code not in VOLATILE:
                 self.save()
+            late = self.faults.take_injected(label, after=True)
+            if late:            # executed and committed, yet reported as an error
+                reply = cmd.build_reply(late)
         if cmd.printing and self.faults.print_delay:
             time.sleep(self.faults.print_delay)
         return reply

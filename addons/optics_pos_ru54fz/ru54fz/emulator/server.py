@@ -207,7 +207,8 @@ class Server:
                 return {}
             if op == "inject_error":
                 faults.injected.append({"code": int(req["code"]), "command": req.get("command"),
-                                        "count": int(req.get("count", 1))})
+                                        "count": int(req.get("count", 1)),
+                                        "after": bool(req.get("after", False))})
                 return {}
             if op == "line":
                 faults.nak_frames = int(req.get("nak_frames", 0))

@@ -428,9 +428,13 @@ class ShtrihDriver(FiscalDevice):
             try:
                 rep = self._exchange(0xFF45, **close_values)
             except E.DeviceError as exc:
-                # refused: the FN formed nothing, so the open receipt is cancelled
-                self._cancel_quietly(exc)
-                raise
+                formed = self._formed_despite(exc, expected_fd, fn)
+                if formed is None:
+                    raise
+                formed.receipt_number = params["receipt_number"]
+                formed.shift_number = params["shift_number"]
+                formed.qr = _qr(formed, document)
+                return formed
             except E.TransportError as exc:
                 # the reply is lost: fiscalised or not is for the caller to settle
                 exc.details.update(expected_fd=expected_fd, fn_serial=fn["fn_serial"],
@@ -447,6 +451,26 @@ class ShtrihDriver(FiscalDevice):
             result.doc_time = found.doc_time if found else ""
         result.qr = _qr(result, document)
         return result
+
+    def _formed_despite(self, exc, expected_fd, fn):
+        """After a refused close: did the FN form the document anyway (a printer failure
+        reported after the fiscal sign)?  Returns its FiscalResult, or cancels the open
+        receipt and returns None.  Never lets a fiscalised document look refused."""
+        try:
+            after = self._fn()
+        except E.FiscalError:
+            raise E.TransportError(
+                f"the KKT refused the close ({exc.message}) and its state cannot be read",
+                stage="close", expected_fd=expected_fd, fn_serial=fn["fn_serial"]) from exc
+        if after["last_fd"] >= expected_fd:
+            found = self.find_document(expected_fd)
+            if found is not None:
+                return FiscalResult(fd_number=found.fd_number, fiscal_sign=found.fiscal_sign,
+                                    fn_serial=fn["fn_serial"], shift_number=0,
+                                    doc_time=found.doc_time, fd_type=found.fd_type,
+                                    extra={"device_error": exc.to_dict()})
+        self._cancel_quietly(exc)
+        return None
 
     def _before_document(self):
         fn = self._fn()
@@ -490,8 +514,13 @@ class ShtrihDriver(FiscalDevice):
             try:
                 rep = self._exchange(0xFF4A, **values)
             except E.DeviceError as exc:
-                self._cancel_quietly(exc)
-                raise
+                formed = self._formed_despite(exc, fn["last_fd"] + 1, fn)
+                if formed is None:
+                    raise
+                params = self._exchange(0xFF40)
+                formed.shift_number = params["shift_number"]
+                formed.receipt_number = params["receipt_number"] - 1
+                return formed
             except E.TransportError as exc:
                 exc.details.update(expected_fd=fn["last_fd"] + 1, fn_serial=fn["fn_serial"],
                                    stage="close")
