@@ -172,3 +172,28 @@ class TestHwProxy(HttpCase):
         self.assertEqual(resp.status_code, 401)
         resp, _ = self._call("status", token=token)
         self.assertEqual(resp.status_code, 200)
+
+    def test_sale_pushed_to_the_central_server_of_the_same_odoo(self):
+        """One-machine store: the in-server till pushes its journal to this server's
+        central endpoint (contract E); a second push creates no duplicate."""
+        REGISTRY.stop_all()
+        central_token = "test-central-token"
+        self.config.sudo().ru54fz_central_token_hash = tokens.hash_token(central_token)
+        self.env["ir.config_parameter"].sudo().set_param(
+            f"optics_pos_ru54fz.local_central_token.{self.till_code}", central_token)
+        self._ensure_shift()
+        order = _order()
+        resp, body = self._call("receipt", order)
+        self.assertEqual(resp.status_code, 200, body)
+        svc = REGISTRY._services[(self.env.cr.dbname, self.till_code)]
+        svc.stop()  # the test pushes by itself, not the background pusher
+        out = svc.push_to_central()
+        self.assertGreaterEqual(out["accepted"], 2)
+        Doc = self.env["optics.fiscal.document"].sudo()
+        doc = Doc.search([("uuid", "=", order["uuid"])])
+        self.assertEqual(len(doc), 1)
+        self.assertEqual(doc.fd_number, body["fiscal"]["fd_number"])
+        self.assertEqual(doc.total, 323450)
+        self.assertEqual(svc.journal.get(order["uuid"])["state"], "delivered")
+        svc.push_to_central()
+        self.assertEqual(Doc.search_count([("uuid", "=", order["uuid"])]), 1)
