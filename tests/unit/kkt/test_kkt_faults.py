@@ -327,3 +327,18 @@ def test_correction_formed_despite_an_error_reply(shift, emu):
                                 correction_type=0, basis_date="2026-01-15")
     res = shift.fiscalise(doc)
     assert res.fd_type == 31 and res.fd_number == 3 and res.receipt_number == 1
+
+
+def test_shift_documents_formed_despite_an_error_reply(dev, emu):
+    emu.control.inject_error(0x6B, command="E0", after=True)
+    opened = dev.open_shift("Смирнова А.")
+    assert opened.fd_type == 2 and opened.extra["device_error"]["device_code"] == 0x6B
+    assert dev.fn_status().shift_open
+    emu.control.inject_error(0x6B, command="41", after=True)
+    closed = dev.close_shift("Смирнова А.")
+    assert closed.fd_type == 5 and closed.extra["device_error"]["code"] == "paper_out"
+    assert "receipts" in closed.extra and not dev.fn_status().shift_open
+    emu.control.inject_error(0x6B, command="E0")          # a real refusal: nothing formed
+    with pytest.raises(E.PaperOut):
+        dev.open_shift("Смирнова А.")
+    assert not dev.fn_status().shift_open and emu.control.state()["doc"] is None

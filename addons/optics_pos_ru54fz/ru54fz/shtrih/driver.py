@@ -351,17 +351,34 @@ class ShtrihDriver(FiscalDevice):
         except E.FiscalError as exc:
             original.details["cancel_failed"] = exc.message
 
+    def _shift_document(self, begin, finish, fd_type, tlvs):
+        """FF41/FF42 + TLVs + E0/0x41.  A refusal after which the FN nevertheless holds the
+        new FD (printing failed after the fiscal sign) is a success, as for receipts."""
+        before = self._fn()["last_fd"]
+        self._exchange(begin)
+        try:
+            self._send_tlvs(tlvs)
+            self._exchange(finish)
+        except E.DeviceError as exc:
+            try:
+                formed = self._fn()["last_fd"] > before
+            except E.FiscalError:
+                formed = False
+            if not formed:
+                self._cancel_quietly(exc)
+                raise
+            result = self._document_result(fd_type)
+            result.extra["device_error"] = exc.to_dict()
+            return result
+        except E.TransportError as exc:
+            exc.details.update(expected_fd=before + 1, stage="close")
+            raise
+        return self._document_result(fd_type)
+
     def open_shift(self, cashier, cashier_inn=""):
         tlvs = self._cashier_tlvs(cashier, cashier_inn)
         with self.lock:
-            self._exchange(0xFF41)
-            try:
-                self._send_tlvs(tlvs)
-                self._exchange(0xE0)
-            except E.DeviceError as exc:
-                self._cancel_quietly(exc)
-                raise
-            result = self._document_result(2)
+            result = self._shift_document(0xFF41, 0xE0, 2, tlvs)
         self._shift_open_cache[(result.fn_serial, result.shift_number)] = result.doc_time
         return result
 
@@ -369,15 +386,8 @@ class ShtrihDriver(FiscalDevice):
         tlvs = self._cashier_tlvs(cashier, cashier_inn)
         with self.lock:
             counters = self.shift_counters()
-            self._exchange(0xFF42)
-            try:
-                self._send_tlvs(tlvs)
-                self._exchange(0x41)
-            except E.DeviceError as exc:
-                self._cancel_quietly(exc)
-                raise
-            result = self._document_result(5)
-        result.extra = counters
+            result = self._shift_document(0xFF42, 0x41, 5, tlvs)
+        result.extra = {**counters, **result.extra}
         return result
 
     def cancel_open_document(self):
