@@ -24,5 +24,6 @@
         "report/ru_gross_profit_summary_report.xml",
         "views/ru_accounting_menus.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "installable": True,
 }

@@ -1,5 +1,6 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
 # Field-level access: cashiers get the basic figures (revenue, quantities); store managers,
 # accountants and administrators also see discounts, costs and margins.
@@ -15,7 +16,9 @@ class RuPosGrossProfitReport(models.Model):
     Revenue is the line's price net of VAT and discount (``price_subtotal``), in company
     currency.  Cost of goods comes from stock valuation when the order's stock moves
     were valued (the picking of the order, or of its session when stock is updated at
-    closing), otherwise from the cost Odoo froze on the line at sale time
+    closing; kept on the line as ``ru_valuation_cost`` when the layers are created, so
+    the view does not aggregate layers at every read), otherwise from the cost Odoo
+    froze on the line at sale time
     (``total_cost``), otherwise from the product's current cost.  Refund lines have
     negative quantities, so they reduce revenue and cost alike."""
 
@@ -73,7 +76,9 @@ class RuPosGrossProfitReport(models.Model):
         template = self.env["product.template"]
         for fname in BRAND_FIELD_CANDIDATES:
             field = template._fields.get(fname)
-            if not field or not field.store or not field.column_type:
+            # the column may lag behind the registry while the catalog module is upgraded
+            if not field or not field.store or not field.column_type \
+                    or not column_exists(self.env.cr, template._table, fname):
                 continue
             if field.type == "many2one":
                 comodel = self.env[field.comodel_name]
@@ -92,40 +97,15 @@ class RuPosGrossProfitReport(models.Model):
     def _query(self):
         brand_expr, brand_join = self._brand_sql()
         return SQL("""
-            WITH svl_order AS (
-                -- valued stock moves of orders whose picking is made at sale time
-                SELECT sp.pos_order_id, sm.product_id, svl.quantity < 0 AS outgoing,
-                       SUM(svl.value) AS value, SUM(svl.quantity) AS quantity
-                  FROM stock_valuation_layer svl
-                  JOIN stock_move sm ON sm.id = svl.stock_move_id
-                  JOIN stock_picking sp ON sp.id = sm.picking_id
-                 WHERE sp.pos_order_id IS NOT NULL
-              GROUP BY sp.pos_order_id, sm.product_id, svl.quantity < 0
-            ), svl_session AS (
-                -- valued stock moves of sessions that update stock at closing
-                SELECT sp.pos_session_id, sm.product_id, svl.quantity < 0 AS outgoing,
-                       SUM(svl.value) AS value, SUM(svl.quantity) AS quantity
-                  FROM stock_valuation_layer svl
-                  JOIN stock_move sm ON sm.id = svl.stock_move_id
-                  JOIN stock_picking sp ON sp.id = sm.picking_id
-                 WHERE sp.pos_order_id IS NULL AND sp.pos_session_id IS NOT NULL
-              GROUP BY sp.pos_session_id, sm.product_id, svl.quantity < 0
-            ), line AS (
+            WITH line AS (
                 SELECT l.id, l.order_id, l.product_id, l.qty, l.discount, l.price_unit,
                        o.date_order, o.company_id, o.config_id, o.session_id, o.user_id,
                        o.partner_id,
                        COALESCE(NULLIF(o.currency_rate, 0), 1.0) AS rate,
                        l.price_subtotal, l.price_subtotal_incl, l.total_cost,
-                       l.is_total_cost_computed,
-                       CASE WHEN so.quantity <> 0 THEN so.value / so.quantity
-                            WHEN ss.quantity <> 0 THEN ss.value / ss.quantity
-                       END AS valued_unit_cost
+                       l.is_total_cost_computed, l.ru_valuation_cost, l.ru_valuation_cost_set
                   FROM pos_order_line l
                   JOIN pos_order o ON o.id = l.order_id
-             LEFT JOIN svl_order so ON so.pos_order_id = l.order_id AND so.product_id = l.product_id
-                                   AND so.outgoing = (l.qty > 0)
-             LEFT JOIN svl_session ss ON ss.pos_session_id = o.session_id AND ss.product_id = l.product_id
-                                     AND ss.outgoing = (l.qty > 0)
                  WHERE o.state IN ('paid', 'done', 'invoiced')
             ), costed AS (
                 SELECT line.*,
@@ -133,11 +113,11 @@ class RuPosGrossProfitReport(models.Model):
                        CASE WHEN line.discount >= 100 THEN line.qty * line.price_unit
                             ELSE line.price_subtotal * 100.0 / (100.0 - line.discount)
                        END / line.rate AS gross_amount,
-                       CASE WHEN line.valued_unit_cost IS NOT NULL THEN 'valuation'
+                       CASE WHEN line.ru_valuation_cost_set THEN 'valuation'
                             WHEN line.is_total_cost_computed THEN 'pos'
                             ELSE 'product'
                        END AS cost_source,
-                       CASE WHEN line.valued_unit_cost IS NOT NULL THEN line.qty * line.valued_unit_cost
+                       CASE WHEN line.ru_valuation_cost_set THEN line.ru_valuation_cost
                             WHEN line.is_total_cost_computed THEN line.total_cost
                             ELSE line.qty * COALESCE((pp.standard_price ->> line.company_id::text)::numeric, 0)
                        END AS cost,

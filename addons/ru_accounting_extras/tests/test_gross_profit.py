@@ -96,6 +96,23 @@ class TestGrossProfitReport(RuAccountingCommon):
         figures = self._totals(GP, [("order_id", "=", self.order_2.id)], ["cost"])
         self.assertAlmostEqual(figures["cost"], 300.0, places=2)
 
+    def test_session_closing_pickings_give_valuation_cost(self):
+        """Stock updated at closing: the cost frozen at sale first, the valued cost of the
+        session's picking once the session is closed."""
+        self.close_session(self.session_a)
+        self.company.point_of_sale_update_stock_quantities = "closing"
+        session = self.open_session(self.config_a)
+        self.assertTrue(session.update_stock_at_closing)
+        order = self.sell([(self.frame, 3)])
+        line = self.env[GP].search([("order_id", "=", order.id)])
+        self.assertNotEqual(line.cost_source, "valuation")  # nothing valued before the closing
+        self.assertEqual(line.cost, 3000.0)
+        self.frame.standard_price = 1200.0  # the layers of the closing value at the new cost
+        self.close_session(session)
+        self.env.invalidate_all()
+        line = self.env[GP].search([("order_id", "=", order.id)])
+        self.assertEqual((line.cost_source, line.cost), ("valuation", 3600.0))
+
     def test_dimensions(self):
         by_config = dict(self.env[GP]._read_group([], ["config_id"], ["revenue:sum"]))
         self.assertAlmostEqual(by_config[self.config_a], 8200.0, places=2)

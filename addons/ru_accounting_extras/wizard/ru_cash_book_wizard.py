@@ -65,11 +65,14 @@ class RuCashBookWizard(models.TransientModel):
             order="date, move_name, id")
         counterparts = defaultdict(set)
         if lines:
-            for other in AML.search_read(
-                    [("move_id", "in", list({line["move_id"][0] for line in lines})),
-                     ("account_id", "not in", ledger_accounts.ids)],
-                    ["move_id", "account_id"]):
-                counterparts[other["move_id"][0]].add(other["account_id"][1].split(" ")[0])
+            others = AML.search_read(
+                [("move_id", "in", list({line["move_id"][0] for line in lines})),
+                 ("account_id", "not in", ledger_accounts.ids)],
+                ["move_id", "account_id"])
+            codes = {account.id: account.code for account in
+                     self.env["account.account"].sudo().browse({o["account_id"][0] for o in others})}
+            for other in others:
+                counterparts[other["move_id"][0]].add(codes[other["account_id"][0]])
         by_account = defaultdict(list)
         for line in lines:
             by_account[line["account_id"][0]].append(line)
