@@ -6,3 +6,4 @@ from . import test_ofd_refund
 from . import test_cash_trail
 from . import test_cash_reconcile
 from . import test_cash_z_adopt
+from . import test_pos_tours
