@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.exceptions import AccessError
 
 
 class PosSession(models.Model):
@@ -7,7 +8,12 @@ class PosSession(models.Model):
     def _load_pos_data(self, data):
         result = super()._load_pos_data(data)
         if result.get("data"):
-            result["data"][0].update(self._ru54fz_prepare_ui_data())
+            vals = result["data"][0]
+            vals.update(self._ru54fz_prepare_ui_data())
+            # Cash in / cash out is a cashier's daily job here (registered on the KKT and in the
+            # session's cash trail); core shows the button to invoicing users only.
+            if self.env.user.has_group("optics_core.group_optics_cashier"):
+                vals["_has_cash_move_perm"] = True
         return result
 
     def _ru54fz_prepare_ui_data(self):
@@ -52,3 +58,14 @@ class PosSession(models.Model):
         partner = user.partner_id
         vat = partner.vat if "vat" in partner._fields else False
         return vat if vat and vat.isdigit() and len(vat) == 12 else ""
+
+    def ru54fz_action_pos_z_report(self):
+        """The back-office Z-report flow for this session, opened from the POS after the
+        POS closed the fiscal shift on the KKT: the cash part's reconciliation wizard in
+        ``z_report`` mode adopts the Z report the till delivered (no second close)."""
+        self.ensure_one()
+        if not self.env.user.has_group("optics_core.group_optics_store_manager"):
+            raise AccessError(self.env._("Only a store manager can close the fiscal shift."))
+        Wizard = self.env["optics.cash.reconcile.wizard"]
+        wizard = Wizard.create({"session_id": self.id, "mode": "z_report"})
+        return wizard._action_open()

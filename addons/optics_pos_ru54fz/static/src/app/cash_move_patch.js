@@ -35,6 +35,7 @@ patch(CashMovePopup.prototype, {
         }
         const type = this.state.type;
         const attempt = this.ru54fzUuidFor(type, toKop(amount));
+        let shiftOpened = false;
         while (!attempt.registered) {
             const client = this.pos.ru54fz.client;
             const cashier = this.pos.ru54fzCashier().name;
@@ -48,6 +49,14 @@ patch(CashMovePopup.prototype, {
             } catch (error) {
                 if (!(error instanceof TillError)) {
                     throw error;
+                }
+                if (error.code === "shift_closed" && !shiftOpened) {
+                    // cash in before the first sale of the day opens the shift, as on any KKT
+                    shiftOpened = true;
+                    if (await this.pos.ru54fzOpenShift()) {
+                        continue;
+                    }
+                    return;
                 }
                 const answer = await this.pos.ru54fzShowError(error, {
                     title: _t("The cash movement was not registered on the cash register"),

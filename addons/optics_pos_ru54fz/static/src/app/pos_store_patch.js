@@ -13,6 +13,7 @@ import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { PosStore } from "@point_of_sale/app/store/pos_store";
 import { makeAwaitable, ask } from "@point_of_sale/app/store/make_awaitable_dialog";
 import { uuidv4 } from "@point_of_sale/utils";
+import { ConnectionLostError } from "@web/core/network/rpc";
 import { TillError } from "./till_client";
 import { tillErrorText } from "./ru54fz_service";
 import { FiscalErrorDialog } from "./fiscal_error_dialog";
@@ -36,6 +37,23 @@ patch(PosStore.prototype, {
             });
         }
         return result;
+    },
+
+    /**
+     * With the central server unreachable, a fiscalised order is already a legal receipt:
+     * the payment screen must go on to the receipt, and Odoo's pending-order queue syncs
+     * it later (same uuid, so once). Core would reject the promise and log an error.
+     */
+    async syncAllOrders(options = {}) {
+        try {
+            return await super.syncAllOrders(...arguments);
+        } catch (error) {
+            if (this.ru54fzEnabled && options.throw && error instanceof ConnectionLostError) {
+                console.info("54-FZ: central server unreachable, the order stays in the offline queue");
+                return error;
+            }
+            throw error;
+        }
     },
 
     get ru54fzEnabled() {
@@ -384,28 +402,67 @@ patch(PosStore.prototype, {
         return reply;
     },
 
-    /** Hand over to the CASH back-office Z-report wizard for this session. */
+    /**
+     * Hand over to the back-office Z-report flow (cash reconciliation in Z mode) once the
+     * till has delivered the Z report to the server, so that the wizard adopts it
+     * instead of closing the shift a second time.
+     */
     async ru54fzOpenZWizard(zUuid) {
-        let action = null;
+        const delivered = await this.ru54fzWaitDelivered();
+        if (!delivered) {
+            this.dialog.add(AlertDialog, {
+                title: _t("Z report printed"),
+                body: _t(
+                    "The till has not yet delivered the Z report to the server (is the server reachable?). The session can be closed in the back office (Z Report & Close) once it has."
+                ),
+            });
+            return;
+        }
+        let action;
         try {
             action = await this.data.call(
                 "pos.session",
-                "action_ru54fz_z_report",
+                "ru54fz_action_pos_z_report",
                 [[this.session.id]],
                 { context: { ru54fz_z_uuid: zUuid } }
             );
-        } catch {
-            action = null;
+        } catch (error) {
+            if (error instanceof ConnectionLostError) {
+                this.notification.add(
+                    _t("The server is unreachable: close the session in the back office later."),
+                    { type: "warning" }
+                );
+                return;
+            }
+            throw error;
         }
-        if (action && action.type === "ir.actions.act_url") {
-            window.location = action.url;
-            return;
+        if (action.type === "ir.actions.act_window" && !action.views) {
+            action.views = [[false, action.view_mode || "form"]];
         }
-        if (action) {
-            await this.action.doAction(action);
-            return;
+        await this.action.doAction(action);
+    },
+
+    /** Poll the till (browser -> till, works without the server) until nothing is undelivered. */
+    async ru54fzWaitDelivered({ timeoutMs = 60000, stepMs = 1000 } = {}) {
+        const deadline = Date.now() + timeoutMs;
+        this.ui.block();
+        try {
+            while (Date.now() < deadline) {
+                try {
+                    const status = await this.ru54fz.client.status();
+                    if (!status.journal || !status.journal.undelivered) {
+                        return true;
+                    }
+                } catch (error) {
+                    if (!(error instanceof TillError)) {
+                        throw error;
+                    }
+                }
+                await new Promise((resolve) => setTimeout(resolve, stepMs));
+            }
+            return false;
+        } finally {
+            this.ui.unblock();
         }
-        // no wizard reachable (central server down): Odoo's own closing still works
-        await this.closeSession();
     },
 });
