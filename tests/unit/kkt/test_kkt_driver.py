@@ -98,10 +98,16 @@ def test_cash_refund_beyond_the_drawer_is_refused_and_cancelled(shift, emu):
     assert emu.control.state()["doc"] is None and shift.fn_status().last_fd_number == 2
 
 
-def test_measure_goes_to_ff4d_for_the_item(shift, emu):
-    res = shift.fiscalise(receipt([item("Раствор для линз", 1000, 500, vat=11, measure=41)]))
+def test_measure_and_product_code_go_to_ff4d_for_their_item(shift, emu):
+    res = shift.fiscalise(receipt([item("Раствор для линз", 1000, 500, vat=11, measure=41),
+                                   item("Оправа", 500000, product_code="4607001234567"),
+                                   item("Футляр", 1000)]))
     stored = emu.control.document(res.fd_number)
     assert stored["items"][0]["tlvs"] == [[2108, "29"]]
+    (tag, value), = stored["items"][1]["tlvs"]
+    assert tag == 1163 and bytes.fromhex(value) == (1302).to_bytes(2, "little") + \
+        (13).to_bytes(2, "little") + b"4607001234567"
+    assert "tlvs" not in stored["items"][2]
 
 
 def test_correction_receipt_fd_31(shift, emu):

@@ -266,7 +266,7 @@ COMMANDS = [
             notes="after FF35 and FF0C (1174 = {1177, 1178, 1179}); pay1..5 = 1031, 1081, "
                   "1215, 1216, 1217"),
     Command(0xFF4D, "TLV bound to the last item", PWD + (("tlv", "tlv"),), (),
-            source=JP + "FSWriteOperationTLV.java", notes="used for 2108 (measure)"),
+            source=JP + "FSWriteOperationTLV.java", notes="used for 2108 (measure) and 1163 (product code)"),
 ]
 
 BY_CODE = {cmd.code: cmd for cmd in COMMANDS}

@@ -424,11 +424,10 @@ class ShtrihDriver(FiscalDevice):
             params = self._exchange(0xFF40)
             opened = False
             try:
-                for values, measure in items:
+                for values, item_tlvs in items:
                     opened = True      # even a lost reply to the first item may have opened it
                     self._exchange(0xFF46, operation=int(document.operation), **values)
-                    if measure:
-                        self._exchange(0xFF4D, tlv=codec.tlv_u8(2108, measure))
+                    self._send_tlvs(item_tlvs, code=0xFF4D)
                 self._send_tlvs(doc_tlvs)
             except E.FiscalError as exc:
                 if opened:
@@ -646,7 +645,27 @@ def _prepare_items(document):
                      "tax_amount": item.vat_amount if item.vat_amount else codec.NOT_GIVEN_5,
                      "tax": tax, "department": 1, "payment_method": item.payment_method,
                      "subject": item.subject, "name": name.decode(codec.PRINT_ENCODING)},
-                    getattr(item, "measure", 0)))
+                    _item_tlvs(item)))
+    return out
+
+
+#: 1163 (product code) sub-tag by barcode length: EAN-8 1301, EAN-13 1302, ITF-14 1303.
+_PRODUCT_CODE_TAGS = {8: 1301, 13: 1302, 14: 1303}
+
+
+def _item_tlvs(item):
+    """TLVs bound to the item through FF4D: 2108 when not 'pieces' (0), 1163 when known."""
+    out = []
+    measure = getattr(item, "measure", 0) or 0
+    if measure:
+        out.append(codec.tlv_u8(2108, measure))
+    code = getattr(item, "product_code", "") or ""
+    if code:
+        tag = _PRODUCT_CODE_TAGS.get(len(code))
+        if tag is None or not code.isdigit():
+            raise E.DocumentInvalid(f"product code {code!r} is not an EAN-8, EAN-13 or ITF-14",
+                                    field="product_code")
+        out.append(codec.tlv(1163, [codec.tlv(tag, code)]))
     return out
 
 
