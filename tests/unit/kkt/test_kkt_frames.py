@@ -204,3 +204,13 @@ def test_layout_table_lists_every_command():
     table = C.layout_table()
     for cmd in C.COMMANDS:
         assert f"| {cmd.label} |" in table
+
+
+def test_the_protocol_document_lists_exactly_these_layouts_and_codes():
+    from pathlib import Path
+
+    from ru54fz.shtrih import errors as SE
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "kkt_shtrih_protocol.md").read_text()
+    assert C.layout_table() in doc
+    for code, (cls, message) in SE.CODES.items():
+        assert f"| 0x{code:02X} |" in doc and message in doc
