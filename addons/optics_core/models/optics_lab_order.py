@@ -218,7 +218,8 @@ class OpticsLabOrder(models.Model):
                     raise AccessError(self.env._(
                         "Lab order %(order)s: you may not move it from %(from)s to %(to)s. Allowed for: %(roles)s.",
                         order=order.name, **{"from": states[order.state], "to": states[target]},
-                        roles=", ".join(str(ROLE_LABELS[r]) for r in laborder.ROLES if r in allowed))) from None
+                        roles=", ".join(ROLE_LABELS[r]._translate(self.env.lang or "en_US") for r in laborder.ROLES
+                                        if r in allowed))) from None
                 raise UserError(self.env._(
                     "Lab order %(order)s cannot go from %(from)s to %(to)s.",
                     order=order.name, **{"from": states[order.state], "to": states[target]})) from None
@@ -262,15 +263,18 @@ class OpticsLabOrder(models.Model):
         """Messages for every lens that its design cannot make (both meridians, ADD, fitting height)."""
         self.ensure_one()
         rx = self.rx_snapshot_id or self.prescription_id
-        problems = []
-        frame = self.frame_product_id
+        if not rx:
+            return []
+        by_design = {}
         for eye, design in (("od", self.od_design_id), ("os", self.os_design_id)):
-            if not design or not rx:
-                continue
-            values = {"sph": rx[f"{eye}_sph"], "cyl": rx[f"{eye}_cyl"], "axis": rx[f"{eye}_axis"] or None,
-                      "add": rx[f"{eye}_add"] or None, "fitting_height": rx[f"{eye}_fitting_height"] or None}
-            result = design._check_makeable({eye: values}, frame=frame or None)
-            problems += [f"{design.display_name}: {p.message}" for p in result.problems]
+            if design:
+                by_design.setdefault(design, {})[eye] = {
+                    "sph": rx[f"{eye}_sph"], "cyl": rx[f"{eye}_cyl"], "axis": rx[f"{eye}_axis"] or None,
+                    "add": rx[f"{eye}_add"] or None, "fitting_height": rx[f"{eye}_fitting_height"] or None}
+        problems = []
+        for design, eyes in by_design.items():
+            result = design._check_makeable(eyes, frame=self.frame_product_id or None)
+            problems += [f"{design.display_name}: {design._format_problem(p)}" for p in result.problems]
         return problems
 
     def _compute_promised_date(self):
@@ -428,7 +432,7 @@ class OpticsLabOrder(models.Model):
         template = self.env.ref("optics_core.mail_template_lab_order_ready", raise_if_not_found=False)
         for order in self:
             if template and order.partner_id.email:
-                order.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+                order.message_post_with_source(template, message_type="comment", subtype_xmlid="mail.mt_comment")
             else:
                 order.message_post(body=self.env._(
                     "The glasses are ready. The customer has no e-mail: call %(phone)s.",

@@ -74,6 +74,34 @@ class OpticsLensDesign(models.Model):
             name=self.display_name,
         )
 
+    def _format_problem(self, problem):
+        """Translated text of an :class:`opticslib.makeability.Problem`."""
+        v = {k: makeability._fmt(k, x) for k, x in problem.values.items()}
+        types = dict(self._fields["lens_type"]._description_selection(self.env))
+        if "lens_type" in v:
+            v["lens_type"] = types.get(v["lens_type"], v["lens_type"])
+        eye = {"od": "OD", "os": "OS"}.get(problem.eye)
+        texts = {
+            "no_ranges": lambda: self.env._("the design has no power range table"),
+            "no_common_diameter": lambda: self.env._("no blank diameter can be made for both eyes"),
+            "no_diameter": lambda: self.env._("no blank of %(min_diameter)s mm or more in this design", **v),
+            "meridian_out": lambda: self.env._("principal meridian %(meridian)s = %(power)s D is outside %(low)s … %(high)s D",
+                                       **v),
+            "cyl_out": lambda: self.env._("cylinder %(cyl)s D is outside %(low)s … %(high)s D", **v),
+            "add_missing": lambda: self.env._("an ADD is required for a %(lens_type)s lens", **v),
+            "add_out": lambda: self.env._("ADD %(add)s D is outside %(low)s … %(high)s D", **v),
+            "fitting_height_missing": lambda: self.env._("the fitting height is required for a progressive lens"),
+            "fitting_height_low": lambda: self.env._(
+                "fitting height %(fitting_height)s mm is below the design's minimum %(min_fitting_height)s mm", **v),
+            "fitting_height_above_frame": lambda: self.env._(
+                "fitting height %(fitting_height)s mm exceeds the frame's B %(frame_b)s mm", **v),
+            "frame_too_shallow": lambda: self.env._(
+                "the frame accepts progressive designs up to %(frame_fh)s mm minimum fitting height; "
+                "this design needs %(min_fitting_height)s mm", **v),
+        }
+        text = texts[problem.code]() if problem.code in texts else problem.message
+        return f"{eye}: {text}" if eye else text
+
     def _check_makeable(self, eyes, frame=None, min_diameter=None):
         """:class:`opticslib.makeability.Result` for {'od': {...}, 'os': {...}} values."""
         self.ensure_one()

@@ -160,11 +160,12 @@ class OpticsPrescription(models.Model):
 
     def _format_rx_error(self, err):
         """A translated message naming the eye, the field and the allowed range."""
-        eye = str(EYE_LABELS[err.eye])
+        lang = self.env.lang or "en_US"
+        eye = EYE_LABELS[err.eye]._translate(lang)
         label = FIELD_LABELS.get(err.field)
         if err.eye is None and err.field in ("pd_far", "pd_near"):
-            label = self.env._("Binocular %(field)s", field=FIELD_LABELS[err.field])
-        label = str(label or err.field)
+            label = self.env._("Binocular %(field)s", field=FIELD_LABELS[err.field]._translate(lang))
+        label = label._translate(lang) if hasattr(label, "_translate") else str(label or err.field)
         rule = err.rule
         parts = {"eye": eye, "field": label}
         if rule is not None:

@@ -70,14 +70,20 @@ class Problem:
             "fitting_height_above_frame": "fitting height {fitting_height} mm exceeds the frame's B {frame_b} mm",
             "frame_too_shallow": "the frame accepts progressive designs up to {frame_fh} mm minimum fitting height; this design needs {min_fitting_height} mm",
         }
-        return prefix + texts.get(self.code, self.code).format(**{k: _fmt(x) for k, x in v.items()})
+        return prefix + texts.get(self.code, self.code).format(**{k: _fmt(k, x) for k, x in v.items()})
 
 
-def _fmt(value):
-    if isinstance(value, Decimal):
+_DIOPTRE_KEYS = ("power", "low", "high", "cyl", "add")
+
+
+def _fmt(key, value):
+    """Dioptres signed with two decimals (+1.25), millimetres plain (18 or 17.5)."""
+    if not isinstance(value, Decimal):
+        return value
+    if key in _DIOPTRE_KEYS:
         text = f"{value:.2f}"
         return "+" + text if value > 0 else text
-    return value
+    return f"{value.normalize():f}"
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,5 @@
-from . import test_discount_limit
+from . import test_optics_prescription
+from . import test_optics_lab_order
+from . import test_optics_catalog
+from . import test_optics_reports
+from . import test_optics_store_scope
