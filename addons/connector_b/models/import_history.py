@@ -9,6 +9,7 @@ from ..pricelist import analyse
 from ..pricelist.headers import HeaderError
 from ..pricelist.readers import ReadError
 from ..pricelist.report import write_report_xlsx
+from .problem_messages import problem_message
 
 _logger = logging.getLogger(__name__)
 
@@ -136,8 +137,10 @@ class ImportHistory(models.Model):
         if not problems:
             return
         now, uid = fields.Datetime.now(), self.env.uid
+        labels = dict(self.env["connector_b.import.profile.column"]._fields["field"]._description_selection(self.env))
         rows = [{"history_id": self.id, "row": p.row, "column_label": p.column or None, "field": p.field or None,
-                 "code": p.code, "severity": p.severity, "message": p.message, "value": p.value or None,
+                 "code": p.code, "severity": p.severity, "message": problem_message(self.env, p, labels),
+                 "value": p.value or None,
                  "create_uid": uid, "write_uid": uid, "create_date": now, "write_date": now}
                 for p in problems]
         self.env["connector_b.catalog.writer"].sudo()._insert_rows("connector_b_import_problem", rows)

@@ -106,7 +106,8 @@ class DiffPlanner:
                 found = self.index.by_name.get(name_key(values["name"]), [])
             if len({p["id"] for p in found}) > 1:
                 ids = ", ".join(str(p["id"]) for p in found[:5])
-                return None, (key, f"{key} {values[key]!r} matches several products (ids {ids})")
+                return None, Problem.make(row.row, "", key, "ambiguous_match", "ambiguous_match", values[key],
+                                          what=key, raw=values[key], ids=ids)
             if found:
                 return found[0], None
         return None, None
@@ -120,12 +121,14 @@ class DiffPlanner:
             if owners:
                 other = owners[0]
                 code = (other.get("supplier") or {}).get("product_code") or other.get("default_code") or ""
-                return f"EAN {ean} already belongs to product {other['name']!r} (article {code!r})"
+                return Problem.make(row.row, "", "ean", "ean_conflict", "ean_other_product", ean,
+                                    ean=ean, name=other["name"], article=code)
         if product is not None and article:
             supplier = product.get("supplier")
             if supplier and supplier.get("product_code") and supplier["product_code"] != article:
-                return (f"same EAN {ean or product.get('barcode')}, different article: the catalog has "
-                        f"{supplier['product_code']!r}, the file {article!r}")
+                return Problem.make(row.row, "", "ean", "ean_conflict", "ean_other_article", ean or "",
+                                    ean=ean or product.get("barcode"), article=supplier["product_code"],
+                                    file_article=article)
         return None
 
     def plan(self, rows):
@@ -135,11 +138,11 @@ class DiffPlanner:
                 continue
             product, ambiguous = self._match(row)
             if ambiguous:
-                row.problems.append(Problem(row.row, "", ambiguous[0], "ambiguous_match", ambiguous[1]))
+                row.problems.append(ambiguous)
                 continue
             conflict = self._conflict(row, product)
             if conflict:
-                row.problems.append(Problem(row.row, "", "ean", "ean_conflict", conflict, row.values.get("ean", "")))
+                row.problems.append(conflict)
                 continue
             if product is None:
                 plan.creates.append(row)

@@ -67,14 +67,13 @@ def analyse(source, profile, catalog=None, preview=0, chunk_size=2000, on_plan=N
     result.header = header
     for fname, spec in header.missing:
         result.fatal = True
-        result.add_problems([Problem(profile.header_row or 0, str(spec), fname, "column_missing",
-                                     f"column {spec!r} for {fname!r} is not in the header "
-                                     f"(found: {', '.join(l for l in header.labels if l)})")])
+        result.add_problems([Problem.make(profile.header_row or 0, str(spec), fname, "column_missing",
+                                          "column_missing", spec, raw=str(spec), what=fname,
+                                          found=", ".join(label for label in header.labels if label))])
     for fname in profile.required:
         if fname not in header.index and fname not in profile.columns:
             result.fatal = True
-            result.add_problems([Problem(0, "", fname, "column_missing",
-                                         f"the profile maps no column to the required field {fname!r}")])
+            result.add_problems([Problem.make(0, "", fname, "column_missing", "column_unmapped", what=fname)])
     if result.fatal:
         close = getattr(rows, "close", None)
         if close:

@@ -25,6 +25,35 @@ CODES = {
 }
 
 
+# message key -> English template (str.format).  The Odoo side translates the template
+# and formats it with the same parameters, so users read problems in their language.
+# ``{what}`` is a logical field name (see profile.FIELDS); the Odoo side shows its label.
+MESSAGES = {
+    "whitespace": "stray whitespace removed: {raw!r} -> {clean!r}",
+    "not_a_number": "{what} is not a number: {raw!r}",
+    "number_as_text": "{what} is stored as text ({raw!r}); read as {value}",
+    "required": "required value {what} is empty",
+    "ean_format": "EAN must be 8, 12, 13 or 14 digits, got {raw!r}",
+    "ean_checksum": "EAN {ean} has a wrong check digit",
+    "negative": "{what} is negative: {value}",
+    "currency_unknown": "unknown currency {raw!r} (known: {known})",
+    "vat_unknown": "unknown VAT {raw!r} (expected one of {known} % or 'без НДС')",
+    "vat_missing": "prices include VAT but the row has no VAT rate to take it out",
+    "stock_unknown": "stock is neither a number nor a known word: {raw!r}",
+    "stock_negative": "negative stock {value} read as 0",
+    "range_format": "{what} range is not 'from..to': {raw!r}",
+    "range_inverted": "{what} range is inverted: from {low} to {high}",
+    "duplicate": "same as row {row}; skipped",
+    "duplicate_conflict": "{what} {raw!r} already on row {row} with other values",
+    "ean_in_file": "EAN {ean} is also on row {row} with article {article!r}",
+    "ambiguous_match": "{what} {raw!r} matches several products (ids {ids})",
+    "ean_other_product": "EAN {ean} already belongs to product {name!r} (article {article!r})",
+    "ean_other_article": "same EAN {ean}, different article: the catalog has {article!r}, the file {file_article!r}",
+    "column_missing": "column {raw!r} for {what} is not in the header (found: {found})",
+    "column_unmapped": "the profile maps no column to the required field {what}",
+}
+
+
 @dataclass(frozen=True)
 class Problem:
     row: int            # 1-based row number in the file (0 = the file as a whole)
@@ -33,6 +62,14 @@ class Problem:
     code: str           # key of CODES
     message: str
     value: str = ""
+    key: str = ""       # key of MESSAGES
+    params: tuple = ()  # (name, value) pairs for the template
+
+    @classmethod
+    def make(cls, _row, _column, _field, _code, _key, _cell="", **params):
+        """A problem whose message is ``MESSAGES[_key]`` formatted with ``params``."""
+        return cls(_row, _column, _field, _code, MESSAGES[_key].format(**params),
+                   "" if _cell is None else str(_cell), _key, tuple(sorted(params.items())))
 
     @property
     def severity(self):

@@ -35,7 +35,8 @@ def gtin_key(ean):
 
 
 def name_key(name):
-    return _WS.sub(" ", str(name or "")).strip().casefold().replace("ё", "е")
+    # str.split() splits on every Unicode space (NBSP, thin, figure...) like _WS, and is faster
+    return " ".join(str(name or "").split()).casefold().replace("ё", "е")
 
 
 class NormalisedRow:
@@ -74,11 +75,12 @@ class RowValidator:
         self.seen = {}        # hash(identity) -> row << 32 | fingerprint
         self.seen_ean = {}    # gtin -> (row, article)
         self.quant = Decimal(1).scaleb(-profile.price_digits)
+        self._vat_cache = {}
+        self._currency_cache = {}
 
     # -- helpers ------------------------------------------------------------------
-    def _problem(self, nrow, fname, code, message, value=""):
-        nrow.problems.append(Problem(nrow.row, self.header.label(fname), fname, code, message,
-                                     "" if value is None else str(value)))
+    def _problem(self, nrow, fname, code, key, _cell="", **params):
+        nrow.problems.append(Problem.make(nrow.row, self.header.label(fname), fname, code, key, _cell, **params))
 
     def _text(self, nrow, fname, raw):
         if raw is None:
@@ -87,28 +89,25 @@ class RowValidator:
             raw = int(raw)
         if not isinstance(raw, str):
             return str(raw)
-        clean = _WS.sub(" ", raw).strip()
+        clean = " ".join(raw.split())
         if clean != raw:
-            self._problem(nrow, fname, "whitespace",
-                          f"stray whitespace removed: {raw!r} -> {clean!r}", raw)
+            self._problem(nrow, fname, "whitespace", "whitespace", raw, raw=raw, clean=clean)
         return clean
 
-    def _number(self, nrow, fname, raw, what):
+    def _number(self, nrow, fname, raw):
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
         if isinstance(raw, str):
             stripped = _WS.sub(" ", raw).strip()
             if stripped != raw and fname not in ("stock",):
-                self._problem(nrow, fname, "whitespace",
-                              f"stray whitespace removed: {raw!r} -> {stripped!r}", raw)
+                self._problem(nrow, fname, "whitespace", "whitespace", raw, raw=raw, clean=stripped)
         try:
             value, was_text = parse_number(raw, self.profile.decimal_separator)
         except NotANumber:
-            self._problem(nrow, fname, "not_a_number", f"{what} is not a number: {raw!r}", raw)
+            self._problem(nrow, fname, "not_a_number", "not_a_number", raw, what=fname, raw=raw)
             return None
         if was_text and self.typed_source:
-            self._problem(nrow, fname, "number_as_text",
-                          f"{what} is stored as text ({raw!r}); read as {value}", raw)
+            self._problem(nrow, fname, "number_as_text", "number_as_text", raw, what=fname, raw=raw, value=value)
         return value
 
     # -- the row ------------------------------------------------------------------
@@ -134,7 +133,7 @@ class RowValidator:
         self._lead_time(nrow, raw)
         self._ranges(nrow, raw)
         if "lens_index" in raw:
-            out["lens_index"] = self._number(nrow, "lens_index", raw["lens_index"], "lens index")
+            out["lens_index"] = self._number(nrow, "lens_index", raw["lens_index"])
         if self.profile.prices_include_vat and out.get("price") is not None:
             self._strip_vat(nrow)
         self._duplicates(nrow)
@@ -146,7 +145,7 @@ class RowValidator:
                 continue  # reported once for the file
             value = raw.get(fname)
             if value is None or (isinstance(value, str) and not value.strip()):
-                self._problem(nrow, fname, "required", f"required value {fname!r} is empty")
+                self._problem(nrow, fname, "required", "required", what=fname)
 
     def _ean(self, nrow):
         ean = nrow.values.get("ean")
@@ -155,20 +154,18 @@ class RowValidator:
             return
         digits = ean.replace(" ", "").replace("-", "")
         if not digits.isdigit() or len(digits) not in GTIN_LENGTHS:
-            self._problem(nrow, "ean", "ean_format",
-                          f"EAN must be 8, 12, 13 or 14 digits, got {ean!r}", ean)
+            self._problem(nrow, "ean", "ean_format", "ean_format", ean, raw=ean)
         elif not ean_is_valid(digits):
-            self._problem(nrow, "ean", "ean_checksum",
-                          f"EAN {digits} has a wrong check digit", ean)
+            self._problem(nrow, "ean", "ean_checksum", "ean_checksum", ean, ean=digits)
         nrow.values["ean"] = digits
 
     def _price(self, nrow, raw):
-        for fname, what in (("price", "price"), ("retail_price", "retail price")):
+        for fname in ("price", "retail_price"):
             if fname not in raw:
                 continue
-            value = self._number(nrow, fname, raw[fname], what)
+            value = self._number(nrow, fname, raw[fname])
             if value is not None and value < 0:
-                self._problem(nrow, fname, "negative", f"{what} is negative: {value}", raw[fname])
+                self._problem(nrow, fname, "negative", "negative", raw[fname], what=fname, value=value)
                 value = None
             if value is not None and self.profile.unit == "pair":
                 value = value / 2
@@ -176,10 +173,12 @@ class RowValidator:
 
     def _currency(self, nrow):
         cur = nrow.values.get("currency") or self.profile.default_currency
-        code = CURRENCY_ALIASES.get(cur.casefold(), cur.upper())
+        code = self._currency_cache.get(cur)
+        if code is None:
+            code = self._currency_cache[cur] = CURRENCY_ALIASES.get(cur.casefold(), cur.upper())
         if code not in self.profile.known_currencies:
-            self._problem(nrow, "currency", "currency_unknown",
-                          f"unknown currency {cur!r} (known: {', '.join(self.profile.known_currencies)})", cur)
+            self._problem(nrow, "currency", "currency_unknown", "currency_unknown", cur, raw=cur,
+                          known=", ".join(self.profile.known_currencies))
         nrow.values["currency"] = code
 
     def _vat(self, nrow):
@@ -189,10 +188,15 @@ class RowValidator:
             if not text:
                 nrow.values["vat"] = ""
                 return
-        vat = parse_vat(text)
+        try:
+            vat = self._vat_cache[text]
+        except KeyError:
+            vat = self._vat_cache[text] = parse_vat(text)
+        except TypeError:  # unhashable: cannot happen for cell values, but never fail on it
+            vat = parse_vat(text)
         if vat is None:
-            self._problem(nrow, "vat", "vat_unknown",
-                          f"unknown VAT {text!r} (expected one of {', '.join(map(str, VAT_RATES))}% or 'без НДС')", text)
+            self._problem(nrow, "vat", "vat_unknown", "vat_unknown", text, raw=text,
+                          known=", ".join(map(str, VAT_RATES)))
             vat = ""
         nrow.values["vat"] = vat
 
@@ -200,8 +204,7 @@ class RowValidator:
         vat = nrow.values.get("vat")
         if vat in ("", None):
             if "vat" not in nrow.values or not any(p.field == "vat" for p in nrow.problems):
-                self._problem(nrow, "vat", "vat_unknown",
-                              "prices include VAT but the row has no VAT rate to take it out")
+                self._problem(nrow, "vat", "vat_unknown", "vat_missing")
             return
         if vat != "exempt" and int(vat):
             for fname in ("price",):
@@ -225,10 +228,10 @@ class RowValidator:
                 if low.startswith(word):
                     nrow.values["availability"] = avail
                     return
-            self._problem(nrow, "stock", "not_a_number", f"stock is neither a number nor a known word: {text!r}", text)
+            self._problem(nrow, "stock", "not_a_number", "stock_unknown", text, raw=text)
             return
         if qty < 0:
-            self._problem(nrow, "stock", "stock_negative", f"negative stock {qty} read as 0", text)
+            self._problem(nrow, "stock", "stock_negative", "stock_negative", text, value=qty)
             qty = Decimal(0)
         nrow.values["stock_qty"] = qty
         nrow.values["availability"] = "in_stock" if qty > 0 else "out"
@@ -244,9 +247,9 @@ class RowValidator:
             except NotANumber:
                 days = None
         if days is None:
-            days = self._number(nrow, "lead_time", value, "lead time")
+            days = self._number(nrow, "lead_time", value)
         if days is not None and days < 0:
-            self._problem(nrow, "lead_time", "negative", f"lead time is negative: {days}", value)
+            self._problem(nrow, "lead_time", "negative", "negative", value, what="lead_time", value=days)
             days = None
         nrow.values["lead_time"] = int(days.to_integral_value(ROUND_HALF_UP)) if days is not None else None
 
@@ -258,19 +261,18 @@ class RowValidator:
                 try:
                     low, high = parse_range(raw[rng], self.profile.decimal_separator)
                 except NotANumber:
-                    self._problem(nrow, rng, "not_a_number",
-                                  f"{axis.upper()} range is not 'from..to': {raw[rng]!r}", raw[rng])
+                    self._problem(nrow, rng, "not_a_number", "range_format", raw[rng], what=rng, raw=raw[rng])
             for bound in ("min", "max"):
                 fname = f"{axis}_{bound}"
                 if fname in raw:
-                    value = self._number(nrow, fname, raw[fname], f"{axis.upper()} {bound}")
+                    value = self._number(nrow, fname, raw[fname])
                     if bound == "min":
                         low = value if value is not None else low
                     else:
                         high = value if value is not None else high
             if low is not None and high is not None and low > high:
                 self._problem(nrow, f"{axis}_max" if f"{axis}_max" in raw else rng, "range_inverted",
-                              f"{axis.upper()} range is inverted: from {low} to {high}")
+                              "range_inverted", what=rng, low=low, high=high)
             if low is not None or high is not None or rng in raw or f"{axis}_min" in raw:
                 nrow.values[f"{axis}_min"], nrow.values[f"{axis}_max"] = low, high
 
@@ -289,19 +291,17 @@ class RowValidator:
         if first is not None:
             first_row = first >> 32
             if first & 0xFFFFFFFF == fingerprint:
-                self._problem(nrow, ident[0], "duplicate",
-                              f"same as row {first_row}; skipped", ident[1])
+                self._problem(nrow, ident[0], "duplicate", "duplicate", ident[1], row=first_row)
                 nrow.skip = True
             else:
-                self._problem(nrow, ident[0], "duplicate_conflict",
-                              f"{ident[0]} {ident[1]!r} already on row {first_row} with other values", ident[1])
+                self._problem(nrow, ident[0], "duplicate_conflict", "duplicate_conflict", ident[1],
+                              what=ident[0], raw=ident[1], row=first_row)
             return
         ean = nrow.values.get("ean")
         if ean:
             other = self.seen_ean.get(gtin_key(ean))
             if other is not None and other[1] != nrow.values.get("article"):
-                self._problem(nrow, "ean", "ean_conflict",
-                              f"EAN {ean} is also on row {other[0]} with article {other[1]!r}", ean)
+                self._problem(nrow, "ean", "ean_conflict", "ean_in_file", ean, ean=ean, row=other[0], article=other[1])
                 return
             self.seen_ean.setdefault(gtin_key(ean), (nrow.row, nrow.values.get("article")))
         self.seen[key] = nrow.row << 32 | fingerprint

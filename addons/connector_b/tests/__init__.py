@@ -1,2 +1,3 @@
 from . import test_import_wizard
 from . import test_import_lens_job
+from . import test_import_messages

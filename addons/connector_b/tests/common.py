@@ -57,7 +57,8 @@ class PricelistCase(TransactionCase):
         }, **vals))
 
     def wizard(self, data, mode="all", profile=None, user=None, name="price.xlsx"):
-        env = self.env(user=user or self.accountant)
+        user = user or self.accountant
+        env = self.env(user=user, context=dict(self.env.context, lang=user.lang))   # as the web client does
         return env["connector_b.import.wizard"].create({
             "profile_id": (profile or self.profile).id, "file": base64.b64encode(data),
             "file_name": name, "mode": mode})

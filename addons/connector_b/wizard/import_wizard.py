@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from ..pricelist import analyse
 from ..pricelist.headers import HeaderError
 from ..pricelist.readers import ReadError
+from ..models.problem_messages import problem_message
 
 PREVIEW_ROWS = 20
 PREVIEW_PROBLEMS = 200
@@ -117,6 +118,11 @@ class ImportWizard(models.TransientModel):
     # -- preview rendering --------------------------------------------------------------
     def _render_preview(self, result):
         _ = self.env._
+        field_labels = dict(self.env["connector_b.import.profile.column"]._fields["field"]._description_selection(
+            self.env))
+
+        def msg(problem):
+            return problem_message(self.env, problem, field_labels)
         header = result.header
         shown = [f for f in PREVIEW_FIELDS if any(f in r.values for r in result.preview)]
         labels = {f: header.label(f) if header and f in header.index else f for f in shown}
@@ -140,7 +146,7 @@ class ImportWizard(models.TransientModel):
                     cell_cls = "text-danger fw-bold" if problem.is_error else "text-warning"
                 parts.append(Markup('<td class="%s">%s</td>') % (cell_cls, "" if value is None else value))
             parts.append(Markup("<td>%s</td></tr>") % Markup("<br/>").join(
-                escape(f"{p.column or p.field}: {p.message}") for p in nrow.problems))
+                escape(f"{p.column or field_labels.get(p.field, p.field)}: {msg(p)}") for p in nrow.problems))
         parts.append(Markup("</tbody></table>"))
         listed = result.problems[:PREVIEW_PROBLEMS]
         if listed:
@@ -151,7 +157,8 @@ class ImportWizard(models.TransientModel):
             for p in listed:
                 cls = "table-danger" if p.is_error else "table-warning"
                 parts.append(Markup('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>') % (
-                    cls, p.row, p.column or p.field, _("error") if p.is_error else _("warning"), p.message))
+                    cls, p.row, p.column or field_labels.get(p.field, p.field), _("error") if p.is_error else _("warning"),
+                    msg(p)))
             parts.append(Markup("</tbody></table>"))
         parts.append(Markup("</div>"))
         return Markup("").join(parts)
