@@ -12,6 +12,7 @@
     "external_dependencies": {"python": ["pyusb", "pyserial", "requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "data/optics_fiscal_demo.xml",
         "views/pos_config_views.xml",
         "security/optics_fiscal_security.xml",
         "data/queue_job_data.xml",

@@ -15,6 +15,10 @@ the till proxy in a database-less Odoo::
     RU54FZ_TILL_CONFIG=var/tills.json python3 -m odoo --load=base,web,optics_pos_ru54fz \\
         --addons-path=addons,<queue_job dir> --http-port=8070
 
+It also starts the mock OFD (``ru54fz.ofd.mock_server``) on port 7790 (control
+channel 7791): the demo company's OFD host/port point there (data/optics_fiscal_demo.xml),
+so the central server's delivery jobs get real OFD confirmations.
+
 Already running emulators are left alone, so ``start`` may be repeated.
 Processes are detached (their own session) and recorded in ``var/devices.pids``;
 ``stop`` ends exactly those.  Logs go to ``var/devices.log``.
@@ -42,6 +46,8 @@ TILLS = [
     {"till_code": "SPB1-01", "port": 7782, "pairing_token": "demo-spb1-pairing",
      "central_token": "demo-spb1-central", "fn_serial": "9999078900017782"},
 ]
+#: the mock OFD of the demo: must match data/optics_fiscal_demo.xml
+OFD_PORT, OFD_CONTROL_PORT = 7790, 7791
 CENTRAL_URL = os.environ.get("OPTICS_CENTRAL_URL", "http://127.0.0.1:8069")
 POS_ORIGIN = os.environ.get("OPTICS_POS_ORIGIN", "http://127.0.0.1:8069")
 
@@ -103,6 +109,30 @@ def start_emulator(var, till):
     raise RuntimeError(f"the KKT emulator of {code} did not start in time")
 
 
+def start_mock_ofd(var):
+    """Start the detached mock OFD; returns its pid, or None if the port is taken."""
+    if port_open(OFD_PORT):
+        return None
+    out = var / "ofd.out"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ADDON), os.environ.get("PYTHONPATH")])))
+    with open(out, "wb") as stdout, open(var / "devices.log", "ab") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ru54fz.ofd.mock_server", "--port", str(OFD_PORT),
+             "--control-port", str(OFD_CONTROL_PORT)],
+            stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, cwd=str(ADDON), env=env,
+            start_new_session=True)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if out.read_text(errors="replace").startswith("READY"):
+            log(var, f"mock OFD: tcp://127.0.0.1:{OFD_PORT} (control {OFD_CONTROL_PORT}), pid {proc.pid}")
+            return proc.pid
+        if proc.poll() is not None:
+            raise RuntimeError(f"the mock OFD exited with {proc.returncode}; see devices.log")
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("the mock OFD did not start in time")
+
+
 def till_config(var, till):
     code = till["till_code"]
     return {
@@ -130,6 +160,11 @@ def cmd_start(var):
         (var / f"till-{till['till_code']}.json").write_text(json.dumps(cfg, indent=1))
         configs.append(cfg)
     (var / "tills.json").write_text(json.dumps({"tills": configs}, indent=1))
+    pid = start_mock_ofd(var)
+    if pid:
+        pids["ofd"] = pid
+    else:
+        log(var, f"mock OFD: port {OFD_PORT} already serving, left alone")
     save_pids(var, pids)
     log(var, f"till config files written to {var} (tills.json, till-<code>.json)")
     return 0
@@ -158,6 +193,9 @@ def cmd_status(var):
         pid = pids.get(name)
         print(f"{name}: port {till['port']} {'up' if port_open(till['port']) else 'down'}"
               f"{f', pid {pid}' if pid and alive(pid) else ''}")
+    pid = pids.get("ofd")
+    print(f"ofd: port {OFD_PORT} {'up' if port_open(OFD_PORT) else 'down'}"
+          f"{f', pid {pid}' if pid and alive(pid) else ''}")
     return 0
 
 

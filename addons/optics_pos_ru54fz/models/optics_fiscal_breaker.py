@@ -1,6 +1,8 @@
 import contextlib
 from datetime import datetime, timezone
 
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
@@ -30,6 +32,10 @@ class _DbStorage(BreakerStorage):
     @contextlib.contextmanager
     def transaction(self):
         with self.registry.cursor() as cr:
+            # READ COMMITTED: the row lock waits for a concurrent transition and then sees
+            # its result (under Odoo's REPEATABLE READ it would be a serialization failure).
+            # Every new Odoo cursor sets its isolation level again.
+            cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
             cr.execute(SQL(
                 "SELECT state, failures, opened_at, probe_started_at, last_error"
                 " FROM optics_ofd_breaker WHERE id = %s FOR UPDATE", self.breaker_id))

@@ -2,9 +2,13 @@ import base64
 import binascii
 import json
 import logging
+import time
 import uuid as uuidlib
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import psycopg2
+from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -43,6 +47,9 @@ OFD_STATES = [
 UNCONFIRMED_STATES = ("pending", "sending", "failed", "dead_lettered")
 DELIVERABLE_STATES = ("pending", "failed")
 JOB_KEY_PREFIX = "optics_fiscal_ofd:"
+#: confirmed documents are committed in groups of this size, or at least this often
+ACK_FLUSH_SIZE = 25
+ACK_FLUSH_SECONDS = 1.0
 
 
 class OpticsFiscalDocument(models.Model):
@@ -122,14 +129,7 @@ class OpticsFiscalDocument(models.Model):
     def _compute_name(self):
         labels = dict(self._fields["kind"]._description_selection(self.env))
         for doc in self:
-            parts = [labels.get(doc.kind, doc.kind or "")]
-            if doc.fd_number:
-                parts.append(_("FD %s", doc.fd_number))
-            if doc.pos_reference:
-                parts.append(doc.pos_reference)
-            elif doc.till_code:
-                parts.append(doc.till_code)
-            doc.name = " · ".join(p for p in parts if p)
+            doc.name = self._make_name(labels, doc.kind, doc.fd_number, doc.pos_reference, doc.till_code)
 
     @api.depends("total")
     def _compute_amount_total(self):
@@ -250,7 +250,12 @@ class OpticsFiscalDocument(models.Model):
                    "pos_order_id", "till_code", "pos_reference", "hlc", "payload", "total",
                    "fd_number", "fiscal_sign", "fn_serial", "shift_number", "doc_time", "qr",
                    "ofd_message", "ofd_state", "till_confirmed", "attempts", "has_ofd_message",
+                   # stored computed/related fields, filled here as the ORM would
+                   "name", "store_id", "amount_total",
                    "create_uid", "create_date", "write_uid", "write_date"]
+        labels = dict(self._fields["kind"]._description_selection(self.env))
+        config_ids = {v.get("pos_config_id") for v in vals_list if v.get("pos_config_id")}
+        stores = {c.id: c.optics_store_id.id for c in self.env["pos.config"].sudo().browse(config_ids)}
         rows = []
         for vals in vals_list:
             row = dict(vals, source=source, attempts=0, create_uid=uid, create_date=now,
@@ -258,29 +263,35 @@ class OpticsFiscalDocument(models.Model):
             row["has_ofd_message"] = bool(row.get("ofd_message"))
             row["payload"] = json.dumps(row.get("payload")) if row.get("payload") is not None else None
             # Odoo keeps non-attachment binaries base64-encoded in their bytea column
-            row["ofd_message"] = base64.b64encode(row["ofd_message"]) if row.get("ofd_message") else None
+            row["ofd_message"] = psycopg2.Binary(base64.b64encode(row["ofd_message"])) \
+                if row.get("ofd_message") else None
+            row["name"] = self._make_name(labels, row.get("kind"), row.get("fd_number"),
+                                          row.get("pos_reference"), row.get("till_code"))
+            row["store_id"] = stores.get(row.get("pos_config_id")) or None
+            row["amount_total"] = (row.get("total") or 0) / 100.0
             rows.append(tuple(None if row.get(c) is False else row.get(c) for c in columns))
-        values_sql = SQL(", ").join(
-            SQL("(%s)", SQL(", ").join(SQL("%s", v) for v in row)) for row in rows)
-        cr.execute(SQL(
-            "INSERT INTO optics_fiscal_document (%s) VALUES %s ON CONFLICT (uuid) DO NOTHING RETURNING id",
-            SQL(", ").join(SQL.identifier(c) for c in columns), values_sql))
-        created = {r[0] for r in cr.fetchall()}
+        # execute_values: one statement, without composing thousands of SQL objects
+        created = {r[0] for r in execute_values(
+            cr._obj, "INSERT INTO optics_fiscal_document (%s) VALUES %%s ON CONFLICT (uuid) DO NOTHING"
+            " RETURNING id" % ", ".join(f'"{c}"' for c in columns), rows, page_size=1000, fetch=True)}
         uuids = [v["uuid"] for v in vals_list]
-        docs = self.sudo().search([("uuid", "in", uuids)])
         self.env.invalidate_all()
+        docs = self.sudo().search([("uuid", "in", uuids)])
         by_uuid = {d.uuid: d for d in docs}
         for vals in vals_list:
             doc = by_uuid.get(vals["uuid"])
             if not doc or doc.id in created:
                 continue
             doc._fill_missing(vals)
-        if created:
-            # the stored computed/related fields the raw INSERT bypassed
-            self.sudo().browse(sorted(created)).modified(
-                ["kind", "fd_number", "pos_reference", "till_code", "total", "pos_config_id"])
-            self.env.flush_all()
         return docs, created
+
+    @api.model
+    def _make_name(self, labels, kind, fd_number, pos_reference, till_code):
+        parts = [labels.get(kind, kind or "")]
+        if fd_number:
+            parts.append(_("FD %s", fd_number))
+        parts.append(pos_reference or till_code or "")
+        return " · ".join(p for p in parts if p)
 
     def _fill_missing(self, vals):
         """Write the values of ``vals`` whose column is still empty on this document."""
@@ -388,29 +399,36 @@ class OpticsFiscalDocument(models.Model):
         identity key are the same string, so a document is never in two live jobs and
         queue_job refuses to enqueue the same key twice."""
         self.env["optics.fiscal.document"].flush_model()
-        docs = self.sudo().filtered(lambda d: d.ofd_state in DELIVERABLE_STATES and d.has_ofd_message
-                                    and not d.ofd_job_key)
+        if not self.ids:
+            return 0
+        cr = self.env.cr
+        cr.execute(SQL(
+            "SELECT id, company_id, uuid FROM optics_fiscal_document WHERE id IN %s"
+            " AND ofd_state IN ('pending','failed') AND has_ofd_message AND ofd_job_key IS NULL"
+            " ORDER BY company_id, fn_serial, fd_number, id", tuple(self.ids)))
+        by_company = {}
+        for doc_id, company_id, doc_uuid in cr.fetchall():
+            by_company.setdefault(company_id, []).append((doc_id, doc_uuid))
         jobs = 0
-        for company in docs.company_id:
+        for company in self.env["res.company"].sudo().browse(list(by_company)):
             batch = max(1, company.ru54fz_ofd_batch_size or 1)
-            ordered = docs.filtered(lambda d: d.company_id == company).sorted(
-                lambda d: (d.fn_serial or "", d.fd_number or 0, d.id))
-            for start in range(0, len(ordered), batch):
-                chunk = ordered[start:start + batch]
-                if len(chunk) == 1 and batch == 1:
-                    key = f"{JOB_KEY_PREFIX}{chunk.uuid}"
+            candidates = by_company[company.id]
+            for start in range(0, len(candidates), batch):
+                chunk = candidates[start:start + batch]
+                if batch == 1:
+                    key = f"{JOB_KEY_PREFIX}{chunk[0][1]}"
                 else:
                     key = f"{JOB_KEY_PREFIX}batch:{uuidlib.uuid4().hex}"
-                self.env.cr.execute(SQL(
+                cr.execute(SQL(
                     "UPDATE optics_fiscal_document SET ofd_job_key=%s WHERE id IN %s AND ofd_job_key IS NULL"
                     " AND ofd_state IN ('pending','failed') AND has_ofd_message RETURNING id",
-                    key, tuple(chunk.ids)))
-                claimed = [r[0] for r in self.env.cr.fetchall()]
-                chunk.invalidate_recordset(["ofd_job_key"])
+                    key, tuple(c[0] for c in chunk)))
+                claimed = sorted(r[0] for r in cr.fetchall())
                 if not claimed:
                     continue
                 self.browse(claimed)._ofd_delay(key, company)
                 jobs += 1
+        self.invalidate_model(["ofd_job_key"])
         return jobs
 
     def _ofd_delay(self, key, company, eta=None):
@@ -471,32 +489,58 @@ class OpticsFiscalDocument(models.Model):
         except BreakerOpen as exc:
             raise RetryableJobError(str(exc), seconds=max(1, int(exc.retry_after + 0.999)),
                                     ignore_retry=True) from None
-        docs.write({"ofd_state": "sending", "sending_since": fields.Datetime.now()})
+        # The hot path is set-based SQL: one read of the messages, one update per flush.
+        cr.execute(SQL("SELECT id, ofd_message, attempts FROM optics_fiscal_document WHERE id IN %s",
+                       tuple(locked_ids)))
+        rows = {r[0]: (bytes(r[1]) if r[1] is not None else b"", r[2] or 0) for r in cr.fetchall()}
+        cr.execute(SQL("UPDATE optics_fiscal_document SET ofd_state='sending', sending_since=%s,"
+                       " write_date=%s, write_uid=%s WHERE id IN %s", fields.Datetime.now(),
+                       fields.Datetime.now(), self.env.uid, tuple(locked_ids)))
         self._ofd_commit()
 
+        try:
+            return self._ofd_send_claimed(key, company, breaker, busy, rows, list(locked_ids))
+        except RetryableJobError:
+            raise
+        except Exception:
+            # Anything unexpected (a serialization failure, a bug): the documents not
+            # dealt with go back to pending for this job's retry, never stay "sending".
+            cr.rollback()
+            cr.execute(SQL(
+                "UPDATE optics_fiscal_document SET ofd_state='pending', sending_since=NULL"
+                " WHERE id IN %s AND ofd_state='sending' AND ofd_job_key=%s", tuple(locked_ids), key))
+            self._ofd_commit()
+            raise
+
+    def _ofd_send_claimed(self, key, company, breaker, busy, rows, todo):
+        """Send the claimed documents in ``todo`` (ids, consumed as they are dealt with)."""
+        cr = self.env.cr
         max_attempts = company.ru54fz_ofd_max_attempts or 20
         acknowledged = 0
+        acks = []
         link_ok = False
         failure = None
         transport = None
+        last_flush = time.monotonic()
         try:
-            transport = docs._ofd_transport(company)
+            transport = self._ofd_transport(company)
         except OfdTransportError as exc:
             failure = exc
-        todo = list(docs)
         while todo and failure is None:
-            doc = todo[0]
-            message = base64.b64decode(doc.sudo().ofd_message or b"")
+            doc_id = todo[0]
+            message_b64, attempts = rows[doc_id]
             try:
-                ticket = transport.send(message)
+                ticket = transport.send(base64.b64decode(message_b64))
             except OfdRejected as exc:
                 todo.pop(0)
+                self._ofd_flush_acks(acks)
                 answered = exc.ofd_code is not None  # else refused locally: malformed message
                 if answered and not link_ok:
                     breaker.record_success()  # the OFD answered: the link works
                     link_ok = True
-                doc._ofd_log("rejected", str(exc), attempt=doc.attempts + 1)
-                doc.write({"attempts": doc.attempts + 1, "last_error": str(exc)})
+                doc = self.browse(doc_id)
+                doc._ofd_log("rejected", str(exc), attempt=attempts + 1)
+                doc.write({"attempts": attempts + 1, "last_error": str(exc)})
                 doc._ofd_dead_letter(str(exc), "rejected" if answered else "malformed")
                 self._ofd_commit()
                 continue
@@ -507,11 +551,17 @@ class OpticsFiscalDocument(models.Model):
             if not link_ok:
                 breaker.record_success()
                 link_ok = True
-            doc._ofd_acknowledge(ticket)
+            acks.append((doc_id, attempts + 1, ticket))
             acknowledged += 1
-            self._ofd_commit()
+            # Confirmed documents are committed in small groups: if this worker dies,
+            # at most one group is sent again (the OFD answers a repeat with its ticket).
+            if len(acks) >= ACK_FLUSH_SIZE or time.monotonic() - last_flush > ACK_FLUSH_SECONDS:
+                self._ofd_flush_acks(acks)
+                last_flush = time.monotonic()
+        self._ofd_flush_acks(acks)
         if transport is not None:
             transport.close()
+        self.env.invalidate_all()
         if failure is None:
             if busy:
                 raise RetryableJobError("some documents were locked by another transaction",
@@ -521,7 +571,7 @@ class OpticsFiscalDocument(models.Model):
         # A transport failure: the first remaining document spent an attempt, the rest
         # were not tried.
         breaker.record_failure(str(failure))
-        doc, rest = todo[0], self.browse([d.id for d in todo[1:]])
+        doc, rest = self.browse(todo[0]), self.browse(todo[1:])
         attempt = doc.attempts + 1
         doc._ofd_log("transport", str(failure), attempt=attempt)
         doc.write({"attempts": attempt, "last_error": str(failure), "ofd_state": "failed",
@@ -551,7 +601,37 @@ class OpticsFiscalDocument(models.Model):
         job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
         return job.retry if job else 0
 
+    def _ofd_flush_acks(self, acks):
+        """Record OFD confirmations ``[(id, attempt, ticket bytes)]`` in two statements
+        and commit; empties ``acks``."""
+        if not acks:
+            return
+        now = fields.Datetime.now()
+        values = SQL(", ").join(SQL("(%s, %s, %s)", doc_id, attempt, base64.b64encode(ticket))
+                                for doc_id, attempt, ticket in acks)
+        self.env.cr.execute(SQL(
+            "UPDATE optics_fiscal_document d SET ofd_state='acknowledged', attempts=v.attempt,"
+            " ticket=v.ticket, ofd_confirmed_at=%s, sending_since=NULL, last_error=NULL,"
+            " ofd_job_key=NULL, write_date=%s, write_uid=%s"
+            " FROM (VALUES %s) AS v(id, attempt, ticket) WHERE d.id = v.id",
+            now, now, self.env.uid, values))
+        message = _("Confirmed by the OFD")
+        logs = SQL(", ").join(SQL("(%s, %s, %s, 'ack', %s, %s, %s, %s, %s)", doc_id, now, attempt,
+                                  message, self.env.uid, now, self.env.uid, now)
+                              for doc_id, attempt, _ticket in acks)
+        self.env.cr.execute(SQL(
+            "INSERT INTO optics_fiscal_document_log (document_id, date, attempt, kind, message,"
+            " create_uid, create_date, write_uid, write_date) VALUES %s", logs))
+        # the log's stored related store_id
+        self.env.cr.execute(SQL(
+            "UPDATE optics_fiscal_document_log l SET store_id = d.store_id FROM optics_fiscal_document d"
+            " WHERE l.document_id = d.id AND d.id IN %s AND l.store_id IS NULL AND d.store_id IS NOT NULL",
+            tuple(a[0] for a in acks)))
+        acks.clear()
+        self._ofd_commit()
+
     def _ofd_acknowledge(self, ticket_bytes):
+        """Record one OFD confirmation through the ORM (outside the delivery job)."""
         self.ensure_one()
         attempt = self.attempts + 1
         self.write({

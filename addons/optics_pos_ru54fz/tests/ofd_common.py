@@ -39,6 +39,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def odoo_command():
+    """How to start an Odoo server: through odoo-bin when it exists, since a prefork
+    server starts its gevent process by re-running sys.argv[0] (with ``-m odoo`` that
+    is odoo/__main__.py, which cannot run as a script)."""
+    import odoo
+    odoo_bin = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
+    return [sys.executable, odoo_bin] if os.path.exists(odoo_bin) else [sys.executable, "-m", "odoo"]
+
+
 def make_entry(till_code, fd_number, fn=FN, kind="sale", message=None, uid=None, total=10000):
     """A journal entry as the till pushes it (contract E)."""
     msg = message if message is not None else protocol.build_document_message(fn, fd_number)
@@ -59,7 +68,7 @@ class OdooServer:
     def __init__(self, dbname, channels="root:4,root.fiscal_ofd:4", workers=2):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile("w+", prefix="ofd_runner_", suffix=".log", delete=False)
-        cmd = [sys.executable, "-m", "odoo", "-d", dbname, f"--db-filter=^{dbname}$",
+        cmd = [*odoo_command(), "-d", dbname, f"--db-filter=^{dbname}$",
                f"--addons-path={config['addons_path']}", "--load=base,web,queue_job",
                f"--workers={workers}", "--max-cron-threads=0", f"--http-port={self.port}",
                "--http-interface=127.0.0.1", f"--gevent-port={free_port()}",

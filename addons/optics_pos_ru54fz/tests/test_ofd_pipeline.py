@@ -213,9 +213,9 @@ class TestOfdPipeline(OfdRunnerCase):
     def test_requeued_job_does_not_submit_again(self):
         self.push(self.entries([1]))
         self.wait_all("acknowledged", 1)
+        self.wait_for(lambda: self._job_states() == {"done"}, 20, "the job to finish")
         with self.committed() as env:
             job = env["queue.job"].search([("model_name", "=", "optics.fiscal.document")])
-            self.assertEqual(job.state, "done")
             job.requeue()
         self.wait_for(lambda: self._job_states() == {"done"} and self._job_result_contains("already handled"),
                       20, "the requeued job to finish")
