@@ -3,7 +3,7 @@ import base64
 import datetime as dt
 
 import pytest
-from conftest import item, receipt
+from kkt_helpers import item, receipt
 
 from ru54fz import errors as E
 from ru54fz import ffd

@@ -4,7 +4,7 @@ import threading
 import time
 
 import pytest
-from conftest import FAST, item, receipt
+from kkt_helpers import FAST, item, receipt
 
 from ru54fz import errors as E
 from ru54fz.devices import make_device

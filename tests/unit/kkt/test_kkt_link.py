@@ -5,7 +5,7 @@ import socket
 import time
 
 import pytest
-from conftest import FAST, receipt
+from kkt_helpers import FAST, receipt
 
 from ru54fz import errors as E
 from ru54fz.devices import make_device
