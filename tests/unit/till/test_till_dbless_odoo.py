@@ -1,0 +1,145 @@
+"""The till proxy the way a till runs it: a database-less Odoo 18 process
+(``--load=base,web,optics_pos_ru54fz``, no -d) with a till config file, over
+real HTTP, against the KKT emulator process."""
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ru54fz import tokens
+from ru54fz.emulator.harness import start_emulator
+
+from till_helpers import order
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("odoo") is None, reason="Odoo is not importable")
+requests = pytest.importorskip("requests")
+
+ROOT = Path(__file__).resolve().parents[3]
+TOKEN = "dbless-pairing-token"
+ORIGIN = "http://pos.example.ru:8069"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def addons_path():
+    # asked of a child python: importing odoo here would monkey-patch this test process
+    out = subprocess.run([sys.executable, "-c", "import odoo.addons; print(','.join(odoo.addons.__path__))"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return ",".join(dict.fromkeys([str(ROOT / "addons")] + out.split(",")))
+
+
+@pytest.fixture(scope="module")
+def till(tmp_path_factory):
+    work = tmp_path_factory.mktemp("dbless")
+    emu = start_emulator(work)
+    cfg = work / "till.json"
+    cfg.write_text(json.dumps({"tills": [{
+        "till_code": "DBLESS-1", "token_hash": tokens.hash_token(TOKEN), "allowed_origin": ORIGIN,
+        "device": emu.config, "journal_path": str(work / "journal.sqlite")}]}))
+    port = free_port()
+    env = dict(os.environ, RU54FZ_TILL_CONFIG=str(cfg))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "odoo", "--load=base,web,optics_pos_ru54fz", f"--addons-path={addons_path()}",
+         f"--http-port={port}", "--http-interface=127.0.0.1", "--workers=0", "--max-cron-threads=0",
+         f"--data-dir={work / 'data'}", "--log-level=warn", f"--logfile={work / 'odoo.log'}"],
+        env=env, cwd=str(work))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url + "/hw_proxy/ru54fz/status", timeout=5).status_code == 401:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert proc.poll() is None, (work / "odoo.log").read_text()[-3000:]
+            time.sleep(0.2)
+        else:
+            pytest.fail("the database-less Odoo did not come up")
+        yield url, emu, work
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        emu.stop()
+
+
+def call(url, action, body=None, token=TOKEN, **kw):
+    headers = {"Content-Type": "application/json", **kw.pop("headers", {})}
+    if token is not None:
+        headers["X-Till-Token"] = token
+    data = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
+    method = "POST" if data is not None else "GET"
+    return requests.request(method, f"{url}/hw_proxy/ru54fz/{action}", data=data, headers=headers, timeout=30, **kw)
+
+
+def test_without_the_token_nothing_happens(till):
+    url, emu, work = till
+    before = emu.control.state()["last_fd"]
+    for token in (None, "", "nope"):
+        r = call(url, "receipt", order(), token=token)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+        r = call(url, "open_shift", {"uuid": str(uuid.uuid4()), "cashier": {"name": "Анна"}}, token=token)
+        assert r.status_code == 401
+        assert "fn" not in r.text and "journal" not in r.text
+    assert emu.control.state()["last_fd"] == before
+
+
+def test_cors_preflight_only_for_the_pos_origin(till):
+    url, _, _ = till
+    ok = requests.options(url + "/hw_proxy/ru54fz/receipt", timeout=10,
+                          headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
+    assert ok.status_code == 200 and ok.headers["Access-Control-Allow-Origin"] == ORIGIN
+    bad = requests.options(url + "/hw_proxy/ru54fz/receipt", timeout=10,
+                           headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in bad.headers
+
+
+def test_sale_replay_and_ten_concurrent_posts_of_one_uuid(till):
+    url, emu, _ = till
+    r = call(url, "open_shift", {"uuid": f"shift-{uuid.uuid4()}", "cashier": {"name": "Анна Кассирова"}})
+    assert r.status_code in (200, 502), r.text  # 502: a shift is already open
+    before = emu.control.state()["last_fd"]
+    o = order(total_lines=5)
+    r = call(url, "receipt", o, headers={"Origin": ORIGIN})
+    assert r.status_code == 200, r.text
+    assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
+    first = r.json()
+    assert first["fiscal"]["fd_number"] == before + 1
+    assert call(url, "receipt", o).json() == first
+
+    o2 = order()
+    replies = []
+
+    def post():
+        replies.append(call(url, "receipt", o2))
+
+    threads = [threading.Thread(target=post) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [x.status_code for x in replies] == [200] * 10
+    bodies = [x.json() for x in replies]
+    assert all(b == bodies[0] for b in bodies)
+    assert emu.control.state()["last_fd"] == before + 2
+
+    bad = call(url, "receipt", b"{truncated")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "request_invalid"
+    st = call(url, "status").json()
+    assert st["journal"]["entries"] >= 2 and st["fn"]["last_fd_number"] == before + 2
