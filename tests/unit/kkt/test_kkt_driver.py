@@ -238,3 +238,14 @@ def test_invalid_documents_are_refused_before_the_device_is_touched(shift, emu):
     with pytest.raises(E.DocumentInvalid):
         shift.fiscalise(ffd.Receipt(1, 1, [], ffd.Payments(), 0, "A"))
     assert emu.control.stats().get("FF46", 0) == before
+
+
+def test_fn_brief_is_one_ff01_exchange(shift, emu):
+    before = emu.control.stats()
+    brief = shift.fn_brief()
+    after = emu.control.stats()
+    assert after["FF01"] == before.get("FF01", 0) + 1
+    assert sum(after.values()) == sum(before.values()) + 1
+    full = shift.fn_status()
+    assert (brief.fn_serial, brief.last_fd_number, brief.shift_open, brief.open_document) == \
+        (full.fn_serial, full.last_fd_number, full.shift_open, full.open_document)
