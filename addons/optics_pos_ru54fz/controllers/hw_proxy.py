@@ -153,15 +153,37 @@ class TillRegistry:
     def key(settings):
         return (settings.get("db") or "", settings["till_code"])
 
+    @staticmethod
+    def _fingerprint(settings):
+        return json.dumps({k: settings.get(k) for k in ("device", "journal_path", "central_url",
+                                                        "central_token", "service")}, sort_keys=True)
+
     def get(self, settings):
+        """The running service of a till; recreated when its settings changed
+        (another KKT address, journal or central)."""
         key = self.key(settings)
+        fingerprint = self._fingerprint(settings)
         with self._lock:
             svc = self._services.get(key)
-            if svc is not None:
+            if svc is not None and getattr(svc, "_ru54fz_fingerprint", None) == fingerprint:
                 return svc
+            if svc is not None:
+                _logger.info("till %s: settings changed, restarting its service", settings["till_code"])
+                self._services.pop(key)
+                self._close(svc)
             svc = self._create(settings)
+            svc._ru54fz_fingerprint = fingerprint
             self._services[key] = svc
         return svc
+
+    @staticmethod
+    def _close(svc):
+        svc.stop()
+        with svc._device_lock:  # wait for a document in progress on the KKT
+            try:
+                svc.device.close()
+            finally:
+                svc.journal.close()
 
     def _create(self, settings):
         from ..ru54fz.devices import make_device  # the KKT driver part of the addon
@@ -185,11 +207,7 @@ class TillRegistry:
         with self._lock:
             services, self._services = list(self._services.values()), {}
         for svc in services:
-            svc.stop()
-            try:
-                svc.device.close()
-            finally:
-                svc.journal.close()
+            self._close(svc)
 
 
 REGISTRY = TillRegistry()
