@@ -52,9 +52,10 @@ class OpticsLensDesign(models.Model):
     def _check_index(self):
         for design in self:
             if not 1.50 <= round(design.index, 2) <= 1.74:
+                index = "%.2f" % design.index
                 raise ValidationError(self.env._(
                     "Lens design %(design)s: refractive index %(index)s is outside 1.50 … 1.74.",
-                    design=design.display_name, index=f"{design.index:.2f}"))
+                    design=design.display_name, index=index))
 
     @api.constrains("min_fitting_height", "lens_type")
     def _check_fitting_height(self):

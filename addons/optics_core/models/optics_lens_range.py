@@ -34,9 +34,10 @@ class OpticsLensRange(models.Model):
             for label, low, high in (("SPH", line.sph_min, line.sph_max), ("CYL", line.cyl_min, line.cyl_max),
                                      ("ADD", line.add_min, line.add_max)):
                 if low > high:
+                    low_text, high_text = "%+.2f" % low, "%+.2f" % high
                     raise ValidationError(self.env._(
                         "%(design)s, %(dia)s mm: %(field)s from %(low)s is above %(field)s to %(high)s.",
-                        design=name, dia=line.diameter, field=label, low=f"{low:+.2f}", high=f"{high:+.2f}"))
+                        design=name, dia=line.diameter, field=label, low=low_text, high=high_text))
 
     def _to_opticslib(self):
         self.ensure_one()

@@ -169,8 +169,9 @@ class OpticsPrescription(models.Model):
         rule = err.rule
         parts = {"eye": eye, "field": label}
         if rule is not None:
+            units = {"D": self.env._("D"), "mm": self.env._("mm")}
             parts.update(min=rule.fmt(rule.minimum), max=rule.fmt(rule.maximum),
-                         step=rule.fmt(rule.step).lstrip("+"), unit=rule.unit,
+                         step=rule.fmt(rule.step).lstrip("+"), unit=units.get(rule.unit, rule.unit),
                          value=rule.fmt(err.value) if err.value is not None and err.code != "not_a_number" else "")
         code = err.code
         if code == "range":
