@@ -95,69 +95,71 @@ class RuPosGrossProfitReport(models.Model):
         return SQL("NULL::varchar"), SQL()
 
     def _query(self):
+        """One flat SELECT (no CTE, no nested aggregate): PostgreSQL pulls the view up into
+        the grouped query (partial aggregates in parallel workers), evaluates only the
+        columns a read_group asks for and skips the joins it does not need."""
         brand_expr, brand_join = self._brand_sql()
+
+        def company_currency(expr):
+            # numeric division is costly over half a million rows; most orders are in
+            # company currency (rate 1)
+            return SQL("(CASE WHEN COALESCE(o.currency_rate, 0) IN (0, 1) THEN %s "
+                       "ELSE %s / o.currency_rate END)", expr, expr)
+
+        revenue = company_currency(SQL("l.price_subtotal"))
+        gross_amount = company_currency(SQL(
+            "(CASE WHEN l.discount = 0 THEN l.price_subtotal "
+            "WHEN l.discount >= 100 THEN l.qty * l.price_unit "
+            "ELSE l.price_subtotal * 100.0 / (100.0 - l.discount) END)"))
+        cost = SQL("""(CASE WHEN l.ru_valuation_cost_set THEN l.ru_valuation_cost
+                            WHEN l.is_total_cost_computed THEN l.total_cost
+                            ELSE l.qty * COALESCE((pp.standard_price ->> o.company_id::text)::numeric, 0)
+                       END)""")
         return SQL("""
-            WITH line AS (
-                SELECT l.id, l.order_id, l.product_id, l.qty, l.discount, l.price_unit,
-                       o.date_order, o.company_id, o.config_id, o.session_id, o.user_id,
-                       o.partner_id,
-                       COALESCE(NULLIF(o.currency_rate, 0), 1.0) AS rate,
-                       l.price_subtotal, l.price_subtotal_incl, l.total_cost,
-                       l.is_total_cost_computed, l.ru_valuation_cost, l.ru_valuation_cost_set
-                  FROM pos_order_line l
-                  JOIN pos_order o ON o.id = l.order_id
-                 WHERE o.state IN ('paid', 'done', 'invoiced')
-            ), costed AS (
-                SELECT line.*,
-                       line.price_subtotal / line.rate AS revenue,
-                       CASE WHEN line.discount >= 100 THEN line.qty * line.price_unit
-                            ELSE line.price_subtotal * 100.0 / (100.0 - line.discount)
-                       END / line.rate AS gross_amount,
-                       CASE WHEN line.ru_valuation_cost_set THEN 'valuation'
-                            WHEN line.is_total_cost_computed THEN 'pos'
-                            ELSE 'product'
-                       END AS cost_source,
-                       CASE WHEN line.ru_valuation_cost_set THEN line.ru_valuation_cost
-                            WHEN line.is_total_cost_computed THEN line.total_cost
-                            ELSE line.qty * COALESCE((pp.standard_price ->> line.company_id::text)::numeric, 0)
-                       END AS cost,
-                       pp.product_tmpl_id
-                  FROM line
-                  JOIN product_product pp ON pp.id = line.product_id
-            )
-            SELECT c.id,
-                   c.date_order AS date,
-                   c.order_id,
-                   c.company_id,
+            SELECT l.id,
+                   o.date_order AS date,
+                   l.order_id,
+                   o.company_id,
                    co.currency_id,
                    pc.optics_store_id AS store_id,
-                   c.config_id,
-                   c.session_id,
-                   c.user_id,
-                   c.partner_id,
-                   c.product_id,
-                   c.product_tmpl_id,
+                   o.config_id,
+                   o.session_id,
+                   o.user_id,
+                   o.partner_id,
+                   l.product_id,
+                   pp.product_tmpl_id,
                    pt.categ_id,
                    %(brand)s AS brand,
-                   c.qty < 0 AS is_refund,
-                   c.qty,
-                   c.revenue,
-                   c.price_subtotal_incl / c.rate AS revenue_incl,
-                   c.gross_amount,
-                   c.gross_amount - c.revenue AS discount_amount,
-                   CASE WHEN c.gross_amount <> 0
-                        THEN (c.gross_amount - c.revenue) * 100.0 / c.gross_amount ELSE 0 END AS discount_share,
-                   c.cost,
-                   c.revenue - c.cost AS gross_profit,
-                   CASE WHEN c.revenue <> 0 THEN (c.revenue - c.cost) * 100.0 / c.revenue ELSE 0 END
-                        AS margin_percent,
-                   c.cost_source
-              FROM costed c
-              JOIN res_company co ON co.id = c.company_id
-              JOIN pos_config pc ON pc.id = c.config_id
-              JOIN product_template pt ON pt.id = c.product_tmpl_id
+                   l.qty < 0 AS is_refund,
+                   l.qty,
+                   %(revenue)s AS revenue,
+                   %(revenue_incl)s AS revenue_incl,
+                   %(gross_amount)s AS gross_amount,
+                   %(gross_amount)s - %(revenue)s AS discount_amount,
+                   CASE WHEN l.discount = 0 OR %(gross_amount)s = 0 THEN 0
+                        ELSE (%(gross_amount)s - %(revenue)s) * 100.0 / %(gross_amount)s
+                   END AS discount_share,
+                   %(cost)s AS cost,
+                   %(revenue)s - %(cost)s AS gross_profit,
+                   CASE WHEN l.price_subtotal <> 0
+                        THEN (%(revenue)s - %(cost)s) * 100.0 / %(revenue)s ELSE 0
+                   END AS margin_percent,
+                   CASE WHEN l.ru_valuation_cost_set THEN 'valuation'
+                        WHEN l.is_total_cost_computed THEN 'pos'
+                        ELSE 'product'
+                   END AS cost_source
+              FROM pos_order_line l
+              JOIN pos_order o ON o.id = l.order_id
+              -- LEFT JOINs on unique keys: the planner drops those a query does not use
+         LEFT JOIN res_company co ON co.id = o.company_id
+         LEFT JOIN pos_config pc ON pc.id = o.config_id
+         LEFT JOIN product_product pp ON pp.id = l.product_id
+         LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
               %(brand_join)s
-        """, brand=brand_expr, brand_join=brand_join)
+             WHERE o.state IN ('paid', 'done', 'invoiced')
+        """, brand=brand_expr, brand_join=brand_join, revenue=revenue,
+                   revenue_incl=company_currency(SQL("l.price_subtotal_incl")),
+                   gross_amount=gross_amount, cost=cost)
 
     def init(self):
         # DROP first: CREATE OR REPLACE cannot change column types when the view evolves.

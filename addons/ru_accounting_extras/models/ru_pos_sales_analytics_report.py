@@ -45,6 +45,10 @@ class RuPosSalesAnalyticsReport(models.Model):
                                help="Refund receipts / all receipts of the group.")
 
     def _query(self):
+        def company_currency(expr):
+            return SQL("(CASE WHEN COALESCE(o.currency_rate, 0) IN (0, 1) THEN %s "
+                       "ELSE %s / o.currency_rate END)", expr, expr)
+
         return SQL("""
             SELECT o.id,
                    o.id AS order_id,
@@ -60,18 +64,18 @@ class RuPosSalesAnalyticsReport(models.Model):
                    1 AS receipt_count,
                    CASE WHEN o.amount_total >= 0 THEN 1 ELSE 0 END AS sale_count,
                    CASE WHEN o.amount_total < 0 THEN 1 ELSE 0 END AS refund_count,
-                   o.amount_total / r.rate AS amount_total,
-                   (o.amount_total - o.amount_tax) / r.rate AS amount_untaxed,
-                   CASE WHEN o.amount_total >= 0 THEN o.amount_total / r.rate ELSE 0 END AS sale_amount,
-                   CASE WHEN o.amount_total >= 0 THEN o.amount_total / r.rate ELSE 0 END AS average_receipt,
-                   CASE WHEN o.amount_total < 0 THEN -o.amount_total / r.rate ELSE 0 END AS refund_amount,
+                   %(total)s AS amount_total,
+                   %(untaxed)s AS amount_untaxed,
+                   CASE WHEN o.amount_total >= 0 THEN %(total)s ELSE 0 END AS sale_amount,
+                   CASE WHEN o.amount_total >= 0 THEN %(total)s ELSE 0 END AS average_receipt,
+                   CASE WHEN o.amount_total < 0 THEN -%(total)s ELSE 0 END AS refund_amount,
                    CASE WHEN o.amount_total < 0 THEN 100.0 ELSE 0 END AS refund_rate
               FROM pos_order o
-              JOIN res_company co ON co.id = o.company_id
-              JOIN pos_config pc ON pc.id = o.config_id
-     CROSS JOIN LATERAL (SELECT COALESCE(NULLIF(o.currency_rate, 0), 1.0) AS rate) r
+         LEFT JOIN res_company co ON co.id = o.company_id
+         LEFT JOIN pos_config pc ON pc.id = o.config_id
              WHERE o.state IN ('paid', 'done', 'invoiced')
-        """)
+        """, total=company_currency(SQL("o.amount_total")),
+                   untaxed=company_currency(SQL("(o.amount_total - o.amount_tax)")))
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

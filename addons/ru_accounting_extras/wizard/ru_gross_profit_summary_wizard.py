@@ -96,14 +96,27 @@ class RuGrossProfitSummaryWizard(models.TransientModel):
             fnames = [c[1] for c in columns if c[0] == model_name]
             if not fnames:
                 continue
-            aggregates = [f"{fname}:sum" for fname in fnames]
-            total_values = model._read_group(domain, [], aggregates)[0]
-            total.update(zip(fnames, total_values))
+            # the operands of the ratios are read too, so that the totals come from the
+            # grouped rows instead of a second pass over the view
+            operands = {operand for fname in fnames if fname in model._ratio_measures
+                        for operand in model._ratio_measures[fname][:2]}
+            read_fnames = fnames + sorted(operands - set(fnames))
+            aggregates = [f"{fname}:sum" for fname in read_fnames]
             groupby = gp_groupby if model_name == "ru.pos.gross.profit.report" else receipt_groupby
             if not groupby:
+                total.update(zip(read_fnames, model._read_group(domain, [], aggregates)[0]))
                 continue
+            sums = dict.fromkeys(read_fnames, 0.0)
             for key, *values in model._read_group(domain, [groupby], aggregates, order=groupby):
                 rows.setdefault(self._group_key(key), {}).update(zip(fnames, values))
+                for fname, value in zip(read_fnames, values):
+                    sums[fname] += value or 0.0
+            for fname in fnames:
+                if fname in model._ratio_measures:
+                    numerator, denominator, factor = model._ratio_measures[fname]
+                    total[fname] = sums[numerator] * factor / sums[denominator] if sums[denominator] else 0.0
+                else:
+                    total[fname] = sums[fname]
         ordered = sorted(rows.items(), key=lambda item: item[0][0])
         return {
             "columns": columns,
@@ -115,10 +128,12 @@ class RuGrossProfitSummaryWizard(models.TransientModel):
     def _group_key(self, key):
         """(sort key, label) of a read_group key: a record, a date or a plain value."""
         if isinstance(key, models.BaseModel):
-            return ((key.display_name or "") if key else "~", key.display_name or self.env._("Undefined"))
+            # the id keeps apart two records of the same name
+            return (((key.display_name or ""), key.id) if key else ("~", 0),
+                    key.display_name or self.env._("Undefined"))
         if isinstance(key, (datetime,)) or hasattr(key, "isoformat"):
-            return (key.isoformat(), self._format_period(key))
-        return ((key or "~"), key or self.env._("Undefined"))
+            return ((key.isoformat(), 0), self._format_period(key))
+        return (((key or "~"), 0), key or self.env._("Undefined"))
 
     def _format_period(self, value):
         if self.group_by == "month":
