@@ -2,7 +2,7 @@
 from ru54fz import ffd
 
 #: Short link timeouts keep the fault tests fast; the defaults are for real devices.
-FAST = {"enq": 0.5, "ack": 0.5, "byte": 0.1, "command": 2.0, "print": 2.0}
+FAST = {"enq": 1.0, "ack": 1.0, "byte": 0.2, "command": 3.0, "print": 3.0}
 
 
 def item(name="Линза очковая 1.6", price=250000, qty=1000, vat=6, **kw):

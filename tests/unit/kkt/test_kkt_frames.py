@@ -65,12 +65,14 @@ def test_decoder_waits_for_the_rest_of_a_split_frame():
 payloads = st.binary(min_size=1, max_size=255)
 
 
+@settings(deadline=None)
 @given(st.lists(payloads, min_size=1, max_size=5))
 def test_decode_of_encode_gives_the_payloads_back(items):
     stream = b"".join(encode(p) for p in items)
     assert [e.payload for e in Decoder().feed(stream)] == items
 
 
+@settings(deadline=None)
 @given(st.lists(payloads, min_size=1, max_size=4), st.data())
 def test_chunking_does_not_change_the_result(items, data):
     stream = b"".join(encode(p) for p in items)
@@ -82,7 +84,7 @@ def test_chunking_does_not_change_the_result(items, data):
     assert [e.payload for e in events] == items
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=4000))
 def test_random_input_never_crashes_and_buffers_at_most_one_frame(blob):
     dec = Decoder()
@@ -94,6 +96,7 @@ def test_random_input_never_crashes_and_buffers_at_most_one_frame(blob):
     assert not dec.in_frame
 
 
+@settings(deadline=None)
 @given(payloads, st.integers(1, 256))
 def test_truncated_frame_yields_nothing_until_completed(payload, cut):
     frame = encode(payload)
@@ -103,6 +106,7 @@ def test_truncated_frame_yields_nothing_until_completed(payload, cut):
     assert [e.payload for e in dec.feed(frame[cut:])] == [payload]
 
 
+@settings(deadline=None)
 @given(st.binary(min_size=1, max_size=300), payloads)
 def test_a_good_frame_after_garbage_is_found(garbage, payload):
     # garbage that ends inside a fake frame would swallow the start of the next
