@@ -131,31 +131,37 @@ class TillService:
     # -- settlement (exactly once) ------------------------------------------------------
     def settle(self):
         """Resolve every entry left ``sent`` (and run every entry left ``journaled``)
-        by asking the FN.  Returns the number of entries settled."""
+        by asking the FN.  Returns the number of entries settled.  Raises when the
+        KKT or the journal cannot be reached: nothing may be served before."""
         n = 0
         with self._device_lock:
-            for entry in self.journal.in_state("sent", limit=100000):
-                with self._uuid_lock(entry["uuid"]):
-                    self._settle_entry(self.journal.get(entry["uuid"]))
-                n += 1
-            for entry in self.journal.in_state("journaled", limit=100000):
-                with self._uuid_lock(entry["uuid"]):
-                    entry = self.journal.get(entry["uuid"])
-                    if entry["state"] == "journaled":
+            for state in ("sent", "journaled"):
+                for entry in self.journal.in_state(state, limit=100000):
+                    with self._uuid_lock(entry["uuid"]):
+                        entry = self.journal.get(entry["uuid"])
                         try:
-                            self._execute(entry)
+                            if entry["state"] == "sent":
+                                self._settle_entry(entry)
+                            elif entry["state"] == "journaled":
+                                self._execute(entry)
+                        except (errors.TransportError, errors.JournalUnavailable):
+                            raise
                         except errors.FiscalError as exc:
-                            _logger.warning("journaled entry %s not completed: %s", entry["uuid"], exc)
-                n += 1
+                            # the KKT refused it (shift over, paper out...): recorded as
+                            # failed; the POS posting the uuid again retries it
+                            _logger.warning("journal entry %s not completed on start: %s", entry["uuid"], exc)
+                    n += 1
         return n
 
-    def _settle_entry(self, entry):
-        """One ``sent`` entry: find out from the FN whether it was fiscalised."""
+    def _settle_entry(self, entry, retry=True):
+        """One ``sent`` entry: find out from the FN whether it was fiscalised.
+        Not fiscalised: run it again (``retry``) or put it back to ``journaled``
+        and report the KKT unreachable (the caller just lost the link)."""
         if entry["state"] != "sent":
             return entry
         kind = entry["kind"]
         if kind not in FISCAL_KINDS:
-            return self._settle_non_fiscal(entry)
+            return self._settle_non_fiscal(entry, retry)
         fn = self.device.fn_status()
         if fn.open_document:
             # our document was interrupted before its close: nothing was fiscalised
@@ -184,8 +190,7 @@ class TillService:
             self._record(entry, result)
             return self.journal.get(entry["uuid"])
         # not in the FN: retry from the journal
-        self.journal.back_to_journaled(entry["uuid"])
-        return self._execute(self.journal.get(entry["uuid"]))
+        return self._retry(entry, retry)
 
     def _find_ours(self, entry, first, last):
         payload = _payload(entry)
@@ -203,14 +208,13 @@ class TillService:
             return doc
         return None
 
-    def _settle_non_fiscal(self, entry):
+    def _settle_non_fiscal(self, entry, retry=True):
         """Cash in/out and X report leave no FD to look up.  The KKT's cash
         counters tell whether a cash operation went through: the journal kept
         them from just before the command."""
         kind = entry["kind"]
         if kind == "x_report":
-            self.journal.back_to_journaled(entry["uuid"])
-            return self._execute(self.journal.get(entry["uuid"]))
+            return self._retry(entry, retry)
         payload = _payload(entry)
         before = _loads(entry["sent_info"])
         counters = self.device.shift_counters()
@@ -218,7 +222,13 @@ class TillService:
         if before is not None and _counter_total(counters, key) - _counter_total(before, key) >= payload["amount"]:
             self._record(entry, {"counters": counters, "settled": True})
             return self.journal.get(entry["uuid"])
+        return self._retry(entry, retry)
+
+    def _retry(self, entry, retry):
         self.journal.back_to_journaled(entry["uuid"])
+        if not retry:
+            raise errors.TransportError("the link to the KKT was lost; the operation did not go through, "
+                                        "post it again", uuid=entry["uuid"])
         return self._execute(self.journal.get(entry["uuid"]))
 
     # -- execution ------------------------------------------------------------------------
@@ -255,11 +265,9 @@ class TillService:
                 else:
                     result = {"counters": self.device.x_report()}
             except errors.TransportError:
-                # the outcome is unknown: the entry stays `sent`; try to settle it now
-                try:
-                    return self._settle_entry(self.journal.get(entry["uuid"]))
-                except errors.TransportError:
-                    raise
+                # the outcome is unknown: the entry stays `sent`; settle it now if the
+                # link is back (never retried here: one attempt per request)
+                return self._settle_entry(self.journal.get(entry["uuid"]), retry=False)
             except errors.DeviceError as exc:
                 self.journal.mark_failed(entry["uuid"], exc.to_dict())
                 raise

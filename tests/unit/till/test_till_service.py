@@ -305,3 +305,36 @@ def test_fuzz_requests_never_crash_and_rejects_journal_nothing(svc, data):
             assert sum(svc.journal.counts().values()) == count
         else:
             assert exc.http_status in (409, 502, 503), exc
+
+
+def test_start_is_not_blocked_by_an_operation_the_kkt_refuses(tmp_path, emu):
+    """A sale left unfinished by a crash cannot be completed on restart (paper
+    out): the service still starts, the entry is `failed`, and the POS posting
+    the uuid again gets exactly one document once the paper is back."""
+    armed = []
+
+    def hook(name):
+        if armed and name == "after_journal":
+            raise Crash(name)
+
+    s = make_service(tmp_path / "j.sqlite", emu, fault_hook=hook)
+    s.start()
+    s.open_shift({"uuid": "shift-0003", "cashier": {"name": "Анна"}})
+    before = last_fd(s)
+    o = order()
+    armed.append(True)
+    with pytest.raises(Crash):
+        s.sale(o)
+    close_service(s)
+    emu.control.set(paper_out=True)
+    s2 = make_service(tmp_path / "j.sqlite", emu)
+    try:
+        s2.start()
+        assert s2.journal.get(o["uuid"])["state"] == "failed"
+        assert s2.status()["journal"]["failed"] == 1
+        emu.control.set(paper_out=False)
+        r = s2.sale(o)
+        assert r["fiscal"]["fd_number"] == before + 1 and last_fd(s2) == before + 1
+    finally:
+        emu.control.set(paper_out=False)
+        close_service(s2)
