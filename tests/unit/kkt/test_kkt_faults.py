@@ -342,3 +342,16 @@ def test_shift_documents_formed_despite_an_error_reply(dev, emu):
     with pytest.raises(E.PaperOut):
         dev.open_shift("Смирнова А.")
     assert not dev.fn_status().shift_open and emu.control.state()["doc"] is None
+
+
+def test_fn_archive_full(shift, emu):
+    assert shift.fn_status().fn_memory_used_pct == 0
+    emu.control.set(fn_capacity=4)
+    shift.fiscalise(receipt())                                   # FD 3
+    assert shift.fn_status().fn_memory_used_pct == 75
+    shift.fiscalise(receipt())                                   # FD 4: the last one
+    assert shift.fn_status().fn_memory_used_pct == 100
+    with pytest.raises(E.FiscalDriveFull) as info:
+        shift.fiscalise(receipt())
+    assert info.value.device_code == 0x06 and "replace the fiscal drive" in info.value.message
+    nothing_open(shift, emu, 4)

@@ -31,7 +31,7 @@ class EmulatorControl:
         return self.call("state")["state"]
 
     def set(self, **faults):
-        """paper_out=bool, cover_open=bool, print_delay=seconds."""
+        """paper_out=bool, cover_open=bool, print_delay=seconds, fn_capacity=documents."""
         return self.call("set", **faults)["faults"]
 
     def clock(self, offset=None, advance=None):

@@ -77,13 +77,13 @@ def _raw_tlvs(pairs):
 
 
 def fresh_state(fn_serial="9999078900012345", inn="7701234567", reg_number="0000000001012345",
-                kkt_serial=12345678, tax_systems=0x03, password=30, now=None):
+                kkt_serial=12345678, tax_systems=0x03, password=30, now=None, fn_capacity=250000):
     now = (now or dt.datetime.now()).replace(microsecond=0)
     return {
         "version": 1,
         "reg": {"fn_serial": fn_serial, "inn": inn, "reg_number": reg_number,
                 "kkt_serial": kkt_serial, "tax_systems": tax_systems,
-                "registered_at": _iso(now),
+                "registered_at": _iso(now), "fn_capacity": fn_capacity,
                 "fn_valid_until": (now + dt.timedelta(days=15 * 31)).date().isoformat(),
                 "key": hashlib.sha256(f"fn-key:{fn_serial}".encode()).hexdigest()},
         "password": password,
@@ -161,7 +161,8 @@ class KKTModel:
             0x10: self._short_status, 0x11: self._long_status, 0x1A: self._cash_register,
             0x1B: self._op_register, 0x40: self._x_report, 0x41: self._z_report,
             0x50: self._cash_in, 0x51: self._cash_out, 0x88: self._cancel, 0xE0: self._open_shift,
-            0xFF01: self._fn_status, 0xFF03: self._fn_expiry, 0xFF0A: self._find,
+            0xFF01: self._fn_status, 0xFF03: self._fn_expiry, 0xFF63: self._fn_memory,
+            0xFF0A: self._find,
             0xFF0C: self._tlv, 0xFF30: self._buffer_status, 0xFF31: self._read_block,
             0xFF32: self._start_write, 0xFF33: self._write_block, 0xFF35: self._start_correction,
             0xFF39: self._ofd_status, 0xFF40: self._shift_params, 0xFF41: self._begin_open,
@@ -323,6 +324,8 @@ class KKTModel:
 
     def _new_fd(self, fd_type, now, extra, ofd_tlvs=()):
         st = self.state
+        if st["last_fd"] >= st["reg"].get("fn_capacity", 250000):
+            raise Refused(0x06)            # archive full: nothing is formed
         fd = st["last_fd"] + 1
         ident = json.dumps([st["reg"]["fn_serial"], fd, fd_type, _iso(now), extra], sort_keys=True)
         digest = hmac.new(bytes.fromhex(st["reg"]["key"]), ident.encode(), hashlib.sha256).digest()
@@ -397,7 +400,13 @@ class KKTModel:
                 "last_fd": st["last_fd"]}
 
     def _fn_expiry(self, req, cmd):
-        return {"date": dt.date.fromisoformat(self.state["reg"]["fn_valid_until"]), "reg_left": 11}
+        return {"date": dt.date.fromisoformat(self.state["reg"]["fn_valid_until"]), "reg_left": 11,
+                "reg_count": 1}
+
+    def _fn_memory(self, req, cmd):
+        capacity = self.state["reg"].get("fn_capacity", 250000)
+        return {"free_docs": max(0, capacity - self.state["last_fd"]),
+                "free_kb": max(0, 4096 - len(self._pending) // 4)}
 
     def _find(self, req, cmd):
         doc = self.state["archive"].get(str(req["fd_number"]))
@@ -761,7 +770,8 @@ class KKTModel:
             reg = self.state["reg"]
             self.state = fresh_state(fn_serial=reg["fn_serial"], inn=reg["inn"],
                                      reg_number=reg["reg_number"], kkt_serial=reg["kkt_serial"],
-                                     tax_systems=reg["tax_systems"], password=self.state["password"])
+                                     tax_systems=reg["tax_systems"], password=self.state["password"],
+                                     fn_capacity=reg.get("fn_capacity", 250000))
             self.faults.reset()
             self.stats.clear()
             self._pending = OrderedDict()

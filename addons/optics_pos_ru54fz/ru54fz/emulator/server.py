@@ -192,6 +192,9 @@ class Server:
                         setattr(faults, key, bool(req[key]))
                 if "print_delay" in req:
                     faults.print_delay = float(req["print_delay"])
+                if "fn_capacity" in req:          # shrink the FN archive to test "FN full"
+                    model.state["reg"]["fn_capacity"] = int(req["fn_capacity"])
+                    model.save()
                 return {"faults": faults.to_dict()}
             if op == "clock":
                 return {"clock_offset": model.set_clock(req.get("offset"), req.get("advance")),

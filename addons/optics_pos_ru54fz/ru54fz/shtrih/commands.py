@@ -209,8 +209,12 @@ COMMANDS = [
             notes="doc_type (open document): 0 none, 1 registration, 2 shift open, 4 receipt, "
                   "8 shift close, 0x14 correction receipt; warnings bit0 key < 3 days, bit1 "
                   "< 30 days, bit2 memory 99 %, bit3 OFD wait exceeded; date/time = last FD"),
-    Command(0xFF03, "FN expiry", PWD, (("date", "date_ymd"), ("reg_left?", "u8")),
+    Command(0xFF03, "FN expiry", PWD, (("date", "date_ymd"), ("reg_left?", "u8"),
+                                       ("reg_count?", "u8")),
             source=JP + "FSReadExpDate.java"),
+    Command(0xFF63, "FN free memory", PWD, (("free_docs", "u32"), ("free_kb", "u32")),
+            source=JP + "FSReadMemorySize.java (maxDocCount, memSizeInKb)",
+            notes="free_docs = documents the FN can still store [ADOPTED reading of maxDocCount]"),
     Command(0xFF0A, "find fiscal document", PWD + (("fd_number", "u32"),),
             (("fd_type", "u8"), ("ticket", "u8"), ("when", "dt5"), ("fd_number", "u32"),
              ("fiscal_sign", "u32"), ("tail", "rest")),

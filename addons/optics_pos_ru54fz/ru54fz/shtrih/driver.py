@@ -268,6 +268,11 @@ class ShtrihDriver(FiscalDevice):
                 expiry = self._exchange(0xFF03)["date"].isoformat()
             except E.DeviceError:
                 expiry = None
+            try:
+                free = self._exchange(0xFF63)["free_docs"]
+                used_pct = (fn["last_fd"] * 100) // max(1, fn["last_fd"] + free)
+            except E.DeviceError:          # firmware without FF63
+                used_pct = 0
             opened_at = None
             if fn["shift_open"]:
                 opened_at = self._shift_opened_at(fn["fn_serial"], params["shift_number"],
@@ -280,7 +285,7 @@ class ShtrihDriver(FiscalDevice):
             unconfirmed_count=queue,
             oldest_unconfirmed_at=_iso(ofd["date"], ofd["time"]) if queue else None,
             first_unconfirmed_fd=ofd["first_fd"] if queue else None,
-            fn_valid_until=expiry, fn_memory_used_pct=0)
+            fn_valid_until=expiry, fn_memory_used_pct=used_pct)
 
     def _shift_opened_at(self, fn_serial, shift_number, last_fd, max_scan=5000):
         key = (fn_serial, shift_number)
