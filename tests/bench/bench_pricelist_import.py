@@ -13,7 +13,8 @@ Scenarios (figures are printed; targets from issue 8):
 Usage:
   python3 tests/bench/bench_pricelist_import.py            # creates and drops bench_cb_<pid>
   BENCH_DB=mydb python3 tests/bench/bench_pricelist_import.py   # reuse a db with connector_b
-  BENCH_SKIP_BASE_IMPORT=1 / BENCH_SKIP_100K=1 to shorten the run; BENCH_KEEP_DB=1 keeps it.
+  BENCH_SKIP_BASE_IMPORT=1 / BENCH_SKIP_100K=1 to shorten the run; BENCH_KEEP_DB=1 keeps it;
+  BENCH_OFFSET=<n> numbers the generated articles/EANs from n (a reused db already has 0..).
 The database work is rolled back after each scenario except the setup of scenario 3.
 """
 import base64
@@ -57,7 +58,11 @@ def ean13(n):
     return body + str((10 - total % 10) % 10)
 
 
+OFFSET = int(os.environ.get("BENCH_OFFSET", "0"))   # fresh articles/EANs when reusing a database
+
+
 def base_rows(n, offset=0):
+    offset += OFFSET
     return [[f"SUP-{offset + i:07d}", ean13(offset + i), f"Оправа тестовая модель {offset + i} цвет {i % 17}",
              round(500 + (i * 37) % 9000 + (i % 100) / 100, 2), "RUB", "20%", i % 50, 3 + i % 5]
             for i in range(n)]
