@@ -338,3 +338,33 @@ def test_start_is_not_blocked_by_an_operation_the_kkt_refuses(tmp_path, emu):
     finally:
         emu.control.set(paper_out=False)
         close_service(s2)
+
+
+@pytest.mark.parametrize("point", ["after_sent", "after_device"])
+def test_cash_in_interrupted_is_settled_from_the_kkt_counters(tmp_path, emu, point):
+    """Cash in/out leave no FD to look up: the KKT's cash counters recorded
+    before the command tell on restart whether it went through."""
+    armed = []
+
+    def hook(name):
+        if armed and name == point:
+            raise Crash(name)
+
+    s = make_service(tmp_path / "j.sqlite", emu, fault_hook=hook)
+    s.start()
+    s.open_shift({"uuid": "shift-0004", "cashier": {"name": "Анна"}})
+    before = s.counters()["cash_in"]["total"]
+    armed.append(True)
+    with pytest.raises(Crash):
+        s.cash_in({"uuid": "cashin-crash-0001", "amount": 250000, "cashier": "Анна"})
+    assert s.journal.get("cashin-crash-0001")["state"] == "sent"
+    close_service(s)
+    s2 = make_service(tmp_path / "j.sqlite", emu)
+    try:
+        s2.start()
+        assert s2.journal.get("cashin-crash-0001")["state"] == "fiscalised"
+        assert s2.counters()["cash_in"]["total"] == before + 250000
+        s2.cash_in({"uuid": "cashin-crash-0001", "amount": 250000, "cashier": "Анна"})
+        assert s2.counters()["cash_in"]["total"] == before + 250000
+    finally:
+        close_service(s2)
