@@ -12,6 +12,7 @@
     "external_dependencies": {"python": ["openpyxl", "xlrd", "xlsxwriter"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/connector_b_security.xml",
         "data/queue_job_data.xml",
         "views/import_profile_views.xml",
         "views/import_history_views.xml",

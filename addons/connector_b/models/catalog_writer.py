@@ -131,8 +131,20 @@ class CatalogWriter(models.AbstractModel):
         return ctx["prototype"]
 
     def _prepare_prototype_vals(self, ctx):
-        return {"name": "connector_b prototype", "default_code": "CONNECTOR-B-PROTOTYPE",
-                "list_price": 1.0, "standard_price": 1.0, "purchase_ok": True, "sale_ok": True}
+        """Values of the prototype product: everything new products share (profile settings)."""
+        profile = ctx["profile"]
+        Template = self.env["product.template"]
+        vals = {"name": "connector_b prototype", "default_code": "CONNECTOR-B-PROTOTYPE",
+                "list_price": 1.0, "standard_price": 1.0, "purchase_ok": True, "sale_ok": True, "type": "consu"}
+        if profile.new_product_categ_id:
+            vals["categ_id"] = profile.new_product_categ_id.id
+        if "is_storable" in Template._fields:
+            vals["is_storable"] = profile.new_product_storable
+        if "available_in_pos" in Template._fields:
+            vals["available_in_pos"] = profile.new_product_available_in_pos
+        if "optics_type" in Template._fields and profile.new_product_optics_type:
+            vals["optics_type"] = profile.new_product_optics_type
+        return vals
 
     def _prepare_template_columns(self, row, ctx):
         """Per-row template columns on top of the prototype's (hook for optics fields)."""

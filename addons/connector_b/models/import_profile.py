@@ -48,11 +48,22 @@ class ImportProfile(models.Model):
                                    help="VAT when the file has no VAT column.")
     default_lead_time = fields.Integer(string="Default lead time (days)", default=1)
     match_order = fields.Selection(MATCH_ORDERS, string="Match products by", default="article,ean,name", required=True)
+    # how products that are new to the catalog are created
+    new_product_categ_id = fields.Many2one("product.category", string="Category of new products")
+    new_product_storable = fields.Boolean(string="Track stock of new products", default=True)
+    new_product_available_in_pos = fields.Boolean(string="New products sold in POS", default=True)
+    new_product_optics_type = fields.Selection(selection="_selection_optics_type", string="Optics type of new products",
+                                               help="Rows with a lens index or SPH range are always spectacle lenses.")
     column_ids = fields.One2many("connector_b.import.profile.column", "profile_id", string="Columns", copy=True)
     history_ids = fields.One2many("connector_b.import.history", "profile_id", string="Imports")
     history_count = fields.Integer(compute="_compute_history_count")
 
     _sql_constraints = [("header_row_positive", "CHECK(header_row >= 0)", "The header row cannot be negative.")]
+
+    @api.model
+    def _selection_optics_type(self):
+        field = self.env["product.template"]._fields.get("optics_type")
+        return field.selection if field and isinstance(field.selection, list) else []
 
     @api.depends("history_ids")
     def _compute_history_count(self):

@@ -43,6 +43,9 @@ class TestImportWizard(PricelistCase):
         self.assertEqual(product.categ_id, orm_made.categ_id)
         self.assertEqual(product.uom_id, orm_made.uom_id)
         self.assertEqual(product.type, orm_made.type)
+        # the profile's settings for new products (defaults: stocked, sold in the POS)
+        self.assertTrue(product.is_storable)
+        self.assertTrue(product.available_in_pos)
         self.assertEqual(self.env["product.product"].name_search("Vogue VO5286")[0][1].split("] ")[-1],
                          "Оправа Vogue VO5286 W44")
         # the new product can be sold: a sale line's price comes from it
