@@ -39,7 +39,7 @@ def _error(status, code, message):
 class CentralPushController(http.Controller):
 
     @http.route("/optics_pos_ru54fz/central/push", type="http", auth="none", methods=["POST"],
-                csrf=False, save_session=False)
+                csrf=False, save_session=False, readonly=False)
     def push(self, **_kw):
         if not request.db:
             return _error(404, "no_database", "no database selected")

@@ -111,6 +111,13 @@ def _origin(url):
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+def _allowed_origins(settings):
+    """The POS origins of a till: ``allowed_origin`` is one origin or a list of them."""
+    value = settings.get("allowed_origin") or []
+    values = [value] if isinstance(value, str) else value
+    return {_origin(v) or v for v in values if isinstance(v, str) and v}
+
+
 def db_tills():
     """Tills served by this server from pos.config (way (b)); empty without a database."""
     if not request.db:
@@ -275,13 +282,13 @@ class Ru54fzProxyController(http.Controller):
         origin = httpreq.headers.get("Origin", "")
         tills = self._candidates()
         if httpreq.method == "OPTIONS":
-            allowed = {t.get("allowed_origin") for t in tills.values() if t.get("allowed_origin")}
+            allowed = set().union(*(_allowed_origins(t) for t in tills.values()))
             return self._reply({}, status=200 if origin in allowed else 403, origin=origin, allowed=allowed)
         settings = self._authenticate(tills)
         if settings is None:
-            allowed = {t.get("allowed_origin") for t in tills.values() if t.get("allowed_origin")}
+            allowed = set().union(*(_allowed_origins(t) for t in tills.values()))
             return self._reply(_UNAUTHORIZED, status=401, origin=origin, allowed=allowed)
-        allowed = {settings.get("allowed_origin")} - {None, ""}
+        allowed = _allowed_origins(settings)
         spec = ACTIONS.get(action)
         if spec is None:
             return self._reply({"error": {"code": "not_found", "message": f"unknown action {action!r}"}},
