@@ -134,6 +134,13 @@ export function buildFiscalLines({ lines, discounts = [], payments }) {
         }
         applySpread(targets, amount);
     }
+    for (const it of items) {
+        if (it.amountKop < 0) {
+            throw new FiscalPayloadError(
+                _t("The discounts on “%s” exceed its price.", it.name)
+            );
+        }
+    }
     // 2. what was paid decides the total (cash rounding, tiny float drift)
     const paid = payments.reduce((a, p) => a + p.amountKop, 0);
     const current = items.reduce((a, it) => a + it.amountKop, 0);
@@ -143,13 +150,6 @@ export function buildFiscalLines({ lines, discounts = [], payments }) {
             throw new FiscalPayloadError(_t("The receipt total must be greater than zero."));
         }
         applySpread(targets, paid - current);
-    }
-    for (const it of items) {
-        if (it.amountKop < 0) {
-            throw new FiscalPayloadError(
-                _t("The discounts on “%s” exceed its price.", it.name)
-            );
-        }
     }
     // 3. exact unit prices; fractional quantities first so that their residue can be
     //    absorbed by a line counted in whole units

@@ -439,7 +439,19 @@ patch(PosStore.prototype, {
         if (action.type === "ir.actions.act_window" && !action.views) {
             action.views = [[false, action.view_mode || "form"]];
         }
-        await this.action.doAction(action);
+        await this.action.doAction(action, { onClose: () => this.ru54fzAfterZWizard() });
+    },
+
+    /** Once the Z flow has closed the session, leave the POS like Odoo's own closing does. */
+    async ru54fzAfterZWizard() {
+        try {
+            const [session] = await this.data.orm.read("pos.session", [this.session.id], ["state"]);
+            if (session?.state === "closed") {
+                this.redirectToBackend();
+            }
+        } catch {
+            // server unreachable: stay in the POS, the back office will close the session
+        }
     },
 
     /** Poll the till (browser -> till, works without the server) until nothing is undelivered. */

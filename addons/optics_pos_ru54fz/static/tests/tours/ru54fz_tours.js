@@ -272,9 +272,30 @@ tours.add("ru54fz_tour_close_shift", {
                 timeout: SLOW,
             },
             {
-                content: "the back-office Z-report wizard opens for this session",
-                trigger: ".modal .o_form_view",
+                content: "the back-office Z-report wizard opens for this session, on the adopted Z",
+                trigger: ".modal button[name=action_confirm]:contains(Close the Shift)",
                 timeout: SLOW,
+            },
+            {
+                content: "confirm: the session is reconciled and closed with the Z report",
+                trigger: ".modal button[name=action_confirm]:contains(Close the Shift)",
+                run: "click",
+            },
+            {
+                content: "the POS session gets closed by the Z flow (asked from the server)",
+                trigger: "body",
+                timeout: SLOW,
+                run: async () => {
+                    const orm = window.posmodel.data.orm;
+                    for (let i = 0; i < 80; i++) {
+                        const [session] = await orm.read("pos.session", [window.posmodel.session.id], ["state"]);
+                        if (session.state === "closed") {
+                            return;
+                        }
+                        await new Promise((resolve) => setTimeout(resolve, 500));
+                    }
+                    throw new Error("the POS session was not closed by the Z flow");
+                },
             },
         ].flat(),
 });
