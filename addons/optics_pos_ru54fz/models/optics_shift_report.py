@@ -224,6 +224,12 @@ class OpticsShiftReport(models.Model):
         existing = self.sudo().search([("operation_uuid", "=", vals["operation_uuid"])], limit=1)
         if existing:
             return existing
+        config = self.env["pos.config"].browse(vals["config_id"])
+        fds = self.env["optics.fiscal.document"]._ru54fz_unconfirmed_fds(
+            config, vals["shift_number"])
+        if fds:
+            vals["ofd_unconfirmed_fds"] = ", ".join(str(fd) for fd in fds)
+            vals["ofd_unconfirmed_count"] = max(vals.get("ofd_unconfirmed_count") or 0, len(fds))
         return self.sudo().create(vals)
 
     @staticmethod
@@ -257,5 +263,7 @@ class OpticsShiftReport(models.Model):
         return json.loads(self.counters_json or "{}")
 
     def action_print(self):
-        return self.env.ref("optics_pos_ru54fz.action_report_shift_z").report_action(self)
+        # config=False: never divert a closing manager into the document-layout wizard
+        return self.env.ref("optics_pos_ru54fz.action_report_shift_z").report_action(
+            self, config=False)
 

@@ -172,6 +172,9 @@ class PosSession(models.Model):
             self, 1 if kind == "cash_in" else -1, amount, reason or "", extras)
         line = self.env["account.bank.statement.line"].sudo().create(line_vals)
         movement.sudo().write({"statement_line_id": line.id})
+        # core's cash balance reads this one2many; a value cached before the line existed
+        # would make the closing post a wrong difference
+        self.invalidate_recordset(["statement_line_ids"])
         return movement, True
 
     def try_cash_in_out(self, _type, amount, reason, extras):
@@ -223,13 +226,17 @@ class PosSession(models.Model):
                 "the server yet; sync the POS before closing:\n%s",
                 "\n".join(f"{m.operation_uuid} ({m.config_id.name}, FD {m.fiscal_fd_number}): "
                           f"{self.currency_id.format(m.amount)}" for m in missing)))
-        self.invalidate_recordset(["cash_register_balance_end", "ru54fz_expected_cash"])
-        if self.currency_id.compare_amounts(self.ru54fz_expected_cash,
-                                            self.cash_register_balance_end):
+        # core's balance reads the statement lines, which a store manager may not see
+        # (accounting rules): compare as the system, like core's closing data does
+        session = self.sudo()
+        session.invalidate_recordset(["cash_register_balance_end", "ru54fz_expected_cash",
+                                      "statement_line_ids"])
+        if self.currency_id.compare_amounts(session.ru54fz_expected_cash,
+                                            session.cash_register_balance_end):
             raise UserError(_(
                 "The cash trail (%(trail)s) and the session's cash balance (%(core)s) disagree; "
-                "nothing was closed.", trail=self.currency_id.format(self.ru54fz_expected_cash),
-                core=self.currency_id.format(self.cash_register_balance_end)))
+                "nothing was closed.", trail=self.currency_id.format(session.ru54fz_expected_cash),
+                core=self.currency_id.format(session.cash_register_balance_end)))
 
     # -- closing guards (server side) ---------------------------------------------------------
 
@@ -282,6 +289,8 @@ class PosSession(models.Model):
             if self.cash_control:
                 self._ru54fz_check_trail_matches_core()
         closing = self.state != "closed" and self.cash_control and not self.rescue
+        self.invalidate_recordset(["statement_line_ids", "cash_register_balance_end",
+                                   "cash_register_difference"])
         res = super()._validate_session(balancing_account, amount_to_balance,
                                         bank_payment_method_diffs)
         if closing and self.state == "closed":
@@ -494,7 +503,8 @@ class PosSession(models.Model):
         """
         for entry in entries:
             try:
-                self._ru54fz_ingest_till_entry(config, entry)
+                with self.env.cr.savepoint():
+                    self._ru54fz_ingest_till_entry(config, entry)
             except UserError as exc:
                 # never refuse a till push for cash bookkeeping; the fiscal document is stored
                 _logger.warning("cash trail: till entry %s of %s not recorded: %s",

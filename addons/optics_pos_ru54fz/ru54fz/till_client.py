@@ -65,13 +65,14 @@ def error_from_reply(status, body):
     cls = _BY_CODE.get(code) or _BY_STATUS.get(status) or errors.FiscalError
     if cls is errors.DocumentInvalid:
         details.pop("field", None)
-        return cls(message, field=err.get("field"), http=status, **details)
-    if issubclass(cls, errors.DeviceError):
+        exc = cls(message, field=err.get("field"), http=status, **details)
+    elif issubclass(cls, errors.DeviceError):
         details.pop("device_code", None)
         details.pop("source", None)
-        return cls(message, device_code=err.get("device_code"),
-                   source=err.get("source", "kkt"), http=status, **details)
-    exc = cls(message, http=status, **details)
+        exc = cls(message, device_code=err.get("device_code"),
+                  source=err.get("source", "kkt"), http=status, **details)
+    else:
+        exc = cls(message, http=status, **details)
     if code and exc.code != code:
         # an error code this client does not know: keep it for the caller's message
         exc.code = code

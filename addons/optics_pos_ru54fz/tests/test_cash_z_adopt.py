@@ -25,14 +25,20 @@ class TestZReportAdoption(CashSessionCommon, HttpCase):
             "fiscal": {
                 "fd_number": fd, "fiscal_sign": 3141592653, "fn_serial": "9960440300112233",
                 "shift_number": shift, "doc_time": "2026-11-22T21:05:00", "fd_type": 5,
-                "extra": {"counters": {
-                    "shift_number": shift, "receipt_count": 3,
-                    "sale": {"count": 3, "cash": 3000000, "electronic": 0},
-                    "refund": {"count": 0, "cash": 0, "electronic": 0},
-                    "cash_in": 0, "cash_out": 0,
+                # the shift counters as the Shtrih driver reads them (kopecks)
+                "extra": {
+                    "shift_number": shift, "shift_open": True,
+                    "receipts": {
+                        "sale": {"count": 3, "cash": 3000000, "electronic": 0, "prepayment": 0,
+                                 "credit": 0, "other": 0, "total": 3000000},
+                        "sale_refund": {"count": 0, "cash": 0, "electronic": 0, "prepayment": 0,
+                                        "credit": 0, "other": 0, "total": 0},
+                    },
+                    "cash_in": {"count": 0, "total": 0}, "cash_out": {"count": 0, "total": 0},
+                    "cash_in_drawer": 3000000,
                     "ofd": {"unconfirmed_count": 2, "first_unconfirmed_fd": 39,
                             "oldest_unconfirmed_at": "2026-11-22T20:59:00"},
-                }},
+                },
             },
         }
 
@@ -91,9 +97,12 @@ class TestZReportAdoption(CashSessionCommon, HttpCase):
             self.config, [self._close_shift_entry(self.new_uuid())])
         wizard = self.reconcile_wizard(session, self.manager, mode="z_report", counted={5000: 4})
         bad = wizard.kkt_line_ids.filtered(lambda ln: not ln.ok)
-        self.assertEqual(len(bad), 1)
-        self.assertEqual(bad.session_amount, 20000.0)
-        self.assertEqual(bad.kkt_amount, 30000.0)
+        self.assertEqual(len(bad), 2)  # cash sales and the drawer
+        sales = bad.filtered("blocking")
+        self.assertEqual(sales.label, "Cash sales")
+        self.assertEqual(sales.session_amount, 20000.0)
+        self.assertEqual(sales.kkt_amount, 30000.0)
+        self.assertEqual(sales.difference, 10000.0)
         self.assertIn("KKT", wizard.mismatch_html)
         with self.assertRaisesRegex(UserError, "do not match"):
             wizard.action_confirm()

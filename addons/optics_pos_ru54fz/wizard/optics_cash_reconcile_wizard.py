@@ -269,15 +269,29 @@ class OpticsCashReconcileWizard(models.TransientModel):
                 "\n".join(self._describe_entry(e) for e in undelivered)))
         self.write(self._load_kkt_counters())
         self._check_counters_match()
+        ofd = self._fn_ofd_state(client)
         reply = client.close_shift(self.z_operation_uuid, self.env.user.name,
                                    self._cashier_inn())
         fiscal = reply.get("fiscal") or reply
         counters = reply.get("counters") or (fiscal.get("extra") or {}).get("counters") \
             or fiscal.get("extra") or self.kkt_counters or {}
+        if ofd and not counters.get("ofd"):
+            counters = dict(counters, ofd=ofd)
         vals = Report._prepare_from_fiscal(session.config_id, self.z_operation_uuid, fiscal,
                                            counters, "back_office")
         vals["cashier"] = self.env.user.name
         return Report._store(vals)
+
+    @staticmethod
+    def _fn_ofd_state(client):
+        """What the FN says the OFD has not confirmed yet (before the Z report)."""
+        try:
+            fn = client.status().get("fn") or {}
+        except Exception:  # noqa: BLE001 - the Z report does not depend on it
+            _logger.info("till status unavailable before the Z report", exc_info=True)
+            return {}
+        return {k: fn.get(k) for k in ("unconfirmed_count", "first_unconfirmed_fd",
+                                       "oldest_unconfirmed_at")}
 
     def _check_counters_match(self):
         if self.kkt_error:
