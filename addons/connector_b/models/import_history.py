@@ -77,6 +77,14 @@ class ImportHistory(models.Model):
         data = self.attachment_id.raw
         result, state, message = None, "done", False
         try:
+            # one import per supplier at a time: two concurrent imports of one list would both
+            # create the same new products.  Odoo's REPEATABLE READ snapshot is already taken,
+            # so waiting for the other would not let us see its products: refuse instead.
+            self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext('connector_b.import'), %s)",
+                                    self.partner_id.id))
+            if not self.env.cr.fetchone()[0]:
+                raise UserError(self.env._("Another import of %(supplier)s is running; import again when it "
+                                           "has finished.", supplier=self.partner_id.display_name))
             catalog = writer._load_catalog(self.partner_id, self.company_id)
             with self.env.cr.savepoint() as sp:
                 result = analyse(data, profile, catalog=catalog, chunk_size=CHUNK_ROWS,

@@ -169,3 +169,13 @@ class TestImportWizard(PricelistCase):
         wizard.action_preview()
         self.assertTrue(wizard.fatal)
         self.assertIn("Штрихкод", wizard.preview_html)
+
+    def test_second_concurrent_import_of_a_supplier_is_refused(self):
+        with self.registry.cursor() as other:
+            # another transaction (a running import of the same supplier) holds the lock
+            other.execute("SELECT pg_advisory_xact_lock(hashtext('connector_b.import'), %s)", [self.supplier.id])
+            history = self.run_import(xlsx_bytes([HEADER] + ROWS))
+            other.rollback()
+        self.assertEqual(history.state, "failed")
+        self.assertIn("Another import", history.message)
+        self.assertFalse(self.supplier_prices())
