@@ -199,3 +199,28 @@ def test_big_xlsx_is_read_with_bounded_memory(big_files, engine):
     per_row = (peaks[10000] - peaks[2000]) / 8000
     assert per_row < 300, (per_row, peaks)
     assert peaks[10000] < 6 * 1024 * 1024, peaks
+
+
+def test_lean_reader_handles_inline_strings_and_cells_without_references():
+    """A minimal package as some generators write it: inline strings, no shared strings,
+    rows and cells without ``r`` attributes, a rich-text cell, a formula with its value."""
+    import io
+    import zipfile
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel_ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    sheet = (f'<worksheet {ns}><sheetData>'
+             '<row><c t="inlineStr"><is><t>Артикул</t></is></c><c t="inlineStr"><is><t>Цена</t></is></c></row>'
+             '<row><c t="inlineStr"><is><r><t>A-</t></r><r><t>1</t></r></is></c><c><f>2*5</f><v>10</v></c></row>'
+             '<row r="5"><c r="B5"><v>12.5</v></c><c r="D5" t="b"><v>1</v></c></row>'
+             '</sheetData></worksheet>')
+    workbook = (f'<workbook {ns} {rel_ns}><sheets><sheet name="Лист1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    rels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("xl/workbook.xml", workbook)
+        z.writestr("xl/_rels/workbook.xml.rels", rels)
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    rows = list(open_rows(buf.getvalue(), Profile(file_type="xlsx", columns={"article": "Артикул"})))
+    assert rows == [(1, ("Артикул", "Цена")), (2, ("A-1", 10)), (5, (None, 12.5, None, True))]
