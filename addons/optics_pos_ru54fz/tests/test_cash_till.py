@@ -241,6 +241,31 @@ class TestCashWithTill(CashSessionCommon, HttpCase):
         self.assertEqual(self.emu.control.state()["last_fd"], fd_after_z,
                          "the adopted Z is not made a second time")
 
+    def test_z_closed_from_the_pos_not_yet_pushed_is_adopted(self):
+        """The POS closed the shift on the till a moment ago; the till has not pushed yet."""
+        session = self.open_new_session(0.0)
+        self.open_fiscal_shift()
+        orders = [self.sell([(self.product, 1)], cash=10000.0)]
+        self.sync_orders(orders)
+        self.deliver()
+        self.go_offline()
+        status, z = self.till("close_shift", {"uuid": self.new_uuid(),
+                                              "cashier": {"name": "Анна Кассирова"}})
+        self.assertEqual(status, 200, z)
+        fd_after_z = self.emu.control.state()["last_fd"]
+        wizard = self.reconcile_wizard(session, self.manager, mode="z_report",
+                                       counted={5000: 2})
+        wizard.action_confirm()
+        self.assertEqual(session.state, "closed")
+        report = wizard.shift_report_id
+        self.assertEqual(report.operation_uuid, z["uuid"])
+        self.assertEqual(report.fd_number, z["fiscal"]["fd_number"])
+        self.assertEqual(report.sale_total, 10000.0)
+        self.assertEqual(self.emu.control.state()["last_fd"], fd_after_z)
+        self.deliver()  # the till's push of that Z comes later: still one report
+        self.assertEqual(self.env["optics.shift.report"].search_count(
+            [("config_id", "=", self.config.id)]), 1)
+
     def test_x_report_printed_on_the_kkt(self):
         session = self.open_new_session(0.0)
         self.open_fiscal_shift()

@@ -262,11 +262,21 @@ class OpticsCashReconcileWizard(models.TransientModel):
             return pending
         client = session.config_id.sudo()._ru54fz_till_client()
         undelivered = self._undelivered_entries(client)
+        # the POS (or the till itself) closed the shift a moment ago and the till has not
+        # pushed that Z yet: adopt it from the till's journal, under its own uuid
+        made = [e for e in undelivered if e.get("kind") == "close_shift" and e.get("fiscal")]
+        undelivered = [e for e in undelivered if e.get("kind") != "close_shift"]
         if undelivered:
             raise UserError(_(
                 "The till still holds fiscal operations of this shift that have not reached "
                 "the server; push the till and try again:\n%s",
                 "\n".join(self._describe_entry(e) for e in undelivered)))
+        if made:
+            report = Report._adopt_till_entry(session.config_id, made[-1])
+            self.pending_report_id = report
+            self.write(self._load_kkt_counters())
+            self._check_counters_match()
+            return report
         self.write(self._load_kkt_counters())
         self._check_counters_match()
         ofd = self._fn_ofd_state(client)
