@@ -318,7 +318,13 @@ class Ru54fzProxyController(http.Controller):
 
     @staticmethod
     def _json_body():
-        raw = request.httprequest.get_data(cache=False)
+        httpreq = request.httprequest
+        # the size is known before anything is read: an oversized body never fills the memory
+        if httpreq.content_length is None:
+            raise errors.RequestInvalid("the request needs a Content-Length header")
+        if httpreq.content_length > MAX_BODY:
+            raise errors.RequestInvalid(f"the request body is larger than {MAX_BODY} bytes")
+        raw = httpreq.get_data(cache=False)
         if len(raw) > MAX_BODY:
             raise errors.RequestInvalid(f"the request body is larger than {MAX_BODY} bytes")
         try:

@@ -143,3 +143,15 @@ def test_sale_replay_and_ten_concurrent_posts_of_one_uuid(till):
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "request_invalid"
     st = call(url, "status").json()
     assert st["journal"]["entries"] >= 2 and st["fn"]["last_fd_number"] == before + 2
+
+
+def test_oversized_and_garbage_bodies_get_400(till):
+    url, emu, _ = till
+    before = emu.control.state()["last_fd"]
+    big = json.dumps(order()).encode()[:-1] + b', "x": "' + b"a" * 400_000 + b'"}'
+    r = call(url, "receipt", big)
+    assert r.status_code == 400 and "larger" in r.json()["error"]["message"]
+    for raw in (b"", b"\xff\xfe\x00", b"null", b'{"uuid": ', b"[]" * 1000):
+        r = call(url, "receipt", raw)
+        assert r.status_code == 400, (raw[:20], r.text)
+    assert emu.control.state()["last_fd"] == before
