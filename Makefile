@@ -8,7 +8,7 @@ PGHOST    ?= 127.0.0.1
 PGPORT    ?= 5432
 ADDONS    := optics_core,optics_pos_ru54fz,connector_b,ru_accounting_extras
 QUEUE_JOB_DIR = $(shell $(PY) -c 'import importlib.util as u, os; s = u.find_spec("odoo.addons.queue_job"); print(os.path.dirname(os.path.dirname(s.origin)) if s else "")' 2>/dev/null)
-ODOO      = $(PY) -m odoo -c odoo.conf --db_host=$(PGHOST) --db_port=$(PGPORT) --addons-path=$(CURDIR)/addons,$(QUEUE_JOB_DIR)
+ODOO      = $(PY) bin/odoo -c odoo.conf --db_host=$(PGHOST) --db_port=$(PGPORT) --addons-path=$(CURDIR)/addons,$(QUEUE_JOB_DIR)
 VAR       := $(CURDIR)/var
 
 .PHONY: run deps test-deps db devices test test-plain bench clean-db

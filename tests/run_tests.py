@@ -88,8 +88,8 @@ def addons_path():
 def run_odoo():
     db = os.environ.get("OPTICS_TEST_DB") or f"opticserp_test_{uuid.uuid4().hex[:8]}"
     tags = os.environ.get("OPTICS_TEST_TAGS") or ",".join(f"/{a}" for a in ADDONS)
-    log = ROOT / ".test-results" / "odoo.log"
-    cmd = [sys.executable, "-m", "odoo", *odoo_db_args(), "-d", db,
+    log = ROOT / ".test-results" / f"odoo-{db}.log"
+    cmd = [sys.executable, str(ROOT / "bin" / "odoo"), *odoo_db_args(), "-d", db,
            f"--addons-path={addons_path()}", "--load=base,web,queue_job",
            "-i", ",".join(ADDONS), "--test-enable", f"--test-tags={tags}",
            "--stop-after-init", "--workers=0", "--max-cron-threads=0",
