@@ -18,6 +18,7 @@
         "views/ru_cash_transfer_views.xml",
         "views/ru_pos_gross_profit_report_views.xml",
         "views/res_config_settings_views.xml",
+        "views/optics_store_views.xml",
         "wizard/ru_cash_book_wizard_views.xml",
         "wizard/ru_gross_profit_summary_wizard_views.xml",
         "report/ru_cash_book_report.xml",

@@ -1,5 +1,7 @@
 from . import res_company
 from . import res_config_settings
+from . import account_journal
+from . import optics_store
 from . import ru_cash_account
 from . import ru_cash_writeoff_reason
 from . import ru_cash_transfer

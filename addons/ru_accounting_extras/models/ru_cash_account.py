@@ -66,9 +66,15 @@ class RuCashAccount(models.Model):
                 self.name = self.pos_config_id.name
 
     @api.model
+    def _get_pos_cash_journals(self, pos_config):
+        # Payment methods are POS configuration an accountant has no right to read; which
+        # journal a till posts to is exactly what configuring its cash account needs.
+        methods = pos_config.sudo().payment_method_ids.filtered(lambda m: m.type == "cash")
+        return methods.journal_id.sudo(False)
+
+    @api.model
     def _get_pos_cash_journal(self, pos_config):
-        cash_methods = pos_config.payment_method_ids.filtered(lambda m: m.type == "cash")
-        return cash_methods[:1].journal_id
+        return self._get_pos_cash_journals(pos_config)[:1]
 
     @api.constrains("account_type", "pos_config_id", "journal_id", "store_id")
     def _check_account_consistency(self):
@@ -83,7 +89,7 @@ class RuCashAccount(models.Model):
                         "Point of sale %(pos)s belongs to store %(pos_store)s, not to %(store)s.",
                         pos=config.name, pos_store=config.optics_store_id.name,
                         store=cash_account.store_id.name))
-                pos_journals = config.payment_method_ids.filtered(lambda m: m.type == "cash").journal_id
+                pos_journals = self._get_pos_cash_journals(config)
                 if cash_account.journal_id not in pos_journals:
                     raise ValidationError(self.env._(
                         "Till %(name)s must use the cash journal of point of sale %(pos)s "

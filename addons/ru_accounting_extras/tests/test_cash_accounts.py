@@ -213,6 +213,23 @@ class TestCashAccounts(RuAccountingCommon):
         with self.assertRaises(ValidationError):
             self.new_transfer(self.manager_a, self.till_a, self.till_a, 10.0)
 
+    def test_store_cash_setup(self):
+        """A new store with a till gets its till account and a safe with its own journal."""
+        store = self.env["optics.store"].sudo().create({"name": "Store C", "code": "RUC"})
+        config = self._create_store_config("Till C1", store, "TLC")
+        with self.assertRaises(AccessError):
+            store.with_user(self.manager_a).action_ru_setup_cash_accounts()
+        store.with_user(self.accountant).action_ru_setup_cash_accounts()
+        accounts = store.ru_cash_account_ids
+        till = accounts.filtered(lambda a: a.account_type == "till")
+        safe = accounts.filtered(lambda a: a.account_type == "safe")
+        self.assertEqual(till.pos_config_id, config)
+        self.assertEqual(till.journal_id, self.env["ru.cash.account"]._get_pos_cash_journal(config))
+        self.assertEqual(safe.journal_id.type, "cash")
+        self.assertNotIn(safe.journal_id, (self.safe_a | self.till_a).journal_id)
+        store.with_user(self.accountant).action_ru_setup_cash_accounts()  # idempotent
+        self.assertEqual(store.ru_cash_account_ids, accounts)
+
     def test_cash_book(self):
         self.seed(self.till_a, 10000.0, JAN10)
         transfer = self.new_transfer(self.manager_a, self.till_a, self.safe_a, 4000.0, when=JAN11)

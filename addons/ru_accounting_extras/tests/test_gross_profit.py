@@ -155,6 +155,10 @@ class TestGrossProfitReport(RuAccountingCommon):
         stores = {r[0] for r in self.env[GP].with_user(self.accountant)._read_group(
             [("store_id", "in", (self.store_a | self.store_b).ids)], ["store_id"], ["cost:sum"])}
         self.assertEqual(stores, {self.store_a, self.store_b})
+        # the pivot's path formats till and cashier names: the accountant may read them
+        groups = self.env[GP].with_user(self.accountant).read_group(
+            [("store_id", "in", (self.store_a | self.store_b).ids)], ["gross_profit:sum"], ["config_id"])
+        self.assertEqual({g["config_id"][1] for g in groups}, {"Till A1", "Till B1"})
 
     def test_cashier_gets_basic_figures_only(self):
         report = self.env[GP].with_user(self.cashier_a)
