@@ -10,10 +10,13 @@ On failure Odoo saves a screenshot of the failing step under
 ``<--screenshots>/<db>/screenshots/`` (tests/run_tests.py passes
 ``--screenshots=.test-results/screenshots``).
 """
+import base64
 import json
 import logging
 import shutil
+import sys
 import tempfile
+import time
 import uuid as uuidlib
 from urllib.parse import urlencode
 
@@ -25,6 +28,8 @@ from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
 
 from ..ru54fz import tokens
 from ..ru54fz.emulator.harness import start_emulator
+from ..ru54fz.ofd.client import TcpOfdTransport
+from ..ru54fz.ofd.mock_server import MockOfdProcess
 
 _logger = logging.getLogger(__name__)
 
@@ -41,7 +46,15 @@ class Ru54fzPosTourCommon(AccountTestInvoicingHttpCommon):
         cls.addClassCleanup(shutil.rmtree, cls.state_dir, ignore_errors=True)
         cls.emulator = start_emulator(cls.state_dir)
         cls.addClassCleanup(cls._stop_emulator)
+        # cleanups run last-in first-out: the till services (and their pusher threads) of
+        # this server stop before the emulator goes away
+        cls.addClassCleanup(cls._stop_tills)
         cls._setup_store()
+
+    @classmethod
+    def _stop_tills(cls):
+        from ..controllers import hw_proxy
+        hw_proxy.REGISTRY.stop_all()
 
     @classmethod
     def _stop_emulator(cls):
@@ -276,3 +289,133 @@ class TestRu54fzPosTours(Ru54fzPosTourCommon):
         if "optics.fiscal.document" in self.env:
             docs = self.env["optics.fiscal.document"].search([("uuid", "=", orders.uuid)])
             self.assertLessEqual(len(docs), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestRu54fzPosToursCentral(Ru54fzPosTourCommon):
+    """Tours that need the whole chain: the till pushes its journal to this server
+    (in its own background thread, as in production), central carries documents to
+    the mock OFD (a subprocess speaking the OFD protocol over TCP), and the OFD
+    confirmations travel back to the till's FN in the push replies."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ofd = MockOfdProcess()
+        cls.addClassCleanup(cls.ofd.stop)
+        company = cls.company_data["company"]
+        company.write({"ru54fz_ofd_host": "127.0.0.1", "ru54fz_ofd_port": cls.ofd.port})
+        central_token = tokens.generate()
+        cls.pos_config.write({"ru54fz_central_token_hash": tokens.hash_token(central_token)})
+        # the in-server till pushes to this server (controllers/hw_proxy.py, way (b))
+        cls.env["ir.config_parameter"].sudo().set_param(
+            f"optics_pos_ru54fz.local_central_token.{cls.till_code}", central_token)
+
+    def _locked(self):
+        # the till's pusher thread hits this server at any time: share the test cursor safely
+        return self.registry.test_lock if getattr(self.registry, "test_lock", None) else _nolock()
+
+    def _wait(self, predicate, what, timeout=60.0, locked=True):
+        """Poll ``predicate``; hold the test lock only for database reads (an HTTP call to
+        this server made while holding it would wait for itself)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if locked:
+                with self._locked():
+                    self.env.invalidate_all()
+                    value = predicate()
+            else:
+                value = predicate()
+            if value:
+                return value
+            time.sleep(0.5)
+        self.fail(f"timed out waiting for {what}")
+
+    def _confirm_by_ofd(self, sale_uuid):
+        """Carry the sale through central and the mock OFD, and the ticket back to the till.
+
+        The FN hands out its OFD messages one at a time, oldest first (the shift opening
+        before the sale): each is delivered by central's OFD job code, and its ticket
+        goes back to the FN with the till's next push, which releases the next message."""
+        Doc = self.env["optics.fiscal.document"].sudo()
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            with self._locked():
+                self.env.invalidate_all()
+                sale = Doc.search([("uuid", "=", sale_uuid)])
+                if sale.ofd_state == "acknowledged":
+                    break
+                ready = Doc.search([("till_code", "=", self.till_code), ("ofd_message", "!=", False),
+                                    ("ofd_state", "in", ("pending", "failed"))], order="fd_number")
+                # carry each FN message to the mock OFD over the OFD protocol (as central's
+                # delivery job does) and record its confirmation where the till's next push
+                # picks it up; the job runner itself is exercised by the OFD pipeline tests
+                transport = TcpOfdTransport("127.0.0.1", self.ofd.port)
+                try:
+                    for doc in ready:
+                        doc._ofd_acknowledge(transport.send(base64.b64decode(doc.ofd_message)))
+                finally:
+                    transport.close()
+            time.sleep(0.5)
+        else:
+            self.fail("the sale never reached the OFD")
+
+        def till_confirmed():
+            _status, data = self._till("GET", "journal", limit=1000)
+            return any(e["uuid"] == sale_uuid and e.get("ofd_confirmed") for e in data["entries"])
+        self._wait(till_confirmed, "the OFD ticket to reach the till", locked=False)
+
+    def _open_session(self, user=None):
+        with self._locked():
+            return super()._open_session(user)
+
+    def test_refund_refused_then_allowed(self):
+        session = self._open_session()
+        before = self._last_fd()
+        self._start("ru54fz_tour_refund_refused")
+        self.assertEqual(len(self._receipts(before)), 1, "the refused refund printed nothing")
+        with self._locked():
+            sale = self._orders(session).filtered(lambda o: o.amount_total > 0)
+            self.assertEqual(len(sale), 1)
+        self._confirm_by_ofd(sale.uuid)
+        self._start("ru54fz_tour_refund_allowed")
+        receipts = self._receipts(before)
+        self.assertEqual(len(receipts), 2)
+        with self._locked():
+            self.env.invalidate_all()
+            refund = self._orders(session).filtered(lambda o: o.amount_total < 0 and o.state != "draft")
+            self.assertEqual(len(refund), 1)
+        journal = self._journal()
+        entry = next(e for e in journal if e["uuid"] == refund.uuid)
+        self.assertEqual(entry["kind"], "refund")
+        sale_entry = next(e for e in journal if e["uuid"] == sale.uuid)
+        self.assertEqual(entry["payload"]["additional"], str(sale_entry["fiscal"]["fiscal_sign"]),
+                         "tag 1192 carries the original's fiscal sign")
+
+    def test_close_shift_z_flow(self):
+        # The Z flow adopts the Z report the till pushed (cash part's push hook); without
+        # that hook the back office would close the shift a second time.
+        if "odoo.addons.optics_pos_ru54fz.models.optics_fiscal_document_cash" not in sys.modules:
+            self.skipTest("the cash part does not adopt Z reports pushed by the till yet "
+                          "(models/optics_fiscal_document_cash.py not loaded)")
+        session = self._open_session(self.manager)
+        before = self._last_fd()
+        self._start("ru54fz_tour_close_shift", login="ru54fz_manager")
+        docs = self._fn_documents(before)
+        self.assertEqual(docs[-1]["type"], 5, "the last FN document is the Z report (FD 5)")
+        self.assertEqual(len([d for d in docs if d["type"] == 5]), 1, "one Z report, not two")
+        self.assertEqual(len([e for e in self._journal() if e["kind"] == "close_shift"]), 1)
+        self.assertFalse(self.emulator.control.state()["shift"]["open"])
+        with self._locked():
+            self.env.invalidate_all()
+            self.assertEqual(session.state, "closed", "the Z flow closed the POS session")
+            report = self.env["optics.shift.report"].sudo().search([("session_id", "=", session.id)])
+            self.assertEqual(len(report), 1)
+
+
+class _nolock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -267,11 +267,6 @@ tours.add("ru54fz_tour_close_shift", {
             },
             Dialog.confirm("Close shift"),
             {
-                content: "the Z report was printed on the KKT",
-                trigger: ".o_notification:contains(Z report FD)",
-                timeout: SLOW,
-            },
-            {
                 content: "the back-office Z-report wizard opens for this session, on the adopted Z",
                 trigger: ".modal button[name=action_confirm]:contains(Close the Shift)",
                 timeout: SLOW,
