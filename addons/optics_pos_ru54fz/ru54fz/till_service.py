@@ -398,6 +398,11 @@ class TillService:
             raise errors.RequestInvalid("a refund must carry refund_of with the uuid of the original sale",
                                         field="refund_of")
         orig_uuid = ffd.check_uuid(refund_of["uuid"], "refund_of.uuid")
+        # refunds of one sale one at a time: two at once could each pass the means check
+        with self._uuid_lock(f"refunds-of:{orig_uuid}"):
+            return self._refund_locked(payload, refund_of, orig_uuid)
+
+    def _refund_locked(self, payload, refund_of, orig_uuid):
         original = self.journal.get(orig_uuid)
         if original is not None:
             if original["kind"] != "sale":

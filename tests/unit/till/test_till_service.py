@@ -152,6 +152,25 @@ def test_refund_saga(tmp_path, emu):
         # a second refund of the same sale would pay back more than was paid
         with pytest.raises(errors.DocumentInvalid, match="in total"):
             s.sale(order(operation="refund", pay="card", refund_of=ref))
+        # two different full refunds of one sale at the same moment: only one goes through
+        sale2 = order(pay="card")
+        r2 = s.sale(sale2)
+        s.push_to_central()
+        ref2 = {"uuid": sale2["uuid"], "fiscal_sign": r2["fiscal"]["fiscal_sign"]}
+        outcomes = []
+
+        def refund_it():
+            try:
+                outcomes.append(s.sale(order(operation="refund", pay="card", refund_of=ref2))["state"])
+            except errors.DocumentInvalid:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=refund_it) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["fiscalised", "refused"]
     finally:
         close_service(s)
         central.stop()
