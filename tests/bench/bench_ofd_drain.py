@@ -174,7 +174,7 @@ def main():
     make_db(args.db, args.template_db)
     ofd = MockOfdProcess(latency_ms=args.latency_ms)
     log_path = f"/tmp/{args.db}.log"
-    odoo = None
+    odoo = conn = None
     try:
         conn = connect(args.db)
         cur = conn.cursor()
@@ -274,6 +274,8 @@ def main():
         print("target >= 100 docs/s:", "MET" if backlog["docs"] / backlog["total_s"] >= 100 else "NOT MET")
         return 0 if ok else 1
     finally:
+        if conn is not None:
+            conn.close()
         if odoo is not None:
             odoo.terminate()
             try:

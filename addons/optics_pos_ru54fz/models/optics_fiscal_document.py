@@ -2,6 +2,7 @@ import base64
 import binascii
 import json
 import logging
+import threading
 import time
 import uuid as uuidlib
 from datetime import datetime, timedelta, timezone
@@ -50,6 +51,8 @@ JOB_KEY_PREFIX = "optics_fiscal_ofd:"
 #: confirmed documents are committed in groups of this size, or at least this often
 ACK_FLUSH_SIZE = 25
 ACK_FLUSH_SECONDS = 1.0
+#: documents enqueued per committed slice by the requeue cron
+CRON_ENQUEUE_SLICE = 1000
 
 
 class OpticsFiscalDocument(models.Model):
@@ -698,9 +701,17 @@ class OpticsFiscalDocument(models.Model):
             for doc in stuck:
                 doc._ofd_log("requeue", _("Stuck in sending since %s: requeued", doc.sending_since))
             stuck.write({"ofd_state": "pending", "sending_since": False, "ofd_job_key": False})
-        waiting = self.sudo().search([("ofd_state", "in", DELIVERABLE_STATES), ("has_ofd_message", "=", True)])
+        waiting = self.sudo().search([("ofd_state", "in", DELIVERABLE_STATES), ("has_ofd_message", "=", True)],
+                                     order="id")
         waiting._ofd_release_dead_claims()
-        return waiting._ofd_enqueue()
+        jobs = 0
+        # A large backlog is enqueued in slices, each committed, so the job runner starts
+        # draining while the rest is still being enqueued.
+        for start in range(0, len(waiting), CRON_ENQUEUE_SLICE):
+            jobs += waiting[start:start + CRON_ENQUEUE_SLICE]._ofd_enqueue()
+            if not getattr(threading.current_thread(), "testing", False):
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return jobs
 
     @api.model
     def _cron_ofd_alerts(self):

@@ -124,7 +124,8 @@ class TestOfdPipeline(OfdRunnerCase):
         self.assertEqual([self.submissions(fd) for fd in range(1, 5)], [1] * 4)
 
     def test_breaker_opens_stops_spending_attempts_half_opens_and_closes(self):
-        self.set_company(ru54fz_breaker_cool_down=4)
+        # generous timings: the half-open probe must be observable on a loaded machine
+        self.set_company(ru54fz_breaker_cool_down=6, ru54fz_ofd_read_timeout=3)
         self.ofd.control.set_mode("refuse")
         self.push(self.entries([1]))
         self.wait_for(lambda: self.breaker_state() == "open", 20, "the breaker to open")
@@ -137,8 +138,8 @@ class TestOfdPipeline(OfdRunnerCase):
                              "no attempt is spent while the breaker is open")
         # the probe after the cool-down hangs on a silent OFD: the breaker is half-open meanwhile
         self.ofd.control.set_mode("blackhole")
-        self.wait_for(lambda: self.breaker_state() == "half_open", 15, "the half-open probe")
-        self.wait_for(lambda: self.breaker_state() == "open", 15, "the failed probe to reopen it")
+        self.wait_for(lambda: self.breaker_state() == "half_open", 30, "the half-open probe", interval=0.05)
+        self.wait_for(lambda: self.breaker_state() == "open", 30, "the failed probe to reopen it", interval=0.05)
         with self.committed() as env:
             self.assertEqual(self.docs(env).attempts, attempts_at_open + 1, "the probe is one attempt")
         self.ofd.control.set_mode("online")
