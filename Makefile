@@ -18,7 +18,7 @@ run: deps db devices
 
 deps:
 	$(PY) -m pip install -q $$(grep -v -e '^#' -e queue_job requirements.txt)
-	$(PY) -m pip install -q --no-deps "$$(grep queue_job requirements.txt)"
+	$(PY) -m pip install -q --no-deps "$$(grep "^odoo-addon-queue_job" requirements.txt)"
 
 test-deps:
 	$(PY) -m pip install -q -r requirements-test.txt
