@@ -19,11 +19,13 @@ class PosOrder(models.Model):
         push of the same receipt carries the same uuid and lands on the same rows."""
         self.ensure_one()
         session = self.session_id
+        # the drawer core Odoo counts is the session's first cash method; the trail follows it
+        drawer_method = session._ru54fz_cash_method()
         cash = card = 0.0
         card_method = self.env["pos.payment.method"]
         for payment in self.payment_ids:
             method = payment.payment_method_id
-            if method.is_cash_count:
+            if method == drawer_method:
                 cash += payment.amount
             elif method.type == "bank":
                 card += payment.amount
