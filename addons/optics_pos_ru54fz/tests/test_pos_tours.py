@@ -290,6 +290,16 @@ class TestRu54fzPosTours(Ru54fzPosTourCommon):
             docs = self.env["optics.fiscal.document"].search([("uuid", "=", orders.uuid)])
             self.assertLessEqual(len(docs), 1)
 
+    def test_z_sale_refused_while_the_kkt_cannot_sign(self):
+        # named to run last in the class: the till re-reads the KKT clock only every 30 s
+        session = self._open_session()
+        before = self._last_fd()
+        self.emulator.control.clock(offset=600)  # 10 minutes off: the FN must not sign
+        self.addCleanup(self.emulator.control.clock, offset=0)
+        self._start("ru54fz_tour_sale_refused_kkt_blocked")
+        self.assertEqual(self._receipts(before), [], "nothing was fiscalised")
+        self.assertFalse(self._orders(session).filtered(lambda o: o.state != "draft"))
+
 
 @tagged("post_install", "-at_install")
 class TestRu54fzPosToursCentral(Ru54fzPosTourCommon):

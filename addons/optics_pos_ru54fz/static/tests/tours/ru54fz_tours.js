@@ -340,3 +340,36 @@ tours.add("ru54fz_tour_offline_sale", {
             },
         ].flat(),
 });
+
+/* The KKT clock is off by more than the legal 5 minutes: the POS refuses the sale with
+ * the reason before sending anything to the till. */
+tours.add("ru54fz_tour_sale_refused_kkt_blocked", {
+    test: true,
+    steps: () =>
+        [
+            Chrome.startPoS(),
+            {
+                content: "the badge turns red",
+                trigger: ".o_ru54fz_status.o_ru54fz_status_red",
+                timeout: SLOW,
+            },
+            ProductScreen.clickDisplayedProduct("Frame Alpha"),
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Cash"),
+            PaymentScreen.clickValidate(),
+            {
+                content: "the sale is refused with the reason",
+                trigger: ".modal .modal-title:contains(Sales are stopped on this cash register)",
+                timeout: SLOW,
+            },
+            {
+                content: "the reason names the clock",
+                trigger: ".modal .modal-body:contains(clock)",
+            },
+            Dialog.confirm(),
+            {
+                content: "still on the payment screen",
+                trigger: ".payment-screen",
+            },
+        ].flat(),
+});
