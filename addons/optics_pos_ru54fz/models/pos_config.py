@@ -54,10 +54,13 @@ class PosConfig(models.Model):
             if config.ru54fz_proxy_url and not config.ru54fz_proxy_url.startswith(("http://", "https://")):
                 raise ValidationError(_("The till proxy URL must start with http:// or https://."))
 
-    def _ru54fz_new_token(self, field_name, title):
+    def _ru54fz_new_token(self, field_name, title, extra_vals=None):
         self.ensure_one()
         token = tokens.generate()
-        self.sudo().write({field_name: tokens.hash_token(token)})
+        vals = {field_name: tokens.hash_token(token)}
+        for extra_field in extra_vals or ():
+            vals[extra_field] = token
+        self.sudo().write(vals)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -73,7 +76,10 @@ class PosConfig(models.Model):
     def action_ru54fz_generate_pairing_token(self):
         """New pairing token for the POS -> till proxy link (replaces the old one)."""
         self.ensure_one()
-        return self._ru54fz_new_token("ru54fz_pairing_token_hash", _("Till pairing token"))
+        # The POS and the back office call the till with this token, so the server keeps
+        # the raw value in the admin-only ru54fz_till_api_token; the till stores the hash.
+        return self._ru54fz_new_token("ru54fz_pairing_token_hash", _("Till pairing token"),
+                                      extra_vals=["ru54fz_till_api_token"])
 
     def action_ru54fz_generate_central_token(self):
         """New token the till proxy uses to push its journal to this server."""

@@ -479,15 +479,12 @@ class PosSession(models.Model):
         return wizard._action_open()
 
     def action_ru54fz_z_report(self):
+        """Back-office Z report: the reconciliation wizard in ``z_report`` mode closes the
+        fiscal shift on the KKT (or adopts the Z the till made offline) and the session."""
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Z Report and Shift Closing"),
-            "res_model": "optics.z.report.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_session_id": self.id},
-        }
+        wizard = self.env["optics.cash.reconcile.wizard"].create(
+            {"session_id": self.id, "mode": "z_report"})
+        return wizard._action_open()
 
     # -- the till journal, as pushed to central ------------------------------------------------
 

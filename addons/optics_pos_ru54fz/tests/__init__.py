@@ -8,3 +8,4 @@ from . import test_cash_reconcile
 from . import test_cash_z_adopt
 from . import test_pos_tours
 from . import test_cash_till
+from . import test_backoffice_actions
