@@ -10,6 +10,16 @@ EXTENDED = "optics_core.group_optics_store_manager,optics_core.group_optics_acco
 BRAND_FIELD_CANDIDATES = ("frame_brand", "optics_brand_id", "frame_brand_id", "brand_id", "optics_brand", "brand")
 
 
+
+def company_currency(expr):
+    """SQL converting ``expr`` of order ``o`` (in the order's currency) to company currency.
+
+    Numeric division is costly over half a million rows and most orders are in company
+    currency (rate 1), so the division only happens where the rate says so."""
+    return SQL("(CASE WHEN COALESCE(o.currency_rate, 0) IN (0, 1) THEN %s "
+               "ELSE %s / o.currency_rate END)", expr, expr)
+
+
 class RuPosGrossProfitReport(models.Model):
     """Gross profit of POS sales, one row per receipt line.
 
@@ -99,12 +109,6 @@ class RuPosGrossProfitReport(models.Model):
         the grouped query (partial aggregates in parallel workers), evaluates only the
         columns a read_group asks for and skips the joins it does not need."""
         brand_expr, brand_join = self._brand_sql()
-
-        def company_currency(expr):
-            # numeric division is costly over half a million rows; most orders are in
-            # company currency (rate 1)
-            return SQL("(CASE WHEN COALESCE(o.currency_rate, 0) IN (0, 1) THEN %s "
-                       "ELSE %s / o.currency_rate END)", expr, expr)
 
         revenue = company_currency(SQL("l.price_subtotal"))
         gross_amount = company_currency(SQL(

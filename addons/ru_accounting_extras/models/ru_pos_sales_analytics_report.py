@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .ru_pos_gross_profit_report import EXTENDED
+from .ru_pos_gross_profit_report import EXTENDED, company_currency
 
 
 class RuPosSalesAnalyticsReport(models.Model):
@@ -45,10 +45,6 @@ class RuPosSalesAnalyticsReport(models.Model):
                                help="Refund receipts / all receipts of the group.")
 
     def _query(self):
-        def company_currency(expr):
-            return SQL("(CASE WHEN COALESCE(o.currency_rate, 0) IN (0, 1) THEN %s "
-                       "ELSE %s / o.currency_rate END)", expr, expr)
-
         return SQL("""
             SELECT o.id,
                    o.id AS order_id,
