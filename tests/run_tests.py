@@ -11,7 +11,8 @@ The last line is ``tests: N passed, N failed`` over both suites.
 
 Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (the OS user),
 OPTICS_TEST_DB (a fresh name per run), OPTICS_TEST_TAGS (limit Odoo tests,
-Odoo's --test-tags syntax), OPTICS_SKIP_ODOO=1 (plain tests only).
+Odoo's --test-tags syntax), OPTICS_SKIP_ODOO=1 (plain tests only),
+OPTICS_SKIP_PLAIN=1 (Odoo tests only: for a developer re-running a few tagged tests).
 """
 import ast
 import importlib.util
@@ -127,8 +128,12 @@ def run_odoo():
 
 
 def main():
-    passed, failed = run_plain()
-    print(f"plain-Python tests: {passed} passed, {failed} failed", flush=True)
+    if os.environ.get("OPTICS_SKIP_PLAIN") == "1":
+        passed = failed = 0
+        print("OPTICS_SKIP_PLAIN=1: plain-Python tests NOT RUN", flush=True)
+    else:
+        passed, failed = run_plain()
+        print(f"plain-Python tests: {passed} passed, {failed} failed", flush=True)
     odoo_importable = importlib.util.find_spec("odoo") is not None
     not_run = 0
     if os.environ.get("OPTICS_SKIP_ODOO") == "1":
