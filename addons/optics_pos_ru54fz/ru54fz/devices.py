@@ -5,8 +5,10 @@
                  "password": 30, "timeouts": {"print": 30}})
     make_device({"type": "emulator", "address": "tcp://127.0.0.1:7778"})   # same driver
 
-Callers only see ``FiscalDevice``; an ATOL driver (JSON tasks through ATOL's
-driver service) plugs in here as another ``type`` without touching them.
+    make_device({"type": "atol", "address": "http://127.0.0.1:16732"})      # ATOL web server
+
+Callers only see ``FiscalDevice``: the till config chooses ``shtrih`` or ``atol``
+per till, the POS and central never know which.
 """
 from .errors import RequestInvalid
 
@@ -18,7 +20,13 @@ def _shtrih(config):
                         timeouts=config.get("timeouts"), retries=config.get("retries", 3))
 
 
-DRIVERS = {"shtrih": _shtrih, "emulator": _shtrih}
+def _atol(config):
+    from .atol.driver import AtolDriver
+    return AtolDriver(config.get("address") or "http://127.0.0.1:16732",
+                      timeouts=config.get("timeouts"), inflight_file=config.get("inflight_file"))
+
+
+DRIVERS = {"shtrih": _shtrih, "emulator": _shtrih, "atol": _atol}
 
 
 def make_device(config):

@@ -42,14 +42,19 @@ class EmulatorProcess:
     def serial_config(self):
         return {"type": "shtrih", "address": f"serial://{self.pty}?baudrate=115200"}
 
-    def start(self, timeout=15.0, port=0):
-        Path(self.state_file).parent.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ADDON_DIR), env.get("PYTHONPATH")]))
+    def _command(self, port):
+        """The emulator's command line (the ATOL web server emulator overrides it)."""
         cmd = [sys.executable, "-m", "ru54fz.emulator", "--port", str(port),
                "--state-file", self.state_file, *self.args]
         if self.use_pty:
             cmd.append("--pty")
+        return cmd
+
+    def start(self, timeout=15.0, port=0):
+        Path(self.state_file).parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ADDON_DIR), env.get("PYTHONPATH")]))
+        cmd = self._command(port)
         # stderr goes to a file: a pipe nobody reads would block a long-running emulator
         self.log_path = str(Path(self.state_file).parent / "kkt_emulator.log")
         with open(self.log_path, "ab") as log:
@@ -75,7 +80,7 @@ class EmulatorProcess:
                 err = log.read().decode(errors="replace")
             raise RuntimeError(f"KKT emulator did not start: {err.strip()[-2000:]}")
         info = json.loads(line)
-        self.port, self.control_port, self.pty = info["port"], info["control_port"], info["pty"]
+        self.port, self.control_port, self.pty = info["port"], info["control_port"], info.get("pty")
         self.control = EmulatorControl(self.control_port)
         return self
 

@@ -1,0 +1,417 @@
+"""The emulated ATOL driver web server: the JSON task API over real HTTP.
+
+    POST   /api/v2/requests          {"uuid": "...", "request": [task, ...]}  -> 201
+                                     (400 malformed, 409 uuid already used)
+    GET    /api/v2/requests/<uuid>   {"results": [{"status", "errorCode",
+                                       "errorDescription", "result"}, ...]}   (404 unknown)
+    DELETE /api/v2/requests/<uuid>   cancels a request that has not started -> 200
+                                     (409 when it already started, 404 unknown)
+
+Requests are executed one at a time in the order they arrived (one register);
+the tasks of a request run in order and, once one fails, the rest are
+``interrupted``.  The request store is persisted next to the FN state, so a
+restarted web server still answers for the uuids it accepted.
+
+Faults (JSON control channel, the same line protocol and client as the Shtrih
+emulator, ``emulator.control.EmulatorControl``): the FN model's paper / cover /
+print delay / clock / injected errors, plus ``power_loss`` before or after a task
+(``command`` = task type) and ``lost_reply`` (the HTTP answer is never sent).
+"""
+import json
+import os
+import queue
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from ..shtrih import codec
+from . import tables as T
+from .firmware import AtolFirmware, TaskError
+
+MAX_BODY = 1 << 20
+MAX_KEPT = 2000
+
+
+class Faults:
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.power_loss = None      # {"when": "before"|"after", "command": task type|None, "count": n}
+        self.injected = []          # [{"code": atol code, "command": task type|None, "count", "after"}]
+        self.lost_replies = None    # {"count": n, "method": "POST"|"GET"|"DELETE"|None}
+        self.paused = False         # requests wait in the queue (the register is busy)
+
+    def to_dict(self):
+        return {"power_loss": self.power_loss, "injected": list(self.injected),
+                "lost_replies": self.lost_replies, "paused": self.paused}
+
+    def take(self, attr, kind, **match):
+        entry = getattr(self, attr)
+        if not entry or entry.get("command") not in (None, kind):
+            return False
+        if any(entry.get(k) != v for k, v in match.items()):
+            return False
+        entry["count"] = entry.get("count", 1) - 1
+        if entry["count"] <= 0:
+            setattr(self, attr, None)
+        return True
+
+    def take_injected(self, kind, after):
+        for entry in self.injected:
+            if entry.get("command") in (None, kind) and bool(entry.get("after")) == after:
+                entry["count"] = entry.get("count", 1) - 1
+                if entry["count"] <= 0:
+                    self.injected.remove(entry)
+                return entry["code"]
+        return 0
+
+
+class AtolWebServer:
+    def __init__(self, model, host="127.0.0.1", port=0, control_port=0):
+        self.model = model
+        self.firmware = AtolFirmware(model)
+        self.faults = Faults()
+        self.lock = threading.RLock()          # the request store
+        self.requests = {}                     # uuid -> {"tasks": [...], "results": [...]}
+        self.order = []
+        self.queue = queue.Queue()
+        self.stopping = threading.Event()
+        self.wake = threading.Event()
+        self.store_path = f"{model.state_file}.requests.json" if model.state_file else None
+        self._load()
+        server = self
+
+        class Handler(_Handler):
+            web = server
+        self.http = ThreadingHTTPServer((host, port), Handler)
+        self.http.daemon_threads = True
+        self.port = self.http.server_address[1]
+        self.control = socket.create_server((host, control_port))
+        self.control_port = self.control.getsockname()[1]
+
+    # --------------------------------------------------------------- request store
+    def _load(self):
+        if not self.store_path or not os.path.exists(self.store_path):
+            return
+        with open(self.store_path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        self.order = data["order"]
+        self.requests = data["requests"]
+        for uuid in self.order:
+            req = self.requests[uuid]
+            for res in req["results"]:
+                if res["status"] == "inProgress":
+                    # the web server died while the register worked on it: the outcome is
+                    # unknown to the server, as after a broken link
+                    res.update(status="error", errorCode=T.NO_CONNECTION,
+                               errorDescription=T.DESCRIPTIONS[T.NO_CONNECTION], result=None)
+            if any(r["status"] == "wait" for r in req["results"]):
+                if any(r["status"] == "error" for r in req["results"]):
+                    _interrupt_rest(req["results"])
+                else:
+                    self.queue.put(uuid)
+
+    def _save(self):
+        if not self.store_path:
+            return
+        with self.lock:
+            while len(self.order) > MAX_KEPT:
+                self.requests.pop(self.order.pop(0), None)
+            data = json.dumps({"order": self.order, "requests": self.requests},
+                              ensure_ascii=False, separators=(",", ":"))
+        tmp = self.store_path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(data)
+        os.replace(tmp, self.store_path)
+
+    def submit(self, body):
+        """(HTTP status, error text) for a POSTed request."""
+        if not isinstance(body, dict):
+            return 400, "the body must be a JSON object"
+        uuid = body.get("uuid")
+        tasks = body.get("request")
+        if isinstance(tasks, dict):
+            tasks = [tasks]
+        if not isinstance(uuid, str) or not uuid.strip() or len(uuid) > 64:
+            return 400, "uuid is missing or invalid"
+        if not isinstance(tasks, list) or not tasks or not all(isinstance(t, dict) for t in tasks):
+            return 400, "request must be a task object or a non-empty list of them"
+        with self.lock:
+            if uuid in self.requests:
+                return 409, f"a request with uuid {uuid} already exists"
+            self.requests[uuid] = {"tasks": tasks, "results": [
+                {"status": "wait", "errorCode": 0, "errorDescription": "", "result": None}
+                for _ in tasks]}
+            self.order.append(uuid)
+        self._save()
+        self.queue.put(uuid)
+        return 201, ""
+
+    def results(self, uuid):
+        with self.lock:
+            req = self.requests.get(uuid)
+            return None if req is None else {"results": json.loads(json.dumps(req["results"]))}
+
+    def cancel(self, uuid):
+        with self.lock:
+            req = self.requests.get(uuid)
+            if req is None:
+                return 404
+            if any(r["status"] != "wait" for r in req["results"]):
+                return 409
+            for r in req["results"]:
+                r.update(status="canceled", errorDescription="Задание отменено")
+        self._save()
+        return 200
+
+    # --------------------------------------------------------------- the register
+    def _worker(self):
+        while not self.stopping.is_set():
+            try:
+                uuid = self.queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            while self.faults.paused and not self.stopping.is_set():
+                self.wake.wait(0.05)
+                self.wake.clear()
+            if self.stopping.is_set():
+                return
+            self._run_request(uuid)
+
+    def _run_request(self, uuid):
+        with self.lock:
+            req = self.requests.get(uuid)
+            if req is None:
+                return
+        for index, task in enumerate(req["tasks"]):
+            res = req["results"][index]
+            if res["status"] != "wait":
+                continue
+            with self.lock:
+                res["status"] = "inProgress"
+            self._save()
+            status, code, desc, result = self._run_task(task)
+            with self.lock:
+                res.update(status=status, errorCode=code, errorDescription=desc, result=result)
+                if status == "error":
+                    _interrupt_rest(req["results"])
+            self._save()
+            if status == "error":
+                return
+
+    def _run_task(self, task):
+        kind = task.get("type") if isinstance(task, dict) else None
+        model = self.model
+        with model.lock:
+            if self.faults.take("power_loss", kind, when="before"):
+                self._reboot()
+                return _error(T.NO_CONNECTION)
+            injected = self.faults.take_injected(kind, after=False)
+            if injected:
+                return _error(injected)
+            try:
+                result = self.firmware.run(task)
+            except TaskError as exc:
+                return "error", exc.code, exc.description, None
+            except codec.CodecError as exc:
+                self.firmware.cancel_open()
+                return _error(T.INVALID_PARAM, str(exc))
+            if self.faults.take("power_loss", kind, when="after"):
+                # done and committed on the FN, but the link broke before the answer
+                self._reboot()
+                return _error(T.NO_CONNECTION)
+            late = self.faults.take_injected(kind, after=True)
+            if late:
+                return _error(late)
+        return "ready", 0, T.DESCRIPTIONS[T.OK], result
+
+    def _reboot(self):
+        """The register lost power: whatever document was being built is gone."""
+        self.model.state["doc"] = None
+        self.model.state["ofd_write"] = None
+
+    # --------------------------------------------------------------- control
+    def _serve_control(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.control.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._control_link, args=(conn,), daemon=True).start()
+
+    def _control_link(self, conn):
+        with conn, conn.makefile("rwb") as fh:
+            for line in fh:
+                try:
+                    reply = {"ok": True, **(self.handle_control(json.loads(line)) or {})}
+                except Exception as exc:  # the control channel reports, never dies
+                    reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                fh.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
+                fh.flush()
+                if self.stopping.is_set():
+                    return
+
+    def handle_control(self, req):
+        model, faults, fn_faults = self.model, self.faults, self.model.faults
+        op = req.get("op")
+        with model.lock:
+            if op == "ping":
+                return {"port": self.port}
+            if op == "state":
+                return {"state": {**model.summary(), "atol_faults": faults.to_dict()}}
+            if op == "set":
+                for key in ("paper_out", "cover_open"):
+                    if key in req:
+                        setattr(fn_faults, key, bool(req[key]))
+                if "print_delay" in req:
+                    fn_faults.print_delay = float(req["print_delay"])
+                if "fn_capacity" in req:
+                    model.state["reg"]["fn_capacity"] = int(req["fn_capacity"])
+                    model.save()
+                if "paused" in req:
+                    faults.paused = bool(req["paused"])
+                    self.wake.set()
+                return {"faults": {**fn_faults.to_dict(), **faults.to_dict()}}
+            if op == "clock":
+                return {"clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
+                        "now": model.now().isoformat()}
+            if op == "power_loss":
+                faults.power_loss = {"when": req.get("when", "before"), "command": req.get("command"),
+                                     "count": int(req.get("count", 1))}
+                return {}
+            if op == "inject_error":
+                faults.injected.append({"code": int(req["code"]), "command": req.get("command"),
+                                        "count": int(req.get("count", 1)),
+                                        "after": bool(req.get("after", False))})
+                return {}
+            if op == "lost_reply":
+                faults.lost_replies = {"count": int(req.get("count", 1)), "method": req.get("method"),
+                                       "command": None}
+                return {}
+            if op == "reset":
+                model.reset()
+                faults.reset()
+                with self.lock:
+                    self.requests.clear()
+                    self.order.clear()
+                self._save()
+                return {}
+            if op == "reset_faults":
+                fn_faults.reset()
+                faults.reset()
+                self.wake.set()
+                return {}
+            if op == "stats":
+                return {"stats": dict(model.stats)}
+            if op == "document":
+                return {"document": model.document(req["fd"])}
+            if op == "requests":
+                with self.lock:
+                    return {"requests": {u: [r["status"] for r in self.requests[u]["results"]]
+                                         for u in self.order}}
+            if op == "ofd_confirm_all":
+                return {"confirmed": model.confirm_all()}
+            if op == "shutdown":
+                self.stop()
+                return {}
+        raise ValueError(f"unknown control op {op!r}")
+
+    # --------------------------------------------------------------- lifecycle
+    def start(self):
+        threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.1},
+                         daemon=True).start()
+        threading.Thread(target=self._serve_control, daemon=True).start()
+        threading.Thread(target=self._worker, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        self.wake.set()
+        threading.Thread(target=self.http.shutdown, daemon=True).start()
+        try:
+            self.control.close()
+        except OSError:
+            pass
+
+
+def _error(code, description=None):
+    return "error", code, description or T.DESCRIPTIONS.get(code, f"Ошибка {code}"), None
+
+
+def _interrupt_rest(results):
+    for r in results:
+        if r["status"] == "wait":
+            r.update(status="interrupted", errorDescription="Задание не выполнено: ошибка предыдущего")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    web = None                      # set by AtolWebServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):   # quiet: tests and benchmarks read stdout
+        pass
+
+    def _lost(self):
+        faults = self.web.faults
+        with self.web.model.lock:
+            lost = faults.lost_replies
+            if lost and lost.get("method") in (None, self.command):
+                lost["count"] -= 1
+                if lost["count"] <= 0:
+                    faults.lost_replies = None
+                return True
+        return False
+
+    def _reply(self, status, body=None):
+        if self._lost():
+            # the request was handled; its answer never reaches the client
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        if raw:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _uuid(self):
+        prefix = "/api/v2/requests/"
+        if not self.path.startswith(prefix) or len(self.path) == len(prefix):
+            return None
+        return self.path[len(prefix):]
+
+    def do_POST(self):
+        if self.path.rstrip("/") != "/api/v2/requests":
+            return self._reply(404, {"error": {"description": "unknown path"}})
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length <= 0 or length > MAX_BODY:
+            return self._reply(400, {"error": {"description": "a JSON body is required"}})
+        try:
+            body = json.loads(self.rfile.read(length))
+        except (ValueError, UnicodeDecodeError):
+            return self._reply(400, {"error": {"description": "the body is not JSON"}})
+        status, text = self.web.submit(body)
+        self._reply(status, {"error": {"description": text}} if text else None)
+
+    def do_GET(self):
+        uuid = self._uuid()
+        found = self.web.results(uuid) if uuid else None
+        if found is None:
+            return self._reply(404, {"error": {"description": "no such request"}})
+        self._reply(200, found)
+
+    def do_DELETE(self):
+        uuid = self._uuid()
+        status = self.web.cancel(uuid) if uuid else 404
+        self._reply(status, None if status == 200 else {"error": {"description": "not cancelled"}})
