@@ -9,7 +9,7 @@ from ..pricelist import analyse
 from ..pricelist.headers import HeaderError
 from ..pricelist.readers import ReadError
 from ..pricelist.report import write_report_xlsx
-from .problem_messages import problem_message
+from .problem_messages import problem_message, read_error_message
 
 _logger = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ class ImportHistory(models.Model):
                     message = self.env._("Nothing was imported: the file has errors (see the problems). "
                                          "Fix them, or import again choosing to import the valid rows only.")
         except (ReadError, HeaderError, UnicodeDecodeError) as exc:
-            state, message = "failed", self.env._("The file cannot be read with this profile: %s", exc)
+            state, message = "failed", self.env._("The file cannot be read with this profile: %s",
+                                                  read_error_message(self.env, exc))
         except (UserError, ValidationError) as exc:  # the savepoint rolled the catalog back
             _logger.warning("price-list import %s refused: %s", self.id, exc)
             state, message = "failed", self.env._("The import failed and nothing was imported: %s", exc)
@@ -116,6 +117,11 @@ class ImportHistory(models.Model):
                 "unchanged_count": result.unchanged if written else 0,
             })
             self._store_problems(result.problems)
+            not_stored = result.errors_dropped + result.warnings_dropped
+            if not_stored:
+                note = self.env._("Only the first %(kept)s problems are listed; %(more)s more were counted "
+                                  "but not stored.", kept=len(result.problems), more=not_stored)
+                vals["message"] = f"{vals['message']}\n{note}" if vals["message"] else note
         self.write(vals)
         return result
 

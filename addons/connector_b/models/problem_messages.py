@@ -47,3 +47,31 @@ def problem_message(env, problem, field_labels=None):
         return env._(template).format(**params)
     except (KeyError, IndexError, ValueError):  # a broken translation must not hide the problem
         return problem.message
+
+
+#: ``pricelist.readers.READ_MESSAGES``: why a file was refused unread
+READ_TEMPLATES = {
+    "xml_doctype": _lt("the workbook part {part} declares a DOCTYPE (entity definitions); spreadsheet "
+                       "programs never write one, so the file was refused unread"),
+    "xml_invalid": _lt("the workbook part {part} is not well-formed XML: {error}"),
+    "column_beyond_grid": _lt("cell {ref} on row {row} is beyond the last column XFD ({limit} columns) "
+                              "of a spreadsheet"),
+    "row_beyond_grid": _lt("row number {row} is beyond the last row ({limit}) of a spreadsheet"),
+    "row_invalid": _lt("a row of the sheet has an invalid number {row!r}"),
+    "string_missing": _lt("cell {ref} refers to shared string {index}, which the workbook does not have"),
+    "part_too_large": _lt("the workbook part {part} unpacks to {size} bytes, more than the {limit} "
+                          "bytes a price list may hold"),
+    "csv_too_wide": _lt("row {row} has {count} fields, more than the {limit} columns a price list may have"),
+    "csv_field_too_long": _lt("row {row} has a field longer than {limit} characters"),
+}
+
+
+def read_error_message(env, exc):
+    """A ``ReadError`` (or another reading failure) in the language of ``env``."""
+    template = READ_TEMPLATES.get(getattr(exc, "key", None))
+    if template is None:
+        return str(exc)
+    try:
+        return env._(template).format(**exc.params)
+    except (KeyError, IndexError, ValueError):
+        return str(exc)

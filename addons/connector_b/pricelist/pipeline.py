@@ -10,6 +10,9 @@ from .readers import open_rows
 from .validate import RowValidator
 
 MAX_STORED_WARNINGS = 20000
+#: errors kept for the preview, the history and the report; the rest are only counted
+#: (a hostile or broken file with a million bad rows must not fill the database)
+MAX_STORED_ERRORS = 10000
 
 
 class Analysis:
@@ -25,6 +28,7 @@ class Analysis:
         self.created = self.updated = self.unchanged = 0
         self.errors = self.warnings = 0
         self.warnings_dropped = 0
+        self.errors_dropped = 0
 
     @property
     def has_errors(self):
@@ -34,7 +38,10 @@ class Analysis:
         for p in problems:
             if p.is_error:
                 self.errors += 1
-                self.problems.append(p)
+                if self.errors <= MAX_STORED_ERRORS:
+                    self.problems.append(p)
+                else:
+                    self.errors_dropped += 1
             else:
                 self.warnings += 1
                 if self.warnings <= MAX_STORED_WARNINGS:
@@ -47,6 +54,7 @@ class Analysis:
             "rows": self.rows_total, "blank": self.rows_blank, "errors": self.rows_error,
             "skipped": self.rows_skipped, "created": self.created, "updated": self.updated,
             "unchanged": self.unchanged, "problems_error": self.errors, "problems_warning": self.warnings,
+            "problems_not_stored": self.errors_dropped + self.warnings_dropped,
         }
 
 

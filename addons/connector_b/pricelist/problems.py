@@ -54,6 +54,17 @@ MESSAGES = {
 }
 
 
+#: longest text of a cell kept in a problem (value) and quoted in its message
+MAX_VALUE = 256
+MAX_QUOTED = 120
+
+
+def _clip(value, limit=MAX_QUOTED):
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit - 1] + "…"
+    return value
+
+
 @dataclass(frozen=True)
 class Problem:
     row: int            # 1-based row number in the file (0 = the file as a whole)
@@ -68,8 +79,10 @@ class Problem:
     @classmethod
     def make(cls, _row, _column, _field, _code, _key, _cell="", **params):
         """A problem whose message is ``MESSAGES[_key]`` formatted with ``params``."""
+        # a cell may hold 128 KiB of text: messages and stored values show its start only
+        params = {k: _clip(v) for k, v in params.items()}
         return cls(_row, _column, _field, _code, MESSAGES[_key].format(**params),
-                   "" if _cell is None else str(_cell), _key, tuple(sorted(params.items())))
+                   "" if _cell is None else _clip(str(_cell), MAX_VALUE), _key, tuple(sorted(params.items())))
 
     @property
     def severity(self):

@@ -14,6 +14,16 @@
 * xls: xlrd (the format is limited to 65,536 rows, so loading a sheet is bounded anyway).
 * csv: the encoding is found by a BOM, then a streaming strict UTF-8 check, then
   Windows-1251; the separator is the profile's or sniffed from the first 64 KiB.
+
+A price list comes from outside (a supplier's e-mail), so reading it is bounded:
+
+* no XML part of an xlsx may carry a DOCTYPE (Excel never writes one; a DTD is how
+  external entities — ``<!ENTITY x SYSTEM "file:///etc/...">`` — and entity-expansion
+  bombs get in), and every part is parsed with entity resolution and network access
+  off, whichever engine reads the sheet;
+* a cell reference beyond Excel's own grid (column XFD = 16,384, row 1,048,576), a
+  CSV row with more fields than that, or a shared-strings part larger than
+  ``MAX_SHARED_STRINGS_BYTES`` is refused before anything is allocated for it.
 """
 import codecs
 import csv
@@ -21,9 +31,92 @@ import io
 
 SNIFF_BYTES = 64 * 1024
 
+#: Excel's grid (the specification's limits, also what Excel itself enforces):
+#: columns A..XFD, rows 1..1,048,576.
+MAX_COLUMNS = 16384
+MAX_ROWS = 1048576
+#: the shared strings are held in memory by both engines; a real price list of
+#: 100,000 rows has a few MiB of them
+MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+
+#: English texts of the read errors a user can fix or must be told about; the Odoo
+#: side translates them by key (``models/problem_messages.py``).
+READ_MESSAGES = {
+    "xml_doctype": "the workbook part {part} declares a DOCTYPE (entity definitions); spreadsheet "
+                   "programs never write one, so the file was refused unread",
+    "xml_invalid": "the workbook part {part} is not well-formed XML: {error}",
+    "column_beyond_grid": "cell {ref} on row {row} is beyond the last column XFD ({limit} columns) "
+                          "of a spreadsheet",
+    "row_beyond_grid": "row number {row} is beyond the last row ({limit}) of a spreadsheet",
+    "row_invalid": "a row of the sheet has an invalid number {row!r}",
+    "string_missing": "cell {ref} refers to shared string {index}, which the workbook does not have",
+    "part_too_large": "the workbook part {part} unpacks to {size} bytes, more than the {limit} "
+                      "bytes a price list may hold",
+    "csv_too_wide": "row {row} has {count} fields, more than the {limit} columns a price list may have",
+    "csv_field_too_long": "row {row} has a field longer than {limit} characters",
+}
+
 
 class ReadError(ValueError):
-    """The file cannot be read with this profile (wrong type, sheet, encoding...)."""
+    """The file cannot be read with this profile (wrong type, sheet, encoding...).
+
+    ``key``/``params``: the message template of ``READ_MESSAGES`` and its values, so
+    the Odoo side can show it translated."""
+
+    def __init__(self, message, key=None, **params):
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+    @classmethod
+    def make(cls, key, **params):
+        return cls(READ_MESSAGES[key].format(**params), key, **params)
+
+
+def _safe_parser(**kw):
+    """lxml parser that never resolves entities, loads a DTD or touches the network."""
+    from lxml import etree
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                           **kw)
+
+
+def _safe_fromstring(data, part):
+    from lxml import etree
+    try:
+        root = etree.fromstring(data, parser=_safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise _NotLean(f"{part}: {exc}") from None   # openpyxl may still read it
+    _refuse_doctype(root.getroottree(), part)
+    return root
+
+
+def _refuse_doctype(tree, part):
+    info = tree.docinfo
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+        raise ReadError.make("xml_doctype", part=part)
+
+
+def _check_xml_parts(archive):
+    """Refuse the package when any XML part declares a DOCTYPE.  Only each part's
+    prolog is read (parsing stops at the root element), so this costs next to nothing
+    and protects the openpyxl engine as well as the lean one."""
+    from lxml import etree
+    for info in archive.infolist():
+        name = info.filename
+        if not name.endswith((".xml", ".rels", ".vml")):
+            continue
+        with archive.open(info) as src:
+            events = etree.iterparse(src, events=("start",), resolve_entities=False, no_network=True,
+                                     load_dtd=False)
+            try:
+                for _ev, el in events:
+                    _refuse_doctype(el.getroottree(), name)
+                    break
+            except etree.XMLSyntaxError as exc:
+                if "DOCTYPE" in str(exc) or "ENTITY" in str(exc):
+                    raise ReadError.make("xml_doctype", part=name) from None
+                # malformed parts are left to the engine that reads them (or ignores them)
+                continue
 
 
 def open_rows(source, profile):
@@ -53,16 +146,33 @@ def _as_stream(source):
 
 def _iter_xlsx(source, sheet):
     import openpyxl
-    from zipfile import BadZipFile
+    import zipfile
     stream = _as_stream(source)
     try:
+        _check_xml_parts(zipfile.ZipFile(stream))
+        stream.seek(0)
         wb = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
         raise ReadError(f"not an XLSX workbook ({exc})") from None
     try:
         ws = _pick_sheet(wb.worksheets, wb.sheetnames, sheet)
         ws.reset_dimensions()
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        rows = ws.iter_rows(values_only=True)
+        number = 0
+        while True:
+            try:
+                values = next(rows)
+            except StopIteration:
+                break
+            except ReadError:
+                raise
+            except (ValueError, IndexError, KeyError) as exc:  # e.g. a cell reference openpyxl refuses
+                raise ReadError(f"the sheet cannot be read after row {number}: {exc}") from None
+            number += 1
+            if number > MAX_ROWS or len(values) > MAX_COLUMNS:
+                raise ReadError.make("row_beyond_grid", row=number, limit=MAX_ROWS) if number > MAX_ROWS \
+                    else ReadError.make("column_beyond_grid", ref=f"#{len(values)}", row=number,
+                                        limit=MAX_COLUMNS)
             yield number, values
     finally:
         wb.close()
@@ -87,8 +197,8 @@ def _xlsx_package(archive, sheet):
     from lxml import etree
     try:
         names = set(archive.namelist())
-        wb_root = etree.fromstring(archive.read("xl/workbook.xml"))
-        rels_root = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        wb_root = _safe_fromstring(archive.read("xl/workbook.xml"), "xl/workbook.xml")
+        rels_root = _safe_fromstring(archive.read("xl/_rels/workbook.xml.rels"), "xl/_rels/workbook.xml.rels")
     except KeyError as exc:
         raise _NotLean(exc) from None
     targets = {rel.get("Id"): rel.get("Target") for rel in rels_root if _local(rel.tag) == "Relationship"}
@@ -111,8 +221,12 @@ def _xlsx_package(archive, sheet):
     if sst_target:
         sst_path = sst_target.lstrip("/") if sst_target.startswith("/") else f"xl/{sst_target}"
         if sst_path in names:
+            size = archive.getinfo(sst_path).file_size   # zipfile never reads past it
+            if size > MAX_SHARED_STRINGS_BYTES:
+                raise ReadError.make("part_too_large", part=sst_path, size=size, limit=MAX_SHARED_STRINGS_BYTES)
             with archive.open(sst_path) as src:
-                for _ev, si in etree.iterparse(src, tag="{*}si"):
+                for _ev, si in etree.iterparse(src, tag="{*}si", resolve_entities=False, no_network=True,
+                                               load_dtd=False):
                     # plain <t>, or rich text runs <r><t>; phonetic <rPh> runs are not text
                     strings.append("".join(t.text or "" for t in si.iter("{*}t")
                                            if _local(t.getparent().tag) != "rPh"))
@@ -120,11 +234,15 @@ def _xlsx_package(archive, sheet):
     return path, strings
 
 
-def _col_index(ref):
+def _col_index(ref, row=0):
+    """0-based column of a cell reference such as ``B7``; beyond XFD is refused before
+    any memory is spent on the row (``AAAAAA`` would be a 12-million-cell row)."""
     idx = 0
     for ch in ref:
         if "A" <= ch <= "Z":
             idx = idx * 26 + ord(ch) - 64
+            if idx > MAX_COLUMNS:
+                raise ReadError.make("column_beyond_grid", ref=ref[:16], row=row, limit=MAX_COLUMNS)
         else:
             break
     return idx - 1
@@ -141,7 +259,10 @@ def _cell_value(cell, ctype, strings):
     if v is None:
         return None
     if ctype == "s":
-        return strings[int(v)]
+        try:
+            return strings[int(v)]
+        except (ValueError, IndexError):
+            raise ReadError.make("string_missing", ref=str(cell.get("r") or "")[:16], index=str(v)[:16]) from None
     if ctype in ("str", "d"):
         return v
     if ctype == "b":
@@ -161,6 +282,7 @@ def _iter_xlsx_lean(source, sheet):
     try:
         try:
             archive = zipfile.ZipFile(stream)
+            _check_xml_parts(archive)
             path, strings = _xlsx_package(archive, sheet)
         except zipfile.BadZipFile as exc:
             raise ReadError(f"not an XLSX workbook ({exc})") from None
@@ -168,15 +290,16 @@ def _iter_xlsx_lean(source, sheet):
             stream.seek(0)
             yield from _iter_xlsx(stream, sheet)
             return
-        next_row = 1
         with archive.open(path) as src:
-            for _ev, row in etree.iterparse(src, tag="{*}row", huge_tree=True):
-                number = int(row.get("r") or next_row)
-                next_row = number + 1
+            rows = etree.iterparse(src, tag="{*}row", huge_tree=True, resolve_entities=False, no_network=True,
+                                   load_dtd=False)
+            for number, row in _numbered_rows(rows, path):
                 values = []
                 for pos, cell in enumerate(row):
                     ref = cell.get("r")
-                    col = _col_index(ref) if ref else pos
+                    col = _col_index(ref, number) if ref else pos
+                    if col >= MAX_COLUMNS:
+                        raise ReadError.make("column_beyond_grid", ref=f"#{col + 1}", row=number, limit=MAX_COLUMNS)
                     if col > len(values):
                         values.extend([None] * (col - len(values)))
                     values.append(_cell_value(cell, cell.get("t"), strings))
@@ -188,6 +311,26 @@ def _iter_xlsx_lean(source, sheet):
     finally:
         if stream is not source:
             stream.close()
+
+
+def _numbered_rows(events, part):
+    """``(row number, <row> element)`` of an iterparse over ``<row>`` elements, the
+    number checked against the grid; malformed XML becomes a ReadError."""
+    from lxml import etree
+    next_row = 1
+    try:
+        for _ev, row in events:
+            raw = row.get("r")
+            try:
+                number = int(raw) if raw else next_row
+            except ValueError:
+                raise ReadError.make("row_invalid", row=str(raw)[:16]) from None
+            if not 1 <= number <= MAX_ROWS:
+                raise ReadError.make("row_beyond_grid", row=str(raw)[:16], limit=MAX_ROWS)
+            next_row = number + 1
+            yield number, row
+    except etree.XMLSyntaxError as exc:
+        raise ReadError.make("xml_invalid", part=part, error=str(exc)[:200]) from None
 
 
 def _iter_xls(source, sheet):
@@ -307,11 +450,16 @@ def _iter_csv(source, encoding, delimiter):
             delimiter = detect_delimiter(sample)
         elif delimiter == "\\t":
             delimiter = "\t"
+        number = 0
         try:
             for number, values in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+                if len(values) > MAX_COLUMNS:
+                    raise ReadError.make("csv_too_wide", row=number, count=len(values), limit=MAX_COLUMNS)
                 yield number, tuple(values)
         except UnicodeDecodeError as exc:
             raise ReadError(f"the file is not in {encoding}: {exc}") from None
+        except csv.Error:   # a field over csv.field_size_limit(): a broken quote or a hostile file
+            raise ReadError.make("csv_field_too_long", row=number + 1, limit=csv.field_size_limit()) from None
         finally:
             text.detach()
     finally:

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 from ..pricelist import analyse
 from ..pricelist.headers import HeaderError
 from ..pricelist.readers import ReadError
-from ..models.problem_messages import problem_message
+from ..models.problem_messages import problem_message, read_error_message
 
 PREVIEW_ROWS = 20
 PREVIEW_PROBLEMS = 200
@@ -74,7 +74,8 @@ class ImportWizard(models.TransientModel):
             result = analyse(self._file_bytes(), profile, catalog=catalog, preview=PREVIEW_ROWS)
         except (ReadError, HeaderError, UnicodeDecodeError) as exc:
             raise UserError(self.env._("The file cannot be read with profile %(profile)s: %(error)s",
-                                       profile=self.profile_id.display_name, error=exc)) from None
+                                       profile=self.profile_id.display_name,
+                                       error=read_error_message(self.env, exc))) from None
         self.write({
             "state": "preview", "rows_total": result.rows_total, "to_create": result.created,
             "to_update": result.updated, "unchanged": result.unchanged, "error_rows": result.rows_error,
