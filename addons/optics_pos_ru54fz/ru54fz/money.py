@@ -5,9 +5,20 @@ Every sum in this package is an ``int`` number of kopecks; quantities are an
 decimals).  Floats never enter: the conversion helpers accept ``int``,
 ``Decimal`` or decimal strings and refuse anything that is not exact.
 """
+import math
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 QTY_SCALE = 1000
+
+#: The only text accepted as a number: plain decimal notation, at most 18 digits
+#: before the point and 9 after.  Checked *before* any Decimal work: Decimal accepts
+#: "1e999990" (whose conversion to an int burns seconds of CPU holding the GIL),
+#: "Infinity", "NaN" and "sNaN" (which raise outside MoneyError).
+MAX_TEXT = 40
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,9})?|\.[0-9]{1,9})")
+#: bound of integers given as int (JSON numbers): 10**18, far above any sum of the FFD
+MAX_INT = 10 ** 18
 
 
 class MoneyError(ValueError):
@@ -17,13 +28,30 @@ class MoneyError(ValueError):
 def _to_decimal(value, what):
     if isinstance(value, bool):
         raise MoneyError(f"{what}: a boolean is not a number")
+    if isinstance(value, int):
+        if not -MAX_INT <= value <= MAX_INT:
+            raise MoneyError(f"{what}: {value} is out of range")
+        return Decimal(value)
     if isinstance(value, float):
-        # repr() of a float is the shortest exact round-trip text, so 12.3 stays 12.3
-        value = repr(value)
-    try:
-        return Decimal(str(value).strip().replace(",", "."))
-    except InvalidOperation:
-        raise MoneyError(f"{what}: {value!r} is not a number") from None
+        if not math.isfinite(value):
+            raise MoneyError(f"{what}: {value!r} is not a number")
+        # repr() of a float is the shortest exact round-trip text, so 12.3 stays 12.3;
+        # a float's exponent is at most 308, so the Decimal work stays bounded
+        try:
+            return Decimal(repr(value))
+        except InvalidOperation:
+            raise MoneyError(f"{what}: {value!r} is not a number") from None
+    if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value.adjusted()) > 18:
+            raise MoneyError(f"{what}: {value} is not a number in range")
+        return value
+    if not isinstance(value, str):
+        raise MoneyError(f"{what}: {type(value).__name__} is not a number")
+    text = value.strip().replace(",", ".")
+    if len(text) > MAX_TEXT or not _DECIMAL_TEXT.fullmatch(text):
+        shown = value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…"
+        raise MoneyError(f"{what}: {shown!r} is not a decimal number such as 1234.50")
+    return Decimal(text)
 
 
 def to_kopecks(value, what="amount"):
