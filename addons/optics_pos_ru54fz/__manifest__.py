@@ -12,7 +12,6 @@
     "external_dependencies": {"python": ["pyusb", "pyserial", "requests"]},
     "data": [
         "security/ir.model.access.csv",
-        "data/optics_fiscal_demo.xml",
         "views/pos_config_views.xml",
         "security/optics_fiscal_security.xml",
         "data/queue_job_data.xml",
@@ -32,6 +31,7 @@
     ],
     "demo": [
         "data/ru54fz_demo.xml",
+        "demo/optics_fiscal_demo.xml",
     ],
     "assets": {
         "point_of_sale._assets_pos": [
