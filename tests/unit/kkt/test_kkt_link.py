@@ -137,8 +137,11 @@ def test_make_transport_and_make_device_choose_by_config():
     dev = make_device({"type": "emulator", "address": "tcp://127.0.0.1:1", "password": 1})
     assert dev.password == 1
     with pytest.raises(E.RequestInvalid) as info:
+        make_device({"type": "mercury", "address": "tcp://127.0.0.1:1"})
+    assert "mercury" in info.value.message and "atol" in info.value.message  # lists the known types
+    with pytest.raises(E.RequestInvalid) as info:      # the ATOL web server speaks HTTP only
         make_device({"type": "atol", "address": "tcp://127.0.0.1:1"})
-    assert "atol" in info.value.message
+    assert "http://" in info.value.message
     with pytest.raises(E.RequestInvalid):
         make_device("tcp://127.0.0.1:1")
 
