@@ -15,6 +15,7 @@ import urllib.request
 from . import errors
 
 PUSH_PATH = "/optics_pos_ru54fz/central/push"
+REFUNDABLE_PATH = "/optics_pos_ru54fz/central/refundable"
 
 
 class CentralRefused(errors.FiscalError):
@@ -26,10 +27,39 @@ class CentralRefused(errors.FiscalError):
 
 class CentralClient:
     def __init__(self, url, till_code, token, timeout=10.0):
-        self.url = url.rstrip("/") + PUSH_PATH
+        self.base_url = url.rstrip("/")
+        self.url = self.base_url + PUSH_PATH
         self.till_code = till_code
         self.token = token
         self.timeout = timeout
+
+    def refundable(self, original_uuid):
+        """Central's record of a sale this till does not know (refund saga, see
+        docs/refund_saga.md): ``{"uuid", "kind", "fd_number", "fiscal_sign",
+        "payments": {"cash": kopecks, ...}, "ofd_confirmed", "refunds": [{"uuid",
+        "payments"}]}``.  ``CentralRefused`` with ``status`` 404 when central has no
+        such document of this till's company."""
+        body = json.dumps({"till_code": self.till_code, "uuid": original_uuid}).encode()
+        req = urllib.request.Request(self.base_url + REFUNDABLE_PATH, data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-Till-Token": self.token})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                data = resp.read()
+        except urllib.error.HTTPError as exc:
+            text = exc.read()[:500].decode("utf-8", "replace")
+            if exc.code >= 500:
+                raise errors.TransportError(f"central answered HTTP {exc.code}: {text}") from None
+            raise CentralRefused(f"central refused the look-up: HTTP {exc.code}: {text}",
+                                 status=exc.code) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise errors.TransportError(f"central is unreachable: {exc}") from None
+        try:
+            reply = json.loads(data)
+        except ValueError:
+            raise errors.TransportError("central answered something that is not JSON") from None
+        if not isinstance(reply, dict):
+            raise errors.TransportError("central answered an unexpected JSON value")
+        return reply
 
     def push(self, entries, status=None):
         """One batch; ``status`` (the till's GET status answer) tells central the

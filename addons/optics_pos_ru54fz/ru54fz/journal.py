@@ -72,6 +72,15 @@ CREATE INDEX IF NOT EXISTS entries_fd ON entries (fd_number) WHERE fd_number IS 
 CREATE INDEX IF NOT EXISTS entries_original ON entries (original_uuid) WHERE original_uuid IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_unconfirmed ON entries (fiscalised_ts)
     WHERE ofd_confirmed = 0 AND fd_number IS NOT NULL;
+-- manager grants used at this till (ru54fz/grants.py): a nonce serves one operation
+CREATE TABLE IF NOT EXISTS grant_uses (
+    nonce TEXT PRIMARY KEY,
+    uuid TEXT NOT NULL,
+    action TEXT NOT NULL,
+    user TEXT NOT NULL DEFAULT '',
+    expires_ts REAL NOT NULL,
+    used_ts REAL NOT NULL
+);
 """
 
 #: fill levels: warn at 80 %, alarm at 90 % of a real limit
@@ -243,6 +252,18 @@ class Journal:
                 return self.get(uuid), False
         return self.get(uuid), True
 
+    def use_grant(self, nonce, uuid, action, user, expires_ts):
+        """Record a manager grant's nonce as used for operation ``uuid``.  True when the
+        nonce is new or was already used for this very uuid (a retry of the same
+        operation); False when it served another operation (a replayed grant)."""
+        try:
+            self._write("INSERT INTO grant_uses (nonce, uuid, action, user, expires_ts, used_ts)"
+                        " VALUES (?,?,?,?,?,?)", (nonce, uuid, action, user or "", expires_ts, self.clock()))
+            return True
+        except sqlite3.IntegrityError:
+            row = self._row("SELECT uuid, action FROM grant_uses WHERE nonce=?", (nonce,))
+            return bool(row and row["uuid"] == uuid and row["action"] == action)
+
     def retry_failed(self, uuid, payload):
         """A failed operation is posted again: back to ``journaled`` with the new payload."""
         return self._write(
@@ -310,6 +331,8 @@ class Journal:
         cutoff = self.clock() - older_than_seconds
         with self._lock:
             self._write("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)", (str(self.hlc.last),))
+            # a grant past its expiry is refused anyway: its nonce need not be kept
+            self._write("DELETE FROM grant_uses WHERE expires_ts < ?", (self.clock() - 86400,))
             return self._write("DELETE FROM entries WHERE state='archived' AND updated_ts < ?", (cutoff,))
 
     # -- reads ----------------------------------------------------------------------

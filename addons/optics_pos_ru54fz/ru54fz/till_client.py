@@ -96,12 +96,14 @@ class TillClient:
 
     # -- transport ---------------------------------------------------------------
 
-    def _call(self, method, route, body=None, params=None, timeout=None):
+    def _call(self, method, route, body=None, params=None, timeout=None, grant=None):
         url = self.base_url + route
+        headers = {"X-Till-Token": self.token, "Accept": "application/json"}
+        if grant:
+            headers["X-Till-Grant"] = grant  # a store manager's grant (ru54fz/grants.py)
         try:
             resp = self.http.request(
-                method, url, json=body, params=params,
-                headers={"X-Till-Token": self.token, "Accept": "application/json"},
+                method, url, json=body, params=params, headers=headers,
                 timeout=timeout or self.timeout)
         except requests.Timeout as exc:
             raise errors.TransportError(
@@ -143,14 +145,14 @@ class TillClient:
     def cash_in(self, op_uuid, amount, cashier):
         return self._cash("cash_in", op_uuid, amount, cashier)
 
-    def cash_out(self, op_uuid, amount, cashier):
-        return self._cash("cash_out", op_uuid, amount, cashier)
+    def cash_out(self, op_uuid, amount, cashier, grant=None):
+        return self._cash("cash_out", op_uuid, amount, cashier, grant=grant)
 
-    def _cash(self, route, op_uuid, amount, cashier):
+    def _cash(self, route, op_uuid, amount, cashier, grant=None):
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
             raise errors.RequestInvalid(f"{route}: the amount must be a positive int of kopecks, "
                                         f"got {amount!r}", field="amount")
-        return self._call("POST", route, {"uuid": op_uuid, "amount": amount, "cashier": cashier})
+        return self._call("POST", route, {"uuid": op_uuid, "amount": amount, "cashier": cashier}, grant=grant)
 
     def x_report(self, op_uuid, cashier):
         return self._call("POST", "x_report", {"uuid": op_uuid, "cashier": cashier})
@@ -159,9 +161,9 @@ class TillClient:
         return self._call("POST", "open_shift",
                           {"uuid": op_uuid, "cashier": cashier, "cashier_inn": cashier_inn})
 
-    def close_shift(self, op_uuid, cashier, cashier_inn=""):
+    def close_shift(self, op_uuid, cashier, cashier_inn="", grant=None):
         return self._call("POST", "close_shift",
-                          {"uuid": op_uuid, "cashier": cashier, "cashier_inn": cashier_inn})
+                          {"uuid": op_uuid, "cashier": cashier, "cashier_inn": cashier_inn}, grant=grant)
 
     def push(self):
         return self._call("POST", "push", {})

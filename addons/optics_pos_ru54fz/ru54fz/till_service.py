@@ -14,8 +14,15 @@ a thin HTTP layer over it).  Rules it keeps:
   retried.  ``start()`` settles before serving anything.
 * The same UUID posted any number of times, concurrently or not, yields one
   fiscal document; replays get the stored answer.
-* A refund needs its original sale: known to this till and confirmed by the
-  OFD (else 409), paid back by the means the sale was paid with.
+* A refund needs its original sale, confirmed by the OFD (else 409), paid back
+  by the means the sale was paid with.  An original this till does not know
+  is looked up on central (``CentralClient.refundable``: it must exist, be of
+  this till's company, be confirmed and not be refunded already); what the
+  client says about it is never trusted.  Without central's word only a store
+  manager's ``refund_override`` grant lets it through (audited).
+* Manager-only actions (close_shift, cash_out, correction, refund override)
+  need a store manager's grant signed by central (``ru54fz/grants.py``) when
+  ``manager_grants`` is on -- always, behind the till proxy's HTTP API.
 * Sales are refused when the till and KKT clocks differ by more than 5 min.
 * A background pusher delivers fiscalised entries to central in HLC order and
   carries OFD tickets back into the FN.
@@ -26,13 +33,14 @@ name; it is called at ``before_journal``, ``after_journal``, ``after_sent``,
 costs one attribute test.  Only the crash tests use it.
 """
 import base64
+import dataclasses
 import datetime
 import logging
 import threading
 import time
 import weakref
 
-from . import errors, ffd
+from . import errors, ffd, grants
 from .central_client import CentralClient
 from .device import FiscalResult
 from .journal import FISCAL_KINDS, WARN_PCT, ALARM_PCT
@@ -58,6 +66,10 @@ DEFAULTS = {
     "shift_limit_hours": 24,
     "fault_hook": None,
     "autopush": True,
+    # the till proxy turns this on (controllers/hw_proxy.py): manager-only actions then need
+    # a grant verified with grant_public_key (base64 Ed25519 public key of central)
+    "manager_grants": False,
+    "grant_public_key": "",
 }
 
 FD_TYPES = {"sale": 3, "refund": 3, "correction": 31, "open_shift": 2, "close_shift": 5}
@@ -291,8 +303,36 @@ class TillService:
             response = {"uuid": entry["uuid"], "state": "fiscalised", **result}
         self.journal.mark_fiscalised(entry["uuid"], fiscal, response)
 
-    def _run(self, uuid, kind, doc, pos_reference="", original_uuid=None, need_clock=False):
-        """Journal and execute one operation (or replay its stored answer)."""
+    def _check_grant(self, action, grant, uuid):
+        """The claims of the store manager's grant for ``action`` on operation ``uuid``,
+        or None when grants are off (an in-process caller).  A nonce serves one
+        operation: the same grant with another uuid is refused."""
+        if not self.config["manager_grants"]:
+            return None
+        claims = grants.verify(grant, self.config["grant_public_key"], self.config["till_code"], action,
+                               now=self.clock())
+        if not self.journal.use_grant(claims["nonce"], uuid, action, claims.get("user"), claims["exp"]):
+            raise grants.GrantRefused("this manager grant was already used for another operation",
+                                      action=action, reason="replayed")
+        return claims
+
+    @staticmethod
+    def _manager_record(claims, reason=None):
+        """What the journal (and central's audit) keeps of the grant an operation used."""
+        if not claims:
+            return None
+        out = {"action": claims["act"], "user": claims.get("user", ""), "uid": claims.get("uid", 0),
+               "nonce": claims["nonce"]}
+        if reason:
+            out["reason"] = reason
+        return out
+
+    def _run(self, uuid, kind, doc, pos_reference="", original_uuid=None, need_clock=False, manager=None):
+        """Journal and execute one operation (or replay its stored answer).  ``manager``:
+        the grant the operation was authorised with, journaled with its payload."""
+        payload_dict = ffd.to_dict(doc)
+        if manager:
+            payload_dict["manager"] = manager
         with self._uuid_lock(uuid):
             done = self.journal.get(uuid)
             if done and done["state"] in ("fiscalised", "delivered", "archived") and done["kind"] == kind:
@@ -308,7 +348,7 @@ class TillService:
                     fn = self._fn_brief()
                     self._point("before_journal")
                     entry, created = self.journal.insert(
-                        uuid, kind, ffd.to_dict(doc), pos_reference, original_uuid,
+                        uuid, kind, payload_dict, pos_reference, original_uuid,
                         sent=(fn.fn_serial, fn.last_fd_number + 1, fn.shift_number))
                     if created:
                         self._point("after_journal")
@@ -319,14 +359,14 @@ class TillService:
                         return self._answer(entry)
             else:
                 self._point("before_journal")
-                entry, created = self.journal.insert(uuid, kind, ffd.to_dict(doc), pos_reference, original_uuid)
+                entry, created = self.journal.insert(uuid, kind, payload_dict, pos_reference, original_uuid)
             if not created:
                 if entry["kind"] != kind:
                     raise errors.Conflict(
                         f"uuid {uuid} was already used for a {entry['kind']}, not a {kind}", uuid=uuid)
                 state = entry["state"]
                 if state == "failed":
-                    self.journal.retry_failed(uuid, ffd.to_dict(doc))
+                    self.journal.retry_failed(uuid, payload_dict)
                 elif state == "sent":
                     with self._device_lock:
                         entry = self._settle_entry(entry)
@@ -379,14 +419,16 @@ class TillService:
                 f"before selling", skew_seconds=state["skew_seconds"])
 
     # -- public operations (contract C) ----------------------------------------------------
-    def sale(self, payload):
-        """POST receipt: a sale or a refund (``operation``)."""
+    def sale(self, payload, grant=None):
+        """POST receipt: a sale or a refund (``operation``).  ``grant``: a store
+        manager's ``refund_override`` grant (only used by a refund whose original
+        cannot be verified)."""
         if isinstance(payload, dict) and payload.get("operation") == "refund":
-            return self.refund(payload)
+            return self.refund(payload, grant=grant)
         doc = ffd.build_receipt(payload)
         return self._run(payload["uuid"], "sale", doc, _ref(payload), need_clock=True)
 
-    def refund(self, payload):
+    def refund(self, payload, grant=None):
         if not isinstance(payload, dict):
             raise errors.RequestInvalid("the request body must be a JSON object")
         ffd.check_uuid(payload.get("uuid"))
@@ -398,12 +440,31 @@ class TillService:
             raise errors.RequestInvalid("a refund must carry refund_of with the uuid of the original sale",
                                         field="refund_of")
         orig_uuid = ffd.check_uuid(refund_of["uuid"], "refund_of.uuid")
-        # refunds of one sale one at a time: two at once could each pass the means check
-        with self._uuid_lock(f"refunds-of:{orig_uuid}"):
-            return self._refund_locked(payload, refund_of, orig_uuid)
+        # refunds of one sale one at a time, in every process of this till: two at once
+        # could each pass the means check
+        with self._uuid_lock(f"refunds-of:{orig_uuid}"), self._device_lock:
+            return self._refund_locked(payload, refund_of, orig_uuid, grant)
 
-    def _refund_locked(self, payload, refund_of, orig_uuid):
+    def _refund_locked(self, payload, refund_of, orig_uuid, grant=None):
+        basis = self._refund_basis(payload["uuid"], refund_of, orig_uuid, grant=grant)
+        if refund_of.get("fiscal_sign") in (None, "") and basis["fiscal_sign"]:
+            payload = dict(payload, refund_of=dict(refund_of, fiscal_sign=basis["fiscal_sign"]))
+        doc = ffd.build_receipt(payload, original_payments=basis["payments"], already_refunded=basis["already"])
+        return self._run(payload["uuid"], "refund", doc, _ref(payload), original_uuid=orig_uuid,
+                         need_clock=True, manager=basis["manager"])
+
+    def _refund_basis(self, uuid, refund_of, orig_uuid, grant=None, manager_claims=None):
+        """What a refund (or refund correction) ``uuid`` of sale ``orig_uuid`` may pay back:
+        ``{"payments", "already", "fiscal_sign", "manager"}``.
+
+        The original comes from this till's journal, else from central's fiscal
+        document (never from the client).  When neither can vouch for it, only a
+        store manager's override passes: a ``refund_override`` grant (``grant``) or
+        the correction grant already checked (``manager_claims``), with
+        ``refund_of.override_reason`` and the original's ``refund_of.payments``."""
         original = self.journal.get(orig_uuid)
+        fiscal_sign = None
+        central_refunds = []
         if original is not None:
             if original["kind"] != "sale":
                 raise errors.RequestInvalid(f"refund_of {orig_uuid} is a {original['kind']}, not a sale",
@@ -415,44 +476,123 @@ class TillService:
                 raise errors.Conflict(
                     f"the original sale {orig_uuid} (FD {original['fd_number']}) is not yet confirmed by the "
                     f"OFD; refund it once the confirmation arrives", uuid=orig_uuid)
-            orig_doc = ffd.from_dict(_payload(original))
-            original_payments = orig_doc.payments
-            fiscal = _loads(original["fiscal"]) or {}
-            if refund_of.get("fiscal_sign") in (None, ""):
-                payload = dict(payload, refund_of=dict(refund_of, fiscal_sign=fiscal.get("fiscal_sign")))
+            original_payments = ffd.from_dict(_payload(original)).payments
+            fiscal_sign = (_loads(original["fiscal"]) or {}).get("fiscal_sign")
+            manager = None
         else:
-            # a sale of another till or compacted long ago: the POS must bring the
-            # original's payment split and its OFD confirmation (from central's record)
-            split = refund_of.get("payments")
-            if not isinstance(split, list) or not split:
-                raise errors.RequestInvalid(
-                    f"the original sale {orig_uuid} is unknown to this till: a refund without its original "
-                    f"needs refund_of.payments (the original's payment split)", field="refund_of")
-            if refund_of.get("ofd_confirmed") is not True:
-                raise errors.Conflict(f"the original sale {orig_uuid} is not known to be confirmed by the OFD",
-                                      uuid=orig_uuid)
-            original_payments = ffd._build_payments({"payments": split})
+            info, why = self._central_original(orig_uuid)
+            if info is not None:
+                original_payments = info["payments"]
+                central_refunds = info["refunds"]
+                fiscal_sign = info["fiscal_sign"]
+                manager = None
+            else:
+                original_payments, manager = self._refund_override(uuid, refund_of, orig_uuid, why, grant,
+                                                                   manager_claims)
         already = ffd.Payments()
+        counted = set()
         for r in self.journal.refunds_of(orig_uuid):
-            if r["uuid"] != payload["uuid"] and r["state"] in ("sent", "fiscalised", "delivered", "archived"):
-                p = ffd.from_dict(_payload(r)).payments
-                for name in ffd.PAYMENT_TAGS:
-                    setattr(already, name, getattr(already, name) + getattr(p, name))
-        doc = ffd.build_receipt(payload, original_payments=original_payments, already_refunded=already)
-        return self._run(payload["uuid"], "refund", doc, _ref(payload), original_uuid=orig_uuid,
-                         need_clock=True)
+            if r["uuid"] != uuid and r["state"] in ("sent", "fiscalised", "delivered", "archived"):
+                counted.add(r["uuid"])
+                _add_payments(already, ffd.from_dict(_payload(r)).payments)
+        for ref_uuid, paid in central_refunds:
+            if ref_uuid != uuid and ref_uuid not in counted:
+                _add_payments(already, paid)
+        return {"payments": original_payments, "already": already, "fiscal_sign": fiscal_sign,
+                "manager": manager}
 
-    def correction(self, payload):
-        doc = ffd.build_correction(payload)
-        return self._run(payload["uuid"], "correction", doc, _ref(payload), need_clock=True)
+    def _central_original(self, orig_uuid):
+        """Central's word on a sale this till does not know: ``(info, None)`` or
+        ``(None, why it cannot be refunded on central's word)``."""
+        if self.central is None:
+            return None, "this till has no central server to check it with"
+        try:
+            reply = self.central.refundable(orig_uuid)
+        except errors.TransportError as exc:
+            return None, f"the central server cannot be reached to check it ({exc.message})"
+        except errors.FiscalError as exc:
+            if exc.details.get("status") == 404:
+                return None, "the central server has no fiscal document of this company with that uuid"
+            return None, f"the central server refused it: {exc.message}"
+        try:
+            if reply.get("kind") != "sale":
+                return None, f"it is a {reply.get('kind')}, not a sale"
+            if reply.get("ofd_confirmed") is not True:
+                return None, "the OFD has not confirmed it yet"
+            payments = _payments_of(reply.get("payments"))
+            refunds = [(r["uuid"], _payments_of(r["payments"])) for r in reply.get("refunds") or []]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None, "the central server's answer about it is malformed"
+        sign = reply.get("fiscal_sign")
+        return {"payments": payments, "refunds": refunds,
+                "fiscal_sign": int(sign) if isinstance(sign, (int, str)) and str(sign).isdigit() else None}, None
+
+    def _refund_override(self, uuid, refund_of, orig_uuid, why, grant, manager_claims):
+        """A store manager vouches for an original nobody here can verify (audited)."""
+        refused = errors.Conflict(
+            f"the original sale {orig_uuid} is unknown to this till and cannot be verified: {why}. "
+            f"Nothing was fiscalised; a store manager may override this refund", uuid=orig_uuid,
+            reason="original_unverified")
+        reason = refund_of.get("override_reason")
+        if reason is None:  # no override asked for
+            raise refused
+        claims = manager_claims
+        if claims is None:
+            if not grant:
+                raise refused
+            claims = self._check_grant("refund_override", grant, uuid)
+            if claims is None:  # grants are off: nothing can vouch for the original
+                raise refused
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 256:
+            raise errors.RequestInvalid("a manager's override names its reason in refund_of.override_reason "
+                                        "(1-256 characters)", field="refund_of.override_reason")
+        split = refund_of.get("payments")
+        if not isinstance(split, list) or not split:
+            raise errors.RequestInvalid(
+                f"the original sale {orig_uuid} is unknown to this till: an overridden refund needs "
+                f"refund_of.payments (the original's payment split)", field="refund_of.payments")
+        manager = self._manager_record(claims, reason.strip())
+        manager["override_of"] = orig_uuid
+        return ffd._build_payments({"payments": split}), manager
+
+    def correction(self, payload, grant=None):
+        """A correction receipt (FD 31): a store manager's act.  One with operation
+        ``refund`` names the sale it pays back (``refund_of.uuid``), checked like a
+        refund; the correction grant with ``refund_of.override_reason`` overrides."""
+        if not isinstance(payload, dict):
+            raise errors.RequestInvalid("the request body must be a JSON object")
+        uuid = ffd.check_uuid(payload.get("uuid"))
+        claims = self._check_grant("correction", grant, uuid)
+        if payload.get("operation") != "refund":
+            doc = ffd.build_correction(payload)
+            return self._run(uuid, "correction", doc, _ref(payload), need_clock=True,
+                             manager=self._manager_record(claims))
+        refund_of = payload.get("refund_of")
+        if not isinstance(refund_of, dict) or not refund_of.get("uuid"):
+            raise errors.RequestInvalid("a refund correction must carry refund_of with the uuid of the sale "
+                                        "it pays back", field="refund_of")
+        orig_uuid = ffd.check_uuid(refund_of["uuid"], "refund_of.uuid")
+        doc = ffd.build_correction(dict(payload, refund_of=None))
+        with self._uuid_lock(f"refunds-of:{orig_uuid}"), self._device_lock:
+            done = self.journal.get(uuid)
+            if done and done["state"] in ("fiscalised", "delivered", "archived"):
+                return _loads(done["response"])
+            basis = self._refund_basis(uuid, refund_of, orig_uuid, manager_claims=claims)
+            doc = dataclasses.replace(doc, original_uuid=orig_uuid)
+            ffd.check_refund_means(doc.payments, basis["payments"], basis["already"])
+            return self._run(uuid, "correction", doc, _ref(payload), original_uuid=orig_uuid,
+                             need_clock=True, manager=basis["manager"] or self._manager_record(claims))
 
     def cash_in(self, payload):
         doc = ffd.build_cash(payload, "cash_in")
         return self._run(payload["uuid"], "cash_in", doc)
 
-    def cash_out(self, payload):
+    def cash_out(self, payload, grant=None):
+        """Cash taken out of the drawer: a store manager's act (grant ``cash_out``)."""
+        uuid = _uuid_of(payload)
+        claims = self._check_grant("cash_out", grant, uuid)
         doc = ffd.build_cash(payload, "cash_out")
-        return self._run(payload["uuid"], "cash_out", doc)
+        return self._run(uuid, "cash_out", doc, manager=self._manager_record(claims))
 
     def x_report(self, payload):
         doc = ffd.build_x_report(payload)
@@ -462,9 +602,12 @@ class TillService:
         doc = ffd.build_shift(payload)
         return self._run(payload["uuid"], "open_shift", doc, need_clock=True)
 
-    def close_shift(self, payload):
+    def close_shift(self, payload, grant=None):
+        """The Z report: a store manager's act (grant ``close_shift``)."""
+        uuid = _uuid_of(payload)
+        claims = self._check_grant("close_shift", grant, uuid)
         doc = ffd.build_shift(payload, close=True)
-        return self._run(payload["uuid"], "close_shift", doc)
+        return self._run(uuid, "close_shift", doc, manager=self._manager_record(claims))
 
     def cancel_open(self):
         with self._device_lock:
@@ -722,6 +865,30 @@ def _all_errors(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from _all_errors(sub)
+
+
+def _uuid_of(payload):
+    if not isinstance(payload, dict):
+        raise errors.RequestInvalid("the request body must be a JSON object")
+    return ffd.check_uuid(payload.get("uuid"))
+
+
+def _add_payments(total, paid):
+    for name in ffd.PAYMENT_TAGS:
+        setattr(total, name, getattr(total, name) + getattr(paid, name))
+
+
+def _payments_of(data):
+    """A ``Payments`` from central's ``{"cash": kopecks, ...}`` (ints >= 0 only)."""
+    if not isinstance(data, dict):
+        raise ValueError("payments must be an object")
+    values = {}
+    for name in ffd.PAYMENT_TAGS:
+        value = data.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"payments.{name} must be a non-negative integer")
+        values[name] = value
+    return ffd.Payments(**values)
 
 
 def _counter_total(counters, key):

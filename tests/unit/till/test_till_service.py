@@ -81,12 +81,14 @@ def test_bad_input_journals_nothing_and_touches_no_device(svc):
               payments=[{"kind": "cash", "amount": "1.00"}]),
         order(buyer_contact="x" * 65),
         order(operation="refund", refund_of=None),
-        order(operation="refund", refund_of={"uuid": "never-sold"}),
     ]
     for o in bad:
         with pytest.raises(errors.FiscalError) as exc:
             svc.sale(o)
         assert exc.value.http_status == 400, exc.value
+    # an original nobody can vouch for is a conflict (issue 12 item 3), not bad input
+    with pytest.raises(errors.Conflict):
+        svc.sale(order(operation="refund", refund_of={"uuid": "never-sold"}))
     assert svc.journal.counts() == count
     assert last_fd(svc) == before
 
