@@ -3,16 +3,20 @@
 
 * A database-less Odoo 18 (``--load=base,web,optics_pos_ru54fz``, no -d) serves
   ``/hw_proxy/ru54fz/receipt``; the till's settings come from a till config file.
-* The KKT is the emulator process over TCP at zero print delay.
+* The KKT is an emulator process at zero print delay, for each driver in turn
+  (``--driver shtrih,atol``, side by side): the Shtrih-M emulator over TCP, or
+  the emulated ATOL web server over HTTP (JSON tasks), both on the same FN model.
 * Each sale: 5-line receipt, POSTed over a keep-alive HTTP connection with the
   pairing token; the proxy validates, journals (SQLite WAL, synchronous=FULL),
-  talks Shtrih-M to the emulator, records the result and answers.
+  talks to the KKT through the driver, records the result and answers.
+* Also per driver: the same sale in-process (TillService.sale, no HTTP proxy),
+  which isolates what the driver and its register cost.
 
 Prints p50/p95/p99 for an empty journal and for a journal already holding
 100,000 entries, then the proxy start-up time (open + integrity quick_check +
 settle) with those 100,000 entries, in-process and through the first HTTP call.
 
-    python3 tests/bench/bench_till_sale_path.py [--sales 400] [--fill 100000]
+    python3 tests/bench/bench_till_sale_path.py [--sales 400] [--fill 100000] [--driver shtrih,atol]
 """
 import argparse
 import json
@@ -35,6 +39,7 @@ sys.path.insert(0, str(ADDON))
 
 from ru54fz import tokens  # noqa: E402
 from ru54fz.devices import make_device  # noqa: E402
+from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
 from ru54fz.emulator.harness import start_emulator  # noqa: E402
 from ru54fz.journal import Journal  # noqa: E402
 from ru54fz.till_service import TillService  # noqa: E402
@@ -190,32 +195,59 @@ def fill_journal(path, n):
     j.close()
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sales", type=int, default=400)
-    ap.add_argument("--fill", type=int, default=100_000)
-    args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-till-"))
-    emu = start_emulator(work)
+def measure_in_process(emu, work, n, warmup=20):
+    """The sale path without the HTTP proxy: TillService.sale -> driver -> register."""
+    j = Journal(work / "inproc.sqlite", till_code="BENCH")
+    dev = make_device(emu.config)
+    svc = TillService(j, dev, {"till_code": "BENCH", "autopush": False})
+    svc.start()
+    try:
+        svc.open_shift({"uuid": str(uuid.uuid4()), "cashier": {"name": "Анна Кассирова"}})
+    except Exception:  # noqa: BLE001 - a shift the proxy run left open is fine
+        pass
+    times = []
+    for i in range(warmup + n):
+        t0 = time.perf_counter()
+        svc.sale(order())
+        if i >= warmup:
+            times.append((time.perf_counter() - t0) * 1000)
+    svc.stop()
+    dev.close()
+    j.close()
+    times.sort()
+    q = statistics.quantiles(times, n=100)
+    return {"p50": statistics.median(times), "p95": q[94], "p99": q[98]}
+
+
+def run_driver(kind, args):
+    work = Path(tempfile.mkdtemp(prefix=f"bench-till-{kind}-"))
+    emu = start_atol_emulator(work) if kind == "atol" else start_emulator(work)
     odoo = None
+    out = {}
     try:
         journal_path = work / "till.sqlite"
         cfg = work / "till.json"
         cfg.write_text(json.dumps({"tills": [{
             "till_code": "BENCH", "token_hash": tokens.hash_token(TOKEN), "allowed_origin": "",
             "device": emu.config, "journal_path": str(journal_path)}]}))
-        print(f"KKT emulator at {emu.url}, print delay 0; 5-line receipts; {args.sales} sales per run")
+        print(f"\n== driver {kind}: KKT emulator at {emu.url}, print delay 0; 5-line receipts; "
+              f"{args.sales} sales per run")
 
         odoo = DblessOdoo(cfg, work)
         odoo.start()
         floor = measure_trivial(odoo.url)
         print(f"for scale, a trivial auth='none' JSON route of the same Odoo now: p50 {floor['p50']:.2f} ms  "
               f"p95 {floor['p95']:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        empty = measure(odoo.url, args.sales, pids=(odoo.proc.pid, emu.proc.pid))
+        empty = out["empty"] = measure(odoo.url, args.sales, pids=(odoo.proc.pid, emu.proc.pid))
         odoo.stop()
         entries_before = Journal(journal_path).counts()
         print(f"empty journal:   p50 {empty['p50']:.2f} ms  p95 {empty['p95']:.2f} ms  "
               f"p99 {empty['p99']:.2f} ms  max {empty['max']:.2f} ms  (n={empty['n']}){_cpu_text(empty)}")
+        inproc = out["inproc"] = measure_in_process(emu, work, args.sales)
+        print(f"in-process (no HTTP proxy): p50 {inproc['p50']:.2f} ms  p95 {inproc['p95']:.2f} ms  "
+              f"p99 {inproc['p99']:.2f} ms")
+        if not args.fill:
+            return out
 
         t0 = time.perf_counter()
         fill_journal(journal_path, args.fill)
@@ -229,7 +261,7 @@ def main():
         dev = make_device(emu.config)
         svc = TillService(j, dev, {"till_code": "BENCH", "autopush": False})
         svc.start()
-        t_start = time.perf_counter() - t0
+        t_start = out["startup_ms"] = (time.perf_counter() - t0) * 1000
         n_entries = sum(j.counts().values())
         while j.check_state == "running":
             time.sleep(0.01)
@@ -239,7 +271,7 @@ def main():
         dev.close()
         j.close()
         print(f"start-up with {n_entries} entries: open+quick_check {t_open * 1000:.0f} ms, "
-              f"open+check+settle {t_start * 1000:.0f} ms (target <= 1000 ms)")
+              f"open+check+settle {t_start:.0f} ms (target <= 1000 ms)")
 
         odoo = DblessOdoo(cfg, work)
         t0 = time.perf_counter()
@@ -247,18 +279,35 @@ def main():
         t_first = time.perf_counter() - t0
         print(f"database-less Odoo up and first status answered in {t_first:.2f} s "
               f"(process start included; journal {r.json()['journal']['entries']} entries)")
-        full = measure(odoo.url, args.sales, pids=(odoo.proc.pid, emu.proc.pid))
+        full = out["full"] = measure(odoo.url, args.sales, pids=(odoo.proc.pid, emu.proc.pid))
         odoo.stop()
         print(f"{n_entries}-entry journal: p50 {full['p50']:.2f} ms  p95 {full['p95']:.2f} ms  "
               f"p99 {full['p99']:.2f} ms  max {full['max']:.2f} ms  (n={full['n']}){_cpu_text(full)}")
         ratio = full["p95"] / empty["p95"]
         print(f"p95 ratio full/empty: {ratio:.2f} (target <= 1.20); p95 target <= 20 ms: "
               f"{'met' if empty['p95'] <= 20 and full['p95'] <= 20 else 'NOT met'}")
+        return out
     finally:
         if odoo:
             odoo.stop()
         emu.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sales", type=int, default=400)
+    ap.add_argument("--fill", type=int, default=100_000, help="0 skips the full-journal part")
+    ap.add_argument("--driver", default="shtrih,atol", help="comma-separated: shtrih, atol")
+    args = ap.parse_args()
+    results = {kind: run_driver(kind, args) for kind in args.driver.split(",") if kind}
+    print("\n== side by side (ms)            p50      p95      p99")
+    for kind, res in results.items():
+        for label, key in (("proxy, empty journal", "empty"), ("proxy, full journal", "full"),
+                           ("in-process", "inproc")):
+            if key in res:
+                r = res[key]
+                print(f"{kind:7s} {label:22s} {r['p50']:7.2f}  {r['p95']:7.2f}  {r['p99']:7.2f}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
 
     till_crash_runner.py JOURNAL KKT_ADDRESS COMMAND [PAYLOAD_JSON_FILE]
 
+KKT_ADDRESS: tcp://... (Shtrih-M) or http://... (ATOL web server).
+
 COMMAND: ``sale`` (POST receipt with the payload), ``push`` (push to central),
 ``settle`` (start only).  Crash injection, from the environment:
 
@@ -54,7 +56,9 @@ def main():
             threading.Timer(int(after_ms) / 1000, die).start()
 
     journal = Journal(journal_path, till_code="T1")
-    device = make_device({"type": "shtrih", "address": address})
+    # an http:// address is an ATOL web server (its in-flight request uuid kept beside the journal)
+    device = make_device({"type": "atol", "address": address, "inflight_file": journal_path + ".atol"}
+                         if address.startswith("http") else {"type": "shtrih", "address": address})
     svc = TillService(journal, device, {
         "till_code": "T1", "autopush": False, "fault_hook": hook,
         "central_url": os.environ.get("RU54FZ_CENTRAL_URL", ""),

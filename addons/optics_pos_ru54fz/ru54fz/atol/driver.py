@@ -167,9 +167,10 @@ class AtolDriver(FiscalDevice):
             try:
                 status, reply = self._http("GET", f"/api/v2/requests/{request_uuid}")
                 failures = 0
-            except E.TransportError:
+            except E.TransportError as exc:
                 failures += 1
                 if failures > 3 or time.monotonic() > deadline:
+                    exc.details["request_uuid"] = request_uuid
                     raise
                 time.sleep(pause)
                 continue

@@ -15,7 +15,10 @@ restarted web server still answers for the uuids it accepted.
 Faults (JSON control channel, the same line protocol and client as the Shtrih
 emulator, ``emulator.control.EmulatorControl``): the FN model's paper / cover /
 print delay / clock / injected errors, plus ``power_loss`` before or after a task
-(``command`` = task type) and ``lost_reply`` (the HTTP answer is never sent).
+(``command`` = task type), ``lost_reply`` (the HTTP answer is never sent; only for
+requests holding task ``command`` when given) and ``paused`` / ``pause_on`` (the
+register is busy: requests stay queued, from now on or from the next request
+holding that task type).
 """
 import json
 import os
@@ -41,10 +44,11 @@ class Faults:
         self.injected = []          # [{"code": atol code, "command": task type|None, "count", "after"}]
         self.lost_replies = None    # {"count": n, "method": "POST"|"GET"|"DELETE"|None}
         self.paused = False         # requests wait in the queue (the register is busy)
+        self.pause_on = None        # task type: pause when a request holding it comes up
 
     def to_dict(self):
         return {"power_loss": self.power_loss, "injected": list(self.injected),
-                "lost_replies": self.lost_replies, "paused": self.paused}
+                "lost_replies": self.lost_replies, "paused": self.paused, "pause_on": self.pause_on}
 
     def take(self, attr, kind, **match):
         entry = getattr(self, attr)
@@ -172,6 +176,10 @@ class AtolWebServer:
                 uuid = self.queue.get(timeout=0.2)
             except queue.Empty:
                 continue
+            with self.lock:
+                kinds = {t.get("type") for t in self.requests.get(uuid, {}).get("tasks", [])}
+            if self.faults.pause_on and self.faults.pause_on in kinds:
+                self.faults.paused, self.faults.pause_on = True, None
             while self.faults.paused and not self.stopping.is_set():
                 self.wake.wait(0.05)
                 self.wake.clear()
@@ -269,6 +277,8 @@ class AtolWebServer:
                 if "fn_capacity" in req:
                     model.state["reg"]["fn_capacity"] = int(req["fn_capacity"])
                     model.save()
+                if "pause_on" in req:
+                    faults.pause_on = req["pause_on"]
                 if "paused" in req:
                     faults.paused = bool(req["paused"])
                     self.wake.set()
@@ -287,7 +297,7 @@ class AtolWebServer:
                 return {}
             if op == "lost_reply":
                 faults.lost_replies = {"count": int(req.get("count", 1)), "method": req.get("method"),
-                                       "command": None}
+                                       "command": req.get("command")}
                 return {}
             if op == "reset":
                 model.reset()
@@ -358,6 +368,8 @@ class _Handler(BaseHTTPRequestHandler):
         faults = self.web.faults
         with self.web.model.lock:
             lost = faults.lost_replies
+            if lost and lost.get("command") and lost["command"] not in self._task_types():
+                return False
             if lost and lost.get("method") in (None, self.command):
                 lost["count"] -= 1
                 if lost["count"] <= 0:
@@ -382,6 +394,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
+    def _task_types(self):
+        """Task types of the request this HTTP exchange is about."""
+        uuid = self._uuid() or getattr(self, "posted_uuid", None)
+        with self.web.lock:
+            req = self.web.requests.get(uuid) if uuid else None
+            return {t.get("type") for t in req["tasks"]} if req else set()
+
     def _uuid(self):
         prefix = "/api/v2/requests/"
         if not self.path.startswith(prefix) or len(self.path) == len(prefix):
@@ -401,6 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(length))
         except (ValueError, UnicodeDecodeError):
             return self._reply(400, {"error": {"description": "the body is not JSON"}})
+        self.posted_uuid = body.get("uuid") if isinstance(body, dict) else None
         status, text = self.web.submit(body)
         self._reply(status, {"error": {"description": text}} if text else None)
 
