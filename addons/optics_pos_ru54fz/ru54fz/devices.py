@@ -6,6 +6,8 @@
     make_device({"type": "emulator", "address": "tcp://127.0.0.1:7778"})   # same driver
 
     make_device({"type": "atol", "address": "http://127.0.0.1:16732"})      # ATOL web server
+    make_device({..., "marking": {"online": {"url": ..., "token": ...},       # marked goods:
+                                  "local": {"url": "http://127.0.0.1:5995", "user": ...}}})
 
 Callers only see ``FiscalDevice``: the till config chooses ``shtrih`` or ``atol``
 per till, the POS and central never know which.
@@ -36,4 +38,9 @@ def make_device(config):
     factory = DRIVERS.get(kind)
     if factory is None:
         raise RequestInvalid(f"unknown fiscal device type {kind!r} (known: {', '.join(sorted(DRIVERS))})")
-    return factory(config)
+    device = factory(config)
+    if config.get("marking"):
+        # marked goods: the permissive-mode check (ЛМ ЧЗ / ЧЗ online) before every receipt
+        from .marking import MarkingGate, make_checker
+        device = MarkingGate(device, make_checker(config["marking"]))
+    return device

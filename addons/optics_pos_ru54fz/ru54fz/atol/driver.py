@@ -378,10 +378,68 @@ class AtolDriver(FiscalDevice):
         else:
             task = self._receipt_task(document)
             fd_type = 3
-        result = self._fiscal(task, fd_type, document)
+        marked = [(i, it) for i, it in enumerate(document.items) if getattr(it, "marking_code", "")]
+        with self.lock:
+            if marked:
+                try:
+                    for index, item in marked:
+                        task["items"][index].update(self._check_marking(index, item, int(document.operation)))
+                except E.FiscalError:
+                    self._clear_marking()
+                    raise
+            result = self._fiscal(task, fd_type, document)
         from .. import ffd
         result.qr = ffd.qr_text(result, document.total, document.operation)
         return result
+
+    # ---------------------------------------------------------------- marking (ФФД 1.2)
+    def _check_marking(self, index, item, operation):
+        """beginMarkingCodeValidation -> getMarkingCodeValidationStatus until ready ->
+        acceptMarkingCode (or declineMarkingCode and refuse).  Returns the position's
+        ``imcParams`` and ``industryInfo``."""
+        import base64
+        from ..marking import (MarkingRefused, PERMISSIVE_DATE, PERMISSIVE_FOIV, PERMISSIVE_NUMBER)
+        status = T.ITEM_ESTIMATED_STATUS[3 if operation in (2, 4) else 1]
+        imc = base64.b64encode(item.marking_code.encode("utf-8")).decode("ascii")
+        params = {"imcType": "auto", "imc": imc, "itemEstimatedStatus": status, "imcModeProcessing": 0}
+        try:
+            self.run([{"type": "beginMarkingCodeValidation", "params": params}])
+        except E.DeviceError as exc:
+            if exc.device_code != T.MARKING_CHECK_ALREADY_STARTED:
+                raise
+            # a check left over by an interrupted receipt: drop it and start ours
+            self.run([{"type": "cancelMarkingCodeValidation"}])
+            self.run([{"type": "beginMarkingCodeValidation", "params": params}])
+        deadline = time.monotonic() + self.timeouts["task"]
+        while True:
+            state, = self.run([{"type": "getMarkingCodeValidationStatus"}])
+            if state.get("ready"):
+                break
+            if time.monotonic() > deadline:
+                self.run([{"type": "cancelMarkingCodeValidation"}])
+                raise E.TransportError("the register did not finish the marking code check in time",
+                                       stage="marking")
+            time.sleep(self.timeouts["poll"])
+        online = state.get("onlineValidation") or {}
+        if online.get("markOperatorItemStatus") == "itemEstimatedStatusIncorrect":
+            self.run([{"type": "declineMarkingCode"}])
+            raise MarkingRefused(f"item {index + 1} ({item.name}): the marking operator refused the code "
+                                 f"(status incorrect for this operation)", device_code="oism_incorrect",
+                                 item=index)
+        accepted, = self.run([{"type": "acceptMarkingCode"}])
+        imc_params = {**params, "itemInfoCheckResult": accepted.get("itemInfoCheckResult", {})}
+        out = {"imcParams": imc_params}
+        check = getattr(item, "marking_check", None)
+        if check is not None and check.source != "none":
+            out["industryInfo"] = [{"fois": PERMISSIVE_FOIV, "date": PERMISSIVE_DATE,
+                                    "number": PERMISSIVE_NUMBER, "industryAttribute": check.industry_value()}]
+        return out
+
+    def _clear_marking(self):
+        try:
+            self.run([{"type": "clearMarkingCodeValidationResult"}])
+        except E.FiscalError:
+            pass
 
     # ---------------------------------------------------------------- task builders
     @staticmethod
@@ -394,7 +452,7 @@ class AtolDriver(FiscalDevice):
                "paymentMethod": T.PAYMENT_METHODS[item.payment_method],
                "paymentObject": T.PAYMENT_OBJECTS[item.subject],
                "measurementUnit": T.MEASUREMENT_UNITS[getattr(item, "measure", 0) or 0]}
-        if getattr(item, "product_code", ""):
+        if getattr(item, "product_code", "") and not getattr(item, "marking_code", ""):
             out["productCode"] = item.product_code
         return out
 

@@ -95,7 +95,19 @@ class AtolFirmware:
             "getShiftStatus": self.shift_status, "getFnInfo": self.fn_info,
             "getFnStatus": self.fn_status, "ofdExchangeStatus": self.ofd_status,
             "getFnDocument": self.fn_document, "getShiftTotals": self.shift_totals,
+            "beginMarkingCodeValidation": self.marking_begin,
+            "getMarkingCodeValidationStatus": self.marking_status,
+            "acceptMarkingCode": self.marking_accept, "declineMarkingCode": self.marking_decline,
+            "cancelMarkingCodeValidation": self.marking_cancel,
+            "clearMarkingCodeValidationResult": self.marking_clear,
         }
+        # marking codes: the one being checked, and those checked and accepted for the
+        # next receipt (the FN keeps them until that receipt is formed)
+        self.validation = None
+        self.accepted = {}
+        #: what the marking operator (ОИСМ, through the OFD) answers per code identity
+        #: (GTIN + serial): "valid" (default), "sold", "blocked", "expired", "offline"
+        self.oism = {}
 
     # ------------------------------------------------------------------ FN access
     def fn(self, code, **values):
@@ -231,10 +243,121 @@ class AtolFirmware:
             if tag is None or not str(code).isdigit():
                 raise TaskError(T.INVALID_PARAM, f"{where}.productCode {code!r}")
             tlvs.append(codec.tlv(1163, [codec.tlv(tag, str(code))]))
+        imc = it.get("imcParams")
+        if imc is not None:
+            tlvs += self._marking_tlvs(where, imc, it.get("industryInfo"), subject)
+        elif subject in (31, 33):
+            raise TaskError(T.NO_REQUIRED_PARAM, f"{where}: paymentObject {it.get('paymentObject')} без imcParams")
         values = {"quantity": qty, "price": price, "amount": amount, "tax_amount": codec.NOT_GIVEN_5,
                   "tax": C.VAT_TO_SHTRIH[vat], "department": 1, "payment_method": method,
                   "subject": subject, "name": name}
         return values, tlvs
+
+    def _marking_tlvs(self, where, imc, industry, subject):
+        """Tags of a marked position: 2000 code, 2102 mode, 2106 check result, 2110 status,
+        1260 the permissive-mode requisite.  The code must have been checked and accepted."""
+        if not isinstance(imc, dict) or not isinstance(imc.get("imc"), str):
+            raise TaskError(T.INVALID_PARAM, f"{where}.imcParams")
+        if subject not in (31, 33):
+            raise TaskError(T.INVALID_PARAM, f"{where}: КМ у позиции без признака маркированного товара")
+        accepted = self.accepted.get(imc["imc"])
+        if accepted is None:
+            raise TaskError(T.MARKING_CODE_NOT_ACCEPTED, f"{where}: КМ не проверен и не принят")
+        if imc.get("imcModeProcessing", 0) != 0:
+            raise TaskError(T.INVALID_PARAM, f"{where}.imcModeProcessing")
+        status = T.ESTIMATED_STATUS_CODES.get(imc.get("itemEstimatedStatus"))
+        if status != accepted["status"]:
+            raise TaskError(T.MARKING_CODE_NOT_ACCEPTED, f"{where}: статус не тот, что проверялся")
+        raw = accepted["raw"]
+        out = [codec.tlv(2000, raw.encode("ascii", errors="replace")), codec.tlv_u8(2102, 0),
+               codec.tlv_u8(2106, accepted["bits"]), codec.tlv_u8(2110, status)]
+        for entry in industry or []:
+            parts = [codec.tlv(1262, str(entry.get("fois", ""))), codec.tlv(1263, str(entry.get("date", ""))),
+                     codec.tlv(1264, str(entry.get("number", "")))]
+            if entry.get("industryAttribute"):
+                parts.append(codec.tlv(1265, str(entry["industryAttribute"])))
+            out.append(codec.tlv(1260, parts))
+        return out
+
+    # ------------------------------------------------------------------ marking
+    @staticmethod
+    def _decode_imc(params):
+        import base64
+        import binascii
+        try:
+            raw = base64.b64decode(params.get("imc", ""), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise TaskError(T.INVALID_PARAM, "params.imc: не base64") from None
+        return raw
+
+    def marking_begin(self, task):
+        params = task.get("params")
+        if not isinstance(params, dict):
+            raise TaskError(T.NO_REQUIRED_PARAM, "params")
+        if self.validation is not None and not self.validation.get("closed"):
+            raise TaskError(T.MARKING_CHECK_ALREADY_STARTED)
+        raw = self._decode_imc(params)
+        status = T.ESTIMATED_STATUS_CODES.get(params.get("itemEstimatedStatus"))
+        if status is None or params.get("imcModeProcessing", 0) != 0:
+            raise TaskError(T.INVALID_PARAM, "params.itemEstimatedStatus / imcModeProcessing")
+        from .. import marking
+        from .. import errors as E
+        try:
+            code = marking.parse(raw)
+        except E.DocumentInvalid:
+            code = None
+        # the FN's own check: a code with a crypto tail it can read is checked locally
+        fn_ok = code is not None
+        answer = self.oism.get(code.cis if code else raw, "valid")
+        offline = answer == "offline"
+        correct = answer == "valid" or (status in (3, 4) and answer == "sold")
+        bits = (1 if fn_ok else 0) | (2 if fn_ok else 0)
+        if not offline:
+            bits |= 4 | (8 if correct else 0)
+        else:
+            bits |= 16
+        self.validation = {"imc": params["imc"], "raw": raw, "status": status, "bits": bits,
+                           "answer": answer, "closed": False}
+        return {}
+
+    def marking_status(self, task):
+        v = self.validation
+        if v is None:
+            raise TaskError(T.MARKING_CHECK_NOT_STARTED)
+        flags = {name: bool(v["bits"] & (1 << bit)) for name, bit in T.CHECK_RESULT_BITS}
+        online = None if v["answer"] == "offline" else {
+            "itemInfoCheckResult": flags,
+            "markOperatorItemStatus": "itemEstimatedStatusCorrect" if flags["imcEstimatedStatusCorrect"]
+            else "itemEstimatedStatusIncorrect",
+            "markOperatorResponseResult": "correct"}
+        return {"ready": True, "sentImcRequest": online is not None, "onlineValidation": online,
+                "offlineValidation": {"fmCheck": flags["imcCheckFlag"], "fmCheckResult": flags["imcCheckResult"]}}
+
+    def marking_accept(self, task):
+        v = self.validation
+        if v is None or v.get("closed"):
+            raise TaskError(T.MARKING_CHECK_NOT_STARTED)
+        v["closed"] = True
+        self.accepted[v["imc"]] = v
+        return {"itemInfoCheckResult": {name: bool(v["bits"] & (1 << bit)) for name, bit in T.CHECK_RESULT_BITS}}
+
+    def marking_decline(self, task):
+        v = self.validation
+        if v is None or v.get("closed"):
+            raise TaskError(T.MARKING_CHECK_NOT_STARTED)
+        v["closed"] = True
+        return {}
+
+    def marking_cancel(self, task):
+        if self.validation is None:
+            raise TaskError(T.MARKING_CHECK_NOT_STARTED)
+        self.validation = None
+        return {}
+
+    def marking_clear(self, task):
+        self.validation = None
+        self.accepted.clear()
+        return {}
 
     def receipt(self, task):
         operation = T.OPERATION_BY_TASK[task["type"]]
@@ -278,6 +401,10 @@ class AtolFirmware:
             if started and self.fn(0xFF01)["last_fd"] == before:
                 self.cancel_open()
             raise
+        finally:
+            if started:
+                self.accepted.clear()      # the FN forgets the checked codes with the receipt
+                self.validation = None
         params = self._fiscal_params(rep["fd_number"], total)
         params["fiscalReceiptNumber"] = self.model.state["archive"][str(rep["fd_number"])].get(
             "receipt_number", 0)

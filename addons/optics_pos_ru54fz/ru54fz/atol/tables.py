@@ -14,7 +14,7 @@ PAYMENT_METHODS = {1: "fullPrepayment", 2: "prepayment", 3: "advance", 4: "fullP
                    5: "partialPayment", 6: "credit", 7: "creditPayment"}
 PAYMENT_METHOD_CODES = {v: k for k, v in PAYMENT_METHODS.items()}
 
-#: 1212 -> ``paymentObject`` (FFD 1.2 values 30..33 for goods with/without a marking code)
+#: 1212 -> ``paymentObject`` (FFD 1.2: 30/31 excise goods without/with a marking code, 32/33 goods)
 PAYMENT_OBJECTS = {
     1: "commodity", 2: "excise", 3: "job", 4: "service", 5: "gamblingBet", 6: "gamblingPrize",
     7: "lottery", 8: "lotteryPrize", 9: "intellectualActivity", 10: "payment",
@@ -23,8 +23,8 @@ PAYMENT_OBJECTS = {
     19: "deposit", 20: "consumption", 21: "soleProprietorCPIContributions",
     22: "cpiContributions", 23: "soleProprietorCMIContributions", 24: "cmiContributions",
     25: "csiContributions", 26: "casinoPayment", 27: "fundsIssuance",
-    30: "commodityWithoutMarking", 31: "commodityWithMarking", 32: "exciseWithoutMarking",
-    33: "exciseWithMarking"}
+    30: "exciseWithoutMarking", 31: "exciseWithMarking", 32: "commodityWithoutMarking",
+    33: "commodityWithMarking"}
 PAYMENT_OBJECT_CODES = {v: k for k, v in PAYMENT_OBJECTS.items()}
 
 #: 2108 -> ``measurementUnit``
@@ -101,9 +101,19 @@ FN_HAS_NOT_SEND_DOCUMENTS = 139
 FN_SHIFT_EXPIRED = 141
 INVALID_TAXATION_TYPE = 143
 INVALID_TAX_TYPE = 144
-#: marking: a code check is already running / none was started (JSON tasks, ФФД 1.2)
+#: marking: a code check is already running / none was started (JSON tasks, ФФД 1.2);
+#: a position whose code was not checked and accepted first [ADOPTED code]
 MARKING_CHECK_ALREADY_STARTED = 401
 MARKING_CHECK_NOT_STARTED = 402
+MARKING_CODE_NOT_ACCEPTED = 403
+
+#: 2003 planned status -> ``itemEstimatedStatus``
+ITEM_ESTIMATED_STATUS = {1: "itemPieceSold", 2: "itemDryForSale", 3: "itemPieceReturn", 4: "itemDryReturn",
+                         255: "itemStatusUnchanged"}
+ESTIMATED_STATUS_CODES = {v: k for k, v in ITEM_ESTIMATED_STATUS.items()}
+#: ``itemInfoCheckResult`` flags -> tag 2106 bits (54fz.md table of 2106)
+CHECK_RESULT_BITS = (("imcCheckFlag", 0), ("imcCheckResult", 1), ("imcStatusInfo", 2),
+                     ("imcEstimatedStatusCorrect", 3), ("ecrStandAloneFlag", 4))
 
 #: Codes after which the outcome of the task on the KKT is unknown: the link to the
 #: KKT broke while it ran (the document may or may not have been formed).
@@ -130,4 +140,5 @@ DESCRIPTIONS = {
     INVALID_TAXATION_TYPE: "Неверная система налогообложения", INVALID_TAX_TYPE: "Неверный тип налога",
     MARKING_CHECK_ALREADY_STARTED: "Проверка КМ уже запущена",
     MARKING_CHECK_NOT_STARTED: "Проверка КМ не запущена",
+    MARKING_CODE_NOT_ACCEPTED: "КМ позиции не проверен или не принят",
 }

@@ -238,6 +238,8 @@ class AtolWebServer:
         """The register lost power: whatever document was being built is gone."""
         self.model.state["doc"] = None
         self.model.state["ofd_write"] = None
+        self.firmware.validation = None
+        self.firmware.accepted.clear()
 
     # --------------------------------------------------------------- control
     def _serve_control(self):
@@ -299,9 +301,19 @@ class AtolWebServer:
                 faults.lost_replies = {"count": int(req.get("count", 1)), "method": req.get("method"),
                                        "command": req.get("command")}
                 return {}
+            if op == "marking":
+                # what the marking operator answers for a code identity (GTIN + serial)
+                if req.get("clear"):
+                    self.firmware.oism.clear()
+                else:
+                    self.firmware.oism[req["cis"]] = req.get("answer", "valid")
+                return {"oism": dict(self.firmware.oism)}
             if op == "reset":
                 model.reset()
                 faults.reset()
+                self.firmware.validation = None
+                self.firmware.accepted.clear()
+                self.firmware.oism.clear()
                 with self.lock:
                     self.requests.clear()
                     self.order.clear()
