@@ -1,0 +1,129 @@
+"""One till proxy (a database-less Odoo 18 process with a till config file) serving
+two tills, one on a Shtrih-M register and one on an ATOL register: the till config
+chooses the driver per till, and the POS sends the same requests to both and gets
+the same answers."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
+
+from till_helpers import order  # noqa: E402
+
+from ru54fz import tokens  # noqa: E402
+from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
+from ru54fz.emulator.harness import start_emulator  # noqa: E402
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("odoo") is None, reason="Odoo is not importable")
+requests = pytest.importorskip("requests")
+
+ROOT = Path(__file__).resolve().parents[3]
+TOKENS = {"SHTRIH-1": "pairing-token-shtrih", "ATOL-1": "pairing-token-atol"}
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def addons_path():
+    out = subprocess.run([sys.executable, "-c", "import odoo.addons; print(','.join(odoo.addons.__path__))"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return ",".join(dict.fromkeys([str(ROOT / "addons")] + out.split(",")))
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory):
+    work = tmp_path_factory.mktemp("two-tills")
+    shtrih = start_emulator(work / "shtrih")
+    atol = start_atol_emulator(work / "atol")
+    cfg = work / "till.json"
+    cfg.write_text(json.dumps({"tills": [
+        {"till_code": "SHTRIH-1", "token_hash": tokens.hash_token(TOKENS["SHTRIH-1"]), "allowed_origin": "",
+         "device": shtrih.config, "journal_path": str(work / "shtrih.sqlite")},
+        {"till_code": "ATOL-1", "token_hash": tokens.hash_token(TOKENS["ATOL-1"]), "allowed_origin": "",
+         "device": {**atol.config, "inflight_file": str(work / "atol.inflight")},
+         "journal_path": str(work / "atol.sqlite")}]}))
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "odoo", "--load=base,web,optics_pos_ru54fz", f"--addons-path={addons_path()}",
+         f"--http-port={port}", "--http-interface=127.0.0.1", "--workers=0", "--max-cron-threads=0",
+         f"--data-dir={work / 'data'}", "--log-level=warn", f"--logfile={work / 'odoo.log'}"],
+        env=dict(os.environ, RU54FZ_TILL_CONFIG=str(cfg)), cwd=str(work))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url + "/hw_proxy/ru54fz/status", timeout=5).status_code in (400, 401):
+                    break
+            except requests.ConnectionError:
+                pass
+            assert proc.poll() is None, (work / "odoo.log").read_text()[-3000:]
+            time.sleep(0.2)
+        else:
+            pytest.fail("the database-less Odoo did not come up")
+        yield url, {"SHTRIH-1": shtrih, "ATOL-1": atol}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shtrih.stop()
+        atol.stop()
+
+
+def call(url, till, action, body=None):
+    headers = {"X-Till-Token": TOKENS[till], "X-Till-Code": till, "Content-Type": "application/json"}
+    if body is None:
+        return requests.get(f"{url}/hw_proxy/ru54fz/{action}", headers=headers, timeout=30)
+    return requests.post(f"{url}/hw_proxy/ru54fz/{action}", data=json.dumps(body), headers=headers, timeout=30)
+
+
+def test_the_same_pos_requests_fiscalise_on_both_registers(proxy):
+    url, registers = proxy
+    answers = {}
+    for till, register in registers.items():
+        before = register.control.state()["last_fd"]
+        r = call(url, till, "open_shift", {"uuid": str(uuid.uuid4()), "cashier": {"name": "Анна Кассирова"}})
+        assert r.status_code == 200, r.text
+        sale = order(total_lines=2)
+        r = call(url, till, "receipt", sale)
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        assert answer["state"] == "fiscalised" and answer["fiscal"]["fd_number"] == before + 2
+        assert register.control.state()["last_fd"] == before + 2
+        # the same uuid again: the stored answer, no second document
+        assert call(url, till, "receipt", sale).json() == answer
+        assert register.control.state()["last_fd"] == before + 2
+        status = call(url, till, "status")
+        assert status.status_code == 200 and status.json()["shift"]["open"] is True
+        answers[till] = answer
+    shapes = {till: (sorted(a), sorted(a["fiscal"])) for till, a in answers.items()}
+    assert shapes["SHTRIH-1"] == shapes["ATOL-1"], "the POS must not see which register it talks to"
+    assert {a["fiscal"]["fn_serial"] for a in answers.values()} == {"9999078900012345", "9999078900054321"}
+
+
+def test_a_paper_out_refusal_reads_the_same_on_both(proxy):
+    url, registers = proxy
+    errors = {}
+    for till, register in registers.items():
+        register.control.set(paper_out=True)
+        try:
+            r = call(url, till, "receipt", order())
+        finally:
+            register.control.set(paper_out=False)
+        errors[till] = (r.status_code, r.json()["error"]["code"] if "error" in r.json() else r.json().get("code"))
+    assert errors["SHTRIH-1"] == errors["ATOL-1"]
+    assert errors["ATOL-1"][1] == "paper_out"
