@@ -27,8 +27,10 @@ from .money import MoneyError, format_rub, line_sum, to_kopecks, to_milli
 #: 1054 Признак расчёта
 OPERATIONS = {1: "sale", 2: "sale refund", 3: "expense", 4: "expense refund"}
 OPERATION_CODES = {"sale": 1, "refund": 2, "expense": 3, "expense_refund": 4}
-#: 1055 СНО (one bit of the bitmask per receipt)
-TAX_SYSTEMS = {1: "ОСН", 2: "УСН доход", 4: "УСН доход-расход", 8: "ЕНВД", 16: "ЕСХН", 32: "ПСН"}
+#: 1055 СНО (one bit of the bitmask per receipt).  8 (ЕНВД) is gone: the regime was abolished
+#: on 01.01.2021 (Federal law 178-FZ of 29.06.2012 as amended, 54fz.md §1.2 [S14][S22]).
+TAX_SYSTEMS = {1: "ОСН", 2: "УСН доход", 4: "УСН доход-расход", 16: "ЕСХН", 32: "ПСН"}
+ABOLISHED_TAX_SYSTEMS = {8: "ЕНВД"}
 #: 1199 Ставка НДС -> (rate percent, taxable).  Prices are VAT-inclusive (retail),
 #: so the VAT of an item is amount * rate / (100 + rate) for every taxable code:
 #: for the "calculated" codes 3/4/9/10/12 that is their definition, for the plain
@@ -44,6 +46,19 @@ VAT_LABELS = {1: "НДС 20%", 2: "НДС 10%", 3: "НДС 20/120", 4: "НДС 1
               11: "НДС 22%", 12: "НДС 22/122"}
 #: 1212 Признак предмета расчёта
 SUBJECTS = set(range(1, 28)) | {30, 31, 32, 33}
+#: 1212 values of marked goods that carry a marking code (2000): 31 excise goods, 33 other
+#: goods "подлежащий маркировке средством идентификации, имеющий код маркировки".
+MARKED_SUBJECTS = frozenset({31, 33})
+#: What a driver without marking support (2000 with the KKT's code check, 54fz.md §3.2) says
+#: when it refuses an item with a marking code (``shtrih.driver._marking_tlvs``).
+MARKING_REFUSED = ("line {line}: goods with a marking code (Честный ЗНАК, tag 2000 / 1212 = 31, 33) "
+                   "cannot be sold on this KKT yet: its driver cannot send the marking code to the "
+                   "fiscal drive; sell this item at a till with marking support")
+#: 1214 values of a prepayment / advance (100 % prepayment, prepayment, advance): such items
+#: carry a calculated VAT rate (54fz.md §1.4; FNS letter АБ-4-20/11248@ case 3).
+ADVANCE_METHODS = frozenset({1, 2, 3})
+#: plain rate -> its calculated rate (20 -> 20/120, 10 -> 10/110, 5 -> 5/105, 7 -> 7/107, 22 -> 22/122)
+CALCULATED_RATE = {1: 3, 2: 4, 7: 9, 8: 10, 11: 12}
 #: 1214 Признак способа расчёта
 PAYMENT_METHODS = {1, 2, 3, 4, 5, 6, 7}
 #: 2108 Мера количества
@@ -72,7 +87,7 @@ MIN_UUID = 8   # central (contract E) keys documents by uuids of 8-64 characters
 
 _EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 _PHONE_RE = re.compile(r"^\+7\d{10}$")
-_INN_RE = re.compile(r"^(\d{10}|\d{12})$")
+_PERSON_INN_RE = re.compile(r"^\d{12}$")
 _EAN_RE = re.compile(r"^(\d{8}|\d{13})$")
 
 
@@ -239,9 +254,26 @@ def _check_contact(value):
                  f"phone number in the form +7XXXXXXXXXX", "buyer_contact")
 
 
+_INN_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def person_inn_valid(value):
+    """A 12-digit INN of a natural person with both check digits right."""
+    if not isinstance(value, str) or not _PERSON_INN_RE.match(value):
+        return False
+    digits = [int(c) for c in value]
+    d11 = sum(w * d for w, d in zip(_INN_WEIGHTS_11, digits)) % 11 % 10
+    d12 = sum(w * d for w, d in zip(_INN_WEIGHTS_12, digits)) % 11 % 10
+    return digits[10] == d11 and digits[11] == d12
+
+
 def _check_inn(value, fld):
-    if value and not _INN_RE.match(value):
-        _invalid(f"{fld} (tag 1203) {value!r} must be 10 or 12 digits", fld)
+    """1203 is the cashier's own INN: a person's, 12 digits (a 10-digit INN is a company's)."""
+    if value and not _PERSON_INN_RE.match(value):
+        _invalid(f"{fld} (tag 1203) {value!r} must be the cashier's personal INN of 12 digits", fld)
+    if value and not person_inn_valid(value):
+        _invalid(f"{fld} (tag 1203) {value!r} is not a valid INN (its check digits are wrong)", fld)
 
 
 def _validate_item(it, i):
@@ -273,13 +305,25 @@ def _validate_item(it, i):
         _invalid(f"{p}.product_code {it.product_code!r} must be an EAN-8 or EAN-13 barcode", f"{p}.product_code")
     _check_text(it.marking_code.replace("\x1d", " ") if isinstance(it.marking_code, str) else it.marking_code,
                 f"{p}.marking_code", MAX_MARKING_CODE, 2000)
-    if it.marking_code and it.subject not in (31, 33):
+    if it.marking_code and it.subject not in MARKED_SUBJECTS:
         _invalid(f"{p}.marking_code is set but the subject (tag 1212) is {it.subject}, "
                  f"not 31/33 (marked goods with a code)", f"{p}.subject")
+    if it.subject in MARKED_SUBJECTS and not it.marking_code:
+        _invalid(f"{p}.subject (tag 1212) = {it.subject} declares goods with a marking code, but "
+                 f"no marking code was scanned", f"{p}.marking_code")
+    if it.payment_method in ADVANCE_METHODS and it.vat in CALCULATED_RATE:
+        calc = CALCULATED_RATE[it.vat]
+        _invalid(f"{p}.vat (tag 1199): a prepayment or advance (tag 1214 = {it.payment_method}) "
+                 f"carries the calculated rate {VAT_LABELS[calc]} (code {calc}), not "
+                 f"{VAT_LABELS[it.vat]}", f"{p}.vat")
 
 
 def _validate_receipt(doc):
     _check_domain(doc.operation, OPERATIONS, "operation", 1054)
+    if doc.tax_system in ABOLISHED_TAX_SYSTEMS and not isinstance(doc.tax_system, bool):
+        _invalid(f"tax_system (tag 1055) {doc.tax_system} ({ABOLISHED_TAX_SYSTEMS[doc.tax_system]}) "
+                 f"no longer exists (abolished on 01.01.2021): use the company's current tax system",
+                 "tax_system")
     _check_domain(doc.tax_system, TAX_SYSTEMS, "tax_system", 1055)
     _check_text(doc.cashier, "cashier", MAX_CASHIER, 1021, required=True)
     _check_inn(doc.cashier_inn, "cashier_inn")
@@ -349,17 +393,40 @@ def check_refund_means(refund, original, already_refunded=None):
             _invalid(msg, f"payments.{name}")
 
 
-def validate(doc, original_payments=None, already_refunded=None):
+def check_refund_vat(items, original_items):
+    """A refund keeps the VAT rate of the sale it refunds: a 2026 refund of a 2025 sale at
+    20 % stays at 20 % (FNS letter 15.12.2025 № АБ-4-20/11248@, case 1; 54fz.md §1.4).  An
+    item of the refund named like an item of the original must carry that item's rate; any
+    other item one of the original's rates."""
+    by_name = {}
+    for orig in original_items:
+        by_name.setdefault(orig.name, set()).add(orig.vat)
+    rates = {orig.vat for orig in original_items}
+    for i, it in enumerate(items):
+        allowed = by_name.get(it.name, rates)
+        if it.vat not in allowed:
+            wanted = " or ".join(f"{VAT_LABELS[c]} (code {c})" for c in sorted(allowed))
+            _invalid(f"items[{i}].vat (tag 1199): the refund of {it.name!r} must keep the VAT rate of "
+                     f"the original sale, {wanted}, not {VAT_LABELS[it.vat]}", f"items[{i}].vat")
+
+
+def validate(doc, original_payments=None, already_refunded=None, original_items=None):
     """Raise ``errors.DocumentInvalid`` when ``doc`` is not a valid document.
 
     ``original_payments`` (a ``Payments``) is the split of the sale a refund
-    refunds; with it the refund's means of payment are checked against it."""
+    refunds; with it the refund's means of payment are checked against it.
+    ``original_items`` (the sale's ``Item`` list, when known): the refund's VAT
+    rates are checked against them."""
     if isinstance(doc, CorrectionReceipt):
         _validate_correction(doc)
+        if doc.operation in (2, 4) and original_items:
+            check_refund_vat(doc.items, original_items)
     elif isinstance(doc, Receipt):
         _validate_receipt(doc)
         if doc.operation in (2, 4) and original_payments is not None:
             check_refund_means(doc.payments, original_payments, already_refunded)
+        if doc.operation in (2, 4) and original_items:
+            check_refund_vat(doc.items, original_items)
     elif isinstance(doc, (ShiftOpen, ShiftClose)):
         _check_text(doc.cashier, "cashier", MAX_CASHIER, 1021, required=True)
         _check_inn(doc.cashier_inn, "cashier_inn")
@@ -511,7 +578,8 @@ def _build_payments(payload):
     return out
 
 
-def build_receipt(order, original_payments=None, already_refunded=None, correction=False):
+def build_receipt(order, original_payments=None, already_refunded=None, correction=False,
+                  original_items=None):
     """Receipt (or CorrectionReceipt) from the POS payload of contract D; validated."""
     _req(isinstance(order, dict), "the request body must be a JSON object")
     check_uuid(order.get("uuid"))
@@ -559,11 +627,12 @@ def build_receipt(order, original_payments=None, already_refunded=None, correcti
             doc.additional = str(int(sign))
     else:
         doc = Receipt(**kw)
-    return validate(doc, original_payments=original_payments, already_refunded=already_refunded)
+    return validate(doc, original_payments=original_payments, already_refunded=already_refunded,
+                    original_items=original_items)
 
 
-def build_correction(payload):
-    return build_receipt(payload, correction=True)
+def build_correction(payload, original_items=None):
+    return build_receipt(payload, correction=True, original_items=original_items)
 
 
 def build_shift(payload, close=False):

@@ -161,7 +161,7 @@ SAMPLE = {"u8": 7, "u16": 513, "u32": 70000, "u40": 123456789, "u48": 2_500_000,
           "date_ymd": dt.date(2026, 1, 5), "date_dmy": dt.date(2026, 1, 5),
           "time_hm": dt.time(9, 30), "time_hms": dt.time(9, 30, 15),
           "dt5": dt.datetime(2026, 1, 5, 9, 30), "ascii16": "9999078900012345",
-          "bytes2": b"AB", "bytes3": b"\0\1\2", "text": "Линза", "tlv": codec.tlv(1008, "a@b.ru"),
+          "bytes2": b"AB", "bytes3": b"\0\1\2", "bytes8": bytes(range(8)), "text": "Линза", "tlv": codec.tlv(1008, "a@b.ru"),
           "rest": b"\x01\x02", "lenbytes": b"\xaa\xbb", "regnum": 241}
 
 

@@ -98,8 +98,8 @@ def test_lost_command_frame_is_detected_by_enq_and_resent(shift, emu):
     assert res.fd_number == 3 and emu.control.stats()["FF45"] == 1
 
 
-def test_pty_serial_path(tmp_path):
-    proc = start_emulator(tmp_path, pty=True)
+def test_pty_serial_path(tmp_path, profile):
+    proc = start_emulator(tmp_path, pty=True, profile=profile)
     try:
         assert proc.pty and os.path.exists(proc.pty)
         dev = make_device({**proc.serial_config, "timeouts": FAST})
@@ -197,8 +197,9 @@ def test_control_channel_reports_errors_and_state(emu):
     assert ctl.clock(advance=60)["clock_offset"] == 60
 
 
-def test_emulator_with_options_and_a_second_process_controlling_it(tmp_path):
-    proc = start_emulator(tmp_path, args=["--fn-serial", "9999078900054321", "--tax-systems", "2"])
+def test_emulator_with_options_and_a_second_process_controlling_it(tmp_path, profile):
+    proc = start_emulator(tmp_path, args=["--fn-serial", "9999078900054321", "--tax-systems", "2"],
+                          profile=profile)
     try:
         dev = make_device({**proc.config, "timeouts": FAST})
         dev.open_shift("А")

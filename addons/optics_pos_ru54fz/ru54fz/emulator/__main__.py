@@ -1,4 +1,4 @@
-"""python3 -m ru54fz.emulator --port N [--control-port M] [--pty] [--state-file F]
+"""python3 -m ru54fz.emulator --port N [--control-port M] [--pty] [--state-file F] [--profile P]
 
 Prints one JSON line when ready: {"ready": true, "port", "control_port", "pty"}.
 """
@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 
-from .model import KKTModel
+from .model import PROFILES, KKTModel
 from .server import Server
 
 
@@ -22,10 +22,12 @@ def main(argv=None):
     parser.add_argument("--fn-serial", default="9999078900012345")
     parser.add_argument("--inn", default="7701234567")
     parser.add_argument("--tax-systems", type=int, default=0x03, help="1055 bitmask")
+    parser.add_argument("--profile", default="shtrih-m-ptk", choices=sorted(PROFILES),
+                        help="the KKT model to behave like (a new state file only)")
     args = parser.parse_args(argv)
 
     model = KKTModel(args.state_file, fn_serial=args.fn_serial, inn=args.inn,
-                     tax_systems=args.tax_systems)
+                     tax_systems=args.tax_systems, profile=args.profile)
     model.faults.print_delay = args.print_delay
     server = Server(model, args.host, args.port, args.control_port, args.pty)
     server.start()

@@ -31,7 +31,8 @@ class EmulatorControl:
         return self.call("state")["state"]
 
     def set(self, **faults):
-        """paper_out=bool, cover_open=bool, print_delay=seconds, fn_capacity=documents."""
+        """paper_out=bool, cover_open=bool, print_delay=seconds, fn_capacity=documents,
+        tax_mode=0|1 (table 1 'tax calculation'), ffd_version=2|4 (1.05 / 1.2)."""
         return self.call("set", **faults)["faults"]
 
     def clock(self, offset=None, advance=None):

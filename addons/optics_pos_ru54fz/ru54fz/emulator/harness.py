@@ -19,8 +19,9 @@ ADDON_DIR = Path(__file__).resolve().parents[2]
 
 
 class EmulatorProcess:
-    def __init__(self, state_dir, pty=False, args=(), state_file=None):
+    def __init__(self, state_dir, pty=False, args=(), state_file=None, profile=None):
         self.state_dir = Path(state_dir)
+        self.profile = profile
         self.state_file = str(state_file or self.state_dir / "kkt_emulator_state.json")
         self.use_pty = pty
         self.args = list(args)
@@ -46,6 +47,8 @@ class EmulatorProcess:
         """The emulator's command line (the ATOL web server emulator overrides it)."""
         cmd = [sys.executable, "-m", "ru54fz.emulator", "--port", str(port),
                "--state-file", self.state_file, *self.args]
+        if self.profile:
+            cmd += ["--profile", self.profile]
         if self.use_pty:
             cmd.append("--pty")
         return cmd
@@ -121,6 +124,8 @@ class EmulatorProcess:
         self.stop()
 
 
-def start_emulator(state_dir, pty=False, args=(), state_file=None, timeout=15.0):
-    """Start an emulator subprocess on free ports; returns the running ``EmulatorProcess``."""
-    return EmulatorProcess(state_dir, pty=pty, args=args, state_file=state_file).start(timeout)
+def start_emulator(state_dir, pty=False, args=(), state_file=None, timeout=15.0, profile=None):
+    """Start an emulator subprocess on free ports; returns the running ``EmulatorProcess``.
+    ``profile``: the KKT model it behaves like (``model.PROFILES``; default Shtrih-M-PTK)."""
+    return EmulatorProcess(state_dir, pty=pty, args=args, state_file=state_file,
+                           profile=profile).start(timeout)

@@ -14,9 +14,11 @@ import threading
 import time
 from collections import Counter, OrderedDict
 
+from .. import ffd
 from ..ofd import protocol as ofdp
 from ..shtrih import codec
 from ..shtrih import commands as C
+from ..shtrih import models as M
 
 BLOCK_SIZE = 128
 OFD_LIMIT = dt.timedelta(days=30)
@@ -25,9 +27,40 @@ SHIFT_LIMIT = dt.timedelta(hours=24)
 DOC_CODES = {"shift_open": 0x02, "receipt": 0x04, "shift_close": 0x08, "correction": 0x14}
 
 
+#: Device profiles: which real KKT the emulator behaves like.  ``strict`` profiles refuse,
+#: with the device's error codes, what that model refuses (docs/kkt_shtrih_protocol.md §5.1);
+#: ``generic`` is the fiscal drive alone with a lenient KKT in front of it, for a second
+#: protocol front-end that drives the FN model through ``execute`` (the ATOL emulator).
+#: ``tax_mode_field`` / ``ffd_table`` / ``ffd_field`` are where this emulated firmware keeps
+#: those settings (F7 tells the host; real firmware has its own numbers).
+PROFILES = {
+    "generic": {"model": 250, "strict": False, "ffd_version": M.FFD_12, "tax_mode": M.TAX_PER_ITEM,
+                "tax_mode_field": 17, "ffd_table": 17, "ffd_field": 17},
+    "shtrih-m-ptk": {"model": 239, "strict": True, "ffd_version": M.FFD_12,
+                     "tax_mode": M.TAX_PER_ITEM, "tax_mode_field": 17, "ffd_table": 17,
+                     "ffd_field": 17},
+    "shtrih-nano": {"model": 152, "strict": True, "ffd_version": M.FFD_12,
+                    "tax_mode": M.TAX_ON_TOTAL, "tax_mode_field": 15, "ffd_table": 10,
+                    "ffd_field": 29},
+    "cashcore": {"model": 45, "strict": True, "ffd_version": M.FFD_12, "tax_mode": M.TAX_PER_ITEM,
+                 "tax_mode_field": 11, "ffd_table": 10, "ffd_field": 29},
+}
+#: The profiles of real models (the driver tests run against each of them).
+DEVICE_PROFILES = ("shtrih-m-ptk", "shtrih-nano", "cashcore")
+
+#: KKT error "wrong operation" (javapos_shtrih issue #115: FF4A for a refund correction
+#: -> 94 "ККТ: Неверная операция").
+WRONG_OPERATION = 0x5E
+#: KKT error "command not supported in this implementation" (fr_drv_ng issue #5: operation
+#: TLVs sent on the wrong side of the operation -> 55).
+NOT_SUPPORTED = 0x37
+
+
 #: Commands that only build the open document: it lives in memory until the
 #: document is formed or cancelled (an emulator restart drops an unfinished receipt).
 VOLATILE = frozenset({0xFF0C, 0xFF35, 0xFF41, 0xFF42, 0xFF46, 0xFF4D, 0xFF32, 0xFF33})
+#: Commands that take no password (FC, F7: vendor driver ReadDeviceMetrics / ReadPrinterModelParameters).
+NO_PASSWORD = frozenset({0xFC, 0xF7})
 
 
 class Refused(Exception):
@@ -76,11 +109,23 @@ def _raw_tlvs(pairs):
     return [ofdp.tlv(tag, bytes.fromhex(value)) for tag, value in pairs]
 
 
+def _tables(profile):
+    """The table fields this emulated firmware has: 'table,row,field' -> [value, width]."""
+    p = PROFILES[profile]
+    return {f"1,1,{p['tax_mode_field']}": [p["tax_mode"], 1],
+            f"{p['ffd_table']},1,{p['ffd_field']}": [p["ffd_version"], 1]}
+
+
 def fresh_state(fn_serial="9999078900012345", inn="7701234567", reg_number="0000000001012345",
-                kkt_serial=12345678, tax_systems=0x03, password=30, now=None, fn_capacity=250000):
+                kkt_serial=12345678, tax_systems=0x03, password=30, now=None, fn_capacity=250000,
+                profile="generic"):
+    if profile not in PROFILES:
+        raise ValueError(f"unknown device profile {profile!r} (known: {', '.join(PROFILES)})")
     now = (now or dt.datetime.now()).replace(microsecond=0)
     return {
         "version": 1,
+        "profile": profile,
+        "tables": _tables(profile),
         "reg": {"fn_serial": fn_serial, "inn": inn, "reg_number": reg_number,
                 "kkt_serial": kkt_serial, "tax_systems": tax_systems,
                 "registered_at": _iso(now), "fn_capacity": fn_capacity,
@@ -155,6 +200,7 @@ class KKTModel:
             self._archive_pending = [{"fd": k, **v} for k, v in self.state["archive"].items()]
             self.save()
         # unconfirmed FD numbers in FD order: the oldest is the first (O(1) per document)
+        self._op_tlvs = []          # tags-first models: item TLVs waiting for their FF46
         self._pending = OrderedDict((int(k), None) for k, doc in sorted(
             self.state["archive"].items(), key=lambda kv: int(kv[0])) if not doc["ticket"])
         self._handlers = {
@@ -162,7 +208,8 @@ class KKTModel:
             0x1B: self._op_register, 0x40: self._x_report, 0x41: self._z_report,
             0x50: self._cash_in, 0x51: self._cash_out, 0x88: self._cancel, 0xE0: self._open_shift,
             0xFF01: self._fn_status, 0xFF03: self._fn_expiry, 0xFF63: self._fn_memory,
-            0xFF0A: self._find,
+            0xFF0A: self._find, 0xFF08: self._fn_cancel, 0xFC: self._device_type,
+            0xF7: self._model_parameters, 0x1F: self._read_table, 0x1E: self._write_table,
             0xFF0C: self._tlv, 0xFF30: self._buffer_status, 0xFF31: self._read_block,
             0xFF32: self._start_write, 0xFF33: self._write_block, 0xFF35: self._start_correction,
             0xFF39: self._ofd_status, 0xFF40: self._shift_params, 0xFF41: self._begin_open,
@@ -171,6 +218,30 @@ class KKTModel:
         }
 
     # ------------------------------------------------------------------ basics
+    @property
+    def profile(self):
+        return PROFILES[self.state["profile"]]
+
+    @property
+    def caps(self):
+        return M.caps_for(self.profile["model"])
+
+    @property
+    def strict(self):
+        return self.profile["strict"]
+
+    def _table(self, table, row, fld):
+        return self.state["tables"].get(f"{table},{row},{fld}")
+
+    @property
+    def tax_mode(self):
+        return self._table(1, 1, self.profile["tax_mode_field"])[0]
+
+    @property
+    def ffd_version(self):
+        p = self.profile
+        return self._table(p["ffd_table"], 1, p["ffd_field"])[0]
+
     def now(self):
         return (dt.datetime.now() + dt.timedelta(seconds=self.state["clock_offset"])).replace(
             microsecond=0)
@@ -187,6 +258,8 @@ class KKTModel:
             self.state = json.load(fh)
         self.state["doc"] = None
         self.state["ofd_write"] = None
+        self.state.setdefault("profile", "generic")
+        self.state.setdefault("tables", _tables(self.state["profile"]))
         archive = {}
         if os.path.exists(self._archive_path):
             with open(self._archive_path, encoding="utf-8") as fh:
@@ -267,7 +340,7 @@ class KKTModel:
                 req = cmd.parse_request(data)
             except C.LayoutError:
                 return cmd.build_reply(0x33)
-            if req.get("password") != self.state["password"]:
+            if code not in NO_PASSWORD and req.get("password") != self.state["password"]:
                 return cmd.build_reply(0x4F)
             injected = self.faults.take_injected(label)
             if injected:
@@ -276,6 +349,8 @@ class KKTModel:
             try:
                 values = self._handlers[code](req, cmd) or {}
             except Refused as exc:
+                if code == 0xFF46:
+                    self._op_tlvs = []   # tags waiting for a refused operation go with it [ADOPTED]
                 if self._dirty:
                     self.save()
                 return cmd.build_reply(exc.code)
@@ -313,6 +388,12 @@ class KKTModel:
         doc = self.state["doc"]
         if doc and doc["kind"] in ("receipt", "correction"):
             raise Refused(0x4A)
+
+    def _need_no_document(self):
+        """Beginning a document while one is open: the KKT refuses while its receipt is
+        open (0x4A), the FN while it holds any other document (FN 0x02)."""
+        if self.state["doc"]:
+            raise Refused(0x4A if self._kkt_receipt_open() else 0x02)
 
     def _need_fn_can_sign(self, now):
         _, oldest = self._oldest_unconfirmed()
@@ -352,8 +433,7 @@ class KKTModel:
         return flags
 
     def _mode(self):
-        doc = self.state["doc"]
-        if doc and doc["kind"] in ("receipt", "correction"):
+        if self._kkt_receipt_open():
             return 8
         if self.shift["open"]:
             return 3 if self._shift_expired() else 2
@@ -431,7 +511,7 @@ class KKTModel:
     def _begin_open(self, req, cmd):
         if self.shift["open"]:
             raise Refused(0x02)
-        self._need_no_receipt()
+        self._need_no_document()
         self.state["doc"] = {"kind": "shift_open", "tlvs": []}
         self._changed()
 
@@ -439,6 +519,8 @@ class KKTModel:
         if self.shift["open"]:
             raise Refused(0x02)
         self._need_no_receipt()
+        if self.state["doc"] and self.state["doc"]["kind"] != "shift_open":
+            raise Refused(0x02)
         now = self.now()
         self._need_fn_can_sign(now)
         self._need_printer()
@@ -460,7 +542,7 @@ class KKTModel:
     def _begin_close(self, req, cmd):
         if not self.shift["open"]:
             raise Refused(0x3D)
-        self._need_no_receipt()
+        self._need_no_document()
         self.state["doc"] = {"kind": "shift_close", "tlvs": []}
         self._changed()
 
@@ -468,6 +550,8 @@ class KKTModel:
         if not self.shift["open"]:
             raise Refused(0x3D)
         self._need_no_receipt()
+        if self.state["doc"] and self.state["doc"]["kind"] != "shift_close":
+            raise Refused(0x02)
         now = self.now()
         last = self.state["archive"][str(self.state["last_fd"])]["time"]
         if now < _parse(last) - dt.timedelta(seconds=60):
@@ -528,30 +612,47 @@ class KKTModel:
         self._changed()
 
     def _op_tlv(self, req, cmd):
+        """FF4D: TLVs of an item.  Tags-first models (cash core, Shtrih-Mobile) bind them to
+        the *next* operation; the others to the last one."""
         doc = self.state["doc"]
-        if not doc or doc["kind"] != "receipt" or not doc["items"]:
-            raise Refused(0x02)
         try:
             items = codec.parse_tlvs(req["tlv"])
         except codec.CodecError:
             raise Refused(0x09) from None
-        doc["items"][-1].setdefault("tlvs", []).extend([t, v.hex()] for t, v in items)
+        pairs = [[t, v.hex()] for t, v in items]
+        if self.strict and self.caps.tags_first:
+            if doc and doc["kind"] not in ("receipt", "correction"):
+                raise Refused(0x02)
+            self._op_tlvs.extend(pairs)
+            return
+        if not doc or doc["kind"] not in ("receipt", "correction") or not doc["items"]:
+            # before any operation: this model binds tags to the operation already made
+            raise Refused(NOT_SUPPORTED if self.strict else 0x02)
+        doc["items"][-1].setdefault("tlvs", []).extend(pairs)
         self._changed()
+
+    def _vat_of_tax_byte(self, tax):
+        if self.strict:
+            return {v: k for k, v in self.caps.vat_bytes.items()}.get(tax)
+        return C.SHTRIH_TO_VAT.get(tax)
 
     def _item(self, req, cmd):
         doc = self.state["doc"]
-        if doc and doc["kind"] != "receipt":
+        if doc and doc["kind"] not in ("receipt", "correction"):
             raise Refused(0x02)
         if doc is None:
             self._need_shift()
             self._need_fn_can_sign(self.now())
         elif self._shift_expired():
             raise Refused(0x4E)
+        if doc and doc["kind"] == "correction" and self.strict and self.ffd_version < M.FFD_12:
+            raise Refused(WRONG_OPERATION)     # FFD 1.05 corrections carry totals only (FF4A)
         op = req["operation"]
-        if op not in C.OPERATIONS or (doc and doc["operation"] != op):
+        if op not in C.OPERATIONS or (doc and doc.get("operation") not in (None, op)):
             raise Refused(0x33)
         qty, price = req["quantity"], req["price"]
-        if qty <= 0 or req["tax"] not in C.SHTRIH_TO_VAT or not 1 <= req["payment_method"] <= 7 \
+        vat = self._vat_of_tax_byte(req["tax"])
+        if qty <= 0 or vat is None or not 1 <= req["payment_method"] <= 7 \
                 or not 1 <= req["subject"] <= 33:
             raise Refused(0x33)
         name_raw = req["name"].encode(codec.PRINT_ENCODING, errors="replace")
@@ -564,17 +665,23 @@ class KKTModel:
             amount = computed
         elif amount > computed:
             raise Refused(0x33)
-        vat = C.SHTRIH_TO_VAT[req["tax"]]
+        tax_amount = req["tax_amount"]
+        if tax_amount == codec.NOT_GIVEN_5:
+            tax_amount = ffd.item_vat(amount, vat)
         if doc is None:
             doc = self.state["doc"] = {"kind": "receipt", "operation": op, "items": [], "tlvs": []}
-        doc["items"].append({"name": req["name"], "qty": qty, "price": price, "amount": amount,
-                             "vat": vat, "pm": req["payment_method"], "subject": req["subject"]})
+        doc["operation"] = op
+        item = {"name": req["name"], "qty": qty, "price": price, "amount": amount, "vat": vat,
+                "tax_amount": tax_amount, "pm": req["payment_method"], "subject": req["subject"]}
+        if self._op_tlvs:
+            item["tlvs"], self._op_tlvs = self._op_tlvs, []
+        doc["items"].append(item)
         self._changed()
 
     def _start_correction(self, req, cmd):
-        self._need_no_receipt()
+        self._need_no_document()
         self._need_shift()
-        self.state["doc"] = {"kind": "correction", "tlvs": []}
+        self.state["doc"] = {"kind": "correction", "tlvs": [], "items": [], "operation": None}
         self._changed()
 
     def _payments_effect(self, op, slots_amounts, change):
@@ -600,13 +707,48 @@ class KKTModel:
         if value == 0 or value & (value - 1) or not value & self.state["reg"]["tax_systems"]:
             raise Refused(0x33)
 
+    def _vat_totals(self, items):
+        """The receipt's VAT sums per 1199 code as the KKT forms them: the items' 1200 sums
+        in 'per operation' mode, the VAT of each rate's total in 'on the total' mode."""
+        totals = {}
+        if self.strict and self.tax_mode == M.TAX_ON_TOTAL:
+            groups = {}
+            for item in items:
+                groups[item["vat"]] = groups.get(item["vat"], 0) + item["amount"]
+            return {code: ffd.item_vat(amount, code) for code, amount in groups.items()}
+        for item in items:
+            totals[item["vat"]] = totals.get(item["vat"], 0) + item.get("tax_amount", 0)
+        return totals
+
+    @staticmethod
+    def _correction_basis(doc):
+        """1173 and 1174 {1178, 1179} of a correction receipt: the FN refuses the close
+        without them (FFD 1.2 FD 31) [ADOPTED code 0x09]; 1178 is a date (00:00)."""
+        tags = {int(tag): bytes.fromhex(value) for tag, value in doc["tlvs"]}
+        if 1173 not in tags or 1174 not in tags or len(tags[1173]) != 1 or tags[1173][0] not in (0, 1):
+            raise Refused(0x09)
+        try:
+            basis = {tag: value for tag, value in codec.parse_tlvs(tags[1174])}
+        except codec.CodecError:
+            raise Refused(0x09) from None
+        stamp = basis.get(1178)
+        if stamp is None or len(stamp) != 4 or int.from_bytes(stamp, "little") % 86400:
+            raise Refused(0x09)
+        if tags[1173][0] == 1 and not basis.get(1179):
+            raise Refused(0x09)
+        return tags[1173][0]
+
     def _close_receipt(self, req, cmd):
         doc = self.state["doc"]
-        if not doc or doc["kind"] != "receipt" or not doc["items"]:
+        if not doc or doc["kind"] not in ("receipt", "correction") or not doc["items"]:
             raise Refused(0x55)
+        if self._op_tlvs:
+            raise Refused(NOT_SUPPORTED)       # item tags sent for an operation that never came
         now = self.now()
         if self._shift_expired(now):
             raise Refused(0x16)
+        correction = doc["kind"] == "correction"
+        correction_type = self._correction_basis(doc) if correction else None
         total = sum(item["amount"] for item in doc["items"])
         if total == 0:
             raise Refused(0x8E)
@@ -623,17 +765,19 @@ class KKTModel:
         op_index, cash, drawer_delta = self._payments_effect(op, pays, change)
         self._need_printer()
         receipt_number = self.shift["receipts"] + 1
+        vat_totals = self._vat_totals(doc["items"])
         extra = {"operation": op, "total": total, "shift": self.shift["number"],
                  "receipt_number": receipt_number, "tax_system": req["tax_system"],
                  "payments": {str(k): v for k, v in pays.items()}, "change": change,
-                 "items": doc["items"], "tlvs": doc["tlvs"]}
-        fd, fp = self._new_fd(3, now, extra, [ofdp.tlv_u8(1054, op), ofdp.tlv_vln(1020, total),
-                                              ofdp.tlv(1042, receipt_number),
-                                              ofdp.tlv(1038, self.shift["number"]),
-                                              ofdp.tlv_u8(1055, req["tax_system"]),
-                                              *_payment_tlvs(pays, change),
-                                              *(_item_tlv(i) for i in doc["items"]),
-                                              *_raw_tlvs(doc["tlvs"])])
+                 "items": doc["items"], "tlvs": doc["tlvs"],
+                 "vat_totals": {str(k): v for k, v in vat_totals.items()}}
+        if correction:
+            extra["correction_type"] = correction_type
+        fd, fp = self._new_fd(31 if correction else 3, now, extra, [
+            ofdp.tlv_u8(1054, op), ofdp.tlv_vln(1020, total), ofdp.tlv(1042, receipt_number),
+            ofdp.tlv(1038, self.shift["number"]), ofdp.tlv_u8(1055, req["tax_system"]),
+            *_payment_tlvs(pays, change), *(_item_tlv(i) for i in doc["items"]),
+            *_raw_tlvs(doc["tlvs"])])
         self._apply_payments(op_index, pays, change, drawer_delta)
         self.shift["receipts"] = receipt_number
         self.state["doc"] = None
@@ -641,11 +785,18 @@ class KKTModel:
                 "time": now.time()}
 
     def _correction(self, req, cmd):
+        """FF4A: a totals-only correction receipt (FFD 1.05/1.1).  A real KKT refuses it for a
+        refund (1054 = 2/4) with 'wrong operation'; on an FFD 1.2 drive FD 31 carries its
+        items (1059), which FF4A cannot send [ADOPTED: refused as not supported]."""
+        if self.strict and req["operation"] in (2, 4):
+            raise Refused(WRONG_OPERATION)
+        if self.strict and self.ffd_version >= M.FFD_12:
+            raise Refused(NOT_SUPPORTED)
         doc = self.state["doc"]
         if doc is None:
             self._start_correction(req, cmd)
             doc = self.state["doc"]
-        if doc["kind"] != "correction":
+        if doc["kind"] != "correction" or doc["items"]:
             raise Refused(0x02)
         now = self.now()
         if self._shift_expired(now):
@@ -675,15 +826,81 @@ class KKTModel:
         self.state["doc"] = None
         return {"receipt_number": receipt_number, "fd_number": fd, "fiscal_sign": fp}
 
-    def _cancel(self, req, cmd):
+    def _kkt_receipt_open(self):
+        """The KKT itself has a receipt open (mode 8): a receipt, or a correction receipt
+        that has items."""
         doc = self.state["doc"]
-        if not doc:
-            raise Refused(0x55)
+        return bool(doc) and (doc["kind"] == "receipt"
+                              or (doc["kind"] == "correction" and bool(doc.get("items"))))
+
+    def _drop_document(self):
+        doc = self.state["doc"]
         self.state["doc"] = None
+        self._op_tlvs = []
         if doc["kind"] in ("receipt", "correction"):
             self._add("opregs", C.OPREG_VOID_COUNT, 1)
         self._changed()
+
+    def _cancel(self, req, cmd):
+        """0x88 cancels the receipt the KKT has open.  A real KKT has no receipt open while
+        the FN holds a begun shift report or an empty correction receipt: 'receipt closed'
+        (0x55), the FN document stays open until FF08 cancels it."""
+        doc = self.state["doc"]
+        if not doc:
+            self._op_tlvs = []
+            raise Refused(0x55)
+        if self.strict and not self._kkt_receipt_open():
+            raise Refused(0x55)
+        self._drop_document()
         return {"operator": 30}
+
+    def _fn_cancel(self, req, cmd):
+        """FF08: cancel whatever document the FN has open; nothing open -> FN 0x02 [ADOPTED]."""
+        if not self.state["doc"]:
+            self._op_tlvs = []
+            raise Refused(0x02)
+        self._drop_document()
+
+    # ------------------------------------------------------------------ identity and tables
+    def _device_type(self, req, cmd):
+        caps = self.caps
+        return {"device_type": 0, "device_subtype": 0, "protocol_version": 1,
+                "protocol_subversion": 0, "model": caps.model, "language": 0, "name": caps.name}
+
+    def _model_parameters(self, req, cmd):
+        if req["request_type"] != 1:
+            raise Refused(0x33)
+        p = self.profile
+        flags = (1 << 43) | (1 << 47) | (1 << 48)       # FN, FFD 1.1+, correction receipts
+        if self.caps.family == "cashcore":
+            flags |= 1 << 23
+        return {"flags": flags.to_bytes(8, "little"), "font1_width": 48, "font2_width": 36,
+                "first_graphics_line": 1, "inn_length": 12, "rnm_length": 16,
+                "long_rnm_length": 20, "long_serial_length": 20, "tax_password": 0,
+                "sys_password": 30, "bt_table": 0, "tax_mode_field": p["tax_mode_field"],
+                "max_command_length": 255, "graphics_line_width": 64, "graphics512_width": 64,
+                "graphics512_height": 0, "fs_table": 18, "ofd_table": 19, "embedded_table": 0,
+                "ffd_table": p["ffd_table"], "ffd_field": p["ffd_field"]}
+
+    def _read_table(self, req, cmd):
+        cell = self._table(req["table"], req["row"], req["field"])
+        if cell is None:
+            raise Refused(0x33)
+        return {"value": cell[0].to_bytes(cell[1], "little")}
+
+    def _write_table(self, req, cmd):
+        """Only the tax calculation mode is writable here (the FFD version changes with a
+        re-registration, not a table write) [ADOPTED]."""
+        p = self.profile
+        if (req["table"], req["row"], req["field"]) != (1, 1, p["tax_mode_field"]):
+            raise Refused(0x33)
+        cell = self._table(1, 1, p["tax_mode_field"])
+        value = req["value"]
+        if len(value) != cell[1] or value[0] not in (M.TAX_PER_ITEM, M.TAX_ON_TOTAL):
+            raise Refused(0x33)
+        self._need_no_receipt()
+        cell[0] = value[0]
+        self._changed()
 
     # ------------------------------------------------------------------ OFD exchange
     def _pending_message(self):
@@ -753,7 +970,9 @@ class KKTModel:
         with self.lock:
             st = self.state
             fd, oldest = self._oldest_unconfirmed()
-            return {"fn_serial": st["reg"]["fn_serial"], "last_fd": st["last_fd"],
+            return {"profile": st["profile"], "model": self.caps.model, "tax_mode": self.tax_mode,
+                    "ffd_version": self.ffd_version,
+                    "fn_serial": st["reg"]["fn_serial"], "last_fd": st["last_fd"],
                     "shift": dict(st["shift"]), "doc": st["doc"], "now": _iso(self.now()),
                     "clock_offset": st["clock_offset"], "unconfirmed": len(self._pending),
                     "first_unconfirmed": fd, "oldest_unconfirmed_at": _iso(oldest) if oldest else None,
@@ -771,7 +990,9 @@ class KKTModel:
             self.state = fresh_state(fn_serial=reg["fn_serial"], inn=reg["inn"],
                                      reg_number=reg["reg_number"], kkt_serial=reg["kkt_serial"],
                                      tax_systems=reg["tax_systems"], password=self.state["password"],
-                                     fn_capacity=reg.get("fn_capacity", 250000))
+                                     fn_capacity=reg.get("fn_capacity", 250000),
+                                     profile=self.state["profile"])
+            self._op_tlvs = []
             self.faults.reset()
             self.stats.clear()
             self._pending = OrderedDict()

@@ -195,6 +195,13 @@ class Server:
                 if "fn_capacity" in req:          # shrink the FN archive to test "FN full"
                     model.state["reg"]["fn_capacity"] = int(req["fn_capacity"])
                     model.save()
+                if "tax_mode" in req:             # as if set up by the service engineer
+                    model.state["tables"][f"1,1,{model.profile['tax_mode_field']}"][0] = int(req["tax_mode"])
+                    model.save()
+                if "ffd_version" in req:          # an FFD 1.05 registration
+                    p = model.profile
+                    model.state["tables"][f"{p['ffd_table']},1,{p['ffd_field']}"][0] = int(req["ffd_version"])
+                    model.save()
                 return {"faults": faults.to_dict()}
             if op == "clock":
                 return {"clock_offset": model.set_clock(req.get("offset"), req.get("advance")),

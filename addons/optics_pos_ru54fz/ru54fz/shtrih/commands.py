@@ -9,7 +9,7 @@ docs/kkt_shtrih_protocol.md lists the same layouts (``layout_table()``).
 Field types (all integers unsigned little-endian):
 u8 u16 u32 u40 (5-byte kopeck sum) u48 (6 bytes), date_ymd / date_dmy (3 bytes,
 year - 2000), time_hm (2), time_hms (3), dt5 (YY MM DD hh mm), ascii16 (16
-bytes, NUL padded), bytes2 / bytes3 (fixed raw), text (rest, CP1251), tlv /
+bytes, NUL padded), bytes2 / bytes3 / bytes8 (fixed raw), text (rest, CP1251), tlv /
 rest (rest, raw bytes), lenbytes (u8 length + that many bytes), regnum (register
 number: 1 byte up to 255, else 2 bytes).
 A field whose name ends in ``?`` is optional at the end of a reply.
@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 
 from . import codec
 from .frame import command_bytes, split_command
+from .models import VAT_BYTES_STANDARD
 
 _FIXED = {"u8": 1, "u16": 2, "u32": 4, "u40": 5, "u48": 6, "date_ymd": 3, "date_dmy": 3,
-          "time_hm": 2, "time_hms": 3, "dt5": 5, "ascii16": 16, "bytes2": 2, "bytes3": 3}
+          "time_hm": 2, "time_hms": 3, "dt5": 5, "ascii16": 16, "bytes2": 2, "bytes3": 3,
+          "bytes8": 8}
 _INTS = {"u8": 1, "u16": 2, "u32": 4, "u40": 5, "u48": 6}
 _REST = {"text", "tlv", "rest"}
 
@@ -44,7 +46,7 @@ def _encode_field(kind, value):
         return codec.pack_datetime5(value)
     if kind == "ascii16":
         return codec.pack_text(value, "ascii", fixed=16)
-    if kind in ("bytes2", "bytes3"):
+    if kind in ("bytes2", "bytes3", "bytes8"):
         raw = bytes(value)
         if len(raw) != _FIXED[kind]:
             raise codec.CodecError(f"{kind} needs {_FIXED[kind]} bytes")
@@ -189,6 +191,13 @@ COMMANDS = [
                   ("shift_number", "u16"), ("fm_free", "u16"), ("reg_count", "u8"),
                   ("reg_free", "u8"), ("inn", "u48")),
             source=JP + "LongPrinterStatus.java", notes="date/time = the KKT clock"),
+    Command(0x1E, "write table", PWD + (("table", "u8"), ("row", "u16"), ("field", "u8"),
+                                       ("value", "rest")), (),
+            source=JP + "WriteTable.java", notes="value: the field's bytes (integers LE)"),
+    Command(0x1F, "read table", PWD + (("table", "u8"), ("row", "u16"), ("field", "u8")),
+            (("value", "rest"),), source=JP + "ReadTable.java",
+            notes="table 1 row 1 field <tax_mode_field of F7>: tax calculation mode; table/field "
+                  "of F7 ffd_table/ffd_field: FFD version (2 = 1.05, 4 = 1.2, fr_drv_ng #236)"),
     Command(0x1A, "read cash register", PWD + (("register", "regnum"),), OP + (("value", "u48"),),
             source=JP + "ReadCashRegister.java", notes="register numbers: see 'Registers'"),
     Command(0x1B, "read operation register", PWD + (("register", "u8"),), OP + (("value", "u16"),),
@@ -201,6 +210,23 @@ COMMANDS = [
             printing=True, source=JP + "PrintCashOut.java"),
     Command(0x88, "cancel receipt", PWD, OP, source=JP + "VoidFiscalReceipt.java; 54fz.md §4.2"),
     Command(0xE0, "open shift", PWD, OP, printing=True, source=JP + "BeginFiscalDay.java"),
+    Command(0xF7, "model parameters", (("request_type", "u8"),),
+            (("flags", "bytes8"), ("font1_width", "u8"), ("font2_width", "u8"),
+             ("first_graphics_line", "u8"), ("inn_length", "u8"), ("rnm_length", "u8"),
+             ("long_rnm_length", "u8"), ("long_serial_length", "u8"), ("tax_password", "u32"),
+             ("sys_password", "u32"), ("bt_table", "u8"), ("tax_mode_field", "u8"),
+             ("max_command_length", "u16"), ("graphics_line_width", "u8"),
+             ("graphics512_width?", "u8"), ("graphics512_height?", "u16"), ("fs_table?", "u8"),
+             ("ofd_table?", "u8"), ("embedded_table?", "u8"), ("ffd_table?", "u8"),
+             ("ffd_field?", "u8")),
+            source=JP + "ReadPrinterModelParameters.java, PrinterModelParameters.java",
+            notes="no password; request_type 1 = model parameters; tax_mode_field = field of "
+                  "table 1 'НАЧИСЛЕНИЕ НАЛОГОВ'; ffd_table/ffd_field = where the FFD version is"),
+    Command(0xFC, "device type", (),
+            (("device_type", "u8"), ("device_subtype", "u8"), ("protocol_version", "u8"),
+             ("protocol_subversion", "u8"), ("model", "u8"), ("language", "u8"), ("name", "text")),
+            source=JP + "ReadDeviceMetrics.java, DeviceMetrics.java; 54fz.md §4.2",
+            notes="no password; model: see 'Models and capabilities'"),
     Command(0xFF01, "FN status", PWD,
             (("phase", "u8"), ("doc_type", "u8"), ("doc_data", "u8"), ("shift_open", "u8"),
              ("warnings", "u8"), ("date", "date_ymd"), ("time", "time_hm"),
@@ -215,6 +241,10 @@ COMMANDS = [
     Command(0xFF63, "FN free memory", PWD, (("free_docs", "u32"), ("free_kb", "u32")),
             source=JP + "FSReadMemorySize.java (maxDocCount, memSizeInKb)",
             notes="free_docs = documents the FN can still store [ADOPTED reading of maxDocCount]"),
+    Command(0xFF08, "cancel FN document", PWD, (),
+            source=JP + "FSCancelDoc.java; 54fz.md §2.4",
+            notes="cancels any document open in the FN (shift open/close begun, correction "
+                  "receipt); 0x88 cancels only a receipt the KKT has open"),
     Command(0xFF0A, "find fiscal document", PWD + (("fd_number", "u32"),),
             (("fd_type", "u8"), ("ticket", "u8"), ("when", "dt5"), ("fd_number", "u32"),
              ("fiscal_sign", "u32"), ("tail", "rest")),
@@ -233,7 +263,10 @@ COMMANDS = [
     Command(0xFF33, "OFD ticket: write block", PWD + (("offset", "u16"), ("data", "lenbytes")), (),
             source=JP + "FSWriteBlock.java",
             notes="the FN checks the ticket once the last byte is written"),
-    Command(0xFF35, "start correction receipt", PWD, (), source=JP + "FSStartCorrectionReceipt.java"),
+    Command(0xFF35, "start correction receipt", PWD, (),
+            source=JP + "FSStartCorrectionReceipt.java; fr_drv_ng issues #150, #216",
+            notes="FFD 1.2: then FF0C 1173 + 1174 {1178, 1179}, FF46 items, FF45 close (FD 31); "
+                  "FFD 1.05: then FF0C 1174, FF4A"),
     Command(0xFF39, "OFD exchange status", PWD,
             (("status", "u8"), ("read_status", "u8"), ("queue", "u16"), ("first_fd", "u32"),
              ("date", "date_ymd"), ("time", "time_hm")),
@@ -252,8 +285,9 @@ COMMANDS = [
              ("date?", "date_ymd"), ("time?", "time_hm")),
             printing=True, source=JP + "FSCloseReceipt.java; 54fz.md §4.2 FF45",
             notes="pay1 cash (1031), pay2 electronic (1081), pay14 prepayment (1215), pay15 "
-                  "credit (1216), pay16 other (1217); tax1..6 = 0 (the KKT computes VAT); "
-                  "tax_system = 1055 bit"),
+                  "credit (1216), pay16 other (1217); tax1..6 = 0 (the KKT sums the items' VAT, "
+                  "tax mode 'per operation'); tax_system = 1055 bit; closes a receipt or an FFD "
+                  "1.2 correction receipt"),
     Command(0xFF46, "item operation V2", PWD + (("operation", "u8"), ("quantity", "u48"),
                                                 ("price", "u40"), ("amount", "u40"),
                                                 ("tax_amount", "u40"), ("tax", "u8"),
@@ -267,10 +301,13 @@ COMMANDS = [
             + _sums("tax", 6) + (("tax_system", "u8"),),
             (("receipt_number", "u16"), ("fd_number", "u32"), ("fiscal_sign", "u32")),
             printing=True, source=JP + "FSPrintCorrectionReceipt2.java; PrinterTest.java",
-            notes="after FF35 and FF0C (1174 = {1177, 1178, 1179}); pay1..5 = 1031, 1081, "
-                  "1215, 1216, 1217"),
+            notes="FFD 1.05 only: after FF35 and FF0C (1174 = {1177, 1178, 1179}); pay1..5 = "
+                  "1031, 1081, 1215, 1216, 1217; refused for 1054 = 2/4 with 0x5E (javapos_shtrih "
+                  "issue #115)"),
     Command(0xFF4D, "TLV bound to the last item", PWD + (("tlv", "tlv"),), (),
-            source=JP + "FSWriteOperationTLV.java", notes="used for 2108 (measure) and 1163 (product code)"),
+            source=JP + "FSWriteOperationTLV.java; SMFiscalPrinterImpl.getCapOperationTagsFirst",
+            notes="used for 2108 (measure) and 1163 (product code); after its FF46, or before it "
+                  "on tags-first models (see 'Models and capabilities')"),
 ]
 
 BY_CODE = {cmd.code: cmd for cmd in COMMANDS}
@@ -297,10 +334,9 @@ def parse_reply_payload(payload):
 
 # --- tables beyond single commands -----------------------------------------
 
-#: FFD 1199 VAT code -> Shtrih FF46 tax byte (javapos FiscalPrinterImpl.getVatCodeShtrih,
-#: Feb 2026, VatRate order 20, 10, 0, none, 20/120, 10/110, 5, 7, 5/105, 7/107, 22, 22/122).
-VAT_TO_SHTRIH = {1: 0x01, 2: 0x02, 5: 0x04, 6: 0x08, 3: 0x10, 4: 0x20,
-                 7: 0x81, 8: 0x82, 9: 0x84, 10: 0x88, 11: 0xCB, 12: 0xCC}
+#: FFD 1199 VAT code -> Shtrih FF46 tax byte of every model but the Shtrih-Nano (javapos
+#: FiscalPrinterImpl.getVatCodeShtrih, Feb 2026); per-model bytes: ``models.ModelCaps.vat_byte``.
+VAT_TO_SHTRIH = VAT_BYTES_STANDARD
 SHTRIH_TO_VAT = {v: k for k, v in VAT_TO_SHTRIH.items()}
 
 #: FF45 payment slot (1-based) per FFD payment tag.

@@ -13,9 +13,11 @@ import threading
 import time
 
 from .. import errors as E
+from .. import ffd
 from ..device import FiscalDevice, FiscalResult, FNStatus, FoundDocument
 from . import codec
 from . import commands as C
+from . import models as M
 from .errors import NO_DATA, PRINTER_CODES, error_for
 from .frame import ACK, ENQ, NAK, Decoder, Event, encode
 
@@ -29,6 +31,7 @@ DEFAULT_TIMEOUTS = {
 
 MODE_TEXT = {2: "shift open", 3: "shift open, over 24 h", 4: "shift closed", 8: "document open"}
 _PAY_SLOTS = (("cash", 1), ("electronic", 2), ("prepayment", 14), ("credit", 15), ("other", 16))
+FN_DOC_RECEIPT = 0x04       # FF01 doc_type of an open receipt (JP FSDocType)
 
 
 def _iso(date, time_=None):
@@ -49,6 +52,7 @@ class ShtrihDriver(FiscalDevice):
         self._shift_open_cache = {}    # (fn serial, shift number) -> ISO time
         self._garbage_mark = 0
         self.stale_replies = 0         # replies drained by the ENQ handshake
+        self._caps = None              # DeviceCaps, read once per driver (``capabilities``)
 
     # ================================================================ link
     def close(self):
@@ -231,9 +235,50 @@ class ShtrihDriver(FiscalDevice):
                 pass
         return error_for(err, cmd.label, cover_open=cover, paper_present=paper)
 
+    # ================================================================ capabilities
+    def capabilities(self):
+        """What this KKT is and how it must be driven (``models.DeviceCaps``), read at the
+        first use: the model (FC), where it keeps its settings (F7), its FFD version and its
+        tax calculation mode (0x1F).  A KKT computing VAT on the receipt total is switched to
+        'per operation' (0x1E), so the FD's VAT sums are the items' 1200 sums the till
+        computed and printed."""
+        with self.lock:
+            if self._caps is None:
+                self._caps = self._read_capabilities()
+            return self._caps
+
+    def _read_capabilities(self):
+        try:
+            metrics = self._exchange(0xFC)
+            model = M.caps_for(metrics["model"], metrics["name"].strip())
+        except E.DeviceError:              # firmware without FC: a desktop model
+            model = M.caps_for(0)
+        try:
+            params = self._exchange(0xF7, request_type=1)
+        except E.DeviceError:
+            return M.DeviceCaps(model=model)
+        ffd_version = M.FFD_12
+        if params.get("ffd_table") and params.get("ffd_field"):
+            ffd_version = self._read_table_int(params["ffd_table"], params["ffd_field"], M.FFD_12)
+        tax_field = params["tax_mode_field"]
+        tax_mode = self._read_table_int(1, tax_field, None) if tax_field else None
+        if tax_mode is not None and tax_mode != M.TAX_PER_ITEM:
+            self._exchange(0x1E, table=1, row=1, field=tax_field, value=bytes((M.TAX_PER_ITEM,)))
+            tax_mode = self._read_table_int(1, tax_field, None)
+        return M.DeviceCaps(model=model, ffd_version=ffd_version, tax_mode=tax_mode,
+                            tax_mode_field=tax_field)
+
+    def _read_table_int(self, table, fld, default):
+        try:
+            value = self._exchange(0x1F, table=table, row=1, field=fld)["value"]
+        except E.DeviceError:
+            return default
+        return int.from_bytes(value, "little") if value else default
+
     # ================================================================ status
     def status(self):
         with self.lock:
+            caps = self.capabilities()
             short = self._exchange(0x10)
             long = self._exchange(0x11)
         mode = short["mode"] & 0x0F
@@ -244,7 +289,8 @@ class ShtrihDriver(FiscalDevice):
                 "cover_open": bool(flags & (1 << 10)),
                 "kkt_time": _iso(long["date"], long["time"]), "serial": str(long["serial"]),
                 "inn": str(long["inn"]), "shift_number": long["shift_number"],
-                "doc_number": long["doc_number"], "firmware": f"{long['fw_build']}"}
+                "doc_number": long["doc_number"], "firmware": f"{long['fw_build']}",
+                **caps.to_dict()}
 
     def _fn(self):
         return self._exchange(0xFF01)
@@ -346,13 +392,27 @@ class ShtrihDriver(FiscalDevice):
             out.append(_text_tlv(1203, cashier_inn.ljust(12), 12))
         return out
 
+    def _cancel_open(self, doc_type):
+        """Cancel the document FF01 reports open (``doc_type``): a receipt with 0x88, any
+        other FN document (a begun shift report, a correction receipt) with FF08 - 0x88 does
+        not reach those (54fz.md §2.4; javapos_shtrih issue #115: fsCancelDocument).
+        Returns True when something was cancelled."""
+        if not doc_type:
+            return False
+        if doc_type == FN_DOC_RECEIPT:
+            try:
+                self._exchange(0x88)
+                return True
+            except E.DeviceError as exc:
+                if exc.device_code != 0x55:        # the KKT has no receipt: try the FN
+                    raise
+        self._exchange(0xFF08)
+        return True
+
     def _cancel_quietly(self, original):
         """Cancel what this call opened; keep the original error for the caller."""
         try:
-            self._exchange(0x88)
-        except E.DeviceError as exc:
-            if exc.device_code != 0x55:            # 0x55: nothing was open
-                original.details["cancel_failed"] = exc.message
+            self._cancel_open(self._fn()["doc_type"])
         except E.FiscalError as exc:
             original.details["cancel_failed"] = exc.message
 
@@ -397,22 +457,21 @@ class ShtrihDriver(FiscalDevice):
 
     def cancel_open_document(self):
         with self.lock:
-            if not self._fn()["doc_type"]:
-                return False
-            try:
-                self._exchange(0x88)
-            except E.DeviceError as exc:
-                if exc.device_code == 0x55:
-                    return False
-                raise
-            return True
+            return self._cancel_open(self._fn()["doc_type"])
 
     # ---------------------------------------------------------------- receipts
     def fiscalise(self, document):
-        if hasattr(document, "correction_type"):
-            return self._fiscalise_correction(document)
-        items = _prepare_items(document)
-        doc_tlvs = self._cashier_tlvs(document.cashier, document.cashier_inn)
+        """A receipt, refund or correction receipt.  On an FFD 1.2 KKT a correction receipt
+        is built like a receipt (fr_drv_ng issues #150, #216): FF35 opens it, 1173 and 1174
+        {1178, 1179} go with FF0C, the items with FF46 (their VAT, 1214, 1212), FF45 closes it
+        (FD 31).  Only an FFD 1.05 KKT gets the totals-only FF4A."""
+        caps = self.capabilities()
+        correction = hasattr(document, "correction_type")
+        if correction and not caps.ffd12:
+            return self._fiscalise_correction_105(document)
+        items = _prepare_items(document, caps.model)
+        doc_tlvs = _correction_tlvs(document) if correction else []
+        doc_tlvs += self._cashier_tlvs(document.cashier, document.cashier_inn)
         if document.buyer_contact:
             doc_tlvs.append(_text_tlv(1008, document.buyer_contact, 64))
         if document.additional:
@@ -421,19 +480,30 @@ class ShtrihDriver(FiscalDevice):
         close_values = {f"pay{i}": 0 for i in range(1, 17)}
         for name, slot in _PAY_SLOTS:
             close_values[f"pay{slot}"] = int(getattr(pays, name, 0) or 0)
+        # the KKT sums the items' VAT (1200, sent with each FF46): tax mode 'per operation',
+        # set by ``capabilities``; FF45 has no slots for 5/7/22 % anyway
         close_values.update({f"tax{i}": 0 for i in range(1, 7)})
         close_values.update(rounding=0, tax_system=int(document.tax_system), text="")
+        tags_first = caps.model.tags_first
 
         with self.lock:
             fn = self._before_document()
             params = self._exchange(0xFF40)
             opened = False
             try:
+                if correction:
+                    opened = True
+                    self._exchange(0xFF35)
+                    self._send_tlvs(doc_tlvs)
                 for values, item_tlvs in items:
                     opened = True      # even a lost reply to the first item may have opened it
+                    if tags_first:     # cash core / Shtrih-Mobile bind FF4D to the next FF46
+                        self._send_tlvs(item_tlvs, code=0xFF4D)
                     self._exchange(0xFF46, operation=int(document.operation), **values)
-                    self._send_tlvs(item_tlvs, code=0xFF4D)
-                self._send_tlvs(doc_tlvs)
+                    if not tags_first:
+                        self._send_tlvs(item_tlvs, code=0xFF4D)
+                if not correction:
+                    self._send_tlvs(doc_tlvs)
             except E.FiscalError as exc:
                 if opened:
                     self._cancel_quietly(exc)
@@ -459,7 +529,7 @@ class ShtrihDriver(FiscalDevice):
         result = FiscalResult(fd_number=rep["fd_number"], fiscal_sign=rep["fiscal_sign"],
                               fn_serial=fn["fn_serial"], shift_number=params["shift_number"],
                               doc_time=doc_time, receipt_number=params["receipt_number"],
-                              fd_type=3, extra={"change": rep["change"]})
+                              fd_type=document.fd_type, extra={"change": rep["change"]})
         if doc_time is None:
             found = self.find_document(rep["fd_number"])
             result.doc_time = found.doc_time if found else ""
@@ -494,7 +564,15 @@ class ShtrihDriver(FiscalDevice):
             raise error_for(0x3D, "FF01")
         return fn
 
-    def _fiscalise_correction(self, document):
+    def _fiscalise_correction_105(self, document):
+        """FFD 1.05: FF35, FF0C (1174 = {1178, 1179}, cashier), FF4A with the totals
+        [JP PrinterTest.printCorrectionReceipt2].  FFD 1.05 knows corrections of a sale or an
+        expense only: a KKT refuses a refund correction with 'wrong operation' (0x5E,
+        javapos_shtrih issue #115)."""
+        if document.operation not in (1, 3):
+            raise E.DocumentInvalid(
+                "this KKT runs FFD 1.05, which has no refund correction receipts (tag 1054 = 2/4); "
+                "register a refund instead or re-register the KKT for FFD 1.2", field="operation")
         pays = document.payments
         values = {"correction_type": int(document.correction_type),
                   "operation": int(document.operation), "total": int(document.total),
@@ -502,18 +580,7 @@ class ShtrihDriver(FiscalDevice):
         for i, (name, _) in enumerate(_PAY_SLOTS, start=1):
             values[f"pay{i}"] = int(getattr(pays, name, 0) or 0)
         values.update({f"tax{i}": 0 for i in range(1, 7)})
-        basis = []
-        if document.basis_date:
-            try:
-                day = dt.date.fromisoformat(document.basis_date)
-            except ValueError:
-                raise E.DocumentInvalid(f"basis date {document.basis_date!r} is not an ISO date",
-                                        field="basis_date") from None
-            stamp = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
-            basis.append(codec.tlv_u32(1178, stamp))
-        if document.basis_number:
-            basis.append(_text_tlv(1179, document.basis_number, 32))
-        tlvs = [codec.tlv(1174, basis)] if basis else []
+        tlvs = _correction_tlvs(document)[1:]      # 1173 travels in FF4A itself
         tlvs += self._cashier_tlvs(document.cashier, document.cashier_inn)
         if document.additional:
             tlvs.append(_text_tlv(1192, document.additional, 16))
@@ -630,12 +697,13 @@ def _text_tlv(tag, text, max_len):
     return codec.tlv(tag, raw)
 
 
-def _prepare_items(document):
+def _prepare_items(document, model):
+    """FF46 values and the FF4D TLVs of each item; the VAT byte is the model's."""
     if not document.items:
         raise E.DocumentInvalid("the receipt has no items", field="items")
     out = []
     for index, item in enumerate(document.items):
-        tax = C.VAT_TO_SHTRIH.get(item.vat)
+        tax = model.vat_byte(item.vat)
         if tax is None:
             raise E.DocumentInvalid(f"item {index + 1}: VAT code {item.vat!r} has no Shtrih tax code",
                                     field=f"items[{index}].vat")
@@ -650,17 +718,43 @@ def _prepare_items(document):
                      "tax_amount": item.vat_amount if item.vat_amount else codec.NOT_GIVEN_5,
                      "tax": tax, "department": 1, "payment_method": item.payment_method,
                      "subject": item.subject, "name": name.decode(codec.PRINT_ENCODING)},
-                    _item_tlvs(item)))
+                    _item_tlvs(item, index)))
     return out
+
+
+def _marking_tlvs(item, index):
+    """The seam for marked goods (2000 with FF61/FF67/FF69, 54fz.md §3.2): not implemented
+    for Shtrih yet, so such an item is refused before anything is sent rather than going out
+    as 1212 = 31/33 without its code."""
+    if getattr(item, "marking_code", "") or item.subject in ffd.MARKED_SUBJECTS:
+        raise E.DocumentInvalid(ffd.MARKING_REFUSED.format(line=index + 1),
+                                field=f"items[{index}].marking_code")
+    return []
+
+
+def _correction_tlvs(document):
+    """1173 and 1174 {1178 the corrected settlement's date at 00:00 as unixtime, 1179 the
+    tax authority's order number} of a correction receipt (54fz.md §1.3)."""
+    try:
+        day = dt.date.fromisoformat(document.basis_date)
+    except (TypeError, ValueError):
+        raise E.DocumentInvalid(f"basis date {document.basis_date!r} is not an ISO date",
+                                field="basis_date") from None
+    # FN times are local times written as unixtime: the date's 00:00 is its UTC midnight stamp
+    stamp = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+    basis = [codec.tlv_u32(1178, stamp)]
+    if document.basis_number:
+        basis.append(_text_tlv(1179, document.basis_number, 32))
+    return [codec.tlv_u8(1173, int(document.correction_type)), codec.tlv(1174, basis)]
 
 
 #: 1163 (product code) sub-tag by barcode length: EAN-8 1301, EAN-13 1302, ITF-14 1303.
 _PRODUCT_CODE_TAGS = {8: 1301, 13: 1302, 14: 1303}
 
 
-def _item_tlvs(item):
+def _item_tlvs(item, index=0):
     """TLVs bound to the item through FF4D: 2108 when not 'pieces' (0), 1163 when known."""
-    out = []
+    out = _marking_tlvs(item, index)
     measure = getattr(item, "measure", 0) or 0
     if measure:
         out.append(codec.tlv_u8(2108, measure))
@@ -676,7 +770,6 @@ def _item_tlvs(item):
 
 def _qr(result, document):
     try:
-        from .. import ffd
         return ffd.qr_text(result, document.total, document.operation)
     except Exception:
         return ""
