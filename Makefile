@@ -1,20 +1,25 @@
 # OpticsERP.  Quick start (Odoo 18.0 importable by python3, PostgreSQL reachable):
-#   make run    - install Python deps, create the database with the demo chain, start Odoo
-#                 with the queue_job runner, the KKT emulators and the mock OFD
+#   make run    - install Python deps, create the database with the demo chain (bin/create_demo_db:
+#                 Odoo without its generic demo, Russian, RUB, the chain's own demo; docs/demo.md),
+#                 start Odoo with the queue_job runner, the KKT emulators and the mock OFD
 #   make test   - run every test (plain-Python always; Odoo tests when odoo imports)
+#   make load   - the chain load run (tests/load/chain_day.py; LOAD_TILLS, LOAD_COMPRESS, LOAD_HOURS)
+# Without an importable Odoo 18.0 both say what is missing and how to get it (bin/odoo_check.py).
 PY        ?= python3
 DB        ?= opticserp
 PGHOST    ?= 127.0.0.1
 PGPORT    ?= 5432
-ADDONS    := optics_core,optics_pos_ru54fz,connector_b,ru_accounting_extras
 QUEUE_JOB_DIR = $(shell $(PY) -c 'import importlib.util as u, os; s = u.find_spec("odoo.addons.queue_job"); print(os.path.dirname(os.path.dirname(s.origin)) if s else "")' 2>/dev/null)
 ODOO      = $(PY) bin/odoo -c odoo.conf --db_host=$(PGHOST) --db_port=$(PGPORT) --addons-path=$(CURDIR)/addons,$(QUEUE_JOB_DIR)
 VAR       := $(CURDIR)/var
 
-.PHONY: run deps test-deps db devices test test-plain bench clean-db
+.PHONY: run odoo-check deps test-deps db devices test test-plain bench clean-db
 
-run: deps db devices
+run: odoo-check deps db devices
 	$(ODOO) -d $(DB)
+
+odoo-check:
+	@$(PY) bin/odoo_check.py
 
 deps:
 	$(PY) -m pip install -q $$(grep -v -e '^#' -e queue_job requirements.txt)
@@ -23,11 +28,11 @@ deps:
 test-deps:
 	$(PY) -m pip install -q -r requirements-test.txt
 
-# Create the database with the four addons and demo data, once.
-db:
+# Create the demo database once: Odoo without its generic demo, the four addons, the chain's demo.
+db: odoo-check
 	@if $(PY) -c "import psycopg2,sys; c=psycopg2.connect(host='$(PGHOST)',port=$(PGPORT),dbname='$(DB)'); cr=c.cursor(); cr.execute(\"select 1 from ir_module_module where name='ru_accounting_extras' and state='installed'\"); sys.exit(0 if cr.fetchone() else 1)" 2>/dev/null; \
 	then echo "database $(DB) is ready"; \
-	else $(ODOO) -d $(DB) -i $(ADDONS) --stop-after-init --workers=0 --max-cron-threads=0; fi
+	else $(PY) bin/create_demo_db $(DB) -c odoo.conf --db_host=$(PGHOST) --db_port=$(PGPORT) --addons-path=$(CURDIR)/addons,$(QUEUE_JOB_DIR); fi
 
 # The till side of the demo: one emulated KKT per store and the mock OFD, on loopback.
 devices:
@@ -42,6 +47,16 @@ test-plain:
 
 bench:
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# A compressed business day of the chain on the real server processes (issue 18; not part of
+# `make test`): central prefork + queue_job runner, mock OFD, LOAD_TILLS tills with KKT emulators.
+# Creates and drops its own database (about 3 minutes to install).  docs/deployment.md has figures.
+LOAD_TILLS    ?= 40
+LOAD_COMPRESS ?= 10
+LOAD_HOURS    ?= 8
+LOAD_ARGS     ?=
+load:
+	$(PY) tests/load/chain_day.py --tills $(LOAD_TILLS) --compress $(LOAD_COMPRESS) --hours $(LOAD_HOURS) $(LOAD_ARGS)
 
 clean-db:
 	dropdb --if-exists -h $(PGHOST) -p $(PGPORT) $(DB)
