@@ -16,7 +16,6 @@
         "security/optics_fiscal_security.xml",
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",
-        "data/ru54fz_till_security_data.xml",
         "views/optics_fiscal_document_views.xml",
         "views/optics_fiscal_dead_letter_views.xml",
         "views/optics_fiscal_till_views.xml",
@@ -29,7 +28,6 @@
         "views/pos_session_cash_views.xml",
         "wizard/optics_cash_wizard_views.xml",
         "report/optics_shift_report_templates.xml",
-        "data/optics_lab_payment_data.xml",
     ],
     "demo": [
         "demo/ru54fz_demo_tills.xml",
