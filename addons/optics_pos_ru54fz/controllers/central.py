@@ -6,7 +6,8 @@
 * 401: unknown till code or wrong token (nothing is read or written);
 * 400: malformed body or entry, with the reason (nothing is stored: the push is
   one transaction);
-* 200: ``{"accepted": [uuid, ...], "tickets": [{"uuid", "fd_number", "ticket"}]}``.
+* 200: ``{"accepted": [uuid, ...], "tickets": [{"uuid", "fd_number", "ticket"}],
+  "settings": {"refund_requires_ofd_confirmation": bool}}``.
 
 Re-pushing the same entries is harmless: documents are keyed by uuid.  The
 optional ``status`` is the till's ``GET status`` answer (FN status, journal
@@ -77,6 +78,8 @@ class CentralPushController(http.Controller):
         except ValueError as exc:
             request.env.cr.rollback()
             return _error(400, "entry_invalid", str(exc))
+        # the till learns the company's policies here (refund saga: docs/refund_saga.md)
+        reply["settings"] = config.company_id._ru54fz_till_settings()
         return _json(200, reply)
 
     @staticmethod

@@ -42,6 +42,7 @@ from odoo.tools import config as odoo_config
 
 from ..ru54fz import errors, tokens
 from ..ru54fz.journal import Journal
+from ..ru54fz.ownership import PgAdvisoryOwnerLock
 from ..ru54fz.till_service import TillService
 
 _logger = logging.getLogger(__name__)
@@ -143,6 +144,8 @@ def db_tills():
             "journal_path": str(data_dir / f"{code}.sqlite"),
             "central_url": base_url if params.get_param(f"{ADDON}.local_central_token.{code}") else "",
             "central_token": params.get_param(f"{ADDON}.local_central_token.{code}") or "",
+            # the company's refund saga policy (docs/refund_saga.md)
+            "service": c.company_id._ru54fz_till_settings(),
         }
     return out
 
@@ -186,11 +189,14 @@ class TillRegistry:
     @staticmethod
     def _close(svc):
         svc.stop()
-        with svc._device_lock:  # wait for a document in progress on the KKT
-            try:
+        try:
+            with svc._device_lock:  # wait for a document in progress on the KKT
                 svc.device.close()
-            finally:
-                svc.journal.close()
+        except errors.FiscalError as exc:  # another process owns the till: our link is closed
+            _logger.info("till %s closed without its owner lock: %s", svc.config["till_code"], exc)
+        finally:
+            svc._device_lock.close()
+            svc.journal.close()
 
     def _create(self, settings):
         from ..ru54fz.devices import make_device  # the KKT driver part of the addon
@@ -198,17 +204,41 @@ class TillRegistry:
         path = Path(settings["journal_path"])
         path.parent.mkdir(parents=True, exist_ok=True)
         journal = Journal(path, till_code=settings["till_code"])
+        owner_lock = None
         try:
+            owner_lock = self._owner_lock(settings)
             device = make_device(settings["device"])
             config = dict(settings.get("service") or {}, till_code=settings["till_code"],
                           central_url=settings.get("central_url") or "",
                           central_token=settings.get("central_token") or "")
-            svc = TillService(journal, device, config)
+            svc = TillService(journal, device, config, owner_lock=owner_lock)
             svc.start()
         except Exception:
             journal.close()
+            if owner_lock is not None:
+                owner_lock.close()
             raise
         return svc
+
+    @staticmethod
+    def _owner_lock(settings):
+        """One owner per till across processes (ru54fz/ownership.py).  A till of a
+        database: a PostgreSQL advisory lock, so every worker of every Odoo node
+        serving that database agrees.  A till of the till config file: ``flock`` on
+        its journal's side file (None lets TillService take that default)."""
+        if not settings.get("db"):
+            return None
+        import psycopg2
+        from odoo.sql_db import connection_info_for
+
+        _db, params = connection_info_for(settings["db"])
+        params = dict(params, application_name=f"ru54fz-till-owner-{settings['till_code']}")
+        # a session advisory lock needs a real session: behind a transaction-mode pooler,
+        # point ru54fz_lock_db_host/_port (odoo.conf) at PostgreSQL itself
+        for option, key in (("ru54fz_lock_db_host", "host"), ("ru54fz_lock_db_port", "port")):
+            if odoo_config.get(option):
+                params[key] = odoo_config[option]
+        return PgAdvisoryOwnerLock(lambda: psycopg2.connect(**params), settings["till_code"])
 
     def stop_all(self):
         with self._lock:

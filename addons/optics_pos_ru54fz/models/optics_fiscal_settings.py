@@ -26,6 +26,8 @@ class ResConfigSettings(models.TransientModel):
                                           readonly=False)
     ru54fz_fn_memory_alert_pct = fields.Integer(related="company_id.ru54fz_fn_memory_alert_pct",
                                                 readonly=False)
+    ru54fz_refund_requires_ofd = fields.Boolean(related="company_id.ru54fz_refund_requires_ofd",
+                                                readonly=False, groups="base.group_system")
     ru54fz_metrics_token = fields.Char(
         string="Metrics Token", config_parameter="optics_pos_ru54fz.metrics_token",
         help="Bearer token required by /optics_pos_ru54fz/metrics (Prometheus). "

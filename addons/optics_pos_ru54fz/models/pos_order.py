@@ -125,13 +125,23 @@ class PosOrder(models.Model):
             Doc.search([("uuid", "in", [o.ru54fz_uuid or o.uuid for o in missing])])._link_orders()
 
     # ------------------------------------------------------------ refund saga
+    def _ru54fz_refund_requires_ofd(self):
+        """The company's refund saga policy (docs/refund_saga.md); administrators set it."""
+        self.ensure_one()
+        return self.company_id.sudo().ru54fz_refund_requires_ofd
+
     def _ru54fz_unconfirmed_sales(self):
-        """Orders of this set whose sale is a fiscal document the OFD has not confirmed."""
+        """Orders of this set that cannot be refunded yet: their sale is a fiscal document
+        the OFD has not confirmed (company policy on), or no fiscal drive is known to
+        have fiscalised it (policy off: an FN-fiscalised sale is always refundable)."""
         blocked = self.browse()
         for order in self:
             docs = order.sudo().ru54fz_document_ids.filtered(lambda d: d.kind == "sale")
             if docs:
-                if any(d.ofd_state not in CONFIRMED_STATES for d in docs):
+                if order._ru54fz_refund_requires_ofd():
+                    if any(d.ofd_state not in CONFIRMED_STATES for d in docs):
+                        blocked |= order
+                elif not all(d.fd_number and d.fiscal_sign for d in docs):
                     blocked |= order
             elif order.config_id.ru54fz_enabled and order.state != "draft" and order.amount_total > 0:
                 # a fiscal till's sale whose document central has not received yet

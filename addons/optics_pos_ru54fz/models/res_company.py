@@ -40,3 +40,17 @@ class ResCompany(models.Model):
     ru54fz_fn_memory_alert_pct = fields.Integer(
         string="FN Memory Alert (%)", default=90,
         help="Alert when a fiscal drive's memory is filled beyond this percentage.")
+    # administrators only: it decides whether lawful refunds wait for the OFD (docs/refund_saga.md)
+    ru54fz_refund_requires_ofd = fields.Boolean(
+        string="Refunds Wait for the OFD", default=True, groups="base.group_system",
+        help="On (the chain's choice): a sale can only be refunded once the OFD has confirmed its "
+             "fiscal document. Off: a sale the fiscal drive has fiscalised can always be refunded, "
+             "also while the OFD is unreachable (54-FZ does not make the refund wait). "
+             "The tills learn this setting with their next push to the central server.")
+
+    def _ru54fz_till_settings(self):
+        """Company settings a till applies itself, sent with every push reply
+        (controllers/central.py) and given to the tills this server serves
+        (controllers/hw_proxy.py)."""
+        self.ensure_one()
+        return {"refund_requires_ofd_confirmation": bool(self.sudo().ru54fz_refund_requires_ofd)}

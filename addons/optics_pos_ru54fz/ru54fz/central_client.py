@@ -90,5 +90,8 @@ class CentralClient:
         tickets = reply.get("tickets") or []
         if not isinstance(accepted, list) or not isinstance(tickets, list):
             raise errors.TransportError("central's reply has malformed accepted/tickets lists")
+        settings = reply.get("settings")
         return {"accepted": [u for u in accepted if isinstance(u, str)],
-                "tickets": [t for t in tickets if isinstance(t, dict)]}
+                "tickets": [t for t in tickets if isinstance(t, dict)],
+                # company policies the till applies itself (refund saga)
+                "settings": settings if isinstance(settings, dict) else {}}

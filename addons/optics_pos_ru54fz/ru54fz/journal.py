@@ -240,17 +240,22 @@ class Journal:
             stamp = self.hlc.now()
             try:
                 fn_serial, expected_fd, shift_number = sent or (None, None, None)
+                # another process of this till (a prefork worker) stamps from its own
+                # clock: inside the write transaction the stamp also passes the file's
+                # newest one, so HLC order holds across processes (indexed MAX)
                 self._write(
                     "INSERT INTO entries (uuid, hlc, kind, till_code, pos_reference, original_uuid, payload,"
                     " state, fn_serial, expected_fd, shift_number, attempts, created_at, created_ts, updated_ts)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " VALUES (?,MAX(?, COALESCE((SELECT MAX(hlc) FROM entries), 0) + 1),?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (uuid, stamp, kind, self.till_code, pos_reference or "", original_uuid or None,
                      json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
                      "sent" if sent else "journaled", fn_serial, expected_fd, shift_number,
                      1 if sent else 0, self._now_iso(), now, now))
             except sqlite3.IntegrityError:  # another process of the same till won the race
                 return self.get(uuid), False
-        return self.get(uuid), True
+        entry = self.get(uuid)
+        self.hlc.update(entry["hlc"])
+        return entry, True
 
     def use_grant(self, nonce, uuid, action, user, expires_ts):
         """Record a manager grant's nonce as used for operation ``uuid``.  True when the
@@ -334,6 +339,14 @@ class Journal:
             # a grant past its expiry is refused anyway: its nonce need not be kept
             self._write("DELETE FROM grant_uses WHERE expires_ts < ?", (self.clock() - 86400,))
             return self._write("DELETE FROM entries WHERE state='archived' AND updated_ts < ?", (cutoff,))
+
+    def set_meta(self, key, value):
+        """A small durable setting of this till (e.g. a policy learned from central)."""
+        return self._write("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, str(value)))
+
+    def get_meta(self, key, default=None):
+        row = self._row("SELECT value FROM meta WHERE key=?", (key,))
+        return row["value"] if row else default
 
     # -- reads ----------------------------------------------------------------------
     def get(self, uuid):

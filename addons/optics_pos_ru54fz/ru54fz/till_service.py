@@ -14,8 +14,10 @@ a thin HTTP layer over it).  Rules it keeps:
   retried.  ``start()`` settles before serving anything.
 * The same UUID posted any number of times, concurrently or not, yields one
   fiscal document; replays get the stored answer.
-* A refund needs its original sale, confirmed by the OFD (else 409), paid back
-  by the means the sale was paid with.  An original this till does not know
+* A refund needs its original sale, confirmed by the OFD (else 409) while the
+  company's refund saga policy asks for it (the default; off: fiscalised by an
+  FN is enough, docs/refund_saga.md), paid back by the means the sale was paid
+  with.  An original this till does not know
   is looked up on central (``CentralClient.refundable``: it must exist, be of
   this till's company, be confirmed and not be refunded already); what the
   client says about it is never trusted.  Without central's word only a store
@@ -23,6 +25,9 @@ a thin HTTP layer over it).  Rules it keeps:
 * Manager-only actions (close_shift, cash_out, correction, refund override)
   need a store manager's grant signed by central (``ru54fz/grants.py``) when
   ``manager_grants`` is on -- always, behind the till proxy's HTTP API.
+* One owner per till: every use of the KKT holds the till's owner lock
+  (ru54fz/ownership.py), across threads, prefork workers and machines; a
+  process that cannot get it in time answers ``till_busy`` (503) untouched.
 * Sales are refused when the till and KKT clocks differ by more than 5 min.
 * A background pusher delivers fiscalised entries to central in HLC order and
   carries OFD tickets back into the FN.
@@ -44,6 +49,7 @@ from . import errors, ffd, grants
 from .central_client import CentralClient
 from .device import FiscalResult
 from .journal import FISCAL_KINDS, WARN_PCT, ALARM_PCT
+from .ownership import FileOwnerLock, OwnerGuard
 
 _logger = logging.getLogger(__name__)
 
@@ -66,6 +72,14 @@ DEFAULTS = {
     "shift_limit_hours": 24,
     "fault_hook": None,
     "autopush": True,
+    # one owner per till across processes (ru54fz/ownership.py): how long an operation
+    # waits for the till before answering till_busy, and whether the KKT link is closed
+    # when the till is handed back (a serial port or the KKT's one TCP connection)
+    "owner_wait_seconds": 20.0,
+    "release_device_link": True,
+    # refund saga policy (docs/refund_saga.md): None = keep what the till knows (its
+    # journal remembers what central said last; default True)
+    "refund_requires_ofd_confirmation": None,
     # the till proxy turns this on (controllers/hw_proxy.py): manager-only actions then need
     # a grant verified with grant_public_key (base64 Ed25519 public key of central)
     "manager_grants": False,
@@ -89,13 +103,22 @@ def _iso_to_dt(value):
 
 
 class TillService:
-    def __init__(self, journal, device, config=None, clock=None):
+    def __init__(self, journal, device, config=None, clock=None, owner_lock=None):
+        """``owner_lock``: the cross-process lock of this till (ru54fz/ownership.py);
+        by default a ``flock`` beside the journal file, so two services on one
+        journal never both drive the KKT."""
         self.journal = journal
         self.device = device
         self.config = dict(DEFAULTS, **(config or {}))
         self.clock = clock or journal.clock
         self._fault = self.config["fault_hook"]
-        self._device_lock = threading.RLock()
+        if owner_lock is None and journal.path != ":memory:":
+            owner_lock = FileOwnerLock(journal.path + ".owner")
+        #: held around every use of the KKT: this thread, this process, this till's owner
+        self._device_lock = OwnerGuard(owner_lock, wait=self.config["owner_wait_seconds"],
+                                       on_release=self._release_device)
+        if self.config["refund_requires_ofd_confirmation"] is not None:
+            self.set_refund_requires_ofd(self.config["refund_requires_ofd_confirmation"])
         self._uuid_locks = weakref.WeakValueDictionary()
         self._uuid_locks_guard = threading.Lock()
         self._clock_checked_at = None
@@ -127,6 +150,23 @@ class TillService:
         if self._pusher:
             self._pusher.join(timeout=5)
             self._pusher = None
+        self._device_lock.close()
+
+    def _release_device(self):
+        """The till is handed back: close the KKT link so the next owner can open it."""
+        if self.config["release_device_link"]:
+            self.device.close()
+
+    # -- refund saga policy (docs/refund_saga.md) -------------------------------------
+    def refund_requires_ofd(self):
+        """True: a refund waits for the OFD's confirmation of its sale (the default).
+        False: a sale the FN has fiscalised is always refundable."""
+        return self.journal.get_meta("refund_requires_ofd_confirmation", "1") == "1"
+
+    def set_refund_requires_ofd(self, value):
+        """Remember the company's policy (from the config or central's push reply)
+        in the journal, so a till restarted offline still applies it."""
+        self.journal.set_meta("refund_requires_ofd_confirmation", "1" if value else "0")
 
     def _point(self, name):
         if self._fault is not None:
@@ -333,7 +373,12 @@ class TillService:
         payload_dict = ffd.to_dict(doc)
         if manager:
             payload_dict["manager"] = manager
-        with self._uuid_lock(uuid):
+        done = self.journal.get(uuid)
+        if done and done["state"] in ("fiscalised", "delivered", "archived") and done["kind"] == kind:
+            return _loads(done["response"])  # a replay needs neither the till nor the KKT
+        # The till's owner lock first, for the whole decision: another process of this
+        # till may be journaling or fiscalising the same uuid right now.
+        with self._device_lock, self._uuid_lock(uuid):
             done = self.journal.get(uuid)
             if done and done["state"] in ("fiscalised", "delivered", "archived") and done["kind"] == kind:
                 return _loads(done["response"])
@@ -472,7 +517,7 @@ class TillService:
             if original["state"] not in ("fiscalised", "delivered", "archived"):
                 raise errors.Conflict(f"the original sale {orig_uuid} is not fiscalised "
                                       f"({original['state']}); it cannot be refunded", uuid=orig_uuid)
-            if not original["ofd_confirmed"]:
+            if not original["ofd_confirmed"] and self.refund_requires_ofd():
                 raise errors.Conflict(
                     f"the original sale {orig_uuid} (FD {original['fd_number']}) is not yet confirmed by the "
                     f"OFD; refund it once the confirmation arrives", uuid=orig_uuid)
@@ -517,8 +562,11 @@ class TillService:
         try:
             if reply.get("kind") != "sale":
                 return None, f"it is a {reply.get('kind')}, not a sale"
-            if reply.get("ofd_confirmed") is not True:
-                return None, "the OFD has not confirmed it yet"
+            if self.refund_requires_ofd():
+                if reply.get("ofd_confirmed") is not True:
+                    return None, "the OFD has not confirmed it yet"
+            elif not reply.get("fd_number") or reply.get("fiscal_sign") in (None, ""):
+                return None, "no fiscal drive is known to have fiscalised it"
             payments = _payments_of(reply.get("payments"))
             refunds = [(r["uuid"], _payments_of(r["payments"])) for r in reply.get("refunds") or []]
         except (KeyError, TypeError, ValueError, AttributeError):
@@ -740,6 +788,9 @@ class TillService:
                     _logger.exception("till status for central failed")
                 self._status_pushed_at = now
             reply = self.central.push(entries, status=status)
+            settings = reply.get("settings") or {}
+            if isinstance(settings.get("refund_requires_ofd_confirmation"), bool):
+                self.set_refund_requires_ofd(settings["refund_requires_ofd_confirmation"])
             sent = {e["uuid"] for e in entries}
             accepted = [u for u in reply["accepted"] if u in sent]
             self.journal.mark_delivered(accepted)
@@ -792,11 +843,12 @@ class TillService:
             except (ValueError, TypeError):
                 _logger.warning("malformed OFD ticket from central: %r", t)
                 continue
-            row = self.journal.get(t.get("uuid")) if t.get("uuid") else self.journal.by_fd_number(fd)
-            if row is not None and row["ofd_confirmed"]:
-                continue
             try:
                 with self._device_lock:
+                    # read under the lock: another process of this till may have written it
+                    row = self.journal.get(t.get("uuid")) if t.get("uuid") else self.journal.by_fd_number(fd)
+                    if row is not None and row["ofd_confirmed"]:
+                        continue
                     self.device.write_ofd_ticket(raw)
             except errors.FiscalError as exc:
                 _logger.warning("the KKT refused the OFD ticket for FD %s: %s", fd, exc)

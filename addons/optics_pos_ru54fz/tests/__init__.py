@@ -9,3 +9,5 @@ from . import test_cash_z_adopt
 from . import test_pos_tours
 from . import test_cash_till
 from . import test_backoffice_actions
+from . import test_refund_policy
+from . import test_till_owner_workers

@@ -82,6 +82,7 @@ class MiniCentral:
         self.arrivals = []         # uuids in first-arrival order
         self.requests = 0
         self.pending_tickets = []  # [{"uuid", "fd_number", "ticket"}]
+        self.settings = None       # company policies for the push reply (refund saga)
         self.lock = threading.Lock()
         self.server = None
         self.port = None
@@ -149,7 +150,10 @@ class MiniCentral:
                         self.store[u]["ticket"] = base64.b64encode(ticket).decode()
                         tickets.append({"uuid": u, "fd_number": e["fiscal"]["fd_number"],
                                         "ticket": self.store[u]["ticket"]})
-        return {"accepted": accepted, "tickets": tickets}
+        reply = {"accepted": accepted, "tickets": tickets}
+        if self.settings is not None:
+            reply["settings"] = dict(self.settings)
+        return reply
 
     def _send_to_ofd(self, message):
         if self._ofd is None:

@@ -47,6 +47,9 @@ export function tillErrorText(error) {
         device_unreachable: _t(
             "The cash register does not answer. Check that it is switched on and connected, then press Retry."
         ),
+        till_busy: _t(
+            "Another process of the till is using the cash register right now. Press Retry: the same receipt will not be printed twice."
+        ),
         device_error: _t("The cash register refused the operation."),
         conflict: _t("The operation conflicts with another fiscal document."),
         document_invalid: _t("The receipt is not valid for the fiscal drive."),
