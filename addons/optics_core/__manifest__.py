@@ -20,6 +20,7 @@
         "report/optics_reports.xml",
         "views/optics_menus.xml",
         "views/optics_core_menus.xml",
+        "views/optics_prescription_access_log_views.xml",
     ],
     "demo": [
         "data/optics_demo_chain.xml",

@@ -14,3 +14,4 @@ from . import optics_lens_range
 from . import optics_prescription
 from . import optics_lab_order
 from . import optics_lab_order_line
+from . import optics_prescription_access_log

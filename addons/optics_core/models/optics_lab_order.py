@@ -1,3 +1,5 @@
+import contextlib
+import contextvars
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -30,6 +32,15 @@ ROLE_GROUPS = {
     "accountant": "optics_core.group_optics_accountant",
     "admin": "optics_core.group_optics_admin",
 }
+
+# Which lab orders the model's own server code is writing right now, and for what: the state
+# machine ("workflow") or a fiscalised POS receipt ("fiscal").  A Python context variable, not a
+# key of the env context: a client sets any context key over RPC, it cannot reach this.
+_PRIVILEGED_WRITES = contextvars.ContextVar("optics_lab_order_privileged_writes", default=frozenset())
+# Money actually taken, and the receipts that took it: written from a fiscal result only.
+FISCAL_FIELDS = ("amount_prepaid", "amount_paid_handover", "prepayment_pos_order_id", "handover_pos_order_id")
+# What only the workflow sets.
+WORKFLOW_FIELDS = ("state", "rx_snapshot_id", "date_confirmed", "date_ready", "date_issued")
 
 
 class OpticsLabOrder(models.Model):
@@ -175,6 +186,8 @@ class OpticsLabOrder(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_client_create_vals(vals)
+        for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("optics.lab.order") or "/"
         return super().create(vals_list)
@@ -183,9 +196,44 @@ class OpticsLabOrder(models.Model):
     _FROZEN_FIELDS = ("partner_id", "prescription_id", "rx_snapshot_id", "frame_product_id", "od_design_id",
                       "os_design_id", "line_ids", "frame_a", "frame_b", "frame_dbl", "frame_ed")
 
+    def _check_client_create_vals(self, vals):
+        """A new order starts as a draft with nothing paid, whoever creates it and however
+        (superuser code may record money a fiscal result brought, see _is_privileged_write)."""
+        if vals.get("state", "draft") != "draft" or any(vals.get(f) for f in WORKFLOW_FIELDS if f != "state"):
+            raise AccessError(self.env._("A lab order is created as a draft; its buttons move it on."))
+        if any(vals.get(f) for f in FISCAL_FIELDS) and not self.env.su:
+            raise AccessError(self.env._("The amounts paid on a lab order come from fiscalised POS receipts "
+                                         "only; they cannot be entered."))
+
+    @contextlib.contextmanager
+    def _privileged_write_scope(self, purpose):
+        """Within the block, writes of ``purpose`` to these orders come from this model's code."""
+        token = _PRIVILEGED_WRITES.set(_PRIVILEGED_WRITES.get() | {(purpose, oid) for oid in self.ids})
+        try:
+            yield
+        finally:
+            _PRIVILEGED_WRITES.reset(token)
+
+    def _write_privileged(self, purpose, vals):
+        with self._privileged_write_scope(purpose):
+            return self.write(vals)
+
+    def _is_privileged_write(self, purpose):
+        """The workflow fields: only inside _write_privileged, even for the superuser (as the
+        snapshot, they are what the lab was told).  The money: also superuser code that
+        records a fiscal result; never a client (RPC never runs as superuser)."""
+        allowed = _PRIVILEGED_WRITES.get()
+        if purpose == "fiscal" and self.env.su:
+            return True
+        return all((purpose, oid) in allowed for oid in self.ids)
+
     def write(self, vals):
-        if not self.env.context.get("optics_lab_order_transition"):
-            if "state" in vals:
+        if set(vals) & set(FISCAL_FIELDS) and not self._is_privileged_write("fiscal"):
+            raise AccessError(self.env._(
+                "The amounts paid on a lab order come from fiscalised POS receipts only; they cannot be "
+                "changed by hand."))
+        if not self._is_privileged_write("workflow"):
+            if set(vals) & (set(WORKFLOW_FIELDS) - {"rx_snapshot_id"}):
                 raise UserError(self.env._("Use the lab order's buttons to change its state."))
             if "rx_snapshot_id" in vals:
                 raise UserError(self.env._("The prescription snapshot is set when the order is confirmed "
@@ -227,7 +275,7 @@ class OpticsLabOrder(models.Model):
     def _set_state(self, target, extra_vals=None):
         self._check_transition(target)
         vals = dict(extra_vals or {}, state=target)
-        self.with_context(optics_lab_order_transition=True).write(vals)
+        self._write_privileged("workflow", vals)
 
     def action_confirm(self):
         self._check_transition("confirmed")
@@ -389,7 +437,7 @@ class OpticsLabOrder(models.Model):
             "prepayment_amount": 0.0,
         })
         if self.state in laborder.REMAKE_CANCELS_ORIGINAL:
-            self.with_context(optics_lab_order_transition=True).write({"state": "cancelled"})
+            self._write_privileged("workflow", {"state": "cancelled"})
         self.message_post(body=self.env._("Remake %(remake)s created.", remake=remake.name))
         return remake
 
@@ -417,8 +465,7 @@ class OpticsLabOrder(models.Model):
     def _fill_kit_lines(self):
         for order in self:
             new = [vals for vals in order._prepare_kit_line_vals()]
-            order.with_context(optics_lab_order_transition=True).write(
-                {"line_ids": [fields.Command.create(v) for v in new]})
+            order._write_privileged("workflow", {"line_ids": [fields.Command.create(v) for v in new]})
 
     def action_fill_kit_lines(self):
         self.ensure_one()
@@ -513,7 +560,7 @@ class OpticsLabOrder(models.Model):
                                             self.amount_total) > 0:
             raise UserError(self.env._("Lab order %(order)s: payments would exceed the order total.",
                                        order=self.name))
-        self.with_context(optics_lab_order_transition=True).write(vals)
+        self._write_privileged("fiscal", vals)
         return True
 
     @api.constrains("prepayment_amount", "amount_total")

@@ -1,7 +1,9 @@
+import contextvars
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.translate import LazyTranslate
 
 from ..opticslib import rx, transpose
@@ -29,6 +31,10 @@ EYE_VALUE_FIELDS = ("sph", "cyl", "axis", "add", "prism1", "prism1_base", "prism
                     "prism2_base", "prism2_angle", "pd_far", "pd_near", "fitting_height", "va_sc", "va_cc",
                     "bc", "dia")
 PAIR_VALUE_FIELDS = ("pd_far", "pd_near", "vertex_distance")
+
+# Set while _make_snapshot copies a prescription into a lab order: the only code that may create
+# or change a snapshot.  A Python context variable, not an env context key a client could send.
+_SNAPSHOT_WRITE = contextvars.ContextVar("optics_prescription_snapshot_write", default=False)
 
 
 def _eye_fields(eye, label):
@@ -217,8 +223,22 @@ class OpticsPrescription(models.Model):
                 raise ValidationError("\n".join(rec._format_rx_error(e) for e in errors))
 
     # ------------------------------------------------------------------ snapshots
+    def _is_snapshot_write(self):
+        # not even the superuser: a snapshot is what the lab was told to make
+        return _SNAPSHOT_WRITE.get()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("snapshot_lab_order_id") for vals in vals_list) and not self._is_snapshot_write():
+            raise AccessError(self.env._("A prescription snapshot is made by confirming its lab order."))
+        return super().create(vals_list)
+
     def write(self, vals):
-        if not self.env.context.get("optics_snapshot_write") and self.filtered("snapshot_lab_order_id"):
+        if self._is_snapshot_write():
+            return super().write(vals)
+        if "snapshot_lab_order_id" in vals:
+            raise AccessError(self.env._("A prescription snapshot is made by confirming its lab order."))
+        if self.filtered("snapshot_lab_order_id"):
             frozen = self.filtered("snapshot_lab_order_id")
             raise UserError(self.env._(
                 "The prescription copied into lab order %(orders)s cannot be changed: edit the customer's "
@@ -228,19 +248,62 @@ class OpticsPrescription(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_snapshot(self):
-        if self.filtered("snapshot_lab_order_id") and not self.env.context.get("optics_snapshot_write"):
+        if self.filtered("snapshot_lab_order_id") and not self._is_snapshot_write():
             raise UserError(self.env._("A lab order's prescription snapshot cannot be deleted."))
 
     def _make_snapshot(self, lab_order):
         """A frozen copy for ``lab_order`` (archived so it stays out of the history lists)."""
         self.ensure_one()
-        return self.with_context(optics_snapshot_write=True, mail_notrack=True, mail_create_nolog=True).copy({
-            "snapshot_lab_order_id": lab_order.id,
-            "source_prescription_id": self.id,
-            "expiry_date": self.expiry_date,
-            "active": False,
-        })
+        token = _SNAPSHOT_WRITE.set(True)
+        try:
+            return self.with_context(mail_notrack=True, mail_create_nolog=True).copy({
+                "snapshot_lab_order_id": lab_order.id,
+                "source_prescription_id": self.id,
+                "expiry_date": self.expiry_date,
+                "active": False,
+            })
+        finally:
+            _SNAPSHOT_WRITE.reset(token)
+
+    # ------------------------------------------------------------------ audited reading
+    @api.model
+    def _get_store_staff_domain(self, stores):
+        """Prescriptions the staff of ``stores`` see: written there, or of a customer who bought
+        there.  Kept equal to the rule rule_prescription_store_staff."""
+        return ["|", "|", ("store_id", "in", stores.ids),
+                ("partner_id.pos_order_ids.config_id.optics_store_id", "in", stores.ids),
+                ("partner_id.optics_lab_order_ids.store_id", "in", stores.ids)]
+
+    def _get_audited_reads(self):
+        """The records of self the current user reads without being one of their natural
+        readers (see the record rules): those reads go to the access log."""
+        if self.env.su or not self.ids:
+            return self.browse()
+        user = self.env.user
+        if user.has_group("optics_core.group_optics_optician"):
+            return self.browse()
+        natural = self.sudo().with_context(active_test=False).search(
+            [("id", "in", self.ids)] + self._get_store_staff_domain(user.optics_store_ids))
+        return self - natural.with_env(self.env)
+
+    def _audit_reads(self, access):
+        audited = self._get_audited_reads()
+        if audited:
+            self.env["optics.prescription.access.log"]._log(audited, access)
+
+    def _read_format(self, fnames, load="_classic_read"):
+        # read(), search_read() and the web client's web_read() all format through here
+        result = super()._read_format(fnames, load)
+        self._audit_reads("read")
+        return result
+
+    def export_data(self, fields_to_export):
+        result = super().export_data(fields_to_export)
+        self._audit_reads("export")
+        return result
 
     def action_print(self):
         self.ensure_one()
+        self.check_access("read")
+        self._audit_reads("print")
         return self.env.ref("optics_core.action_report_prescription").report_action(self)

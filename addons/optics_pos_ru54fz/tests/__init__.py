@@ -11,3 +11,4 @@ from . import test_cash_till
 from . import test_backoffice_actions
 from . import test_refund_policy
 from . import test_till_owner_workers
+from . import test_security_record_rules
