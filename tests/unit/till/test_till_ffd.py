@@ -194,3 +194,127 @@ def test_fuzz_mutated_orders(nlines_unused, data):
         ffd.build_receipt(o)
     except errors.FiscalError as exc:
         assert exc.http_status == 400
+
+
+# -- FFD 1.2 VAT rules, 1203, 1055, 1212 (issue 13 §4-§5) -------------------------------------
+def _line(**kw):
+    base = {"name": "Предоплата за очки", "quantity": "1", "price": "1220.00", "amount": "1220.00",
+            "vat_code": 12, "payment_method": 2, "subject": 10}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize("method", [1, 2, 3])
+@pytest.mark.parametrize("plain, calculated", [(11, 12), (1, 3), (2, 4), (7, 9), (8, 10)])
+def test_advance_items_carry_the_calculated_rate(method, plain, calculated):
+    """Prepayment / advance (1214 = 1, 2, 3) are taxed at the calculated rate: 22/122, not 22 %."""
+    pays = [{"kind": "card", "amount": "1220.00"}]
+    with pytest.raises(errors.DocumentInvalid) as info:
+        ffd.build_receipt(order(lines=[_line(vat_code=plain, payment_method=method)], payments=pays))
+    assert info.value.field == "items[0].vat" and ffd.VAT_LABELS[calculated] in info.value.message
+    ok = ffd.build_receipt(order(lines=[_line(vat_code=calculated, payment_method=method)], payments=pays))
+    assert ok.items[0].vat == calculated
+    # the full settlement (1214 = 4) of the same goods takes the plain rate
+    assert ffd.build_receipt(order(lines=[_line(vat_code=plain, payment_method=4)], payments=pays))
+
+
+def test_a_refund_keeps_the_vat_rate_of_the_original_sale():
+    """A 2026 refund of a 2025 sale at 20 % stays at 20 % (FNS letter АБ-4-20/11248@)."""
+    sale_2025 = ffd.build_receipt(order(lines=[_line(name="Оправа", vat_code=1, payment_method=4,
+                                                     subject=1)],
+                                        payments=[{"kind": "card", "amount": "1220.00"}]))
+    refund_of = {"uuid": "0b7f6a8e-1111-4222-8333-000000000001", "fiscal_sign": 1}
+    at_22 = order(uuid="0b7f6a8e-1111-4222-8333-000000000002", operation="refund", refund_of=refund_of,
+                  lines=[_line(name="Оправа", vat_code=11, payment_method=4, subject=1)],
+                  payments=[{"kind": "card", "amount": "1220.00"}])
+    with pytest.raises(errors.DocumentInvalid) as info:
+        ffd.build_receipt(at_22, original_payments=sale_2025.payments, original_items=sale_2025.items)
+    assert info.value.field == "items[0].vat" and "НДС 20%" in info.value.message
+    at_20 = dict(at_22, lines=[_line(name="Оправа", vat_code=1, payment_method=4, subject=1)])
+    assert ffd.build_receipt(at_20, original_payments=sale_2025.payments,
+                             original_items=sale_2025.items).items[0].vat == 1
+    # a refund correction is held to the same rule
+    corr = dict(at_22, operation="refund", refund_of=None,
+                correction={"type": 0, "basis_date": "2025-12-20"})
+    with pytest.raises(errors.DocumentInvalid):
+        ffd.build_correction(corr, original_items=sale_2025.items)
+
+
+@pytest.mark.parametrize("inn, text", [("7707083893", "12 digits"), ("500100732258", "check digits"),
+                                       ("50010073225", "12 digits")])
+def test_cashier_inn_1203_is_a_personal_12_digit_inn(inn, text):
+    with pytest.raises(errors.DocumentInvalid) as info:
+        ffd.build_receipt(order(cashier={"name": "Иванова", "inn": inn}))
+    assert info.value.field == "cashier_inn" and text in info.value.message
+    assert ffd.build_receipt(order(cashier={"name": "Иванова", "inn": "500100732259"})).cashier_inn
+
+
+def test_envd_tax_system_no_longer_exists():
+    with pytest.raises(errors.DocumentInvalid) as info:
+        ffd.build_receipt(order(tax_system=8))
+    assert info.value.field == "tax_system" and "ЕНВД" in info.value.message
+
+
+def test_marked_goods_subject_needs_its_marking_code():
+    o = order()
+    o["lines"][0]["subject"] = 33
+    with pytest.raises(errors.DocumentInvalid) as info:
+        ffd.build_receipt(o)
+    assert info.value.field == "items[0].marking_code" and "marking code" in info.value.message
+
+
+# -- the till's exactly-once path with correction receipts, per device profile ----------------
+from ru54fz.emulator.harness import start_emulator  # noqa: E402
+from ru54fz.emulator.model import DEVICE_PROFILES  # noqa: E402
+
+
+@pytest.fixture(params=DEVICE_PROFILES)
+def till(request, tmp_path):
+    import till_helpers as H
+    (tmp_path / "kkt").mkdir()
+    emu = start_emulator(tmp_path / "kkt", profile=request.param)
+    svc = H.make_service(tmp_path / "journal.sqlite", emu)
+    svc.start()
+    svc.open_shift({"uuid": "shift-0001", "cashier": {"name": "Анна Кассирова"}})
+    yield svc, emu
+    H.close_service(svc)
+    emu.stop()
+
+
+def _correction_payload(uid):
+    import till_helpers as H
+    return H.order(uid, correction={"type": 0, "basis_date": "2026-11-30", "fiscal_sign": 12345})
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_lost_reply_to_a_correction_is_settled_from_the_fn_never_rerun(till, when):
+    """The link drops on the correction's close (FF45): the retry of the same uuid finds FD 31
+    through FF0A (when it was formed) and never forms a second correction."""
+    svc, emu = till
+    before = svc.device.fn_status().last_fd_number
+    emu.control.power_loss(when=when, command="FF45")
+    payload = _correction_payload("corr-0001-lost")
+    try:
+        answer = svc.correction(payload)
+    except errors.TransportError:
+        answer = svc.correction(payload)
+    assert answer["state"] == "fiscalised" and answer["fiscal"]["fd_type"] == 31
+    assert svc.device.fn_status().last_fd_number == before + 1
+    found = svc.device.find_document(before + 1)
+    assert (found.fd_type, found.operation, found.total) == (31, 1, 200000)
+    assert emu.control.stats()["FF45"] == 1          # executed once, whichever side the link dropped
+
+
+def test_an_fn_document_left_open_is_cancelled_with_ff08_before_a_sale(till):
+    """Something else left a begun shift-close report in the FN: 0x88 does not reach it; the
+    till's sale path cancels it (FF08) and the sale goes through."""
+    import till_helpers as H
+    svc, emu = till
+    other = H.make_device(emu.config)
+    try:
+        other._exchange(0xFF42)
+    finally:
+        other.close()
+    answer = svc.sale(H.order())
+    assert answer["state"] == "fiscalised" and answer["fiscal"]["fd_type"] == 3
+    assert emu.control.stats()["FF08"] == 1 and svc.device.fn_status().open_document == 0
