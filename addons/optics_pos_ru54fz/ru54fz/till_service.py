@@ -494,7 +494,8 @@ class TillService:
         basis = self._refund_basis(payload["uuid"], refund_of, orig_uuid, grant=grant)
         if refund_of.get("fiscal_sign") in (None, "") and basis["fiscal_sign"]:
             payload = dict(payload, refund_of=dict(refund_of, fiscal_sign=basis["fiscal_sign"]))
-        doc = ffd.build_receipt(payload, original_payments=basis["payments"], already_refunded=basis["already"])
+        doc = ffd.build_receipt(payload, original_payments=basis["payments"], already_refunded=basis["already"],
+                                original_items=basis["items"])
         return self._run(payload["uuid"], "refund", doc, _ref(payload), original_uuid=orig_uuid,
                          need_clock=True, manager=basis["manager"])
 
@@ -508,6 +509,7 @@ class TillService:
         the correction grant already checked (``manager_claims``), with
         ``refund_of.override_reason`` and the original's ``refund_of.payments``."""
         original = self.journal.get(orig_uuid)
+        original_items = None      # the sale's items when this till journaled it (VAT rates kept)
         fiscal_sign = None
         central_refunds = []
         if original is not None:
@@ -521,7 +523,8 @@ class TillService:
                 raise errors.Conflict(
                     f"the original sale {orig_uuid} (FD {original['fd_number']}) is not yet confirmed by the "
                     f"OFD; refund it once the confirmation arrives", uuid=orig_uuid)
-            original_payments = ffd.from_dict(_payload(original)).payments
+            original_doc = ffd.from_dict(_payload(original))
+            original_payments, original_items = original_doc.payments, original_doc.items
             fiscal_sign = (_loads(original["fiscal"]) or {}).get("fiscal_sign")
             manager = None
         else:
@@ -544,7 +547,7 @@ class TillService:
             if ref_uuid != uuid and ref_uuid not in counted:
                 _add_payments(already, paid)
         return {"payments": original_payments, "already": already, "fiscal_sign": fiscal_sign,
-                "manager": manager}
+                "manager": manager, "items": original_items}
 
     def _central_original(self, orig_uuid):
         """Central's word on a sale this till does not know: ``(info, None)`` or
@@ -628,6 +631,8 @@ class TillService:
             basis = self._refund_basis(uuid, refund_of, orig_uuid, manager_claims=claims)
             doc = dataclasses.replace(doc, original_uuid=orig_uuid)
             ffd.check_refund_means(doc.payments, basis["payments"], basis["already"])
+            if basis["items"]:
+                ffd.check_refund_vat(doc.items, basis["items"])
             return self._run(uuid, "correction", doc, _ref(payload), original_uuid=orig_uuid,
                              need_clock=True, manager=basis["manager"] or self._manager_record(claims))
 
