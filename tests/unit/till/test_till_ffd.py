@@ -318,3 +318,22 @@ def test_an_fn_document_left_open_is_cancelled_with_ff08_before_a_sale(till):
     answer = svc.sale(H.order())
     assert answer["state"] == "fiscalised" and answer["fiscal"]["fd_type"] == 3
     assert emu.control.stats()["FF08"] == 1 and svc.device.fn_status().open_document == 0
+
+
+def test_a_refund_at_another_vat_rate_than_its_sale_is_refused_with_nothing_sent(till):
+    """The till knows the sale (its journal): the refund must keep each item's VAT rate."""
+    import till_helpers as H
+    svc, emu = till
+    svc.set_refund_requires_ofd(False)
+    sale = H.order()                                   # lines at 0 % exempt (6) and 22 % (11)
+    sold = svc.sale(sale)
+    refund = H.order(operation="refund", refund_of={"uuid": sale["uuid"]})
+    refund["lines"][1]["vat_code"] = 1                 # 20 % instead of the sale's 22 %
+    last = svc.device.fn_status().last_fd_number
+    with pytest.raises(errors.DocumentInvalid) as info:
+        svc.refund(refund)
+    assert info.value.field == "items[1].vat" and "НДС 22%" in info.value.message
+    assert svc.device.fn_status().last_fd_number == last and svc.journal.get(refund["uuid"]) is None
+    refund["lines"][1]["vat_code"] = 11
+    done = svc.refund(refund)
+    assert done["state"] == "fiscalised" and done["fiscal"]["fd_number"] == sold["fiscal"]["fd_number"] + 1
