@@ -218,3 +218,13 @@ def test_the_protocol_document_lists_exactly_these_layouts_and_codes():
     assert C.layout_table() in doc
     for code, (cls, message) in SE.CODES.items():
         assert f"| 0x{code:02X} |" in doc and message in doc
+
+
+def test_the_protocol_document_lists_exactly_these_models():
+    from pathlib import Path
+
+    from ru54fz.shtrih import models as M
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "kkt_shtrih_protocol.md").read_text()
+    assert M.models_table() in doc
+    assert M.caps_for(152).vat_byte(11) == 0x90 and M.caps_for(239).vat_byte(11) == 0xCB
+    assert M.caps_for(45).tags_first and M.caps_for(19).tags_first and not M.caps_for(77).tags_first

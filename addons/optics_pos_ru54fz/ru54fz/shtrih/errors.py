@@ -40,6 +40,7 @@ CODES = {
     0x4F: (E.DeviceError, "KKT: wrong password"),
     0x50: (E.DeviceBusy, "The KKT is printing the previous command: retry in a moment"),
     0x55: (E.DeviceError, "KKT: the receipt is closed: operation not possible"),
+    0x5E: (E.DeviceError, "KKT: wrong operation for this document (a refund correction needs an FFD 1.2 KKT)"),
     0x58: (E.DeviceBusy, "The KKT waits for the continue-printing command"),
     0x6B: (E.PaperOut, "The printer is out of paper: load a new roll and retry"),
     0x6C: (E.PaperOut, "The printer is out of journal paper: load a new roll and retry"),
