@@ -337,3 +337,45 @@ def test_a_refund_at_another_vat_rate_than_its_sale_is_refused_with_nothing_sent
     refund["lines"][1]["vat_code"] = 11
     done = svc.refund(refund)
     assert done["state"] == "fiscalised" and done["fiscal"]["fd_number"] == sold["fiscal"]["fd_number"] + 1
+
+
+class _Crash(BaseException):
+    """Stands for the till process dying at a fault point."""
+
+
+@pytest.mark.parametrize("profile", DEVICE_PROFILES)
+def test_settle_on_start_cancels_a_begun_correction_with_ff08(tmp_path, profile):
+    """The till died while a correction was begun on the KKT (FF35 sent, no item yet): the FN
+    holds a correction document that 0x88 does not reach.  A fresh till settles the entry on
+    start: FF08 cancels the document, the FN has no FD for it, the correction runs once."""
+    import till_helpers as H
+    (tmp_path / "kkt").mkdir()
+    emu = start_emulator(tmp_path / "kkt", profile=profile)
+    armed = []
+
+    def hook(name):
+        if armed and name == "after_sent":
+            raise _Crash(name)
+    first = H.make_service(tmp_path / "j.sqlite", emu, fault_hook=hook)
+    try:
+        first.start()
+        first.open_shift({"uuid": "shift-0003", "cashier": {"name": "Анна Кассирова"}})
+        before = first.device.fn_status().last_fd_number
+        payload = _correction_payload("corr-0003-crash")
+        armed.append(True)
+        with pytest.raises(_Crash):
+            first.correction(payload)
+        first.device._exchange(0xFF35)          # what the dead process had begun
+        H.close_service(first)
+        second = H.make_service(tmp_path / "j.sqlite", emu)
+        try:
+            second.start()
+            entry = second.journal.get(payload["uuid"])
+            assert entry["state"] == "fiscalised" and entry["fd_number"] == before + 1
+            assert second.device.find_document(before + 1).fd_type == 31
+            assert second.device.fn_status().open_document == 0
+            assert emu.control.stats()["FF08"] == 1
+        finally:
+            H.close_service(second)
+    finally:
+        emu.stop()
