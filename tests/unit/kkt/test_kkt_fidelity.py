@@ -218,12 +218,25 @@ def test_0x88_does_not_reach_an_fn_document_ff08_does(dev, emu):
 
 
 # ---------------------------------------------------------------- 4. marking codes
-def test_an_item_with_a_marking_code_is_refused_before_anything_is_sent(shift, emu):
+def test_an_item_with_a_marking_code_is_checked_accepted_and_bound(shift, emu):
+    """Marking on Shtrih (issue 16): FF61 check and FF69 accept before the receipt, FF67
+    binds the code after the item and its tags; the FN item carries 2000 and 2106."""
     before = emu.control.stats()
     code = "0104601234567890215Abc123\x1d93dGVz"
     doc = receipt([item("Капли глазные", 45000, subject=33, marking_code=code), item()])
+    result = shift.fiscalise(doc)
+    after = emu.control.stats()
+    assert [after.get(op, 0) - before.get(op, 0) for op in ("FF61", "FF69", "FF67")] == [1, 1, 1]
+    marked = emu.control.document(result.fd_number)["items"][0]
+    tags = {int(tag): bytes.fromhex(value) for tag, value in marked["tlvs"]}
+    assert tags[2000] == code.encode() and 2106 in tags and tags[2110] == b"\x01"
+
+
+def test_a_marked_subject_without_its_code_is_refused_before_anything_is_sent(shift, emu):
+    before = emu.control.stats()
+    bare = item("Капли глазные", 45000, subject=33)
     with pytest.raises(E.DocumentInvalid) as info:
-        shift.fiscalise(doc)
+        shift.fiscalise(receipt([bare, item()]))
     assert "marking code" in info.value.message and info.value.field == "items[0].marking_code"
     after = emu.control.stats()
     assert after.get("FF46", 0) == before.get("FF46", 0) and emu.control.state()["last_fd"] == 2

@@ -19,6 +19,7 @@ from ..ofd import protocol as ofdp
 from ..shtrih import codec
 from ..shtrih import commands as C
 from ..shtrih import models as M
+from .marking_fn import FnMarking
 
 BLOCK_SIZE = 128
 OFD_LIMIT = dt.timedelta(days=30)
@@ -216,6 +217,9 @@ class KKTModel:
             0xFF42: self._begin_close, 0xFF45: self._close_receipt, 0xFF46: self._item,
             0xFF4A: self._correction, 0xFF4D: self._op_tlv,
         }
+        # marking codes FF61 / FF69 / FF67 (emulator/marking_fn.py)
+        self.marking = FnMarking(self)
+        self._handlers.update(self.marking.handlers())
 
     # ------------------------------------------------------------------ basics
     @property
@@ -748,6 +752,8 @@ class KKTModel:
         if self._shift_expired(now):
             raise Refused(0x16)
         correction = doc["kind"] == "correction"
+        if not correction:
+            self.marking.check_close(doc)
         correction_type = self._correction_basis(doc) if correction else None
         total = sum(item["amount"] for item in doc["items"])
         if total == 0:
@@ -781,6 +787,7 @@ class KKTModel:
         self._apply_payments(op_index, pays, change, drawer_delta)
         self.shift["receipts"] = receipt_number
         self.state["doc"] = None
+        self.marking.reset()
         return {"change": change, "fd_number": fd, "fiscal_sign": fp, "date": now.date(),
                 "time": now.time()}
 
@@ -837,6 +844,7 @@ class KKTModel:
         doc = self.state["doc"]
         self.state["doc"] = None
         self._op_tlvs = []
+        self.marking.reset()
         if doc["kind"] in ("receipt", "correction"):
             self._add("opregs", C.OPREG_VOID_COUNT, 1)
         self._changed()
@@ -993,6 +1001,8 @@ class KKTModel:
                                      fn_capacity=reg.get("fn_capacity", 250000),
                                      profile=self.state["profile"])
             self._op_tlvs = []
+            self.marking.reset()
+            self.marking.oism.clear()
             self.faults.reset()
             self.stats.clear()
             self._pending = OrderedDict()

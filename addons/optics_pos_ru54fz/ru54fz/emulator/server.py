@@ -227,6 +227,13 @@ class Server:
             if op == "reset":
                 model.reset()
                 return {}
+            if op == "marking":
+                # what the marking operator answers for a code identity (GTIN + serial)
+                if req.get("clear"):
+                    model.marking.oism.clear()
+                else:
+                    model.marking.oism[req["cis"]] = req.get("answer", "valid")
+                return {"oism": dict(model.marking.oism)}
             if op == "reset_faults":
                 faults.reset()
                 return {}

@@ -304,6 +304,22 @@ COMMANDS = [
             notes="FFD 1.05 only: after FF35 and FF0C (1174 = {1177, 1178, 1179}); pay1..5 = "
                   "1031, 1081, 1215, 1216, 1217; refused for 1054 = 2/4 with 0x5E (javapos_shtrih "
                   "issue #115)"),
+    Command(0xFF61, "check marking code", PWD + (("status", "u8"), ("mode", "u8"), ("km_len", "u8"),
+                                                 ("tlv_len", "u8"), ("data", "rest")),
+            (("local_status", "u8"), ("local_reason", "u8"), ("km_type", "u8"), ("params_len", "u8"),
+             ("server", "rest")),
+            source=JP + "FSCheckMC.java; 54fz.md §3.2",
+            notes="status = 2003 planned status (1 piece sold, 3 piece returned); mode 0; data = the "
+                  "code as scanned (GS kept) + TLVs (2108/1023 for part sales); reply server = "
+                  "[check status u8, error u8, TLVs] when params_len > 0 (no answer: offline)"),
+    Command(0xFF69, "accept or reject marking code", PWD + (("action", "u8"),), (("check_result?", "u8"),),
+            source=JP + "FSAcceptMC.java",
+            notes="action 0 reject, 1 accept, 2 clear the checked codes; after every FF61; "
+                  "check_result = tag 2106"),
+    Command(0xFF67, "bind marking code to the item", PWD + (("km", "lenbytes"),),
+            (("code_type", "u16"), ("dm_type", "u8"), ("check", "rest")),
+            source=JP + "FSBindMC.java",
+            notes="after FF46 and all FF4D tags of the item (an accepted code only)"),
     Command(0xFF4D, "TLV bound to the last item", PWD + (("tlv", "tlv"),), (),
             source=JP + "FSWriteOperationTLV.java; SMFiscalPrinterImpl.getCapOperationTagsFirst",
             notes="used for 2108 (measure) and 1163 (product code); after its FF46, or before it "

@@ -495,18 +495,23 @@ class ShtrihDriver(FiscalDevice):
                     opened = True
                     self._exchange(0xFF35)
                     self._send_tlvs(doc_tlvs)
-                for values, item_tlvs in items:
+                marks = self._check_marking(document)
+                for index, (values, item_tlvs) in enumerate(items):
                     opened = True      # even a lost reply to the first item may have opened it
                     if tags_first:     # cash core / Shtrih-Mobile bind FF4D to the next FF46
                         self._send_tlvs(item_tlvs, code=0xFF4D)
                     self._exchange(0xFF46, operation=int(document.operation), **values)
                     if not tags_first:
                         self._send_tlvs(item_tlvs, code=0xFF4D)
+                    if index in marks:     # after the item and all its tags
+                        self._exchange(0xFF67, km=marks[index])
                 if not correction:
                     self._send_tlvs(doc_tlvs)
             except E.FiscalError as exc:
                 if opened:
                     self._cancel_quietly(exc)
+                if any(getattr(i, "marking_code", "") for i in document.items):
+                    self._clear_marking_quietly()
                 raise
             expected_fd = fn["last_fd"] + 1
             try:
@@ -535,6 +540,39 @@ class ShtrihDriver(FiscalDevice):
             result.doc_time = found.doc_time if found else ""
         result.qr = _qr(result, document)
         return result
+
+    def _check_marking(self, document):
+        """FF61 (check) and FF69 (accept) for every marked item, before the receipt opens;
+        returns {item index: the code's bytes} for FF67.  A code the marking operator
+        reports wrong for this operation is rejected (FF69 0) and the receipt refused."""
+        from ..marking import MarkingRefused
+        status = 3 if int(document.operation) in (2, 4) else 1
+        marks = {}
+        for index, item in enumerate(document.items):
+            raw = getattr(item, "marking_code", "")
+            if not raw:
+                continue
+            km = raw.encode("ascii", errors="strict") if raw.isascii() else None
+            if km is None or len(km) > 255:
+                raise E.DocumentInvalid(f"item {index + 1}: the marking code is not a DataMatrix text",
+                                        field=f"items[{index}].marking_code")
+            rep = self._exchange(0xFF61, status=status, mode=0, km_len=len(km), tlv_len=0, data=km)
+            server = rep["server"]
+            if rep["params_len"] >= 2 and len(server) >= 1 and server[0] & (1 << 2) \
+                    and not server[0] & (1 << 3):
+                self._exchange(0xFF69, action=0)
+                raise MarkingRefused(f"item {index + 1} ({item.name}): the marking operator refused "
+                                     f"the code (status incorrect for this operation)",
+                                     device_code="oism_incorrect", item=index)
+            self._exchange(0xFF69, action=1)
+            marks[index] = km
+        return marks
+
+    def _clear_marking_quietly(self):
+        try:
+            self._exchange(0xFF69, action=2)
+        except E.FiscalError:
+            pass
 
     def _formed_despite(self, exc, expected_fd, fn):
         """After a refused close: did the FN form the document anyway (a printer failure
@@ -723,13 +761,19 @@ def _prepare_items(document, model):
 
 
 def _marking_tlvs(item, index):
-    """The seam for marked goods (2000 with FF61/FF67/FF69, 54fz.md §3.2): not implemented
-    for Shtrih yet, so such an item is refused before anything is sent rather than going out
-    as 1212 = 31/33 without its code."""
-    if getattr(item, "marking_code", "") or item.subject in ffd.MARKED_SUBJECTS:
-        raise E.DocumentInvalid(ffd.MARKING_REFUSED.format(line=index + 1),
+    """FF4D tags of a marked item besides its code (the code itself goes with FF67 after
+    them, 54fz.md §3.2): the permissive-mode requisite 1260 {1262, 1263, 1264, 1265} when
+    the till's check answered (ru54fz/marking.py)."""
+    if item.subject in ffd.MARKED_SUBJECTS and not getattr(item, "marking_code", ""):
+        raise E.DocumentInvalid(f"item {index + 1}: 1212 = {item.subject} needs its marking code",
                                 field=f"items[{index}].marking_code")
-    return []
+    check = getattr(item, "marking_check", None)
+    if not getattr(item, "marking_code", "") or check is None or not check.industry_value():
+        return []
+    from ..marking import PERMISSIVE_DATE, PERMISSIVE_FOIV, PERMISSIVE_NUMBER
+    return [codec.tlv(1260, [codec.tlv(1262, PERMISSIVE_FOIV), codec.tlv(1263, PERMISSIVE_DATE),
+                             codec.tlv(1264, PERMISSIVE_NUMBER),
+                             _text_tlv(1265, check.industry_value(), 256)])]
 
 
 def _correction_tlvs(document):
@@ -759,7 +803,7 @@ def _item_tlvs(item, index=0):
     if measure:
         out.append(codec.tlv_u8(2108, measure))
     code = getattr(item, "product_code", "") or ""
-    if code:
+    if code and not getattr(item, "marking_code", ""):     # never 1163 next to a marking code
         tag = _PRODUCT_CODE_TAGS.get(len(code))
         if tag is None or not code.isdigit():
             raise E.DocumentInvalid(f"product code {code!r} is not an EAN-8, EAN-13 or ITF-14",
