@@ -243,7 +243,8 @@ def main():
             for start in range(0, len(entries), 250):
                 body = json.dumps({"till_code": till_code, "entries": entries[start:start + 250]}).encode()
                 req = urllib.request.Request(f"{base}/optics_pos_ru54fz/central/push", data=body, method="POST",
-                                             headers={"Content-Type": "application/json", "X-Till-Token": till_token})
+                                             headers={"Content-Type": "application/json", "X-Till-Token": till_token,
+                                                      "X-Till-Code": till_code})
                 with urllib.request.urlopen(req, timeout=300) as resp:
                     assert len(json.loads(resp.read())["accepted"]) == len(entries[start:start + 250])
                 sampler.sample()

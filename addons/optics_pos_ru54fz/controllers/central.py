@@ -1,9 +1,14 @@
 """Central ingestion of the tills' journals (contract E, receiving side).
 
-``POST /optics_pos_ru54fz/central/push`` with ``X-Till-Token`` and
+``POST /optics_pos_ru54fz/central/push`` with ``X-Till-Code`` + ``X-Till-Token`` and
 ``{"till_code": "...", "entries": [entry, ...], "status": {...}?}``.
 
-* 401: unknown till code or wrong token (nothing is read or written);
+* 401: unknown till code or wrong token, decided on the headers alone: not a byte of
+  the body is read before the till is authenticated (a stranger cannot make central
+  parse 16 MiB of JSON);
+* 411 / 413: no Content-Length, or more than ``MAX_BODY`` (refused unread);
+* 400 ``entry_invalid`` with ``uuid``: an entry central cannot store (the till sets
+  that one aside and pushes the rest: docs/fiscal_contracts.md, contract E);
 * 400: malformed body or entry, with the reason (nothing is stored: the push is
   one transaction);
 * 200: ``{"accepted": [uuid, ...], "tickets": [{"uuid", "fd_number", "ticket"}],
@@ -15,6 +20,8 @@ figures); it feeds the health dashboard and the FN alerts.
 """
 import json
 import logging
+
+import psycopg2
 
 from odoo import http
 from odoo.http import request
@@ -33,8 +40,8 @@ def _json(status, payload):
                                           ("Cache-Control", "no-store")])
 
 
-def _error(status, code, message):
-    return _json(status, {"error": {"code": code, "message": message}})
+def _error(status, code, message, **extra):
+    return _json(status, {"error": {"code": code, "message": message, **extra}})
 
 
 class CentralPushController(http.Controller):
@@ -44,22 +51,27 @@ class CentralPushController(http.Controller):
     def push(self, **_kw):
         if not request.db:
             return _error(404, "no_database", "no database selected")
+        httpreq = request.httprequest
+        # authenticated on the headers, before the body is read or parsed
+        till_code = httpreq.headers.get("X-Till-Code", "")
+        config = self._authenticate(till_code, httpreq.headers.get("X-Till-Token", ""))
+        if config is None:
+            return _error(401, "unauthorized", "unknown till or wrong token (X-Till-Code, X-Till-Token)")
+        if httpreq.content_length is None:
+            return _error(411, "length_required", "the push must carry a Content-Length")
+        if httpreq.content_length > MAX_BODY:
+            return _error(413, "too_large", f"the push exceeds {MAX_BODY} bytes: send smaller batches")
         # cached: Odoo replays the request on a serialization failure (two tills, or a
         # till and the POS, pushing the same uuid at once) and must read the body again
-        raw = request.httprequest.get_data()
-        if len(raw) > MAX_BODY:
-            return _error(413, "too_large", f"the push exceeds {MAX_BODY} bytes: send smaller batches")
+        raw = httpreq.get_data()
         try:
             body = json.loads(raw or b"null")
         except ValueError as exc:
             return _error(400, "request_invalid", f"body is not JSON: {exc}")
         if not isinstance(body, dict):
             return _error(400, "request_invalid", "body must be a JSON object")
-        till_code = body.get("till_code")
-        token = request.httprequest.headers.get("X-Till-Token", "")
-        config = self._authenticate(till_code, token)
-        if config is None:
-            return _error(401, "unauthorized", "unknown till or wrong token")
+        if body.get("till_code") not in (None, till_code):
+            return _error(400, "request_invalid", "the body's till_code is not the till of X-Till-Code")
         entries = body.get("entries") or []
         if not isinstance(entries, list):
             return _error(400, "request_invalid", "'entries' must be a list")
@@ -75,9 +87,17 @@ class CentralPushController(http.Controller):
                               f"entry {entry.get('uuid')} belongs to till {entry.get('till_code')}")
         try:
             reply = Doc._ingest_push(config, entries, status)
+            request.env.flush_all()   # a value the database refuses is refused here, as a 400
         except ValueError as exc:
             request.env.cr.rollback()
-            return _error(400, "entry_invalid", str(exc))
+            return _error(400, "entry_invalid", str(exc), uuid=getattr(exc, "uuid", None))
+        except psycopg2.DataError as exc:
+            # a value out of a column's range that the checks did not catch: refused, never a
+            # 500 the till would take for an outage and resend forever (it halves the batch
+            # to find the entry)
+            request.env.cr.rollback()
+            _logger.warning("push of till %s refused by the database: %s", till_code, exc)
+            return _error(400, "entry_invalid", f"a value of the push cannot be stored: {exc.pgerror or exc}")
         # the till learns the company's policies here (refund saga: docs/refund_saga.md)
         reply["settings"] = config.company_id._ru54fz_till_settings()
         return _json(200, reply)

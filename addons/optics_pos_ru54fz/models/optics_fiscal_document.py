@@ -53,6 +53,27 @@ ACK_FLUSH_SIZE = 25
 ACK_FLUSH_SECONDS = 1.0
 #: documents enqueued per committed slice by the requeue cron
 CRON_ENQUEUE_SLICE = 1000
+#: PostgreSQL's int4 and int8 ranges: FD and shift numbers (32-bit counters of the FN that
+#: never get near 2^31) are int4 columns, sums of kopecks are int8 (see ``Kopecks``)
+MAX_INT4 = 2 ** 31 - 1
+MAX_INT8 = 2 ** 63 - 1
+
+
+class EntryInvalid(ValueError):
+    """A pushed journal entry central cannot store; ``uuid`` names it so the till can
+    set that entry aside and deliver the others (contract E)."""
+
+    def __init__(self, message, uuid=None):
+        super().__init__(message)
+        self.uuid = uuid
+
+
+class Kopecks(fields.Integer):
+    """A sum in kopecks, in a 64-bit column.  The till accepts sums up to 2^40-1 (the
+    Shtrih protocol's 5-byte sums); int4 stops at 21,474,836.47 RUB, so a fiscalised
+    cash-in of 25,000,000 RUB could not be stored and blocked the till's queue."""
+
+    _column_type = ("int8", "int8")
 
 
 class OpticsFiscalDocument(models.Model):
@@ -86,7 +107,7 @@ class OpticsFiscalDocument(models.Model):
     hlc = fields.Char(string="HLC", readonly=True, help="Hybrid logical clock stamp of the till.")
     payload = fields.Json(readonly=True)
     payload_text = fields.Text(string="Payload (JSON)", compute="_compute_payload_text")
-    total = fields.Integer(string="Total (kopecks)", readonly=True)
+    total = Kopecks(string="Total (kopecks)", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount_total = fields.Monetary(compute="_compute_amount_total", store=True, string="Total")
     fd_number = fields.Integer(string="FD Number", readonly=True, index=True)
@@ -169,23 +190,32 @@ class OpticsFiscalDocument(models.Model):
             raise ValueError(f"entry uuid {uid!r} is missing or not a string of 8-64 characters")
         kind = entry.get("kind")
         if kind not in dict(KINDS):
-            raise ValueError(f"entry {uid}: unknown kind {kind!r}")
+            raise EntryInvalid(f"entry {uid}: unknown kind {kind!r}", uid)
         fiscal = entry.get("fiscal") or {}
         if not isinstance(fiscal, dict):
-            raise ValueError(f"entry {uid}: 'fiscal' must be an object or null")
+            raise EntryInvalid(f"entry {uid}: 'fiscal' must be an object or null", uid)
         message = entry.get("ofd_message")
         message_bytes = None
         if message:
             try:
                 message_bytes = base64.b64decode(message, validate=True)
             except (binascii.Error, ValueError, TypeError):
-                raise ValueError(f"entry {uid}: ofd_message is not valid base64") from None
+                raise EntryInvalid(f"entry {uid}: ofd_message is not valid base64", uid) from None
         payload = entry.get("payload")
         total = 0
         if isinstance(payload, dict) and isinstance(payload.get("total"), int):
             total = payload["total"]
         elif isinstance(payload, dict) and isinstance(payload.get("amount"), int):
             total = payload["amount"]
+        if not -MAX_INT8 <= total <= MAX_INT8:
+            raise EntryInvalid(f"entry {uid}: total {total} is out of range", uid)
+        for key in ("fd_number", "shift_number"):
+            number = fiscal.get(key)
+            if number in (None, "", 0):
+                continue
+            if not isinstance(number, int) or isinstance(number, bool) or not 0 < number <= MAX_INT4:
+                raise EntryInvalid(f"entry {uid}: fiscal.{key} {str(number)[:32]!r} is not a number from 1 "
+                                   f"to {MAX_INT4}", uid)
         doc_time = fiscal.get("doc_time") or entry.get("created_at")
         state = "pending"
         if kind not in FISCAL_KINDS or entry.get("state") == "failed":

@@ -37,6 +37,10 @@ class OpticsFiscalTill(models.Model):
     journal_backlog = fields.Integer(string="Journal Backlog", readonly=True,
                                      help="Entries the till has not delivered to central yet.")
     journal_fill_pct = fields.Integer(string="Journal Fill (%)", readonly=True)
+    journal_set_aside = fields.Integer(
+        string="Set Aside on the Till", readonly=True,
+        help="Journal entries this central refused for good: the till keeps them aside (state dead_letter) "
+             "so the others are delivered, and offers them again every hour. See the last status.")
     status_json = fields.Text(string="Last Status", readonly=True)
     ofd_backlog = fields.Integer(string="OFD Backlog", compute="_compute_central_figures")
     dead_letters = fields.Integer(compute="_compute_central_figures")
@@ -74,7 +78,7 @@ class OpticsFiscalTill(models.Model):
 
     def _health(self, company):
         alert_days = company.ru54fz_unconfirmed_alert_days or 25
-        if (self.oldest_unconfirmed_days >= alert_days or self.dead_letters
+        if (self.oldest_unconfirmed_days >= alert_days or self.dead_letters or self.journal_set_aside
                 or (self.fn_valid_until and self.fn_days_left <= 3)
                 or self.fn_memory_used_pct >= 99 or self.breaker_state == "open"):
             return "alarm"
@@ -119,7 +123,8 @@ class OpticsFiscalTill(models.Model):
                 self._apply_fn_confirmations(config, fn)
             if isinstance(journal, dict):
                 vals.update({"journal_backlog": int(journal.get("undelivered") or 0),
-                             "journal_fill_pct": int(float(journal.get("fill_pct") or 0))})
+                             "journal_fill_pct": int(float(journal.get("fill_pct") or 0)),
+                             "journal_set_aside": int(journal.get("dead_letter") or 0)})
             vals["status_json"] = json.dumps(status, ensure_ascii=False, default=str)[:20000]
         till = self.search([("pos_config_id", "=", config.id)], limit=1)
         if till:

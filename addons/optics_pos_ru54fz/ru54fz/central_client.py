@@ -25,6 +25,15 @@ class CentralRefused(errors.FiscalError):
     http_status = 502
 
 
+def _error_of(raw):
+    """``{"code", "message", "uuid"?}`` of central's JSON error reply, or {}."""
+    try:
+        error = json.loads(raw).get("error")
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
 class CentralClient:
     def __init__(self, url, till_code, token, timeout=10.0):
         self.base_url = url.rstrip("/")
@@ -41,7 +50,7 @@ class CentralClient:
         such document of this till's company."""
         body = json.dumps({"till_code": self.till_code, "uuid": original_uuid}).encode()
         req = urllib.request.Request(self.base_url + REFUNDABLE_PATH, data=body, method="POST", headers={
-            "Content-Type": "application/json", "X-Till-Token": self.token})
+            "Content-Type": "application/json", "X-Till-Token": self.token, "X-Till-Code": self.till_code})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 data = resp.read()
@@ -68,16 +77,22 @@ class CentralClient:
         if status is not None:
             data["status"] = status
         body = json.dumps(data, ensure_ascii=False, default=str).encode()
+        # the till is named in a header: central authenticates before reading the body
         req = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "X-Till-Token": self.token})
+            "Content-Type": "application/json", "X-Till-Token": self.token, "X-Till-Code": self.till_code})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 data = resp.read()
         except urllib.error.HTTPError as exc:
-            text = exc.read()[:500].decode("utf-8", "replace")
+            raw = exc.read()[:4000]
+            text = raw[:500].decode("utf-8", "replace")
             if exc.code >= 500:
                 raise errors.TransportError(f"central answered HTTP {exc.code}: {text}") from None
-            raise CentralRefused(f"central refused the push: HTTP {exc.code}: {text}", status=exc.code) from None
+            # central's error names the entry it cannot store (``uuid``): the till sets
+            # that one aside and delivers the rest
+            error = _error_of(raw)
+            raise CentralRefused(f"central refused the push: HTTP {exc.code}: {text}", status=exc.code,
+                                 error_code=error.get("code"), entry_uuid=error.get("uuid")) from None
         except (urllib.error.URLError, OSError) as exc:
             raise errors.TransportError(f"central is unreachable: {exc}") from None
         try:
@@ -91,7 +106,10 @@ class CentralClient:
         if not isinstance(accepted, list) or not isinstance(tickets, list):
             raise errors.TransportError("central's reply has malformed accepted/tickets lists")
         settings = reply.get("settings")
+        refused = reply.get("refused") or []
         return {"accepted": [u for u in accepted if isinstance(u, str)],
+                # entries central will never store (e.g. owned by another till): set aside
+                "refused": [r for r in refused if isinstance(r, dict)] if isinstance(refused, list) else [],
                 "tickets": [t for t in tickets if isinstance(t, dict)],
                 # company policies the till applies itself (refund saga)
                 "settings": settings if isinstance(settings, dict) else {}}

@@ -7,6 +7,7 @@ logical clock and carrying its full payload.  States::
     journaled --> sent --> fiscalised --> delivered --> archived
         \\          \\
          +----------+--> failed  (the KKT refused; nothing was fiscalised)
+    fiscalised / delivered --> dead_letter  (central refused the entry for good)
 
 * ``sent`` records, before the close command, the FN serial and the FD number
   the document will get: after a crash the till looks that number up in the
@@ -15,6 +16,10 @@ logical clock and carrying its full payload.  States::
 * ``archived``: delivered *and* confirmed by the OFD (or not a fiscal document
   at all) — nothing is left to do for it; only archived entries are ever
   removed by ``compact()``.
+* ``dead_letter``: fiscalised, but central refused the entry itself (4xx naming
+  it): it is set aside so the entries after it are delivered, shown in the till's
+  status, and offered to central again now and then (``dead_letters_due``) — once
+  accepted it becomes ``delivered``.  It is never compacted.
 
 The hot path (insert, state changes, lookups by uuid) only uses indexed
 access, so 100,000+ entries do not slow a sale.  Each write is one short
@@ -31,7 +36,7 @@ import time
 from . import errors
 from .hlc import HybridLogicalClock
 
-STATES = ("journaled", "sent", "fiscalised", "delivered", "archived", "failed")
+STATES = ("journaled", "sent", "fiscalised", "delivered", "archived", "failed", "dead_letter")
 KINDS = ("sale", "refund", "correction", "cash_in", "cash_out", "open_shift", "close_shift", "x_report")
 #: kinds that produce a fiscal document (and so wait for an OFD confirmation)
 FISCAL_KINDS = ("sale", "refund", "correction", "open_shift", "close_shift")
@@ -313,8 +318,21 @@ class Journal:
         fiscal = ",".join("'%s'" % k for k in FISCAL_KINDS)
         return self._write(
             "UPDATE entries SET state = CASE WHEN ofd_confirmed = 1 OR kind NOT IN (%s) THEN 'archived'"
-            " ELSE 'delivered' END, updated_ts=? WHERE uuid=? AND state='fiscalised'" % fiscal,
+            " ELSE 'delivered' END, updated_ts=? WHERE uuid=? AND state IN ('fiscalised','dead_letter')" % fiscal,
             [(now, u) for u in uuids], many=True)
+
+    def set_aside(self, uuid, error):
+        """Central refused this entry for good: out of the push queue, into ``dead_letter``
+        with central's reason (``error``: dict).  Returns 1 when the entry moved."""
+        return self._write(
+            "UPDATE entries SET state='dead_letter', error=?, attempts=attempts+1, updated_ts=?"
+            " WHERE uuid=? AND state IN ('fiscalised','delivered','dead_letter')",
+            (json.dumps(error, ensure_ascii=False), self.clock(), uuid))
+
+    def dead_letters_due(self, older_than_seconds, limit=10):
+        """Set-aside entries not offered to central for ``older_than_seconds``, oldest first."""
+        return self._rows("SELECT * FROM entries WHERE state='dead_letter' AND updated_ts<=? ORDER BY hlc LIMIT ?",
+                          (self.clock() - older_than_seconds, int(limit)))
 
     def set_ofd_confirmed(self, fd_number, ticket_b64=None, uuid=None):
         """The OFD confirmed a document: flag it; a delivered entry becomes archived."""

@@ -46,7 +46,7 @@ import time
 import weakref
 
 from . import errors, ffd, grants
-from .central_client import CentralClient
+from .central_client import CentralClient, CentralRefused
 from .device import FiscalResult
 from .journal import FISCAL_KINDS, WARN_PCT, ALARM_PCT
 from .ownership import FileOwnerLock, OwnerGuard
@@ -70,6 +70,10 @@ DEFAULTS = {
     "compact_interval": 3600.0,    # seconds between compactions (in the pusher thread)
     "ofd_limit_days": 30,
     "shift_limit_hours": 24,
+    # entries central refused for good (dead_letter) are offered again this often, a
+    # few per push: a fixed central (or a fixed setting) takes them without a human
+    "dead_letter_retry_seconds": 3600.0,
+    "dead_letter_retry_batch": 10,
     "fault_hook": None,
     "autopush": True,
     # one owner per till across processes (ru54fz/ownership.py): how long an operation
@@ -671,7 +675,8 @@ class TillService:
             return self.device.shift_counters()
 
     def journal_query(self, state=None, since_hlc=None, limit=100):
-        if state and state not in ("journaled", "sent", "fiscalised", "delivered", "archived", "failed"):
+        if state and state not in ("journaled", "sent", "fiscalised", "delivered", "archived", "failed",
+                                   "dead_letter"):
             raise errors.RequestInvalid(f"unknown journal state {state!r}", field="state")
         try:
             since = int(since_hlc or 0)
@@ -764,6 +769,14 @@ class TillService:
             raise_level("yellow", f"a document has waited {age_days:g} days for the OFD")
         if counts["failed"]:
             raise_level("yellow", f"{counts['failed']} operation(s) failed on the KKT")
+        out["journal"]["dead_letter"] = counts["dead_letter"]
+        if counts["dead_letter"]:
+            aside = self.journal.in_state("dead_letter", limit=10)
+            out["journal"]["set_aside"] = [
+                {"uuid": r["uuid"], "kind": r["kind"], "fd_number": r["fd_number"],
+                 "reason": (_loads(r["error"]) or {}).get("message")} for r in aside]
+            raise_level("red", f"central refused {counts['dead_letter']} journal entries for good: they are set "
+                               f"aside (the others are delivered); call support with the till's journal")
         if self.central:
             out["central"] = dict(self.push_state)
         out["level"] = level
@@ -778,6 +791,7 @@ class TillService:
             raise errors.RequestInvalid("this till has no central server configured")
         totals = {"pushed": 0, "accepted": 0, "tickets": 0, "rounds": 0}
         after = 0
+        self._retry_dead_letters()
         while totals["rounds"] < self.config["push_max_rounds"]:
             totals["rounds"] += 1
             self._point("before_delivery")
@@ -792,7 +806,7 @@ class TillService:
                 except Exception:  # noqa: BLE001 - the push must not depend on the status
                     _logger.exception("till status for central failed")
                 self._status_pushed_at = now
-            reply = self.central.push(entries, status=status)
+            reply = self._push_setting_aside(entries, status)
             settings = reply.get("settings") or {}
             if isinstance(settings.get("refund_requires_ofd_confirmation"), bool):
                 self.set_refund_requires_ofd(settings["refund_requires_ofd_confirmation"])
@@ -832,12 +846,84 @@ class TillService:
                 self.journal.attach_ofd_message(fd_number, b64)
                 return []
         row = self.journal.by_fd_number(fd_number)
-        if row is None or row["ofd_confirmed"]:
-            return []
+        if row is None or row["ofd_confirmed"] or row["state"] == "dead_letter":
+            return []   # a set-aside entry goes only with its own retries (_retry_dead_letters)
         if row["ofd_message"] is None:
             self.journal._write("UPDATE entries SET ofd_message=? WHERE uuid=?", (b64, row["uuid"]))
         row["ofd_message"] = b64
         return [self.journal.to_entry(row)] if row["state"] != "fiscalised" else []
+
+    # -- entries central refuses for good (issue 12: one poisoned entry must not block the queue)
+    #: statuses that may be about one entry of the batch (not about the till: 401, 403)
+    ENTRY_REFUSALS = (400, 409, 413, 422)
+
+    def _push_setting_aside(self, entries, status):
+        """``central.push`` that never lets one entry block the others.  When central
+        refuses the batch because of one entry (its error names the uuid, or halving the
+        batch finds it), that entry is set aside (journal state ``dead_letter``, with
+        central's reason) and the rest are pushed.  A refusal that is about the till
+        itself (401, a bad status report...) is raised unchanged: nothing is set aside."""
+        try:
+            reply = self.central.push(entries, status=status)
+        except CentralRefused as exc:
+            named = exc.details.get("entry_uuid")
+            code = exc.details.get("status")
+            if not entries or code == 401 or (not named and code not in self.ENTRY_REFUSALS):
+                raise
+            by_uuid = {e["uuid"]: e for e in entries}
+            if named in by_uuid:
+                self._set_aside(by_uuid[named], exc)
+                return self._push_setting_aside([e for e in entries if e["uuid"] != named], status)
+            if named or len(entries) == 1:
+                if not named:
+                    # a lone entry refused without a name: the entry is the culprit only if
+                    # the same push without it goes through
+                    reply = self.central.push([], status=status)
+                    self._set_aside(entries[0], exc)
+                    return reply
+                raise
+            half = len(entries) // 2
+            first = self._push_setting_aside(entries[:half], status)
+            second = self._push_setting_aside(entries[half:], None)
+            return {**first, **second, "accepted": first["accepted"] + second["accepted"],
+                    "tickets": first["tickets"] + [t for t in second["tickets"] if t not in first["tickets"]]}
+        # central took the push but names entries it will never store (a uuid of another
+        # till...): they are set aside as well, or they would be pushed again every round
+        sent = {e["uuid"]: e for e in entries}
+        for item in reply.get("refused") or ():
+            entry = sent.get(item.get("uuid"))
+            if entry is not None and item.get("uuid") not in reply["accepted"]:
+                self._set_aside(entry, CentralRefused(
+                    f"central refused the entry: {item.get('code')}: {item.get('message')}",
+                    status=200, error_code=item.get("code"), entry_uuid=entry["uuid"]))
+        return reply
+
+    def _set_aside(self, entry, exc):
+        error = {"code": "central_refused", "message": exc.message, "http_status": exc.details.get("status"),
+                 "central_code": exc.details.get("error_code")}
+        _logger.warning("central refused journal entry %s (%s) for good; set aside, the queue goes on: %s",
+                        entry["uuid"], entry["kind"], exc.message)
+        self.journal.set_aside(entry["uuid"], error)
+
+    def _retry_dead_letters(self):
+        """Offer a few set-aside entries to central again, each alone; accepted ones are
+        delivered, refused ones wait for the next round (transport errors propagate)."""
+        due = self.journal.dead_letters_due(self.config["dead_letter_retry_seconds"],
+                                            self.config["dead_letter_retry_batch"])
+        for row in due:
+            entry = self.journal.to_entry(row)
+            try:
+                reply = self.central.push([entry])
+            except CentralRefused as exc:
+                if exc.details.get("status") == 401:
+                    raise
+                self._set_aside(entry, exc)
+                continue
+            if entry["uuid"] in reply["accepted"]:
+                self.journal.mark_delivered([entry["uuid"]])
+                _logger.info("set-aside journal entry %s accepted by central on retry", entry["uuid"])
+            else:   # still refused (listed in the reply): wait for the next retry
+                self.journal.set_aside(entry["uuid"], _loads(row["error"]) or {})
 
     def _apply_tickets(self, tickets):
         n = 0

@@ -227,7 +227,8 @@ class OfdRunnerCase(TransactionCase):
         data = raw if raw is not None else json.dumps(body).encode()
         req = urllib.request.Request(
             f"{self.server.url}/optics_pos_ru54fz/central/push", data=data, method="POST",
-            headers={"Content-Type": "application/json", "X-Till-Token": token or self.token})
+            headers={"Content-Type": "application/json", "X-Till-Token": token or self.token,
+                     "X-Till-Code": till_code or self.till_code})
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
                 return resp.status, json.loads(resp.read())

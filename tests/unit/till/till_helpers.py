@@ -82,6 +82,10 @@ class MiniCentral:
         self.arrivals = []         # uuids in first-arrival order
         self.requests = 0
         self.pending_tickets = []  # [{"uuid", "fd_number", "ticket"}]
+        self.statuses = []         # the till's status reports, as pushed
+        #: ``refuse(entries) -> None | (http status, error dict)``: a refusal central
+        #: answers instead of storing (the whole push is then stored by nobody)
+        self.refuse = None
         self.settings = None       # company policies for the push reply (refund saga)
         self.lock = threading.Lock()
         self.server = None
@@ -104,11 +108,20 @@ class MiniCentral:
                 body = self.rfile.read(n)
                 if self.path != "/optics_pos_ru54fz/central/push":
                     return self._send(404, {"error": "not found"})
-                if not tokens.verify(self.headers.get("X-Till-Token", ""), central.token_hash):
-                    return self._send(401, {"error": "unauthorized"})
+                # like the real central: the till is named and authenticated by headers
+                if self.headers.get("X-Till-Code") != central.till_code or not tokens.verify(
+                        self.headers.get("X-Till-Token", ""), central.token_hash):
+                    return self._send(401, {"error": {"code": "unauthorized"}})
                 data = json.loads(body)
                 if data.get("till_code") != central.till_code:
-                    return self._send(401, {"error": "unknown till"})
+                    return self._send(401, {"error": {"code": "unauthorized"}})
+                refusal = central.refuse(data["entries"]) if central.refuse else None
+                if refusal:
+                    with central.lock:
+                        central.requests += 1
+                    return self._send(refusal[0], {"error": refusal[1]})
+                if data.get("status") is not None:
+                    central.statuses.append(data["status"])
                 self._send(200, central.handle(data["entries"]))
 
             def _send(self, status, payload):
