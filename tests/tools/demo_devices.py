@@ -133,11 +133,18 @@ def start_mock_ofd(var):
     raise RuntimeError("the mock OFD did not start in time")
 
 
+#: the demo's session secret (data/ru54fz_demo.xml): POS tokens are derived from it
+DEMO_SESSION_SECRET = "demo-till-session-secret"
+
+
 def till_config(var, till):
     code = till["till_code"]
+    # the same salted hash as the demo pos.config, so that the session key is the same too
+    token_hash = tokens.hash_token(till["pairing_token"], salt="demodemo-" + code.split("-")[0].lower())
     return {
         "till_code": code,
-        "token_hash": tokens.hash_token(till["pairing_token"]),
+        "token_hash": token_hash,
+        "session_key": tokens.derive_session_key(DEMO_SESSION_SECRET, code, token_hash),
         "allowed_origin": POS_ORIGIN,
         "device": {"type": "emulator", "address": f"tcp://127.0.0.1:{till['port']}"},
         "journal_path": str(var / f"journal-{code}.sqlite"),

@@ -40,7 +40,7 @@ from odoo import http
 from odoo.http import request
 from odoo.tools import config as odoo_config
 
-from ..ru54fz import errors, tokens
+from ..ru54fz import errors, till_policy, tokens
 from ..ru54fz.journal import Journal
 from ..ru54fz.ownership import PgAdvisoryOwnerLock
 from ..ru54fz.till_service import TillService
@@ -129,6 +129,11 @@ def db_tills():
         params = env["ir.config_parameter"]
         base_url = params.get_param("web.base.url") or ""
         data_dir = Path(odoo_config.filestore(request.db)).parent.parent / "ru54fz" / request.db
+        allowlist = env["pos.config"]._ru54fz_kkt_allowlist()
+        open_sessions = {}
+        for session in env["pos.session"].search([("config_id", "in", configs.ids),
+                                                  ("state", "in", ("opening_control", "opened", "closing_control"))]):
+            open_sessions.setdefault(session.config_id.id, set()).add(f"pos{session.id}")
     except Exception:  # noqa: BLE001 - the addon may not be installed in this database
         return {}
     out = {}
@@ -136,12 +141,24 @@ def db_tills():
         if not c.ru54fz_pairing_token_hash:
             continue
         code = c.ru54fz_till_code
+        # a POS manager edits these: a code is a file name, an address is where we connect
+        try:
+            journal_path = till_policy.journal_path(data_dir, code)
+        except errors.RequestInvalid as exc:
+            _logger.error("pos.config %s is not served as a till: %s", c.id, exc.message)
+            continue
+        device = c._get_ru54fz_device_config()
         out[code] = {
+            # a session token of a closed POS session, or of none, is refused
+            "session_key": c._ru54fz_session_key(),
+            "session_subjects": {"bo"} | open_sessions.get(c.id, set()),
+            "policy_error": "" if till_policy.address_allowed(device.get("address"), allowlist) else
+            f"the KKT address {device.get('address')!r} of till {code} is not in the administrators' allow-list",
             "source": "db", "db": request.db, "till_code": code,
             "token_hash": c.ru54fz_pairing_token_hash,
             "allowed_origin": _origin(base_url),
-            "device": c._get_ru54fz_device_config(),
-            "journal_path": str(data_dir / f"{code}.sqlite"),
+            "device": device,
+            "journal_path": str(journal_path),
             "central_url": base_url if params.get_param(f"{ADDON}.local_central_token.{code}") else "",
             "central_token": params.get_param(f"{ADDON}.local_central_token.{code}") or "",
             # the company's refund saga policy (docs/refund_saga.md)
@@ -278,15 +295,28 @@ class Ru54fzProxyController(http.Controller):
         tills.update(file_tills())  # a till config file wins over the database
         return tills
 
+    @staticmethod
+    def _token_opens(token, settings):
+        """The raw pairing token (its hash is configured), or a session token derived from
+        this till's session key; a central-served till also wants the token's session open."""
+        if tokens.verify(token, settings["token_hash"]):
+            return True
+        key = settings.get("session_key")
+        subject = tokens.check_session_token(token, key, settings["till_code"]) if key else None
+        if subject is None:
+            return False
+        subjects = settings.get("session_subjects")
+        return subjects is None or subject in subjects
+
     def _authenticate(self, tills):
         token = request.httprequest.headers.get("X-Till-Token", "")
         code = request.httprequest.headers.get("X-Till-Code") or request.httprequest.args.get("till")
         if code:
             settings = tills.get(code)
-            ok = tokens.verify(token, settings["token_hash"] if settings else "sha256$0$0")
+            ok = self._token_opens(token, settings or {"token_hash": "sha256$0$0", "till_code": ""})
             return settings if settings and ok else None
         for settings in tills.values():
-            if tokens.verify(token, settings["token_hash"]):
+            if self._token_opens(token, settings):
                 return settings
         return None
 
@@ -335,6 +365,8 @@ class Ru54fzProxyController(http.Controller):
             elif action == "journal":
                 args = (httpreq.args.get("state") or None, httpreq.args.get("since_hlc") or None,
                         httpreq.args.get("limit") or 100)
+            if settings.get("policy_error"):
+                raise errors.RequestInvalid(settings["policy_error"])
             service = REGISTRY.get(settings)
             result = getattr(service, service_method)(*args)
             return self._reply(result, origin=origin, allowed=allowed)

@@ -19,6 +19,8 @@ class OpticsFiscalAudit(models.Model):
         ("manual_sync", "Manual OFD sync"),
         ("refund_override", "Refund of an unconfirmed sale allowed"),
         ("breaker_reset", "Circuit breaker reset"),
+        ("pairing_token_rotated", "Till pairing token rotated"),
+        ("central_token_rotated", "Till central token rotated"),
     ], required=True, readonly=True)
     reason = fields.Text(readonly=True)
     res_model = fields.Char(readonly=True)

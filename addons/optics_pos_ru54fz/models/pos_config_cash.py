@@ -2,6 +2,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from ..ru54fz import till_client
+from .pos_config import BACK_OFFICE_TOKEN_TTL
 
 
 class PosConfig(models.Model):
@@ -12,18 +13,15 @@ class PosConfig(models.Model):
         help="A closing difference (cash, or a card total against the acquirer's slip) above "
              "this amount needs a reason and a store manager's confirmation. Checked on the "
              "server for every way of closing a session.")
-    ru54fz_till_api_token = fields.Char(
-        "Till Token for the Back Office", groups="base.group_system", copy=False,
-        help="The till's pairing token the back office sends as X-Till-Token when it calls "
-             "the till proxy (cash in/out, X and Z reports, counters).")
 
     def _ru54fz_till_client(self, timeout=None):
-        """A ``TillClient`` for this point of sale's till proxy (contract C)."""
+        """A ``TillClient`` for this point of sale's till proxy (contract C), with a
+        short-lived token derived for the back office (the raw pairing token is not kept)."""
         self.ensure_one()
         url = self._ru54fz_proxy_url()
-        token = self.sudo().ru54fz_till_api_token
+        token = self._ru54fz_issue_till_token("bo", BACK_OFFICE_TOKEN_TTL) if url else ""
         if not url or not token:
-            raise UserError(_("The till proxy of %s is not configured (proxy URL and back-office "
+            raise UserError(_("The till proxy of %s is not configured (proxy URL and pairing "
                               "token).", self.display_name))
         kwargs = {"timeout": timeout} if timeout else {}
         return till_client.TillClient(url, token, **kwargs)

@@ -1,22 +1,18 @@
 from odoo import api, models
 
+from .pos_config import POS_TOKEN_TTL
+
 
 class PosConfig(models.Model):
     _inherit = "pos.config"
 
-    def _ru54fz_pos_till_token(self):
-        """The raw pairing token of this POS's till, read as superuser.
-
-        The token is kept in the back-office field of the cash part (restricted to
-        administrators); callers must have checked that the current user may run
-        this point of sale (see pos.session._ru54fz_may_receive_till_token).
-        """
+    def _ru54fz_pos_till_token(self, session):
+        """A till token for the POS running ``session``: derived from this till's session key,
+        it names the session and expires (a central-served till also refuses it once the
+        session is closed).  Callers must have checked that the current user may run this
+        point of sale (see pos.session._ru54fz_may_receive_till_token)."""
         self.ensure_one()
-        config = self.sudo()
-        for fname in ("ru54fz_till_api_token", "ru54fz_pairing_token"):
-            if fname in config._fields and config[fname]:
-                return config[fname]
-        return ""
+        return self._ru54fz_issue_till_token(f"pos{session.id}", POS_TOKEN_TTL)
 
     @api.model
     def _load_pos_data_fields(self, config_id):

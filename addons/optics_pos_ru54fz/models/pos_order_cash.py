@@ -80,5 +80,6 @@ class PosOrder(models.Model):
         # record again here, idempotently, so a synced paid order is always in the trail.
         uuids = [o.get("uuid") for o in orders if o.get("uuid")]
         if uuids:
-            self.sudo().search([("uuid", "in", uuids)])._ru54fz_record_cash_movements()
+            # found with the user's rights (the uuids come from the client), recorded as superuser
+            self.search([("uuid", "in", uuids)]).sudo()._ru54fz_record_cash_movements()
         return res

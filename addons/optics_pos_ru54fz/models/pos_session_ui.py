@@ -19,10 +19,11 @@ class PosSession(models.Model):
     def _ru54fz_prepare_ui_data(self):
         """What the POS front end needs to talk to its till and to show the shift actions.
 
-        The pairing token has to reach the browser: the till checks it on every call and the
+        A till token has to reach the browser: the till checks it on every call and the
         POS calls the till directly (the till may be on the shop LAN with central unreachable).
-        It is never part of the pos.config record the POS loads (that field is restricted to
-        administrators); it is handed out here, once per POS load, only to a user who may run
+        It is not the pairing token (central keeps only its hash) but a token derived for this
+        session, expiring, refused by a central-served till once the session is closed
+        (docs/security.md).  It is handed out here, once per POS load, only to a user who may run
         this very session: a POS user who can read the session and its config, which the
         per-store record rules of optics_core limit to the store's own staff.
         """
@@ -32,7 +33,7 @@ class PosSession(models.Model):
         enabled = bool(config._fields.get("ru54fz_enabled") and config.ru54fz_enabled)
         token = ""
         if enabled and self._ru54fz_may_receive_till_token(user):
-            token = config._ru54fz_pos_till_token()
+            token = config._ru54fz_pos_till_token(self)
         return {
             "_ru54fz_till_token": token,
             "_ru54fz_is_store_manager": user.has_group("optics_core.group_optics_store_manager"),

@@ -39,6 +39,8 @@ class TestHwProxy(HttpCase):
         cls.addClassCleanup(cls.emu.stop)
         cls.addClassCleanup(REGISTRY.stop_all)
         cls.till_code = f"TEST-{uuid.uuid4().hex[:8]}"
+        # administrators allow the till to reach its (emulated) KKT (docs/security.md)
+        cls.env["ir.config_parameter"].sudo().set_param("optics_pos_ru54fz.kkt_address_allowlist", cls.emu.url)
         cls.config = cls.env["pos.config"].create({
             "name": "Till proxy test",
             "ru54fz_enabled": True,

@@ -110,6 +110,8 @@ class Ru54fzPosTourCommon(AccountTestInvoicingHttpCommon):
         })
         base_url = f"http://127.0.0.1:{odoo_config['http_port']}"
         env["ir.config_parameter"].sudo().set_param("web.base.url", base_url)
+        # administrators allow the till to reach its (emulated) KKT (docs/security.md)
+        env["ir.config_parameter"].sudo().set_param("optics_pos_ru54fz.kkt_address_allowlist", cls.emulator.url)
         till_vals = {
             "ru54fz_enabled": True,
             "ru54fz_till_code": cls.till_code,
@@ -117,7 +119,6 @@ class Ru54fzPosTourCommon(AccountTestInvoicingHttpCommon):
             "ru54fz_device_type": "emulator",
             "ru54fz_device_address": cls.emulator.url,
             "ru54fz_pairing_token_hash": tokens.hash_token(cls.till_token),
-            "ru54fz_till_api_token": cls.till_token,
         }
         missing = [f for f in till_vals if f not in cls.pos_config._fields]
         if missing:
