@@ -36,7 +36,7 @@ from . import tables as T
 DEFAULT_TIMEOUTS = {
     "http": 5.0,       # one HTTP exchange with the web server
     "task": 30.0,      # a request's tasks to become final (printing included)
-    "poll": 0.02,      # first pause between polls (doubles up to 0.2 s)
+    "poll": 0.005,     # pause between polls (after 1 s doubling up to 0.1 s)
 }
 
 _REFUSALS = {
@@ -162,6 +162,7 @@ class AtolDriver(FiscalDevice):
     def _poll(self, request_uuid, deadline):
         """Final results of a request, or None when it is unknown to the web server."""
         pause = self.timeouts["poll"]
+        started = time.monotonic()
         failures = 0
         while True:
             try:
@@ -187,7 +188,8 @@ class AtolDriver(FiscalDevice):
                     f"the ATOL register did not finish request {request_uuid} in time; it may still "
                     f"run", stage="poll", request_uuid=request_uuid)
             time.sleep(pause)
-            pause = min(pause * 2, 0.2)
+            if time.monotonic() - started > 1.0:      # a long task (printing): poll less often
+                pause = min(pause * 2, 0.1)
 
     def _settle_inflight(self):
         """Resolve a request whose outcome was lost before sending another one."""
