@@ -343,6 +343,15 @@ class Journal:
             " state = CASE WHEN state='delivered' THEN 'archived' ELSE state END WHERE " + where,
             (ticket_b64, now, key))
 
+    def set_ofd_confirmed_below(self, fn_serial, fd_limit):
+        """Every document of this FN numbered below ``fd_limit`` is confirmed by the OFD
+        (a register that talks to the OFD itself reports its oldest unconfirmed one)."""
+        return self._write(
+            "UPDATE entries SET ofd_confirmed=1, updated_ts=?,"
+            " state = CASE WHEN state='delivered' THEN 'archived' ELSE state END"
+            " WHERE fn_serial=? AND fd_number IS NOT NULL AND fd_number < ? AND ofd_confirmed=0"
+            " AND state IN ('fiscalised', 'delivered')", (self.clock(), fn_serial, int(fd_limit)))
+
     def attach_ofd_message(self, fd_number, message_b64):
         return self._write(
             "UPDATE entries SET ofd_message=?, updated_ts=? WHERE fd_number=? AND ofd_message IS NULL"

@@ -523,6 +523,8 @@ class TillService:
             if original["state"] not in ("fiscalised", "delivered", "archived"):
                 raise errors.Conflict(f"the original sale {orig_uuid} is not fiscalised "
                                       f"({original['state']}); it cannot be refunded", uuid=orig_uuid)
+            if not original["ofd_confirmed"] and self._sync_ofd_from_device():
+                original = self.journal.get(orig_uuid)
             if not original["ofd_confirmed"] and self.refund_requires_ofd():
                 raise errors.Conflict(
                     f"the original sale {orig_uuid} (FD {original['fd_number']}) is not yet confirmed by the "
@@ -792,6 +794,7 @@ class TillService:
         totals = {"pushed": 0, "accepted": 0, "tickets": 0, "rounds": 0}
         after = 0
         self._retry_dead_letters()
+        self._sync_ofd_from_device()
         while totals["rounds"] < self.config["push_max_rounds"]:
             totals["rounds"] += 1
             self._point("before_delivery")
@@ -826,6 +829,22 @@ class TillService:
             break
         self.push_state.update(last_ok=self.clock(), last_error=None)
         return totals
+
+    def _sync_ofd_from_device(self):
+        """A register that sends its documents to the OFD itself (ATOL: the driver's own
+        channel) has no message for the till to carry and takes no ticket from it: its FN's
+        OFD status tells which documents are confirmed, every FD below the first unconfirmed
+        one.  Returns the number of journal entries newly confirmed."""
+        if not getattr(self.device, "delivers_to_ofd_itself", False):
+            return 0
+        try:
+            with self._device_lock:
+                fn = self.device.fn_status()
+        except errors.FiscalError as exc:
+            _logger.info("OFD status not read from the KKT: %s", exc)
+            return 0
+        limit = fn.first_unconfirmed_fd if fn.unconfirmed_count else fn.last_fd_number + 1
+        return self.journal.set_ofd_confirmed_below(fn.fn_serial, limit) if limit else 0
 
     def _pending_ofd_entry(self, batch):
         """The FN hands out its oldest unconfirmed OFD message; attach it to its

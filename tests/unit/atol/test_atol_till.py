@@ -64,11 +64,15 @@ def test_sale_and_replay_give_one_document(web, svc):
 
 def test_refund_cash_in_out_x_and_z_through_the_till(web, svc):
     sale = svc.sale(order(pay="cash"))
+    refund_payload = order(operation="refund", pay="cash", total_lines=1, refund_of={"uuid": sale["uuid"]})
+    # the register has not delivered the sale to the OFD yet: the refund waits for it
+    with pytest.raises(E.Conflict):
+        svc.refund(refund_payload)
+    assert last_fd(web) == sale["fiscal"]["fd_number"]
+    # the register's own OFD channel delivered it: the FN says so, the till reads it there
     web.control.ofd_confirm_all()
-    svc.journal.set_ofd_confirmed(sale["fiscal"]["fd_number"], "dGlja2V0", uuid=sale["uuid"])
-    refund = svc.refund(order(operation="refund", pay="cash", total_lines=1,
-                              refund_of={"uuid": sale["uuid"]}))
-    assert refund["state"] == "fiscalised"
+    refund = svc.refund(refund_payload)
+    assert refund["state"] == "fiscalised" and svc.journal.get(sale["uuid"])["ofd_confirmed"]
     assert svc.cash_in({"uuid": str(uuidlib.uuid4()), "amount": 50000})["state"] == "fiscalised"
     assert svc.cash_out({"uuid": str(uuidlib.uuid4()), "amount": 20000})["state"] == "fiscalised"
     x = svc.x_report({"uuid": str(uuidlib.uuid4())})

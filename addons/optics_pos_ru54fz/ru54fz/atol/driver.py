@@ -73,6 +73,10 @@ def _local(value):
 
 
 class AtolDriver(FiscalDevice):
+    #: the register sends its documents to the OFD on its own channel; the till learns
+    #: the confirmations from ``fn_status`` (TillService._sync_ofd_from_device)
+    delivers_to_ofd_itself = True
+
     def __init__(self, address, timeouts=None, inflight_file=None):
         parts = urlsplit(address if "//" in address else f"http://{address}")
         if parts.scheme not in ("http", "") or not parts.hostname:
