@@ -40,7 +40,8 @@ class PosConfig(models.Model):
         string="Central Token Hash", copy=False, readonly=True, groups="base.group_system",
         help="Salted hash of the token the till proxy presents when it pushes its journal here.")
     ru54fz_device_type = fields.Selection(
-        [("shtrih", "Shtrih-M"), ("emulator", "KKT emulator")], string="KKT Type", default="shtrih")
+        [("shtrih", "Shtrih-M"), ("atol", "ATOL (driver web server)"), ("emulator", "KKT emulator")],
+        string="KKT Type", default="shtrih")
     ru54fz_device_address = fields.Char(
         string="KKT Address",
         help="Where the KKT is: tcp://host:port, serial:///dev/ttyACM0 or usb://.")
