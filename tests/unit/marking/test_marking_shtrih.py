@@ -61,7 +61,7 @@ def test_marked_sale_check_accept_bind_on_every_profile(emu, checker, dev):
     res = dev.fiscalise(receipt([item(product_code="4601234567893"), marked(raw, price=45050)]))
     after = emu.control.stats()
     assert {op: after.get(op, 0) - before.get(op, 0) for op in ("FF61", "FF69", "FF67")} == \
-        {"FF61": 1, "FF69": 1, "FF67": 1}
+        {"FF61": 1, "FF69": 2, "FF67": 1}                   # FF69 2 (clear) first, then accept
     stored = emu.control.document(res.fd_number)
     plain, bound = stored["items"]
     assert 2000 not in tags(plain)
@@ -132,3 +132,12 @@ def test_strict_fn_sequence(emu, dev):
     shtrih._exchange(0xFF67, km=km)
     assert refused(0xFF67, km=km) == 0x02                          # bound once
     assert shtrih._exchange(0xFF45, **close)["fd_number"]
+
+
+def test_a_check_left_unanswered_by_an_interrupted_attempt_does_not_block_the_next(emu, checker, dev):
+    raw = code()
+    checker.set(cis(raw), "valid")
+    km = raw.encode()
+    dev._device._exchange(0xFF61, status=1, mode=0, km_len=len(km), tlv_len=0, data=km)  # no FF69
+    res = dev.fiscalise(receipt([marked(raw)]))
+    assert tags(emu.control.document(res.fd_number)["items"][0])[2000] == km

@@ -548,6 +548,9 @@ class ShtrihDriver(FiscalDevice):
         from ..marking import MarkingRefused
         status = 3 if int(document.operation) in (2, 4) else 1
         marks = {}
+        if any(getattr(i, "marking_code", "") for i in document.items):
+            # a check left unanswered by an interrupted attempt would refuse our FF61
+            self._exchange(0xFF69, action=2)
         for index, item in enumerate(document.items):
             raw = getattr(item, "marking_code", "")
             if not raw:
