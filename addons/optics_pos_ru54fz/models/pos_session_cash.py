@@ -181,6 +181,8 @@ class PosSession(models.Model):
         """Core's cash in/out from the POS, keyed by the till operation uuid when the POS
         passes ``extras['ru54fz_uuid']`` (the same uuid it sent to the till's
         cash_in / cash_out), so the till push of that operation is not counted twice."""
+        # the movement is recorded as superuser: the caller must be able to run these sessions
+        self.check_access("write")
         extras = dict(extras or {})
         op_uuid = extras.get("ru54fz_uuid")
         kind = "cash_in" if _type == "in" else "cash_out"

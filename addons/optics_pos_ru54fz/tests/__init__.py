@@ -13,3 +13,4 @@ from . import test_refund_policy
 from . import test_till_owner_workers
 from . import test_security_record_rules
 from . import test_security_push_input
+from . import test_security_sudo_sweep

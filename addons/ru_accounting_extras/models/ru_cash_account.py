@@ -160,7 +160,10 @@ class RuCashAccount(models.Model):
         ]
 
     def get_balance_at(self, date=None):
-        """Public helper for reports and RPC: balances at ``date`` by cash account id."""
+        """Public helper for reports and RPC: balances at ``date`` by cash account id.
+        ``_get_balances`` reads the ledger as superuser: the caller must be able to read
+        these cash accounts (store record rules) first."""
+        self.check_access("read")
         return self._get_balances(date)
 
     def action_view_journal_items(self):
