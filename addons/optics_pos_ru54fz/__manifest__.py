@@ -16,6 +16,7 @@
         "security/optics_fiscal_security.xml",
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",
+        "data/ru54fz_grant_key_data.xml",
         "data/ru54fz_till_security_data.xml",
         "views/optics_fiscal_document_views.xml",
         "views/optics_fiscal_dead_letter_views.xml",

@@ -102,6 +102,39 @@ class CentralPushController(http.Controller):
         reply["settings"] = config.company_id._ru54fz_till_settings()
         return _json(200, reply)
 
+    @http.route("/optics_pos_ru54fz/central/refundable", type="http", auth="none", methods=["POST"],
+                csrf=False, save_session=False, readonly=True)
+    def refundable(self, **_kw):
+        """Central's record of a sale a till is asked to refund and does not know itself
+        (refund saga, docs/refund_saga.md).  ``{"uuid"}`` with the till's ``X-Till-Code``
+        and central token.  404 when no document of the till's company has that uuid (another
+        company's is not revealed); 409 when only the POS order sync reported it."""
+        if not request.db:
+            return _error(404, "no_database", "no database selected")
+        httpreq = request.httprequest
+        # like the push: the till is authenticated on the headers before the body is read
+        config = self._authenticate(httpreq.headers.get("X-Till-Code", ""), httpreq.headers.get("X-Till-Token", ""))
+        if config is None:
+            return _error(401, "unauthorized", "unknown till or wrong token (X-Till-Code, X-Till-Token)")
+        if httpreq.content_length is None or httpreq.content_length > 4096:
+            return _error(413, "too_large", "a look-up is a small JSON object with a Content-Length")
+        try:
+            body = json.loads(httpreq.get_data(cache=False) or b"null")
+        except ValueError as exc:
+            return _error(400, "request_invalid", f"body is not JSON: {exc}")
+        if not isinstance(body, dict):
+            return _error(400, "request_invalid", "body must be a JSON object")
+        uid = body.get("uuid")
+        if not isinstance(uid, str) or not 1 <= len(uid) <= 64:
+            return _error(400, "request_invalid", "'uuid' must be a string of 1-64 characters")
+        info = request.env["optics.fiscal.document"].sudo()._ru54fz_refund_info(config, uid)
+        if info is None:
+            return _error(404, "unknown_original", f"no fiscal document {uid} of this company")
+        if not info.pop("from_till"):
+            return _error(409, "original_unverified", f"the sale {uid} is known only from the POS order "
+                                                      f"sync; its till has not delivered it yet")
+        return _json(200, info)
+
     @staticmethod
     def _authenticate(till_code, token):
         """The pos.config of this till when the token matches, else None (constant time

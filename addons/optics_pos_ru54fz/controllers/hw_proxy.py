@@ -16,6 +16,7 @@ Two ways to run it:
                     "allowed_origin": "https://erp.example.ru",
                     "device": {"type": "shtrih", "address": "tcp://127.0.0.1:7778"},
                     "journal_path": "/var/lib/ru54fz/MSK1-01.sqlite",
+                    "grant_public_key": "<base64 Ed25519 public key of central's manager grants>",
                     "central_url": "https://erp.example.ru", "central_token": "...",
                     "service": {<TillService config overrides>}}]}
 
@@ -161,6 +162,7 @@ def db_tills():
             "journal_path": str(journal_path),
             "central_url": base_url if params.get_param(f"{ADDON}.local_central_token.{code}") else "",
             "central_token": params.get_param(f"{ADDON}.local_central_token.{code}") or "",
+            "grant_public_key": c._ru54fz_grant_public_key(),
             # the company's refund saga policy (docs/refund_saga.md)
             "service": c.company_id._ru54fz_till_settings(),
         }
@@ -183,7 +185,8 @@ class TillRegistry:
     @staticmethod
     def _fingerprint(settings):
         return json.dumps({k: settings.get(k) for k in ("device", "journal_path", "central_url",
-                                                        "central_token", "service")}, sort_keys=True)
+                                                        "central_token", "service", "grant_public_key")},
+                          sort_keys=True)
 
     def get(self, settings):
         """The running service of a till; recreated when its settings changed
@@ -227,7 +230,11 @@ class TillRegistry:
             device = make_device(settings["device"])
             config = dict(settings.get("service") or {}, till_code=settings["till_code"],
                           central_url=settings.get("central_url") or "",
-                          central_token=settings.get("central_token") or "")
+                          central_token=settings.get("central_token") or "",
+                          # behind HTTP every cashier holds the pairing token: manager-only
+                          # actions always need a store manager's grant (ru54fz/grants.py)
+                          manager_grants=True,
+                          grant_public_key=settings.get("grant_public_key") or "")
             svc = TillService(journal, device, config, owner_lock=owner_lock)
             svc.start()
         except Exception:
@@ -285,6 +292,10 @@ ACTIONS = {
     "push": ("POST", "push_to_central", False),
 }
 
+#: actions whose service method takes the store manager's grant (header X-Till-Grant):
+#: close_shift, cash_out, correction, and a receipt that is a refund override
+GRANT_ACTIONS = {"receipt", "correction", "cash_out", "close_shift"}
+
 _UNAUTHORIZED = {"error": {"code": "unauthorized", "message": "missing or invalid till token"}}
 
 
@@ -325,7 +336,7 @@ class Ru54fzProxyController(http.Controller):
             headers.update({
                 "Access-Control-Allow-Origin": origin,
                 "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": "Content-Type, X-Till-Token, X-Till-Code",
+                "Access-Control-Allow-Headers": "Content-Type, X-Till-Token, X-Till-Code, X-Till-Grant",
                 "Access-Control-Max-Age": "600",
                 "Vary": "Origin",
             })
@@ -367,8 +378,9 @@ class Ru54fzProxyController(http.Controller):
                         httpreq.args.get("limit") or 100)
             if settings.get("policy_error"):
                 raise errors.RequestInvalid(settings["policy_error"])
+            kwargs = {"grant": httpreq.headers.get("X-Till-Grant") or None} if action in GRANT_ACTIONS else {}
             service = REGISTRY.get(settings)
-            result = getattr(service, service_method)(*args)
+            result = getattr(service, service_method)(*args, **kwargs)
             return self._reply(result, origin=origin, allowed=allowed)
         except errors.FiscalError as exc:
             return self._reply({"error": exc.to_dict()}, status=exc.http_status, origin=origin, allowed=allowed)

@@ -19,5 +19,6 @@ from . import pos_session
 from . import pos_config
 from . import account_tax
 from . import pos_config_ui
+from . import pos_config_grant
 from . import pos_session_ui
 from . import optics_fiscal_document_cash

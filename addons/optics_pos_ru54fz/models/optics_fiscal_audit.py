@@ -19,6 +19,10 @@ class OpticsFiscalAudit(models.Model):
         ("manual_sync", "Manual OFD sync"),
         ("refund_override", "Refund of an unconfirmed sale allowed"),
         ("breaker_reset", "Circuit breaker reset"),
+        ("manager_grant", "Manager grant issued for a till action"),
+        ("manager_grant_refused", "Manager grant refused"),
+        ("till_manager_action", "Manager action made at the till"),
+        ("push_refused", "Till push entry refused"),
         ("pairing_token_rotated", "Till pairing token rotated"),
         ("central_token_rotated", "Till central token rotated"),
     ], required=True, readonly=True)

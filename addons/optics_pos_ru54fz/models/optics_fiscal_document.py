@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import psycopg2
 from psycopg2.extras import execute_values
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
@@ -366,11 +366,18 @@ class OpticsFiscalDocument(models.Model):
                 if container is not None and not vals["fd_number"]:
                     vals["fd_number"] = container.fd_number
                     vals["fn_serial"] = vals["fn_serial"] or container.fn_number
+                if container is not None:
+                    vals["_container_fn"] = container.fn_number
             vals.update(company_id=config.company_id.id, pos_config_id=config.id,
                         pos_session_id=config.current_session_id.id or None)
             vals_list.append(vals)
+        # one document, one till (FN serial + FD number): other tills' uuids are refused
+        vals_list, refused = self._ru54fz_split_owned(config, vals_list)
+        seen = {v["uuid"] for v in vals_list}
+        # orders of this till's point of sale only: a uuid never reaches into another store
         orders = self.env["pos.order"].sudo().search(
-            ["|", ("uuid", "in", list(seen)), ("ru54fz_uuid", "in", list(seen))]) if seen else []
+            [("config_id", "=", config.id), "|", ("uuid", "in", list(seen)),
+             ("ru54fz_uuid", "in", list(seen))]) if seen else []
         order_by_uuid = {}
         for order in orders:
             order_by_uuid[order.uuid] = order
@@ -381,15 +388,147 @@ class OpticsFiscalDocument(models.Model):
             if order:
                 vals["pos_order_id"] = order.id
                 vals["pos_session_id"] = order.session_id.id
-        docs, _created = self._upsert(vals_list, source="till")
+        docs, created = self._upsert(vals_list, source="till")
         docs._link_orders()
+        docs.filtered(lambda d: d.id in created)._ru54fz_audit_manager_actions()
         if status:
             self.env["optics.fiscal.till"].sudo()._record_status(config, status)
         else:
             self.env["optics.fiscal.till"].sudo()._record_status(config, {})
         docs._ofd_enqueue()
         return {"accepted": [v["uuid"] for v in vals_list],
-                "tickets": self._pending_tickets(config)}
+                "tickets": self._pending_tickets(config), "refused": refused}
+
+    # ============================================================ ownership
+    #: what a till's push sets on a document a POS order sync created first: the till's
+    #: journal (FN serial + FD number, the signed values) is the truth, not the browser's copy
+    _TILL_OVERRIDES = ("fd_number", "fiscal_sign", "fn_serial", "shift_number", "doc_time", "qr", "total",
+                       "payload", "hlc", "till_code", "pos_reference")
+
+    @api.model
+    def _ru54fz_split_owned(self, config, vals_list):
+        """Entries of ``config``'s push that central stores, and those it refuses.
+
+        A document belongs to the till that fiscalised it: a uuid central already holds
+        for another till, another point of sale or another company is refused, and so is
+        an FD number of an FN already stored under another uuid, or an OFD message of
+        another FN than the entry names.  Refusals are logged and audited (once per
+        till and uuid); the till keeps them undelivered.  A document only the POS order
+        sync wrote is taken over: the till's values replace the browser's.
+        Returns ``(accepted vals, [{"uuid", "code", "message"}])``."""
+        if not vals_list:
+            return vals_list, []
+        existing = {d.uuid: d for d in self.sudo().search([("uuid", "in", [v["uuid"] for v in vals_list])])}
+        pairs = {(v["fn_serial"], v["fd_number"]) for v in vals_list if v.get("fn_serial") and v.get("fd_number")}
+        claimed = {}
+        if pairs:
+            self.env.cr.execute(SQL(
+                "SELECT fn_serial, fd_number, uuid FROM optics_fiscal_document WHERE source = 'till'"
+                " AND (fn_serial, fd_number) IN %s", tuple(pairs)))
+            claimed = {(fn, fd): uid for fn, fd, uid in self.env.cr.fetchall()}
+        # an FN is one till's: documents another till delivered under it say whose it is
+        fns = {v["fn_serial"] for v in vals_list if v.get("fn_serial")}
+        foreign_fns = {}
+        if fns:
+            self.env.cr.execute(SQL(
+                "SELECT DISTINCT fn_serial, till_code FROM optics_fiscal_document WHERE source = 'till'"
+                " AND fn_serial IN %s AND pos_config_id IS NOT NULL AND pos_config_id != %s",
+                tuple(fns), config.id))
+            foreign_fns = dict(self.env.cr.fetchall())
+        accepted, refused = [], []
+        for vals in vals_list:
+            doc = existing.get(vals["uuid"])
+            reason = None
+            if doc and doc.company_id != config.company_id:
+                reason = ("owned_elsewhere", "the uuid belongs to a document of another company")
+            elif doc and doc.pos_config_id and doc.pos_config_id != config:
+                reason = ("owned_elsewhere", "the uuid belongs to a document of till %s (%s)" % (
+                    doc.till_code or doc.pos_config_id.ru54fz_till_code, doc.pos_config_id.display_name))
+            if not reason and vals.get("fn_serial") in foreign_fns:
+                reason = ("fn_of_another_till", "FN %s is the fiscal drive of till %s" % (
+                    vals["fn_serial"], foreign_fns[vals["fn_serial"]]))
+            other = claimed.get((vals.get("fn_serial"), vals.get("fd_number")))
+            if not reason and other and other != vals["uuid"]:
+                reason = ("fd_taken", "FD %s of FN %s is already stored as document %s" % (
+                    vals["fd_number"], vals["fn_serial"], other))
+            container_fn = vals.pop("_container_fn", None)
+            if not reason and container_fn and vals.get("fn_serial") and container_fn != vals["fn_serial"]:
+                reason = ("ofd_message_mismatch", "the OFD message is of FN %s, the entry names FN %s" % (
+                    container_fn, vals["fn_serial"]))
+            if reason:
+                refused.append({"uuid": vals["uuid"], "code": reason[0], "message": reason[1]})
+                continue
+            if doc and doc.source == "pos":
+                doc._ru54fz_take_over(vals)
+            accepted.append(vals)
+        if refused:
+            self._ru54fz_log_refused(config, refused)
+        return accepted, refused
+
+    def _ru54fz_take_over(self, vals):
+        """The till's push of a document the POS order sync created: the till's values win."""
+        self.ensure_one()
+        update = {k: vals[k] for k in self._TILL_OVERRIDES if vals.get(k) not in (None, False, "")}
+        update["source"] = "till"
+        self.sudo().write(update)
+
+    @api.model
+    def _ru54fz_log_refused(self, config, refused):
+        Audit = self.env["optics.fiscal.audit"].sudo()
+        for item in refused:
+            _logger.warning("push of till %s: entry %s refused: %s", config.ru54fz_till_code, item["uuid"],
+                            item["message"])
+            marker = "[%s]" % item["uuid"]
+            if not Audit.search_count([("action", "=", "push_refused"), ("res_model", "=", "pos.config"),
+                                       ("res_id", "=", config.id), ("reason", "like", marker)], limit=1):
+                # a till pushes, not a user: the superuser stands for it in the log
+                Audit.with_user(SUPERUSER_ID)._log("push_refused", config, "%s %s: %s" % (
+                    config.ru54fz_till_code, marker, item["message"]))
+
+    def _ru54fz_audit_manager_actions(self):
+        """Manager-only till operations (grants, refund overrides) arrive in the till's
+        push with the manager the till checked the grant of: audit each once."""
+        Audit = self.env["optics.fiscal.audit"].sudo()
+        for doc in self.sudo():
+            manager = (doc.payload or {}).get("manager") if isinstance(doc.payload, dict) else None
+            if not isinstance(manager, dict):
+                continue
+            text = _("%(action)s at till %(till)s authorised by %(user)s (grant %(nonce)s)",
+                     action=manager.get("action"), till=doc.till_code, user=manager.get("user"),
+                     nonce=manager.get("nonce"))
+            if manager.get("override_of"):
+                text += "; " + _("refund of %(original)s unverified, reason: %(reason)s",
+                                 original=manager.get("override_of"), reason=manager.get("reason"))
+            # logged as the manager the till checked the grant of (central issued it to that user)
+            uid = manager.get("uid") if isinstance(manager.get("uid"), int) else 0
+            user = self.env["res.users"].sudo().browse(uid).exists() or self.env["res.users"].browse(SUPERUSER_ID)
+            Audit.with_user(user)._log("till_manager_action", doc, text)
+
+    @api.model
+    def _ru54fz_refund_info(self, config, uuid):
+        """Central's record of a sale for a till about to refund it (``CentralClient.refundable``):
+        ``None`` when no document of the till's company has that uuid.  Only what a till
+        pushed counts (a POS-synced copy carries browser-writable values)."""
+        doc = self.sudo().search([("uuid", "=", uuid), ("company_id", "=", config.company_id.id)], limit=1)
+        if not doc:
+            return None
+        payload = doc.payload if isinstance(doc.payload, dict) else {}
+        self.env.cr.execute(SQL(
+            "SELECT uuid, payload->'payments' FROM optics_fiscal_document WHERE company_id = %s"
+            " AND kind IN ('refund', 'correction') AND source = 'till' AND payload->>'original_uuid' = %s",
+            config.company_id.id, uuid))
+        refunds = [{"uuid": u, "payments": p} for u, p in self.env.cr.fetchall() if isinstance(p, dict)]
+        return {
+            "uuid": doc.uuid,
+            "kind": doc.kind,
+            # a copy only the POS order sync wrote: no till has vouched for it yet
+            "from_till": doc.source == "till",
+            "fd_number": doc.fd_number or None,
+            "fiscal_sign": int(doc.fiscal_sign) if (doc.fiscal_sign or "").isdigit() else None,
+            "payments": payload.get("payments") or {},
+            "ofd_confirmed": doc.ofd_state in ("acknowledged", "resolved"),
+            "refunds": refunds,
+        }
 
     def _link_orders(self):
         """Attach documents to the pos.order of the same UUID when it exists."""
@@ -405,7 +544,8 @@ class OpticsFiscalDocument(models.Model):
                 by_uuid[order.ru54fz_uuid] = order
         for doc in todo:
             order = by_uuid.get(doc.uuid)
-            if order:
+            # never across points of sale: the order's uuid fields are written by a browser
+            if order and (not doc.pos_config_id or order.config_id == doc.pos_config_id):
                 doc.write({"pos_order_id": order.id, "pos_session_id": order.session_id.id,
                            "pos_config_id": doc.pos_config_id.id or order.config_id.id})
 

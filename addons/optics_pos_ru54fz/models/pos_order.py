@@ -1,5 +1,9 @@
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
 
 CONFIRMED_STATES = ("acknowledged", "resolved")
 ADMIN_GROUP = "optics_core.group_optics_admin"
@@ -114,6 +118,12 @@ class PosOrder(models.Model):
         docs = Doc.search([("uuid", "in", list(keys))])
         for doc in docs:
             order = keys[doc.uuid]
+            if doc.pos_config_id and doc.pos_config_id != order.config_id:
+                # the order's fiscal uuid is written by the browser: it never claims a
+                # document of another point of sale (issue 12 item 5)
+                _logger.warning("order %s names fiscal document %s of %s: not linked", order.name,
+                                doc.uuid, doc.pos_config_id.display_name)
+                continue
             if doc.pos_order_id != order:
                 doc.write({"pos_order_id": order.id, "pos_session_id": order.session_id.id,
                            "pos_config_id": doc.pos_config_id.id or order.config_id.id})

@@ -516,7 +516,8 @@ class PosSession(models.Model):
         domain = [("uuid", "=", op_uuid)]
         if "ru54fz_uuid" in Order._fields:
             domain = ["|", ("ru54fz_uuid", "=", op_uuid)] + domain
-        order = Order.search(domain, limit=1)
+        # the pushing till's own orders only: a uuid never reaches into another store
+        order = Order.search([("config_id", "=", config.id)] + domain, limit=1)
         if order:
             return order.session_id, order
         session = self.sudo().search([("config_id", "=", config.id),

@@ -14,3 +14,6 @@ from . import test_till_owner_workers
 from . import test_security_record_rules
 from . import test_security_push_input
 from . import test_security_sudo_sweep
+from . import test_security_grants
+from . import test_security_refund
+from . import test_security_push_ownership

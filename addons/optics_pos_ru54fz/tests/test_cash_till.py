@@ -61,8 +61,13 @@ class TestCashWithTill(CashSessionCommon, HttpCase):
 
     def till(self, action, body=None):
         method = "POST" if body is not None else "GET"
+        headers = {"X-Till-Token": TOKEN}
+        if action in ("close_shift", "cash_out"):
+            # a manager-only action: the store manager's grant from central (ru54fz/grants.py)
+            headers["X-Till-Grant"] = self.config.with_user(self.manager).ru54fz_issue_manager_grant(
+                action)["grant"]
         resp = requests.request(method, f"{self.base_url()}/hw_proxy/ru54fz/{action}",
-                                json=body, headers={"X-Till-Token": TOKEN}, timeout=30)
+                                json=body, headers=headers, timeout=30)
         return resp.status_code, resp.json()
 
     def open_fiscal_shift(self):

@@ -146,12 +146,13 @@ class TestHwProxy(HttpCase):
              "document_invalid"),
             (_order(lines=[dict(line, name="Л" * 129)], payments=[{"kind": "cash", "amount": "100.00"}]), None,
              "document_invalid"),
-            (_order(operation="refund", refund_of={"uuid": "no-such-sale"}), None, "request_invalid"),
             (_order(operation="refund", refund_of=None), None, "request_invalid"),
+            # an original nobody can vouch for is a conflict, not bad input (issue 12 item 3)
+            (_order(operation="refund", refund_of={"uuid": "no-such-sale"}), None, "conflict"),
         ]
         for body, raw, code in cases:
             resp, reply = self._call("receipt", body, raw=raw)
-            self.assertEqual(resp.status_code, 400, (body or raw, reply))
+            self.assertEqual(resp.status_code, 409 if code == "conflict" else 400, (body or raw, reply))
             self.assertEqual(reply["error"]["code"], code, reply)
             self.assertTrue(reply["error"]["message"])
         _, journal = self._call("journal?limit=1000")

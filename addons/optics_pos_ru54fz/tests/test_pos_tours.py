@@ -274,6 +274,20 @@ class TestRu54fzPosTours(Ru54fzPosTourCommon):
             self.assertEqual(len(mv), 1)
             self.assertEqual(mv.op_uuid if "op_uuid" in mv._fields else moves[0]["uuid"], moves[0]["uuid"])
 
+    def test_cash_out_confirmed_by_a_store_manager(self):
+        """The cashier's cash out needs the store manager's grant: the POS asks for the
+        manager's login and password, central checks them and the till gets the grant."""
+        self._open_session()
+        self._till("POST", "open_shift", {"uuid": str(uuidlib.uuid4()), "cashier": "Irina Cashier"})
+        self._till("POST", "cash_in", {"uuid": str(uuidlib.uuid4()), "amount": 100000, "cashier": "Irina"})
+        drawer = self.emulator.control.state()["cash_in_drawer"]
+        self._start("ru54fz_tour_cash_out_manager")
+        moves = [e for e in self._journal(limit=1000) if e["kind"] == "cash_out"]
+        self.assertEqual(len(moves), 1)
+        self.assertEqual(moves[0]["payload"]["amount"], 20000)
+        self.assertEqual(moves[0]["payload"]["manager"]["user"], self.manager.name)
+        self.assertEqual(self.emulator.control.state()["cash_in_drawer"], drawer - 20000)
+
     def test_offline_sale_lands_once(self):
         session = self._open_session()
         before = self._last_fd()

@@ -41,7 +41,13 @@ class OpticsCashMoveWizard(models.TransientModel):
         if kopecks <= 0:
             raise UserError(_("The amount must be positive."))
         client = session.config_id.sudo()._ru54fz_till_client()
-        call = client.cash_in if self.kind == "cash_in" else client.cash_out
+        if self.kind == "cash_in":
+            call = client.cash_in
+        else:
+            # cash out is a store manager's act: the till wants the manager's grant
+            grant = session.config_id._ru54fz_manager_grant("cash_out")
+            def call(*args):
+                return client.cash_out(*args, grant=grant)
         try:
             reply = call(self.operation_uuid, kopecks, self.env.user.name)
         except fiscal_errors.FiscalError as exc:

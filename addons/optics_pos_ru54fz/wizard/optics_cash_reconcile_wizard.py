@@ -281,7 +281,8 @@ class OpticsCashReconcileWizard(models.TransientModel):
         self._check_counters_match()
         ofd = self._fn_ofd_state(client)
         reply = client.close_shift(self.z_operation_uuid, self.env.user.name,
-                                   self._cashier_inn())
+                                   self._cashier_inn(),
+                                   grant=session.config_id._ru54fz_manager_grant("close_shift"))
         fiscal = reply.get("fiscal") or reply
         counters = reply.get("counters") or (fiscal.get("extra") or {}).get("counters") \
             or fiscal.get("extra") or self.kkt_counters or {}

@@ -43,7 +43,12 @@ patch(CashMovePopup.prototype, {
                 if (type === "in") {
                     await client.cashIn(attempt.uuid, toKop(amount), cashier);
                 } else {
-                    await client.cashOut(attempt.uuid, toKop(amount), cashier);
+                    // cash out is a store manager's act: the till wants the manager's grant
+                    const grant = await this.pos.ru54fzManagerGrant("cash_out", _t("Cash out"));
+                    if (!grant) {
+                        return;
+                    }
+                    await client.cashOut(attempt.uuid, toKop(amount), cashier, grant);
                 }
                 attempt.registered = true;
             } catch (error) {

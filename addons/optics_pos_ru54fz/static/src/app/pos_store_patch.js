@@ -18,6 +18,7 @@ import { TillError } from "./till_client";
 import { tillErrorText } from "./ru54fz_service";
 import { FiscalErrorDialog } from "./fiscal_error_dialog";
 import { XReportDialog } from "./x_report_dialog";
+import { ManagerGrantDialog } from "./manager_grant_dialog";
 import { buildReceiptPayload, FiscalPayloadError, kopToStr } from "./fiscal_payload";
 
 /** Device errors after which a receipt may still be open on the KKT. */
@@ -207,6 +208,45 @@ patch(PosStore.prototype, {
         };
     },
 
+    /**
+     * A store manager's grant for a manager-only till action, from central: for the
+     * logged-in user when they are a store manager, else after a store manager types
+     * their login and password here (checked on the server). Null when refused or cancelled.
+     */
+    async ru54fzManagerGrant(action, actionLabel) {
+        let kwargs = {};
+        if (!this.ru54fzIsManager) {
+            const credentials = await makeAwaitable(this.dialog, ManagerGrantDialog, { actionLabel });
+            if (!credentials) {
+                return null;
+            }
+            kwargs = { login: credentials.login, password: credentials.password };
+        }
+        try {
+            const reply = await this.data.call(
+                "pos.config",
+                "ru54fz_issue_manager_grant",
+                [[this.config.id], action],
+                kwargs
+            );
+            if (reply?.error) {
+                // refused by central (wrong password, not a store manager here): audited there
+                this.dialog.add(AlertDialog, { title: _t("Not authorised"), body: reply.error });
+                return null;
+            }
+            return reply?.grant || null;
+        } catch (error) {
+            this.dialog.add(AlertDialog, {
+                title: _t("Not authorised"),
+                body:
+                    error instanceof ConnectionLostError
+                        ? _t("The server is unreachable: a store manager's confirmation cannot be obtained now.")
+                        : error.data?.message || error.message || String(error),
+            });
+            return null;
+        }
+    },
+
     /** Open the fiscal shift on the KKT (FD 2); true when open. */
     async ru54fzOpenShift() {
         const uuid = uuidv4();
@@ -367,12 +407,18 @@ patch(PosStore.prototype, {
         const uuid = uuidv4();
         let reply;
         for (;;) {
+            // a fresh grant for every attempt: each is short-lived and serves this uuid only
+            const grant = await this.ru54fzManagerGrant("close_shift", _t("Close the fiscal shift"));
+            if (!grant) {
+                return false;
+            }
             this.ui.block();
             try {
                 reply = await this.ru54fz.client.closeShift(
                     uuid,
                     this.ru54fzCashier().name,
-                    this.ru54fzCashier().inn
+                    this.ru54fzCashier().inn,
+                    grant
                 );
                 this.ui.unblock();
                 break;

@@ -65,7 +65,7 @@ export class TillClient {
         return `${this.baseUrl}/hw_proxy/ru54fz/${route}`;
     }
 
-    async request(method, route, body = undefined, { timeout, query } = {}) {
+    async request(method, route, body = undefined, { timeout, query, grant } = {}) {
         if (!this.configured) {
             throw new TillError("not_configured", "The till proxy URL or pairing token is not set");
         }
@@ -93,6 +93,10 @@ export class TillClient {
         };
         if (this.tillCode) {
             init.headers["X-Till-Code"] = this.tillCode;
+        }
+        if (grant) {
+            // a store manager's grant from central for a manager-only action (ru54fz/grants.py)
+            init.headers["X-Till-Grant"] = grant;
         }
         if (body !== undefined) {
             init.headers["Content-Type"] = "application/json";
@@ -149,8 +153,8 @@ export class TillClient {
     cashIn(uuid, amountKop, cashier) {
         return this.request("POST", "cash_in", { uuid, amount: amountKop, cashier });
     }
-    cashOut(uuid, amountKop, cashier) {
-        return this.request("POST", "cash_out", { uuid, amount: amountKop, cashier });
+    cashOut(uuid, amountKop, cashier, grant = "") {
+        return this.request("POST", "cash_out", { uuid, amount: amountKop, cashier }, { grant });
     }
     xReport(uuid, cashier) {
         return this.request("POST", "x_report", { uuid, cashier });
@@ -158,8 +162,8 @@ export class TillClient {
     openShift(uuid, cashier, cashierInn = "") {
         return this.request("POST", "open_shift", { uuid, cashier, cashier_inn: cashierInn });
     }
-    closeShift(uuid, cashier, cashierInn = "") {
-        return this.request("POST", "close_shift", { uuid, cashier, cashier_inn: cashierInn });
+    closeShift(uuid, cashier, cashierInn = "", grant = "") {
+        return this.request("POST", "close_shift", { uuid, cashier, cashier_inn: cashierInn }, { grant });
     }
     cancelOpen() {
         return this.request("POST", "cancel_open", {});

@@ -373,3 +373,52 @@ tours.add("ru54fz_tour_sale_refused_kkt_blocked", {
             },
         ].flat(),
 });
+
+/* A cashier takes cash out: a store manager confirms at the desk with their own login and
+ * password; central checks them and hands the POS a grant for the till (issue 12 item 4). */
+tours.add("ru54fz_tour_cash_out_manager", {
+    test: true,
+    steps: () =>
+        [
+            Chrome.startPoS(),
+            statusKnown(),
+            Chrome.clickMenuOption("Cash In/Out"),
+            {
+                content: "choose cash out",
+                trigger: ".modal .input-amount button.input-type:contains(Cash Out)",
+                run: "click",
+            },
+            {
+                content: "amount",
+                trigger: ".modal .input-amount input",
+                run: "edit 200",
+            },
+            {
+                content: "reason",
+                trigger: ".modal textarea.cash-reason",
+                run: "edit to the bank",
+            },
+            Dialog.confirm(),
+            {
+                content: "the store manager's confirmation is asked",
+                trigger: ".modal .o_ru54fz_manager_login",
+                run: "edit ru54fz_manager",
+                timeout: SLOW,
+            },
+            {
+                content: "the manager's password",
+                trigger: ".modal .o_ru54fz_manager_password",
+                run: "edit ru54fz_manager",
+            },
+            {
+                content: "confirm",
+                trigger: ".modal .o_ru54fz_manager_confirm",
+                run: "click",
+            },
+            {
+                content: "the cash movement is registered",
+                trigger: ".o_notification:contains(Successfully made a cash)",
+                timeout: SLOW,
+            },
+        ].flat(),
+});
