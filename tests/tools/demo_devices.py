@@ -135,6 +135,8 @@ def start_mock_ofd(var):
 
 #: the demo's session secret (data/ru54fz_demo.xml): POS tokens are derived from it
 DEMO_SESSION_SECRET = "demo-till-session-secret"
+#: the demo's manager-grant public key (data/ru54fz_demo.xml): the tills check grants with it
+DEMO_GRANT_PUBLIC_KEY = "hs/5h50SIYExZfxE2Ujh3sBJy5rPaRki1irHmSfNl8w="
 
 
 def till_config(var, till):
@@ -150,6 +152,7 @@ def till_config(var, till):
         "journal_path": str(var / f"journal-{code}.sqlite"),
         "central_url": CENTRAL_URL,
         "central_token": till["central_token"],
+        "grant_public_key": DEMO_GRANT_PUBLIC_KEY,
     }
 
 
