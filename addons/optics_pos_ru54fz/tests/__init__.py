@@ -17,3 +17,4 @@ from . import test_security_sudo_sweep
 from . import test_security_grants
 from . import test_security_refund
 from . import test_security_push_ownership
+from . import test_demo_db
