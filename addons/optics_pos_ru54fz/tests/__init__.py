@@ -18,3 +18,4 @@ from . import test_security_grants
 from . import test_security_refund
 from . import test_security_push_ownership
 from . import test_demo_db
+from . import test_chain_day_smoke
