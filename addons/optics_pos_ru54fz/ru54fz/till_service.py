@@ -61,6 +61,10 @@ DEFAULTS = {
     "clock_block_seconds": 300,    # the legal 5 minutes
     "clock_check_interval": 30,    # seconds between KKT clock reads on the sale path
     "push_interval": 5.0,
+    # after a push that carried the FN's OFD message, the next push comes this soon (doubling
+    # up to push_interval while no ticket arrives): central delivers the message in a job and
+    # hands the ticket back in a later reply, and the FN gives out its next message only then
+    "ofd_ticket_poll": 1.0,
     "push_batch": 200,
     "push_max_rounds": 1000,
     "push_status_interval": 5.0,   # seconds between status reports while draining a backlog
@@ -791,7 +795,7 @@ class TillService:
         Returns {"pushed", "accepted", "tickets"}; raises TransportError when central is down."""
         if not self.central:
             raise errors.RequestInvalid("this till has no central server configured")
-        totals = {"pushed": 0, "accepted": 0, "tickets": 0, "rounds": 0}
+        totals = {"pushed": 0, "accepted": 0, "tickets": 0, "rounds": 0, "awaiting_ticket": False}
         after = 0
         self._retry_dead_letters()
         self._sync_ofd_from_device()
@@ -820,6 +824,7 @@ class TillService:
             totals["pushed"] += len(entries)
             totals["accepted"] += len(accepted)
             totals["tickets"] += applied
+            totals["awaiting_ticket"] = not applied and any(e.get("ofd_message") for e in entries)
             if batch and len(batch) == self.config["push_batch"] and accepted:
                 after = batch[-1]["hlc"]
                 continue
@@ -969,6 +974,7 @@ class TillService:
 
     def _push_loop(self):
         backoff = 0.0
+        ticket_wait = 0.0
         compacted_at = time.monotonic()
         while not self._stop.is_set():
             if time.monotonic() - compacted_at >= self.config["compact_interval"]:
@@ -980,9 +986,15 @@ class TillService:
                 except errors.FiscalError as exc:
                     _logger.warning("journal compaction failed: %s", exc)
             try:
-                self.push_to_central()
+                out = self.push_to_central()
                 backoff = 0.0
                 wait = self.config["push_interval"]
+                if out.get("awaiting_ticket"):
+                    # the ticket of the message just carried comes in a later reply: ask soon
+                    ticket_wait = min(max(ticket_wait * 2, self.config["ofd_ticket_poll"]), wait)
+                    wait = ticket_wait
+                else:
+                    ticket_wait = 0.0
             except errors.FiscalError as exc:
                 backoff = min(max(backoff * 2, 1.0), self.config["push_backoff_max"])
                 wait = backoff

@@ -209,3 +209,39 @@ def test_the_till_learns_the_policy_from_central_and_keeps_it(tmp_path, emu):
     finally:
         close_service(s)
         central.stop()
+
+
+# -- OFD delivery pace: the ticket of a carried message is asked for soon ---------------------
+
+def test_the_pusher_asks_for_the_ticket_soon_after_carrying_an_ofd_message(tmp_path, emu):
+    """Central delivers the FN's message in a job and returns the ticket in a LATER push
+    reply; the FN hands out its next message only after that ticket.  With the push
+    interval alone (60 s here) three receipts would need minutes; the ticket poll
+    (0.2 s, doubling) confirms them all within seconds."""
+    import time as _time
+
+    from ru54fz.ofd.mock_server import MockOfd
+    ofd = MockOfd().start()
+    central = MiniCentral(ofd_port=ofd.port).start()
+    central.late_tickets = True
+    s = make_service(tmp_path / "j.sqlite", emu, central_url=central.url, central_token=central.token,
+                     autopush=True, push_interval=60.0, ofd_ticket_poll=0.2)
+    try:
+        s.start()
+        s.open_shift({"uuid": "shift-poll-1", "cashier": {"name": "Анна"}})
+        sales = [order() for _ in range(3)]
+        for o in sales:
+            s.sale(o)
+        t0 = _time.monotonic()
+        deadline = t0 + 20
+        while _time.monotonic() < deadline:
+            if all(s.journal.get(o["uuid"])["ofd_confirmed"] for o in sales):
+                break
+            _time.sleep(0.1)
+        assert all(s.journal.get(o["uuid"])["ofd_confirmed"] for o in sales), \
+            f"not all confirmed after 20 s ({central.requests} pushes)"
+        assert _time.monotonic() - t0 < 20
+    finally:
+        close_service(s)
+        central.stop()
+        ofd.stop()

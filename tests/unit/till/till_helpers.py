@@ -87,6 +87,9 @@ class MiniCentral:
         #: answers instead of storing (the whole push is then stored by nobody)
         self.refuse = None
         self.settings = None       # company policies for the push reply (refund saga)
+        #: like the real central: the OFD delivery runs in a job after the push, so a
+        #: ticket is only in a later push reply
+        self.late_tickets = False
         self.lock = threading.Lock()
         self.server = None
         self.port = None
@@ -163,6 +166,8 @@ class MiniCentral:
                         self.store[u]["ticket"] = base64.b64encode(ticket).decode()
                         tickets.append({"uuid": u, "fd_number": e["fiscal"]["fd_number"],
                                         "ticket": self.store[u]["ticket"]})
+            if self.late_tickets:
+                tickets, self.pending_tickets = self.pending_tickets, tickets
         reply = {"accepted": accepted, "tickets": tickets}
         if self.settings is not None:
             reply["settings"] = dict(self.settings)
