@@ -241,6 +241,5 @@ tours.add("optics_demo_first_hour_close", {
                     throw new Error("the POS session was not closed by the Z flow");
                 },
             },
-            screen("10_closed"),
         ].flat(),
 });
