@@ -206,7 +206,7 @@ class NamedScreenshotBrowser(common.ChromeBrowser):
 class TestDemoFirstHour(HttpCase):
     """The first hour of the demo's Tverskaya cashier, in Russian, in Chromium: open the
     shift with a float, a cash sale with change, a card sale, a cash + SBP split, a refund,
-    the X report, then the close with cash reconciliation and the Z report (by the store
+    a cash in, the X report, then the close with cash reconciliation and the Z report (by the store
     manager, as the chain's rules want).  Everything runs for real: the POS, this server's
     till controller, a KKT emulator process, and the mock OFD process confirming the sale
     before its refund.  Each screen is saved to .test-results/screenshots/demo/."""
@@ -279,6 +279,7 @@ class TestDemoFirstHour(HttpCase):
         first_fd = self._last_fd()
         # the till journal lives on disk, beside the database: count only what this test adds
         x_reports_before = self._count_journal("x_report")
+        cash_ins_before = self._count_journal("cash_in")
         # shift opened with a float; cash sale with change, card sale, cash + SBP split
         self._tour("optics_demo_first_hour_sales", login="cashier_msk")
         sales = self._orders()
@@ -303,6 +304,8 @@ class TestDemoFirstHour(HttpCase):
         entry = next(e for e in self._journal() if e["uuid"] == refunds[0]["uuid"])
         self.assertEqual(entry["kind"], "refund")
         self.assertEqual(self._count_journal("x_report"), x_reports_before + 1)
+        cash_ins = [e for e in self._journal() if e["kind"] == "cash_in"][cash_ins_before:]
+        self.assertEqual([e["payload"]["amount"] for e in cash_ins], [100000], "1 000 in, on the KKT")
 
         # the store manager closes: counted cash reconciled, Z report, session closed
         self._tour("optics_demo_first_hour_close", login="manager_msk")
@@ -311,7 +314,7 @@ class TestDemoFirstHour(HttpCase):
         self.assertFalse(self.emulator.control.state()["shift"]["open"])
         session = self._session(session_id)
         self.assertEqual(session["state"], "closed")
-        self.assertEqual(session["cash_register_balance_end_real"], 5550.0)
+        self.assertEqual(session["cash_register_balance_end_real"], 6550.0)
         shots = sorted(p.stem for p in self.shots_dir.glob("*.png"))
         self.assertEqual(shots, DEMO_TOUR_SCREENS)
 
@@ -343,5 +346,5 @@ class TestDemoFirstHour(HttpCase):
 #: the screens the tour saves (static/tests/tours/demo_first_hour_tours.js)
 DEMO_TOUR_SCREENS = [
     "01_opening_float", "02_products", "03_cash_payment_change", "04_cash_receipt", "05_card_receipt",
-    "06_split_payment", "07_refund_receipt", "08_x_report", "09_close_reconciliation",
+    "06_split_payment", "07_refund_receipt", "08_cash_in", "09_x_report", "10_close_reconciliation",
 ]

@@ -164,6 +164,30 @@ tours.add("optics_demo_first_hour_refund_x", {
             receiptFiscalised(":contains(ВОЗВРАТ ПРИХОДА)"),
             screen("07_refund_receipt"),
             ReceiptScreen.clickNextOrder(),
+            // more change for the drawer: 1 000 in, recorded on the KKT and in the session
+            Chrome.clickMenuOption("Внести/Изъять Наличные"),
+            {
+                content: "cash in",
+                trigger: ".modal .input-amount button.input-type:eq(0)",
+                run: "click",
+            },
+            {
+                content: "amount",
+                trigger: ".modal .input-amount input",
+                run: "edit 1000",
+            },
+            {
+                content: "reason",
+                trigger: ".modal textarea.cash-reason",
+                run: "edit Размен из сейфа",
+            },
+            screen("08_cash_in"),
+            Dialog.confirm(),
+            {
+                content: "the cash movement is registered",
+                trigger: ".o_notification",
+                timeout: SLOW,
+            },
             Chrome.clickMenuButton(),
             {
                 content: "X report from the menu",
@@ -175,7 +199,7 @@ tours.add("optics_demo_first_hour_refund_x", {
                 trigger: ".modal .o_ru54fz_x_report td",
                 timeout: SLOW,
             },
-            screen("08_x_report"),
+            screen("09_x_report"),
             Dialog.confirm(),
         ].flat(),
 });
@@ -198,9 +222,10 @@ tours.add("optics_demo_first_hour_close", {
                 trigger: ".modal div[name=count_line_ids] tr.o_data_row",
                 timeout: SLOW,
             },
-            // the drawer holds the float 5 000 + 950 + 200 - 600 = 5 550: one note of 5 000,
-            // one of 500 and one of 50
+            // the drawer holds the float 5 000 + 950 + 200 - 600 + 1 000 = 6 550: one note of
+            // 5 000, one of 1 000, one of 500 and one of 50
             ...countNotes("5000 ₽", 1),
+            ...countNotes("1000 ₽", 1),
             ...countNotes("500 ₽", 1),
             ...countNotes("50 ₽", 1),
             {
@@ -209,7 +234,7 @@ tours.add("optics_demo_first_hour_close", {
                 run: "click",
             },
             {
-                content: "counted cash 5 550: no difference",
+                content: "counted cash 6 550: no difference",
                 trigger: ".modal div[name=cash_difference]:not(:contains(-))",
             },
             {
@@ -219,7 +244,7 @@ tours.add("optics_demo_first_hour_close", {
                     document.querySelector(".modal .modal-body").scrollTop = 0;
                 },
             },
-            screen("09_close_reconciliation"),
+            screen("10_close_reconciliation"),
             {
                 content: "confirm: the session is reconciled and closed with the Z report",
                 trigger: ".modal button[name=action_confirm]",
