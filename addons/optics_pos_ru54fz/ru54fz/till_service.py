@@ -328,7 +328,10 @@ class TillService:
                 # the outcome is unknown: the entry stays `sent`; settle it now if the
                 # link is back (never retried here: one attempt per request)
                 return self._settle_entry(self.journal.get(entry["uuid"]), retry=False)
-            except errors.DeviceError as exc:
+            except (errors.DeviceError, errors.DocumentInvalid) as exc:
+                # DocumentInvalid: the driver could not encode what the FFD rules let
+                # through (e.g. a marking code typed in Cyrillic); nothing was fiscalised,
+                # so the entry must not stay `sent` for the settle to guess at
                 self.journal.mark_failed(entry["uuid"], exc.to_dict())
                 raise
             self._point("after_device")
