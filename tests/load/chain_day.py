@@ -171,6 +171,8 @@ class Central:
                "--max-cron-threads=1", f"--http-port={self.port}", "--http-interface=127.0.0.1",
                f"--gevent-port={free_port()}", "--log-level=warn",
                "--log-handler=odoo.addons.queue_job.jobrunner.runner:INFO",
+               # one access-log line per request with its SQL count and time: the cost per endpoint
+               "--log-handler=werkzeug:INFO",
                "--limit-time-real=900", "--limit-time-cpu=900",
                "--limit-memory-soft=2147483648", "--limit-memory-hard=3221225472",
                f"--logfile={self.log_path}"]
@@ -200,6 +202,21 @@ class Central:
 
     def tail(self, n=3000):
         return self.text()[-n:]
+
+    def request_costs(self, since=None):
+        """{path: (requests, mean seconds, mean SQL queries)} from werkzeug's access log
+        (Odoo appends query count, query time and remaining time to each line)."""
+        import re
+        stats = {}
+        pattern = re.compile(r'^(\S+ \S+) \d+ INFO \S+ werkzeug: .*?"(?:GET|POST) (\S+) HTTP/[\d.]+" \d+ - '
+                             r'(\d+) ([\d.]+) ([\d.]+)', re.M)
+        for stamp, path, queries, sql_time, other in pattern.findall(self.text()):
+            if since and stamp < since:
+                continue
+            path = path.split("?")[0]
+            n, t, q = stats.get(path, (0, 0.0, 0))
+            stats[path] = (n + 1, t + float(sql_time) + float(other), q + int(queries))
+        return {p: (n, t / n, q / n) for p, (n, t, q) in stats.items()}
 
     def processes(self):
         try:
@@ -295,25 +312,30 @@ class Chain:
         self.prices = {pid: 500 + 450 * i for i, pid in enumerate(self.products)}
         self.stores = []
         self.configs, self.journals, self.methods, self.store_ids = [], [], [], []
+        self.record_lock = threading.Lock()
         self.notes = set()
 
     def add_store(self, index):
         code = f"L{self.run_id}-{index:03d}"
         store_id = self.rpc("optics.store", "create", {"name": f"Load store {code}", "code": code})
-        self.store_ids.append(store_id)
+        with self.record_lock:
+            self.store_ids.append(store_id)
         config_id = self.rpc("pos.config", "copy", self.template_config, {
             "name": f"Load till {code}", "optics_store_id": store_id, "ru54fz_enabled": True,
             "ru54fz_till_code": code, "ru54fz_device_address": False,
             "ru54fz_proxy_url": "http://127.0.0.1:9"})
         config_id = config_id[0] if isinstance(config_id, list) else config_id  # copy() returns ids
-        self.configs.append(config_id)
+        with self.record_lock:
+            self.configs.append(config_id)
         # a cash payment method (and its drawer journal) belongs to one point of sale
         journal = self.rpc("account.journal", "create", {
             "name": f"Load cash {code}", "type": "cash", "code": f"Z{self.run_id[:1]}{index:03d}"})
-        self.journals.append(journal)
+        with self.record_lock:
+            self.journals.append(journal)
         cash = self.rpc("pos.payment.method", "create", {"name": f"Cash {code}", "journal_id": journal,
                                                          "is_cash_count": True})
-        self.methods.append(cash)
+        with self.record_lock:
+            self.methods.append(cash)
         self.rpc("pos.config", "write", [config_id], {"payment_method_ids": [(4, cash)]})
         token = tokens.generate()
         self.conn.cursor().execute("UPDATE pos_config SET ru54fz_central_token_hash=%s WHERE id=%s",
@@ -332,13 +354,14 @@ class Chain:
         card = next(m["id"] for m in methods if not m["is_cash_count"])
         store = Store(index, code, token, config_id, cfg["current_session_id"][0], (cfg["pricelist_id"] or [False])[0],
                       cash, card, store_id)
-        self.stores.append(store)
+        with self.record_lock:
+            self.stores.append(store)
         return store
 
     def cleanup(self):
         """Remove what this run created (for a database that is kept)."""
         cur = self.conn.cursor()
-        codes = [f"L{self.run_id}-{i:03d}" for i in range(len(self.configs))]
+        codes = [f"L{self.run_id}-{i:03d}" for i in range(max(len(self.configs), len(self.store_ids)) + 4)]
         configs = self.configs or [0]
         cur.execute("DELETE FROM optics_fiscal_document_log WHERE document_id IN"
                     " (SELECT id FROM optics_fiscal_document WHERE till_code = ANY(%s))", (codes,))
@@ -500,8 +523,11 @@ class Day:
         self.ofd = MockOfdProcess(latency_ms=5)
         self.chain = Chain(self.rpc, self.conn, self.ofd.port, self.run_id)
         t0 = time.time()
-        for i in range(self.plan.tills):
-            store = self.chain.add_store(i)
+        # the back office set-up of the stores, four at a time (one RPC each step)
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            stores = list(pool.map(self.chain.add_store, range(self.plan.tills)))
+        for store in stores:
             self.tills.append(Till(store, self.workdir, self.central.url, self.plan))
         self.log(f"set up {self.plan.tills} stores, tills and POS sessions in {time.time() - t0:.0f} s")
 
@@ -711,6 +737,7 @@ class Day:
     def run(self):
         plan = self.plan
         size0 = self.db_size()
+        self.log_since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
         self.t0 = time.time()
         self.t_end = self.t0 + plan.day_wall
         self.log(f"day: {plan.tills} tills, {plan.hours:g} business hours compressed {plan.compress:g}x "
@@ -881,6 +908,10 @@ class Day:
           + f"; central (Odoo + PostgreSQL) {central_cpu / max(self.receipts, 1) * 1000:.0f} ms per receipt "
             f"(everything included: push, POS sync, OFD delivery, import, reports)")
         self.central_cpu_per_receipt = central_cpu / max(self.receipts, 1)
+        costs = self.central.request_costs(since=self.log_since)
+        p("central requests during the day (count, mean time, mean SQL queries): " + "; ".join(
+            f"{path} {n} x {t * 1000:.0f} ms / {q:.0f} q"
+            for path, (n, t, q) in sorted(costs.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:6]))
         p("peak memory: " + ", ".join(f"{role} {rss / 2**20:.0f} MiB" for role, rss in sorted(self.mem_peak.items())))
         p(f"fiscal documents: FN {rec['fn']}, central {rec['central']}, OFD {rec['ofd']}; lost (FN not on central) "
           f"{len(rec['lost_central'])}, lost (FN not at the OFD) {len(rec['lost_ofd'])}, not acknowledged "
