@@ -16,7 +16,7 @@ the till proxy in a database-less Odoo::
         --addons-path=addons,<queue_job dir> --http-port=8070
 
 It also starts the mock OFD (``ru54fz.ofd.mock_server``) on port 7790 (control
-channel 7791): the demo company's OFD host/port point there (data/optics_fiscal_demo.xml),
+channel 7791): the demo company's OFD host/port point there (demo/optics_fiscal_demo.xml),
 so the central server's delivery jobs get real OFD confirmations.
 
 Already running emulators are left alone, so ``start`` may be repeated.
@@ -46,7 +46,7 @@ TILLS = [
     {"till_code": "SPB1-01", "port": 7782, "pairing_token": "demo-spb1-pairing",
      "central_token": "demo-spb1-central", "fn_serial": "9999078900017782"},
 ]
-#: the mock OFD of the demo: must match data/optics_fiscal_demo.xml
+#: the mock OFD of the demo: must match demo/optics_fiscal_demo.xml
 OFD_PORT, OFD_CONTROL_PORT = 7790, 7791
 CENTRAL_URL = os.environ.get("OPTICS_CENTRAL_URL", "http://127.0.0.1:8069")
 POS_ORIGIN = os.environ.get("OPTICS_POS_ORIGIN", "http://127.0.0.1:8069")
