@@ -30,6 +30,8 @@
         "views/pos_session_cash_views.xml",
         "wizard/optics_cash_wizard_views.xml",
         "report/optics_shift_report_templates.xml",
+        "data/optics_lab_payment_data.xml",
+        "views/optics_lab_order_views.xml",
     ],
     "demo": [
         "demo/ru54fz_demo_tills.xml",

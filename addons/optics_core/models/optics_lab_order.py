@@ -75,6 +75,8 @@ class OpticsLabOrder(models.Model):
     frame_by_customer = fields.Boolean(string="Customer's own frame")
     od_design_id = fields.Many2one("optics.lens.design", string="OD lens design")
     os_design_id = fields.Many2one("optics.lens.design", string="OS lens design")
+    coating_ids = fields.Many2many("optics.lens.coating", string="Coatings",
+                                   help="Coatings chosen for the lenses (among those the designs offer).")
     od_lens_source = fields.Selection(LENS_SOURCES, string="OD lens source", default="supplier")
     os_lens_source = fields.Selection(LENS_SOURCES, string="OS lens source", default="supplier")
     line_ids = fields.One2many("optics.lab.order.line", "order_id", string="Kit", copy=True)
@@ -545,6 +547,8 @@ class OpticsLabOrder(models.Model):
         amount = amount_kop / 100.0
         if amount_kop <= 0:
             raise UserError(self.env._("The settled amount must be positive."))
+        if stage == "prepayment_refund":
+            return self._register_prepayment_refund(amount)
         vals = {}
         if stage == "prepayment":
             vals["amount_prepaid"] = self.amount_prepaid + amount
@@ -571,3 +575,178 @@ class OpticsLabOrder(models.Model):
                 raise ValidationError(self.env._(
                     "Lab order %(order)s: the prepayment %(prepay)s exceeds the total %(total)s.",
                     order=order.name, prepay=order.prepayment_amount, total=order.amount_total))
+
+    def _register_prepayment_refund(self, amount):
+        """A refund receipt gave ``amount`` of the prepayment back (cancelled order only)."""
+        self.ensure_one()
+        if self.state != "cancelled":
+            raise UserError(self.env._("Lab order %(order)s: a prepayment is refunded only when the order is "
+                                       "cancelled.", order=self.name))
+        if self.currency_id.compare_amounts(amount, self.amount_prepaid) > 0:
+            raise UserError(self.env._("Lab order %(order)s: the refund %(amount)s exceeds the prepaid %(prepaid)s.",
+                                       order=self.name, amount=amount, prepaid=self.amount_prepaid))
+        self._write_privileged("fiscal", {"amount_prepaid": self.currency_id.round(self.amount_prepaid - amount)})
+        self.message_post(body=self.env._("Prepayment of %(amount)s refunded by a fiscal refund receipt.",
+                                          amount=amount))
+        return True
+
+    # ------------------------------------------------------------------ POS (optical sale screens)
+    @api.model
+    def _optics_pos_config(self, config_id):
+        """The POS the call comes from, read through the caller's store rules."""
+        config = self.env["pos.config"].browse(int(config_id or 0)).exists()
+        if not config or not config.optics_store_id:
+            raise UserError(self.env._("This point of sale belongs to no store."))
+        config.check_access("read")
+        return config
+
+    def _optics_pos_check_store(self, config):
+        for order in self:
+            if order.store_id != config.optics_store_id:
+                raise AccessError(self.env._("Lab order %(order)s belongs to another store.", order=order.name))
+
+    def _optics_pos_info(self, config=None):
+        """What the POS shows and needs of a lab order (money in roubles; settlement lines in
+        kopecks, computed here so that the POS can fiscalise them even with this server down)."""
+        self.ensure_one()
+        states = dict(self._fields["state"]._description_selection(self.env))
+        rx = self.rx_snapshot_id or self.prescription_id
+        info = {
+            "id": self.id, "name": self.name, "state": self.state, "state_label": states.get(self.state),
+            "partner_id": self.partner_id.id, "partner_name": self.partner_id.name,
+            "partner_phone": self.partner_id.phone or self.partner_id.mobile or "",
+            "store_id": self.store_id.id,
+            "amount_total": self.amount_total, "prepayment_amount": self.prepayment_amount,
+            "amount_prepaid": self.amount_prepaid, "amount_paid_handover": self.amount_paid_handover,
+            "amount_due": self.amount_due,
+            "promised_date": fields.Date.to_string(self.promised_date) if self.promised_date else "",
+            "prescription": rx.name or "", "prescription_expired": self.prescription_expired,
+            "frame": self.frame_product_id.display_name if self.frame_product_id and not self.frame_by_customer
+            else self.env._("Customer's own frame"),
+            "od_design": self.od_design_id.display_name or "", "os_design": self.os_design_id.display_name or "",
+            "coatings": ", ".join(self.coating_ids.mapped("name")),
+            "kit": [{"name": line.name or line.product_id.display_name, "amount": line.price_total}
+                    for line in self.line_ids],
+            "prepayment": False, "handover": False,
+            "refundable": self.state == "cancelled" and self.currency_id.compare_amounts(self.amount_prepaid, 0) > 0,
+        }
+        prepaid_kop = self._to_kopecks(self.amount_prepaid)
+        agreed_kop = self._to_kopecks(self.prepayment_amount)
+        if self.state not in ("issued", "cancelled") and agreed_kop > prepaid_kop and self.line_ids:
+            with contextlib.suppress(UserError):
+                info["prepayment"] = self._get_fiscal_settlement_lines("prepayment", agreed_kop - prepaid_kop)
+        if self.state == "ready":
+            info["handover"] = self._get_fiscal_settlement_lines("handover")
+        return info
+
+    @api.model
+    def optics_pos_order_info(self, config_id, order_ids):
+        config = self._optics_pos_config(config_id)
+        orders = self.browse([int(i) for i in order_ids]).exists()
+        orders._optics_pos_check_store(config)
+        return [order._optics_pos_info() for order in orders]
+
+    @api.model
+    def optics_pos_find_orders(self, config_id, query):
+        """POS hand-over: lab orders of this store by number (typed or scanned from the job
+        ticket) or by the customer's phone."""
+        config = self._optics_pos_config(config_id)
+        query = (query or "").strip()
+        if not query:
+            return []
+        domain = [("store_id", "=", config.optics_store_id.id)]
+        digits = "".join(ch for ch in query if ch.isdigit())
+        orders = self.search(domain + [("name", "=ilike", query)], limit=20)
+        if not orders and len(digits) >= 10 and not any(ch.isalpha() for ch in query):
+            partners = self.env["res.partner"]._optics_search_by_phone(query)
+            orders = self.search(domain + [("partner_id", "in", partners.ids)], limit=20)
+        if not orders:
+            orders = self.search(domain + [("name", "ilike", query)], limit=20)
+        return [order._optics_pos_info() for order in orders]
+
+    @api.model
+    def optics_pos_catalog(self, config_id, prescription_id, frame_id=False):
+        """Frames of the store's stock, coatings, and every lens design with, per eye, whether it
+        can be made for this prescription (opticslib makeability, both meridians, ADD, diameter,
+        fitting height against the frame) and if not, why (the range it can make)."""
+        config = self._optics_pos_config(config_id)
+        rx = self.env["optics.prescription"].browse(int(prescription_id)).exists()
+        if not rx:
+            raise UserError(self.env._("Choose a prescription first."))
+        frame = self.env["product.product"].browse(int(frame_id)).exists() if frame_id else None
+        frames = self.env["product.product"].search(
+            [("optics_type", "in", ("frame", "sunglasses")), ("sale_ok", "=", True)], limit=200)
+        warehouse = config.optics_store_id.warehouse_id or config.picking_type_id.warehouse_id
+        if warehouse:
+            frames = frames.with_context(warehouse_id=warehouse.id)
+        designs = []
+        for design in self.env["optics.lens.design"].search([]):
+            entry = {"id": design.id, "name": design.display_name, "lens_type": design.lens_type,
+                     "price": design.product_tmpl_id.list_price,
+                     "coatings": [{"id": c.id, "name": c.name} for c in design.coating_ids]}
+            for eye in ("od", "os"):
+                values = {"sph": rx[f"{eye}_sph"], "cyl": rx[f"{eye}_cyl"], "axis": rx[f"{eye}_axis"] or None,
+                          "add": rx[f"{eye}_add"] or None, "fitting_height": rx[f"{eye}_fitting_height"] or None}
+                result = design._check_makeable({eye: values}, frame=frame)
+                entry[f"{eye}_ok"] = not result.problems
+                entry[f"{eye}_problems"] = [design._format_problem(p) for p in result.problems]
+            designs.append(entry)
+        return {
+            "frames": [{"id": f.id, "name": f.display_name, "price": f.lst_price,
+                        "qty": f.qty_available if "qty_available" in f._fields else 0,
+                        "barcode": f.barcode or ""} for f in frames
+                       if f.type != "consu" or not warehouse or f.qty_available > 0],
+            "designs": designs,
+            "prescription": rx._optics_pos_info(),
+        }
+
+    @api.model
+    def optics_pos_create_order(self, config_id, vals):
+        """POS: create and confirm the lab order (makeability checked, prescription snapshot taken,
+        promised date from the lead times); returns its POS info with the prepayment lines."""
+        config = self._optics_pos_config(config_id)
+        partner = self.env["res.partner"].browse(int(vals.get("partner_id") or 0)).exists()
+        rx = self.env["optics.prescription"].browse(int(vals.get("prescription_id") or 0)).exists()
+        if not partner or not rx:
+            raise UserError(self.env._("Choose the customer and the prescription."))
+        own_frame = bool(vals.get("frame_by_customer"))
+        frame_id = False if own_frame else int(vals.get("frame_product_id") or 0)
+        if not own_frame and not frame_id:
+            raise UserError(self.env._("Choose a frame from stock or tick the customer's own frame."))
+        designs = self.env["optics.lens.design"]
+        od = designs.browse(int(vals.get("od_design_id") or 0)).exists()
+        os_ = designs.browse(int(vals.get("os_design_id") or 0)).exists()
+        if not od or not os_:
+            raise UserError(self.env._("Choose a lens design for each eye."))
+        coatings = self.env["optics.lens.coating"].browse([int(c) for c in vals.get("coating_ids") or []]).exists()
+        foreign = coatings - (od.coating_ids | os_.coating_ids)
+        if foreign:
+            raise UserError(self.env._("The chosen lens designs do not offer %(coatings)s.",
+                                       coatings=", ".join(foreign.mapped("name"))))
+        order = self.create({
+            "partner_id": partner.id, "prescription_id": rx.id, "store_id": config.optics_store_id.id,
+            "company_id": config.company_id.id,
+            "frame_product_id": frame_id or False, "frame_by_customer": own_frame,
+            "od_design_id": od.id, "os_design_id": os_.id,
+            "coating_ids": [fields.Command.set(coatings.ids)],
+            "lab_notes": vals.get("lab_notes") or False,
+        })
+        if frame_id:
+            order._onchange_frame_product_id()
+        order._fill_kit_lines()
+        if not vals.get("fitting", True):
+            order.line_ids.filtered(lambda line: line.role == "work").unlink()
+        prepayment = float(vals.get("prepayment_amount") or 0.0)
+        if prepayment < 0 or order.currency_id.compare_amounts(prepayment, order.amount_total) > 0:
+            raise UserError(self.env._("The prepayment must be between 0 and the order total %(total)s.",
+                                       total=order.amount_total))
+        order.prepayment_amount = prepayment
+        order.action_confirm()
+        return order._optics_pos_info()
+
+    def optics_pos_issue(self, config_id):
+        """POS hand-over without a balance (everything prepaid): issue, refused while anything is due."""
+        config = self._optics_pos_config(config_id)
+        self._optics_pos_check_store(config)
+        self.action_issue()
+        return [order._optics_pos_info() for order in self]

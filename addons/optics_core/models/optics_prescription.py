@@ -307,3 +307,56 @@ class OpticsPrescription(models.Model):
         self.check_access("read")
         self._audit_reads("print")
         return self.env.ref("optics_core.action_report_prescription").report_action(self)
+
+    # ------------------------------------------------------------------ POS
+    # What the POS may send: the written prescription (either cylinder sign) and the PDs.
+    _POS_EYE_FIELDS = ("sph", "cyl", "axis", "add", "prism1", "prism1_base", "prism2", "prism2_base", "pd_far")
+    _POS_PAIR_FIELDS = ("pd_far", "pd_near")
+    # Measurements taken by the optician at fitting: refused from anyone else.
+    _POS_OPTICIAN_FIELDS = ("od_fitting_height", "os_fitting_height", "vertex_distance")
+
+    @api.model
+    def optics_pos_create_prescription(self, partner_id, vals):
+        """POS: a new prescription for ``partner_id``, validated by the same opticslib rules
+        (and messages) as the back office; returns what the POS shows of it."""
+        partner = self.env["res.partner"].browse(int(partner_id)).exists()
+        if not partner:
+            raise UserError(self.env._("The customer no longer exists."))
+        allowed = {f"{eye}_{f}" for eye in ("od", "os") for f in self._POS_EYE_FIELDS}
+        allowed |= set(self._POS_PAIR_FIELDS) | set(self._POS_OPTICIAN_FIELDS) | {"date", "purpose", "notes"}
+        unknown = set(vals) - allowed
+        if unknown:
+            raise UserError(self.env._("These prescription fields cannot be set from the POS: %(fields)s.",
+                                       fields=", ".join(sorted(unknown))))
+        optician_only = [f for f in self._POS_OPTICIAN_FIELDS if vals.get(f)]
+        if optician_only and not self.env.user.has_group("optics_core.group_optics_optician"):
+            raise AccessError(self.env._(
+                "Only an optician may enter %(fields)s.",
+                fields=", ".join(self._fields[f].get_description(self.env)["string"] for f in optician_only)))
+        if vals.get("purpose") == "contact_lenses":
+            raise UserError(self.env._("Contact-lens prescriptions are entered in the back office."))
+        record_vals = {key: value for key, value in vals.items() if value not in (None, "")}
+        record_vals["partner_id"] = partner.id
+        rx_record = self.create(record_vals)
+        return rx_record._optics_pos_info()
+
+    def _optics_pos_info(self):
+        self.ensure_one()
+        purposes = dict(self._fields["purpose"]._description_selection(self.env))
+
+        def eye(prefix):
+            values = {f: self[f"{prefix}_{f}"] for f in ("sph", "cyl", "axis", "add", "prism1", "prism2",
+                                                        "pd_far", "fitting_height")}
+            values.update(sph_minus=self[f"{prefix}_sph_minus"], cyl_minus=self[f"{prefix}_cyl_minus"],
+                          axis_minus=self[f"{prefix}_axis_minus"],
+                          prism1_base=self[f"{prefix}_prism1_base"] or "",
+                          prism2_base=self[f"{prefix}_prism2_base"] or "")
+            return values
+
+        return {
+            "id": self.id, "name": self.name, "date": fields.Date.to_string(self.date),
+            "purpose": purposes.get(self.purpose, ""),
+            "expiry_date": fields.Date.to_string(self.expiry_date) if self.expiry_date else "",
+            "is_expired": self.is_expired, "od": eye("od"), "os": eye("os"),
+            "pd_far": self.pd_far, "pd_near": self.pd_near,
+        }

@@ -22,3 +22,5 @@ from . import pos_config_ui
 from . import pos_config_grant
 from . import pos_session_ui
 from . import optics_fiscal_document_cash
+from . import optics_fiscal_document_lab
+from . import optics_lab_order

@@ -22,6 +22,14 @@ class PosOrder(models.Model):
     ru54fz_shift_number = fields.Integer(string="Fiscal Shift", copy=False)
     ru54fz_qr = fields.Char(string="Receipt QR", copy=False)
 
+    # Set by the POS optical-sale screens on the order that pays a lab order: they only NAME the
+    # lab order and the stage; the money reaches the lab order from the till's signed receipt
+    # (optics_fiscal_document_lab.py), never from these values.
+    optics_lab_order_ref = fields.Integer(string="Lab Order (ID)", copy=False, index="btree_not_null")
+    optics_settlement_stage = fields.Selection(
+        [("prepayment", "Prepayment"), ("handover", "Hand-over"), ("prepayment_refund", "Prepayment refund")],
+        string="Lab Order Payment", copy=False)
+
     ru54fz_document_ids = fields.One2many("optics.fiscal.document", "pos_order_id",
                                           string="Fiscal Documents", readonly=True)
     ru54fz_document_count = fields.Integer(compute="_compute_ru54fz_fiscal_state")
@@ -67,13 +75,22 @@ class PosOrder(models.Model):
     def create(self, vals_list):
         orders = super().create(vals_list)
         orders._ru54fz_attach_fiscal_documents()
+        orders._optics_settle_lab_orders()
         return orders
 
     def write(self, vals):
         res = super().write(vals)
         if {"ru54fz_fd_number", "ru54fz_uuid", "ru54fz_fiscal_sign"} & set(vals):
             self._ru54fz_attach_fiscal_documents()
+        if {"optics_lab_order_ref", "optics_settlement_stage", "ru54fz_uuid"} & set(vals):
+            self._optics_settle_lab_orders()
         return res
+
+    def _optics_settle_lab_orders(self):
+        """The till may have pushed the receipt before this order synced: settle it now."""
+        todo = self.filtered(lambda o: o.optics_lab_order_ref and o.optics_settlement_stage)
+        if todo:
+            todo.sudo().ru54fz_document_ids._optics_settle_lab_orders()
 
     def _ru54fz_prepare_document_values(self):
         """Values of the fiscal document the POS order sync knows about (no OFD message:

@@ -19,3 +19,4 @@ from . import test_security_refund
 from . import test_security_push_ownership
 from . import test_demo_db
 from . import test_chain_day_smoke
+from . import test_optical_sale

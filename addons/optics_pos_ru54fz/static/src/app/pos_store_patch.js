@@ -125,7 +125,7 @@ patch(PosStore.prototype, {
         }
         let payload;
         try {
-            payload = buildReceiptPayload(order, {
+            payload = this.ru54fzBuildPayload(order, {
                 cashierName: this.ru54fzCashier().name,
                 cashierInn: this.ru54fzCashier().inn,
                 taxSystem: this.config.ru54fz_tax_system ? Number(this.config.ru54fz_tax_system) : 1,
@@ -175,6 +175,11 @@ patch(PosStore.prototype, {
             this.ru54fz.refresh();
             return true;
         }
+    },
+
+    /** Contract-D payload of `order`; overridable for receipts that are not item sales. */
+    ru54fzBuildPayload(order, ctx) {
+        return buildReceiptPayload(order, ctx);
     },
 
     ru54fzApplyResult(order, reply, payload) {
