@@ -60,8 +60,9 @@ class OpticsCase(TransactionCase):
             "range_ids": [Command.create({"diameter": 70, "sph_min": -8, "sph_max": 6, "cyl_min": -4, "cyl_max": 0,
                                           "add_min": 0.75, "add_max": 3.5})]})
         cls.customer = env["res.partner"].create({"name": "Test Customer Optics", "phone": "+7 999 111-22-33"})
+        # written in store A: its staff read it (prescriptions follow the stores, issue 12 item 8)
         cls.rx = env["optics.prescription"].create({
-            "partner_id": cls.customer.id, "purpose": "distance",
+            "partner_id": cls.customer.id, "purpose": "distance", "store_id": cls.store_a.id,
             "od_sph": -2.25, "od_cyl": -0.75, "od_axis": 10, "os_sph": -2.0, "os_cyl": 0.5, "os_axis": 80,
             "od_add": 2.0, "os_add": 2.0, "od_fitting_height": 19, "os_fitting_height": 19,
             "od_pd_far": 32, "os_pd_far": 31.5})
