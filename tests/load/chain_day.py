@@ -306,6 +306,10 @@ class Chain:
                     " ru54fz_breaker_cool_down=5 WHERE id=%s", (ofd_port, self.company_id))
         demo = rpc("ir.model.data", "check_object_reference", "optics_pos_ru54fz", "pos_config_tverskaya")
         self.template_config = demo[1]
+        methods = rpc("pos.config", "read", [self.template_config], ["payment_method_ids"])[0]["payment_method_ids"]
+        # a cash method (its drawer) belongs to one point of sale: each store gets its own below
+        self.shared_methods = [m["id"] for m in rpc("pos.payment.method", "read", methods, ["is_cash_count"])
+                               if not m["is_cash_count"]]
         self.products = rpc("product.product", "create", [
             {"name": f"Load {run_id} item {i}", "available_in_pos": True, "type": "consu",
              "lst_price": 500 + 450 * i, "taxes_id": [(5, 0, 0)]} for i in range(10)])
@@ -323,7 +327,7 @@ class Chain:
         config_id = self.rpc("pos.config", "copy", self.template_config, {
             "name": f"Load till {code}", "optics_store_id": store_id, "ru54fz_enabled": True,
             "ru54fz_till_code": code, "ru54fz_device_address": False,
-            "ru54fz_proxy_url": "http://127.0.0.1:9"})
+            "ru54fz_proxy_url": "http://127.0.0.1:9", "payment_method_ids": [(6, 0, self.shared_methods)]})
         config_id = config_id[0] if isinstance(config_id, list) else config_id  # copy() returns ids
         with self.record_lock:
             self.configs.append(config_id)
