@@ -13,6 +13,7 @@
     "data": [
         "security/ir.model.access.csv",
         "views/pos_config_views.xml",
+        "views/product_template_views.xml",
         "security/optics_fiscal_security.xml",
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",

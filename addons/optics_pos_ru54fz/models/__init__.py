@@ -22,5 +22,9 @@ from . import pos_config_ui
 from . import pos_config_grant
 from . import pos_session_ui
 from . import optics_fiscal_document_cash
+from . import product_template
+from . import product_product
+from . import pos_order_line
+from . import pos_config_marking
 from . import optics_fiscal_document_lab
 from . import optics_lab_order

@@ -20,3 +20,5 @@ from . import test_security_push_ownership
 from . import test_demo_db
 from . import test_chain_day_smoke
 from . import test_optical_sale
+from . import test_pos_marking_tour
+from . import test_marking_product

@@ -111,8 +111,9 @@ export function vatCodeOfTax(tax) {
  * Pure part: turn plain lines/payments into contract-D lines.
  *
  * @param {object} input
- * @param {Array<{name, qtyMilli, amountKop, vatCode, barcode, subject, measure}>} input.lines
- *        item lines in the receipt's own sign (positive); amountKop may be 0
+ * @param {Array<{name, qtyMilli, amountKop, vatCode, barcode, subject, measure, marked, markingCode}>} input.lines
+ *        item lines in the receipt's own sign (positive); amountKop may be 0; a `marked`
+ *        line (Честный ЗНАК) is one unit with its scanned `markingCode` (GS kept)
  * @param {Array<{vatCode, amountKop}>} input.discounts negative adjustments (amountKop < 0)
  * @param {Array<{kind, amountKop}>} input.payments what the buyer really paid (change removed)
  * @returns {{lines: object[], payments: object[], totalKop: number}}
@@ -135,6 +136,16 @@ export function buildFiscalLines({ lines, discounts = [], payments }) {
         applySpread(targets, amount);
     }
     for (const it of items) {
+        if (it.marked && !it.markingCode) {
+            throw new FiscalPayloadError(
+                _t("“%s” is marked goods: scan its marking code (DataMatrix) before the payment.", it.name)
+            );
+        }
+        if (it.marked && it.qtyMilli !== 1000) {
+            throw new FiscalPayloadError(
+                _t("“%s” is marked goods: sell one unit per line, each with its own marking code.", it.name)
+            );
+        }
         if (it.amountKop < 0) {
             throw new FiscalPayloadError(
                 _t("The discounts on “%s” exceed its price.", it.name)
@@ -189,17 +200,22 @@ export function buildFiscalLines({ lines, discounts = [], payments }) {
             if (f.qtyMilli <= 0) {
                 continue;
             }
-            out.push({
+            const fiscalLine = {
                 name: it.name,
                 quantity: milliToStr(f.qtyMilli),
                 price: kopToStr(f.price),
                 amount: kopToStr(f.amountKop),
                 vat_code: it.vatCode,
                 payment_method: 4,
-                subject: it.subject || 1,
+                // 1212 = 33: goods with a marking code, which goes in tag 2000
+                subject: it.marked ? 33 : it.subject || 1,
                 measure: it.measure || 0,
                 barcode: it.barcode || "",
-            });
+            };
+            if (it.marked) {
+                fiscalLine.marking_code = it.markingCode;
+            }
+            out.push(fiscalLine);
         }
     }
     const totalKop = out.reduce((a, l) => a + toKop(l.amount), 0);
@@ -295,6 +311,10 @@ export function buildReceiptPayload(order, ctx) {
             barcode: product.barcode || "",
             subject: product.type === "service" ? 4 : 1,
             measure: product.to_weight ? 11 : 0,
+            marked: Boolean(product.ru54fz_marked),
+            // a refund carries the code of the unit sold (marking_pos.js keeps it on the line)
+            markingCode:
+                line.ru54fz_marking_code || line.refunded_orderline_id?.ru54fz_marking_code || "",
         });
     }
     // what was really paid, change given back in cash

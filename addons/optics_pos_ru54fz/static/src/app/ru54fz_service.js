@@ -21,6 +21,28 @@ export const OFD_WARN_DAYS = 3;
 export const OFD_ALERT_DAYS = 20;
 export const OFD_BLOCK_DAYS = 30;
 
+/** Why the till refused a marked item (ru54fz/marking.py MarkingRefused: its check status). */
+export function markingRefusedText(error) {
+    const details = error?.details || {};
+    const reason = details.marking_status || details.device_code || "";
+    const texts = {
+        sold: _t(
+            "Честный ЗНАК says this unit has already been sold: it cannot be sold again. Remove the line and take another unit."
+        ),
+        expired: _t("The product's shelf life is over (Честный ЗНАК): it cannot be sold. Remove the line."),
+        blocked: _t("Честный ЗНАК has blocked the sale of this product. Remove the line."),
+        not_found: _t(
+            "Честный ЗНАК does not know this marking code: the product cannot be sold. Remove the line and call the store manager."
+        ),
+        duplicate: _t("The same unit was scanned twice in this receipt. Remove one of the lines."),
+        quantity: _t("A marked product is sold one unit per line, each with its own code."),
+    };
+    return (
+        texts[reason] ||
+        _t("The marking code check refused an item of this receipt: it cannot be sold. Remove the line.")
+    );
+}
+
 /** Cashier-facing text for a till/KKT error code (codes of ru54fz/errors.py). */
 export function tillErrorText(error) {
     const code = error?.code || "";
@@ -66,7 +88,7 @@ export function tillErrorText(error) {
         unauthorized: _t("The till refused the pairing token. Ask the administrator to pair this point of sale again."),
         http_401: _t("The till refused the pairing token. Ask the administrator to pair this point of sale again."),
     };
-    let text = texts[code];
+    let text = code === "marking_refused" ? markingRefusedText(error) : texts[code];
     if (!text && error?.status === 401) {
         text = texts.http_401;
     }
