@@ -1,5 +1,11 @@
 from odoo import fields, models
 
+from ..ru54fz import ffd
+
+#: FFD 1.2 names of tag 1214 as printed on receipts
+PAYMENT_METHOD_LABELS = {1: "ПРЕДОПЛАТА 100%", 2: "ПРЕДОПЛАТА", 3: "АВАНС", 4: "ПОЛНЫЙ РАСЧЕТ",
+                         5: "ЧАСТИЧНЫЙ РАСЧЕТ И КРЕДИТ", 6: "ПЕРЕДАЧА В КРЕДИТ", 7: "ОПЛАТА КРЕДИТА"}
+
 
 class OpticsLabOrder(models.Model):
     _inherit = "optics.lab.order"
@@ -32,4 +38,8 @@ class OpticsLabOrder(models.Model):
                                   "fd_number": original.fd_number,
                                   "ofd_confirmed": original.ofd_state in ("acknowledged", "resolved")},
                 }
+        for stage in ("prepayment", "handover", "refund"):
+            for line in (info.get(stage) or {}).get("lines", []):
+                line["vat_label"] = ffd.VAT_LABELS.get(line["vat_code"], "")
+                line["method_label"] = PAYMENT_METHOD_LABELS.get(line["payment_method"], "")
         return info

@@ -121,6 +121,11 @@ tours.add("optics_sale_tour_order_prepay", {
             PaymentScreen.remainingIs("0.00"),
             shot("prepayment_cash_and_card"),
             PaymentScreen.clickValidate(),
+            {
+                content: "the printed receipt shows the advance items with their calculated VAT rate",
+                trigger: ".pos-receipt .o_optics_receipt_items:contains(АВАНС):contains(НДС 22/122)",
+                timeout: SLOW,
+            },
             ...fiscalReceipt(),
         ].flat(),
 });
@@ -143,6 +148,11 @@ tours.add("optics_sale_tour_handover", {
             PaymentScreen.clickPaymentMethod("Card"),
             PaymentScreen.remainingIs("0.00"),
             PaymentScreen.clickValidate(),
+            {
+                content: "the printed receipt shows the full settlement of the kit, the prepayment offset",
+                trigger: ".pos-receipt .o_optics_receipt_items:contains(ПОЛНЫЙ РАСЧЕТ) .o_optics_receipt_prepaid",
+                timeout: SLOW,
+            },
             ...fiscalReceipt(),
         ].flat(),
 });

@@ -7,6 +7,7 @@ import { patch } from "@web/core/utils/patch";
 import { _t } from "@web/core/l10n/translation";
 import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { PosStore } from "@point_of_sale/app/store/pos_store";
+import { PosOrder } from "@point_of_sale/app/models/pos_order";
 import { buildSettlementPayload } from "./settlement_payload";
 // after the 54-FZ store patch, whose ru54fzBuildPayload this one overrides
 import "@optics_pos_ru54fz/app/pos_store_patch";
@@ -101,5 +102,26 @@ patch(PosStore.prototype, {
             return buildSettlementPayload(order, settlementInfo, ctx);
         }
         return super.ru54fzBuildPayload(...arguments);
+    },
+});
+
+patch(PosOrder.prototype, {
+    /** The printed receipt shows the items the KKT fiscalised, not the payment line. */
+    export_for_printing() {
+        const data = super.export_for_printing(...arguments);
+        const info = this.uiState?.opticsSettlement;
+        if (info) {
+            data.opticsSettlement = {
+                labOrder: info.labOrder,
+                lines: info.settlement.lines.map((l) => ({
+                    name: l.name,
+                    amount: l.amount / 100,
+                    vat: l.vat_label || "",
+                    method: l.method_label || "",
+                })),
+                prepaid: info.stage === "handover" ? (info.settlement.prepaid || 0) / 100 : 0,
+            };
+        }
+        return data;
     },
 });
