@@ -146,6 +146,7 @@ class TestDemoChain(TransactionCase):
                 self.assertEqual(methods[name].journal_id.type, "bank", name)
             self.assertNotEqual(methods["Банковская карта"].journal_id, methods["СБП"].journal_id)
             self.assertEqual(till.iface_tax_included, "total", "Russian shelf prices include VAT")
+            self.assertEqual(self.env.ref("uom.product_uom_unit").with_context(lang="ru_RU").name, "шт")
             self.assertIn("КПП", till.receipt_header)
 
     def test_only_optical_goods_and_shops(self):
