@@ -83,6 +83,8 @@ patch(PosStore.prototype, {
         if (error instanceof TillError) {
             ({ text, detail } = tillErrorText(error));
             code = error.code;
+            // the check's verdict on a code does not change on a retry: the line must go
+            canRetry = canRetry && code !== "marking_refused";
         } else if (error instanceof FiscalPayloadError) {
             text = error.message;
             canRetry = false;

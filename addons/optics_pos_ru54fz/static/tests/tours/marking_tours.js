@@ -151,6 +151,10 @@ tours.add("ru54fz_tour_marking_sold_code", {
                 trigger: '.modal .o_ru54fz_error_text:contains("уже продан")',
                 timeout: SLOW,
             },
+            {
+                content: "no Retry: the check's verdict on the code does not change",
+                trigger: ".modal .modal-footer:not(:has(.o_ru54fz_retry)) .o_ru54fz_close",
+            },
             screen("04_sold_code_refused"),
             { content: "close the error", trigger: ".modal .modal-footer .o_ru54fz_close", run: "click" },
             PaymentScreen.isShown(),
