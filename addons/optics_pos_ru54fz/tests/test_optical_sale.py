@@ -255,6 +255,10 @@ class TestOpticalSaleServer(OpticalSaleCommon):
         self.assertFalse(self.env["optics.prescription"].search([("partner_id", "=", partner.id)]))
         rx = self._rx(partner, od_cyl=0.5, od_axis=90)  # plus-cylinder form as written
         self.assertEqual((rx["od"]["sph_minus"], rx["od"]["cyl_minus"], rx["od"]["axis_minus"]), (-1.75, -0.5, 180))
+        old = self._rx(partner, date="2020-01-15")
+        self.assertTrue(old["is_expired"], "an old prescription comes with its expiry warning")
+        info = self.env["res.partner"].with_user(self.cashier).optics_pos_find_customers("89160001122")
+        self.assertEqual(sorted(p["is_expired"] for p in info[0]["prescriptions"]), [False, True])
         with self.assertRaises(UserError) as refused:
             self._customer("8 (916) 000-11-22")
         self.assertIn("already belongs", str(refused.exception))
@@ -358,6 +362,9 @@ class TestOpticalSaleServer(OpticalSaleCommon):
         res = self.url_open(f"/report/html/optics_core.report_lab_order_ticket/{lab.id}", timeout=120)
         self.assertEqual(res.status_code, 200)
         self.assertIn(lab.name, res.text)
+        # the hand-over search finds the order by the ticket's number (typed, or scanned into the field)
+        found = self.env["optics.lab.order"].with_user(self.cashier).optics_pos_find_orders(self.pos_config.id, lab.name)
+        self.assertEqual([o["id"] for o in found], [lab.id])
         # a cashier of another store finds nothing and cannot open the order from the POS
         other_store = self.env["optics.store"].create({"name": "Arbat", "code": "ARB",
                                                        "company_id": self.pos_config.company_id.id})
