@@ -1,6 +1,7 @@
 """Cash sessions, X/Z reports and cash moves against the real till proxy controller of this
 server and the KKT emulator process (Shtrih protocol over TCP)."""
 import io
+import json
 import shutil
 import tempfile
 import uuid as uuidlib
@@ -294,3 +295,38 @@ class TestCashWithTill(CashSessionCommon, HttpCase):
             move.action_confirm()
         self.assertFalse(self.movements(session, "cash_out"))
         self.assertFalse(session.statement_line_ids)
+
+    def test_z_refused_while_an_entry_is_set_aside_on_the_till(self):
+        """Issue 12 item 6: a sale central refused for good is set aside on the till
+        (dead_letter) so the queue goes on, but it is still missing on central: the Z
+        reconciliation refuses, naming it, and no Z is made."""
+        session = self.open_new_session(500.0)
+        self.open_fiscal_shift()
+        poisoned = self.sell([(self.product, 1)], cash=10000.0)
+        fine = self.sell([(self.lens, 2)], card=5001.0)
+        self.sync_orders([poisoned, fine])
+        # while central is unreachable, the sale's journal row gets a shift number central
+        # cannot store
+        offline = REGISTRY._services[(self.env.cr.dbname, self.till_code)]
+        fiscal = json.loads(offline.journal.get(poisoned["uuid"])["fiscal"])
+        offline.journal._write("UPDATE entries SET fiscal=? WHERE uuid=?",
+                               (json.dumps(dict(fiscal, shift_number=2 ** 40)), poisoned["uuid"]))
+        REGISTRY.stop_all()
+        self.env["ir.config_parameter"].sudo().set_param(
+            f"optics_pos_ru54fz.local_central_token.{self.till_code}", CENTRAL_TOKEN)
+        self.till("status")
+        svc = REGISTRY._services[(self.env.cr.dbname, self.till_code)]
+        svc.stop()
+        svc.push_to_central()
+        self.assertEqual(svc.journal.get(poisoned["uuid"])["state"], "dead_letter")
+        self.assertIn(svc.journal.get(fine["uuid"])["state"], ("delivered", "archived"))
+        self.go_offline()
+        self.client = self.config._ru54fz_till_client()
+        fd_before = self.emu.control.state()["last_fd"]
+        wizard = self.reconcile_wizard(session, self.manager, mode="z_report", counted={5000: 2, 500: 1})
+        with self.assertRaises(UserError) as refused:
+            wizard.action_confirm()
+        self.assertIn(poisoned["name"], str(refused.exception))
+        self.assertIn("dead_letter", str(refused.exception))
+        self.assertEqual(session.state, "opened")
+        self.assertEqual(self.emu.control.state()["last_fd"], fd_before, "no Z was made")

@@ -11,7 +11,9 @@ from ..models.pos_session_cash import MANAGER_GROUP
 _logger = logging.getLogger(__name__)
 
 #: till journal states of entries fiscalised on the KKT but not yet at central
-UNDELIVERED_STATES = ("sent", "fiscalised")
+#: dead_letter: fiscalised, but central refused it and the till set it aside; the session's
+#: cash is not reconciled without it (support resolves it, the till then delivers it)
+UNDELIVERED_STATES = ("sent", "fiscalised", "dead_letter")
 #: KKT counter rows that must match the trail before a Z report (receipts and cash moves
 #: delivered to central); the drawer total depends on the device's own bookkeeping
 BLOCKING_COUNTERS = 6
