@@ -99,6 +99,7 @@ def run_odoo():
     db = os.environ.get("OPTICS_TEST_DB") or f"opticserp_test_{uuid.uuid4().hex[:8]}"
     tags = os.environ.get("OPTICS_TEST_TAGS") or ",".join(f"/{a}" for a in ADDONS)
     log = ROOT / ".test-results" / f"odoo-{db}.log"
+    log.parent.mkdir(exist_ok=True)
     cmd = [sys.executable, str(ROOT / "bin" / "odoo"), *odoo_db_args(), "-d", db,
            f"--addons-path={addons_path()}", "--load=base,web,queue_job",
            "-i", ",".join(ADDONS), "--test-enable", f"--test-tags={tags}",
@@ -155,6 +156,7 @@ def run_demo_db():
     toured in Chromium (tag optics_demo_db).  Screenshots: .test-results/screenshots/demo/."""
     db = (os.environ.get("OPTICS_TEST_DB") or f"opticserp_test_{uuid.uuid4().hex[:8]}") + "_demo"
     log = ROOT / ".test-results" / f"odoo-{db}.log"
+    log.parent.mkdir(exist_ok=True)
     odoo_args = [*odoo_db_args(), f"--addons-path={addons_path()}", "--log-level=info"]
     test_args = ["--load=base,web,queue_job", "--test-enable", "--stop-after-init", "--workers=0",
                  "--max-cron-threads=0", "--screenshots=" + str(ROOT / ".test-results" / "screenshots")]
