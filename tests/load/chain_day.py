@@ -389,6 +389,16 @@ class Chain:
         cur.execute("DELETE FROM pos_payment_method WHERE id = ANY(%s)", (self.methods or [0],))
         cur.execute("DELETE FROM account_journal WHERE id = ANY(%s)", (self.journals or [0],))
         cur.execute("DELETE FROM optics_store WHERE id = ANY(%s)", (self.store_ids or [0],))
+        # the day's goods and what its price-list import created leave the POS product list: a
+        # kept database (the smoke test's) would otherwise show them to every later POS session
+        cur.execute("SELECT id FROM product_template WHERE id IN (SELECT product_tmpl_id FROM product_product"
+                    " WHERE id = ANY(%s)) OR id IN (SELECT s.product_tmpl_id FROM product_supplierinfo s"
+                    " JOIN res_partner p ON p.id = s.partner_id WHERE p.name = %s)",
+                    (self.products or [0], f"Load supplier {self.run_id}"))
+        templates = [row[0] for row in cur.fetchall()] or [0]
+        cur.execute("UPDATE product_product SET active = false WHERE product_tmpl_id = ANY(%s)", (templates,))
+        cur.execute("UPDATE product_template SET active = false, available_in_pos = false WHERE id = ANY(%s)",
+                    (templates,))
         cur.execute("UPDATE res_company SET ru54fz_ofd_host=%s, ru54fz_ofd_port=%s, ru54fz_breaker_cool_down=%s"
                     " WHERE id=%s", (*self.saved_company, self.company_id))
 
