@@ -42,33 +42,42 @@ class CentralClient:
         self.token = token
         self.timeout = timeout
 
+    def _post(self, url, data, what):
+        """POST ``data`` as JSON to central and return its JSON object reply.  The till is
+        named in headers too: central authenticates before reading the body."""
+        body = json.dumps(data, ensure_ascii=False, default=str).encode()
+        req = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-Till-Token": self.token, "X-Till-Code": self.till_code})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()[:4000]
+            text = raw[:500].decode("utf-8", "replace")
+            if exc.code >= 500:
+                raise errors.TransportError(f"central answered HTTP {exc.code}: {text}") from None
+            # central's error may name the entry it cannot store (``uuid``): the till sets
+            # that one aside and delivers the rest
+            error = _error_of(raw)
+            raise CentralRefused(f"central refused the {what}: HTTP {exc.code}: {text}", status=exc.code,
+                                 error_code=error.get("code"), entry_uuid=error.get("uuid")) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise errors.TransportError(f"central is unreachable: {exc}") from None
+        try:
+            reply = json.loads(raw)
+        except ValueError:
+            raise errors.TransportError("central answered something that is not JSON") from None
+        if not isinstance(reply, dict):
+            raise errors.TransportError("central answered an unexpected JSON value")
+        return reply
+
     def refundable(self, original_uuid):
         """Central's record of a sale this till does not know (refund saga, see
         docs/refund_saga.md): ``{"uuid", "kind", "fd_number", "fiscal_sign",
         "payments": {"cash": kopecks, ...}, "ofd_confirmed", "refunds": [{"uuid",
         "payments"}]}``.  ``CentralRefused`` with ``status`` 404 when central has no
         such document of this till's company."""
-        body = json.dumps({"till_code": self.till_code, "uuid": original_uuid}).encode()
-        req = urllib.request.Request(self.base_url + REFUNDABLE_PATH, data=body, method="POST", headers={
-            "Content-Type": "application/json", "X-Till-Token": self.token, "X-Till-Code": self.till_code})
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                data = resp.read()
-        except urllib.error.HTTPError as exc:
-            text = exc.read()[:500].decode("utf-8", "replace")
-            if exc.code >= 500:
-                raise errors.TransportError(f"central answered HTTP {exc.code}: {text}") from None
-            raise CentralRefused(f"central refused the look-up: HTTP {exc.code}: {text}",
-                                 status=exc.code) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise errors.TransportError(f"central is unreachable: {exc}") from None
-        try:
-            reply = json.loads(data)
-        except ValueError:
-            raise errors.TransportError("central answered something that is not JSON") from None
-        if not isinstance(reply, dict):
-            raise errors.TransportError("central answered an unexpected JSON value")
-        return reply
+        return self._post(self.base_url + REFUNDABLE_PATH, {"till_code": self.till_code, "uuid": original_uuid}, "look-up")
 
     def push(self, entries, status=None):
         """One batch; ``status`` (the till's GET status answer) tells central the
@@ -76,31 +85,7 @@ class CentralClient:
         data = {"till_code": self.till_code, "entries": entries}
         if status is not None:
             data["status"] = status
-        body = json.dumps(data, ensure_ascii=False, default=str).encode()
-        # the till is named in a header: central authenticates before reading the body
-        req = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "X-Till-Token": self.token, "X-Till-Code": self.till_code})
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                data = resp.read()
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()[:4000]
-            text = raw[:500].decode("utf-8", "replace")
-            if exc.code >= 500:
-                raise errors.TransportError(f"central answered HTTP {exc.code}: {text}") from None
-            # central's error names the entry it cannot store (``uuid``): the till sets
-            # that one aside and delivers the rest
-            error = _error_of(raw)
-            raise CentralRefused(f"central refused the push: HTTP {exc.code}: {text}", status=exc.code,
-                                 error_code=error.get("code"), entry_uuid=error.get("uuid")) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise errors.TransportError(f"central is unreachable: {exc}") from None
-        try:
-            reply = json.loads(data)
-        except ValueError:
-            raise errors.TransportError("central answered something that is not JSON") from None
-        if not isinstance(reply, dict):
-            raise errors.TransportError("central answered an unexpected JSON value")
+        reply = self._post(self.url, data, "push")
         accepted = reply.get("accepted") or []
         tickets = reply.get("tickets") or []
         if not isinstance(accepted, list) or not isinstance(tickets, list):
