@@ -1,5 +1,9 @@
+import json
+
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
+
+from ..ru54fz import tokens
 
 from .cash_common import CashSessionCommon
 
@@ -150,3 +154,31 @@ class TestCashTrail(CashSessionCommon):
             "fiscal": {"fd_number": fd, "fiscal_sign": 1234567890 + fd, "fn_serial": "9999",
                        "shift_number": 1, "doc_time": "2026-11-22T10:00:00"},
         }
+
+
+@tagged("post_install", "-at_install")
+class TestCashTrailFromTillPush(CashSessionCommon, HttpCase):
+    """The till's own push over HTTP (auth="none", no user in the request) puts a cash in
+    into the trail and the session's statement at once, not only after the POS syncs."""
+
+    def test_a_pushed_cash_in_lands_in_the_trail_and_the_statement(self):
+        session = self.open_new_session(0.0)
+        token = tokens.generate()
+        self.config.write({"ru54fz_till_code": "TRAIL-1", "ru54fz_central_token_hash": tokens.hash_token(token)})
+        op = self.new_uuid()
+        entry = {"uuid": op, "hlc": "20", "kind": "cash_in", "state": "fiscalised", "till_code": "TRAIL-1",
+                 "payload": {"amount": 150000, "cashier": "Иванова", "reason": "размен"},
+                 "fiscal": {"fd_number": 21, "fn_serial": "9999", "shift_number": 1,
+                            "doc_time": "2026-12-04T10:00:00"}}
+        resp = self.opener.post(self.base_url() + "/optics_pos_ru54fz/central/push", timeout=60,
+                                data=json.dumps({"till_code": "TRAIL-1", "entries": [entry]}),
+                                headers={"Content-Type": "application/json", "X-Till-Code": "TRAIL-1",
+                                         "X-Till-Token": token})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        self.assertEqual(resp.json()["accepted"], [op])
+        movement = self.movements(session, "cash_in")
+        self.assertEqual(movement.mapped("operation_uuid"), [op], "the till's cash in is in the trail")
+        self.assertEqual(movement.amount, 1500.0)
+        self.assertEqual(movement.fiscal_fd_number, 21)
+        self.assertEqual(session.statement_line_ids.mapped("amount"), [1500.0])
+        self.assertEqual(session.ru54fz_expected_cash, 1500.0)
