@@ -1,6 +1,8 @@
 from odoo import api, models
 from odoo.exceptions import AccessError
 
+from ..ru54fz import ffd
+
 
 class PosSession(models.Model):
     _inherit = "pos.session"
@@ -55,10 +57,9 @@ class PosSession(models.Model):
 
     @api.model
     def _ru54fz_cashier_inn(self, user):
-        """INN of the cashier for tag 1203, when the company records it on the user."""
-        partner = user.partner_id
-        vat = partner.vat if "vat" in partner._fields else False
-        return vat if vat and vat.isdigit() and len(vat) == 12 else ""
+        """INN of the cashier for tag 1203: the personal INN recorded as the tax number
+        (``vat``) of the user's contact, when it is a valid one (ffd.cashier_inn)."""
+        return ffd.cashier_inn(user.partner_id.vat)
 
     def ru54fz_action_pos_z_report(self):
         """The back-office Z-report flow for this session, opened from the POS after the

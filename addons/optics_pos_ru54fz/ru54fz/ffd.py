@@ -268,6 +268,14 @@ def person_inn_valid(value):
     return digits[10] == d11 and digits[11] == d12
 
 
+def cashier_inn(vat):
+    """Tag 1203 for a cashier whose recorded tax number is ``vat``: the INN when it is a
+    valid personal INN, else "" (the tag is left out).  The POS and the back office's Z
+    report both take the cashier's INN from here."""
+    value = vat.strip() if isinstance(vat, str) else ""
+    return value if person_inn_valid(value) else ""
+
+
 def _check_inn(value, fld):
     """1203 is the cashier's own INN: a person's, 12 digits (a 10-digit INN is a company's)."""
     if value and not _PERSON_INN_RE.match(value):

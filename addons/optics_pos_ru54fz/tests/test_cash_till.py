@@ -172,6 +172,8 @@ class TestCashWithTill(CashSessionCommon, HttpCase):
         self.assertEqual(session.ru54fz_expected_cash, 500.0 + 10000.0 + 7500.5 + 1000.0)
         fd_before = self.emu.control.state()["last_fd"]
 
+        # the manager's personal INN is recorded on their contact: the Z report carries it (1203)
+        self.manager.partner_id.vat = "500100732259"
         wizard = self.reconcile_wizard(session, self.manager, mode="z_report",
                                        counted={5000: 3, 2000: 2, 0.5: 1})
         self.assertEqual(wizard.cash_difference, 0.0)
@@ -193,6 +195,8 @@ class TestCashWithTill(CashSessionCommon, HttpCase):
         self.assertEqual(report.session_id, session)
         self.assertEqual(report.source, "back_office")
         self.assertEqual(report.fd_number, fd_before + 1)
+        z_tags = {tag: bytes.fromhex(value) for tag, value in self.emu.control.document(report.fd_number)["tlvs"]}
+        self.assertEqual(z_tags.get(1203, b"").strip(), b"500100732259", "the closing manager's INN")
         self.assertTrue(report.fiscal_sign)
         kkt = self.emu.control.state()
         self.assertEqual(report.shift_number, kkt["shift"]["number"])

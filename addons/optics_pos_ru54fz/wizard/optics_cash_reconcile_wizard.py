@@ -318,8 +318,8 @@ class OpticsCashReconcileWizard(models.TransientModel):
                           f"{self.currency_id.format(ln.kkt_amount)}" for ln in blocking)))
 
     def _cashier_inn(self):
-        user = self.env.user
-        return getattr(user, "optics_cashier_inn", "") or ""
+        """Tag 1203 of the Z report: the same rule as the POS's shift close."""
+        return self.env["pos.session"]._ru54fz_cashier_inn(self.env.user)
 
     def _describe_entry(self, entry):
         fiscal = entry.get("fiscal") or {}

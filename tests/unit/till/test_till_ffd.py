@@ -249,6 +249,15 @@ def test_cashier_inn_1203_is_a_personal_12_digit_inn(inn, text):
     assert ffd.build_receipt(order(cashier={"name": "Иванова", "inn": "500100732259"})).cashier_inn
 
 
+@pytest.mark.parametrize("vat, inn", [("500100732259", "500100732259"), (" 500100732259 ", "500100732259"),
+                                      ("7707083893", ""), ("500100732258", ""), ("RU500100732259", ""),
+                                      (False, ""), (None, ""), ("", "")])
+def test_the_cashier_inn_rule_shared_by_the_pos_and_the_z_report(vat, inn):
+    """The contact's tax number goes out as 1203 only when it is a valid personal INN:
+    a company's 10-digit INN or a typo leaves the tag out instead of refusing the Z report."""
+    assert ffd.cashier_inn(vat) == inn
+
+
 def test_envd_tax_system_no_longer_exists():
     with pytest.raises(errors.DocumentInvalid) as info:
         ffd.build_receipt(order(tax_system=8))
