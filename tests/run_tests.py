@@ -20,7 +20,6 @@ import ast
 import importlib.util
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+from local_odoo import addons_path, free_port  # noqa: E402
 ADDONS = ["optics_core", "optics_pos_ru54fz", "connector_b", "ru_accounting_extras"]
 BANNER = "=" * 78
 
@@ -72,27 +73,12 @@ def count_odoo_tests():
     return total
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def odoo_db_args():
     args = [f"--db_host={os.environ.get('PGHOST', '127.0.0.1')}",
             f"--db_port={os.environ.get('PGPORT', '5432')}"]
     if os.environ.get("PGUSER"):
         args.append(f"--db_user={os.environ['PGUSER']}")
     return args
-
-
-def addons_path():
-    import odoo.addons  # noqa: F401  (only called when odoo imports)
-    paths = [str(ROOT / "addons")]
-    spec = importlib.util.find_spec("odoo.addons.queue_job")
-    if spec and spec.origin:
-        paths.append(str(Path(spec.origin).parent.parent))
-    return ",".join(paths)
 
 
 def run_odoo():

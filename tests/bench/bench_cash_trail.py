@@ -13,7 +13,6 @@ end unless --keep.
 """
 import argparse
 import statistics
-import sys
 import time
 import uuid
 from pathlib import Path

@@ -16,35 +16,16 @@ Target: every grouped read <= 2 s on the development machine (2 cores).
 The database is dropped at the end unless --keep (reuse it later with --db NAME --reuse).
 """
 import argparse
-import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+from local_odoo import addons_path, free_port  # noqa: E402
 TARGET_SECONDS = 2.0
-
-
-def queue_job_dir():
-    spec = importlib.util.find_spec("odoo.addons.queue_job")
-    return os.path.dirname(os.path.dirname(spec.origin)) if spec else None
-
-
-def default_addons_path():
-    paths = [str(ROOT / "addons")]
-    qj = queue_job_dir()
-    if qj:
-        paths.append(qj)
-    return ",".join(paths)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def db_exists(args, name):
@@ -357,7 +338,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db-host", dest="db_host", default=os.environ.get("PGHOST", "127.0.0.1"))
     parser.add_argument("--db-port", dest="db_port", type=int, default=int(os.environ.get("PGPORT", "5432")))
-    parser.add_argument("--addons-path", dest="addons_path", default=default_addons_path())
+    parser.add_argument("--addons-path", dest="addons_path", default=addons_path())
     args = parser.parse_args()
 
     print(f"bench_gross_profit: database {args.db}, {args.lines:,} POS order lines, "

@@ -23,7 +23,6 @@ import argparse
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,8 @@ import xmlrpc.client
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+from local_odoo import addons_path, free_port  # noqa: E402
 ADDON = ROOT / "addons" / "optics_pos_ru54fz"
 sys.path.insert(0, str(ADDON))
 
@@ -46,18 +47,6 @@ from ru54fz.ofd.mock_server import MockOfdProcess  # noqa: E402
 PGHOST = os.environ.get("PGHOST", "127.0.0.1")
 PGPORT = os.environ.get("PGPORT", "5432")
 FN = "9999078900077777"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def addons_path():
-    import importlib.util
-    spec = importlib.util.find_spec("odoo.addons.queue_job")
-    return f"{ROOT / 'addons'},{Path(spec.origin).parent.parent}"
 
 
 def db_args():

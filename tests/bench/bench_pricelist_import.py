@@ -29,12 +29,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+from local_odoo import addons_path  # noqa: E402
 PGHOST = os.environ.get("PGHOST", "127.0.0.1")
-
-
-def addons_path():
-    import odoo.addons.queue_job as qj
-    return f"{ROOT / 'addons'},{Path(qj.__file__).resolve().parents[1]}"
 
 
 def create_db(name):

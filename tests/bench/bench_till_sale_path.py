@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+from local_odoo import addons_path, free_port  # noqa: E402
 ADDON = ROOT / "addons" / "optics_pos_ru54fz"
 sys.path.insert(0, str(ADDON))
 
@@ -45,18 +46,6 @@ from ru54fz.journal import Journal  # noqa: E402
 from ru54fz.till_service import TillService  # noqa: E402
 
 TOKEN = "bench-pairing-token"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def addons_path():
-    import odoo.addons
-    paths = [str(ROOT / "addons")] + [p for p in odoo.addons.__path__ if "site-packages" in p or "odoo" in p]
-    return ",".join(dict.fromkeys(paths))
 
 
 def order(n_lines=5):

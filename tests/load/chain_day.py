@@ -46,8 +46,6 @@ import json
 import os
 import random
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,6 +56,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+from local_odoo import addons_path, free_port  # noqa: E402
 ADDON = ROOT / "addons" / "optics_pos_ru54fz"
 if str(ADDON) not in sys.path:
     sys.path.insert(0, str(ADDON))
@@ -109,12 +109,6 @@ class DayPlan:
 
 # -- small helpers -------------------------------------------------------------------------------
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def pct(values, p):
     if not values:
         return float("nan")
@@ -134,12 +128,6 @@ def odoo_launcher():
     spec = importlib.util.find_spec("odoo")
     odoo_bin = Path(spec.origin).resolve().parent.parent / "odoo-bin"
     return [sys.executable, str(odoo_bin)] if odoo_bin.exists() else [sys.executable, str(ROOT / "bin" / "odoo")]
-
-
-def addons_path():
-    import importlib.util
-    spec = importlib.util.find_spec("odoo.addons.queue_job")
-    return f"{ROOT / 'addons'},{Path(spec.origin).parent.parent}"
 
 
 def db_args():
@@ -917,7 +905,7 @@ class Day:
           f"(with the POS orders, fiscal documents, jobs, logs, and the {plan.import_rows}-row import)")
         cpu = self.cpu_by_role()
         central_cpu = sum(v for k, v in cpu.items() if k.startswith(("odoo", "postgres")))
-        p(f"CPU seconds from the first sale to the end of the drain: " + ", ".join(
+        p("CPU seconds from the first sale to the end of the drain: " + ", ".join(
             f"{role} {secs:.0f}" for role, secs in sorted(cpu.items()))
           + f"; central (Odoo + PostgreSQL) {central_cpu / max(self.receipts, 1) * 1000:.0f} ms per receipt "
             f"(everything included: push, POS sync, OFD delivery, import, reports)")

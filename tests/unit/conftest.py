@@ -13,3 +13,7 @@ for addon in ("optics_pos_ru54fz", "optics_core", "connector_b", "ru_accounting_
     path = str(ROOT / "addons" / addon)
     if path not in sys.path:
         sys.path.insert(0, path)
+# the helpers shared with the benchmarks and tests/run_tests.py (free_port, addons_path)
+TOOLS = str(ROOT / "tests" / "tools")
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)

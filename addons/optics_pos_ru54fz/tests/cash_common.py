@@ -1,8 +1,16 @@
 """Shared set-up of the cash-session tests (no test methods here)."""
+import io
 import uuid as uuidlib
 
 from odoo import Command
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
+
+
+def pdf_text(pdf_bytes):
+    """The text of a rendered PDF report, whitespace collapsed to single spaces."""
+    from pypdf import PdfReader
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes)).pages)
+    return " ".join(text.split())
 
 
 class CashSessionCommon(TestPoSCommon):

@@ -1,6 +1,5 @@
 """Cash sessions, X/Z reports and cash moves against the real till proxy controller of this
 server and the KKT emulator process (Shtrih protocol over TCP)."""
-import io
 import json
 import shutil
 import tempfile
@@ -14,16 +13,10 @@ from odoo.tests import HttpCase, tagged
 from ..controllers.hw_proxy import REGISTRY
 from ..ru54fz import tokens
 from ..ru54fz.emulator.harness import start_emulator
-from .cash_common import CashSessionCommon
+from .cash_common import CashSessionCommon, pdf_text
 
 TOKEN = "cash-test-pairing-token"
 CENTRAL_TOKEN = "cash-test-central-token"
-
-
-def pdf_text(pdf_bytes):
-    from pypdf import PdfReader
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes)).pages)
-    return " ".join(text.split())
 
 
 @tagged("post_install", "-at_install")

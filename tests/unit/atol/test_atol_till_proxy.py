@@ -16,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
 from till_helpers import order  # noqa: E402
+from local_odoo import addons_path, free_port  # noqa: E402
 
 from ru54fz import tokens  # noqa: E402
 from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
@@ -26,19 +27,6 @@ requests = pytest.importorskip("requests")
 
 ROOT = Path(__file__).resolve().parents[3]
 TOKENS = {"SHTRIH-1": "pairing-token-shtrih", "ATOL-1": "pairing-token-atol"}
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def addons_path():
-    out = subprocess.run([sys.executable, "-c", "import odoo.addons; print(','.join(odoo.addons.__path__))"],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    return ",".join(dict.fromkeys([str(ROOT / "addons")] + out.split(",")))
 
 
 @pytest.fixture(scope="module")

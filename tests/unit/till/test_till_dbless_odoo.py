@@ -4,7 +4,6 @@ real HTTP, against the KKT emulator process."""
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from ru54fz import tokens
 from ru54fz.emulator.harness import start_emulator
 
 from till_helpers import order
+from local_odoo import addons_path, free_port
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("odoo") is None, reason="Odoo is not importable")
 requests = pytest.importorskip("requests")
@@ -25,19 +25,6 @@ requests = pytest.importorskip("requests")
 ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "dbless-pairing-token"
 ORIGIN = "http://pos.example.ru:8069"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def addons_path():
-    # asked of a child python: importing odoo here would monkey-patch this test process
-    out = subprocess.run([sys.executable, "-c", "import odoo.addons; print(','.join(odoo.addons.__path__))"],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    return ",".join(dict.fromkeys([str(ROOT / "addons")] + out.split(",")))
 
 
 @pytest.fixture(scope="module")
