@@ -19,13 +19,12 @@
         "views/optics_catalog_views.xml",
         "report/optics_reports.xml",
         "views/optics_menus.xml",
-        "views/optics_core_menus.xml",
         "views/optics_prescription_access_log_views.xml",
     ],
     "demo": [
-        "data/optics_demo_chain.xml",
-        "data/optics_demo_catalog.xml",
-        "data/optics_demo_lab.xml",
+        "demo/optics_demo_chain.xml",
+        "demo/optics_demo_catalog.xml",
+        "demo/optics_demo_lab.xml",
     ],
     "assets": {
         "point_of_sale._assets_pos": [

@@ -12,9 +12,10 @@
     "external_dependencies": {"python": ["pyusb", "pyserial", "requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/optics_fiscal_security.xml",
+        "security/optics_cash_security.xml",
         "views/pos_config_views.xml",
         "views/product_template_views.xml",
-        "security/optics_fiscal_security.xml",
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",
         "data/ru54fz_grant_key_data.xml",
@@ -24,7 +25,6 @@
         "views/optics_fiscal_till_views.xml",
         "views/optics_fiscal_pos_views.xml",
         "wizard/optics_fiscal_reason_wizard_views.xml",
-        "security/optics_cash_security.xml",
         "data/optics_cash_denomination_data.xml",
         "views/optics_cash_movement_views.xml",
         "views/optics_shift_report_views.xml",
@@ -36,7 +36,7 @@
     ],
     "demo": [
         "demo/ru54fz_demo_tills.xml",
-        "data/ru54fz_demo.xml",
+        "demo/ru54fz_demo.xml",
         "demo/optics_fiscal_demo.xml",
     ],
     "assets": {

@@ -6,7 +6,7 @@
     python3 tests/tools/demo_devices.py status --var var/
 
 ``start`` (what ``make devices`` runs) starts, for each POS config of the demo
-data (addons/optics_pos_ru54fz/data/ru54fz_demo.xml), a KKT emulator process
+data (addons/optics_pos_ru54fz/demo/ru54fz_demo.xml), a KKT emulator process
 on its fixed port (MSK1-01 on 7781, SPB1-01 on 7782) with its FN state kept in
 ``var/kkt-<till>.json``, and writes the till config file of that till
 (``var/till-<till>.json``, plus all tills in ``var/tills.json``) for running
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ADDON))
 
 from ru54fz import tokens  # noqa: E402
 
-#: the demo tills: must match data/ru54fz_demo.xml (codes, ports, demo tokens)
+#: the demo tills: must match demo/ru54fz_demo.xml (codes, ports, demo tokens)
 TILLS = [
     {"till_code": "MSK1-01", "port": 7781, "pairing_token": "demo-msk1-pairing",
      "central_token": "demo-msk1-central", "fn_serial": "9999078900017781"},
@@ -133,9 +133,9 @@ def start_mock_ofd(var):
     raise RuntimeError("the mock OFD did not start in time")
 
 
-#: the demo's session secret (data/ru54fz_demo.xml): POS tokens are derived from it
+#: the demo's session secret (demo/ru54fz_demo.xml): POS tokens are derived from it
 DEMO_SESSION_SECRET = "demo-till-session-secret"
-#: the demo's manager-grant public key (data/ru54fz_demo.xml): the tills check grants with it
+#: the demo's manager-grant public key (demo/ru54fz_demo.xml): the tills check grants with it
 DEMO_GRANT_PUBLIC_KEY = "hs/5h50SIYExZfxE2Ujh3sBJy5rPaRki1irHmSfNl8w="
 
 
