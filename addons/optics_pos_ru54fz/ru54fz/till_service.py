@@ -48,7 +48,8 @@ import weakref
 from . import errors, ffd, grants
 from .central_client import CentralClient, CentralRefused
 from .device import FiscalResult
-from .journal import FISCAL_KINDS, WARN_PCT, ALARM_PCT
+from . import till_health, till_time
+from .journal import FISCAL_KINDS
 from .ownership import FileOwnerLock, OwnerGuard
 
 _logger = logging.getLogger(__name__)
@@ -57,8 +58,8 @@ DEFAULTS = {
     "till_code": "",
     "central_url": "",
     "central_token": "",
-    "clock_warn_seconds": 120,
-    "clock_block_seconds": 300,    # the legal 5 minutes
+    "clock_warn_seconds": till_health.THRESHOLDS["clock_skew"]["yellow"],
+    "clock_block_seconds": till_health.THRESHOLDS["clock_skew"]["red"],    # the legal 5 minutes
     "clock_check_interval": 30,    # seconds between KKT clock reads on the sale path
     "push_interval": 5.0,
     # after a push that carried the FN's OFD message, the next push comes this soon (doubling
@@ -72,8 +73,8 @@ DEFAULTS = {
     "push_timeout": 10.0,
     "compact_after_days": 90,
     "compact_interval": 3600.0,    # seconds between compactions (in the pusher thread)
-    "ofd_limit_days": 30,
-    "shift_limit_hours": 24,
+    "ofd_limit_days": till_health.THRESHOLDS["ofd_blocked"]["red"],
+    "shift_limit_hours": till_health.THRESHOLDS["shift_age"]["red"],
     # entries central refused for good (dead_letter) are offered again this often, a
     # few per push: a fixed central (or a fixed setting) takes them without a human
     "dead_letter_retry_seconds": 3600.0,
@@ -96,18 +97,6 @@ DEFAULTS = {
 
 FD_TYPES = {"sale": 3, "refund": 3, "correction": 31, "open_shift": 2, "close_shift": 5}
 KIND_BY_OPERATION = {1: "sale", 2: "refund"}
-
-
-def _iso_to_dt(value):
-    if not value:
-        return None
-    try:
-        dt = datetime.datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    if dt.tzinfo is not None:
-        dt = dt.astimezone().replace(tzinfo=None)
-    return dt
 
 
 class TillService:
@@ -452,7 +441,7 @@ class TillService:
             return self._clock_state
         with self._device_lock:
             st = self.device.status()
-        kkt = _iso_to_dt(st.get("kkt_time") or st.get("clock") or st.get("datetime"))
+        kkt = till_time.local_naive(st.get("kkt_time"))   # both drivers: FiscalDevice.status()
         till = datetime.datetime.fromtimestamp(now)
         if kkt is None:
             state = {"till": till.isoformat(timespec="seconds"), "kkt": None, "skew_seconds": None,
@@ -697,16 +686,10 @@ class TillService:
 
     # -- status -------------------------------------------------------------------------------
     def status(self):
-        messages = []
-        level = "green"
-
-        def raise_level(new, msg):
-            nonlocal level
-            order = {"green": 0, "yellow": 1, "red": 2}
-            if order[new] > order[level]:
-                level = new
-            messages.append(msg)
-
+        """Contract C ``GET status``: the till's figures, its ``level`` and ``reasons``
+        (one rule: ru54fz/till_health.py, codes translated by the POS) and the same
+        reasons as English ``messages`` (kept for older clients)."""
+        facts = {}
         out = {"till_code": self.config["till_code"], "device": None, "fn": None,
                "shift": {"open": False, "number": None, "opened_at": None, "expires_at": None},
                "clock": None}
@@ -718,52 +701,39 @@ class TillService:
             out["fn"] = fn.to_dict()
             out["clock"] = self.check_clock(force=True)
         except errors.FiscalError as exc:
-            raise_level("red", f"KKT: {exc.message}")
+            facts["device_error"] = {"code": exc.code, "message": exc.message}
             fn = None
+        device = out["device"] or {}
+        if "paper_present" in device:   # FiscalDevice.status(): both drivers
+            facts["paper_present"] = bool(device["paper_present"])
+        facts["cover_open"] = bool(device.get("cover_open"))
         if fn is not None:
-            opened = _iso_to_dt(fn.shift_opened_at)
+            opened = till_time.local_naive(fn.shift_opened_at)
             expires = opened + datetime.timedelta(hours=self.config["shift_limit_hours"]) if opened else None
             out["shift"] = {"open": fn.shift_open, "number": fn.shift_number,
                             "opened_at": fn.shift_opened_at,
                             "expires_at": expires.isoformat(timespec="seconds") if expires else None}
-            if fn.shift_open and expires:
-                used = (now - opened).total_seconds() / (self.config["shift_limit_hours"] * 3600) * 100
-                if used >= 100:
-                    raise_level("red", "the shift is over 24 hours: close it (Z report)")
-                elif used >= ALARM_PCT:
-                    raise_level("yellow", f"the shift closes in {_hours(expires - now)}: close it soon")
-            elif not fn.shift_open:
-                raise_level("yellow", "no shift is open")
-            if fn.fn_memory_used_pct >= ALARM_PCT:
-                raise_level("red", f"the fiscal drive is {fn.fn_memory_used_pct}% full: order a new one")
-            elif fn.fn_memory_used_pct >= WARN_PCT:
-                raise_level("yellow", f"the fiscal drive is {fn.fn_memory_used_pct}% full")
-            valid = _iso_to_dt(fn.fn_valid_until)
+            facts["shift_open"] = bool(fn.shift_open)
+            if fn.shift_open and opened:
+                facts["shift_age_hours"] = (now - opened).total_seconds() / 3600
+            facts["fn_memory_used_pct"] = fn.fn_memory_used_pct
+            valid = till_time.local_naive(fn.fn_valid_until)
             if valid:
-                days = (valid - now).days
-                if days < 3:
-                    raise_level("red", f"the fiscal drive's keys expire in {days} days: replace it")
-                elif days < 30:
-                    raise_level("yellow", f"the fiscal drive's keys expire in {days} days")
+                facts["fn_days_left"] = (valid - now).days
             clk = out["clock"] or {}
-            if clk.get("level") == "block":
-                raise_level("red", f"the KKT clock is {clk.get('skew_seconds')} s off: sales are refused")
-            elif clk.get("level") == "warn":
-                raise_level("yellow", f"the KKT clock is {clk.get('skew_seconds')} s off")
+            facts["clock_checked"] = True
+            facts["clock_skew_seconds"] = clk.get("skew_seconds")
         counts = self.journal.counts()
         fill = self.journal.fill()
         out["journal"] = {"entries": sum(counts.values()),
                           "unfiscalised": counts["journaled"] + counts["sent"] + counts["failed"],
                           "undelivered": counts["fiscalised"], "failed": counts["failed"],
                           "fill_pct": fill["fill_pct"], "disk_pct": fill["disk_pct"], "db_pct": fill["db_pct"]}
-        if fill["fill_pct"] >= ALARM_PCT:
-            raise_level("red", f"the journal's storage is {fill['fill_pct']}% full")
-        elif fill["fill_pct"] >= WARN_PCT:
-            raise_level("yellow", f"the journal's storage is {fill['fill_pct']}% full")
+        facts["journal_fill_pct"] = fill["fill_pct"]
         backlog, oldest_ts = self.journal.ofd_backlog()
         oldest = datetime.datetime.fromtimestamp(oldest_ts) if oldest_ts else None
         if fn is not None and fn.oldest_unconfirmed_at:
-            fn_oldest = _iso_to_dt(fn.oldest_unconfirmed_at)
+            fn_oldest = till_time.local_naive(fn.oldest_unconfirmed_at)
             backlog = max(backlog, fn.unconfirmed_count)
             if fn_oldest and (oldest is None or fn_oldest < oldest):
                 oldest = fn_oldest
@@ -771,26 +741,30 @@ class TillService:
         out["ofd"] = {"backlog": backlog,
                       "oldest_unconfirmed_at": oldest.isoformat(timespec="seconds") if oldest else None,
                       "oldest_age_days": age_days}
-        limit = self.config["ofd_limit_days"]
-        if age_days >= limit * ALARM_PCT / 100:
-            raise_level("red", f"a document has waited {age_days:g} days for the OFD; the FN blocks at {limit}")
-        elif age_days >= limit * WARN_PCT / 100:
-            raise_level("yellow", f"a document has waited {age_days:g} days for the OFD")
-        if counts["failed"]:
-            raise_level("yellow", f"{counts['failed']} operation(s) failed on the KKT")
+        facts["ofd_oldest_age_days"] = age_days
+        facts["failed_count"] = counts["failed"]
         out["journal"]["dead_letter"] = counts["dead_letter"]
+        facts["set_aside_count"] = counts["dead_letter"]
         if counts["dead_letter"]:
             aside = self.journal.in_state("dead_letter", limit=10)
             out["journal"]["set_aside"] = [
                 {"uuid": r["uuid"], "kind": r["kind"], "fd_number": r["fd_number"],
                  "reason": (_loads(r["error"]) or {}).get("message")} for r in aside]
-            raise_level("red", f"central refused {counts['dead_letter']} journal entries for good: they are set "
-                               f"aside (the others are delivered); call support with the till's journal")
         if self.central:
             out["central"] = dict(self.push_state)
-        out["level"] = level
-        out["messages"] = messages
+        health = till_health.evaluate(facts, self._health_overrides())
+        out["level"] = health["level"]
+        out["reasons"] = health["reasons"]
+        out["messages"] = till_health.messages(health)
         return out
+
+    def _health_overrides(self):
+        """This till's configuration as overrides of the one health table."""
+        cfg = self.config
+        return {"clock_skew": {"yellow": cfg["clock_warn_seconds"], "red": cfg["clock_block_seconds"]},
+                "ofd_blocked": {"red": cfg["ofd_limit_days"]},
+                "shift_age": {"red": cfg["shift_limit_hours"],
+                              "yellow": cfg["shift_limit_hours"] * till_health.SHIFT_WARN_SHARE}}
 
     # -- push to central (contract E) -----------------------------------------------------
     def push_to_central(self):
@@ -1077,7 +1051,3 @@ def _ref(payload):
     ref = payload.get("pos_reference") or ""
     return ref[:64] if isinstance(ref, str) else ""
 
-
-def _hours(delta):
-    mins = int(delta.total_seconds() // 60)
-    return f"{mins // 60} h {mins % 60:02d} min"

@@ -81,6 +81,7 @@ def test_refund_cash_in_out_x_and_z_through_the_till(web, svc):
     assert z["fiscal"]["fd_type"] == 5 and z["fiscal"]["extra"]["receipts"]["sale"]["count"] == 1
     status = svc.status()
     assert status["shift"]["open"] is False and status["fn"]["fn_serial"] == "9999078900054321"
+    assert [r["code"] for r in status["reasons"]] == ["shift_closed"], status["reasons"]
 
 
 def test_power_loss_after_commit_is_settled_at_once(web, svc):

@@ -108,6 +108,7 @@ def test_a_refused_entry_is_set_aside_and_the_queue_goes_on(svc, central, refusa
     assert status["level"] == "red" and status["journal"]["dead_letter"] == 1
     assert status["journal"]["set_aside"][0]["uuid"] == poison
     assert any("refused 1 journal entries" in m for m in status["messages"])
+    assert {"code": "set_aside", "level": "red", "params": {"count": 1}} in status["reasons"]
     assert central.statuses[-1]["journal"]["dead_letter"] == 1
     # the KKT fiscalised each operation once; setting aside changed nothing there
     assert svc.journal.get(poison)["fiscal"] is not None

@@ -184,13 +184,18 @@ def test_clock_skew_warns_then_blocks_sales(svc, emu):
     st = svc.status()
     assert st["clock"]["level"] == "warn" and 140 <= st["clock"]["skew_seconds"] <= 160
     assert st["level"] == "yellow"
+    skew = [r for r in st["reasons"] if r["code"] == "clock_skew"]
+    assert [r["level"] for r in skew] == ["yellow"] and skew[0]["params"]["seconds"] == st["clock"]["skew_seconds"]
+    assert any("clock is" in m for m in st["messages"])   # the English messages stay, made from the reasons
     emu.control.clock(offset=-400)
     svc.check_clock(force=True)
     o = order()
     with pytest.raises(errors.ClockMismatch):
         svc.sale(o)
     assert svc.journal.get(o["uuid"]) is None
-    assert svc.status()["level"] == "red"
+    st = svc.status()
+    assert st["level"] == "red"
+    assert [(r["code"], r["level"]) for r in st["reasons"] if r["code"] == "clock_skew"] == [("clock_skew", "red")]
     emu.control.clock(offset=0)
     svc.check_clock(force=True)
     assert svc.sale(o)["state"] == "fiscalised"
@@ -228,9 +233,12 @@ def test_cash_x_report_close_shift_and_status(svc):
     assert st["shift"]["open"] is True and st["journal"]["entries"] >= 5
     assert st["journal"]["undelivered"] >= 4 and st["ofd"]["backlog"] >= 2
     assert st["clock"]["level"] == "ok" and st["fn"]["fn_serial"]
+    assert st["level"] == "green" and st["reasons"] == [] and st["messages"] == []
     z = svc.close_shift({"uuid": "zreport-0001", "cashier": {"name": "Анна"}})
     assert z["fiscal"]["fd_type"] == 5
-    assert svc.status()["shift"]["open"] is False
+    st = svc.status()
+    assert st["shift"]["open"] is False
+    assert [r["code"] for r in st["reasons"]] == ["shift_closed"] and st["messages"] == ["no shift is open"]
     with pytest.raises(errors.ShiftClosed):
         svc.sale(order())
     q = svc.journal_query(state="fiscalised", limit=3)["entries"]
