@@ -1,10 +1,14 @@
+import logging
 import secrets
 import time
+from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessDenied, AccessError, UserError, ValidationError
 
-from ..ru54fz import ffd, till_policy, tokens
+from ..ru54fz import ffd, grants, till_client, till_policy, tokens
+
+_logger = logging.getLogger(__name__)
 
 # who may generate (and so see) till tokens: the same group that may read their hashes
 TOKEN_ADMIN_GROUP = "base.group_system"
@@ -17,6 +21,13 @@ KKT_ALLOWLIST_PARAM = "optics_pos_ru54fz.kkt_address_allowlist"
 POS_TOKEN_TTL = 36 * 3600
 BACK_OFFICE_TOKEN_TTL = 300
 TAX_SYSTEM_SELECTION = [(str(code), label) for code, label in sorted(ffd.TAX_SYSTEMS.items())]
+# manager grants (ru54fz/grants.py)
+PRIVATE_KEY_PARAM = "optics_pos_ru54fz.grant_private_key"
+PUBLIC_KEY_PARAM = "optics_pos_ru54fz.grant_public_key"
+MANAGER_GROUP = "optics_core.group_optics_store_manager"
+#: wrong manager passwords accepted per login within the window before the grant desk refuses
+MAX_FAILED_LOGINS = 5
+FAILED_LOGIN_WINDOW = timedelta(minutes=10)
 
 
 class PosConfig(models.Model):
@@ -49,6 +60,24 @@ class PosConfig(models.Model):
         TAX_SYSTEM_SELECTION, string="Tax System (1055)", default="1",
         help="Taxation system printed on receipts (FFD tag 1055).")
     ru54fz_paired = fields.Boolean(string="Paired", compute="_compute_ru54fz_paired")
+
+    ru54fz_cash_diff_threshold = fields.Monetary(
+        "Cash Difference Threshold", default=500.0, currency_field="currency_id",
+        help="A closing difference (cash, or a card total against the acquirer's slip) above "
+             "this amount needs a reason and a store manager's confirmation. Checked on the "
+             "server for every way of closing a session.")
+
+    # where the till asks for the permissive-mode check of marked goods (ПП № 1944,
+    # ru54fz/marking.py); administrators only: the server connects to these addresses
+    ru54fz_marking_local_url = fields.Char(
+        string="Local marking module (ЛМ ЧЗ)", groups="base.group_system",
+        help="http://host:port of the store's local module of Честный ЗНАК; the till checks every "
+             "marking code there before the receipt when the online check does not answer.")
+    ru54fz_marking_online_url = fields.Char(
+        string="Честный ЗНАК online check", groups="base.group_system",
+        help="Base URL of the Честный ЗНАК permissive-mode API (codes/check).")
+    ru54fz_marking_online_token = fields.Char(
+        string="Честный ЗНАК API key", groups="base.group_system", copy=False)
 
     _sql_constraints = [
         ("ru54fz_till_code_unique", "UNIQUE(ru54fz_till_code)", "Each till code must be unique."),
@@ -159,6 +188,177 @@ class PosConfig(models.Model):
         return tokens.issue_session_token(key, self.ru54fz_till_code, subject, time.time() + ttl)
 
     def _get_ru54fz_device_config(self):
-        """Device settings for the till service (controllers/hw_proxy.py)."""
+        """Device settings for the till service (controllers/hw_proxy.py), with the marking
+        checkers when this point of sale has any."""
         self.ensure_one()
-        return {"type": self.ru54fz_device_type or "shtrih", "address": self.ru54fz_device_address or ""}
+        device = {"type": self.ru54fz_device_type or "shtrih", "address": self.ru54fz_device_address or ""}
+        marking = self._get_ru54fz_marking_config()
+        if marking:
+            device["marking"] = marking
+        return device
+
+    # ------------------------------------------------------------ marked goods
+    @api.constrains("ru54fz_marking_local_url", "ru54fz_marking_online_url")
+    def _check_ru54fz_marking_urls(self):
+        allowlist = self._ru54fz_kkt_allowlist()
+        for config in self.sudo():
+            for url in (config.ru54fz_marking_local_url, config.ru54fz_marking_online_url):
+                if url and not till_policy.address_allowed(url, allowlist):
+                    raise ValidationError(_(
+                        "The marking check address %(address)s is not allowed. An administrator lists the "
+                        "addresses a till may use in the system parameter %(param)s.",
+                        address=url, param=KKT_ALLOWLIST_PARAM))
+
+    def _get_ru54fz_marking_config(self):
+        """The checkers of ru54fz.marking.make_checker; empty: the till sells marked goods
+        with the KKT's own check only (docs/marking.md)."""
+        self.ensure_one()
+        config = self.sudo()
+        out = {}
+        if config.ru54fz_marking_online_url:
+            out["online"] = {"url": config.ru54fz_marking_online_url,
+                             "token": config.ru54fz_marking_online_token or ""}
+        if config.ru54fz_marking_local_url:
+            out["local"] = {"url": config.ru54fz_marking_local_url}
+        return out
+
+    # ------------------------------------------------------------ back office -> till
+    def _ru54fz_till_client(self, timeout=None):
+        """A ``TillClient`` for this point of sale's till proxy (till HTTP API), with a
+        short-lived token derived for the back office (the raw pairing token is not kept)."""
+        self.ensure_one()
+        url = self._ru54fz_proxy_url()
+        token = self._ru54fz_issue_till_token("bo", BACK_OFFICE_TOKEN_TTL) if url else ""
+        if not url or not token:
+            raise UserError(_("The till proxy of %s is not configured (proxy URL and pairing "
+                              "token).", self.display_name))
+        kwargs = {"timeout": timeout} if timeout else {}
+        return till_client.TillClient(url, token, **kwargs)
+
+    def _ru54fz_proxy_url(self):
+        return self.ru54fz_proxy_url
+
+    # ------------------------------------------------------------ POS
+    def _ru54fz_pos_till_token(self, session):
+        """A till token for the POS running ``session``: derived from this till's session key,
+        it names the session and expires (a central-served till also refuses it once the
+        session is closed).  Callers must have checked that the current user may run this
+        point of sale (see pos.session._ru54fz_may_receive_till_token)."""
+        self.ensure_one()
+        return self._ru54fz_issue_till_token(f"pos{session.id}", POS_TOKEN_TTL)
+
+    @api.model
+    def _load_pos_data_fields(self, config_id):
+        field_names = super()._load_pos_data_fields(config_id)
+        if not field_names:
+            return field_names
+        return field_names + [f for f in ("ru54fz_enabled", "ru54fz_proxy_url", "ru54fz_tax_system")
+                              if f not in field_names]
+
+    # ------------------------------------------------------------ manager grants
+    # Manager grants (ru54fz/grants.py): central signs, the till verifies offline.
+    #
+    # The Ed25519 private key lives in a system parameter (administrators only) and
+    # never leaves this server; its public half goes to the tills: to the in-server
+    # tills directly (controllers/hw_proxy.py), to a till PC through its till config
+    # file (``grant_public_key``, copied from the system parameter of the same name).
+    @api.model
+    def _ru54fz_grant_private_key(self):
+        params = self.env["ir.config_parameter"].sudo()
+        private = params.get_param(PRIVATE_KEY_PARAM)
+        if private:
+            return private
+        # one key per database: two workers creating it at once must not sign with two keys
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [PRIVATE_KEY_PARAM])
+        params.invalidate_model()
+        private = params.get_param(PRIVATE_KEY_PARAM)
+        if not private:
+            private, public = grants.generate_keypair()
+            params.set_param(PRIVATE_KEY_PARAM, private)
+            params.set_param(PUBLIC_KEY_PARAM, public)
+            _logger.info("manager-grant key pair created")
+        return private
+
+    @api.model
+    def _ru54fz_grant_public_key(self):
+        """Base64 Ed25519 public key the tills check manager grants with ("" while there is
+        none: a till without a key refuses manager actions).  The pair is made at install
+        (data/ru54fz_grant_key_data.xml); a read-only request never creates it."""
+        public = self.env["ir.config_parameter"].sudo().get_param(PUBLIC_KEY_PARAM)
+        if public or getattr(self.env.cr, "readonly", False):
+            return public or ""
+        return grants.public_from_private(self._ru54fz_grant_private_key())
+
+    def ru54fz_issue_manager_grant(self, action, login=None, password=None):
+        """A store manager's grant for one manager-only action on this POS's till
+        (close_shift, cash_out, correction, refund_override), valid a few minutes.
+
+        Called by the POS (and the back office).  Without ``login`` the grant is for
+        the current user; with ``login``/``password`` a store manager standing at the
+        cash desk confirms with their own credentials, checked here.  Either way the
+        manager must belong to the store-manager group and may use this point of sale
+        (store record rules).  Every grant and every refused attempt is audited.
+
+        Returns ``{"grant", "expires_at", "user", "action"}``, or ``{"error": message}`` when
+        the manager is refused: an answer, not an exception, so that the refusal's audit
+        record is kept (a failed RPC rolls its transaction back) and counts towards the
+        lock-out of a login after too many wrong passwords."""
+        self.ensure_one()
+        if action not in grants.ACTIONS:
+            raise UserError(_("Unknown manager action %s.", action))
+        self.check_access("read")  # the caller works at this store (record rules)
+        if not (self.ru54fz_enabled and self.ru54fz_till_code):
+            raise UserError(_("%s has no fiscal till.", self.display_name))
+        Audit = self.env["optics.fiscal.audit"].sudo()
+        if login:
+            manager, refusal = self._ru54fz_check_manager_login(login, password, action)
+            if refusal:
+                return {"error": refusal}
+        else:
+            manager = self.env.user
+        if not manager.has_group(MANAGER_GROUP) or \
+                not self.with_user(manager).search_count([("id", "=", self.id)], limit=1):
+            Audit._log("manager_grant_refused", self, _(
+                "%(user)s asked for %(action)s on till %(till)s for %(manager)s, who is not a store "
+                "manager of this point of sale", user=self.env.user.name, action=action,
+                till=self.ru54fz_till_code, manager=manager.name))
+            return {"error": _("Only a store manager of this store can authorise this action.")}
+        token, claims = grants.issue(self._ru54fz_grant_private_key(), self.ru54fz_till_code, action,
+                                     manager.name, uid=manager.id)
+        Audit._log("manager_grant", self, _(
+            "%(action)s on till %(till)s authorised by %(manager)s (asked by %(user)s), nonce %(nonce)s",
+            action=action, till=self.ru54fz_till_code, manager=manager.name, user=self.env.user.name,
+            nonce=claims["nonce"]))
+        return {"grant": token, "expires_at": claims["exp"], "user": manager.name, "action": action}
+
+    def _ru54fz_check_manager_login(self, login, password, action):
+        """``(user, None)`` when ``password`` is the password of ``login``, else ``(None, why)``
+        (audited).  A login with too many recent failures is refused without checking."""
+        Audit = self.env["optics.fiscal.audit"].sudo()
+        since = fields.Datetime.now() - FAILED_LOGIN_WINDOW
+        marker = f"[login {login}]"
+        failures = Audit.search_count([("action", "=", "manager_grant_refused"), ("date", ">=", since),
+                                       ("reason", "like", marker)])
+        user = self.env["res.users"].sudo().search([("login", "=", login)], limit=1)
+        ok = False
+        if user and failures < MAX_FAILED_LOGINS and isinstance(password, str) and password:
+            try:
+                user.with_user(user)._check_credentials(
+                    {"type": "password", "login": login, "password": password}, {"interactive": True})
+                ok = True
+            except AccessDenied:
+                ok = False
+        if not ok:
+            Audit._log("manager_grant_refused", self, _(
+                "%(user)s gave a wrong manager login or password for %(action)s on till %(till)s %(marker)s",
+                user=self.env.user.name, action=action, till=self.ru54fz_till_code, marker=marker))
+            return None, (_("Wrong manager login or password.") if failures < MAX_FAILED_LOGINS else
+                          _("Too many wrong manager passwords: try again in a few minutes."))
+        return user, None
+
+    def _ru54fz_manager_grant(self, action):
+        """The current user's own grant (back-office wizards calling the till)."""
+        reply = self.ru54fz_issue_manager_grant(action)
+        if reply.get("error"):
+            raise AccessError(reply["error"])
+        return reply["grant"]

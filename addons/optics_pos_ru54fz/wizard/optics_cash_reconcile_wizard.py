@@ -6,7 +6,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.pos_session_cash import MANAGER_GROUP
+from ..models.pos_session import MANAGER_GROUP
 
 _logger = logging.getLogger(__name__)
 
@@ -326,68 +326,3 @@ class OpticsCashReconcileWizard(models.TransientModel):
         return _("%(kind)s %(ref)s (FD %(fd)s, %(state)s)",
                  kind=entry.get("kind"), ref=entry.get("pos_reference") or entry.get("uuid"),
                  fd=fiscal.get("fd_number") or "-", state=entry.get("state"))
-
-
-class OpticsCashReconcileCount(models.TransientModel):
-    _name = "optics.cash.reconcile.count"
-    _description = "Cash Count by Denomination"
-    _order = "value desc, id"
-
-    wizard_id = fields.Many2one("optics.cash.reconcile.wizard", required=True,
-                                ondelete="cascade")
-    currency_id = fields.Many2one(related="wizard_id.currency_id")
-    denomination_id = fields.Many2one("optics.cash.denomination", required=True)
-    kind = fields.Selection(related="denomination_id.kind")
-    value = fields.Float(related="denomination_id.value", store=True)
-    quantity = fields.Integer()
-    subtotal = fields.Monetary(compute="_compute_subtotal", store=True)
-
-    _sql_constraints = [("quantity_positive", "CHECK(quantity >= 0)",
-                         "A counted quantity cannot be negative.")]
-
-    @api.depends("quantity", "denomination_id.value")
-    def _compute_subtotal(self):
-        for line in self:
-            line.subtotal = line.quantity * line.denomination_id.value
-
-
-class OpticsCashReconcileCard(models.TransientModel):
-    _name = "optics.cash.reconcile.card"
-    _description = "Card Total against the Acquirer's Slip"
-
-    wizard_id = fields.Many2one("optics.cash.reconcile.wizard", required=True,
-                                ondelete="cascade")
-    currency_id = fields.Many2one(related="wizard_id.currency_id")
-    payment_method_id = fields.Many2one("pos.payment.method", required=True, readonly=True)
-    expected = fields.Monetary("Expected (trail)", readonly=True)
-    slip_total = fields.Monetary("Slip Total")
-    difference = fields.Monetary(compute="_compute_difference", store=True)
-
-    @api.depends("expected", "slip_total")
-    def _compute_difference(self):
-        for line in self:
-            line.difference = line.slip_total - line.expected
-
-
-class OpticsCashReconcileKkt(models.TransientModel):
-    _name = "optics.cash.reconcile.kkt"
-    _description = "Session against the KKT Shift Counters"
-    _order = "sequence, id"
-
-    wizard_id = fields.Many2one("optics.cash.reconcile.wizard", required=True,
-                                ondelete="cascade")
-    currency_id = fields.Many2one(related="wizard_id.currency_id")
-    sequence = fields.Integer()
-    label = fields.Char(readonly=True)
-    session_amount = fields.Monetary("Session", readonly=True)
-    kkt_amount = fields.Monetary("KKT", readonly=True)
-    difference = fields.Monetary(compute="_compute_ok", store=True)
-    ok = fields.Boolean(compute="_compute_ok", store=True)
-    blocking = fields.Boolean(readonly=True)
-
-    @api.depends("session_amount", "kkt_amount")
-    def _compute_ok(self):
-        for line in self:
-            line.difference = line.kkt_amount - line.session_amount
-            cur = line.currency_id or self.env.company.currency_id
-            line.ok = cur.is_zero(line.difference)
