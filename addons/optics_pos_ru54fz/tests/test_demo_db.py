@@ -259,8 +259,6 @@ class TestDemoFirstHour(HttpCase):
         cls.till_token = tokens.generate()
         vals = {"ru54fz_proxy_url": base_url, "ru54fz_device_address": cls.emulator.url,
                 "ru54fz_pairing_token_hash": tokens.hash_token(cls.till_token)}
-        if "ru54fz_till_api_token" in cls.pos_config._fields:
-            vals["ru54fz_till_api_token"] = cls.till_token
         cls.pos_config.write(vals)
 
     # the till and OFD helpers of the 54-FZ tours, shared rather than written twice

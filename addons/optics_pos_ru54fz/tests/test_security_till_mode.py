@@ -69,8 +69,7 @@ class TestSecurityTillMode(HttpCase):
         # the in-server till also hands out the manager-grant public key; its key pair is made
         # lazily, which a till request (read-only cursor) cannot do: make it here
         Config = cls.env["pos.config"]
-        if hasattr(Config, "_ru54fz_grant_private_key"):
-            Config._ru54fz_grant_private_key()
+        Config._ru54fz_grant_private_key()
         cls.store = cls.env["optics.store"].create({"name": "Sec till store", "code": "SEC-TM"})
         cls.pairing = tokens.generate()
         cls.till_code = f"SECTM-{uuid.uuid4().hex[:6]}"
