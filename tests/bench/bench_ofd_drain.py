@@ -13,8 +13,8 @@ What it does:
 3. phase "backlog": inserts N pending documents (each with a real FN message container),
    triggers the requeue cron (which claims and enqueues them on root.fiscal_ofd) and
    measures until the last one is acknowledged by the OFD;
-4. phase "push": pushes M more entries through the real HTTP ingestion endpoint (contract
-   E, batches of 250, like a till) and measures from the first push to the last OFD
+4. phase "push": pushes M more entries through the real HTTP ingestion endpoint (till
+   push format, batches of 250, like a till) and measures from the first push to the last OFD
    confirmation;
 5. checks that the OFD received every document exactly once, and prints documents per
    second and the peak memory (RSS of all Odoo processes together and of the largest one).

@@ -1,4 +1,4 @@
-"""Central ingestion of the tills' journals (contract E, receiving side).
+"""Central ingestion of the tills' journals (till push format, receiving side).
 
 ``POST /optics_pos_ru54fz/central/push`` with ``X-Till-Code`` + ``X-Till-Token`` and
 ``{"till_code": "...", "entries": [entry, ...], "status": {...}?}``.
@@ -8,7 +8,7 @@
   parse 16 MiB of JSON);
 * 411 / 413: no Content-Length, or more than ``MAX_BODY`` (refused unread);
 * 400 ``entry_invalid`` with ``uuid``: an entry central cannot store (the till sets
-  that one aside and pushes the rest: docs/fiscal_contracts.md, contract E);
+  that one aside and pushes the rest: docs/fiscal_contracts.md, till push format);
 * 400: malformed body or entry, with the reason (nothing is stored: the push is
   one transaction);
 * 200: ``{"accepted": [uuid, ...], "tickets": [{"uuid", "fd_number", "ticket"}],

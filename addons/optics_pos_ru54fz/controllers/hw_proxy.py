@@ -1,4 +1,4 @@
-"""IoT-box style till fiscal proxy: ``/hw_proxy/ru54fz/<action>`` (contract C).
+"""IoT-box style till fiscal proxy: ``/hw_proxy/ru54fz/<action>`` (till HTTP API).
 
 Two ways to run it:
 

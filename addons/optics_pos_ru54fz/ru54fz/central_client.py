@@ -1,4 +1,4 @@
-"""Till -> central push (contract E of docs/fiscal_contracts.md).
+"""Till -> central push (the till push format of docs/fiscal_contracts.md).
 
 A plain HTTP client on the standard library (the till may run without
 ``requests``).  ``push(entries)`` POSTs one batch to

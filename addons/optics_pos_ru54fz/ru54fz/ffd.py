@@ -1,6 +1,6 @@
 """FFD 1.2 documents the till produces, their builder and their validator.
 
-Contract B of docs/fiscal_contracts.md.  Plain dataclasses holding ints only:
+The FFD documents of docs/fiscal_contracts.md.  Plain dataclasses holding ints only:
 money in kopecks, quantities in thousandths.  ``validate()`` rejects a
 document the fiscal drive would refuse (or, worse, accept with wrong data)
 with ``errors.DocumentInvalid`` naming the offending field; ``build_*()``
@@ -83,7 +83,7 @@ MAX_ITEMS = 100         # what one receipt of an optics shop reasonably holds; F
 MAX_SUM = 2 ** 40 - 1   # 5-byte kopeck sums of the Shtrih protocol (VLN <= 6 allows more)
 MAX_QTY = 10 ** 9       # thousandths: one million units
 MAX_UUID = 64
-MIN_UUID = 8   # central (contract E) keys documents by uuids of 8-64 characters
+MIN_UUID = 8   # central (till push format) keys documents by uuids of 8-64 characters
 
 _EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 _PHONE_RE = re.compile(r"^\+7\d{10}$")
@@ -588,7 +588,7 @@ def _build_payments(payload):
 
 def build_receipt(order, original_payments=None, already_refunded=None, correction=False,
                   original_items=None):
-    """Receipt (or CorrectionReceipt) from the POS payload of contract D; validated."""
+    """Receipt (or CorrectionReceipt) from the POS receipt payload; validated."""
     _req(isinstance(order, dict), "the request body must be a JSON object")
     check_uuid(order.get("uuid"))
     op = order.get("operation", "sale")

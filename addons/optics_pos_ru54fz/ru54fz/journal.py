@@ -439,7 +439,7 @@ class Journal:
         with self._lock:
             return self._db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
-    # -- the entry as exchanged with central (contract E) ----------------------------
+    # -- the entry as exchanged with central (till push format) ----------------------------
     @staticmethod
     def to_entry(row):
         return {

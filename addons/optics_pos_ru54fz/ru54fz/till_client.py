@@ -1,4 +1,4 @@
-"""Central -> till calls (contract C of docs/fiscal_contracts.md).
+"""Central -> till calls (the till HTTP API of docs/fiscal_contracts.md).
 
 The back office (cash in / cash out, X and Z reports, reconciliation) talks to
 the till proxy of a point of sale with this small client.  It never retries a

@@ -49,7 +49,7 @@ def odoo_command():
 
 
 def make_entry(till_code, fd_number, fn=FN, kind="sale", message=None, uid=None, total=10000):
-    """A journal entry as the till pushes it (contract E)."""
+    """A journal entry as the till pushes it (till push format)."""
     msg = message if message is not None else protocol.build_document_message(fn, fd_number)
     return {
         "uuid": uid or str(uuid.uuid4()), "hlc": str(1_700_000_000_000 + fd_number), "kind": kind,

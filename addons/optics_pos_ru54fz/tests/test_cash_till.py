@@ -71,7 +71,7 @@ class TestCashWithTill(CashSessionCommon, HttpCase):
         return body
 
     def sell(self, products, cash=0.0, card=0.0):
-        """Fiscalise a receipt on the till (payload D) and return the matching POS order
+        """Fiscalise a receipt on the till (POS receipt payload) and return the matching POS order
         data (same uuid), not yet synced: the POS is offline."""
         payments = []
         if cash:

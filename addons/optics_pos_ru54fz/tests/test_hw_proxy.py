@@ -178,7 +178,7 @@ class TestHwProxy(HttpCase):
 
     def test_sale_pushed_to_the_central_server_of_the_same_odoo(self):
         """One-machine store: the in-server till pushes its journal to this server's
-        central endpoint (contract E); a second push creates no duplicate."""
+        central endpoint (till push format); a second push creates no duplicate."""
         REGISTRY.stop_all()
         central_token = "test-central-token"
         self.config.sudo().ru54fz_central_token_hash = tokens.hash_token(central_token)

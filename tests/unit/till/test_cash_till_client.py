@@ -1,4 +1,4 @@
-"""ru54fz.till_client against a real HTTP server on loopback speaking contract C."""
+"""ru54fz.till_client against a real HTTP server on loopback speaking the till HTTP API."""
 import json
 import socket
 import threading

@@ -1,4 +1,4 @@
-"""FFD 1.2 builder / validator (contract B)."""
+"""FFD 1.2 builder / validator (FFD documents)."""
 import copy
 import json
 

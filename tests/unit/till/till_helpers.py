@@ -3,7 +3,7 @@
 * the KKT is the emulator subprocess over TCP (ru54fz.emulator.harness);
 * the OFD is the mock OFD server (ru54fz.ofd.mock_server) over TCP;
 * central is ``MiniCentral``: a real HTTP server on loopback that implements the
-  receiving side of contract E (store by uuid, forward FN messages to the OFD,
+  receiving side of the till push format (store by uuid, forward FN messages to the OFD,
   hand the tickets back) — the minimum the till needs to be tested against.
 """
 import base64
@@ -71,7 +71,7 @@ def fd_documents(device, first, last):
 
 
 class MiniCentral:
-    """Receiving side of contract E on a real HTTP server."""
+    """Receiving side of the till push format on a real HTTP server."""
 
     def __init__(self, till_code="T1", token="central-secret", ofd_port=None):
         self.till_code = till_code

@@ -1,5 +1,5 @@
 /**
- * Builds the POS -> till receipt payload (contract D) from a POS order.
+ * Builds the POS -> till receipt payload from a POS order.
  *
  * The KKT needs, per item, a unit price after every discount (tag 1079) such that
  * price x quantity is the item sum (1043), and item sums that add up to the total
@@ -270,7 +270,7 @@ export function refundedOrderOf(order) {
 }
 
 /**
- * Contract D payload from a POS order (Odoo 18 pos.order record).
+ * POS receipt payload from a POS order (Odoo 18 pos.order record).
  * @param {object} order pos.order record
  * @param {object} ctx {cashierName, cashierInn, taxSystem, buyerContact}
  */

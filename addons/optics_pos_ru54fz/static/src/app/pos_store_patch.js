@@ -378,7 +378,7 @@ patch(PosStore.prototype, {
             const isMoney = /total|cash|card|sum|amount|sale|refund/.test(key) && !/count|number/.test(key) && typeof value === "number";
             rows.push([label, isMoney ? money(value) : String(value)]);
         }
-        // the session's own figures against the KKT, line by line (CASH part)
+        // the session's own figures against the KKT, line by line (cash trail)
         for (const row of sessionData?.comparison || []) {
             rows.push([
                 `${row.label} (${_t("session")} / KKT)`,

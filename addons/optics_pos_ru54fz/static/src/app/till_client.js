@@ -1,5 +1,5 @@
 /**
- * HTTP client of the till fiscal proxy (contract C: /hw_proxy/ru54fz/*).
+ * HTTP client of the till fiscal proxy (till HTTP API: /hw_proxy/ru54fz/*).
  *
  * Every call carries the pairing token and a hard timeout (AbortController), so a
  * dead till never freezes the cash desk: the caller gets a TillError it can show.

@@ -110,7 +110,7 @@ tours.add("optics_sale_tour_order_prepay", {
             ...orderGlasses("3000", { coating: true }),
             PaymentScreen.clickPaymentMethod("Cash"),
             {
-                content: "cash part 1000",
+                content: "cash payment 1000",
                 trigger: ".payment-screen .paymentline.selected",
                 run: async () => {
                     const order = window.posmodel.get_order();
