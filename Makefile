@@ -13,7 +13,7 @@ QUEUE_JOB_DIR = $(shell $(PY) -c 'import importlib.util as u, os; s = u.find_spe
 ODOO      = $(PY) bin/odoo -c odoo.conf --db_host=$(PGHOST) --db_port=$(PGPORT) --addons-path=$(CURDIR)/addons,$(QUEUE_JOB_DIR)
 VAR       := $(CURDIR)/var
 
-.PHONY: run odoo-check deps test-deps db devices test test-plain bench clean-db
+.PHONY: run odoo-check deps test-deps db devices test test-plain bench clean-db pot
 
 run: odoo-check deps db devices
 	$(ODOO) -d $(DB)
@@ -57,6 +57,18 @@ LOAD_HOURS    ?= 8
 LOAD_ARGS     ?=
 load:
 	$(PY) tests/load/chain_day.py --tills $(LOAD_TILLS) --compress $(LOAD_COMPRESS) --hours $(LOAD_HOURS) $(LOAD_ARGS)
+
+# Translation templates: i18n/<addon>.pot of each addon, exported by Odoo from a scratch database
+# with the four addons installed (no demo); translators merge them into i18n/ru.po (msgmerge).
+POT_DB   ?= $(DB)_pot
+ADDONS   = optics_core optics_pos_ru54fz connector_b ru_accounting_extras
+pot: odoo-check
+	dropdb --if-exists -h $(PGHOST) -p $(PGPORT) $(POT_DB)
+	$(ODOO) -d $(POT_DB) -i $$(echo $(ADDONS) | tr ' ' ,) --without-demo=all --stop-after-init --log-level=warn
+	@for a in $(ADDONS); do \
+	    $(ODOO) -d $(POT_DB) --i18n-export=addons/$$a/i18n/$$a.pot --modules=$$a --stop-after-init --log-level=warn || exit 1; \
+	    echo "addons/$$a/i18n/$$a.pot"; done
+	dropdb --if-exists -h $(PGHOST) -p $(PGPORT) $(POT_DB)
 
 clean-db:
 	dropdb --if-exists -h $(PGHOST) -p $(PGPORT) $(DB)
