@@ -1,13 +1,17 @@
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from ..ru54fz import till_health, till_time
+
 _logger = logging.getLogger(__name__)
 
 ADMIN_GROUP = "optics_core.group_optics_admin"
+#: the one rule's levels (ru54fz/till_health.py) as central's health
+HEALTH_OF_LEVEL = {"green": "ok", "yellow": "warning", "red": "alarm"}
 
 
 class OpticsFiscalTill(models.Model):
@@ -57,7 +61,7 @@ class OpticsFiscalTill(models.Model):
     def _compute_fn_days_left(self):
         today = fields.Date.context_today(self)
         for till in self:
-            till.fn_days_left = (till.fn_valid_until - today).days if till.fn_valid_until else 0
+            till.fn_days_left = till_health.days_left(till.fn_valid_until, today) if till.fn_valid_until else 0
 
     def _compute_central_figures(self):
         figures = self._central_figures()
@@ -77,17 +81,31 @@ class OpticsFiscalTill(models.Model):
             till.health = till._health(company)
 
     def _health(self, company):
-        alert_days = company.ru54fz_unconfirmed_alert_days or 25
-        if (self.oldest_unconfirmed_days >= alert_days or self.dead_letters or self.journal_set_aside
-                or (self.fn_valid_until and self.fn_days_left <= 3)
-                or self.fn_memory_used_pct >= 99 or self.breaker_state == "open"):
-            return "alarm"
-        if (self.minutes_silent >= (company.ru54fz_till_silence_minutes or 30)
-                or self.oldest_unconfirmed_days >= 1
-                or (self.fn_valid_until and self.fn_days_left <= (company.ru54fz_fn_alert_days or 30))
-                or self.fn_memory_used_pct >= (company.ru54fz_fn_memory_alert_pct or 90)):
-            return "warning"
-        return "ok"
+        return HEALTH_OF_LEVEL[self._health_result(company)["level"]]
+
+    def _health_result(self, company):
+        """The one till-health rule (ru54fz/till_health.py) on what central knows of this
+        till, with the company's settings as overrides of its thresholds
+        (``till_health.company_overrides``)."""
+        facts = {
+            "fn_days_left": self.fn_days_left if self.fn_valid_until else None,
+            "fn_memory_used_pct": self.fn_memory_used_pct,
+            "ofd_oldest_age_days": self.oldest_unconfirmed_days,
+            "journal_fill_pct": self.journal_fill_pct,
+            "set_aside_count": self.journal_set_aside,
+            "minutes_silent": self.minutes_silent if self.last_contact else None,
+            "central_dead_letters": self.dead_letters,
+            "ofd_breaker_open": self.breaker_state == "open",
+        }
+        return till_health.evaluate(facts, self._health_overrides(company))
+
+    @api.model
+    def _health_overrides(self, company):
+        return till_health.company_overrides(
+            unconfirmed_alert_days=company.ru54fz_unconfirmed_alert_days,
+            fn_alert_days=company.ru54fz_fn_alert_days,
+            fn_memory_alert_pct=company.ru54fz_fn_memory_alert_pct,
+            till_silence_minutes=company.ru54fz_till_silence_minutes)
 
     def _central_figures(self):
         """Backlog per point of sale in one grouped query."""
@@ -111,14 +129,14 @@ class OpticsFiscalTill(models.Model):
         if isinstance(status, dict) and status:
             fn = status.get("fn") or {}
             journal = status.get("journal") or {}
+            tz = self._till_tz(config)
             if isinstance(fn, dict):
                 vals.update({
                     "fn_serial": fn.get("fn_serial") or False,
-                    "fn_valid_until": self._date(fn.get("fn_valid_until")),
+                    "fn_valid_until": till_time.local_date(fn.get("fn_valid_until"), tz) or False,
                     "fn_memory_used_pct": int(fn.get("fn_memory_used_pct") or 0),
                     "fn_unconfirmed_count": int(fn.get("unconfirmed_count") or 0),
-                    "fn_oldest_unconfirmed_at": self.env["optics.fiscal.document"]._parse_time(
-                        fn.get("oldest_unconfirmed_at")),
+                    "fn_oldest_unconfirmed_at": till_time.utc_naive(fn.get("oldest_unconfirmed_at"), tz),
                 })
                 self._apply_fn_confirmations(config, fn)
             if isinstance(journal, dict):
@@ -134,13 +152,11 @@ class OpticsFiscalTill(models.Model):
         return till
 
     @api.model
-    def _date(self, value):
-        if not value:
-            return False
-        try:
-            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).date()
-        except ValueError:
-            return False
+    def _till_tz(self, config):
+        """The zone of the till's times without offset (ru54fz/till_time.py): the store's
+        first, then the company's, the user's, Moscow."""
+        return (config.optics_store_id.partner_id.tz or config.company_id.partner_id.tz
+                or self.env.user.tz or till_time.DEFAULT_TZ)
 
     @api.model
     def _apply_fn_confirmations(self, config, fn):
@@ -198,7 +214,8 @@ class OpticsFiscalTill(models.Model):
         now = fields.Datetime.now()
         Doc = self.env["optics.fiscal.document"].sudo()
         for company in self.env["res.company"].sudo().search([]):
-            days = company.ru54fz_unconfirmed_alert_days or 25
+            # the one rule's red OFD threshold (the company setting overrides it)
+            days = till_health.thresholds(self._health_overrides(company))["ofd_backlog"]["red"]
             old = Doc.search([("company_id", "=", company.id),
                               ("ofd_state", "in", ("pending", "sending", "failed", "dead_lettered")),
                               ("doc_time", "<", now - timedelta(days=days))], limit=200)
@@ -215,23 +232,24 @@ class OpticsFiscalTill(models.Model):
             if self._alert(letter, summary, _("The OFD pipeline gave up on %(doc)s: %(reason)s",
                                               doc=letter.name, reason=letter.reason)):
                 raised.append(summary)
+        # the health figures are computed, not stored: judge what the database holds now
+        self.invalidate_model()
         for till in self.search([]):
-            company = till.company_id
             if not till.pos_config_id.active:
                 continue
-            silence = company.ru54fz_till_silence_minutes or 30
-            if till.last_contact and till.last_contact < now - timedelta(minutes=silence):
+            health = till._health_result(till.company_id)
+            if till_health.has(health, "till_silent"):
                 summary = _("Till %s has not reported", till.name)
                 if self._alert(till, summary, _("No contact from till %(till)s since %(when)s.",
                                                 till=till.name, when=till.last_contact)):
                     raised.append(summary)
-            if till.fn_valid_until and till.fn_days_left <= (company.ru54fz_fn_alert_days or 30):
+            if till_health.has(health, "fn_expiry"):
                 summary = _("FN of till %s near end of life", till.name)
                 if self._alert(till, summary, _("FN %(fn)s expires on %(date)s (%(days)s days left).",
                                                 fn=till.fn_serial, date=till.fn_valid_until,
                                                 days=till.fn_days_left)):
                     raised.append(summary)
-            if till.fn_memory_used_pct >= (company.ru54fz_fn_memory_alert_pct or 90):
+            if till_health.has(health, ("fn_memory", "fn_memory_full")):
                 summary = _("FN memory of till %s almost full", till.name)
                 if self._alert(till, summary, _("FN %(fn)s memory is %(pct)s %% full.",
                                                 fn=till.fn_serial, pct=till.fn_memory_used_pct)):

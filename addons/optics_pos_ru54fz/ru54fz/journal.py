@@ -88,11 +88,6 @@ CREATE TABLE IF NOT EXISTS grant_uses (
 );
 """
 
-#: fill levels: warn at 80 %, alarm at 90 % of a real limit
-WARN_PCT = 80
-ALARM_PCT = 90
-
-
 def _loads(text):
     return json.loads(text) if text else None
 

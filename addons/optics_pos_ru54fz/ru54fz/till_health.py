@@ -20,11 +20,16 @@ ofd_backlog            days the oldest document    >= 3            >= 25
 ofd_blocked            same                        --              >= 30
 fn_expiry              days left of the FN keys    < 30            < 3
 fn_memory              FN memory used, %           >= 90           >= 99
+fn_memory_full         same                        --              >= 100
 journal_fill           till journal storage, %     >= 80           >= 90
+journal_full           same                        --              >= 100
 shift_ending/expired   hours the shift is open     >= 21.6         >= 24 (expired)
-clock_skew             |KKT - till clock|, s       > 120           > 300
+clock_skew/_blocked    |KKT - till clock|, s       > 120           > 300 (blocked)
 till_silent            minutes since last contact  >= 30           --
 =====================  ==========================  ==============  ==============
+
+Blocking (the POS stops sales before asking the till, :data:`BLOCKING`): ``ofd_blocked``,
+``shift_expired``, ``clock_blocked``, ``journal_full``, ``fn_memory_full``.
 
 Always red: ``device_error`` (the KKT did not answer or refused), ``paper_out``,
 ``cover_open``, ``set_aside`` (journal entries central refused for good),
@@ -32,7 +37,8 @@ Always red: ``device_error`` (the KKT did not answer or refused), ``paper_out``,
 Always yellow: ``shift_closed``, ``failed`` (operations the KKT refused), ``clock_unknown``.
 
 Sources: the FN stops forming fiscal signs when a document has waited 30 days for the
-OFD (54-FZ art. 4.1 p. 1; ../shared/reference/54fz.md §2.2, which advises alerting well
+OFD (54-FZ art. 4.1 p. 1; the shared reference 54fz.md §2.2 (/work/shared/reference/, also
+../shared/reference/ beside the checkout), which advises alerting well
 before day 30; docs/kkt_shtrih_protocol.md, FN errors 0x14/0x15 ``ofd_30_days``); the
 FN's own warning bits (FF01 ``warnings``: bit0 keys < 3 days, bit1 < 30 days, bit2
 memory 99 %; tags 1050/1051/1052 in 54fz.md §1.5 and §2.2) give the FN thresholds;
@@ -59,10 +65,10 @@ THRESHOLDS = {
     "ofd_backlog": {"yellow": 3, "red": 25},      # days, >=
     "ofd_blocked": {"red": 30},                   # days, >= (the FN blocks)
     "fn_expiry": {"yellow": 30, "red": 3},        # days left, <
-    "fn_memory": {"yellow": 90, "red": 99},       # percent, >=
-    "journal_fill": {"yellow": 80, "red": 90},    # percent, >=
+    "fn_memory": {"yellow": 90, "red": 99, "full": 100},      # percent, >= (full: fn_memory_full)
+    "journal_fill": {"yellow": 80, "red": 90, "full": 100},   # percent, >= (full: journal_full)
     "shift_age": {"yellow": 24 * SHIFT_WARN_SHARE, "red": 24},   # hours, >= (red: shift_expired)
-    "clock_skew": {"yellow": 120, "red": 300},    # seconds, > (5 min is still legal)
+    "clock_skew": {"yellow": 120, "red": 300},    # seconds, > (red: clock_blocked; 5 min is still legal)
     "till_silent": {"yellow": 30},                # minutes, >=
 }
 
@@ -75,10 +81,13 @@ CODES = {
     "shift_ending": "yellow",
     "shift_expired": "red",
     "fn_memory": None,          # yellow or red
+    "fn_memory_full": "red",
     "fn_expiry": None,
     "clock_unknown": "yellow",
-    "clock_skew": None,
+    "clock_skew": "yellow",
+    "clock_blocked": "red",
     "journal_fill": None,
+    "journal_full": "red",
     "ofd_backlog": None,
     "ofd_blocked": "red",
     "failed": "yellow",
@@ -89,7 +98,7 @@ CODES = {
 }
 
 #: reasons that stop sales: the POS shows them as blockers
-BLOCKING = ("ofd_blocked", "shift_expired", "paper_out", "cover_open")
+BLOCKING = ("ofd_blocked", "shift_expired", "clock_blocked", "journal_full", "fn_memory_full")
 
 
 def thresholds(overrides=None):
@@ -124,7 +133,7 @@ def evaluate(facts, overrides=None):
     device_error: {"code", "message"} when the KKT could not be read;
     paper_present, cover_open: booleans from the KKT's status;
     shift_open (bool), shift_age_hours (float, hours since the shift opened);
-    fn_memory_used_pct, fn_days_left (whole days until the FN keys expire);
+    fn_memory_used_pct, fn_days_left (:func:`days_left`: calendar days until the FN keys expire);
     clock_checked (bool) and clock_skew_seconds (None: the KKT clock was not readable);
     journal_fill_pct; ofd_oldest_age_days (days the oldest unconfirmed document waited);
     failed_count, set_aside_count; minutes_silent; central_dead_letters; ofd_breaker_open.
@@ -157,7 +166,9 @@ def evaluate(facts, overrides=None):
             add("shift_ending", "yellow", hours_left=_round(limit - hours), limit_hours=_round(limit))
     pct = get("fn_memory_used_pct")
     if pct is not None:
-        if pct >= t["fn_memory"]["red"]:
+        if pct >= t["fn_memory"]["full"]:
+            add("fn_memory_full", "red", pct=pct)
+        elif pct >= t["fn_memory"]["red"]:
             add("fn_memory", "red", pct=pct)
         elif pct >= t["fn_memory"]["yellow"]:
             add("fn_memory", "yellow", pct=pct)
@@ -172,12 +183,14 @@ def evaluate(facts, overrides=None):
         if skew is None:
             add("clock_unknown", "yellow")
         elif abs(skew) > t["clock_skew"]["red"]:
-            add("clock_skew", "red", seconds=skew, limit_seconds=t["clock_skew"]["red"])
+            add("clock_blocked", "red", seconds=skew, limit_seconds=t["clock_skew"]["red"])
         elif abs(skew) > t["clock_skew"]["yellow"]:
             add("clock_skew", "yellow", seconds=skew, limit_seconds=t["clock_skew"]["red"])
     fill = get("journal_fill_pct")
     if fill is not None:
-        if fill >= t["journal_fill"]["red"]:
+        if fill >= t["journal_fill"]["full"]:
+            add("journal_full", "red", pct=fill)
+        elif fill >= t["journal_fill"]["red"]:
             add("journal_fill", "red", pct=fill)
         elif fill >= t["journal_fill"]["yellow"]:
             add("journal_fill", "yellow", pct=fill)
@@ -204,6 +217,12 @@ def evaluate(facts, overrides=None):
     return {"level": worst(r["level"] for r in reasons), "reasons": reasons}
 
 
+def days_left(valid_until, today):
+    """Whole days from ``today`` to the FN's key expiry date (both dates): the
+    ``fn_days_left`` fact, counted the same on the till and on central."""
+    return (valid_until - today).days
+
+
 def worst(levels):
     level = "green"
     for new in levels:
@@ -212,9 +231,11 @@ def worst(levels):
     return level
 
 
-def has(result, code, level=None):
-    """True when ``result`` holds a reason ``code`` (at ``level``, when given)."""
-    return any(r["code"] == code and (level is None or r["level"] == level) for r in result["reasons"])
+def has(result, codes, level=None):
+    """True when ``result`` holds a reason of ``codes`` (one code or several) at ``level``
+    (any level when None)."""
+    codes = (codes,) if isinstance(codes, str) else tuple(codes)
+    return any(r["code"] in codes and (level is None or r["level"] == level) for r in result["reasons"])
 
 
 def _hours_text(hours):
@@ -229,14 +250,16 @@ _MESSAGES = {
     "shift_closed": lambda p: "no shift is open",
     "shift_ending": lambda p: f"the shift closes in {_hours_text(p['hours_left'])}: close it soon",
     "shift_expired": lambda p: "the shift is over 24 hours: close it (Z report)",
+    "fn_memory_full": lambda p: "the fiscal drive's memory is full: sales are impossible until it is replaced",
     "fn_memory": lambda p: (f"the fiscal drive is {p['pct']}% full: order a new one"
                             if p["_level"] == "red" else f"the fiscal drive is {p['pct']}% full"),
     "fn_expiry": lambda p: (f"the fiscal drive's keys expire in {p['days']} days: replace it"
                             if p["_level"] == "red" else f"the fiscal drive's keys expire in {p['days']} days"),
     "clock_unknown": lambda p: "the KKT clock could not be read",
-    "clock_skew": lambda p: (f"the KKT clock is {p['seconds']} s off: sales are refused"
-                             if p["_level"] == "red" else f"the KKT clock is {p['seconds']} s off"),
+    "clock_skew": lambda p: f"the KKT clock is {p['seconds']} s off",
+    "clock_blocked": lambda p: f"the KKT clock is {p['seconds']} s off: sales are refused",
     "journal_fill": lambda p: f"the journal's storage is {p['pct']}% full",
+    "journal_full": lambda p: "the journal's storage is full",
     "ofd_backlog": lambda p: (f"a document has waited {p['days']:g} days for the OFD; the FN blocks at "
                               f"{p['limit_days']:g}" if p["_level"] == "red"
                               else f"a document has waited {p['days']:g} days for the OFD"),

@@ -53,18 +53,21 @@ def utc_naive(value, tz_name=DEFAULT_TZ):
     return stamp.astimezone(datetime.timezone.utc).replace(tzinfo=None) if stamp else None
 
 
-def local_date(value, tz_name=DEFAULT_TZ):
-    """The calendar date of a till time in the store's zone (a bare date stays itself)."""
+def local_date(value, tz_name=None):
+    """The calendar date of a till time in ``tz_name`` (None: this machine's local zone);
+    a bare ISO date (``fn_valid_until``) is that date."""
     if isinstance(value, str) and len(value.strip()) == 10:
         try:
             return datetime.date.fromisoformat(value.strip())
         except ValueError:
             return None
-    stamp = parse(value, tz_name or DEFAULT_TZ)
+    stamp = parse(value, tz_name)
     if not stamp:
         return None
+    if tz_name is None:
+        return stamp.astimezone().date()
     try:
-        zone = ZoneInfo(tz_name or DEFAULT_TZ)
+        zone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo(DEFAULT_TZ)
     return stamp.astimezone(zone).date()

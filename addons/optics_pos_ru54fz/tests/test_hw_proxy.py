@@ -127,6 +127,10 @@ class TestHwProxy(HttpCase):
         self.assertGreaterEqual(status["journal"]["undelivered"], 1)
         self.assertEqual(status["clock"]["level"], "ok")
         self.assertIn(status["level"], ("green", "yellow"))
+        # the reasons of the one rule (ru54fz/till_health.py) travel beside the English messages
+        self.assertEqual(len(status["reasons"]), len(status["messages"]))
+        self.assertFalse([r for r in status["reasons"] if r["level"] == "red"], status["reasons"])
+        self.assertTrue(all(set(r) == {"code", "level", "params"} for r in status["reasons"]))
 
     def test_bad_input_gets_4xx_and_nothing_is_journaled(self):
         self._ensure_shift()

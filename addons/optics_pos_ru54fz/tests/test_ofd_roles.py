@@ -8,6 +8,7 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..ru54fz import till_health
 from ..ru54fz.ofd import protocol
 
 FN = "9999078900012345"
@@ -152,3 +153,66 @@ class TestOfdRoles(TransactionCase):
         self.assertEqual(self.env["mail.activity"].search_count([("user_id", "=", self.admin.id)]), count)
         self.assertEqual(till.health, "alarm")
         self.assertEqual(till.ofd_backlog, 1)
+
+    def test_central_health_and_alerts_use_the_one_till_health_rule(self):
+        """Central's health and alerts follow ru54fz/till_health.py at its boundaries, with
+        the company settings as overrides (zero: the rule's table)."""
+        store = self.env["optics.store"].create({"name": "Store C", "code": "ROLE-C"})
+        config = self.env["pos.config"].create({"name": "Till C", "optics_store_id": store.id,
+                                                "ru54fz_till_code": "ROLE-C-1"})
+        Till = self.env["optics.fiscal.till"]
+        company = config.company_id
+        company.write({"ru54fz_fn_alert_days": 0, "ru54fz_fn_memory_alert_pct": 0,
+                       "ru54fz_unconfirmed_alert_days": 0, "ru54fz_till_silence_minutes": 0})
+        table = till_health.THRESHOLDS
+        today = fields.Date.context_today(Till)
+
+        def report(days_left, memory):
+            till = Till._record_status(config, {"fn": {
+                "fn_serial": FN, "fn_valid_until": str(today + timedelta(days=days_left)),
+                "fn_memory_used_pct": memory}})
+            till.invalidate_recordset()
+            return till
+
+        def raised():
+            return "\n".join(s for s in Till._check_alerts() if "Till C" in s)
+
+        till = report(table["fn_expiry"]["yellow"], table["fn_memory"]["yellow"] - 1)
+        self.assertEqual(till.fn_days_left, 30)
+        self.assertEqual(till.health, "ok")
+        self.assertEqual(till._health_result(company), {"level": "green", "reasons": []})
+        self.assertEqual(raised(), "")
+        till = report(table["fn_expiry"]["yellow"] - 1, table["fn_memory"]["yellow"])
+        self.assertEqual(till.health, "warning")
+        self.assertEqual([(r["code"], r["level"]) for r in till._health_result(company)["reasons"]],
+                         [("fn_memory", "yellow"), ("fn_expiry", "yellow")])
+        text = raised()
+        self.assertIn("near end of life", text)
+        self.assertIn("almost full", text)
+        till = report(table["fn_expiry"]["red"] - 1, table["fn_memory"]["red"])
+        self.assertEqual(till.health, "alarm")
+        self.assertEqual({r["level"] for r in till._health_result(company)["reasons"]}, {"red"})
+        # the company settings override single thresholds of the same rule
+        company.write({"ru54fz_fn_alert_days": 60, "ru54fz_fn_memory_alert_pct": 50})
+        till = report(59, 50)
+        self.assertEqual(till.health, "warning")
+        self.assertEqual([r["code"] for r in till._health_result(company)["reasons"]], ["fn_memory", "fn_expiry"])
+        # silence: the rule's 30 minutes
+        till.write({"last_contact": fields.Datetime.now() - timedelta(minutes=table["till_silent"]["yellow"] - 1)})
+        self.assertNotIn("has not reported", raised())
+        till.write({"last_contact": fields.Datetime.now() - timedelta(minutes=table["till_silent"]["yellow"] + 1)})
+        self.assertIn("has not reported", raised())
+        # documents unconfirmed by the OFD: the alert comes at the rule's red threshold
+        doc = self._doc(config, 9)
+        doc.write({"ofd_state": "pending"})
+        red = table["ofd_backlog"]["red"]
+        doc.write({"doc_time": fields.Datetime.now() - timedelta(days=red - 1)})
+        till.invalidate_recordset()
+        self.assertEqual(till.health, "warning")
+        self.assertNotIn(doc.name, "\n".join(Till._check_alerts()))
+        doc.write({"doc_time": fields.Datetime.now() - timedelta(days=red, hours=1)})
+        till.invalidate_recordset()
+        self.assertEqual(till.health, "alarm")
+        self.assertIn(("ofd_backlog", "red"), [(r["code"], r["level"])
+                                              for r in till._health_result(company)["reasons"]])
+        self.assertIn(f"unconfirmed for {red} days", "\n".join(Till._check_alerts()))

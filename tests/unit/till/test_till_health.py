@@ -52,7 +52,7 @@ def test_fn_expiry_boundaries(days_left, expected):
 
 @pytest.mark.parametrize("pct, expected", [
     (0, None), (89, None), (90, ("fn_memory", "yellow")), (98, ("fn_memory", "yellow")),
-    (99, ("fn_memory", "red")), (100, ("fn_memory", "red")),
+    (99, ("fn_memory", "red")), (99.9, ("fn_memory", "red")), (100, ("fn_memory_full", "red")),
 ])
 def test_fn_memory_boundaries(pct, expected):
     assert one({"fn_memory_used_pct": pct}) == expected
@@ -60,6 +60,7 @@ def test_fn_memory_boundaries(pct, expected):
 
 @pytest.mark.parametrize("pct, expected", [
     (79.9, None), (80, ("journal_fill", "yellow")), (89.9, ("journal_fill", "yellow")), (90, ("journal_fill", "red")),
+    (99.9, ("journal_fill", "red")), (100, ("journal_full", "red")),
 ])
 def test_journal_fill_boundaries(pct, expected):
     assert one({"journal_fill_pct": pct}) == expected
@@ -82,7 +83,7 @@ def test_shift_closed_and_open_without_a_known_start():
 
 @pytest.mark.parametrize("skew, expected", [
     (0, None), (120, None), (-120, None), (121, ("clock_skew", "yellow")), (-121, ("clock_skew", "yellow")),
-    (300, ("clock_skew", "yellow")), (301, ("clock_skew", "red")), (-301, ("clock_skew", "red")),
+    (300, ("clock_skew", "yellow")), (301, ("clock_blocked", "red")), (-301, ("clock_blocked", "red")),
     (None, ("clock_unknown", "yellow")),
 ])
 def test_clock_boundaries(skew, expected):
@@ -121,6 +122,8 @@ def test_level_is_the_worst_reason():
     assert codes(result) == ["shift_closed", "journal_fill", "failed"]
     assert codes(result, "red") == ["journal_fill"]
     assert evaluate({"shift_open": False})["level"] == "yellow"
+    assert till_health.has(result, "journal_fill") and till_health.has(result, ("x", "failed"), "yellow")
+    assert not till_health.has(result, "failed", "red")
 
 
 def test_overrides_replace_single_thresholds():
@@ -149,8 +152,8 @@ def test_company_overrides():
 
 def test_every_code_has_an_english_message_and_a_known_level():
     facts = {"device_error": {"code": "x", "message": "m"}, "paper_present": False, "cover_open": True,
-             "fn_memory_used_pct": 99, "fn_days_left": 1, "clock_checked": True, "clock_skew_seconds": 400,
-             "journal_fill_pct": 95, "ofd_oldest_age_days": 31, "failed_count": 1, "set_aside_count": 1,
+             "fn_memory_used_pct": 100, "fn_days_left": 1, "clock_checked": True, "clock_skew_seconds": 400,
+             "journal_fill_pct": 100, "ofd_oldest_age_days": 31, "failed_count": 1, "set_aside_count": 1,
              "minutes_silent": 99, "central_dead_letters": 1, "ofd_breaker_open": True}
     seen = evaluate(facts)["reasons"]
     seen += evaluate({"shift_open": False, "clock_checked": True, "clock_skew_seconds": None,
@@ -159,6 +162,7 @@ def test_every_code_has_an_english_message_and_a_known_level():
     seen += evaluate({"shift_open": True, "shift_age_hours": 25, "fn_memory_used_pct": 90,
                       "fn_days_left": 10, "clock_checked": True, "clock_skew_seconds": 200,
                       "journal_fill_pct": 85, "ofd_oldest_age_days": 4})["reasons"]
+    seen += evaluate({"fn_memory_used_pct": 99, "journal_fill_pct": 95})["reasons"]
     assert {r["code"] for r in seen} == set(till_health.CODES)
     for reason in seen:
         assert till_health.CODES[reason["code"]] in (None, reason["level"])
@@ -209,4 +213,6 @@ def test_till_time_on_the_till_is_local():
 def test_till_time_dates():
     assert till_time.local_date("2027-06-30") == datetime.date(2027, 6, 30)
     assert till_time.local_date("2027-06-29T22:30:00+00:00", "Europe/Moscow") == datetime.date(2027, 6, 30)
+    assert till_time.local_date("2027-06-29T12:00:00") == datetime.date(2027, 6, 29)
+    assert till_health.days_left(datetime.date(2027, 6, 30), datetime.date(2027, 6, 28)) == 2
     assert till_time.local_date("nope") is None
