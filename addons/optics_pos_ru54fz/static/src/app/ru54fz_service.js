@@ -11,15 +11,11 @@ import { reactive } from "@odoo/owl";
 import { registry } from "@web/core/registry";
 import { _t } from "@web/core/l10n/translation";
 import { TillClient, TillError } from "./till_client";
+import { BLOCKING_CODES, tillHealthText } from "./till_health_text";
 
 export const POLL_INTERVAL_MS = 15000;
-/** Journal / FN fill warnings (percent). */
-export const WARN_PCT = 80;
-export const ALERT_PCT = 90;
-/** The FN blocks after 30 days of unconfirmed documents; warn well before. */
-export const OFD_WARN_DAYS = 3;
-export const OFD_ALERT_DAYS = 20;
-export const OFD_BLOCK_DAYS = 30;
+// the thresholds of the till's health are the till's (ru54fz/till_health.py): the POS
+// shows the level and the reasons of its status, translated in till_health_text.js
 
 /** Why the till refused a marked item (ru54fz/marking.py MarkingRefused: its check status). */
 export function markingRefusedText(error) {
@@ -101,84 +97,46 @@ export function tillErrorText(error) {
 }
 
 /**
- * Reduce a contract-C status reply to what the badge shows.
+ * Reduce a contract-C status reply to what the badge shows: the till's own level and
+ * its reasons (ru54fz/till_health.py), each translated; blocking reasons stop sales.
  * @returns {{level, messages: string[], blockers: string[], metrics: object}}
  */
 export function summarizeStatus(status) {
     const messages = [];
     const blockers = [];
-    let level = "green";
-    const raise = (lvl) => {
-        const rank = { green: 0, yellow: 1, red: 2 };
-        if (rank[lvl] > rank[level]) {
-            level = lvl;
-        }
-    };
     const journal = status.journal || {};
     const ofd = status.ofd || {};
     const fn = status.fn || {};
     const shift = status.shift || {};
-    const clock = status.clock || {};
     const device = status.device || {};
+    const level = ["green", "yellow", "red"].includes(status.level) ? status.level : "red";
+    if (Array.isArray(status.reasons)) {
+        for (const reason of status.reasons) {
+            let text = tillHealthText(reason);
+            if (reason.code === "device_error" && reason.params?.error_code) {
+                // the KKT's error code has its own cashier text (the same as on a refused sale)
+                const error = tillErrorText({ code: reason.params.error_code, message: reason.params.message });
+                text = error.detail ? `${error.text} ${error.detail}` : error.text;
+            }
+            // a code this POS does not know yet: the till's English message at the same place
+            text = text || (status.messages || [])[status.reasons.indexOf(reason)] || reason.code;
+            const list = BLOCKING_CODES.includes(reason.code) ? blockers : messages;
+            if (!list.includes(text)) {
+                list.push(text);
+            }
+        }
+    } else {
+        // a till older than the reason codes: its English messages as they are
+        for (const m of status.messages || []) {
+            const text = typeof m === "string" ? m : m.message || m.text || "";
+            if (text && !messages.includes(text)) {
+                messages.push(text);
+            }
+        }
+    }
     const journalFill = Number(journal.fill_pct ?? 0);
     const fnFill = Number(fn.fn_memory_used_pct ?? 0);
-    for (const [label, pct] of [
-        [_t("Till journal"), journalFill],
-        [_t("Fiscal drive memory"), fnFill],
-    ]) {
-        if (pct >= 100) {
-            raise("red");
-            blockers.push(_t("%s is full.", label));
-        } else if (pct >= ALERT_PCT) {
-            raise("red");
-            messages.push(_t("%(label)s is %(pct)s% full.", { label, pct }));
-        } else if (pct >= WARN_PCT) {
-            raise("yellow");
-            messages.push(_t("%(label)s is %(pct)s% full.", { label, pct }));
-        }
-    }
-    if (journal.available === false || journal.writable === false) {
-        raise("red");
-        blockers.push(tillErrorText({ code: "journal_unavailable" }).text);
-    }
     const ageDays = Number(ofd.oldest_age_days ?? 0);
-    if (ageDays >= OFD_BLOCK_DAYS) {
-        raise("red");
-        blockers.push(tillErrorText({ code: "ofd_30_days" }).text);
-    } else if (ageDays >= OFD_ALERT_DAYS) {
-        raise("red");
-        messages.push(_t("The oldest document unconfirmed by the OFD is %s days old.", ageDays));
-    } else if (ageDays >= OFD_WARN_DAYS) {
-        raise("yellow");
-        messages.push(_t("The oldest document unconfirmed by the OFD is %s days old.", ageDays));
-    }
-    if (clock.level === "block") {
-        raise("red");
-        blockers.push(tillErrorText({ code: "clock_mismatch" }).text);
-    } else if (clock.level === "warn") {
-        raise("yellow");
-        messages.push(_t("The cash register clock differs from the till clock by %s s.", clock.skew_seconds));
-    }
-    if (shift.open && shift.expires_at && new Date(shift.expires_at) < new Date()) {
-        raise("red");
-        blockers.push(tillErrorText({ code: "shift_expired" }).text);
-    }
-    if (device.reachable === false || device.error) {
-        raise("red");
-        messages.push(
-            device.error?.code ? tillErrorText(device.error).text : tillErrorText({ code: "device_unreachable" }).text
-        );
-    }
-    // the till's own verdict wins when it is stricter
-    if (status.level === "red" || status.level === "yellow") {
-        raise(status.level);
-    }
-    for (const m of status.messages || []) {
-        const text = typeof m === "string" ? m : m.message || m.text || "";
-        if (text && !messages.includes(text)) {
-            messages.push(text);
-        }
-    }
     return {
         level,
         messages,
