@@ -717,9 +717,9 @@ class TillService:
             if fn.shift_open and opened:
                 facts["shift_age_hours"] = (now - opened).total_seconds() / 3600
             facts["fn_memory_used_pct"] = fn.fn_memory_used_pct
-            valid = till_time.local_naive(fn.fn_valid_until)
+            valid = till_time.local_date(fn.fn_valid_until)
             if valid:
-                facts["fn_days_left"] = (valid - now).days
+                facts["fn_days_left"] = till_health.days_left(valid, now.date())
             clk = out["clock"] or {}
             facts["clock_checked"] = True
             facts["clock_skew_seconds"] = clk.get("skew_seconds")
@@ -1043,8 +1043,9 @@ def _payments_of(data):
 
 
 def _counter_total(counters, key):
-    value = counters.get(key, 0)
-    return value.get("total", 0) if isinstance(value, dict) else value
+    """``cash_in``/``cash_out`` total (kopecks) of the shift counters, in the one shape both
+    drivers answer (docs/fiscal_contracts.md, "Shift counters")."""
+    return int((counters.get(key) or {}).get("total", 0))
 
 
 def _ref(payload):
