@@ -83,6 +83,14 @@ class PosConfig(models.Model):
         ("ru54fz_till_code_unique", "UNIQUE(ru54fz_till_code)", "Each till code must be unique."),
     ]
 
+    def _get_optics_admin_only_fields(self):
+        # whether and how the till fiscalises, where the POS finds it and where marked goods
+        # are checked: a store that turned these off or away would sell without fiscal receipts
+        return super()._get_optics_admin_only_fields() | {
+            "ru54fz_enabled", "ru54fz_till_code", "ru54fz_proxy_url", "ru54fz_device_type",
+            "ru54fz_tax_system", "ru54fz_marking_local_url", "ru54fz_marking_online_url",
+            "ru54fz_marking_online_token", "ru54fz_pairing_token_hash", "ru54fz_central_token_hash"}
+
     @api.depends("ru54fz_enabled")
     def _compute_ru54fz_paired(self):
         rows = dict(self.sudo().mapped(lambda c: (c.id, bool(c.ru54fz_pairing_token_hash))))

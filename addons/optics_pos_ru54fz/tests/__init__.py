@@ -17,6 +17,7 @@ from . import test_security_sudo_sweep
 from . import test_security_grants
 from . import test_security_refund
 from . import test_security_push_ownership
+from . import test_security_pos_config
 from . import test_demo_db
 from . import test_chain_day_smoke
 from . import test_optical_sale
