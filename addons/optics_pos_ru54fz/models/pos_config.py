@@ -83,6 +83,13 @@ class PosConfig(models.Model):
         ("ru54fz_till_code_unique", "UNIQUE(ru54fz_till_code)", "Each till code must be unique."),
     ]
 
+    def _get_special_products(self):
+        # the line that pays a lab order is loaded into every POS whatever its categories
+        # (a store's till usually shows only its goods' categories) and, as Odoo does with
+        # its special products, never shown among the goods on the product screen
+        payment = self.env.ref("optics_pos_ru54fz.product_lab_order_payment", raise_if_not_found=False)
+        return super()._get_special_products() | (payment or self.env["product.product"])
+
     def _get_optics_admin_only_fields(self):
         # whether and how the till fiscalises, where the POS finds it and where marked goods
         # are checked: a store that turned these off or away would sell without fiscal receipts

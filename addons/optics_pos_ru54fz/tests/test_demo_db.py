@@ -148,6 +148,10 @@ class TestDemoChain(TransactionCase):
             self.assertEqual(till.iface_tax_included, "total", "Russian shelf prices include VAT")
             self.assertEqual(self.env.ref("uom.product_uom_unit").with_context(lang="ru_RU").name, "шт")
             self.assertIn("КПП", till.receipt_header)
+            # the till shows only optical categories, yet the POS can take a lab-order payment
+            self.assertTrue(till.limit_categories, xmlid)
+            loaded = {p["default_code"] for p in till.get_limited_products_loading(["default_code"])}
+            self.assertIn("OPTICS-LAB-PAYMENT", loaded, f"{xmlid}: the glasses order payment line")
 
     def test_only_optical_goods_and_shops(self):
         configs = self.env["pos.config"].search([])
