@@ -6,3 +6,4 @@ from . import test_optics_store_scope
 from . import test_optics_ui
 from . import test_security_lab_order
 from . import test_security_prescription
+from . import test_translations
