@@ -1,5 +1,6 @@
 """What to tell someone whose Python cannot import Odoo 18.0 (used by bin/odoo, bin/create_demo_db,
 the Makefile and tests/run_tests.py, so the advice is written once)."""
+
 import importlib.util
 import sys
 

@@ -16,6 +16,7 @@ OPTICS_SKIP_PLAIN=1 (Odoo tests only: for a developer re-running a few tagged te
 OPTICS_SKIP_DEMO_DB=1 (not the demo-database phase, which a run with OPTICS_TEST_TAGS skips
 too), OPTICS_DEMO_DB_ONLY=1 (only that phase: production install + demo chain + tour).
 """
+
 import ast
 import importlib.util
 import os
@@ -29,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "tools"))
 from local_odoo import addons_path, free_port  # noqa: E402
+
 ADDONS = ["optics_core", "optics_pos_ru54fz", "connector_b", "ru_accounting_extras"]
 BANNER = "=" * 78
 
@@ -36,15 +38,28 @@ BANNER = "=" * 78
 def odoo_missing_banner(not_run):
     sys.path.insert(0, str(ROOT / "bin"))
     from odoo_check import missing_odoo_message
-    return (f"{BANNER}\n!!! {not_run} Odoo tests (TransactionCase / HttpCase, browser tours) could "
-            f"NOT be run.\n{missing_odoo_message()}\n{BANNER}")
+
+    return (
+        f"{BANNER}\n!!! {not_run} Odoo tests (TransactionCase / HttpCase, browser tours) could "
+        f"NOT be run.\n{missing_odoo_message()}\n{BANNER}"
+    )
 
 
 def run_plain():
     junit = ROOT / ".test-results" / "plain.xml"
     junit.parent.mkdir(exist_ok=True)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-           "-p", "no:odoo", f"--junitxml={junit}", str(ROOT / "tests" / "unit")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:odoo",
+        f"--junitxml={junit}",
+        str(ROOT / "tests" / "unit"),
+    ]
     print(f"{BANNER}\nPlain-Python tests: {' '.join(cmd[1:])}\n{BANNER}", flush=True)
     rc = subprocess.call(cmd, cwd=ROOT)
     passed = failed = 0
@@ -68,14 +83,17 @@ def count_odoo_tests():
             tree = ast.parse(path.read_text())
             for node in ast.walk(tree):
                 if isinstance(node, ast.ClassDef):
-                    total += sum(1 for n in node.body
-                                 if isinstance(n, ast.FunctionDef) and n.name.startswith("test"))
+                    total += sum(
+                        1 for n in node.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")
+                    )
     return total
 
 
 def odoo_db_args():
-    args = [f"--db_host={os.environ.get('PGHOST', '127.0.0.1')}",
-            f"--db_port={os.environ.get('PGPORT', '5432')}"]
+    args = [
+        f"--db_host={os.environ.get('PGHOST', '127.0.0.1')}",
+        f"--db_port={os.environ.get('PGPORT', '5432')}",
+    ]
     if os.environ.get("PGUSER"):
         args.append(f"--db_user={os.environ['PGUSER']}")
     return args
@@ -86,12 +104,25 @@ def run_odoo():
     tags = os.environ.get("OPTICS_TEST_TAGS") or ",".join(f"/{a}" for a in ADDONS)
     log = ROOT / ".test-results" / f"odoo-{db}.log"
     log.parent.mkdir(exist_ok=True)
-    cmd = [sys.executable, str(ROOT / "bin" / "odoo"), *odoo_db_args(), "-d", db,
-           f"--addons-path={addons_path()}", "--load=base,web,queue_job",
-           "-i", ",".join(ADDONS), "--test-enable", f"--test-tags={tags}",
-           "--stop-after-init", "--workers=0", "--max-cron-threads=0",
-           f"--http-port={free_port()}", "--log-level=info",
-           "--screenshots=" + str(ROOT / ".test-results" / "screenshots")]
+    cmd = [
+        sys.executable,
+        str(ROOT / "bin" / "odoo"),
+        *odoo_db_args(),
+        "-d",
+        db,
+        f"--addons-path={addons_path()}",
+        "--load=base,web,queue_job",
+        "-i",
+        ",".join(ADDONS),
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        "--workers=0",
+        "--max-cron-threads=0",
+        f"--http-port={free_port()}",
+        "--log-level=info",
+        "--screenshots=" + str(ROOT / ".test-results" / "screenshots"),
+    ]
     print(f"{BANNER}\nOdoo tests in database {db}: {' '.join(cmd[1:])}\n{BANNER}", flush=True)
     started = time.time()
     with open(log, "w") as out:
@@ -106,8 +137,9 @@ def run_logged(cmd, out):
     (passed, failed) from Odoo's test report (one failure when it printed none)."""
     env = dict(os.environ, QUEUE_JOB__NO_DELAY="", PYTHONUNBUFFERED="1")
     report = None
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     for line in proc.stdout:
         out.write(line)
         if " ERROR " in line or " CRITICAL " in line or "FAIL:" in line or "ERROR:" in line:
@@ -129,8 +161,17 @@ def run_logged(cmd, out):
 
 
 def drop_database(db):
-    subprocess.call(["dropdb", "--if-exists", "-h", os.environ.get("PGHOST", "127.0.0.1"),
-                     "-p", os.environ.get("PGPORT", "5432"), db])
+    subprocess.call(
+        [
+            "dropdb",
+            "--if-exists",
+            "-h",
+            os.environ.get("PGHOST", "127.0.0.1"),
+            "-p",
+            os.environ.get("PGPORT", "5432"),
+            db,
+        ]
+    )
     subprocess.call(["rm", "-rf", os.path.expanduser(f"~/.local/share/Odoo/filestore/{db}")])
 
 
@@ -144,8 +185,14 @@ def run_demo_db():
     log = ROOT / ".test-results" / f"odoo-{db}.log"
     log.parent.mkdir(exist_ok=True)
     odoo_args = [*odoo_db_args(), f"--addons-path={addons_path()}", "--log-level=info"]
-    test_args = ["--load=base,web,queue_job", "--test-enable", "--stop-after-init", "--workers=0",
-                 "--max-cron-threads=0", "--screenshots=" + str(ROOT / ".test-results" / "screenshots")]
+    test_args = [
+        "--load=base,web,queue_job",
+        "--test-enable",
+        "--stop-after-init",
+        "--workers=0",
+        "--max-cron-threads=0",
+        "--screenshots=" + str(ROOT / ".test-results" / "screenshots"),
+    ]
     creator = [sys.executable, str(ROOT / "bin" / "create_demo_db")]
     print(f"{BANNER}\nDemo database {db}: production install, then the chain's demo\n{BANNER}", flush=True)
     started = time.time()
@@ -154,12 +201,35 @@ def run_demo_db():
     with open(log, "w") as out:
         steps = [
             ("production install", [*creator, db, "--without-chain-demo", *odoo_args], None),
-            ("production checks", [sys.executable, str(ROOT / "bin" / "odoo"), *odoo_args, "-d", db,
-                                   *test_args, "--test-tags=optics_production_db", "--no-http"], "tests"),
+            (
+                "production checks",
+                [
+                    sys.executable,
+                    str(ROOT / "bin" / "odoo"),
+                    *odoo_args,
+                    "-d",
+                    db,
+                    *test_args,
+                    "--test-tags=optics_production_db",
+                    "--no-http",
+                ],
+                "tests",
+            ),
             ("chain demo", [*creator, "--step", "load_chain_demo", db, *odoo_args], None),
-            ("demo checks and tour", [sys.executable, str(ROOT / "bin" / "odoo"), *odoo_args, "-d", db,
-                                      *test_args, "--test-tags=optics_demo_db",
-                                      f"--http-port={free_port()}"], "tests"),
+            (
+                "demo checks and tour",
+                [
+                    sys.executable,
+                    str(ROOT / "bin" / "odoo"),
+                    *odoo_args,
+                    "-d",
+                    db,
+                    *test_args,
+                    "--test-tags=optics_demo_db",
+                    f"--http-port={free_port()}",
+                ],
+                "tests",
+            ),
         ]
         for name, cmd, kind in steps:
             out.write(f"\n===== {name}: {' '.join(cmd)}\n")
@@ -202,7 +272,8 @@ def main():
             failed += o_failed
         # a targeted run (OPTICS_TEST_TAGS) skips the demo database unless asked for it alone
         if os.environ.get("OPTICS_DEMO_DB_ONLY") == "1" or not (
-                os.environ.get("OPTICS_TEST_TAGS") or os.environ.get("OPTICS_SKIP_DEMO_DB") == "1"):
+            os.environ.get("OPTICS_TEST_TAGS") or os.environ.get("OPTICS_SKIP_DEMO_DB") == "1"
+        ):
             d_passed, d_failed = run_demo_db()
             print(f"Demo database tests: {d_passed} passed, {d_failed} failed", flush=True)
             passed += d_passed

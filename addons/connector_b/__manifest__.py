@@ -1,7 +1,7 @@
 {
     "name": "Supplier Price-List Import",
     "summary": "Import supplier price lists from Excel/CSV with per-supplier profiles, "
-               "preview, validation, rollback and history",
+    "preview, validation, rollback and history",
     "version": "18.0.1.0.0",
     "category": "Inventory/Purchase",
     "author": "OpticsERP",

@@ -1,7 +1,7 @@
 {
     "name": "Optics POS: 54-FZ fiscalisation",
     "summary": "Russian 54-FZ (FFD 1.2) fiscalisation for the POS: till fiscal proxy, "
-               "offline journal, OFD sync with retries and dead letters, cash sessions, X/Z reports",
+    "offline journal, OFD sync with retries and dead letters, cash sessions, X/Z reports",
     "version": "18.0.1.0.0",
     "category": "Sales/Point of Sale",
     "author": "OpticsERP",

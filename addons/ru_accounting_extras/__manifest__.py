@@ -1,7 +1,7 @@
 {
     "name": "Russian Accounting Extras for Optical Stores",
     "summary": "Cash accounts per store (till, safe, bank) with transfers and cash book; "
-               "gross-profit and POS analytics",
+    "gross-profit and POS analytics",
     "version": "18.0.1.0.0",
     "category": "Accounting",
     "author": "OpticsERP",

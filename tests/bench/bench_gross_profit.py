@@ -15,6 +15,7 @@ record rules of an accountant and of a store manager) and prints the figures.
 Target: every grouped read <= 2 s on the development machine (2 cores).
 The database is dropped at the end unless --keep (reuse it later with --db NAME --reuse).
 """
+
 import argparse
 import os
 import subprocess
@@ -25,33 +26,73 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "tools"))
 from local_odoo import addons_path, free_port  # noqa: E402
+
 TARGET_SECONDS = 2.0
 
 
 def db_exists(args, name):
-    out = subprocess.run(["psql", "-h", args.db_host, "-p", str(args.db_port), "-Atc",
-                          f"select 1 from pg_database where datname = '{name}'", "postgres"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            "psql",
+            "-h",
+            args.db_host,
+            "-p",
+            str(args.db_port),
+            "-Atc",
+            f"select 1 from pg_database where datname = '{name}'",
+            "postgres",
+        ],
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip() == "1"
 
 
 def create_db(args):
-    cmd = [sys.executable, "-m", "odoo", f"--db_host={args.db_host}", f"--db_port={args.db_port}",
-           f"--addons-path={args.addons_path}", "-d", args.db, "-i", "ru_accounting_extras",
-           "--without-demo=all", "--stop-after-init", "--workers=0", "--max-cron-threads=0",
-           f"--http-port={free_port()}", "--log-level=warn"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "odoo",
+        f"--db_host={args.db_host}",
+        f"--db_port={args.db_port}",
+        f"--addons-path={args.addons_path}",
+        "-d",
+        args.db,
+        "-i",
+        "ru_accounting_extras",
+        "--without-demo=all",
+        "--stop-after-init",
+        "--workers=0",
+        "--max-cron-threads=0",
+        f"--http-port={free_port()}",
+        "--log-level=warn",
+    ]
     subprocess.run(cmd, check=True)
 
 
 def vacuum(args):
-    subprocess.run(["psql", "-h", args.db_host, "-p", str(args.db_port), "-q", "-d", args.db, "-c",
-                    "VACUUM (ANALYZE) pos_order, pos_order_line, pos_session, stock_picking, stock_move, "
-                    "stock_valuation_layer"], check=True)
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            args.db_host,
+            "-p",
+            str(args.db_port),
+            "-q",
+            "-d",
+            args.db,
+            "-c",
+            "VACUUM (ANALYZE) pos_order, pos_order_line, pos_session, stock_picking, stock_move, "
+            "stock_valuation_layer",
+        ],
+        check=True,
+    )
 
 
 def drop_db(args):
-    subprocess.run(["dropdb", "-h", args.db_host, "-p", str(args.db_port), "--if-exists", args.db],
-                   check=False)
+    subprocess.run(
+        ["dropdb", "-h", args.db_host, "-p", str(args.db_port), "--if-exists", args.db], check=False
+    )
 
 
 # ----------------------------------------------------------------------------------
@@ -61,35 +102,76 @@ def build_chain(env, n_stores=20, tills_per_store=2, n_products=300, n_categorie
     """Master data through the ORM, in batches."""
     Command = __import__("odoo").Command
     company = env.company
-    stores = env["optics.store"].create([
-        {"name": f"Bench store {i:02d}", "code": f"B{i:02d}"} for i in range(1, n_stores + 1)])
+    stores = env["optics.store"].create(
+        [{"name": f"Bench store {i:02d}", "code": f"B{i:02d}"} for i in range(1, n_stores + 1)]
+    )
     configs = env["pos.config"]
     for store in stores:
         for t in range(1, tills_per_store + 1):
-            configs |= env["pos.config"].create({"name": f"{store.code} till {t}", "optics_store_id": store.id})
+            configs |= env["pos.config"].create(
+                {"name": f"{store.code} till {t}", "optics_store_id": store.id}
+            )
     cashier_group = env.ref("optics_core.group_optics_cashier")
-    users = env["res.users"].with_context(no_reset_password=True, mail_create_nolog=True).create([{
-        "name": f"Bench cashier {i:02d}", "login": f"bench_cashier_{i:02d}",
-        "groups_id": [Command.set(cashier_group.ids)],
-        "optics_store_ids": [Command.set(config.optics_store_id.ids)],
-    } for i, config in enumerate(configs, start=1)])
-    accountant = env["res.users"].with_context(no_reset_password=True).create({
-        "name": "Bench accountant", "login": "bench_accountant",
-        "groups_id": [Command.set(env.ref("optics_core.group_optics_accountant").ids)]})
-    manager = env["res.users"].with_context(no_reset_password=True).create({
-        "name": "Bench store manager", "login": "bench_manager",
-        "groups_id": [Command.set(env.ref("optics_core.group_optics_store_manager").ids)],
-        "optics_store_ids": [Command.set(stores[:1].ids)]})
-    categories = env["product.category"].create([{"name": f"Bench category {i}"} for i in range(n_categories)])
-    vat22 = env["account.tax"].create({"name": "Bench VAT 22% incl.", "amount": 22, "amount_type": "percent",
-                                       "price_include_override": "tax_included", "type_tax_use": "sale"})
+    users = (
+        env["res.users"]
+        .with_context(no_reset_password=True, mail_create_nolog=True)
+        .create(
+            [
+                {
+                    "name": f"Bench cashier {i:02d}",
+                    "login": f"bench_cashier_{i:02d}",
+                    "groups_id": [Command.set(cashier_group.ids)],
+                    "optics_store_ids": [Command.set(config.optics_store_id.ids)],
+                }
+                for i, config in enumerate(configs, start=1)
+            ]
+        )
+    )
+    accountant = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": "Bench accountant",
+                "login": "bench_accountant",
+                "groups_id": [Command.set(env.ref("optics_core.group_optics_accountant").ids)],
+            }
+        )
+    )
+    manager = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": "Bench store manager",
+                "login": "bench_manager",
+                "groups_id": [Command.set(env.ref("optics_core.group_optics_store_manager").ids)],
+                "optics_store_ids": [Command.set(stores[:1].ids)],
+            }
+        )
+    )
+    categories = env["product.category"].create(
+        [{"name": f"Bench category {i}"} for i in range(n_categories)]
+    )
+    vat22 = env["account.tax"].create(
+        {
+            "name": "Bench VAT 22% incl.",
+            "amount": 22,
+            "amount_type": "percent",
+            "price_include_override": "tax_included",
+            "type_tax_use": "sale",
+        }
+    )
     has_brand = "frame_brand" in env["product.template"]._fields
     product_vals = []
     for i in range(n_products):
         price = 500 + (i * 137) % 20000
         vals = {
-            "name": f"Bench product {i:03d}", "is_storable": True, "available_in_pos": True,
-            "categ_id": categories[i % n_categories].id, "lst_price": price,
+            "name": f"Bench product {i:03d}",
+            "is_storable": True,
+            "available_in_pos": True,
+            "categ_id": categories[i % n_categories].id,
+            "lst_price": price,
             "standard_price": round(price * (0.35 + (i % 7) * 0.05), 2),
             "taxes_id": [Command.set(vat22.ids)] if i % 2 else [Command.clear()],
         }
@@ -98,8 +180,16 @@ def build_chain(env, n_stores=20, tills_per_store=2, n_products=300, n_categorie
         product_vals.append(vals)
     products = env["product.product"].create(product_vals)
     env.flush_all()
-    return {"company": company, "stores": stores, "configs": configs, "users": users,
-            "accountant": accountant, "manager": manager, "products": products, "vat22": vat22}
+    return {
+        "company": company,
+        "stores": stores,
+        "configs": configs,
+        "users": users,
+        "accountant": accountant,
+        "manager": manager,
+        "products": products,
+        "vat22": vat22,
+    }
 
 
 def generate_sales(env, chain, n_lines, lines_per_order=5, months=12, year=2025):
@@ -128,13 +218,17 @@ def generate_sales(env, chain, n_lines, lines_per_order=5, months=12, year=2025)
         cr.execute("SET LOCAL session_replication_role = replica")
     cr.execute("SELECT setseed(0.42)")
     # one closed session per till and month
-    cr.execute("""
+    cr.execute(
+        """
         CREATE TEMP TABLE bench_session AS
         SELECT c.idx, m AS month, c.config_id, c.user_id
           FROM unnest(%s::int[], %s::int[]) WITH ORDINALITY AS c(config_id, user_id, idx)
     CROSS JOIN generate_series(0, %s - 1) m
-    """, [configs.ids, users.ids, months])
-    cr.execute("""
+    """,
+        [configs.ids, users.ids, months],
+    )
+    cr.execute(
+        """
         ALTER TABLE bench_session ADD COLUMN session_id int;
         WITH ins AS (
             INSERT INTO pos_session (config_id, user_id, name, state, start_at, stop_at,
@@ -150,18 +244,24 @@ def generate_sales(env, chain, n_lines, lines_per_order=5, months=12, year=2025)
           FROM ins WHERE ins.config_id = b.config_id
            AND extract(month FROM ins.start_at) = b.month + 1;
         CREATE INDEX ON bench_session (idx, month);
-    """, {"year": year})
+    """,
+        {"year": year},
+    )
 
     # orders: till by round robin, month and minute pseudo-random
-    cr.execute("""
+    cr.execute(
+        """
         CREATE TEMP TABLE bench_order AS
         SELECT g, 1 + (g %% %(n_configs)s) AS idx, floor(random() * %(months)s)::int AS month,
                (g %% 33 = 0) AS refund,
                floor(random() * 27 * 24 * 60)::int AS minute
           FROM generate_series(1, %(n_orders)s) g;
         ALTER TABLE bench_order ADD COLUMN order_id int;
-    """, {"n_configs": n_configs, "months": months, "n_orders": n_orders})
-    cr.execute("""
+    """,
+        {"n_configs": n_configs, "months": months, "n_orders": n_orders},
+    )
+    cr.execute(
+        """
         WITH ins AS (
             INSERT INTO pos_order (company_id, session_id, config_id, user_id, name, pos_reference,
                                    state, date_order, amount_tax, amount_total, amount_paid,
@@ -176,9 +276,12 @@ def generate_sales(env, chain, n_lines, lines_per_order=5, months=12, year=2025)
          RETURNING id, sequence_number)
         UPDATE bench_order b SET order_id = ins.id FROM ins WHERE ins.sequence_number = b.g;
         CREATE INDEX ON bench_order (order_id);
-    """, {"company": company.id, "year": year})
+    """,
+        {"company": company.id, "year": year},
+    )
 
-    cr.execute("""
+    cr.execute(
+        """
         INSERT INTO pos_order_line (order_id, company_id, product_id, name, full_product_name, qty,
                                     price_unit, discount, price_subtotal, price_subtotal_incl,
                                     total_cost, is_total_cost_computed,
@@ -201,8 +304,17 @@ def generate_sales(env, chain, n_lines, lines_per_order=5, months=12, year=2025)
         CROSS JOIN LATERAL (SELECT CASE WHEN random() < 0.2 THEN (5 * (1 + floor(random() * 3)))::numeric
                                         ELSE 0 END + 0 * k AS discount) d
           ) x
-    """, {"company": company.id, "per_order": lines_per_order, "n_products": len(product_ids),
-          "product_ids": product_ids, "prices": prices, "costs": costs, "taxed": taxed})
+    """,
+        {
+            "company": company.id,
+            "per_order": lines_per_order,
+            "n_products": len(product_ids),
+            "product_ids": product_ids,
+            "prices": prices,
+            "costs": costs,
+            "taxed": taxed,
+        },
+    )
 
     cr.execute("""
         UPDATE pos_order o SET amount_total = s.incl, amount_paid = s.incl, amount_tax = s.incl - s.excl
@@ -212,7 +324,8 @@ def generate_sales(env, chain, n_lines, lines_per_order=5, months=12, year=2025)
     """)
 
     # stock valuation for 30 % of the orders: picking per order, move and layer per line
-    cr.execute("""
+    cr.execute(
+        """
         INSERT INTO stock_picking (name, company_id, pos_order_id, pos_session_id, picking_type_id,
                                    location_id, location_dest_id, move_type, state, date_done,
                                    create_uid, write_uid, create_date, write_date)
@@ -224,8 +337,11 @@ def generate_sales(env, chain, n_lines, lines_per_order=5, months=12, year=2025)
           JOIN pos_order po ON po.id = o.order_id
           JOIN pos_config pc ON pc.id = po.config_id
          WHERE o.g %% 10 < 3
-    """, {"company": company.id, "customer": customer_location, "stock": stock_location})
-    cr.execute("""
+    """,
+        {"company": company.id, "customer": customer_location, "stock": stock_location},
+    )
+    cr.execute(
+        """
         INSERT INTO stock_move (company_id, product_id, product_uom, location_id, location_dest_id,
                                 location_final_id, name, procure_method, product_uom_qty, quantity,
                                 product_qty, date, state, picking_id,
@@ -236,9 +352,12 @@ def generate_sales(env, chain, n_lines, lines_per_order=5, months=12, year=2025)
           FROM stock_picking sp
           JOIN pos_order_line l ON l.order_id = sp.pos_order_id
          WHERE sp.name LIKE 'BENCH/PICK/%%'
-    """, {"company": company.id, "uom": uom_unit})
+    """,
+        {"company": company.id, "uom": uom_unit},
+    )
     # valued a little above the frozen POS cost (FIFO layers drift from the standard price)
-    cr.execute("""
+    cr.execute(
+        """
         INSERT INTO stock_valuation_layer (company_id, product_id, stock_move_id, quantity, unit_cost,
                                            value, remaining_qty, remaining_value, description,
                                            create_uid, write_uid, create_date, write_date)
@@ -250,11 +369,15 @@ def generate_sales(env, chain, n_lines, lines_per_order=5, months=12, year=2025)
           JOIN unnest(%(product_ids)s::int[], %(costs)s::numeric[]) AS c(product_id, cost)
             ON c.product_id = m.product_id
          WHERE m.name = 'BENCH'
-    """, {"company": company.id, "customer": customer_location, "product_ids": product_ids, "costs": costs})
+    """,
+        {"company": company.id, "customer": customer_location, "product_ids": product_ids, "costs": costs},
+    )
     cr.execute("SET LOCAL session_replication_role = DEFAULT")
-    cr.execute("ANALYZE pos_order; ANALYZE pos_order_line; ANALYZE pos_session; ANALYZE stock_picking; "
-               "ANALYZE stock_move; ANALYZE stock_valuation_layer; ANALYZE product_product; "
-               "ANALYZE product_template; ANALYZE pos_config")
+    cr.execute(
+        "ANALYZE pos_order; ANALYZE pos_order_line; ANALYZE pos_session; ANALYZE stock_picking; "
+        "ANALYZE stock_move; ANALYZE stock_valuation_layer; ANALYZE product_product; "
+        "ANALYZE product_template; ANALYZE pos_config"
+    )
     cr.execute("SELECT count(*) FROM pos_order_line")
     total_lines = cr.fetchone()[0]
     cr.execute("SELECT count(*) FROM pos_order")
@@ -275,8 +398,11 @@ def timed(label, fn, repeat):
         result = fn()
         times.append(time.perf_counter() - start)
     verdict = "OK" if max(times) <= TARGET_SECONDS else "SLOW"
-    print(f"  {label:<62} first {times[0]:6.3f} s  best {min(times):6.3f} s  "
-          f"groups {len(result):>4}  load {os.getloadavg()[0]:5.1f}  [{verdict}]", flush=True)
+    print(
+        f"  {label:<62} first {times[0]:6.3f} s  best {min(times):6.3f} s  "
+        f"groups {len(result):>4}  load {os.getloadavg()[0]:5.1f}  [{verdict}]",
+        flush=True,
+    )
     return max(times), result
 
 
@@ -304,12 +430,30 @@ def run_queries(env, chain, repeat):
         ("GP by brand x week (accountant, year)", acc, gp, year, ["brand", "date:week"], gp_measures),
         ("GP by till x day (accountant, June)", acc, gp, june, ["config_id", "date:day"], gp_measures),
         ("GP by store, no date filter (accountant, all rows)", acc, gp, [], ["store_id"], gp_measures),
-        ("GP by category x month (store manager: own store rule)", mgr, gp, year, ["categ_id", "date:month"],
-         gp_measures),
-        ("Receipts by store x month (accountant, year)", acc, rc, year, ["store_id", "date:month"],
-         ["receipt_count:sum", "average_receipt:avg", "refund_rate:avg", "amount_total:sum"]),
-        ("Receipts by cashier x week (accountant, year)", acc, rc, year, ["user_id", "date:week"],
-         ["receipt_count:sum", "average_receipt:avg", "refund_rate:avg"]),
+        (
+            "GP by category x month (store manager: own store rule)",
+            mgr,
+            gp,
+            year,
+            ["categ_id", "date:month"],
+            gp_measures,
+        ),
+        (
+            "Receipts by store x month (accountant, year)",
+            acc,
+            rc,
+            year,
+            ["store_id", "date:month"],
+            ["receipt_count:sum", "average_receipt:avg", "refund_rate:avg", "amount_total:sum"],
+        ),
+        (
+            "Receipts by cashier x week (accountant, year)",
+            acc,
+            rc,
+            year,
+            ["user_id", "date:week"],
+            ["receipt_count:sum", "average_receipt:avg", "refund_rate:avg"],
+        ),
     ]
     worst = 0.0
     for label, e, model, domain, groupby, aggregates in queries:
@@ -317,9 +461,11 @@ def run_queries(env, chain, repeat):
         worst = max(worst, seconds)
 
     wizard = acc["ru.gross.profit.summary.wizard"].create(
-        {"date_from": "2025-01-01", "date_to": "2025-12-31", "group_by": "store"})
-    seconds, _ = timed("Summary wizard (store; GP + receipts, both views)",
-                       lambda: wizard._get_summary()["rows"], repeat)
+        {"date_from": "2025-01-01", "date_to": "2025-12-31", "group_by": "store"}
+    )
+    seconds, _ = timed(
+        "Summary wizard (store; GP + receipts, both views)", lambda: wizard._get_summary()["rows"], repeat
+    )
     worst = max(worst, seconds)
     start = time.perf_counter()
     wizard.action_export_xlsx()
@@ -330,7 +476,9 @@ def run_queries(env, chain, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--lines", type=int, default=500_000)
     parser.add_argument("--db", default=f"bench_gp_{os.getpid()}")
     parser.add_argument("--reuse", action="store_true", help="use an existing database made with --keep")
@@ -341,23 +489,35 @@ def main():
     parser.add_argument("--addons-path", dest="addons_path", default=addons_path())
     args = parser.parse_args()
 
-    print(f"bench_gross_profit: database {args.db}, {args.lines:,} POS order lines, "
-          f"target <= {TARGET_SECONDS:.0f} s per grouped read; {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f} (timings are wall clock: other load slows them)",
-          flush=True)
+    print(
+        f"bench_gross_profit: database {args.db}, {args.lines:,} POS order lines, "
+        f"target <= {TARGET_SECONDS:.0f} s per grouped read; {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} (timings are wall clock: other load slows them)",
+        flush=True,
+    )
     reuse = args.reuse and db_exists(args, args.db)
     odoo = None
     try:
         if not reuse:
             start = time.perf_counter()
             create_db(args)
-            print(f"database created (point_of_sale + ru_accounting_extras installed): "
-                  f"{time.perf_counter() - start:.1f} s", flush=True)
+            print(
+                f"database created (point_of_sale + ru_accounting_extras installed): "
+                f"{time.perf_counter() - start:.1f} s",
+                flush=True,
+            )
 
         import odoo
         from odoo import SUPERUSER_ID, api
-        odoo.tools.config.parse_config([f"--db_host={args.db_host}", f"--db_port={args.db_port}",
-                                        f"--addons-path={args.addons_path}", "--log-level=warn"])
+
+        odoo.tools.config.parse_config(
+            [
+                f"--db_host={args.db_host}",
+                f"--db_port={args.db_port}",
+                f"--addons-path={args.addons_path}",
+                "--log-level=warn",
+            ]
+        )
         registry = odoo.modules.registry.Registry(args.db)
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tz": "Europe/Moscow"})
@@ -375,16 +535,22 @@ def main():
                 start = time.perf_counter()
                 orders, lines, layers = generate_sales(env, chain, args.lines)
                 cr.commit()
-                print(f"master data (ORM): {master_seconds:.1f} s; sales generated (SQL): "
-                      f"{time.perf_counter() - start:.1f} s -> {orders:,} orders, {lines:,} lines, "
-                      f"{layers:,} valuation layers", flush=True)
+                print(
+                    f"master data (ORM): {master_seconds:.1f} s; sales generated (SQL): "
+                    f"{time.perf_counter() - start:.1f} s -> {orders:,} orders, {lines:,} lines, "
+                    f"{layers:,} valuation layers",
+                    flush=True,
+                )
             # what the SVL / picking hooks do line by line in production, for the bulk rows
             start = time.perf_counter()
             env["pos.order.line"]._ru_refresh_valuation_cost()
             cr.commit()
             cr.execute("SELECT count(*) FROM pos_order_line WHERE ru_valuation_cost_set")
-            print(f"valued cost of the lines from the layers (one UPDATE): "
-                  f"{time.perf_counter() - start:.1f} s, {cr.fetchone()[0]:,} lines valued", flush=True)
+            print(
+                f"valued cost of the lines from the layers (one UPDATE): "
+                f"{time.perf_counter() - start:.1f} s, {cr.fetchone()[0]:,} lines valued",
+                flush=True,
+            )
             # a live database has been vacuumed since these rows were written: without it the
             # first reads would also set the hint bits of half a million fresh rows
             start = time.perf_counter()

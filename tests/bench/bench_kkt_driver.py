@@ -6,6 +6,7 @@ Prints p50/p95/p99 of fiscalise() for a 5-line receipt with an empty FN archive
 and again after 20,000 documents, the emulator's start-up time with that
 archive, and the latency of the other frequent calls.
 """
+
 import statistics
 import sys
 import tempfile
@@ -24,14 +25,30 @@ N_DOCS = 20000
 
 
 def five_lines():
-    items = [ffd.Item(name=f"Линза очковая {i}", price=150000 + i, quantity=1000,
-                      amount=150000 + i, vat=6) for i in range(4)]
-    items.append(ffd.Item(name="Футляр", price=50000, quantity=1000, amount=50000, vat=11,
-                          vat_amount=ffd.item_vat(50000, 11)))
+    items = [
+        ffd.Item(name=f"Линза очковая {i}", price=150000 + i, quantity=1000, amount=150000 + i, vat=6)
+        for i in range(4)
+    ]
+    items.append(
+        ffd.Item(
+            name="Футляр",
+            price=50000,
+            quantity=1000,
+            amount=50000,
+            vat=11,
+            vat_amount=ffd.item_vat(50000, 11),
+        )
+    )
     total = sum(i.amount for i in items)
-    return ffd.Receipt(operation=1, tax_system=1, items=items,
-                       payments=ffd.Payments(cash=total - 100000, electronic=100000),
-                       total=total, cashier="Смирнова А.", buyer_contact="+79990001122")
+    return ffd.Receipt(
+        operation=1,
+        tax_system=1,
+        items=items,
+        payments=ffd.Payments(cash=total - 100000, electronic=100000),
+        total=total,
+        cashier="Смирнова А.",
+        buyer_contact="+79990001122",
+    )
 
 
 def pct(values, p):
@@ -49,9 +66,11 @@ def measure(dev, doc, n):
 
 
 def report(label, times):
-    print(f"{label:<44} n={len(times):>5}  p50={pct(times, 50):6.2f} ms  "
-          f"p95={pct(times, 95):6.2f} ms  p99={pct(times, 99):6.2f} ms  "
-          f"mean={statistics.mean(times) * 1000:6.2f} ms")
+    print(
+        f"{label:<44} n={len(times):>5}  p50={pct(times, 50):6.2f} ms  "
+        f"p95={pct(times, 95):6.2f} ms  p99={pct(times, 99):6.2f} ms  "
+        f"mean={statistics.mean(times) * 1000:6.2f} ms"
+    )
 
 
 def main():
@@ -63,9 +82,12 @@ def main():
     dev.open_shift("Смирнова А.")
     measure(dev, doc, 20)
     report("fiscalise 5 lines, empty archive", measure(dev, doc, n))
-    for label, call in (("status()", dev.status), ("fn_status()", dev.fn_status),
-                        ("find_document()", lambda: dev.find_document(3)),
-                        ("shift_counters()", dev.shift_counters)):
+    for label, call in (
+        ("status()", dev.status),
+        ("fn_status()", dev.fn_status),
+        ("find_document()", lambda: dev.find_document(3)),
+        ("shift_counters()", dev.shift_counters),
+    ):
         times = []
         for _ in range(50):
             t = time.perf_counter()
@@ -78,20 +100,37 @@ def main():
     # a fiscal drive with 20,000 documents: the archive file is pre-built in-process
     state = tmp / "big" / "state.json"
     state.parent.mkdir()
-    model = KKTModel()          # built in memory, written once below
+    model = KKTModel()  # built in memory, written once below
     from ru54fz.shtrih import commands as C
+
     model.execute(C.get(0xE0).build(password=30))
-    item = C.get(0xFF46).build(password=30, operation=1, quantity=1_000_000, price=100,
-                               amount=100, tax_amount=0, tax=0x08, department=1,
-                               payment_method=4, subject=1, name="Линза")
-    close = C.get(0xFF45).build(password=30, pay1=100, rounding=0, tax_system=1, text="",
-                                **{f"pay{i}": 0 for i in range(2, 17)},
-                                **{f"tax{i}": 0 for i in range(1, 7)})
+    item = C.get(0xFF46).build(
+        password=30,
+        operation=1,
+        quantity=1_000_000,
+        price=100,
+        amount=100,
+        tax_amount=0,
+        tax=0x08,
+        department=1,
+        payment_method=4,
+        subject=1,
+        name="Линза",
+    )
+    close = C.get(0xFF45).build(
+        password=30,
+        pay1=100,
+        rounding=0,
+        tax_system=1,
+        text="",
+        **{f"pay{i}": 0 for i in range(2, 17)},
+        **{f"tax{i}": 0 for i in range(1, 7)},
+    )
     t = time.perf_counter()
     for i in range(N_DOCS):
         model.execute(item)
         model.execute(close)
-        if i % 200 == 199:       # keep the OFD backlog realistic
+        if i % 200 == 199:  # keep the OFD backlog realistic
             model.confirm_all()
     model.state_file = str(state)
     model._archive_pending = [{"fd": int(k), **v} for k, v in model.state["archive"].items()]

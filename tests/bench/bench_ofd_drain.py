@@ -19,6 +19,7 @@ What it does:
 5. checks that the OFD received every document exactly once, and prints documents per
    second and the peak memory (RSS of all Odoo processes together and of the largest one).
 """
+
 import argparse
 import base64
 import json
@@ -34,12 +35,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "tools"))
 from local_odoo import addons_path, free_port  # noqa: E402
+
 ADDON = ROOT / "addons" / "optics_pos_ru54fz"
 sys.path.insert(0, str(ADDON))
 
 import psutil  # noqa: E402
 import psycopg2  # noqa: E402
-
 from ru54fz import tokens  # noqa: E402
 from ru54fz.ofd import protocol  # noqa: E402
 from ru54fz.ofd.mock_server import MockOfdProcess  # noqa: E402
@@ -68,26 +69,57 @@ def make_db(db, template):
         subprocess.check_call(["createdb", "-h", PGHOST, "-p", PGPORT, "-T", template, db])
         return
     print(f"installing optics_pos_ru54fz in {db} (about 2 minutes)...", flush=True)
-    subprocess.check_call([sys.executable, "-m", "odoo", *db_args(), "-d", db,
-                           f"--addons-path={addons_path()}", "-i", "optics_pos_ru54fz",
-                           "--without-demo=all", "--stop-after-init", "--workers=0",
-                           "--max-cron-threads=0", f"--http-port={free_port()}", "--log-level=warn"])
+    subprocess.check_call(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            *db_args(),
+            "-d",
+            db,
+            f"--addons-path={addons_path()}",
+            "-i",
+            "optics_pos_ru54fz",
+            "--without-demo=all",
+            "--stop-after-init",
+            "--workers=0",
+            "--max-cron-threads=0",
+            f"--http-port={free_port()}",
+            "--log-level=warn",
+        ]
+    )
 
 
 def start_odoo(db, workers, log_path):
     port = free_port()
     import odoo
+
     odoo_bin = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
     # a prefork server starts its gevent process by re-running sys.argv[0]: use odoo-bin
     launcher = [sys.executable, str(odoo_bin)] if odoo_bin.exists() else [sys.executable, "-m", "odoo"]
-    cmd = [*launcher, *db_args(), "-d", db, f"--db-filter=^{db}$",
-           f"--addons-path={addons_path()}", "--load=base,web,queue_job", f"--workers={workers}",
-           "--max-cron-threads=0", f"--http-port={port}", "--http-interface=127.0.0.1",
-           f"--gevent-port={free_port()}", "--log-level=warn", "--log-handler=odoo.addons.queue_job:INFO",
-           "--limit-time-real=600", "--limit-time-cpu=600", "--limit-memory-soft=4294967296",
-           "--limit-memory-hard=5368709120"]
-    env = dict(os.environ, ODOO_QUEUE_JOB_CHANNELS=f"root:{workers},root.fiscal_ofd:{workers}",
-               PYTHONUNBUFFERED="1")
+    cmd = [
+        *launcher,
+        *db_args(),
+        "-d",
+        db,
+        f"--db-filter=^{db}$",
+        f"--addons-path={addons_path()}",
+        "--load=base,web,queue_job",
+        f"--workers={workers}",
+        "--max-cron-threads=0",
+        f"--http-port={port}",
+        "--http-interface=127.0.0.1",
+        f"--gevent-port={free_port()}",
+        "--log-level=warn",
+        "--log-handler=odoo.addons.queue_job:INFO",
+        "--limit-time-real=600",
+        "--limit-time-cpu=600",
+        "--limit-memory-soft=4294967296",
+        "--limit-memory-hard=5368709120",
+    ]
+    env = dict(
+        os.environ, ODOO_QUEUE_JOB_CHANNELS=f"root:{workers},root.fiscal_ofd:{workers}", PYTHONUNBUFFERED="1"
+    )
     env.pop("QUEUE_JOB__NO_DELAY", None)
     log = open(log_path, "w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -130,8 +162,10 @@ def wait_acknowledged(conn, expected_total, sampler, timeout, label):
     first_ack = None
     last_report = 0
     while True:
-        cur.execute("SELECT count(*) FILTER (WHERE ofd_state='acknowledged'),"
-                    " count(*) FILTER (WHERE ofd_state IN ('failed','dead_lettered')) FROM optics_fiscal_document")
+        cur.execute(
+            "SELECT count(*) FILTER (WHERE ofd_state='acknowledged'),"
+            " count(*) FILTER (WHERE ofd_state IN ('failed','dead_lettered')) FROM optics_fiscal_document"
+        )
         acked, bad = cur.fetchone()
         now = time.time()
         if acked and first_ack is None:
@@ -148,7 +182,9 @@ def wait_acknowledged(conn, expected_total, sampler, timeout, label):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=10000)
     parser.add_argument("--push-docs", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=50)
@@ -170,12 +206,21 @@ def main():
         till_token = tokens.generate()
         cur.execute("SELECT id FROM res_company ORDER BY id LIMIT 1")
         company_id = cur.fetchone()[0]
-        cur.execute("UPDATE res_company SET ru54fz_ofd_host='127.0.0.1', ru54fz_ofd_port=%s,"
-                    " ru54fz_ofd_batch_size=%s, ru54fz_ofd_max_attempts=20, ru54fz_ofd_read_timeout=10,"
-                    " ru54fz_ofd_connect_timeout=5, ru54fz_breaker_threshold=5, ru54fz_breaker_cool_down=5"
-                    " WHERE id=%s", (ofd.port, args.batch_size, company_id))
-        for table in ("optics_fiscal_document_log", "optics_fiscal_dead_letter", "optics_fiscal_audit",
-                      "optics_fiscal_document", "optics_fiscal_till", "optics_ofd_breaker"):
+        cur.execute(
+            "UPDATE res_company SET ru54fz_ofd_host='127.0.0.1', ru54fz_ofd_port=%s,"
+            " ru54fz_ofd_batch_size=%s, ru54fz_ofd_max_attempts=20, ru54fz_ofd_read_timeout=10,"
+            " ru54fz_ofd_connect_timeout=5, ru54fz_breaker_threshold=5, ru54fz_breaker_cool_down=5"
+            " WHERE id=%s",
+            (ofd.port, args.batch_size, company_id),
+        )
+        for table in (
+            "optics_fiscal_document_log",
+            "optics_fiscal_dead_letter",
+            "optics_fiscal_audit",
+            "optics_fiscal_document",
+            "optics_fiscal_till",
+            "optics_ofd_breaker",
+        ):
             cur.execute(f"DELETE FROM {table}")  # noqa: S608  (template copies may hold rows)
         cur.execute("DELETE FROM queue_job")
         odoo, port = start_odoo(args.db, args.workers, log_path)
@@ -185,10 +230,18 @@ def main():
         if not uid:
             raise SystemExit("cannot log in as admin/admin")
         till_code = f"BENCH-{uuid.uuid4().hex[:6]}"
-        config_id = rpc.execute_kw(args.db, uid, "admin", "pos.config", "create", [{
-            "name": f"Bench till {till_code}", "ru54fz_till_code": till_code}])
-        cur.execute("UPDATE pos_config SET ru54fz_central_token_hash=%s WHERE id=%s",
-                    (tokens.hash_token(till_token), config_id))
+        config_id = rpc.execute_kw(
+            args.db,
+            uid,
+            "admin",
+            "pos.config",
+            "create",
+            [{"name": f"Bench till {till_code}", "ru54fz_till_code": till_code}],
+        )
+        cur.execute(
+            "UPDATE pos_config SET ru54fz_central_token_hash=%s WHERE id=%s",
+            (tokens.hash_token(till_token), config_id),
+        )
         sampler = MemorySampler(odoo.pid)
 
         # ---------------------------------------------------------------- backlog
@@ -196,49 +249,100 @@ def main():
         rows = []
         for fd in range(1, args.docs + 1):
             msg = base64.b64encode(protocol.build_document_message(FN, fd, fiscal_sign=500000 + fd))
-            rows.append(cur.mogrify(
-                "(%s,'sale','till',%s,%s,%s,%s,%s,%s,1,now() at time zone 'UTC',%s,'pending',true,0,false,"
-                "1,now() at time zone 'UTC',1,now() at time zone 'UTC',%s)",
-                (str(uuid.uuid4()), company_id, config_id, till_code, fd, str(500000 + fd), FN,
-                 psycopg2.Binary(msg), f"Sale · FD {fd}")).decode())
+            rows.append(
+                cur.mogrify(
+                    "(%s,'sale','till',%s,%s,%s,%s,%s,%s,1,now() at time zone 'UTC',%s,'pending',true,0,false,"
+                    "1,now() at time zone 'UTC',1,now() at time zone 'UTC',%s)",
+                    (
+                        str(uuid.uuid4()),
+                        company_id,
+                        config_id,
+                        till_code,
+                        fd,
+                        str(500000 + fd),
+                        FN,
+                        psycopg2.Binary(msg),
+                        f"Sale · FD {fd}",
+                    ),
+                ).decode()
+            )
         for start in range(0, len(rows), 2000):
-            cur.execute("INSERT INTO optics_fiscal_document (uuid, kind, source, company_id, pos_config_id,"
-                        " till_code, fd_number, fiscal_sign, fn_serial, shift_number, doc_time, ofd_message,"
-                        " ofd_state, has_ofd_message, attempts, till_confirmed, create_uid, create_date,"
-                        " write_uid, write_date, name) VALUES " + ",".join(rows[start:start + 2000]))
-        cron_id = rpc.execute_kw(args.db, uid, "admin", "ir.model.data", "check_object_reference",
-                                 ["optics_pos_ru54fz", "ir_cron_ofd_requeue"])[1]
+            cur.execute(
+                "INSERT INTO optics_fiscal_document (uuid, kind, source, company_id, pos_config_id,"
+                " till_code, fd_number, fiscal_sign, fn_serial, shift_number, doc_time, ofd_message,"
+                " ofd_state, has_ofd_message, attempts, till_confirmed, create_uid, create_date,"
+                " write_uid, write_date, name) VALUES " + ",".join(rows[start : start + 2000])
+            )
+        cron_id = rpc.execute_kw(
+            args.db,
+            uid,
+            "admin",
+            "ir.model.data",
+            "check_object_reference",
+            ["optics_pos_ru54fz", "ir_cron_ofd_requeue"],
+        )[1]
         t0 = time.time()
         rpc.execute_kw(args.db, uid, "admin", "ir.cron", "method_direct_trigger", [[cron_id]])
         t_enqueued = time.time()
         t_end, t_first, bad = wait_acknowledged(conn, args.docs, sampler, args.timeout, "backlog")
-        backlog = {"docs": args.docs, "enqueue_s": t_enqueued - t0, "total_s": t_end - t0,
-                   "drain_s": t_end - (t_first or t0), "failed": bad}
+        backlog = {
+            "docs": args.docs,
+            "enqueue_s": t_enqueued - t0,
+            "total_s": t_end - t0,
+            "drain_s": t_end - (t_first or t0),
+            "failed": bad,
+        }
         cur.execute("SELECT count(*), count(DISTINCT identity_key) FROM queue_job")
         backlog["jobs"], _ = cur.fetchone()
 
         # ------------------------------------------------------------------- push
         push = None
         if args.push_docs:
-            print(f"pushing {args.push_docs} more entries through /optics_pos_ru54fz/central/push...", flush=True)
-            entries = [{
-                "uuid": str(uuid.uuid4()), "hlc": str(10**12 + fd), "kind": "sale", "till_code": till_code,
-                "pos_reference": f"Order {fd}", "payload": {"total": 100000}, "state": "fiscalised",
-                "fiscal": {"fd_number": fd, "fiscal_sign": 600000 + fd, "fn_serial": FN, "shift_number": 2,
-                           "doc_time": "2026-11-22T10:00:00"},
-                "ofd_message": base64.b64encode(protocol.build_document_message(FN, fd)).decode(),
-                "created_at": "2026-11-22T10:00:00"} for fd in range(args.docs + 1, args.docs + 1 + args.push_docs)]
+            print(
+                f"pushing {args.push_docs} more entries through /optics_pos_ru54fz/central/push...",
+                flush=True,
+            )
+            entries = [
+                {
+                    "uuid": str(uuid.uuid4()),
+                    "hlc": str(10**12 + fd),
+                    "kind": "sale",
+                    "till_code": till_code,
+                    "pos_reference": f"Order {fd}",
+                    "payload": {"total": 100000},
+                    "state": "fiscalised",
+                    "fiscal": {
+                        "fd_number": fd,
+                        "fiscal_sign": 600000 + fd,
+                        "fn_serial": FN,
+                        "shift_number": 2,
+                        "doc_time": "2026-11-22T10:00:00",
+                    },
+                    "ofd_message": base64.b64encode(protocol.build_document_message(FN, fd)).decode(),
+                    "created_at": "2026-11-22T10:00:00",
+                }
+                for fd in range(args.docs + 1, args.docs + 1 + args.push_docs)
+            ]
             t0 = time.time()
             for start in range(0, len(entries), 250):
-                body = json.dumps({"till_code": till_code, "entries": entries[start:start + 250]}).encode()
-                req = urllib.request.Request(f"{base}/optics_pos_ru54fz/central/push", data=body, method="POST",
-                                             headers={"Content-Type": "application/json", "X-Till-Token": till_token,
-                                                      "X-Till-Code": till_code})
+                body = json.dumps({"till_code": till_code, "entries": entries[start : start + 250]}).encode()
+                req = urllib.request.Request(
+                    f"{base}/optics_pos_ru54fz/central/push",
+                    data=body,
+                    method="POST",
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Till-Token": till_token,
+                        "X-Till-Code": till_code,
+                    },
+                )
                 with urllib.request.urlopen(req, timeout=300) as resp:
-                    assert len(json.loads(resp.read())["accepted"]) == len(entries[start:start + 250])
+                    assert len(json.loads(resp.read())["accepted"]) == len(entries[start : start + 250])
                 sampler.sample()
             t_pushed = time.time()
-            t_end, _first, bad = wait_acknowledged(conn, args.docs + args.push_docs, sampler, args.timeout, "push")
+            t_end, _first, bad = wait_acknowledged(
+                conn, args.docs + args.push_docs, sampler, args.timeout, "push"
+            )
             push = {"docs": args.push_docs, "push_s": t_pushed - t0, "total_s": t_end - t0, "failed": bad}
 
         stats = ofd.control.stats()
@@ -246,21 +350,34 @@ def main():
         expected = args.docs + (args.push_docs or 0)
 
         print()
-        print(f"== OFD drain benchmark (batch size {args.batch_size}, {args.workers} Odoo workers, "
-              f"mock OFD answering in {args.latency_ms:g} ms, {os.cpu_count()} CPUs)")
-        print(f"backlog: {backlog['docs']} documents, {backlog['jobs']} jobs; enqueue {backlog['enqueue_s']:.1f} s; "
-              f"drained in {backlog['total_s']:.1f} s end to end -> "
-              f"{backlog['docs'] / backlog['total_s']:.0f} docs/s "
-              f"(after the first ack: {backlog['docs'] / max(backlog['drain_s'], 1e-6):.0f} docs/s)")
+        print(
+            f"== OFD drain benchmark (batch size {args.batch_size}, {args.workers} Odoo workers, "
+            f"mock OFD answering in {args.latency_ms:g} ms, {os.cpu_count()} CPUs)"
+        )
+        print(
+            f"backlog: {backlog['docs']} documents, {backlog['jobs']} jobs; enqueue {backlog['enqueue_s']:.1f} s; "
+            f"drained in {backlog['total_s']:.1f} s end to end -> "
+            f"{backlog['docs'] / backlog['total_s']:.0f} docs/s "
+            f"(after the first ack: {backlog['docs'] / max(backlog['drain_s'], 1e-6):.0f} docs/s)"
+        )
         if push:
-            print(f"push:    {push['docs']} documents through HTTP in {push['push_s']:.1f} s; confirmed by the OFD "
-                  f"{push['total_s']:.1f} s after the first push -> {push['docs'] / push['total_s']:.0f} docs/s end to end")
-        print(f"OFD submissions: {stats['total_submissions']} for {expected} documents; "
-              f"documents not submitted exactly once: {dupes}")
-        print(f"peak memory: all Odoo processes {sampler.peak_total / 2**20:.0f} MiB, "
-              f"largest single process {sampler.peak_single / 2**20:.0f} MiB")
-        ok = (stats["total_submissions"] == expected and dupes == 0
-              and backlog["docs"] / backlog["total_s"] >= 100)
+            print(
+                f"push:    {push['docs']} documents through HTTP in {push['push_s']:.1f} s; confirmed by the OFD "
+                f"{push['total_s']:.1f} s after the first push -> {push['docs'] / push['total_s']:.0f} docs/s end to end"
+            )
+        print(
+            f"OFD submissions: {stats['total_submissions']} for {expected} documents; "
+            f"documents not submitted exactly once: {dupes}"
+        )
+        print(
+            f"peak memory: all Odoo processes {sampler.peak_total / 2**20:.0f} MiB, "
+            f"largest single process {sampler.peak_single / 2**20:.0f} MiB"
+        )
+        ok = (
+            stats["total_submissions"] == expected
+            and dupes == 0
+            and backlog["docs"] / backlog["total_s"] >= 100
+        )
         print("target >= 100 docs/s:", "MET" if backlog["docs"] / backlog["total_s"] >= 100 else "NOT MET")
         return 0 if ok else 1
     finally:

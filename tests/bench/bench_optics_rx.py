@@ -1,5 +1,6 @@
 """Throughput of the prescription rules (plain Python, no Odoo): validation, transposition and
 makeability against a range table, as done for every prescription save and every lab-order check."""
+
 import random
 import sys
 import time
@@ -13,11 +14,25 @@ from opticslib import makeability, rx, transpose  # noqa: E402
 N = 20000
 rnd = random.Random(7)
 q = lambda lo, hi: Decimal(rnd.randint(lo * 4, hi * 4)) / 4  # noqa: E731
-eyes = [{"sph": q(-12, 8), "cyl": q(-4, 4), "axis": rnd.randint(1, 180), "add": q(1, 3),
-         "pd_far": Decimal(rnd.randint(56, 72)) / 2, "fitting_height": 18} for _ in range(N)]
-design = makeability.Design("progressive", tuple(
-    makeability.RangeLine.make(d, -10 + i, 6 - i, -4, 0, "0.75", "3.50") for i, d in enumerate((65, 70, 75))),
-    min_fitting_height=Decimal(17))
+eyes = [
+    {
+        "sph": q(-12, 8),
+        "cyl": q(-4, 4),
+        "axis": rnd.randint(1, 180),
+        "add": q(1, 3),
+        "pd_far": Decimal(rnd.randint(56, 72)) / 2,
+        "fitting_height": 18,
+    }
+    for _ in range(N)
+]
+design = makeability.Design(
+    "progressive",
+    tuple(
+        makeability.RangeLine.make(d, -10 + i, 6 - i, -4, 0, "0.75", "3.50")
+        for i, d in enumerate((65, 70, 75))
+    ),
+    min_fitting_height=Decimal(17),
+)
 
 
 def bench(name, fn):

@@ -17,6 +17,7 @@ Usage:
   BENCH_OFFSET=<n> numbers the generated articles/EANs from n (a reused db already has 0..).
 The database work is rolled back after each scenario except the setup of scenario 3.
 """
+
 import base64
 import csv
 import io
@@ -31,22 +32,48 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "tools"))
 from local_odoo import addons_path  # noqa: E402
+
 PGHOST = os.environ.get("PGHOST", "127.0.0.1")
 
 
 def create_db(name):
     print(f"creating {name} with point_of_sale + connector_b (a few minutes) ...", flush=True)
     t = time.monotonic()
-    subprocess.run([sys.executable, "-m", "odoo", f"--db_host={PGHOST}", f"--addons-path={addons_path()}",
-                    "-d", name, "-i", "point_of_sale,connector_b", "--without-demo=all", "--stop-after-init",
-                    "--workers=0", "--max-cron-threads=0", "--http-port=0", "--log-level=warn"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            f"--db_host={PGHOST}",
+            f"--addons-path={addons_path()}",
+            "-d",
+            name,
+            "-i",
+            "point_of_sale,connector_b",
+            "--without-demo=all",
+            "--stop-after-init",
+            "--workers=0",
+            "--max-cron-threads=0",
+            "--http-port=0",
+            "--log-level=warn",
+        ],
+        check=True,
+    )
     print(f"  database ready in {time.monotonic() - t:.0f} s", flush=True)
 
 
 # -- files ---------------------------------------------------------------------------------
 HEADER = ["Артикул", "Штрихкод", "Наименование", "Цена", "Валюта", "НДС", "Остаток", "Срок"]
-COLUMNS = {"article": "Артикул", "ean": "Штрихкод", "name": "Наименование", "price": "Цена",
-           "currency": "Валюта", "vat": "НДС", "stock": "Остаток", "lead_time": "Срок"}
+COLUMNS = {
+    "article": "Артикул",
+    "ean": "Штрихкод",
+    "name": "Наименование",
+    "price": "Цена",
+    "currency": "Валюта",
+    "vat": "НДС",
+    "stock": "Остаток",
+    "lead_time": "Срок",
+}
 
 
 def ean13(n):
@@ -55,14 +82,24 @@ def ean13(n):
     return body + str((10 - total % 10) % 10)
 
 
-OFFSET = int(os.environ.get("BENCH_OFFSET", "0"))   # fresh articles/EANs when reusing a database
+OFFSET = int(os.environ.get("BENCH_OFFSET", "0"))  # fresh articles/EANs when reusing a database
 
 
 def base_rows(n, offset=0):
     offset += OFFSET
-    return [[f"SUP-{offset + i:07d}", ean13(offset + i), f"Оправа тестовая модель {offset + i} цвет {i % 17}",
-             round(500 + (i * 37) % 9000 + (i % 100) / 100, 2), "RUB", "20%", i % 50, 3 + i % 5]
-            for i in range(n)]
+    return [
+        [
+            f"SUP-{offset + i:07d}",
+            ean13(offset + i),
+            f"Оправа тестовая модель {offset + i} цвет {i % 17}",
+            round(500 + (i * 37) % 9000 + (i % 100) / 100, 2),
+            "RUB",
+            "20%",
+            i % 50,
+            3 + i % 5,
+        ]
+        for i in range(n)
+    ]
 
 
 def monthly_rows(rows, seed=1):
@@ -84,7 +121,7 @@ def monthly_rows(rows, seed=1):
         if kind == 0:
             out[i][3] = "по запросу"
         elif kind == 1:
-            out[i][1] = out[i][1][:-1] + str((int(out[i][1][-1]) + 1) % 10)   # bad check digit
+            out[i][1] = out[i][1][:-1] + str((int(out[i][1][-1]) + 1) % 10)  # bad check digit
         else:
             out[i][4] = "XYZ"
     for i in rnd.sample(range(n), n * 3 // 100):
@@ -94,6 +131,7 @@ def monthly_rows(rows, seed=1):
 
 def xlsx_bytes(rows):
     import openpyxl
+
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Прайс")
     ws.append(HEADER)
@@ -108,6 +146,7 @@ def xlsx_bytes(rows):
 class RssSampler:
     def __init__(self):
         import psutil
+
         self.proc = psutil.Process()
         self.start = self.peak = self.proc.memory_info().rss
         self._stop = threading.Event()
@@ -161,8 +200,9 @@ def report(label, seconds, target=None, extra="", cpu=None):
 
 # -- scenarios -----------------------------------------------------------------------------
 def run_ours(env, profile, data, mode="all", name="price.xlsx"):
-    wizard = env["connector_b.import.wizard"].create({
-        "profile_id": profile.id, "file": base64.b64encode(data), "file_name": name, "mode": mode})
+    wizard = env["connector_b.import.wizard"].create(
+        {"profile_id": profile.id, "file": base64.b64encode(data), "file_name": name, "mode": mode}
+    )
     p0 = backend_cpu(env.cr)
     c0, t0 = time.process_time(), time.monotonic()
     wizard.action_preview()
@@ -180,19 +220,35 @@ def run_base_import(env, rows):
     w.writerow(["default_code", "barcode", "name", "list_price", "standard_price"])
     for r in rows:
         w.writerow([r[0], r[1], r[2], r[3], r[3]])
-    imp = env["base_import.import"].create({
-        "res_model": "product.template", "file": text.getvalue().encode(), "file_type": "text/csv",
-        "file_name": "base_import.csv"})
-    options = {"quoting": '"', "separator": ",", "encoding": "utf-8", "has_headers": True,
-               "float_thousand_separator": "", "float_decimal_separator": ".", "date_format": "",
-               "datetime_format": "", "keep_matches": False, "import_skip_records": [],
-               "import_set_empty_fields": [], "fallback_values": {}, "name_create_enabled_fields": {}}
+    imp = env["base_import.import"].create(
+        {
+            "res_model": "product.template",
+            "file": text.getvalue().encode(),
+            "file_type": "text/csv",
+            "file_name": "base_import.csv",
+        }
+    )
+    options = {
+        "quoting": '"',
+        "separator": ",",
+        "encoding": "utf-8",
+        "has_headers": True,
+        "float_thousand_separator": "",
+        "float_decimal_separator": ".",
+        "date_format": "",
+        "datetime_format": "",
+        "keep_matches": False,
+        "import_skip_records": [],
+        "import_set_empty_fields": [],
+        "fallback_values": {},
+        "name_create_enabled_fields": {},
+    }
     fields = ["default_code", "barcode", "name", "list_price", "standard_price"]
     p0 = backend_cpu(env.cr)
     c0, t0 = time.process_time(), time.monotonic()
     preview = imp.parse_preview(dict(options), count=10)
     assert not preview.get("error"), preview
-    result = imp.execute_import(fields, fields, dict(options), dryrun=True)   # the "Test" button
+    result = imp.execute_import(fields, fields, dict(options), dryrun=True)  # the "Test" button
     t1 = time.monotonic()
     assert not [m for m in result["messages"] if m["type"] == "error"], result["messages"][:3]
     result = imp.execute_import(fields, fields, dict(options), dryrun=False)
@@ -209,28 +265,40 @@ LOAD_START = os.getloadavg()[0]
 def main():
     import odoo
     from odoo import SUPERUSER_ID, api
+
     own_db = not os.environ.get("BENCH_DB")
     db = os.environ.get("BENCH_DB") or f"bench_cb_{os.getpid()}"
     if own_db:
         create_db(db)
-    odoo.tools.config.parse_config([f"--db_host={PGHOST}", f"--addons-path={addons_path()}", "--log-level=warn"])
+    odoo.tools.config.parse_config(
+        [f"--db_host={PGHOST}", f"--addons-path={addons_path()}", "--log-level=warn"]
+    )
     registry = odoo.modules.registry.Registry(db)
     try:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
-            env["ir.config_parameter"].set_param("connector_b.async_rows", 10 ** 9)   # measure in-process
+            env["ir.config_parameter"].set_param("connector_b.async_rows", 10**9)  # measure in-process
             supplier = env["res.partner"].create({"name": "Bench Supplier", "is_company": True})
             env["res.currency"].with_context(active_test=False).search([("name", "=", "RUB")]).active = True
-            profile = env["connector_b.import.profile"].create({
-                "name": "bench", "partner_id": supplier.id, "file_type": "xlsx", "match_order": "article,ean",
-                "column_ids": [(0, 0, {"field": f, "header": h}) for f, h in COLUMNS.items()]})
+            profile = env["connector_b.import.profile"].create(
+                {
+                    "name": "bench",
+                    "partner_id": supplier.id,
+                    "file_type": "xlsx",
+                    "match_order": "article,ean",
+                    "column_ids": [(0, 0, {"field": f, "header": h}) for f, h in COLUMNS.items()],
+                }
+            )
             cr.commit()
 
             # 1. first import of 10,000 new products
             rows10 = base_rows(10000)
             data10 = xlsx_bytes(rows10)
             history, t_prev, t_imp = run_ours(env, profile, data10)
-            assert history.state == "done" and history.created_count == 10000, (history.state, history.message)
+            assert history.state == "done" and history.created_count == 10000, (
+                history.state,
+                history.message,
+            )
             ours = t_prev + t_imp
             report("1. first import 10,000 new products: preview", t_prev)
             report("   first import 10,000 new products: import", t_imp)
@@ -242,9 +310,13 @@ def main():
                 b_prev, b_imp = run_base_import(env, rows10)
                 report("   base_import same rows: parse + test (preview)", b_prev)
                 report("   base_import same rows: import", b_imp)
-                report("   base_import same rows: total", b_prev + b_imp, cpu=CPU["last"],
-                       extra=f"ratio base_import / connector_b = {(b_prev + b_imp) / ours:.1f}x wall, "
-                             f"{sum(CPU['last']) / sum(ours_cpu):.1f}x cpu (target >= 5x)")
+                report(
+                    "   base_import same rows: total",
+                    b_prev + b_imp,
+                    cpu=CPU["last"],
+                    extra=f"ratio base_import / connector_b = {(b_prev + b_imp) / ours:.1f}x wall, "
+                    f"{sum(CPU['last']) / sum(ours_cpu):.1f}x cpu (target >= 5x)",
+                )
                 cr.rollback()
                 env.invalidate_all()
 
@@ -256,13 +328,22 @@ def main():
             history, t_prev, t_imp = run_ours(env, profile, xlsx_bytes(upd), mode="partial")
             report(f"2. monthly update {len(upd)} rows: preview", t_prev)
             report("   monthly update: import", t_imp)
-            report("   monthly update: preview + import", t_prev + t_imp, 10, cpu=CPU["last"],
-                   extra=f"created {history.created_count} updated {history.updated_count} unchanged "
-                         f"{history.unchanged_count} errors {history.error_count} duplicates "
-                         f"{history.skipped_count} warnings {history.warning_count}")
+            report(
+                "   monthly update: preview + import",
+                t_prev + t_imp,
+                10,
+                cpu=CPU["last"],
+                extra=f"created {history.created_count} updated {history.updated_count} unchanged "
+                f"{history.unchanged_count} errors {history.error_count} duplicates "
+                f"{history.skipped_count} warnings {history.warning_count}",
+            )
             again, t_prev2, t_imp2 = run_ours(env, profile, xlsx_bytes(upd), mode="partial")
-            report("   same update re-imported (must change nothing)", t_prev2 + t_imp2, cpu=CPU["last"],
-                   extra=f"created {again.created_count} updated {again.updated_count}")
+            report(
+                "   same update re-imported (must change nothing)",
+                t_prev2 + t_imp2,
+                cpu=CPU["last"],
+                extra=f"created {again.created_count} updated {again.updated_count}",
+            )
             assert again.created_count == 0 and again.updated_count == 0
             cr.rollback()
             env.invalidate_all()
@@ -276,24 +357,35 @@ def main():
                 history, t_prev, t_imp = run_ours(env, profile, data)
                 assert history.created_count == 90000, (history.state, history.message)
                 cr.commit()
-                report("3. setup: first import of 90,000 more new products", t_prev + t_imp, cpu=CPU["last"],
-                       extra=f"(file generated in {gen:.0f} s)")
+                report(
+                    "3. setup: first import of 90,000 more new products",
+                    t_prev + t_imp,
+                    cpu=CPU["last"],
+                    extra=f"(file generated in {gen:.0f} s)",
+                )
                 upd = monthly_rows(rows10 + rows100, seed=2)[:100000]
                 data = xlsx_bytes(upd)
                 with RssSampler() as mem:
                     history, t_prev, t_imp = run_ours(env, profile, data, mode="partial")
                 report("   100,000 update rows: preview", t_prev)
                 report("   100,000 update rows: import", t_imp)
-                report("   100,000 update rows: preview + import", t_prev + t_imp, 120, cpu=CPU["last"],
-                       extra=f"peak RSS {mb(mem.peak)} (+{mb(mem.peak - mem.start)} over the phase); "
-                             f"updated {history.updated_count} unchanged {history.unchanged_count} "
-                             f"errors {history.error_count}")
+                report(
+                    "   100,000 update rows: preview + import",
+                    t_prev + t_imp,
+                    120,
+                    cpu=CPU["last"],
+                    extra=f"peak RSS {mb(mem.peak)} (+{mb(mem.peak - mem.start)} over the phase); "
+                    f"updated {history.updated_count} unchanged {history.unchanged_count} "
+                    f"errors {history.error_count}",
+                )
                 cr.rollback()
     finally:
         print("\n== connector_b price-list import benchmark ==")
-        print(f"(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
-              f"at the start: {LOAD_START:.1f}; wall times include waiting for the CPU; the cpu figures "
-              f"are this process plus its PostgreSQL backend)")
+        print(
+            f"(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+            f"at the start: {LOAD_START:.1f}; wall times include waiting for the CPU; the cpu figures "
+            f"are this process plus its PostgreSQL backend)"
+        )
         for line in FIGURES:
             print(line)
         if own_db and not os.environ.get("BENCH_KEEP_DB"):

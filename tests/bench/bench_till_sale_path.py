@@ -18,6 +18,7 @@ settle) with those 100,000 entries, in-process and through the first HTTP call.
 
     python3 tests/bench/bench_till_sale_path.py [--sales 400] [--fill 100000] [--driver shtrih,atol]
 """
+
 import argparse
 import json
 import os
@@ -35,12 +36,13 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "tools"))
 from local_odoo import addons_path, free_port  # noqa: E402
+
 ADDON = ROOT / "addons" / "optics_pos_ru54fz"
 sys.path.insert(0, str(ADDON))
 
 from ru54fz import tokens  # noqa: E402
-from ru54fz.devices import make_device  # noqa: E402
 from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
+from ru54fz.devices import make_device  # noqa: E402
 from ru54fz.emulator.harness import start_emulator  # noqa: E402
 from ru54fz.journal import Journal  # noqa: E402
 from ru54fz.till_service import TillService  # noqa: E402
@@ -49,12 +51,31 @@ TOKEN = "bench-pairing-token"
 
 
 def order(n_lines=5):
-    lines = [{"name": f"Линза очковая 1.6 №{i}", "quantity": "1.000", "price": "1500.00", "amount": "1500.00",
-              "vat_code": 6 if i % 2 else 11, "payment_method": 4, "subject": 1, "measure": 0,
-              "barcode": "4601234567893"} for i in range(n_lines)]
-    return {"uuid": str(uuid.uuid4()), "pos_reference": "Order 00001-001-0001", "operation": "sale",
-            "cashier": {"name": "Анна Кассирова", "inn": ""}, "buyer_contact": "", "tax_system": 1,
-            "lines": lines, "payments": [{"kind": "card", "amount": f"{1500 * n_lines}.00"}], "refund_of": None}
+    lines = [
+        {
+            "name": f"Линза очковая 1.6 №{i}",
+            "quantity": "1.000",
+            "price": "1500.00",
+            "amount": "1500.00",
+            "vat_code": 6 if i % 2 else 11,
+            "payment_method": 4,
+            "subject": 1,
+            "measure": 0,
+            "barcode": "4601234567893",
+        }
+        for i in range(n_lines)
+    ]
+    return {
+        "uuid": str(uuid.uuid4()),
+        "pos_reference": "Order 00001-001-0001",
+        "operation": "sale",
+        "cashier": {"name": "Анна Кассирова", "inn": ""},
+        "buyer_contact": "",
+        "tax_system": 1,
+        "lines": lines,
+        "payments": [{"kind": "card", "amount": f"{1500 * n_lines}.00"}],
+        "refund_of": None,
+    }
 
 
 class DblessOdoo:
@@ -70,15 +91,27 @@ class DblessOdoo:
 
     def start(self):
         env = dict(os.environ, RU54FZ_TILL_CONFIG=str(self.config_path))
-        cmd = [sys.executable, "-m", "odoo", "--load=base,web,optics_pos_ru54fz",
-               f"--addons-path={addons_path()}", f"--http-port={self.port}", "--http-interface=127.0.0.1",
-               "--workers=0", "--max-cron-threads=0", f"--data-dir={self.workdir / 'odoo-data'}",
-               "--log-level=warn", f"--logfile={self.workdir / 'odoo.log'}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "odoo",
+            "--load=base,web,optics_pos_ru54fz",
+            f"--addons-path={addons_path()}",
+            f"--http-port={self.port}",
+            "--http-interface=127.0.0.1",
+            "--workers=0",
+            "--max-cron-threads=0",
+            f"--data-dir={self.workdir / 'odoo-data'}",
+            "--log-level=warn",
+            f"--logfile={self.workdir / 'odoo.log'}",
+        ]
         self.proc = subprocess.Popen(cmd, env=env, cwd=str(self.workdir))
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < 60:
             try:
-                r = requests.get(self.url + "/hw_proxy/ru54fz/status", headers={"X-Till-Token": TOKEN}, timeout=10)
+                r = requests.get(
+                    self.url + "/hw_proxy/ru54fz/status", headers={"X-Till-Token": TOKEN}, timeout=10
+                )
                 if r.status_code == 200:
                     return r
                 if r.status_code not in (404, 502, 503):
@@ -103,6 +136,7 @@ class DblessOdoo:
 def _cpu(pid):
     try:
         import psutil
+
         t = psutil.Process(pid).cpu_times()
         return t.user + t.system
     except Exception:  # noqa: BLE001 - psutil is a test requirement; the figure is optional
@@ -112,8 +146,10 @@ def _cpu(pid):
 def measure(url, n, warmup=30, pids=()):
     s = requests.Session()
     s.headers.update({"X-Till-Token": TOKEN, "Content-Type": "application/json"})
-    s.post(url + "/hw_proxy/ru54fz/open_shift",
-           data=json.dumps({"uuid": str(uuid.uuid4()), "cashier": {"name": "Анна Кассирова"}}))
+    s.post(
+        url + "/hw_proxy/ru54fz/open_shift",
+        data=json.dumps({"uuid": str(uuid.uuid4()), "cashier": {"name": "Анна Кассирова"}}),
+    )
     times = []
     cpu0 = None
     for i in range(warmup + n):
@@ -131,8 +167,14 @@ def measure(url, n, warmup=30, pids=()):
     cpu = [(b - a) * 1000 / n for a, b in zip(cpu0 or [], cpu1) if a is not None and b is not None]
     times.sort()
     q = statistics.quantiles(times, n=100)
-    return {"n": len(times), "p50": statistics.median(times), "p95": q[94], "p99": q[98], "max": times[-1],
-            "cpu": cpu}
+    return {
+        "n": len(times),
+        "p50": statistics.median(times),
+        "p95": q[94],
+        "p99": q[98],
+        "max": times[-1],
+        "cpu": cpu,
+    }
 
 
 def measure_trivial(url, n=300):
@@ -154,31 +196,77 @@ def measure_trivial(url, n=300):
 def _cpu_text(res):
     if len(res["cpu"]) != 2:
         return ""
-    return (f"\n                 CPU per sale: till proxy (Odoo) {res['cpu'][0]:.2f} ms, "
-            f"KKT emulator {res['cpu'][1]:.2f} ms")
+    return (
+        f"\n                 CPU per sale: till proxy (Odoo) {res['cpu'][0]:.2f} ms, "
+        f"KKT emulator {res['cpu'][1]:.2f} ms"
+    )
 
 
 def fill_journal(path, n):
     """n realistic entries: old archived sales, as a month of a busy till leaves them."""
     j = Journal(path, till_code="BENCH")
-    payload = json.dumps({"doc_type": "receipt", "operation": 1, "tax_system": 1, "items": [
-        {"name": f"Линза очковая 1.6 №{i}", "price": 150000, "quantity": 1000, "amount": 150000, "vat": 6,
-         "vat_amount": 0, "payment_method": 4, "subject": 1, "measure": 0, "product_code": "", "marking_code": ""}
-        for i in range(5)], "payments": {"cash": 0, "electronic": 750000, "prepayment": 0, "credit": 0,
-                                           "other": 0}, "total": 750000, "cashier": "Анна Кассирова"},
-        ensure_ascii=False)
+    payload = json.dumps(
+        {
+            "doc_type": "receipt",
+            "operation": 1,
+            "tax_system": 1,
+            "items": [
+                {
+                    "name": f"Линза очковая 1.6 №{i}",
+                    "price": 150000,
+                    "quantity": 1000,
+                    "amount": 150000,
+                    "vat": 6,
+                    "vat_amount": 0,
+                    "payment_method": 4,
+                    "subject": 1,
+                    "measure": 0,
+                    "product_code": "",
+                    "marking_code": "",
+                }
+                for i in range(5)
+            ],
+            "payments": {"cash": 0, "electronic": 750000, "prepayment": 0, "credit": 0, "other": 0},
+            "total": 750000,
+            "cashier": "Анна Кассирова",
+        },
+        ensure_ascii=False,
+    )
     fiscal = json.dumps({"fd_number": 0, "fiscal_sign": 1234567890, "fn_serial": "9999078900099999"})
     now = time.time() - 40 * 86400
-    base = (int(now * 1000) << 16)
-    rows = [(f"old-{i:07d}", base + i * 65536 * 20000, "sale", "BENCH", f"Order {i}", None, payload,
-             "archived", "9999078900099999", i + 1, 1, i + 1, fiscal, "{}", 1,
-             "2026-01-01T10:00:00", now + i * 20, now + i * 20, now + i * 20) for i in range(n)]
+    base = int(now * 1000) << 16
+    rows = [
+        (
+            f"old-{i:07d}",
+            base + i * 65536 * 20000,
+            "sale",
+            "BENCH",
+            f"Order {i}",
+            None,
+            payload,
+            "archived",
+            "9999078900099999",
+            i + 1,
+            1,
+            i + 1,
+            fiscal,
+            "{}",
+            1,
+            "2026-01-01T10:00:00",
+            now + i * 20,
+            now + i * 20,
+            now + i * 20,
+        )
+        for i in range(n)
+    ]
     with j._lock:
         j._db.execute("BEGIN")
         j._db.executemany(
             "INSERT INTO entries (uuid, hlc, kind, till_code, pos_reference, original_uuid, payload, state,"
             " fn_serial, expected_fd, shift_number, fd_number, fiscal, response, ofd_confirmed, created_at,"
-            " created_ts, updated_ts, fiscalised_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            " created_ts, updated_ts, fiscalised_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
         j._db.execute("COMMIT")
         j._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     j.close()
@@ -216,32 +304,54 @@ def run_driver(kind, args):
     try:
         journal_path = work / "till.sqlite"
         cfg = work / "till.json"
-        cfg.write_text(json.dumps({"tills": [{
-            "till_code": "BENCH", "token_hash": tokens.hash_token(TOKEN), "allowed_origin": "",
-            "device": emu.config, "journal_path": str(journal_path)}]}))
-        print(f"\n== driver {kind}: KKT emulator at {emu.url}, print delay 0; 5-line receipts; "
-              f"{args.sales} sales per run")
+        cfg.write_text(
+            json.dumps(
+                {
+                    "tills": [
+                        {
+                            "till_code": "BENCH",
+                            "token_hash": tokens.hash_token(TOKEN),
+                            "allowed_origin": "",
+                            "device": emu.config,
+                            "journal_path": str(journal_path),
+                        }
+                    ]
+                }
+            )
+        )
+        print(
+            f"\n== driver {kind}: KKT emulator at {emu.url}, print delay 0; 5-line receipts; "
+            f"{args.sales} sales per run"
+        )
 
         odoo = DblessOdoo(cfg, work)
         odoo.start()
         floor = measure_trivial(odoo.url)
-        print(f"for scale, a trivial auth='none' JSON route of the same Odoo now: p50 {floor['p50']:.2f} ms  "
-              f"p95 {floor['p95']:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(
+            f"for scale, a trivial auth='none' JSON route of the same Odoo now: p50 {floor['p50']:.2f} ms  "
+            f"p95 {floor['p95']:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        )
         empty = out["empty"] = measure(odoo.url, args.sales, pids=(odoo.proc.pid, emu.proc.pid))
         odoo.stop()
         entries_before = Journal(journal_path).counts()
-        print(f"empty journal:   p50 {empty['p50']:.2f} ms  p95 {empty['p95']:.2f} ms  "
-              f"p99 {empty['p99']:.2f} ms  max {empty['max']:.2f} ms  (n={empty['n']}){_cpu_text(empty)}")
+        print(
+            f"empty journal:   p50 {empty['p50']:.2f} ms  p95 {empty['p95']:.2f} ms  "
+            f"p99 {empty['p99']:.2f} ms  max {empty['max']:.2f} ms  (n={empty['n']}){_cpu_text(empty)}"
+        )
         inproc = out["inproc"] = measure_in_process(emu, work, args.sales)
-        print(f"in-process (no HTTP proxy): p50 {inproc['p50']:.2f} ms  p95 {inproc['p95']:.2f} ms  "
-              f"p99 {inproc['p99']:.2f} ms")
+        print(
+            f"in-process (no HTTP proxy): p50 {inproc['p50']:.2f} ms  p95 {inproc['p95']:.2f} ms  "
+            f"p99 {inproc['p99']:.2f} ms"
+        )
         if not args.fill:
             return out
 
         t0 = time.perf_counter()
         fill_journal(journal_path, args.fill)
-        print(f"journal filled with {args.fill} more entries in {time.perf_counter() - t0:.1f} s "
-              f"({journal_path.stat().st_size / 1e6:.1f} MB); had {sum(entries_before.values())}")
+        print(
+            f"journal filled with {args.fill} more entries in {time.perf_counter() - t0:.1f} s "
+            f"({journal_path.stat().st_size / 1e6:.1f} MB); had {sum(entries_before.values())}"
+        )
 
         # start-up with the full journal, in-process: open + quick_check + settle
         t0 = time.perf_counter()
@@ -254,27 +364,37 @@ def run_driver(kind, args):
         n_entries = sum(j.counts().values())
         while j.check_state == "running":
             time.sleep(0.01)
-        print(f"background integrity quick_check of the journal: {j.check_state} in {j.check_seconds:.2f} s "
-              f"(sales are served meanwhile)")
+        print(
+            f"background integrity quick_check of the journal: {j.check_state} in {j.check_seconds:.2f} s "
+            f"(sales are served meanwhile)"
+        )
         svc.stop()
         dev.close()
         j.close()
-        print(f"start-up with {n_entries} entries: open+quick_check {t_open * 1000:.0f} ms, "
-              f"open+check+settle {t_start:.0f} ms (target <= 1000 ms)")
+        print(
+            f"start-up with {n_entries} entries: open+quick_check {t_open * 1000:.0f} ms, "
+            f"open+check+settle {t_start:.0f} ms (target <= 1000 ms)"
+        )
 
         odoo = DblessOdoo(cfg, work)
         t0 = time.perf_counter()
         r = odoo.start()
         t_first = time.perf_counter() - t0
-        print(f"database-less Odoo up and first status answered in {t_first:.2f} s "
-              f"(process start included; journal {r.json()['journal']['entries']} entries)")
+        print(
+            f"database-less Odoo up and first status answered in {t_first:.2f} s "
+            f"(process start included; journal {r.json()['journal']['entries']} entries)"
+        )
         full = out["full"] = measure(odoo.url, args.sales, pids=(odoo.proc.pid, emu.proc.pid))
         odoo.stop()
-        print(f"{n_entries}-entry journal: p50 {full['p50']:.2f} ms  p95 {full['p95']:.2f} ms  "
-              f"p99 {full['p99']:.2f} ms  max {full['max']:.2f} ms  (n={full['n']}){_cpu_text(full)}")
+        print(
+            f"{n_entries}-entry journal: p50 {full['p50']:.2f} ms  p95 {full['p95']:.2f} ms  "
+            f"p99 {full['p99']:.2f} ms  max {full['max']:.2f} ms  (n={full['n']}){_cpu_text(full)}"
+        )
         ratio = full["p95"] / empty["p95"]
-        print(f"p95 ratio full/empty: {ratio:.2f} (target <= 1.20); p95 target <= 20 ms: "
-              f"{'met' if empty['p95'] <= 20 and full['p95'] <= 20 else 'NOT met'}")
+        print(
+            f"p95 ratio full/empty: {ratio:.2f} (target <= 1.20); p95 target <= 20 ms: "
+            f"{'met' if empty['p95'] <= 20 and full['p95'] <= 20 else 'NOT met'}"
+        )
         return out
     finally:
         if odoo:
@@ -292,8 +412,11 @@ def main():
     results = {kind: run_driver(kind, args) for kind in args.driver.split(",") if kind}
     print("\n== side by side (ms)            p50      p95      p99")
     for kind, res in results.items():
-        for label, key in (("proxy, empty journal", "empty"), ("proxy, full journal", "full"),
-                           ("in-process", "inproc")):
+        for label, key in (
+            ("proxy, empty journal", "empty"),
+            ("proxy, full journal", "full"),
+            ("in-process", "inproc"),
+        ):
             if key in res:
                 r = res[key]
                 print(f"{kind:7s} {label:22s} {r['p50']:7.2f}  {r['p95']:7.2f}  {r['p99']:7.2f}")

@@ -37,6 +37,7 @@ it); otherwise a database ``load_<random>`` is created (about 3 minutes) and dro
 The library entry point is ``run_day(plan, central)``; the Odoo smoke test
 (addons/optics_pos_ru54fz/tests/test_chain_day_smoke.py) calls it with 4 tills.
 """
+
 import argparse
 import base64
 import dataclasses
@@ -51,20 +52,20 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "tools"))
 from local_odoo import addons_path, free_port  # noqa: E402
+
 ADDON = ROOT / "addons" / "optics_pos_ru54fz"
 if str(ADDON) not in sys.path:
     sys.path.insert(0, str(ADDON))
 
 import psutil  # noqa: E402
 import psycopg2  # noqa: E402
-
 from ru54fz import errors, tokens  # noqa: E402
 from ru54fz.devices import make_device  # noqa: E402
 from ru54fz.emulator.model import KKTModel  # noqa: E402
@@ -77,26 +78,34 @@ PGHOST = os.environ.get("PGHOST", "127.0.0.1")
 PGPORT = os.environ.get("PGPORT", "5432")
 ADDONS = "optics_core,optics_pos_ru54fz,connector_b,ru_accounting_extras"
 PRICE_HEADER = ["Артикул", "Штрихкод", "Наименование", "Цена", "Валюта", "НДС", "Остаток", "Срок"]
-PRICE_COLUMNS = {"article": "Артикул", "ean": "Штрихкод", "name": "Наименование", "price": "Цена",
-                 "currency": "Валюта", "vat": "НДС", "stock": "Остаток", "lead_time": "Срок"}
+PRICE_COLUMNS = {
+    "article": "Артикул",
+    "ean": "Штрихкод",
+    "name": "Наименование",
+    "price": "Цена",
+    "currency": "Валюта",
+    "vat": "НДС",
+    "stock": "Остаток",
+    "lead_time": "Срок",
+}
 
 
 @dataclasses.dataclass
 class DayPlan:
     tills: int = 40
-    hours: float = 8.0                 # business hours of the day
-    compress: float = 10.0             # business seconds per wall second
-    receipts_per_hour: float = 30.0    # per till
+    hours: float = 8.0  # business hours of the day
+    compress: float = 10.0  # business seconds per wall second
+    receipts_per_hour: float = 30.0  # per till
     lines: int = 5
     cash_share: float = 0.3
-    offline_at: float = 0.15           # fraction of the day the offline store goes offline
+    offline_at: float = 0.15  # fraction of the day the offline store goes offline
     offline_hours: float = 2.0
     ofd_down_at: float = 0.5
     ofd_down_minutes: float = 20.0
     import_at: float = 0.45
     import_rows: int = 10000
     gp_at: tuple = (0.3, 0.6, 0.9)
-    drain_timeout: float = 600.0       # wall seconds to wait for every document to be acknowledged
+    drain_timeout: float = 600.0  # wall seconds to wait for every document to be acknowledged
     seed: int = 18
 
     def wall(self, business_seconds):
@@ -108,6 +117,7 @@ class DayPlan:
 
 
 # -- small helpers -------------------------------------------------------------------------------
+
 
 def pct(values, p):
     if not values:
@@ -125,9 +135,12 @@ def ms(v):
 def odoo_launcher():
     """odoo-bin when it exists: a prefork server starts its gevent process by re-running argv[0]."""
     import importlib.util
+
     spec = importlib.util.find_spec("odoo")
     odoo_bin = Path(spec.origin).resolve().parent.parent / "odoo-bin"
-    return [sys.executable, str(odoo_bin)] if odoo_bin.exists() else [sys.executable, str(ROOT / "bin" / "odoo")]
+    return (
+        [sys.executable, str(odoo_bin)] if odoo_bin.exists() else [sys.executable, str(ROOT / "bin" / "odoo")]
+    )
 
 
 def db_args():
@@ -145,6 +158,7 @@ def pg_connect(db):
 
 # -- central -------------------------------------------------------------------------------------
 
+
 class Central:
     """Odoo in prefork with the queue_job runner, on loopback, for one database."""
 
@@ -154,21 +168,37 @@ class Central:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or tempfile.mktemp(prefix=f"load_{db}_", suffix=".log")
-        cmd = [*odoo_launcher(), *db_args(), "-d", db, f"--db-filter=^{db}$",
-               f"--addons-path={addons_path()}", "--load=base,web,queue_job", f"--workers={workers}",
-               "--max-cron-threads=1", f"--http-port={self.port}", "--http-interface=127.0.0.1",
-               f"--gevent-port={free_port()}", "--log-level=warn",
-               "--log-handler=odoo.addons.queue_job.jobrunner.runner:INFO",
-               # one access-log line per request with its SQL count and time: the cost per endpoint
-               "--log-handler=werkzeug:INFO",
-               "--limit-time-real=900", "--limit-time-cpu=900",
-               "--limit-memory-soft=2147483648", "--limit-memory-hard=3221225472",
-               f"--logfile={self.log_path}"]
+        cmd = [
+            *odoo_launcher(),
+            *db_args(),
+            "-d",
+            db,
+            f"--db-filter=^{db}$",
+            f"--addons-path={addons_path()}",
+            "--load=base,web,queue_job",
+            f"--workers={workers}",
+            "--max-cron-threads=1",
+            f"--http-port={self.port}",
+            "--http-interface=127.0.0.1",
+            f"--gevent-port={free_port()}",
+            "--log-level=warn",
+            "--log-handler=odoo.addons.queue_job.jobrunner.runner:INFO",
+            # one access-log line per request with its SQL count and time: the cost per endpoint
+            "--log-handler=werkzeug:INFO",
+            "--limit-time-real=900",
+            "--limit-time-cpu=900",
+            "--limit-memory-soft=2147483648",
+            "--limit-memory-hard=3221225472",
+            f"--logfile={self.log_path}",
+        ]
         if data_dir:
             cmd.append(f"--data-dir={data_dir}")
-        env = dict(os.environ, PYTHONUNBUFFERED="1",
-                   # 4 HTTP workers serve the tills, the POS and the jobs: leave one for requests
-                   ODOO_QUEUE_JOB_CHANNELS=f"root:{max(1, workers - 1)},root.fiscal_ofd:2,root.connector_b:1")
+        env = dict(
+            os.environ,
+            PYTHONUNBUFFERED="1",
+            # 4 HTTP workers serve the tills, the POS and the jobs: leave one for requests
+            ODOO_QUEUE_JOB_CHANNELS=f"root:{max(1, workers - 1)},root.fiscal_ofd:2,root.connector_b:1",
+        )
         env.pop("QUEUE_JOB__NO_DELAY", None)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 180
@@ -195,9 +225,13 @@ class Central:
         """{path: (requests, mean seconds, mean SQL queries)} from werkzeug's access log
         (Odoo appends query count, query time and remaining time to each line)."""
         import re
+
         stats = {}
-        pattern = re.compile(r'^(\S+ \S+) \d+ INFO \S+ werkzeug: .*?"(?:GET|POST) (\S+) HTTP/[\d.]+" \d+ - '
-                             r'(\d+) ([\d.]+) ([\d.]+)', re.M)
+        pattern = re.compile(
+            r'^(\S+ \S+) \d+ INFO \S+ werkzeug: .*?"(?:GET|POST) (\S+) HTTP/[\d.]+" \d+ - '
+            r"(\d+) ([\d.]+) ([\d.]+)",
+            re.M,
+        )
         for stamp, path, queries, sql_time, other in pattern.findall(self.text()):
             if since and stamp < since:
                 continue
@@ -226,9 +260,22 @@ class Central:
 def create_database(db):
     subprocess.call(["dropdb", "--if-exists", "-h", PGHOST, "-p", PGPORT, db])
     print(f"installing {ADDONS} with demo data in {db} (a few minutes)...", flush=True)
-    subprocess.check_call([*odoo_launcher(), *db_args(), "-d", db, f"--addons-path={addons_path()}",
-                           "-i", ADDONS, "--stop-after-init", "--workers=0", "--max-cron-threads=0",
-                           f"--http-port={free_port()}", "--log-level=warn"])
+    subprocess.check_call(
+        [
+            *odoo_launcher(),
+            *db_args(),
+            "-d",
+            db,
+            f"--addons-path={addons_path()}",
+            "-i",
+            ADDONS,
+            "--stop-after-init",
+            "--workers=0",
+            "--max-cron-threads=0",
+            f"--http-port={free_port()}",
+            "--log-level=warn",
+        ]
+    )
 
 
 def drop_database(db):
@@ -247,10 +294,17 @@ class Rpc:
             raise RuntimeError(f"cannot log in to {db} as {login}")
 
     def _call(self, service, method, *args):
-        body = json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1,
-                           "params": {"service": service, "method": method, "args": list(args)}}).encode()
-        req = urllib.request.Request(f"{self.url}/jsonrpc", data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {"service": service, "method": method, "args": list(args)},
+            }
+        ).encode()
+        req = urllib.request.Request(
+            f"{self.url}/jsonrpc", data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(req, timeout=900) as resp:
             reply = json.loads(resp.read())
         if reply.get("error"):
@@ -259,10 +313,13 @@ class Rpc:
         return reply.get("result")
 
     def __call__(self, model, method, *args, **kw):
-        return self._call("object", "execute_kw", self.db, self.uid, self.password, model, method, list(args), kw)
+        return self._call(
+            "object", "execute_kw", self.db, self.uid, self.password, model, method, list(args), kw
+        )
 
 
 # -- the chain on central ---------------------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class Store:
@@ -287,20 +344,41 @@ class Chain:
         cur = conn.cursor()
         cur.execute("SELECT id FROM res_company ORDER BY id LIMIT 1")
         self.company_id = cur.fetchone()[0]
-        cur.execute("SELECT ru54fz_ofd_host, ru54fz_ofd_port, ru54fz_breaker_cool_down FROM res_company WHERE id=%s",
-                    (self.company_id,))
+        cur.execute(
+            "SELECT ru54fz_ofd_host, ru54fz_ofd_port, ru54fz_breaker_cool_down FROM res_company WHERE id=%s",
+            (self.company_id,),
+        )
         self.saved_company = cur.fetchone()
-        cur.execute("UPDATE res_company SET ru54fz_ofd_host='127.0.0.1', ru54fz_ofd_port=%s,"
-                    " ru54fz_breaker_cool_down=5 WHERE id=%s", (ofd_port, self.company_id))
+        cur.execute(
+            "UPDATE res_company SET ru54fz_ofd_host='127.0.0.1', ru54fz_ofd_port=%s,"
+            " ru54fz_breaker_cool_down=5 WHERE id=%s",
+            (ofd_port, self.company_id),
+        )
         demo = rpc("ir.model.data", "check_object_reference", "optics_pos_ru54fz", "pos_config_tverskaya")
         self.template_config = demo[1]
-        methods = rpc("pos.config", "read", [self.template_config], ["payment_method_ids"])[0]["payment_method_ids"]
+        methods = rpc("pos.config", "read", [self.template_config], ["payment_method_ids"])[0][
+            "payment_method_ids"
+        ]
         # a cash method (its drawer) belongs to one point of sale: each store gets its own below
-        self.shared_methods = [m["id"] for m in rpc("pos.payment.method", "read", methods, ["is_cash_count"])
-                               if not m["is_cash_count"]]
-        self.products = rpc("product.product", "create", [
-            {"name": f"Load {run_id} item {i}", "available_in_pos": True, "type": "consu",
-             "lst_price": 500 + 450 * i, "taxes_id": [(5, 0, 0)]} for i in range(10)])
+        self.shared_methods = [
+            m["id"]
+            for m in rpc("pos.payment.method", "read", methods, ["is_cash_count"])
+            if not m["is_cash_count"]
+        ]
+        self.products = rpc(
+            "product.product",
+            "create",
+            [
+                {
+                    "name": f"Load {run_id} item {i}",
+                    "available_in_pos": True,
+                    "type": "consu",
+                    "lst_price": 500 + 450 * i,
+                    "taxes_id": [(5, 0, 0)],
+                }
+                for i in range(10)
+            ],
+        )
         self.prices = {pid: 500 + 450 * i for i, pid in enumerate(self.products)}
         self.stores = []
         self.configs, self.journals, self.methods, self.store_ids = [], [], [], []
@@ -312,28 +390,48 @@ class Chain:
         store_id = self.rpc("optics.store", "create", {"name": f"Load store {code}", "code": code})
         with self.record_lock:
             self.store_ids.append(store_id)
-        config_id = self.rpc("pos.config", "copy", self.template_config, {
-            "name": f"Load till {code}", "optics_store_id": store_id, "ru54fz_enabled": True,
-            "ru54fz_till_code": code, "ru54fz_device_address": False,
-            "ru54fz_proxy_url": "http://127.0.0.1:9", "payment_method_ids": [(6, 0, self.shared_methods)]})
+        config_id = self.rpc(
+            "pos.config",
+            "copy",
+            self.template_config,
+            {
+                "name": f"Load till {code}",
+                "optics_store_id": store_id,
+                "ru54fz_enabled": True,
+                "ru54fz_till_code": code,
+                "ru54fz_device_address": False,
+                "ru54fz_proxy_url": "http://127.0.0.1:9",
+                "payment_method_ids": [(6, 0, self.shared_methods)],
+            },
+        )
         config_id = config_id[0] if isinstance(config_id, list) else config_id  # copy() returns ids
         with self.record_lock:
             self.configs.append(config_id)
         # a cash payment method (and its drawer journal) belongs to one point of sale
-        journal = self.rpc("account.journal", "create", {
-            "name": f"Load cash {code}", "type": "cash", "code": f"Z{self.run_id[:1]}{index:03d}"})
+        journal = self.rpc(
+            "account.journal",
+            "create",
+            {"name": f"Load cash {code}", "type": "cash", "code": f"Z{self.run_id[:1]}{index:03d}"},
+        )
         with self.record_lock:
             self.journals.append(journal)
-        cash = self.rpc("pos.payment.method", "create", {"name": f"Cash {code}", "journal_id": journal,
-                                                         "is_cash_count": True})
+        cash = self.rpc(
+            "pos.payment.method",
+            "create",
+            {"name": f"Cash {code}", "journal_id": journal, "is_cash_count": True},
+        )
         with self.record_lock:
             self.methods.append(cash)
         self.rpc("pos.config", "write", [config_id], {"payment_method_ids": [(4, cash)]})
         token = tokens.generate()
-        self.conn.cursor().execute("UPDATE pos_config SET ru54fz_central_token_hash=%s WHERE id=%s",
-                                   (tokens.hash_token(token), config_id))
+        self.conn.cursor().execute(
+            "UPDATE pos_config SET ru54fz_central_token_hash=%s WHERE id=%s",
+            (tokens.hash_token(token), config_id),
+        )
         self.rpc("pos.config", "open_ui", [config_id])
-        cfg = self.rpc("pos.config", "read", [config_id], ["current_session_id", "pricelist_id", "payment_method_ids"])[0]
+        cfg = self.rpc(
+            "pos.config", "read", [config_id], ["current_session_id", "pricelist_id", "payment_method_ids"]
+        )[0]
         # the cashier counts the opening float (cash control): the session is then "opened".
         # Orders sync into a session still in "opening_control" too, so a database whose
         # demo names a language it has not loaded (chatter messages) is no obstacle.
@@ -344,8 +442,17 @@ class Chain:
         methods = self.rpc("pos.payment.method", "read", cfg["payment_method_ids"], ["is_cash_count"])
         cash = next(m["id"] for m in methods if m["is_cash_count"])
         card = next(m["id"] for m in methods if not m["is_cash_count"])
-        store = Store(index, code, token, config_id, cfg["current_session_id"][0], (cfg["pricelist_id"] or [False])[0],
-                      cash, card, store_id)
+        store = Store(
+            index,
+            code,
+            token,
+            config_id,
+            cfg["current_session_id"][0],
+            (cfg["pricelist_id"] or [False])[0],
+            cash,
+            card,
+            store_id,
+        )
         with self.record_lock:
             self.stores.append(store)
         return store
@@ -355,22 +462,37 @@ class Chain:
         cur = self.conn.cursor()
         codes = [f"L{self.run_id}-{i:03d}" for i in range(max(len(self.configs), len(self.store_ids)) + 4)]
         configs = self.configs or [0]
-        cur.execute("DELETE FROM optics_fiscal_document_log WHERE document_id IN"
-                    " (SELECT id FROM optics_fiscal_document WHERE till_code = ANY(%s))", (codes,))
+        cur.execute(
+            "DELETE FROM optics_fiscal_document_log WHERE document_id IN"
+            " (SELECT id FROM optics_fiscal_document WHERE till_code = ANY(%s))",
+            (codes,),
+        )
         for table in ("optics_fiscal_dead_letter", "optics_fiscal_audit"):
-            cur.execute(f"DELETE FROM {table} WHERE document_id IN"  # noqa: S608
-                        " (SELECT id FROM optics_fiscal_document WHERE till_code = ANY(%s))", (codes,))
+            cur.execute(
+                f"DELETE FROM {table} WHERE document_id IN"  # noqa: S608
+                " (SELECT id FROM optics_fiscal_document WHERE till_code = ANY(%s))",
+                (codes,),
+            )
         cur.execute("DELETE FROM optics_fiscal_document WHERE till_code = ANY(%s)", (codes,))
         cur.execute("DELETE FROM optics_fiscal_till WHERE pos_config_id = ANY(%s)", (configs,))
-        cur.execute("DELETE FROM queue_job WHERE model_name IN ('optics.fiscal.document', 'connector_b.import.history')"
-                    " AND state IN ('done', 'failed', 'cancelled')")
-        cur.execute("DELETE FROM optics_cash_movement WHERE config_id = ANY(%s) OR session_id IN"
-                    " (SELECT id FROM pos_session WHERE config_id = ANY(%s))", (configs, configs))
+        cur.execute(
+            "DELETE FROM queue_job WHERE model_name IN ('optics.fiscal.document', 'connector_b.import.history')"
+            " AND state IN ('done', 'failed', 'cancelled')"
+        )
+        cur.execute(
+            "DELETE FROM optics_cash_movement WHERE config_id = ANY(%s) OR session_id IN"
+            " (SELECT id FROM pos_session WHERE config_id = ANY(%s))",
+            (configs, configs),
+        )
         cur.execute("DELETE FROM optics_shift_report WHERE config_id = ANY(%s)", (configs,))
-        cur.execute("DELETE FROM pos_payment WHERE pos_order_id IN (SELECT id FROM pos_order WHERE config_id = ANY(%s))",
-                    (configs,))
-        cur.execute("DELETE FROM pos_order_line WHERE order_id IN (SELECT id FROM pos_order WHERE config_id = ANY(%s))",
-                    (configs,))
+        cur.execute(
+            "DELETE FROM pos_payment WHERE pos_order_id IN (SELECT id FROM pos_order WHERE config_id = ANY(%s))",
+            (configs,),
+        )
+        cur.execute(
+            "DELETE FROM pos_order_line WHERE order_id IN (SELECT id FROM pos_order WHERE config_id = ANY(%s))",
+            (configs,),
+        )
         cur.execute("DELETE FROM pos_order WHERE config_id = ANY(%s)", (configs,))
         cur.execute("DELETE FROM pos_session WHERE config_id = ANY(%s)", (configs,))
         cur.execute("DELETE FROM pos_config WHERE id = ANY(%s)", (configs,))
@@ -379,19 +501,27 @@ class Chain:
         cur.execute("DELETE FROM optics_store WHERE id = ANY(%s)", (self.store_ids or [0],))
         # the day's goods and what its price-list import created leave the POS product list: a
         # kept database (the smoke test's) would otherwise show them to every later POS session
-        cur.execute("SELECT id FROM product_template WHERE id IN (SELECT product_tmpl_id FROM product_product"
-                    " WHERE id = ANY(%s)) OR id IN (SELECT s.product_tmpl_id FROM product_supplierinfo s"
-                    " JOIN res_partner p ON p.id = s.partner_id WHERE p.name = %s)",
-                    (self.products or [0], f"Load supplier {self.run_id}"))
+        cur.execute(
+            "SELECT id FROM product_template WHERE id IN (SELECT product_tmpl_id FROM product_product"
+            " WHERE id = ANY(%s)) OR id IN (SELECT s.product_tmpl_id FROM product_supplierinfo s"
+            " JOIN res_partner p ON p.id = s.partner_id WHERE p.name = %s)",
+            (self.products or [0], f"Load supplier {self.run_id}"),
+        )
         templates = [row[0] for row in cur.fetchall()] or [0]
         cur.execute("UPDATE product_product SET active = false WHERE product_tmpl_id = ANY(%s)", (templates,))
-        cur.execute("UPDATE product_template SET active = false, available_in_pos = false WHERE id = ANY(%s)",
-                    (templates,))
-        cur.execute("UPDATE res_company SET ru54fz_ofd_host=%s, ru54fz_ofd_port=%s, ru54fz_breaker_cool_down=%s"
-                    " WHERE id=%s", (*self.saved_company, self.company_id))
+        cur.execute(
+            "UPDATE product_template SET active = false, available_in_pos = false WHERE id = ANY(%s)",
+            (templates,),
+        )
+        cur.execute(
+            "UPDATE res_company SET ru54fz_ofd_host=%s, ru54fz_ofd_port=%s, ru54fz_breaker_cool_down=%s"
+            " WHERE id=%s",
+            (*self.saved_company, self.company_id),
+        )
 
 
 # -- the tills ----------------------------------------------------------------------------------------
+
 
 class Till:
     """One store's till: KKT emulator (in-process server over TCP), journal, TillService."""
@@ -399,17 +529,27 @@ class Till:
     def __init__(self, store, workdir, central_url, plan):
         self.store = store
         fn_serial = f"99990789{store.index + 1:04d}{int(time.time()) % 10000:04d}"
-        self.model = KKTModel(str(workdir / f"kkt_{store.code}.json"), fn_serial=fn_serial,
-                              inn="7701234567", tax_systems=0x03)
+        self.model = KKTModel(
+            str(workdir / f"kkt_{store.code}.json"), fn_serial=fn_serial, inn="7701234567", tax_systems=0x03
+        )
         self.server = Server(self.model, "127.0.0.1", 0, 0)
         self.server.start()
         self.journal = Journal(workdir / f"journal_{store.code}.sqlite", till_code=store.code)
         device = make_device({"type": "emulator", "address": f"tcp://127.0.0.1:{self.server.port}"})
-        self.svc = TillService(self.journal, device, {
-            "till_code": store.code, "central_url": central_url, "central_token": store.token,
-            "push_interval": 5.0, "push_timeout": 60.0, "push_backoff_max": 10.0})
+        self.svc = TillService(
+            self.journal,
+            device,
+            {
+                "till_code": store.code,
+                "central_url": central_url,
+                "central_token": store.token,
+                "push_interval": 5.0,
+                "push_timeout": 60.0,
+                "push_backoff_max": 10.0,
+            },
+        )
         self.central_url = self.svc.central.url
-        self.push_times = []       # (wall time, seconds, entries) of successful pushes
+        self.push_times = []  # (wall time, seconds, entries) of successful pushes
         self.push_errors = 0
         self.offline = False
         real_push = self.svc.central.push
@@ -425,6 +565,7 @@ class Till:
                 raise
             self.push_times.append((time.time(), time.perf_counter() - t0, len(entries)))
             return reply
+
         self.svc.central.push = timed_push
         self.svc.start()
         self.fn_serial = self.svc.device.fn_status().fn_serial
@@ -446,38 +587,93 @@ def receipt_payload(rnd, plan, chain):
     for pid in products:
         price = chain.prices[pid]
         total += price
-        lines.append({"name": f"Товар {pid}", "quantity": "1.000", "price": f"{price}.00", "amount": f"{price}.00",
-                      "vat_code": 6, "payment_method": 4, "subject": 1, "measure": 0, "barcode": ""})
+        lines.append(
+            {
+                "name": f"Товар {pid}",
+                "quantity": "1.000",
+                "price": f"{price}.00",
+                "amount": f"{price}.00",
+                "vat_code": 6,
+                "payment_method": 4,
+                "subject": 1,
+                "measure": 0,
+                "barcode": "",
+            }
+        )
         pos_lines.append((pid, price))
     cash = rnd.random() < plan.cash_share
     uid = str(uuid.uuid4())
-    payload = {"uuid": uid, "pos_reference": f"Order {uid[:8]}", "operation": "sale",
-               "cashier": {"name": "Анна Кассирова", "inn": ""}, "buyer_contact": "", "tax_system": 1,
-               "lines": lines, "payments": [{"kind": "cash" if cash else "card", "amount": f"{total}.00"}],
-               "refund_of": None}
+    payload = {
+        "uuid": uid,
+        "pos_reference": f"Order {uid[:8]}",
+        "operation": "sale",
+        "cashier": {"name": "Анна Кассирова", "inn": ""},
+        "buyer_contact": "",
+        "tax_system": 1,
+        "lines": lines,
+        "payments": [{"kind": "cash" if cash else "card", "amount": f"{total}.00"}],
+        "refund_of": None,
+    }
     return payload, pos_lines, cash, total
 
 
 def pos_order_data(store, payload, pos_lines, cash, total, fiscal, uid_user):
     return {
-        "amount_paid": total, "amount_return": 0, "amount_tax": 0, "amount_total": total,
+        "amount_paid": total,
+        "amount_return": 0,
+        "amount_tax": 0,
+        "amount_total": total,
         "date_order": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
-        "fiscal_position_id": False, "pricelist_id": store.pricelist_id, "name": payload["pos_reference"],
-        "last_order_preparation_change": "{}", "partner_id": False, "session_id": store.session_id,
-        "sequence_number": 1, "uuid": payload["uuid"], "user_id": uid_user, "to_invoice": False,
-        "lines": [(0, 0, {"id": random.randint(1, 10 ** 9), "pack_lot_ids": [], "price_unit": price,
-                          "product_id": pid, "price_subtotal": price, "price_subtotal_incl": price, "qty": 1,
-                          "tax_ids": [(6, 0, [])]}) for pid, price in pos_lines],
-        "payment_ids": [(0, 0, {"amount": total, "name": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
-                                "payment_method_id": store.cash_method if cash else store.card_method})],
-        "ru54fz_uuid": payload["uuid"], "ru54fz_fd_number": fiscal["fd_number"],
-        "ru54fz_fiscal_sign": str(fiscal["fiscal_sign"]), "ru54fz_fn_serial": fiscal["fn_serial"],
-        "ru54fz_shift_number": fiscal["shift_number"], "ru54fz_qr": fiscal.get("qr") or "",
+        "fiscal_position_id": False,
+        "pricelist_id": store.pricelist_id,
+        "name": payload["pos_reference"],
+        "last_order_preparation_change": "{}",
+        "partner_id": False,
+        "session_id": store.session_id,
+        "sequence_number": 1,
+        "uuid": payload["uuid"],
+        "user_id": uid_user,
+        "to_invoice": False,
+        "lines": [
+            (
+                0,
+                0,
+                {
+                    "id": random.randint(1, 10**9),
+                    "pack_lot_ids": [],
+                    "price_unit": price,
+                    "product_id": pid,
+                    "price_subtotal": price,
+                    "price_subtotal_incl": price,
+                    "qty": 1,
+                    "tax_ids": [(6, 0, [])],
+                },
+            )
+            for pid, price in pos_lines
+        ],
+        "payment_ids": [
+            (
+                0,
+                0,
+                {
+                    "amount": total,
+                    "name": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+                    "payment_method_id": store.cash_method if cash else store.card_method,
+                },
+            )
+        ],
+        "ru54fz_uuid": payload["uuid"],
+        "ru54fz_fd_number": fiscal["fd_number"],
+        "ru54fz_fiscal_sign": str(fiscal["fiscal_sign"]),
+        "ru54fz_fn_serial": fiscal["fn_serial"],
+        "ru54fz_shift_number": fiscal["shift_number"],
+        "ru54fz_qr": fiscal.get("qr") or "",
     }
 
 
 def price_list_xlsx(rows, offset):
     import openpyxl
+
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Прайс")
     ws.append(PRICE_HEADER)
@@ -485,14 +681,25 @@ def price_list_xlsx(rows, offset):
         n = offset + i
         body = f"46{n:010d}"
         check = (10 - sum(int(c) * (3 if k % 2 else 1) for k, c in enumerate(body)) % 10) % 10
-        ws.append([f"LD-{n:07d}", body + str(check), f"Оправа нагрузочная {n}", 500 + (n * 37) % 9000,
-                   "RUB", "20%", n % 50, 3 + n % 5])
+        ws.append(
+            [
+                f"LD-{n:07d}",
+                body + str(check),
+                f"Оправа нагрузочная {n}",
+                500 + (n * 37) % 9000,
+                "RUB",
+                "20%",
+                n % 50,
+                3 + n % 5,
+            ]
+        )
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
 # -- the day ----------------------------------------------------------------------------------------
+
 
 class Day:
     def __init__(self, plan, central, workdir, log=print):
@@ -509,14 +716,14 @@ class Day:
         self.import_result = None
         self.errors = {"sale": 0, "sync": 0, "gp": 0, "import": 0}
         self.error_samples = []
-        self.backlog = {}          # store code -> POS orders waiting for the network
-        self.sync_locks = {}       # store code -> lock: one POS queue flush at a time
-        self.sync_wake = {}        # store code -> event: an order is waiting
+        self.backlog = {}  # store code -> POS orders waiting for the network
+        self.sync_locks = {}  # store code -> lock: one POS queue flush at a time
+        self.sync_wake = {}  # store code -> event: an order is waiting
         self.receipts = 0
-        self.outage = None         # (wall start, wall end) of the OFD outage
+        self.outage = None  # (wall start, wall end) of the OFD outage
         self.offline_window = None
         self.mem_peak = {}
-        self.cpu_first, self.cpu_last = {}, {}   # (role, pid) -> CPU seconds (user + system)
+        self.cpu_first, self.cpu_last = {}, {}  # (role, pid) -> CPU seconds (user + system)
         self.sampling_started = False
         self.stop_event = threading.Event()
 
@@ -527,6 +734,7 @@ class Day:
         t0 = time.time()
         # the back office set-up of the stores, four at a time (one RPC each step)
         import concurrent.futures
+
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
             stores = list(pool.map(self.chain.add_store, range(self.plan.tills)))
         for store in stores:
@@ -576,7 +784,9 @@ class Day:
             with self.lock:
                 self.sale_times.append(time.perf_counter() - t0)
                 self.receipts += 1
-            order = pos_order_data(till.store, payload, pos_lines, cash, total, answer["fiscal"], self.rpc.uid)
+            order = pos_order_data(
+                till.store, payload, pos_lines, cash, total, answer["fiscal"], self.rpc.uid
+            )
             with self.lock:
                 self.backlog.setdefault(till.store.code, []).append(order)
             # the POS syncs in the background (Odoo's order queue): the next customer does not wait
@@ -614,11 +824,13 @@ class Day:
     def _events(self):
         plan = self.plan
         day = plan.day_wall
-        events = [(plan.offline_at * day, "offline_start"),
-                  (plan.offline_at * day + plan.wall(plan.offline_hours * 3600), "offline_end"),
-                  (plan.ofd_down_at * day, "ofd_down"),
-                  (plan.ofd_down_at * day + plan.wall(plan.ofd_down_minutes * 60), "ofd_up"),
-                  (plan.import_at * day, "import")]
+        events = [
+            (plan.offline_at * day, "offline_start"),
+            (plan.offline_at * day + plan.wall(plan.offline_hours * 3600), "offline_end"),
+            (plan.ofd_down_at * day, "ofd_down"),
+            (plan.ofd_down_at * day + plan.wall(plan.ofd_down_minutes * 60), "ofd_up"),
+            (plan.import_at * day, "import"),
+        ]
         events += [(at * day, "gp") for at in plan.gp_at]
         for at, what in sorted(events):
             if self.stop_event.wait(max(0.0, self.t0 + at - time.time())):
@@ -647,21 +859,39 @@ class Day:
     def _import(self):
         rows = self.plan.import_rows
         try:
-            partner = self.rpc("res.partner", "create", {"name": f"Load supplier {self.run_id}", "is_company": True})
-            profile = self.rpc("connector_b.import.profile", "create", {
-                "name": f"load {self.run_id}", "partner_id": partner, "file_type": "xlsx",
-                "match_order": "article,ean",
-                "column_ids": [(0, 0, {"field": f, "header": h}) for f, h in PRICE_COLUMNS.items()]})
+            partner = self.rpc(
+                "res.partner", "create", {"name": f"Load supplier {self.run_id}", "is_company": True}
+            )
+            profile = self.rpc(
+                "connector_b.import.profile",
+                "create",
+                {
+                    "name": f"load {self.run_id}",
+                    "partner_id": partner,
+                    "file_type": "xlsx",
+                    "match_order": "article,ean",
+                    "column_ids": [(0, 0, {"field": f, "header": h}) for f, h in PRICE_COLUMNS.items()],
+                },
+            )
             data = price_list_xlsx(rows, offset=int(self.run_id, 16) * 100000)
             t0 = time.perf_counter()
-            wizard = self.rpc("connector_b.import.wizard", "create", {
-                "profile_id": profile, "file": base64.b64encode(data).decode(), "file_name": "load.xlsx",
-                "mode": "all"})
+            wizard = self.rpc(
+                "connector_b.import.wizard",
+                "create",
+                {
+                    "profile_id": profile,
+                    "file": base64.b64encode(data).decode(),
+                    "file_name": "load.xlsx",
+                    "mode": "all",
+                },
+            )
             self.rpc("connector_b.import.wizard", "action_preview", [wizard])
             action = self.rpc("connector_b.import.wizard", "action_import", [wizard])
             history = action["res_id"]
             while True:
-                state = self.rpc("connector_b.import.history", "read", [history], ["state", "created_count"])[0]
+                state = self.rpc("connector_b.import.history", "read", [history], ["state", "created_count"])[
+                    0
+                ]
                 if state["state"] not in ("queued", "running"):
                     break
                 time.sleep(0.5)
@@ -674,10 +904,23 @@ class Day:
     def _gp_report(self):
         t0 = time.perf_counter()
         try:
-            self.rpc("ru.pos.gross.profit.report", "read_group", [], ["revenue:sum", "qty:sum"], ["store_id"],
-                     lazy=False)
-            self.rpc("ru.pos.gross.profit.report", "read_group", [], ["revenue:sum"], ["product_id"],
-                     lazy=False, limit=80)
+            self.rpc(
+                "ru.pos.gross.profit.report",
+                "read_group",
+                [],
+                ["revenue:sum", "qty:sum"],
+                ["store_id"],
+                lazy=False,
+            )
+            self.rpc(
+                "ru.pos.gross.profit.report",
+                "read_group",
+                [],
+                ["revenue:sum"],
+                ["product_id"],
+                lazy=False,
+                limit=80,
+            )
         except Exception as exc:  # noqa: BLE001
             self._error("gp", exc)
             return
@@ -698,8 +941,13 @@ class Day:
                 continue
             # the gevent process is odoo-bin re-run as `odoo-bin gevent ...`; the HTTP workers,
             # the cron worker and the job runner are forked children of the master
-            role = ("odoo gevent (websocket)" if "gevent" in cmd[:3] else
-                    "odoo master" if p.pid == self.central.proc.pid else "odoo worker / cron / job runner")
+            role = (
+                "odoo gevent (websocket)"
+                if "gevent" in cmd[:3]
+                else "odoo master"
+                if p.pid == self.central.proc.pid
+                else "odoo worker / cron / job runner"
+            )
             procs.append((role, p))
         if self.ofd is not None:
             try:
@@ -742,8 +990,10 @@ class Day:
         self.log_since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
         self.t0 = time.time()
         self.t_end = self.t0 + plan.day_wall
-        self.log(f"day: {plan.tills} tills, {plan.hours:g} business hours compressed {plan.compress:g}x "
-                 f"= {plan.day_wall:.0f} s wall, {plan.receipts_per_hour:g} receipts/h per till")
+        self.log(
+            f"day: {plan.tills} tills, {plan.hours:g} business hours compressed {plan.compress:g}x "
+            f"= {plan.day_wall:.0f} s wall, {plan.receipts_per_hour:g} receipts/h per till"
+        )
         # baseline: CPU already spent by the processes alive now does not count
         self._memory_once(psutil.Process())
         self.sampling_started = True
@@ -753,10 +1003,13 @@ class Day:
         events.start()
         for till in self.tills:
             self.sync_wake[till.store.code] = threading.Event()
-            threading.Thread(target=self._sync_loop, args=(till,), name=f"load-pos-{till.store.code}",
-                             daemon=True).start()
-        sellers = [threading.Thread(target=self._sell, args=(t,), name=f"load-{t.store.code}", daemon=True)
-                   for t in self.tills]
+            threading.Thread(
+                target=self._sync_loop, args=(till,), name=f"load-pos-{till.store.code}", daemon=True
+            ).start()
+        sellers = [
+            threading.Thread(target=self._sell, args=(t,), name=f"load-{t.store.code}", daemon=True)
+            for t in self.tills
+        ]
         for t in sellers:
             t.start()
         for t in sellers:
@@ -791,18 +1044,27 @@ class Day:
         while time.time() < deadline:
             for till in self.tills:
                 till.svc._wake.set()
-            undelivered = sum(t.journal.counts()["fiscalised"] + t.journal.counts()["journaled"]
-                              + t.journal.counts()["sent"] for t in self.tills)
-            cur.execute("SELECT count(*) FILTER (WHERE ofd_state <> 'acknowledged'), count(*)"
-                        " FROM optics_fiscal_document WHERE till_code = ANY(%s)", (codes,))
+            undelivered = sum(
+                t.journal.counts()["fiscalised"]
+                + t.journal.counts()["journaled"]
+                + t.journal.counts()["sent"]
+                for t in self.tills
+            )
+            cur.execute(
+                "SELECT count(*) FILTER (WHERE ofd_state <> 'acknowledged'), count(*)"
+                " FROM optics_fiscal_document WHERE till_code = ANY(%s)",
+                (codes,),
+            )
             pending, total = cur.fetchone()
             with self.lock:
                 pos_queued = sum(len(v) for v in self.backlog.values())
             if not undelivered and not pending and total and not pos_queued:
                 return True
             time.sleep(1.0)
-        self.log(f"drain timed out: {undelivered} entries undelivered at the tills, {pending} documents "
-                 f"not acknowledged on central")
+        self.log(
+            f"drain timed out: {undelivered} entries undelivered at the tills, {pending} documents "
+            f"not acknowledged on central"
+        )
         return False
 
     # ------------------------------------------------------------------ reconciliation and figures
@@ -810,8 +1072,11 @@ class Day:
         """FN archives vs journals vs central vs OFD."""
         cur = self.conn.cursor()
         codes = [t.store.code for t in self.tills]
-        cur.execute("SELECT uuid, till_code, fn_serial, fd_number, ofd_state, ofd_confirmed_at"
-                    " FROM optics_fiscal_document WHERE till_code = ANY(%s) AND fd_number IS NOT NULL", (codes,))
+        cur.execute(
+            "SELECT uuid, till_code, fn_serial, fd_number, ofd_state, ofd_confirmed_at"
+            " FROM optics_fiscal_document WHERE till_code = ANY(%s) AND fd_number IS NOT NULL",
+            (codes,),
+        )
         central_rows = cur.fetchall()
         central_keys = [(r[2], r[3]) for r in central_rows]
         central_set = set(central_keys)
@@ -820,8 +1085,9 @@ class Day:
         ofd_set = {tuple([k.split(":")[0], int(k.split(":")[1])]) for k in submissions}
         fn_set, unknown, journal_fd = set(), [], {}
         for till in self.tills:
-            rows = till.journal._rows("SELECT uuid, fd_number, fn_serial, fiscalised_ts FROM entries"
-                                      " WHERE fd_number IS NOT NULL")
+            rows = till.journal._rows(
+                "SELECT uuid, fd_number, fn_serial, fiscalised_ts FROM entries WHERE fd_number IS NOT NULL"
+            )
             by_fd = {r["fd_number"]: r for r in rows}
             with till.svc._device_lock:
                 last = till.svc.device.fn_status().last_fd_number
@@ -850,18 +1116,31 @@ class Day:
             lags.append(lag)
             if not self._in_disturbance(entry["fiscalised_ts"], key):
                 lags_outside.append(lag)
-        return {"fn": len(fn_set), "central": len(central_set), "ofd": len(ofd_set & fn_set),
-                "lost_central": lost_central, "lost_ofd": lost_ofd, "not_acknowledged": not_acknowledged,
-                "unknown_to_journal": unknown, "dup_central": dup_central, "dup_uuid": dup_uuid,
-                "resubmitted": resubmitted, "lags": lags, "lags_outside": lags_outside}
+        return {
+            "fn": len(fn_set),
+            "central": len(central_set),
+            "ofd": len(ofd_set & fn_set),
+            "lost_central": lost_central,
+            "lost_ofd": lost_ofd,
+            "not_acknowledged": not_acknowledged,
+            "unknown_to_journal": unknown,
+            "dup_central": dup_central,
+            "dup_uuid": dup_uuid,
+            "resubmitted": resubmitted,
+            "lags": lags,
+            "lags_outside": lags_outside,
+        }
 
     def _in_disturbance(self, fiscalised_ts, key):
         """Documents fiscalised during the OFD outage (or while their store was offline), or
         queued behind them: their lag measures the outage, not the pipeline."""
         if self.outage and self.outage[0] - 5 <= fiscalised_ts <= (self.outage[1] or time.time()) + 5:
             return True
-        if self.offline_window and key[0] == self.tills[0].fn_serial and \
-                self.offline_window[0] - 5 <= fiscalised_ts <= (self.offline_window[1] or time.time()) + 5:
+        if (
+            self.offline_window
+            and key[0] == self.tills[0].fn_serial
+            and self.offline_window[0] - 5 <= fiscalised_ts <= (self.offline_window[1] or time.time()) + 5
+        ):
             return True
         return False
 
@@ -875,62 +1154,110 @@ class Day:
         push_errors = sum(t.push_errors for t in self.tills)
         out = []
         p = out.append
-        p(f"== chain day: {plan.tills} tills, {plan.hours:g} h compressed {plan.compress:g}x "
-          f"({plan.receipts_per_hour:g} receipts/h/till, {plan.lines} lines, {plan.cash_share:.0%} cash), "
-          f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        p(f"receipts: {self.receipts} in {sold_wall:.0f} s -> {self.receipts / sold_wall:.2f} receipts/s sustained "
-          f"(the plan's rate: {plan.tills * plan.receipts_per_hour * plan.compress / 3600:.2f}/s)")
-        p(f"till sale (journal + KKT) p50/p95/p99: {ms(pct(self.sale_times, 50))} / {ms(pct(self.sale_times, 95))} / "
-          f"{ms(pct(self.sale_times, 99))}")
-        p(f"central push latency (pushes carrying entries: {len(pushes)}) p50/p95/p99: {ms(pct(pushes, 50))} / "
-          f"{ms(pct(pushes, 95))} / {ms(pct(pushes, 99))}; all pushes incl. status-only ({len(all_pushes)}): "
-          f"p95 {ms(pct(all_pushes, 95))}")
-        p(f"OFD delivery lag (fiscalised -> acknowledged) outside the outage/offline store "
-          f"({len(rec['lags_outside'])} docs) p50/p95/max: {pct(rec['lags_outside'], 50):.1f} / "
-          f"{pct(rec['lags_outside'], 95):.1f} / {max(rec['lags_outside'] or [float('nan')]):.1f} s; "
-          f"all ({len(rec['lags'])}) p50/p95/max: {pct(rec['lags'], 50):.1f} / {pct(rec['lags'], 95):.1f} / "
-          f"{max(rec['lags'] or [float('nan')]):.1f} s")
-        p(f"POS sync (sync_from_ui, {len(sync)} calls, {sum(n for _s, n in self.sync_times)} orders) "
-          f"p50/p95/max: {ms(pct(sync, 50))} / {ms(pct(sync, 95))} / {ms(max(sync or [float('nan')]))}")
-        p(f"GP report under load (2 grouped reads): {', '.join(f'{s:.2f} s' for s in self.gp_times) or 'n/a'}")
+        p(
+            f"== chain day: {plan.tills} tills, {plan.hours:g} h compressed {plan.compress:g}x "
+            f"({plan.receipts_per_hour:g} receipts/h/till, {plan.lines} lines, {plan.cash_share:.0%} cash), "
+            f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
+        p(
+            f"receipts: {self.receipts} in {sold_wall:.0f} s -> {self.receipts / sold_wall:.2f} receipts/s sustained "
+            f"(the plan's rate: {plan.tills * plan.receipts_per_hour * plan.compress / 3600:.2f}/s)"
+        )
+        p(
+            f"till sale (journal + KKT) p50/p95/p99: {ms(pct(self.sale_times, 50))} / {ms(pct(self.sale_times, 95))} / "
+            f"{ms(pct(self.sale_times, 99))}"
+        )
+        p(
+            f"central push latency (pushes carrying entries: {len(pushes)}) p50/p95/p99: {ms(pct(pushes, 50))} / "
+            f"{ms(pct(pushes, 95))} / {ms(pct(pushes, 99))}; all pushes incl. status-only ({len(all_pushes)}): "
+            f"p95 {ms(pct(all_pushes, 95))}"
+        )
+        p(
+            f"OFD delivery lag (fiscalised -> acknowledged) outside the outage/offline store "
+            f"({len(rec['lags_outside'])} docs) p50/p95/max: {pct(rec['lags_outside'], 50):.1f} / "
+            f"{pct(rec['lags_outside'], 95):.1f} / {max(rec['lags_outside'] or [float('nan')]):.1f} s; "
+            f"all ({len(rec['lags'])}) p50/p95/max: {pct(rec['lags'], 50):.1f} / {pct(rec['lags'], 95):.1f} / "
+            f"{max(rec['lags'] or [float('nan')]):.1f} s"
+        )
+        p(
+            f"POS sync (sync_from_ui, {len(sync)} calls, {sum(n for _s, n in self.sync_times)} orders) "
+            f"p50/p95/max: {ms(pct(sync, 50))} / {ms(pct(sync, 95))} / {ms(max(sync or [float('nan')]))}"
+        )
+        p(
+            f"GP report under load (2 grouped reads): {', '.join(f'{s:.2f} s' for s in self.gp_times) or 'n/a'}"
+        )
         if self.import_result:
             secs, state, created = self.import_result
-            p(f"price-list import of {plan.import_rows} rows under load: {secs:.1f} s ({state}, {created} created)")
-        p(f"errors: sales {self.errors['sale']}, POS sync {self.errors['sync']}, GP {self.errors['gp']}, "
-          f"import {self.errors['import']}; failed pushes {push_errors} (the offline store's are planned)"
-          + (f"; first: {self.error_samples[:3]}" if self.error_samples else ""))
+            p(
+                f"price-list import of {plan.import_rows} rows under load: {secs:.1f} s ({state}, {created} created)"
+            )
+        p(
+            f"errors: sales {self.errors['sale']}, POS sync {self.errors['sync']}, GP {self.errors['gp']}, "
+            f"import {self.errors['import']}; failed pushes {push_errors} (the offline store's are planned)"
+            + (f"; first: {self.error_samples[:3]}" if self.error_samples else "")
+        )
         p(f"drained {'yes' if drained else 'NO'} {t_drained - t_sold:.0f} s after the last sale")
         growth = (size1 - size0) / max(self.receipts, 1) * 1000
-        p(f"database growth: {(size1 - size0) / 2**20:.1f} MiB, {growth / 2**20:.2f} MiB per 1,000 receipts "
-          f"(with the POS orders, fiscal documents, jobs, logs, and the {plan.import_rows}-row import)")
+        p(
+            f"database growth: {(size1 - size0) / 2**20:.1f} MiB, {growth / 2**20:.2f} MiB per 1,000 receipts "
+            f"(with the POS orders, fiscal documents, jobs, logs, and the {plan.import_rows}-row import)"
+        )
         cpu = self.cpu_by_role()
         central_cpu = sum(v for k, v in cpu.items() if k.startswith(("odoo", "postgres")))
-        p("CPU seconds from the first sale to the end of the drain: " + ", ".join(
-            f"{role} {secs:.0f}" for role, secs in sorted(cpu.items()))
-          + f"; central (Odoo + PostgreSQL) {central_cpu / max(self.receipts, 1) * 1000:.0f} ms per receipt "
-            f"(everything included: push, POS sync, OFD delivery, import, reports)")
+        p(
+            "CPU seconds from the first sale to the end of the drain: "
+            + ", ".join(f"{role} {secs:.0f}" for role, secs in sorted(cpu.items()))
+            + f"; central (Odoo + PostgreSQL) {central_cpu / max(self.receipts, 1) * 1000:.0f} ms per receipt "
+            f"(everything included: push, POS sync, OFD delivery, import, reports)"
+        )
         self.central_cpu_per_receipt = central_cpu / max(self.receipts, 1)
         costs = self.central.request_costs(since=self.log_since)
-        p("central requests during the day (count, mean time, mean SQL queries): " + "; ".join(
-            f"{path} {n} x {t * 1000:.0f} ms / {q:.0f} q"
-            for path, (n, t, q) in sorted(costs.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:6]))
-        p("peak memory: " + ", ".join(f"{role} {rss / 2**20:.0f} MiB" for role, rss in sorted(self.mem_peak.items())))
-        p(f"fiscal documents: FN {rec['fn']}, central {rec['central']}, OFD {rec['ofd']}; lost (FN not on central) "
-          f"{len(rec['lost_central'])}, lost (FN not at the OFD) {len(rec['lost_ofd'])}, not acknowledged "
-          f"{len(rec['not_acknowledged'])}, unknown to the journal {len(rec['unknown_to_journal'])}, duplicates "
-          f"on central {rec['dup_central']} (uuid {rec['dup_uuid']}); OFD resubmissions (same FD sent again "
-          f"after a lost answer, deduplicated by the OFD) {rec['resubmitted']}")
-        ok = (drained and not rec["lost_central"] and not rec["lost_ofd"] and not rec["not_acknowledged"]
-              and not rec["unknown_to_journal"] and rec["dup_central"] == 0 and rec["dup_uuid"] == 0
-              and rec["fn"] >= self.receipts)
+        p(
+            "central requests during the day (count, mean time, mean SQL queries): "
+            + "; ".join(
+                f"{path} {n} x {t * 1000:.0f} ms / {q:.0f} q"
+                for path, (n, t, q) in sorted(costs.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:6]
+            )
+        )
+        p(
+            "peak memory: "
+            + ", ".join(f"{role} {rss / 2**20:.0f} MiB" for role, rss in sorted(self.mem_peak.items()))
+        )
+        p(
+            f"fiscal documents: FN {rec['fn']}, central {rec['central']}, OFD {rec['ofd']}; lost (FN not on central) "
+            f"{len(rec['lost_central'])}, lost (FN not at the OFD) {len(rec['lost_ofd'])}, not acknowledged "
+            f"{len(rec['not_acknowledged'])}, unknown to the journal {len(rec['unknown_to_journal'])}, duplicates "
+            f"on central {rec['dup_central']} (uuid {rec['dup_uuid']}); OFD resubmissions (same FD sent again "
+            f"after a lost answer, deduplicated by the OFD) {rec['resubmitted']}"
+        )
+        ok = (
+            drained
+            and not rec["lost_central"]
+            and not rec["lost_ofd"]
+            and not rec["not_acknowledged"]
+            and not rec["unknown_to_journal"]
+            and rec["dup_central"] == 0
+            and rec["dup_uuid"] == 0
+            and rec["fn"] >= self.receipts
+        )
         goal = pct(pushes, 95) <= 0.2 and pct(rec["lags_outside"], 95) <= 10
-        p(f"0 lost / 0 duplicate: {'YES' if ok else 'NO'}; goal push p95 <= 200 ms and OFD lag p95 <= 10 s "
-          f"outside the outage: {'MET' if goal else 'NOT MET'}")
+        p(
+            f"0 lost / 0 duplicate: {'YES' if ok else 'NO'}; goal push p95 <= 200 ms and OFD lag p95 <= 10 s "
+            f"outside the outage: {'MET' if goal else 'NOT MET'}"
+        )
         for line in out:
             self.log(line)
-        return {"ok": ok, "goal": goal, "lines": out, "reconcile": rec, "receipts": self.receipts,
-                "central_cpu_per_receipt": self.central_cpu_per_receipt, "mem_peak": dict(self.mem_peak),
-                "push_p95": pct(pushes, 95), "lag_p95": pct(rec["lags_outside"], 95)}
+        return {
+            "ok": ok,
+            "goal": goal,
+            "lines": out,
+            "reconcile": rec,
+            "receipts": self.receipts,
+            "central_cpu_per_receipt": self.central_cpu_per_receipt,
+            "mem_peak": dict(self.mem_peak),
+            "push_p95": pct(pushes, 95),
+            "lag_p95": pct(rec["lags_outside"], 95),
+        }
 
 
 def run_day(plan, central, workdir=None, cleanup=False, log=print):
@@ -948,25 +1275,34 @@ def run_day(plan, central, workdir=None, cleanup=False, log=print):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     plan = DayPlan()
     for field in dataclasses.fields(DayPlan):
         if field.name == "gp_at":
             continue
-        parser.add_argument("--" + field.name.replace("_", "-"), type=type(getattr(plan, field.name)),
-                            default=getattr(plan, field.name))
+        parser.add_argument(
+            "--" + field.name.replace("_", "-"),
+            type=type(getattr(plan, field.name)),
+            default=getattr(plan, field.name),
+        )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--db", default=f"load_{uuid.uuid4().hex[:6]}")
     parser.add_argument("--reuse", action="store_true", help="the database exists: use it and keep it")
     args = parser.parse_args(argv)
-    plan = DayPlan(**{f.name: getattr(args, f.name) for f in dataclasses.fields(DayPlan) if f.name != "gp_at"})
+    plan = DayPlan(
+        **{f.name: getattr(args, f.name) for f in dataclasses.fields(DayPlan) if f.name != "gp_at"}
+    )
     if not args.reuse:
         create_database(args.db)
     central = None
     try:
         central = Central(args.db, workers=args.workers)
-        print(f"central: {central.url} (prefork, {args.workers} workers, queue_job runner); log {central.log_path}",
-              flush=True)
+        print(
+            f"central: {central.url} (prefork, {args.workers} workers, queue_job runner); log {central.log_path}",
+            flush=True,
+        )
         result = run_day(plan, central, cleanup=args.reuse, log=lambda s: print(s, flush=True))
         return 0 if result["ok"] else 1
     finally:

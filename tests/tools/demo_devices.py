@@ -23,6 +23,7 @@ Already running emulators are left alone, so ``start`` may be repeated.
 Processes are detached (their own session) and recorded in ``var/devices.pids``;
 ``stop`` ends exactly those.  Logs go to ``var/devices.log``.
 """
+
 import argparse
 import json
 import os
@@ -41,10 +42,20 @@ from ru54fz import tokens  # noqa: E402
 
 #: the demo tills: must match demo/ru54fz_demo.xml (codes, ports, demo tokens)
 TILLS = [
-    {"till_code": "MSK1-01", "port": 7781, "pairing_token": "demo-msk1-pairing",
-     "central_token": "demo-msk1-central", "fn_serial": "9999078900017781"},
-    {"till_code": "SPB1-01", "port": 7782, "pairing_token": "demo-spb1-pairing",
-     "central_token": "demo-spb1-central", "fn_serial": "9999078900017782"},
+    {
+        "till_code": "MSK1-01",
+        "port": 7781,
+        "pairing_token": "demo-msk1-pairing",
+        "central_token": "demo-msk1-central",
+        "fn_serial": "9999078900017781",
+    },
+    {
+        "till_code": "SPB1-01",
+        "port": 7782,
+        "pairing_token": "demo-spb1-pairing",
+        "central_token": "demo-spb1-central",
+        "fn_serial": "9999078900017782",
+    },
 ]
 #: the mock OFD of the demo: must match demo/optics_fiscal_demo.xml
 OFD_PORT, OFD_CONTROL_PORT = 7790, 7791
@@ -87,20 +98,39 @@ def start_emulator(var, till):
     if port_open(port):
         return None
     out = var / f"kkt-{code}.out"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ADDON), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ADDON), os.environ.get("PYTHONPATH")]))
+    )
     with open(out, "wb") as stdout, open(var / "devices.log", "ab") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ru54fz.emulator", "--port", str(port),
-             "--state-file", str(var / f"kkt-{code}.json"), "--fn-serial", till["fn_serial"]],
-            stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, cwd=str(ADDON), env=env,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "ru54fz.emulator",
+                "--port",
+                str(port),
+                "--state-file",
+                str(var / f"kkt-{code}.json"),
+                "--fn-serial",
+                till["fn_serial"],
+            ],
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            cwd=str(ADDON),
+            env=env,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         text = out.read_text(errors="replace")
         if text.endswith("\n"):
             info = json.loads(text.splitlines()[0])
-            log(var, f"KKT emulator of {code}: tcp://127.0.0.1:{info['port']} "
-                     f"(control {info['control_port']}), pid {proc.pid}")
+            log(
+                var,
+                f"KKT emulator of {code}: tcp://127.0.0.1:{info['port']} "
+                f"(control {info['control_port']}), pid {proc.pid}",
+            )
             return proc.pid
         if proc.poll() is not None:
             raise RuntimeError(f"the KKT emulator of {code} exited with {proc.returncode}; see devices.log")
@@ -114,13 +144,27 @@ def start_mock_ofd(var):
     if port_open(OFD_PORT):
         return None
     out = var / "ofd.out"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ADDON), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ADDON), os.environ.get("PYTHONPATH")]))
+    )
     with open(out, "wb") as stdout, open(var / "devices.log", "ab") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ru54fz.ofd.mock_server", "--port", str(OFD_PORT),
-             "--control-port", str(OFD_CONTROL_PORT)],
-            stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, cwd=str(ADDON), env=env,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "ru54fz.ofd.mock_server",
+                "--port",
+                str(OFD_PORT),
+                "--control-port",
+                str(OFD_CONTROL_PORT),
+            ],
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            cwd=str(ADDON),
+            env=env,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if out.read_text(errors="replace").startswith("READY"):
@@ -201,11 +245,15 @@ def cmd_status(var):
     for till in TILLS:
         name = f"kkt:{till['till_code']}"
         pid = pids.get(name)
-        print(f"{name}: port {till['port']} {'up' if port_open(till['port']) else 'down'}"
-              f"{f', pid {pid}' if pid and alive(pid) else ''}")
+        print(
+            f"{name}: port {till['port']} {'up' if port_open(till['port']) else 'down'}"
+            f"{f', pid {pid}' if pid and alive(pid) else ''}"
+        )
     pid = pids.get("ofd")
-    print(f"ofd: port {OFD_PORT} {'up' if port_open(OFD_PORT) else 'down'}"
-          f"{f', pid {pid}' if pid and alive(pid) else ''}")
+    print(
+        f"ofd: port {OFD_PORT} {'up' if port_open(OFD_PORT) else 'down'}"
+        f"{f', pid {pid}' if pid and alive(pid) else ''}"
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ the addons path (this project's addons, then every folder of the installed
 Used by tests/run_tests.py, the benchmarks, the load run and the plain tests that start
 an Odoo process.  Plain Python: importable with or without Odoo installed.
 """
+
 import functools
 import socket
 import subprocess
@@ -27,6 +28,10 @@ def addons_path():
 
     Asked of a child Python: importing odoo in the caller would monkey-patch it (gevent,
     its logging), which a plain test or a load driver must not suffer."""
-    out = subprocess.run([sys.executable, "-c", "import odoo.addons; print(','.join(odoo.addons.__path__))"],
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", "import odoo.addons; print(','.join(odoo.addons.__path__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     return ",".join(dict.fromkeys([str(ROOT / "addons"), *filter(None, out.split(","))]))

@@ -5,6 +5,7 @@
 ``addons/connector_b/pricelist`` as ``pricelist``: the same code Odoo imports
 as ``odoo.addons.<addon>.<package>``.
 """
+
 import sys
 from pathlib import Path
 

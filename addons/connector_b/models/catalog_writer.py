@@ -17,6 +17,7 @@ Not done by the bulk path (on purpose): chatter followers/messages on the new te
 The cost (``standard_price``) of existing products is never written: it may need a
 stock revaluation, which is the ORM's job; new products get the supplier's net price.
 """
+
 import json
 from collections import defaultdict
 
@@ -51,32 +52,68 @@ class CatalogWriter(models.AbstractModel):
         lang = self.env.lang or "en_US"
         self.env.flush_all()
         cr = self.env.cr
-        cr.execute(SQL(
-            """SELECT DISTINCT ON (s.product_tmpl_id, COALESCE(s.product_id, 0))
+        cr.execute(
+            SQL(
+                """SELECT DISTINCT ON (s.product_tmpl_id, COALESCE(s.product_id, 0))
                       s.product_tmpl_id, s.product_id, s.id, s.product_code, s.product_name, s.price, cur.name,
                       s.delay, s.connector_b_stock_qty, s.connector_b_availability, s.connector_b_vat
                  FROM product_supplierinfo s
                  JOIN res_currency cur ON cur.id = s.currency_id
                 WHERE s.partner_id = %(partner)s AND (s.company_id IS NULL OR s.company_id = %(company)s)
              ORDER BY s.product_tmpl_id, COALESCE(s.product_id, 0), s.min_qty, s.id""",
-            partner=partner.id, company=company.id))
+                partner=partner.id,
+                company=company.id,
+            )
+        )
         by_tmpl, by_variant = {}, {}
-        for (tmpl_id, variant_id, sid, scode, sname, sprice, scur, sdelay, sstock, savail, svat) in cr.fetchall():
-            supplier = {"id": sid, "product_code": scode or "", "product_name": sname or "",
-                        "price": float(sprice or 0), "currency": scur, "delay": sdelay,
-                        "stock_qty": sstock, "availability": savail or "", "vat": svat or ""}
+        for (
+            tmpl_id,
+            variant_id,
+            sid,
+            scode,
+            sname,
+            sprice,
+            scur,
+            sdelay,
+            sstock,
+            savail,
+            svat,
+        ) in cr.fetchall():
+            supplier = {
+                "id": sid,
+                "product_code": scode or "",
+                "product_name": sname or "",
+                "price": float(sprice or 0),
+                "currency": scur,
+                "delay": sdelay,
+                "stock_qty": sstock,
+                "availability": savail or "",
+                "vat": svat or "",
+            }
             (by_variant if variant_id else by_tmpl)[variant_id or tmpl_id] = supplier
-        cr.execute(SQL(
-            """SELECT pp.id, pp.product_tmpl_id, COALESCE(pt.name->>%(lang)s, pt.name->>'en_US'),
+        cr.execute(
+            SQL(
+                """SELECT pp.id, pp.product_tmpl_id, COALESCE(pt.name->>%(lang)s, pt.name->>'en_US'),
                       pp.barcode, pp.default_code, pt.list_price
                  FROM product_product pp
                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
                 WHERE pp.active AND pt.active AND (pt.company_id IS NULL OR pt.company_id = %(company)s)""",
-            lang=lang, company=company.id))
-        return [{"id": pid, "tmpl_id": tmpl_id, "name": name or "", "barcode": barcode or "",
-                 "default_code": code or "", "list_price": float(list_price or 0),
-                 "supplier": by_variant.get(pid) or by_tmpl.get(tmpl_id)}
-                for pid, tmpl_id, name, barcode, code, list_price in cr.fetchall()]
+                lang=lang,
+                company=company.id,
+            )
+        )
+        return [
+            {
+                "id": pid,
+                "tmpl_id": tmpl_id,
+                "name": name or "",
+                "barcode": barcode or "",
+                "default_code": code or "",
+                "list_price": float(list_price or 0),
+                "supplier": by_variant.get(pid) or by_tmpl.get(tmpl_id),
+            }
+            for pid, tmpl_id, name, barcode, code, list_price in cr.fetchall()
+        ]
 
     # -- writing ----------------------------------------------------------------------
     def _apply_plan(self, plan, ctx):
@@ -113,8 +150,15 @@ class CatalogWriter(models.AbstractModel):
             for model, rec_id in (("product.template", tmpl.id), ("product.product", prod_row["id"])):
                 for fname, field in self.env[model]._fields.items():
                     if field.type == "many2many" and field.store and field.relation:
-                        cr.execute(SQL("SELECT %s FROM %s WHERE %s = %s", SQL.identifier(field.column2),
-                                       SQL.identifier(field.relation), SQL.identifier(field.column1), rec_id))
+                        cr.execute(
+                            SQL(
+                                "SELECT %s FROM %s WHERE %s = %s",
+                                SQL.identifier(field.column2),
+                                SQL.identifier(field.relation),
+                                SQL.identifier(field.column1),
+                                rec_id,
+                            )
+                        )
                         ids = [r[0] for r in cr.fetchall()]
                         if ids:
                             m2m[(model, field.relation, field.column1, field.column2)] = ids
@@ -124,7 +168,7 @@ class CatalogWriter(models.AbstractModel):
             for key in ("id", "create_date", "write_date", "create_uid", "write_uid"):
                 row.pop(key, None)
             for key, value in row.items():
-                if isinstance(value, (dict, list)):   # jsonb read back as Python: send it as JSON text
+                if isinstance(value, (dict, list)):  # jsonb read back as Python: send it as JSON text
                     row[key] = json.dumps(value)
         prod_row.pop("product_tmpl_id", None)
         ctx["prototype"] = (tmpl_row, prod_row, m2m)
@@ -134,8 +178,15 @@ class CatalogWriter(models.AbstractModel):
         """Values of the prototype product: everything new products share (profile settings)."""
         profile = ctx["profile"]
         Template = self.env["product.template"]
-        vals = {"name": "connector_b prototype", "default_code": "CONNECTOR-B-PROTOTYPE",
-                "list_price": 1.0, "standard_price": 1.0, "purchase_ok": True, "sale_ok": True, "type": "consu"}
+        vals = {
+            "name": "connector_b prototype",
+            "default_code": "CONNECTOR-B-PROTOTYPE",
+            "list_price": 1.0,
+            "standard_price": 1.0,
+            "purchase_ok": True,
+            "sale_ok": True,
+            "type": "consu",
+        }
         if profile.new_product_categ_id:
             vals["categ_id"] = profile.new_product_categ_id.id
         if "is_storable" in Template._fields:
@@ -153,8 +204,11 @@ class CatalogWriter(models.AbstractModel):
         name = {"en_US": v["name"]}
         if lang != "en_US":
             name[lang] = v["name"]
-        cols = {"name": json.dumps(name), "default_code": v.get("article") or None,
-                "list_price": v.get("retail_price") if v.get("retail_price") is not None else 0}
+        cols = {
+            "name": json.dumps(name),
+            "default_code": v.get("article") or None,
+            "list_price": v.get("retail_price") if v.get("retail_price") is not None else 0,
+        }
         tmpl_cols = ctx["prototype"][0]
         if "optics_type" in tmpl_cols:
             is_lens = any(v.get(k) is not None for k in ("lens_index", "sph_min", "sph_max"))
@@ -178,8 +232,13 @@ class CatalogWriter(models.AbstractModel):
         if code not in rates:
             company = ctx["company"]
             currency = self.env["res.currency"].browse(ctx["currencies"].get(code))
-            rates[code] = currency and currency._get_conversion_rate(
-                currency, company.currency_id, company, fields.Date.context_today(self)) or 0.0
+            rates[code] = (
+                currency
+                and currency._get_conversion_rate(
+                    currency, company.currency_id, company, fields.Date.context_today(self)
+                )
+                or 0.0
+            )
         return rates[code]
 
     def _next_ids(self, table, count):
@@ -195,14 +254,19 @@ class CatalogWriter(models.AbstractModel):
         if not rows:
             return
         columns = list(rows[0])
-        head = SQL("INSERT INTO %s (%s) VALUES ", SQL.identifier(table),
-                   SQL(", ").join(SQL.identifier(c) for c in columns))
+        head = SQL(
+            "INSERT INTO %s (%s) VALUES ",
+            SQL.identifier(table),
+            SQL(", ").join(SQL.identifier(c) for c in columns),
+        )
         row_code = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(rows), BATCH):
-            chunk = rows[start:start + BATCH]
+            chunk = rows[start : start + BATCH]
             # the identifiers come from SQL above; the values are only placeholders and parameters
-            self.env.cr.execute(head.code + ", ".join([row_code] * len(chunk)),
-                                head.params + [r[c] for r in chunk for c in columns])
+            self.env.cr.execute(
+                head.code + ", ".join([row_code] * len(chunk)),
+                head.params + [r[c] for r in chunk for c in columns],
+            )
 
     def _create_products(self, rows, ctx):
         tmpl_proto, prod_proto, m2m = self._prototype(ctx)
@@ -213,8 +277,13 @@ class CatalogWriter(models.AbstractModel):
         tmpl_rows, prod_rows = [], []
         for row, tmpl_id, prod_id in zip(rows, tmpl_ids, prod_ids):
             t = dict(tmpl_proto, **self._prepare_template_columns(row, ctx), **audit, id=tmpl_id)
-            p = dict(prod_proto, **self._prepare_product_columns(row, ctx), **audit, id=prod_id,
-                     product_tmpl_id=tmpl_id)
+            p = dict(
+                prod_proto,
+                **self._prepare_product_columns(row, ctx),
+                **audit,
+                id=prod_id,
+                product_tmpl_id=tmpl_id,
+            )
             tmpl_rows.append(t)
             prod_rows.append(p)
         self._insert_rows("product_template", tmpl_rows)
@@ -230,10 +299,16 @@ class CatalogWriter(models.AbstractModel):
     def _prepare_supplierinfo_columns(self, tmpl_id, row, ctx):
         v = row.values
         return {
-            "partner_id": ctx["partner"].id, "product_tmpl_id": tmpl_id, "company_id": ctx["company"].id,
-            "sequence": 1, "min_qty": 0.0, "discount": 0.0,
-            "product_code": v.get("article") or None, "product_name": v.get("name") or None,
-            "price": float(v["price"]), "currency_id": ctx["currencies"][v["currency"]],
+            "partner_id": ctx["partner"].id,
+            "product_tmpl_id": tmpl_id,
+            "company_id": ctx["company"].id,
+            "sequence": 1,
+            "min_qty": 0.0,
+            "discount": 0.0,
+            "product_code": v.get("article") or None,
+            "product_name": v.get("name") or None,
+            "price": float(v["price"]),
+            "currency_id": ctx["currencies"][v["currency"]],
             "delay": v["lead_time"] if v.get("lead_time") is not None else ctx["profile"].default_lead_time,
             "connector_b_stock_qty": float(v["stock_qty"]) if v.get("stock_qty") is not None else None,
             "connector_b_availability": v.get("availability") or None,
@@ -243,9 +318,16 @@ class CatalogWriter(models.AbstractModel):
 
     def _insert_supplierinfo(self, pairs, ctx):
         now, uid = self._now_uid()
-        rows = [dict(self._prepare_supplierinfo_columns(tmpl_id, row, ctx),
-                     create_uid=uid, write_uid=uid, create_date=now, write_date=now)
-                for tmpl_id, row in pairs]
+        rows = [
+            dict(
+                self._prepare_supplierinfo_columns(tmpl_id, row, ctx),
+                create_uid=uid,
+                write_uid=uid,
+                create_date=now,
+                write_date=now,
+            )
+            for tmpl_id, row in pairs
+        ]
         self._insert_rows("product_supplierinfo", rows)
         ctx["stats"]["supplierinfo_created"] = ctx["stats"].get("supplierinfo_created", 0) + len(rows)
 
@@ -260,9 +342,11 @@ class CatalogWriter(models.AbstractModel):
             cols = [SUPPLIER_COLUMNS[k] for k in keys]
             row_code = "(%s::int4, " + ", ".join(f"%s::{cast}" for _col, cast in cols) + ")"
             names = SQL(", ").join(SQL.identifier(f"v_{c}") for c, _cast in cols)
-            sets = SQL(", ").join(SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(f"v_{c}")) for c, _cast in cols)
+            sets = SQL(", ").join(
+                SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(f"v_{c}")) for c, _cast in cols
+            )
             for start in range(0, len(items), BATCH):
-                chunk = items[start:start + BATCH]
+                chunk = items[start : start + BATCH]
                 params = []
                 for sid, vals in chunk:
                     params.append(sid)
@@ -272,12 +356,19 @@ class CatalogWriter(models.AbstractModel):
                           SET %s, write_date = %s, write_uid = %s, connector_b_history_id = %s
                          FROM (VALUES __VALUES__) AS v(v_id, %s)
                         WHERE s.id = v.v_id""",
-                    sets, now, uid, history_id, names)
+                    sets,
+                    now,
+                    uid,
+                    history_id,
+                    names,
+                )
                 # the VALUES list is placeholders only; building it as SQL objects cost more than the UPDATE
                 before, after = query.code.split("__VALUES__")
                 n_before = before.count("%s")
-                self.env.cr.execute(before + ", ".join([row_code] * len(chunk)) + after,
-                                    query.params[:n_before] + params + query.params[n_before:])
+                self.env.cr.execute(
+                    before + ", ".join([row_code] * len(chunk)) + after,
+                    query.params[:n_before] + params + query.params[n_before:],
+                )
         ctx["stats"]["supplierinfo_updated"] = ctx["stats"].get("supplierinfo_updated", 0) + len(updates)
 
     def _db_value(self, key, value, ctx):
@@ -293,17 +384,35 @@ class CatalogWriter(models.AbstractModel):
         """Barcode (filled when empty) and retail price; plain columns, no stored dependents."""
         now, uid = self._now_uid()
         barcodes = [(p["id"], vals["barcode"]) for p, vals, _r in updates if "barcode" in vals]
-        prices = [(p["tmpl_id"], float(vals["list_price"])) for p, vals, _r in updates if "list_price" in vals]
+        prices = [
+            (p["tmpl_id"], float(vals["list_price"])) for p, vals, _r in updates if "list_price" in vals
+        ]
         for start in range(0, len(barcodes), BATCH):
-            values = SQL(", ").join(SQL("(%s, %s)", pid, code) for pid, code in barcodes[start:start + BATCH])
-            self.env.cr.execute(SQL(
-                """UPDATE product_product p SET barcode = v.code, write_date = %s, write_uid = %s
-                     FROM (VALUES %s) AS v(id, code) WHERE p.id = v.id""", now, uid, values))
+            values = SQL(", ").join(
+                SQL("(%s, %s)", pid, code) for pid, code in barcodes[start : start + BATCH]
+            )
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE product_product p SET barcode = v.code, write_date = %s, write_uid = %s
+                     FROM (VALUES %s) AS v(id, code) WHERE p.id = v.id""",
+                    now,
+                    uid,
+                    values,
+                )
+            )
         for start in range(0, len(prices), BATCH):
-            values = SQL(", ").join(SQL("(%s, %s::numeric)", tid, price) for tid, price in prices[start:start + BATCH])
-            self.env.cr.execute(SQL(
-                """UPDATE product_template t SET list_price = v.price, write_date = %s, write_uid = %s
-                     FROM (VALUES %s) AS v(id, price) WHERE t.id = v.id""", now, uid, values))
+            values = SQL(", ").join(
+                SQL("(%s, %s::numeric)", tid, price) for tid, price in prices[start : start + BATCH]
+            )
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE product_template t SET list_price = v.price, write_date = %s, write_uid = %s
+                     FROM (VALUES %s) AS v(id, price) WHERE t.id = v.id""",
+                    now,
+                    uid,
+                    values,
+                )
+            )
         ctx["stats"]["products_updated"] = ctx["stats"].get("products_updated", 0) + len(updates)
 
     # -- lens designs (optics_core) ------------------------------------------------------
@@ -322,7 +431,10 @@ class CatalogWriter(models.AbstractModel):
         if not pairs:
             return
         Design = self.env["optics.lens.design"].sudo()
-        designs = {d.product_tmpl_id.id: d for d in Design.search([("product_tmpl_id", "in", [t for t, _r in pairs])])}
+        designs = {
+            d.product_tmpl_id.id: d
+            for d in Design.search([("product_tmpl_id", "in", [t for t, _r in pairs])])
+        }
         for tmpl_id, row in pairs:
             vals = self._prepare_lens_design_vals(row, ctx)
             ranges = self._prepare_lens_ranges(row)
@@ -341,10 +453,17 @@ class CatalogWriter(models.AbstractModel):
                         changed[key] = value
                 elif design[key] != value:
                     changed[key] = value
-            current = sorted((r.diameter, r.sph_min, r.sph_max, r.cyl_min, r.cyl_max, r.add_min, r.add_max)
-                             for r in design.range_ids)
-            wanted = sorted(tuple(r[k] for k in ("diameter", "sph_min", "sph_max", "cyl_min", "cyl_max",
-                                                 "add_min", "add_max")) for r in ranges)
+            current = sorted(
+                (r.diameter, r.sph_min, r.sph_max, r.cyl_min, r.cyl_max, r.add_min, r.add_max)
+                for r in design.range_ids
+            )
+            wanted = sorted(
+                tuple(
+                    r[k]
+                    for k in ("diameter", "sph_min", "sph_max", "cyl_min", "cyl_max", "add_min", "add_max")
+                )
+                for r in ranges
+            )
             if ranges and current != wanted:
                 changed["range_ids"] = [fields.Command.clear()] + [fields.Command.create(r) for r in ranges]
             if changed:
@@ -364,8 +483,9 @@ class CatalogWriter(models.AbstractModel):
             key = v["coating"].casefold()
             if key not in coatings:
                 Coating = self.env["optics.lens.coating"].sudo()
-                coating = Coating.search(["|", ("code", "=ilike", v["coating"]), ("name", "=ilike", v["coating"])],
-                                         limit=1) or Coating.create({"name": v["coating"], "code": v["coating"]})
+                coating = Coating.search(
+                    ["|", ("code", "=ilike", v["coating"]), ("name", "=ilike", v["coating"])], limit=1
+                ) or Coating.create({"name": v["coating"], "code": v["coating"]})
                 coatings[key] = coating.id
             vals["coating_ids"] = [fields.Command.set([coatings[key]])]
         return vals
@@ -374,8 +494,21 @@ class CatalogWriter(models.AbstractModel):
         v = row.values
         if v.get("sph_min") is None or v.get("sph_max") is None:
             return []
-        diameters = [int(d) for d in str(v.get("diameter") or "").replace(",", "/").replace(";", "/").split("/")
-                     if d.strip().isdigit()] or [65]
+        diameters = [
+            int(d)
+            for d in str(v.get("diameter") or "").replace(",", "/").replace(";", "/").split("/")
+            if d.strip().isdigit()
+        ] or [65]
         f = lambda k: float(v[k]) if v.get(k) is not None else 0.0  # noqa: E731
-        return [{"diameter": d, "sph_min": f("sph_min"), "sph_max": f("sph_max"), "cyl_min": f("cyl_min"),
-                 "cyl_max": f("cyl_max"), "add_min": f("add_min"), "add_max": f("add_max")} for d in diameters]
+        return [
+            {
+                "diameter": d,
+                "sph_min": f("sph_min"),
+                "sph_max": f("sph_max"),
+                "cyl_min": f("cyl_min"),
+                "cyl_max": f("cyl_max"),
+                "add_min": f("add_min"),
+                "add_max": f("add_max"),
+            }
+            for d in diameters
+        ]

@@ -3,6 +3,7 @@
 The plain library formats English messages; the Odoo side stores and shows them in the
 user's language: same keys, same ``str.format`` parameters, translated templates.
 """
+
 from odoo.tools.translate import LazyTranslate
 
 _lt = LazyTranslate(__name__)
@@ -27,7 +28,9 @@ TEMPLATES = {
     "ean_in_file": _lt("EAN {ean} is also on row {row} with article {article!r}"),
     "ambiguous_match": _lt("{what} {raw!r} matches several products (ids {ids})"),
     "ean_other_product": _lt("EAN {ean} already belongs to product {name!r} (article {article!r})"),
-    "ean_other_article": _lt("same EAN {ean}, different article: the catalog has {article!r}, the file {file_article!r}"),
+    "ean_other_article": _lt(
+        "same EAN {ean}, different article: the catalog has {article!r}, the file {file_article!r}"
+    ),
     "column_missing": _lt("column {raw!r} for {what} is not in the header (found: {found})"),
     "column_unmapped": _lt("the profile maps no column to the required field {what}"),
 }
@@ -41,7 +44,9 @@ def problem_message(env, problem, field_labels=None):
     params = dict(problem.params)
     if "what" in params:
         if field_labels is None:
-            field_labels = dict(env["connector_b.import.profile.column"]._fields["field"]._description_selection(env))
+            field_labels = dict(
+                env["connector_b.import.profile.column"]._fields["field"]._description_selection(env)
+            )
         params["what"] = field_labels.get(params["what"], params["what"])
     try:
         return env._(template).format(**params)
@@ -51,16 +56,20 @@ def problem_message(env, problem, field_labels=None):
 
 #: ``pricelist.readers.READ_MESSAGES``: why a file was refused unread
 READ_TEMPLATES = {
-    "xml_doctype": _lt("the workbook part {part} declares a DOCTYPE (entity definitions); spreadsheet "
-                       "programs never write one, so the file was refused unread"),
+    "xml_doctype": _lt(
+        "the workbook part {part} declares a DOCTYPE (entity definitions); spreadsheet "
+        "programs never write one, so the file was refused unread"
+    ),
     "xml_invalid": _lt("the workbook part {part} is not well-formed XML: {error}"),
-    "column_beyond_grid": _lt("cell {ref} on row {row} is beyond the last column XFD ({limit} columns) "
-                              "of a spreadsheet"),
+    "column_beyond_grid": _lt(
+        "cell {ref} on row {row} is beyond the last column XFD ({limit} columns) of a spreadsheet"
+    ),
     "row_beyond_grid": _lt("row number {row} is beyond the last row ({limit}) of a spreadsheet"),
     "row_invalid": _lt("a row of the sheet has an invalid number {row!r}"),
     "string_missing": _lt("cell {ref} refers to shared string {index}, which the workbook does not have"),
-    "part_too_large": _lt("the workbook part {part} unpacks to {size} bytes, more than the {limit} "
-                          "bytes a price list may hold"),
+    "part_too_large": _lt(
+        "the workbook part {part} unpacks to {size} bytes, more than the {limit} bytes a price list may hold"
+    ),
     "csv_too_wide": _lt("row {row} has {count} fields, more than the {limit} columns a price list may have"),
     "csv_field_too_long": _lt("row {row} has a field longer than {limit} characters"),
 }

@@ -11,6 +11,7 @@ The existing catalog is passed in as plain dicts, one per product variant::
 ``supplier`` is this supplier's price of the product (``product.supplierinfo``).  A field
 is written only when its value differs, so a re-import of the same file plans nothing.
 """
+
 from decimal import Decimal
 
 from .problems import Problem
@@ -18,9 +19,14 @@ from .validate import gtin_key, name_key
 
 # row value -> supplierinfo key, in the planner's vocabulary
 SUPPLIER_FIELDS = (
-    ("article", "product_code"), ("name", "product_name"), ("price", "price"),
-    ("currency", "currency"), ("lead_time", "delay"), ("stock_qty", "stock_qty"),
-    ("availability", "availability"), ("vat", "vat"),
+    ("article", "product_code"),
+    ("name", "product_name"),
+    ("price", "price"),
+    ("currency", "currency"),
+    ("lead_time", "delay"),
+    ("stock_qty", "stock_qty"),
+    ("availability", "availability"),
+    ("vat", "vat"),
 )
 
 
@@ -49,11 +55,11 @@ class Plan:
     """Changes for a batch of rows; ``outcome`` maps row number -> created/updated/unchanged."""
 
     def __init__(self):
-        self.creates = []            # NormalisedRow: new product + its supplier price
-        self.supplier_creates = []   # (product dict, row): existing product, new supplier price
-        self.supplier_updates = []   # (supplier id, {field: value}, row)
-        self.product_updates = []    # (product dict, {field: value}, row)
-        self.matched = []            # (product dict, row) for every row matched to a product
+        self.creates = []  # NormalisedRow: new product + its supplier price
+        self.supplier_creates = []  # (product dict, row): existing product, new supplier price
+        self.supplier_updates = []  # (supplier id, {field: value}, row)
+        self.product_updates = []  # (product dict, {field: value}, row)
+        self.matched = []  # (product dict, row) for every row matched to a product
         self.outcome = {}
 
     def count(self, what):
@@ -62,8 +68,13 @@ class Plan:
     def __bool__(self):
         # matched rows count too: the writer may keep data beyond the supplier price in step
         # (lens ranges) and writes only what differs
-        return bool(self.creates or self.supplier_creates or self.supplier_updates or self.product_updates
-                    or self.matched)
+        return bool(
+            self.creates
+            or self.supplier_creates
+            or self.supplier_updates
+            or self.product_updates
+            or self.matched
+        )
 
 
 def _same(new, old):
@@ -106,8 +117,17 @@ class DiffPlanner:
                 found = self.index.by_name.get(name_key(values["name"]), [])
             if len({p["id"] for p in found}) > 1:
                 ids = ", ".join(str(p["id"]) for p in found[:5])
-                return None, Problem.make(row.row, "", key, "ambiguous_match", "ambiguous_match", values[key],
-                                          what=key, raw=values[key], ids=ids)
+                return None, Problem.make(
+                    row.row,
+                    "",
+                    key,
+                    "ambiguous_match",
+                    "ambiguous_match",
+                    values[key],
+                    what=key,
+                    raw=values[key],
+                    ids=ids,
+                )
             if found:
                 return found[0], None
         return None, None
@@ -117,18 +137,39 @@ class DiffPlanner:
         ean = row.values.get("ean")
         article = row.values.get("article")
         if ean:
-            owners = [p for p in self.index.by_ean.get(gtin_key(ean), []) if product is None or p["id"] != product["id"]]
+            owners = [
+                p
+                for p in self.index.by_ean.get(gtin_key(ean), [])
+                if product is None or p["id"] != product["id"]
+            ]
             if owners:
                 other = owners[0]
                 code = (other.get("supplier") or {}).get("product_code") or other.get("default_code") or ""
-                return Problem.make(row.row, "", "ean", "ean_conflict", "ean_other_product", ean,
-                                    ean=ean, name=other["name"], article=code)
+                return Problem.make(
+                    row.row,
+                    "",
+                    "ean",
+                    "ean_conflict",
+                    "ean_other_product",
+                    ean,
+                    ean=ean,
+                    name=other["name"],
+                    article=code,
+                )
         if product is not None and article:
             supplier = product.get("supplier")
             if supplier and supplier.get("product_code") and supplier["product_code"] != article:
-                return Problem.make(row.row, "", "ean", "ean_conflict", "ean_other_article", ean or "",
-                                    ean=ean or product.get("barcode"), article=supplier["product_code"],
-                                    file_article=article)
+                return Problem.make(
+                    row.row,
+                    "",
+                    "ean",
+                    "ean_conflict",
+                    "ean_other_article",
+                    ean or "",
+                    ean=ean or product.get("barcode"),
+                    article=supplier["product_code"],
+                    file_article=article,
+                )
         return None
 
     def plan(self, rows):

@@ -13,6 +13,7 @@ We forward-fill the upper row to the right over empty cells (``Цена, Цен�
 cell ends a horizontal merge.  Mapping labels may be written either way: "Цена опт",
 "цена / опт" and "ЦЕНА-ОПТ" all match ``Цена / опт``.
 """
+
 import re
 
 from .profile import FIELDS

@@ -1,4 +1,5 @@
 """Numbers as suppliers write them: "1 234,50", "1.234,50", "13,75", "20%", "12 р."."""
+
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -64,7 +65,7 @@ def _normalise_separators(text, decimal_separator, original):
 
 
 def parse_range(value, decimal_separator="auto"):
-    """"-8.00..+6.00", "-8 / +6", "от -8 до +6", "-8,00 ... 6,00" -> (Decimal, Decimal)."""
+    """ "-8.00..+6.00", "-8 / +6", "от -8 до +6", "-8,00 ... 6,00" -> (Decimal, Decimal)."""
     text = str(value).strip().lower().replace("\u2212", "-").replace("\u2013", "..").replace("\u2014", "..")
     text = re.sub(r"^от\s*", "", text)
     parts = re.split(r"\s*(?:\.\.\.?|\bдо\b|/|;|\bto\b|(?<=\d)\s*-\s*(?=[+-]?\d))\s*", text)

@@ -3,6 +3,7 @@
 Rows are processed in chunks, so memory holds one chunk of rows (plus the catalog index,
 the duplicate-detection keys and the problems), whatever the size of the file.
 """
+
 from .diff import CatalogIndex, DiffPlanner
 from .headers import locate_header
 from .problems import Problem
@@ -21,10 +22,10 @@ class Analysis:
         self.fatal = False
         self.problems = []
         self.preview = []
-        self.rows_total = 0       # non-empty data rows
+        self.rows_total = 0  # non-empty data rows
         self.rows_blank = 0
         self.rows_error = 0
-        self.rows_skipped = 0     # identical duplicates
+        self.rows_skipped = 0  # identical duplicates
         self.created = self.updated = self.unchanged = 0
         self.errors = self.warnings = 0
         self.warnings_dropped = 0
@@ -51,15 +52,29 @@ class Analysis:
 
     def summary(self):
         return {
-            "rows": self.rows_total, "blank": self.rows_blank, "errors": self.rows_error,
-            "skipped": self.rows_skipped, "created": self.created, "updated": self.updated,
-            "unchanged": self.unchanged, "problems_error": self.errors, "problems_warning": self.warnings,
+            "rows": self.rows_total,
+            "blank": self.rows_blank,
+            "errors": self.rows_error,
+            "skipped": self.rows_skipped,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "problems_error": self.errors,
+            "problems_warning": self.warnings,
             "problems_not_stored": self.errors_dropped + self.warnings_dropped,
         }
 
 
-def analyse(source, profile, catalog=None, preview=0, chunk_size=2000, on_plan=None,
-            progress=None, stop_on_error=False):
+def analyse(
+    source,
+    profile,
+    catalog=None,
+    preview=0,
+    chunk_size=2000,
+    on_plan=None,
+    progress=None,
+    stop_on_error=False,
+):
     """Read ``source`` with ``profile`` and plan it against ``catalog``.
 
     ``catalog``: a :class:`CatalogIndex` or an iterable of product dicts (see :mod:`.diff`).
@@ -75,9 +90,21 @@ def analyse(source, profile, catalog=None, preview=0, chunk_size=2000, on_plan=N
     result.header = header
     for fname, spec in header.missing:
         result.fatal = True
-        result.add_problems([Problem.make(profile.header_row or 0, str(spec), fname, "column_missing",
-                                          "column_missing", spec, raw=str(spec), what=fname,
-                                          found=", ".join(label for label in header.labels if label))])
+        result.add_problems(
+            [
+                Problem.make(
+                    profile.header_row or 0,
+                    str(spec),
+                    fname,
+                    "column_missing",
+                    "column_missing",
+                    spec,
+                    raw=str(spec),
+                    what=fname,
+                    found=", ".join(label for label in header.labels if label),
+                )
+            ]
+        )
     for fname in profile.required:
         if fname not in header.index and fname not in profile.columns:
             result.fatal = True

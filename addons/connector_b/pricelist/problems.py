@@ -1,4 +1,5 @@
 """A problem found in one cell or row of a price list."""
+
 from dataclasses import dataclass
 
 ERROR = "error"
@@ -61,19 +62,19 @@ MAX_QUOTED = 120
 
 def _clip(value, limit=MAX_QUOTED):
     if isinstance(value, str) and len(value) > limit:
-        return value[:limit - 1] + "…"
+        return value[: limit - 1] + "…"
     return value
 
 
 @dataclass(frozen=True)
 class Problem:
-    row: int            # 1-based row number in the file (0 = the file as a whole)
-    column: str         # header label as found in the file ("" = the row as a whole)
-    field: str          # logical field, e.g. "price"
-    code: str           # key of CODES
+    row: int  # 1-based row number in the file (0 = the file as a whole)
+    column: str  # header label as found in the file ("" = the row as a whole)
+    field: str  # logical field, e.g. "price"
+    code: str  # key of CODES
     message: str
     value: str = ""
-    key: str = ""       # key of MESSAGES
+    key: str = ""  # key of MESSAGES
     params: tuple = ()  # (name, value) pairs for the template
 
     @classmethod
@@ -81,8 +82,16 @@ class Problem:
         """A problem whose message is ``MESSAGES[_key]`` formatted with ``params``."""
         # a cell may hold 128 KiB of text: messages and stored values show its start only
         params = {k: _clip(v) for k, v in params.items()}
-        return cls(_row, _column, _field, _code, MESSAGES[_key].format(**params),
-                   "" if _cell is None else _clip(str(_cell), MAX_VALUE), _key, tuple(sorted(params.items())))
+        return cls(
+            _row,
+            _column,
+            _field,
+            _code,
+            MESSAGES[_key].format(**params),
+            "" if _cell is None else _clip(str(_cell), MAX_VALUE),
+            _key,
+            tuple(sorted(params.items())),
+        )
 
     @property
     def severity(self):
@@ -93,5 +102,12 @@ class Problem:
         return self.severity == ERROR
 
     def as_dict(self):
-        return {"row": self.row, "column": self.column, "field": self.field, "code": self.code,
-                "severity": self.severity, "message": self.message, "value": self.value}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "field": self.field,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "value": self.value,
+        }

@@ -1,17 +1,44 @@
 """The import profile: how one supplier's file is laid out and what its numbers mean."""
+
 from dataclasses import dataclass, field
 
 # Logical fields a column can be mapped to.  ``*_range`` columns hold "from..to" in one
 # cell ("-8.00..+6.00", "от -8 до +6"); ``*_min``/``*_max`` are separate columns.
 FIELDS = (
-    "article", "ean", "name", "brand", "lens_index", "coating", "diameter",
-    "sph_min", "sph_max", "sph_range", "cyl_min", "cyl_max", "cyl_range",
-    "add_min", "add_max", "add_range",
-    "price", "retail_price", "currency", "vat", "stock", "lead_time",
+    "article",
+    "ean",
+    "name",
+    "brand",
+    "lens_index",
+    "coating",
+    "diameter",
+    "sph_min",
+    "sph_max",
+    "sph_range",
+    "cyl_min",
+    "cyl_max",
+    "cyl_range",
+    "add_min",
+    "add_max",
+    "add_range",
+    "price",
+    "retail_price",
+    "currency",
+    "vat",
+    "stock",
+    "lead_time",
 )
 NUMERIC_FIELDS = (
-    "lens_index", "sph_min", "sph_max", "cyl_min", "cyl_max", "add_min", "add_max",
-    "price", "retail_price", "lead_time",
+    "lens_index",
+    "sph_min",
+    "sph_max",
+    "cyl_min",
+    "cyl_max",
+    "add_min",
+    "add_max",
+    "price",
+    "retail_price",
+    "lead_time",
 )
 MATCH_KEYS = ("article", "ean", "name")
 FILE_TYPES = ("xlsx", "xls", "csv")
@@ -33,24 +60,25 @@ class Profile:
     ``decimal_separator``: ``","``, ``"."`` or ``"auto"`` (per cell: the last of ``,``/``.``
     is the decimal mark when both occur; a lone comma is decimal — Russian usage).
     """
+
     file_type: str = "xlsx"
-    sheet: object = None            # name or 0-based index; None = first sheet
+    sheet: object = None  # name or 0-based index; None = first sheet
     header_row: int = 1
     header_rows: int = 1
     columns: dict = field(default_factory=dict)
-    encoding: str = "auto"          # csv only: auto, utf-8, utf-8-sig, cp1251, ...
-    delimiter: str = "auto"         # csv only
+    encoding: str = "auto"  # csv only: auto, utf-8, utf-8-sig, cp1251, ...
+    delimiter: str = "auto"  # csv only
     decimal_separator: str = "auto"
-    unit: str = "unit"              # "pair": the list prices a pair, the catalog one lens
+    unit: str = "unit"  # "pair": the list prices a pair, the catalog one lens
     prices_include_vat: bool = False
     default_currency: str = "RUB"
-    default_vat: str = ""           # used when no VAT column is mapped; "" = unknown/not tracked
+    default_vat: str = ""  # used when no VAT column is mapped; "" = unknown/not tracked
     default_lead_time: int = 0
     match_keys: tuple = ("article", "ean", "name")
     required: tuple = ("article", "name", "price")
     known_currencies: tuple = ("RUB", "EUR", "USD", "CNY", "GBP", "CHF", "JPY", "KZT", "BYN")
     price_digits: int = 2
-    xlsx_engine: str = "lean"       # or "openpyxl" (see readers)
+    xlsx_engine: str = "lean"  # or "openpyxl" (see readers)
 
     def __post_init__(self):
         if self.file_type not in FILE_TYPES:

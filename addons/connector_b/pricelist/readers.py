@@ -25,6 +25,7 @@ A price list comes from outside (a supplier's e-mail), so reading it is bounded:
   CSV row with more fields than that, or a shared-strings part larger than
   ``MAX_SHARED_STRINGS_BYTES`` is refused before anything is allocated for it.
 """
+
 import codecs
 import csv
 import io
@@ -43,15 +44,15 @@ MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
 #: side translates them by key (``models/problem_messages.py``).
 READ_MESSAGES = {
     "xml_doctype": "the workbook part {part} declares a DOCTYPE (entity definitions); spreadsheet "
-                   "programs never write one, so the file was refused unread",
+    "programs never write one, so the file was refused unread",
     "xml_invalid": "the workbook part {part} is not well-formed XML: {error}",
     "column_beyond_grid": "cell {ref} on row {row} is beyond the last column XFD ({limit} columns) "
-                          "of a spreadsheet",
+    "of a spreadsheet",
     "row_beyond_grid": "row number {row} is beyond the last row ({limit}) of a spreadsheet",
     "row_invalid": "a row of the sheet has an invalid number {row!r}",
     "string_missing": "cell {ref} refers to shared string {index}, which the workbook does not have",
     "part_too_large": "the workbook part {part} unpacks to {size} bytes, more than the {limit} "
-                      "bytes a price list may hold",
+    "bytes a price list may hold",
     "csv_too_wide": "row {row} has {count} fields, more than the {limit} columns a price list may have",
     "csv_field_too_long": "row {row} has a field longer than {limit} characters",
 }
@@ -76,16 +77,19 @@ class ReadError(ValueError):
 def _safe_parser(**kw):
     """lxml parser that never resolves entities, loads a DTD or touches the network."""
     from lxml import etree
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           **kw)
+
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, **kw
+    )
 
 
 def _safe_fromstring(data, part):
     from lxml import etree
+
     try:
         root = etree.fromstring(data, parser=_safe_parser())
     except etree.XMLSyntaxError as exc:
-        raise _NotLean(f"{part}: {exc}") from None   # openpyxl may still read it
+        raise _NotLean(f"{part}: {exc}") from None  # openpyxl may still read it
     _refuse_doctype(root.getroottree(), part)
     return root
 
@@ -101,13 +105,15 @@ def _check_xml_parts(archive):
     prolog is read (parsing stops at the root element), so this costs next to nothing
     and protects the openpyxl engine as well as the lean one."""
     from lxml import etree
+
     for info in archive.infolist():
         name = info.filename
         if not name.endswith((".xml", ".rels", ".vml")):
             continue
         with archive.open(info) as src:
-            events = etree.iterparse(src, events=("start",), resolve_entities=False, no_network=True,
-                                     load_dtd=False)
+            events = etree.iterparse(
+                src, events=("start",), resolve_entities=False, no_network=True, load_dtd=False
+            )
             try:
                 for _ev, el in events:
                     _refuse_doctype(el.getroottree(), name)
@@ -145,8 +151,10 @@ def _as_stream(source):
 
 
 def _iter_xlsx(source, sheet):
-    import openpyxl
     import zipfile
+
+    import openpyxl
+
     stream = _as_stream(source)
     try:
         _check_xml_parts(zipfile.ZipFile(stream))
@@ -170,9 +178,13 @@ def _iter_xlsx(source, sheet):
                 raise ReadError(f"the sheet cannot be read after row {number}: {exc}") from None
             number += 1
             if number > MAX_ROWS or len(values) > MAX_COLUMNS:
-                raise ReadError.make("row_beyond_grid", row=number, limit=MAX_ROWS) if number > MAX_ROWS \
-                    else ReadError.make("column_beyond_grid", ref=f"#{len(values)}", row=number,
-                                        limit=MAX_COLUMNS)
+                raise (
+                    ReadError.make("row_beyond_grid", row=number, limit=MAX_ROWS)
+                    if number > MAX_ROWS
+                    else ReadError.make(
+                        "column_beyond_grid", ref=f"#{len(values)}", row=number, limit=MAX_COLUMNS
+                    )
+                )
             yield number, values
     finally:
         wb.close()
@@ -195,6 +207,7 @@ def _local(tag):
 def _xlsx_package(archive, sheet):
     """(sheet path, shared strings) from the workbook part and its relationships."""
     from lxml import etree
+
     try:
         names = set(archive.namelist())
         wb_root = _safe_fromstring(archive.read("xl/workbook.xml"), "xl/workbook.xml")
@@ -217,19 +230,25 @@ def _xlsx_package(archive, sheet):
     if path not in names:
         raise _NotLean(path)
     strings = []
-    sst_target = next((t for t in targets.values() if t and t.lstrip("/").endswith("sharedStrings.xml")), None)
+    sst_target = next(
+        (t for t in targets.values() if t and t.lstrip("/").endswith("sharedStrings.xml")), None
+    )
     if sst_target:
         sst_path = sst_target.lstrip("/") if sst_target.startswith("/") else f"xl/{sst_target}"
         if sst_path in names:
-            size = archive.getinfo(sst_path).file_size   # zipfile never reads past it
+            size = archive.getinfo(sst_path).file_size  # zipfile never reads past it
             if size > MAX_SHARED_STRINGS_BYTES:
-                raise ReadError.make("part_too_large", part=sst_path, size=size, limit=MAX_SHARED_STRINGS_BYTES)
+                raise ReadError.make(
+                    "part_too_large", part=sst_path, size=size, limit=MAX_SHARED_STRINGS_BYTES
+                )
             with archive.open(sst_path) as src:
-                for _ev, si in etree.iterparse(src, tag="{*}si", resolve_entities=False, no_network=True,
-                                               load_dtd=False):
+                for _ev, si in etree.iterparse(
+                    src, tag="{*}si", resolve_entities=False, no_network=True, load_dtd=False
+                ):
                     # plain <t>, or rich text runs <r><t>; phonetic <rPh> runs are not text
-                    strings.append("".join(t.text or "" for t in si.iter("{*}t")
-                                           if _local(t.getparent().tag) != "rPh"))
+                    strings.append(
+                        "".join(t.text or "" for t in si.iter("{*}t") if _local(t.getparent().tag) != "rPh")
+                    )
                     si.clear()
     return path, strings
 
@@ -262,7 +281,9 @@ def _cell_value(cell, ctype, strings):
         try:
             return strings[int(v)]
         except (ValueError, IndexError):
-            raise ReadError.make("string_missing", ref=str(cell.get("r") or "")[:16], index=str(v)[:16]) from None
+            raise ReadError.make(
+                "string_missing", ref=str(cell.get("r") or "")[:16], index=str(v)[:16]
+            ) from None
     if ctype in ("str", "d"):
         return v
     if ctype == "b":
@@ -277,7 +298,9 @@ def _cell_value(cell, ctype, strings):
 
 def _iter_xlsx_lean(source, sheet):
     import zipfile
+
     from lxml import etree
+
     stream = _as_stream(source)
     try:
         try:
@@ -291,21 +314,24 @@ def _iter_xlsx_lean(source, sheet):
             yield from _iter_xlsx(stream, sheet)
             return
         with archive.open(path) as src:
-            rows = etree.iterparse(src, tag="{*}row", huge_tree=True, resolve_entities=False, no_network=True,
-                                   load_dtd=False)
+            rows = etree.iterparse(
+                src, tag="{*}row", huge_tree=True, resolve_entities=False, no_network=True, load_dtd=False
+            )
             for number, row in _numbered_rows(rows, path):
                 values = []
                 for pos, cell in enumerate(row):
                     ref = cell.get("r")
                     col = _col_index(ref, number) if ref else pos
                     if col >= MAX_COLUMNS:
-                        raise ReadError.make("column_beyond_grid", ref=f"#{col + 1}", row=number, limit=MAX_COLUMNS)
+                        raise ReadError.make(
+                            "column_beyond_grid", ref=f"#{col + 1}", row=number, limit=MAX_COLUMNS
+                        )
                     if col > len(values):
                         values.extend([None] * (col - len(values)))
                     values.append(_cell_value(cell, cell.get("t"), strings))
                 row.clear()
                 parent = row.getparent()
-                while row.getprevious() is not None:   # drop parsed rows: memory stays flat
+                while row.getprevious() is not None:  # drop parsed rows: memory stays flat
                     del parent[0]
                 yield number, tuple(values)
     finally:
@@ -317,6 +343,7 @@ def _numbered_rows(events, part):
     """``(row number, <row> element)`` of an iterparse over ``<row>`` elements, the
     number checked against the grid; malformed XML becomes a ReadError."""
     from lxml import etree
+
     next_row = 1
     try:
         for _ev, row in events:
@@ -335,6 +362,7 @@ def _numbered_rows(events, part):
 
 def _iter_xls(source, sheet):
     import xlrd
+
     if isinstance(source, str):
         kwargs = {"filename": source}
     else:
@@ -458,7 +486,7 @@ def _iter_csv(source, encoding, delimiter):
                 yield number, tuple(values)
         except UnicodeDecodeError as exc:
             raise ReadError(f"the file is not in {encoding}: {exc}") from None
-        except csv.Error:   # a field over csv.field_size_limit(): a broken quote or a hostile file
+        except csv.Error:  # a field over csv.field_size_limit(): a broken quote or a hostile file
             raise ReadError.make("csv_field_too_long", row=number + 1, limit=csv.field_size_limit()) from None
         finally:
             text.detach()

@@ -1,10 +1,16 @@
 """The import report as an XLSX workbook: a summary sheet and one line per problem."""
+
 import io
 
 SUMMARY_LABELS = (
-    ("rows", "Rows read"), ("created", "Created"), ("updated", "Updated"),
-    ("unchanged", "Unchanged"), ("errors", "Rows with errors"), ("skipped", "Duplicates skipped"),
-    ("problems_error", "Errors"), ("problems_warning", "Warnings"),
+    ("rows", "Rows read"),
+    ("created", "Created"),
+    ("updated", "Updated"),
+    ("unchanged", "Unchanged"),
+    ("errors", "Rows with errors"),
+    ("skipped", "Duplicates skipped"),
+    ("problems_error", "Errors"),
+    ("problems_warning", "Warnings"),
 )
 COLUMNS = ("Row", "Column", "Field", "Severity", "Problem", "Message", "Value")
 

@@ -5,6 +5,7 @@ found.  Fixable problems (numbers stored as text, stray whitespace, identical du
 rows) are warnings; anything that would put a wrong value in the catalog is an error and
 keeps the row out of it.
 """
+
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -16,16 +17,40 @@ TEXT_FIELDS = ("article", "ean", "name", "brand", "coating", "diameter", "curren
 _WS = re.compile(r"[\s\u00a0\u202f\u2009\u2007]+")
 
 CURRENCY_ALIASES = {
-    "руб": "RUB", "руб.": "RUB", "рубль": "RUB", "рублей": "RUB", "р": "RUB", "р.": "RUB", "₽": "RUB",
-    "rur": "RUB", "rub": "RUB", "€": "EUR", "евро": "EUR", "$": "USD", "долл": "USD",
-    "долл.": "USD", "usd": "USD", "eur": "EUR", "юань": "CNY", "¥": "CNY", "cny": "CNY",
+    "руб": "RUB",
+    "руб.": "RUB",
+    "рубль": "RUB",
+    "рублей": "RUB",
+    "р": "RUB",
+    "р.": "RUB",
+    "₽": "RUB",
+    "rur": "RUB",
+    "rub": "RUB",
+    "€": "EUR",
+    "евро": "EUR",
+    "$": "USD",
+    "долл": "USD",
+    "долл.": "USD",
+    "usd": "USD",
+    "eur": "EUR",
+    "юань": "CNY",
+    "¥": "CNY",
+    "cny": "CNY",
 }
 VAT_EXEMPT_WORDS = ("без ндс", "не облаг", "освобожд", "exempt", "no vat", "нет")
 VAT_RATES = (0, 5, 7, 10, 20, 22)
 STOCK_WORDS = (
-    ("много", "in_stock"), ("есть", "in_stock"), ("в наличии", "in_stock"), ("да", "in_stock"),
-    ("+", "in_stock"), ("мало", "low"), ("под заказ", "on_order"), ("заказ", "on_order"),
-    ("нет", "out"), ("отсутств", "out"), ("-", "out"),
+    ("много", "in_stock"),
+    ("есть", "in_stock"),
+    ("в наличии", "in_stock"),
+    ("да", "in_stock"),
+    ("+", "in_stock"),
+    ("мало", "low"),
+    ("под заказ", "on_order"),
+    ("заказ", "on_order"),
+    ("нет", "out"),
+    ("отсутств", "out"),
+    ("-", "out"),
 )
 
 
@@ -72,15 +97,17 @@ class RowValidator:
         self.profile = profile
         self.header = header
         self.typed_source = profile.file_type in ("xlsx", "xls")
-        self.seen = {}        # hash(identity) -> row << 32 | fingerprint
-        self.seen_ean = {}    # gtin -> (row, article)
+        self.seen = {}  # hash(identity) -> row << 32 | fingerprint
+        self.seen_ean = {}  # gtin -> (row, article)
         self.quant = Decimal(1).scaleb(-profile.price_digits)
         self._vat_cache = {}
         self._currency_cache = {}
 
     # -- helpers ------------------------------------------------------------------
     def _problem(self, nrow, fname, code, key, _cell="", **params):
-        nrow.problems.append(Problem.make(nrow.row, self.header.label(fname), fname, code, key, _cell, **params))
+        nrow.problems.append(
+            Problem.make(nrow.row, self.header.label(fname), fname, code, key, _cell, **params)
+        )
 
     def _text(self, nrow, fname, raw):
         if raw is None:
@@ -107,7 +134,9 @@ class RowValidator:
             self._problem(nrow, fname, "not_a_number", "not_a_number", raw, what=fname, raw=raw)
             return None
         if was_text and self.typed_source:
-            self._problem(nrow, fname, "number_as_text", "number_as_text", raw, what=fname, raw=raw, value=value)
+            self._problem(
+                nrow, fname, "number_as_text", "number_as_text", raw, what=fname, raw=raw, value=value
+            )
         return value
 
     # -- the row ------------------------------------------------------------------
@@ -177,8 +206,15 @@ class RowValidator:
         if code is None:
             code = self._currency_cache[cur] = CURRENCY_ALIASES.get(cur.casefold(), cur.upper())
         if code not in self.profile.known_currencies:
-            self._problem(nrow, "currency", "currency_unknown", "currency_unknown", cur, raw=cur,
-                          known=", ".join(self.profile.known_currencies))
+            self._problem(
+                nrow,
+                "currency",
+                "currency_unknown",
+                "currency_unknown",
+                cur,
+                raw=cur,
+                known=", ".join(self.profile.known_currencies),
+            )
         nrow.values["currency"] = code
 
     def _vat(self, nrow):
@@ -195,8 +231,15 @@ class RowValidator:
         except TypeError:  # unhashable: cannot happen for cell values, but never fail on it
             vat = parse_vat(text)
         if vat is None:
-            self._problem(nrow, "vat", "vat_unknown", "vat_unknown", text, raw=text,
-                          known=", ".join(map(str, VAT_RATES)))
+            self._problem(
+                nrow,
+                "vat",
+                "vat_unknown",
+                "vat_unknown",
+                text,
+                raw=text,
+                known=", ".join(map(str, VAT_RATES)),
+            )
             vat = ""
         nrow.values["vat"] = vat
 
@@ -271,8 +314,15 @@ class RowValidator:
                     else:
                         high = value if value is not None else high
             if low is not None and high is not None and low > high:
-                self._problem(nrow, f"{axis}_max" if f"{axis}_max" in raw else rng, "range_inverted",
-                              "range_inverted", what=rng, low=low, high=high)
+                self._problem(
+                    nrow,
+                    f"{axis}_max" if f"{axis}_max" in raw else rng,
+                    "range_inverted",
+                    "range_inverted",
+                    what=rng,
+                    low=low,
+                    high=high,
+                )
             if low is not None or high is not None or rng in raw or f"{axis}_min" in raw:
                 nrow.values[f"{axis}_min"], nrow.values[f"{axis}_max"] = low, high
 
@@ -294,21 +344,31 @@ class RowValidator:
                 self._problem(nrow, ident[0], "duplicate", "duplicate", ident[1], row=first_row)
                 nrow.skip = True
             else:
-                self._problem(nrow, ident[0], "duplicate_conflict", "duplicate_conflict", ident[1],
-                              what=ident[0], raw=ident[1], row=first_row)
+                self._problem(
+                    nrow,
+                    ident[0],
+                    "duplicate_conflict",
+                    "duplicate_conflict",
+                    ident[1],
+                    what=ident[0],
+                    raw=ident[1],
+                    row=first_row,
+                )
             return
         ean = nrow.values.get("ean")
         if ean:
             other = self.seen_ean.get(gtin_key(ean))
             if other is not None and other[1] != nrow.values.get("article"):
-                self._problem(nrow, "ean", "ean_conflict", "ean_in_file", ean, ean=ean, row=other[0], article=other[1])
+                self._problem(
+                    nrow, "ean", "ean_conflict", "ean_in_file", ean, ean=ean, row=other[0], article=other[1]
+                )
                 return
             self.seen_ean.setdefault(gtin_key(ean), (nrow.row, nrow.values.get("article")))
         self.seen[key] = nrow.row << 32 | fingerprint
 
 
 def parse_vat(text):
-    """"20%", "20", "0.2", "0,20", "НДС 20 %" -> "20"; "без НДС" -> "exempt"; else None."""
+    """ "20%", "20", "0.2", "0,20", "НДС 20 %" -> "20"; "без НДС" -> "exempt"; else None."""
     if isinstance(text, (int, float, Decimal)):
         text = str(text)
     low = _WS.sub(" ", str(text)).strip().casefold()

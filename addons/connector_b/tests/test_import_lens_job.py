@@ -1,25 +1,47 @@
-from odoo.addons.queue_job.job import Job
 from odoo.tests import tagged
+
+from odoo.addons.queue_job.job import Job
 
 from .common import HEADER, ROWS, PricelistCase, xlsx_bytes
 
-LENS_COLUMNS = {"article": "Код", "name": "Наименование", "price": "Цена / опт", "retail_price": "Цена / розн.",
-                "sph_min": "SPH / от", "sph_max": "SPH / до", "cyl_min": "CYL / от", "cyl_max": "CYL / до",
-                "lens_index": "Индекс", "coating": "Покрытие", "diameter": "Диаметр"}
+LENS_COLUMNS = {
+    "article": "Код",
+    "name": "Наименование",
+    "price": "Цена / опт",
+    "retail_price": "Цена / розн.",
+    "sph_min": "SPH / от",
+    "sph_max": "SPH / до",
+    "cyl_min": "CYL / от",
+    "cyl_max": "CYL / до",
+    "lens_index": "Индекс",
+    "coating": "Покрытие",
+    "diameter": "Диаметр",
+}
 LENS_HEADER = [
     ["Код", "Наименование", "Цена", None, "SPH", None, "CYL", None, "Индекс", "Покрытие", "Диаметр"],
     [None, None, "опт", "розн.", "от", "до", "от", "до", None, None, None],
 ]
 LENS_MERGES = ["A1:A2", "B1:B2", "C1:D1", "E1:F1", "G1:H1", "I1:I2", "J1:J2", "K1:K2"]
 LENS_ROWS = [
-    ["ESS-ORMA-15", "Essilor Orma 1.5 Crizal", "1 500,00", "2 990,00", -8, 6, -4, 0, "1,5", "Crizal", "65/70"],
+    [
+        "ESS-ORMA-15",
+        "Essilor Orma 1.5 Crizal",
+        "1 500,00",
+        "2 990,00",
+        -8,
+        6,
+        -4,
+        0,
+        "1,5",
+        "Crizal",
+        "65/70",
+    ],
     ["HOY-NUL-16", "Hoya Nulux 1.6 HVLL", 2500, 4990, -10, 6, -2, 0, 1.6, "HVLL", 70],
 ]
 
 
 @tagged("post_install", "-at_install")
 class TestImportLensAndJob(PricelistCase):
-
     def lens_profile(self):
         return self.make_profile(LENS_COLUMNS, name="Линзы", header_rows="2", match_order="article,ean")
 
@@ -34,8 +56,10 @@ class TestImportLensAndJob(PricelistCase):
         self.assertEqual(design.coating_ids.name, "Crizal")
         self.assertEqual(design.product_tmpl_id.list_price, 2990.0)
         self.assertEqual(design.product_tmpl_id.optics_type, "spectacle_lens")
-        self.assertEqual(sorted((r.diameter, r.sph_min, r.sph_max, r.cyl_min, r.cyl_max) for r in design.range_ids),
-                         [(65, -8.0, 6.0, -4.0, 0.0), (70, -8.0, 6.0, -4.0, 0.0)])
+        self.assertEqual(
+            sorted((r.diameter, r.sph_min, r.sph_max, r.cyl_min, r.cyl_max) for r in design.range_ids),
+            [(65, -8.0, 6.0, -4.0, 0.0), (70, -8.0, 6.0, -4.0, 0.0)],
+        )
         # the same file again: the designs and their ranges are not rewritten
         self.env.flush_all()
         stamp = (design.write_date, design.range_ids.ids)
@@ -54,8 +78,9 @@ class TestImportLensAndJob(PricelistCase):
         before = self.catalog_state()
         rows = [list(r) for r in LENS_ROWS]
         rows[1][10] = 120
-        history = self.run_import(xlsx_bytes(LENS_HEADER + rows, merges=LENS_MERGES), profile=profile,
-                                  mode="partial")
+        history = self.run_import(
+            xlsx_bytes(LENS_HEADER + rows, merges=LENS_MERGES), profile=profile, mode="partial"
+        )
         self.assertEqual(history.state, "failed")
         self.assertIn("120", history.message)
         self.assertEqual(self.catalog_state(), before)

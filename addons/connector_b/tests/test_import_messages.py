@@ -13,7 +13,6 @@ def placeholders(text):
 
 @tagged("post_install", "-at_install")
 class TestImportMessages(PricelistCase):
-
     def test_every_library_message_has_a_translatable_template(self):
         self.assertEqual(set(TEMPLATES), set(MESSAGES))
         for key, text in MESSAGES.items():

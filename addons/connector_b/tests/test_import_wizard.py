@@ -10,14 +10,15 @@ from .common import COLUMNS, EAN, HEADER, ROWS, PricelistCase, csv_bytes, xlsx_b
 
 @tagged("post_install", "-at_install")
 class TestImportWizard(PricelistCase):
-
     def test_end_to_end_first_import(self):
         wizard = self.wizard(xlsx_bytes([["Прайс-лист на 01.11.2026"], HEADER] + ROWS + [[None] * 8] * 5))
         self.profile.header_row = 2
         wizard.action_preview()
-        self.assertEqual((wizard.rows_total, wizard.to_create, wizard.to_update, wizard.error_rows), (3, 3, 0, 0))
+        self.assertEqual(
+            (wizard.rows_total, wizard.to_create, wizard.to_update, wizard.error_rows), (3, 3, 0, 0)
+        )
         self.assertIn("Оправа Ray-Ban RB5154 2000", wizard.preview_html)
-        self.assertIn("4990.00", wizard.preview_html)        # the decimal comma read as a decimal
+        self.assertIn("4990.00", wizard.preview_html)  # the decimal comma read as a decimal
         history = self.env["connector_b.import.history"].browse(wizard.action_import()["res_id"])
         self.assertEqual(history.state, "done", history.message)
         self.assertEqual((history.created_count, history.updated_count, history.error_count), (3, 0, 0))
@@ -33,9 +34,11 @@ class TestImportWizard(PricelistCase):
         self.assertEqual(product.name, "Оправа Ray-Ban RB5154 2000")
         self.assertEqual(product.default_code, "RB-5154")
         rub = self.env.ref("base.RUB")
-        self.assertAlmostEqual(product.standard_price, rub._convert(4990.0, self.env.company.currency_id,
-                                                                     self.env.company, product.create_date.date()),
-                               places=2)
+        self.assertAlmostEqual(
+            product.standard_price,
+            rub._convert(4990.0, self.env.company.currency_id, self.env.company, product.create_date.date()),
+            places=2,
+        )
         self.assertEqual(product.product_tmpl_id.product_variant_count, 1)
         self.assertEqual(product.seller_ids.partner_id, self.supplier)
         orm_made = self.env["product.template"].create({"name": "Сравнение"})
@@ -46,8 +49,10 @@ class TestImportWizard(PricelistCase):
         # the profile's settings for new products (defaults: stocked, sold in the POS)
         self.assertTrue(product.is_storable)
         self.assertTrue(product.available_in_pos)
-        self.assertEqual(self.env["product.product"].name_search("Vogue VO5286")[0][1].split("] ")[-1],
-                         "Оправа Vogue VO5286 W44")
+        self.assertEqual(
+            self.env["product.product"].name_search("Vogue VO5286")[0][1].split("] ")[-1],
+            "Оправа Vogue VO5286 W44",
+        )
         # the new product can be sold: a sale line's price comes from it
         product.product_tmpl_id.list_price = 7990
         self.assertEqual(product.lst_price, 7990)
@@ -60,7 +65,7 @@ class TestImportWizard(PricelistCase):
         second = self.run_import(data)
         self.assertEqual(second.state, "done")
         self.assertEqual((second.created_count, second.updated_count, second.unchanged_count), (0, 0, 3))
-        self.assertEqual(self.catalog_state(), before)     # same values and the same write dates
+        self.assertEqual(self.catalog_state(), before)  # same values and the same write dates
 
     def test_monthly_update_writes_only_what_changed(self):
         self.run_import(xlsx_bytes([HEADER] + ROWS))
@@ -74,36 +79,42 @@ class TestImportWizard(PricelistCase):
         self.assertEqual(prices["RB-5154"][0], 5190.0)
         self.assertEqual(prices["CASE-01"][2], 2)
         after = self.catalog_state()
-        self.assertEqual(after[0], before[0])            # templates untouched
+        self.assertEqual(after[0], before[0])  # templates untouched
         changed_infos = [a for a, b in zip(after[2], before[2]) if a != b]
         self.assertEqual(sorted(i[1] for i in changed_infos), ["CASE-01", "RB-5154"])
 
     def test_each_error_kind_with_row_and_column(self):
         self.run_import(xlsx_bytes([HEADER, ["OLD-1", EAN[3], "Старая оправа", 100, "RUB", "20%", 1, 1]]))
         rows = [
-            ROWS[0],                                                                  # 2 ok
-            ["", EAN[1], "Без артикула", 100, "RUB", "20%", 1, 1],                    # 3 required
-            ["E-1", "4006381333932", "Плохой EAN", 100, "RUB", "20%", 1, 1],          # 4 checksum
-            ["E-2", EAN[2], "Цена текстом", "по запросу", "RUB", "20%", 1, 1],        # 5 not a number
-            ["E-3", EAN[4], "Отрицательная цена", -10, "RUB", "20%", 1, 1],           # 6 negative
-            ["E-4", "", "Тугрики", 100, "MNT-X", "20%", 1, 1],                        # 7 currency
-            ["E-5", "", "НДС 18", 100, "RUB", "18%", 1, 1],                           # 8 VAT
-            ROWS[0],                                                                  # 9 duplicate (warning)
+            ROWS[0],  # 2 ok
+            ["", EAN[1], "Без артикула", 100, "RUB", "20%", 1, 1],  # 3 required
+            ["E-1", "4006381333932", "Плохой EAN", 100, "RUB", "20%", 1, 1],  # 4 checksum
+            ["E-2", EAN[2], "Цена текстом", "по запросу", "RUB", "20%", 1, 1],  # 5 not a number
+            ["E-3", EAN[4], "Отрицательная цена", -10, "RUB", "20%", 1, 1],  # 6 negative
+            ["E-4", "", "Тугрики", 100, "MNT-X", "20%", 1, 1],  # 7 currency
+            ["E-5", "", "НДС 18", 100, "RUB", "18%", 1, 1],  # 8 VAT
+            ROWS[0],  # 9 duplicate (warning)
             ["RB-5154", EAN[0], "Оправа Ray-Ban RB5154 2000", 5000, "RUB", "Без НДС", 5, 3],  # 10 conflict
-            ["NEW-9", EAN[3], "Чужой EAN", 100, "RUB", "20%", 1, 1],                  # 11 catalog conflict
-            [" E-6 ", EAN[5], "Пробелы", "1 250,50", "RUB", "20%", 1, 1],             # 12 warnings only
+            ["NEW-9", EAN[3], "Чужой EAN", 100, "RUB", "20%", 1, 1],  # 11 catalog conflict
+            [" E-6 ", EAN[5], "Пробелы", "1 250,50", "RUB", "20%", 1, 1],  # 12 warnings only
         ]
         history = self.run_import(xlsx_bytes([HEADER] + rows), mode="partial")
         self.assertEqual(history.state, "done")
         found = {(p.row, p.column_label or "", p.code, p.severity) for p in history.problem_ids}
         expected = {
-            (3, "Артикул", "required", "error"), (4, "Штрихкод", "ean_checksum", "error"),
-            (5, "Цена", "not_a_number", "error"), (6, "Цена", "negative", "error"),
-            (7, "Валюта", "currency_unknown", "error"), (8, "НДС", "vat_unknown", "error"),
-            (9, "Артикул", "duplicate", "warning"), (10, "Артикул", "duplicate_conflict", "error"),
-            (11, "", "ean_conflict", "error"), (12, "Артикул", "whitespace", "warning"),
+            (3, "Артикул", "required", "error"),
+            (4, "Штрихкод", "ean_checksum", "error"),
+            (5, "Цена", "not_a_number", "error"),
+            (6, "Цена", "negative", "error"),
+            (7, "Валюта", "currency_unknown", "error"),
+            (8, "НДС", "vat_unknown", "error"),
+            (9, "Артикул", "duplicate", "warning"),
+            (10, "Артикул", "duplicate_conflict", "error"),
+            (11, "", "ean_conflict", "error"),
+            (12, "Артикул", "whitespace", "warning"),
             (12, "Цена", "number_as_text", "warning"),
-            (2, "Цена", "number_as_text", "warning"), (9, "Цена", "number_as_text", "warning"),
+            (2, "Цена", "number_as_text", "warning"),
+            (9, "Цена", "number_as_text", "warning"),
         }
         self.assertEqual(found, expected)
         self.assertEqual((history.created_count, history.error_count, history.skipped_count), (2, 8, 1))
@@ -122,20 +133,32 @@ class TestImportWizard(PricelistCase):
     def test_all_or_nothing_leaves_catalog_unchanged(self):
         self.run_import(xlsx_bytes([HEADER] + ROWS))
         before = self.catalog_state()
-        counts = (self.env["product.template"].search_count([]), self.env["product.supplierinfo"].search_count([]))
+        counts = (
+            self.env["product.template"].search_count([]),
+            self.env["product.supplierinfo"].search_count([]),
+        )
         rows = [list(r) for r in ROWS]
-        rows[0][3] = "6 000,00"                                       # a valid change ...
+        rows[0][3] = "6 000,00"  # a valid change ...
         rows.append(["NEW-1", EAN[2], "Новая оправа", 1000, "RUB", "20%", 1, 1])  # ... a valid new product
         rows.extend([["NEW-%d" % i, "", "Оправа %d" % i, 10 + i, "RUB", "20%", 1, 1] for i in range(2, 2500)])
-        rows.append(["BAD", "", "Плохая цена", "десять", "RUB", "20%", 1, 1])  # ... and one bad row at the end
+        rows.append(
+            ["BAD", "", "Плохая цена", "десять", "RUB", "20%", 1, 1]
+        )  # ... and one bad row at the end
         history = self.run_import(xlsx_bytes([HEADER] + rows), mode="all")
         self.assertEqual(history.state, "rejected")
         self.assertEqual((history.created_count, history.updated_count), (0, 0))
-        self.assertEqual([(p.row, p.code) for p in history.problem_ids if p.severity == "error"],
-                         [(len(rows) + 1, "not_a_number")])
+        self.assertEqual(
+            [(p.row, p.code) for p in history.problem_ids if p.severity == "error"],
+            [(len(rows) + 1, "not_a_number")],
+        )
         self.assertEqual(self.catalog_state(), before)
-        self.assertEqual((self.env["product.template"].search_count([]),
-                          self.env["product.supplierinfo"].search_count([])), counts)
+        self.assertEqual(
+            (
+                self.env["product.template"].search_count([]),
+                self.env["product.supplierinfo"].search_count([]),
+            ),
+            counts,
+        )
 
     def test_partial_mode_imports_valid_rows(self):
         rows = ROWS + [["BAD", "", "Плохая цена", "десять", "RUB", "20%", 1, 1]]
@@ -173,7 +196,9 @@ class TestImportWizard(PricelistCase):
     def test_second_concurrent_import_of_a_supplier_is_refused(self):
         with self.registry.cursor() as other:
             # another transaction (a running import of the same supplier) holds the lock
-            other.execute("SELECT pg_advisory_xact_lock(hashtext('connector_b.import'), %s)", [self.supplier.id])
+            other.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('connector_b.import'), %s)", [self.supplier.id]
+            )
             history = self.run_import(xlsx_bytes([HEADER] + ROWS))
             other.rollback()
         self.assertEqual(history.state, "failed")

@@ -3,6 +3,7 @@ and the import history an accountant uses: an xlsx whose shared strings declare 
 external entity to a server file is refused with a clear message, nothing of the file
 reaches the preview, nothing is imported; the problems stored for one import are bounded.
 """
+
 import io
 import os
 import tempfile
@@ -37,19 +38,30 @@ def hostile_xlsx(rows, prolog):
             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
             f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
             f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{ct}.worksheet+xml"/>'
-            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{ct}.sharedStrings+xml"/></Types>'),
-        "_rels/.rels": (f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}"><Relationship '
-                        f'Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
-        "xl/workbook.xml": (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{REL}">'
-                            f'<sheets><sheet name="Прайс" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{ct}.sharedStrings+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}"><Relationship '
+            f'Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{REL}">'
+            f'<sheets><sheet name="Прайс" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
         "xl/_rels/workbook.xml.rels": (
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" '
             f'Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
-            f'Type="{REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'),
-        "xl/worksheets/sheet1.xml": (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">'
-                                     f'<sheetData>{"".join(sheet_rows)}</sheetData></worksheet>'),
-        "xl/sharedStrings.xml": (f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<sst xmlns="{MAIN}">'
-                                 + "".join(f"<si><t>{v}</t></si>" for v in strings) + "</sst>"),
+            f'Type="{REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+        ),
+        "xl/worksheets/sheet1.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">'
+            f"<sheetData>{''.join(sheet_rows)}</sheetData></worksheet>"
+        ),
+        "xl/sharedStrings.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<sst xmlns="{MAIN}">'
+            + "".join(f"<si><t>{v}</t></si>" for v in strings)
+            + "</sst>"
+        ),
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -59,7 +71,6 @@ def hostile_xlsx(rows, prolog):
 
 
 class TestSecurityImport(PricelistCase):
-
     def setUp(self):
         super().setUp()
         fd, self.secret_path = tempfile.mkstemp(prefix="odoo-", suffix=".conf")
@@ -92,10 +103,12 @@ class TestSecurityImport(PricelistCase):
     def test_a_queued_import_of_the_file_fails_with_the_reason_and_imports_nothing(self):
         # the file reached the history (e.g. queued before this check existed): the job refuses it
         before = self.catalog_state()
-        history = self.env["connector_b.import.history"].create({
-            "name": "price.xlsx", "profile_id": self.profile.id, "company_id": self.profile.company_id.id})
-        history.attachment_id = self.env["ir.attachment"].create({
-            "name": "price.xlsx", "raw": self._xxe_file(), "res_model": history._name, "res_id": history.id})
+        history = self.env["connector_b.import.history"].create(
+            {"name": "price.xlsx", "profile_id": self.profile.id, "company_id": self.profile.company_id.id}
+        )
+        history.attachment_id = self.env["ir.attachment"].create(
+            {"name": "price.xlsx", "raw": self._xxe_file(), "res_model": history._name, "res_id": history.id}
+        )
         history._execute()
         self.assertEqual(history.state, "failed")
         self.assertIn("declares a DOCTYPE", history.message)
@@ -116,15 +129,19 @@ class TestSecurityImport(PricelistCase):
         self.assertLess(len(out.getvalue()), 4000)
         with self.assertRaises(UserError) as err:
             self.wizard(out.getvalue()).action_preview()
-        self.assertIn("cell AAAAAA2 on row 2 is beyond the last column XFD (16384 columns)", str(err.exception))
+        self.assertIn(
+            "cell AAAAAA2 on row 2 is beyond the last column XFD (16384 columns)", str(err.exception)
+        )
 
     def test_stored_problems_are_bounded_with_the_count_of_the_rest(self):
         profile = self.make_profile(COLUMNS, file_type="csv", encoding="cp1251", delimiter=";")
-        rows = [HEADER] + [[f"BAD-{i}", "", "Оправа", "цена по запросу", "RUB", "20%", 1, 1] for i in range(80)]
+        rows = [HEADER] + [
+            [f"BAD-{i}", "", "Оправа", "цена по запросу", "RUB", "20%", 1, 1] for i in range(80)
+        ]
         with patch.object(pipeline, "MAX_STORED_ERRORS", 50):
             history = self.run_import(csv_bytes(rows), mode="partial", profile=profile, name="price.csv")
         errors = history.problem_ids.filtered(lambda p: p.severity == "error")
-        self.assertEqual(history.error_count, 80)           # every bad row is counted
-        self.assertEqual(len(errors), 50)                    # the first 50 errors are kept
+        self.assertEqual(history.error_count, 80)  # every bad row is counted
+        self.assertEqual(len(errors), 50)  # the first 50 errors are kept
         self.assertEqual(min(errors.mapped("row")), 2)
         self.assertIn("30 more were counted but not stored", history.message)

@@ -5,18 +5,37 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.problem_messages import problem_message, read_error_message
 from ..pricelist import analyse
 from ..pricelist.headers import HeaderError
 from ..pricelist.readers import ReadError
-from ..models.problem_messages import problem_message, read_error_message
 
 PREVIEW_ROWS = 20
 PREVIEW_PROBLEMS = 200
 ASYNC_ROWS_PARAM = "connector_b.async_rows"
 ASYNC_ROWS_DEFAULT = 20000
-PREVIEW_FIELDS = ("article", "ean", "name", "brand", "lens_index", "coating", "diameter", "sph_min", "sph_max",
-                  "cyl_min", "cyl_max", "add_min", "add_max", "price", "retail_price", "currency", "vat",
-                  "stock_qty", "availability", "lead_time")
+PREVIEW_FIELDS = (
+    "article",
+    "ean",
+    "name",
+    "brand",
+    "lens_index",
+    "coating",
+    "diameter",
+    "sph_min",
+    "sph_max",
+    "cyl_min",
+    "cyl_max",
+    "add_min",
+    "add_max",
+    "price",
+    "retail_price",
+    "currency",
+    "vat",
+    "stock_qty",
+    "availability",
+    "lead_time",
+)
 
 
 class ImportWizard(models.TransientModel):
@@ -28,9 +47,12 @@ class ImportWizard(models.TransientModel):
     profile_id = fields.Many2one("connector_b.import.profile", required=True)
     file = fields.Binary(string="Price list", required=True, attachment=False)
     file_name = fields.Char()
-    mode = fields.Selection([("all", "All or nothing"), ("partial", "Import valid rows, report invalid ones")],
-                            required=True, default="all",
-                            help="All or nothing: any error leaves the catalog unchanged.")
+    mode = fields.Selection(
+        [("all", "All or nothing"), ("partial", "Import valid rows, report invalid ones")],
+        required=True,
+        default="all",
+        help="All or nothing: any error leaves the catalog unchanged.",
+    )
     state = fields.Selection([("upload", "Upload"), ("preview", "Preview")], default="upload", required=True)
     preview_html = fields.Html(readonly=True, sanitize=False)
     rows_total = fields.Integer(readonly=True)
@@ -56,8 +78,14 @@ class ImportWizard(models.TransientModel):
             return ASYNC_ROWS_DEFAULT
 
     def _reopen(self):
-        return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
-                "view_mode": "form", "target": "new", "name": self.env._("Import a Supplier Price List")}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Import a Supplier Price List"),
+        }
 
     def _file_bytes(self):
         if not self.file:
@@ -73,15 +101,26 @@ class ImportWizard(models.TransientModel):
         try:
             result = analyse(self._file_bytes(), profile, catalog=catalog, preview=PREVIEW_ROWS)
         except (ReadError, HeaderError, UnicodeDecodeError) as exc:
-            raise UserError(self.env._("The file cannot be read with profile %(profile)s: %(error)s",
-                                       profile=self.profile_id.display_name,
-                                       error=read_error_message(self.env, exc))) from None
-        self.write({
-            "state": "preview", "rows_total": result.rows_total, "to_create": result.created,
-            "to_update": result.updated, "unchanged": result.unchanged, "error_rows": result.rows_error,
-            "warning_count": result.warnings, "fatal": result.fatal,
-            "preview_html": self._render_preview(result),
-        })
+            raise UserError(
+                self.env._(
+                    "The file cannot be read with profile %(profile)s: %(error)s",
+                    profile=self.profile_id.display_name,
+                    error=read_error_message(self.env, exc),
+                )
+            ) from None
+        self.write(
+            {
+                "state": "preview",
+                "rows_total": result.rows_total,
+                "to_create": result.created,
+                "to_update": result.updated,
+                "unchanged": result.unchanged,
+                "error_rows": result.rows_error,
+                "warning_count": result.warnings,
+                "fatal": result.fatal,
+                "preview_html": self._render_preview(result),
+            }
+        )
         return self._reopen()
 
     def action_back(self):
@@ -90,8 +129,13 @@ class ImportWizard(models.TransientModel):
         return self._reopen()
 
     def _prepare_history_vals(self):
-        return {"name": self.file_name or self.env._("price list"), "profile_id": self.profile_id.id,
-                "company_id": self.profile_id.company_id.id, "mode": self.mode, "rows_expected": self.rows_total}
+        return {
+            "name": self.file_name or self.env._("price list"),
+            "profile_id": self.profile_id.id,
+            "company_id": self.profile_id.company_id.id,
+            "mode": self.mode,
+            "rows_expected": self.rows_total,
+        }
 
     def action_import(self):
         self.ensure_one()
@@ -100,37 +144,57 @@ class ImportWizard(models.TransientModel):
         if self.state != "preview":
             self.action_preview()
         if self.fatal:
-            raise UserError(self.env._("The file does not match the profile (see the preview); nothing to import."))
+            raise UserError(
+                self.env._("The file does not match the profile (see the preview); nothing to import.")
+            )
         history = History.create(self._prepare_history_vals())
-        history.attachment_id = self.env["ir.attachment"].create({
-            "name": history.name, "raw": self._file_bytes(), "res_model": History._name, "res_id": history.id})
+        history.attachment_id = self.env["ir.attachment"].create(
+            {
+                "name": history.name,
+                "raw": self._file_bytes(),
+                "res_model": History._name,
+                "res_id": history.id,
+            }
+        )
         if self.runs_in_background:
             job = history.with_delay(
                 channel="root.connector_b",
-                description=self.env._("Import price list %(file)s (%(supplier)s)",
-                                       file=history.name, supplier=history.partner_id.display_name),
+                description=self.env._(
+                    "Import price list %(file)s (%(supplier)s)",
+                    file=history.name,
+                    supplier=history.partner_id.display_name,
+                ),
             )._job_run()
             history.job_uuid = job.uuid
         else:
             history._execute()
-        return {"type": "ir.actions.act_window", "res_model": History._name, "res_id": history.id,
-                "view_mode": "form", "target": "current"}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": History._name,
+            "res_id": history.id,
+            "view_mode": "form",
+            "target": "current",
+        }
 
     # -- preview rendering --------------------------------------------------------------
     def _render_preview(self, result):
         _ = self.env._
-        field_labels = dict(self.env["connector_b.import.profile.column"]._fields["field"]._description_selection(
-            self.env))
+        field_labels = dict(
+            self.env["connector_b.import.profile.column"]._fields["field"]._description_selection(self.env)
+        )
 
         def msg(problem):
             return problem_message(self.env, problem, field_labels)
+
         header = result.header
         shown = [f for f in PREVIEW_FIELDS if any(f in r.values for r in result.preview)]
         labels = {f: header.label(f) if header and f in header.index else f for f in shown}
         parts = [Markup('<div class="o_connector_b_preview">')]
         if result.fatal:
-            parts.append(Markup('<div class="alert alert-danger" role="alert">%s</div>') % _(
-                "The file does not match the profile; nothing can be imported."))
+            parts.append(
+                Markup('<div class="alert alert-danger" role="alert">%s</div>')
+                % _("The file does not match the profile; nothing can be imported.")
+            )
         parts.append(Markup('<table class="table table-sm table-bordered"><thead><tr><th>%s</th>') % _("Row"))
         for f in shown:
             parts.append(Markup("<th>%s</th>") % labels[f])
@@ -141,25 +205,52 @@ class ImportWizard(models.TransientModel):
             bad_fields = {p.field: p for p in nrow.problems}
             for f in shown:
                 value = nrow.values.get(f)
-                problem = bad_fields.get(f) or (bad_fields.get(f.replace("_qty", "")) if f == "stock_qty" else None)
+                problem = bad_fields.get(f) or (
+                    bad_fields.get(f.replace("_qty", "")) if f == "stock_qty" else None
+                )
                 cell_cls = ""
                 if problem:
                     cell_cls = "text-danger fw-bold" if problem.is_error else "text-warning"
                 parts.append(Markup('<td class="%s">%s</td>') % (cell_cls, "" if value is None else value))
-            parts.append(Markup("<td>%s</td></tr>") % Markup("<br/>").join(
-                escape(f"{p.column or field_labels.get(p.field, p.field)}: {msg(p)}") for p in nrow.problems))
+            parts.append(
+                Markup("<td>%s</td></tr>")
+                % Markup("<br/>").join(
+                    escape(f"{p.column or field_labels.get(p.field, p.field)}: {msg(p)}")
+                    for p in nrow.problems
+                )
+            )
         parts.append(Markup("</tbody></table>"))
         listed = result.problems[:PREVIEW_PROBLEMS]
         if listed:
-            parts.append(Markup("<h5>%s</h5><table class=\"table table-sm\"><thead><tr><th>%s</th><th>%s</th>"
-                                "<th>%s</th><th>%s</th></tr></thead><tbody>") % (
-                _("Problems (%(shown)s of %(total)s)", shown=len(listed), total=result.errors + result.warnings),
-                _("Row"), _("Column"), _("Severity"), _("Message")))
+            parts.append(
+                Markup(
+                    '<h5>%s</h5><table class="table table-sm"><thead><tr><th>%s</th><th>%s</th>'
+                    "<th>%s</th><th>%s</th></tr></thead><tbody>"
+                )
+                % (
+                    _(
+                        "Problems (%(shown)s of %(total)s)",
+                        shown=len(listed),
+                        total=result.errors + result.warnings,
+                    ),
+                    _("Row"),
+                    _("Column"),
+                    _("Severity"),
+                    _("Message"),
+                )
+            )
             for p in listed:
                 cls = "table-danger" if p.is_error else "table-warning"
-                parts.append(Markup('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>') % (
-                    cls, p.row, p.column or field_labels.get(p.field, p.field), _("error") if p.is_error else _("warning"),
-                    msg(p)))
+                parts.append(
+                    Markup('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>')
+                    % (
+                        cls,
+                        p.row,
+                        p.column or field_labels.get(p.field, p.field),
+                        _("error") if p.is_error else _("warning"),
+                        msg(p),
+                    )
+                )
             parts.append(Markup("</tbody></table>"))
         parts.append(Markup("</div>"))
         return Markup("").join(parts)

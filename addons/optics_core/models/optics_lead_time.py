@@ -2,8 +2,12 @@ from odoo import api, fields, models
 
 from ..opticslib import leadtime
 
-LENS_TYPES = [("single", "Single vision"), ("bifocal", "Bifocal"), ("progressive", "Progressive"),
-              ("office", "Office")]
+LENS_TYPES = [
+    ("single", "Single vision"),
+    ("bifocal", "Bifocal"),
+    ("progressive", "Progressive"),
+    ("office", "Office"),
+]
 LENS_SOURCES = [("stock", "Stock lens in the store"), ("store", "Another store"), ("supplier", "Supplier")]
 
 
@@ -18,8 +22,11 @@ class OpticsLeadTime(models.Model):
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
 
     _sql_constraints = [
-        ("type_source_company_uniq", "unique(lens_type, lens_source, company_id)",
-         "There is already a lead time for this lens type and source."),
+        (
+            "type_source_company_uniq",
+            "unique(lens_type, lens_source, company_id)",
+            "There is already a lead time for this lens type and source.",
+        ),
         ("days_positive", "CHECK(days >= 0)", "A lead time cannot be negative."),
     ]
 

@@ -29,19 +29,40 @@ class OpticsLensRange(models.Model):
         for line in self:
             name = line.design_id.display_name
             if not 40 <= line.diameter <= 90:
-                raise ValidationError(self.env._(
-                    "%(design)s: diameter %(dia)s mm is outside 40 … 90 mm.", design=name, dia=line.diameter))
-            for label, low, high in (("SPH", line.sph_min, line.sph_max), ("CYL", line.cyl_min, line.cyl_max),
-                                     ("ADD", line.add_min, line.add_max)):
+                raise ValidationError(
+                    self.env._(
+                        "%(design)s: diameter %(dia)s mm is outside 40 … 90 mm.",
+                        design=name,
+                        dia=line.diameter,
+                    )
+                )
+            for label, low, high in (
+                ("SPH", line.sph_min, line.sph_max),
+                ("CYL", line.cyl_min, line.cyl_max),
+                ("ADD", line.add_min, line.add_max),
+            ):
                 if low > high:
                     low_text, high_text = "%+.2f" % low, "%+.2f" % high
-                    raise ValidationError(self.env._(
-                        "%(design)s, %(dia)s mm: %(field)s from %(low)s is above %(field)s to %(high)s.",
-                        design=name, dia=line.diameter, field=label, low=low_text, high=high_text))
+                    raise ValidationError(
+                        self.env._(
+                            "%(design)s, %(dia)s mm: %(field)s from %(low)s is above %(field)s to %(high)s.",
+                            design=name,
+                            dia=line.diameter,
+                            field=label,
+                            low=low_text,
+                            high=high_text,
+                        )
+                    )
 
     def _to_opticslib(self):
         self.ensure_one()
         has_add = self.add_min or self.add_max
         return makeability.RangeLine.make(
-            self.diameter, self.sph_min, self.sph_max, self.cyl_min, self.cyl_max,
-            self.add_min if has_add else None, self.add_max if has_add else None)
+            self.diameter,
+            self.sph_min,
+            self.sph_max,
+            self.cyl_min,
+            self.cyl_max,
+            self.add_min if has_add else None,
+            self.add_max if has_add else None,
+        )

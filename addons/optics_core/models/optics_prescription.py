@@ -10,26 +10,68 @@ from ..opticslib import rx, transpose
 
 _lt = LazyTranslate(__name__)
 
-PURPOSES = [("distance", "Distance"), ("near", "Near"), ("computer", "Computer"),
-            ("contact_lenses", "Contact lenses")]
-PRISM_BASES = [("up", "Base up"), ("down", "Base down"), ("in", "Base in"), ("out", "Base out"),
-               ("angle", "Degrees")]
-CL_TYPES = [("soft_sph", "Soft spherical"), ("soft_toric", "Soft toric"), ("soft_multifocal", "Soft multifocal"),
-            ("rgp", "Rigid gas-permeable"), ("ortho_k", "Orthokeratology")]
+PURPOSES = [
+    ("distance", "Distance"),
+    ("near", "Near"),
+    ("computer", "Computer"),
+    ("contact_lenses", "Contact lenses"),
+]
+PRISM_BASES = [
+    ("up", "Base up"),
+    ("down", "Base down"),
+    ("in", "Base in"),
+    ("out", "Base out"),
+    ("angle", "Degrees"),
+]
+CL_TYPES = [
+    ("soft_sph", "Soft spherical"),
+    ("soft_toric", "Soft toric"),
+    ("soft_multifocal", "Soft multifocal"),
+    ("rgp", "Rigid gas-permeable"),
+    ("ortho_k", "Orthokeratology"),
+]
 
 EYE_LABELS = {"od": _lt("OD (right eye)"), "os": _lt("OS (left eye)"), None: _lt("Both eyes")}
 FIELD_LABELS = {
-    "sph": _lt("SPH"), "cyl": _lt("CYL"), "axis": _lt("AXIS"), "add": _lt("ADD"),
-    "prism1": _lt("Prism 1"), "prism1_base": _lt("Prism 1 base"), "prism1_angle": _lt("Prism 1 base"),
-    "prism2": _lt("Prism 2"), "prism2_base": _lt("Prism 2 base"), "prism2_angle": _lt("Prism 2 base"),
-    "pd_far": _lt("PD far"), "pd_near": _lt("PD near"), "fitting_height": _lt("Fitting height"),
-    "va_sc": _lt("Visual acuity without correction"), "va_cc": _lt("Visual acuity with correction"),
-    "bc": _lt("Base curve"), "dia": _lt("Diameter"), "vertex_distance": _lt("Vertex distance"),
+    "sph": _lt("SPH"),
+    "cyl": _lt("CYL"),
+    "axis": _lt("AXIS"),
+    "add": _lt("ADD"),
+    "prism1": _lt("Prism 1"),
+    "prism1_base": _lt("Prism 1 base"),
+    "prism1_angle": _lt("Prism 1 base"),
+    "prism2": _lt("Prism 2"),
+    "prism2_base": _lt("Prism 2 base"),
+    "prism2_angle": _lt("Prism 2 base"),
+    "pd_far": _lt("PD far"),
+    "pd_near": _lt("PD near"),
+    "fitting_height": _lt("Fitting height"),
+    "va_sc": _lt("Visual acuity without correction"),
+    "va_cc": _lt("Visual acuity with correction"),
+    "bc": _lt("Base curve"),
+    "dia": _lt("Diameter"),
+    "vertex_distance": _lt("Vertex distance"),
 }
 # Per-eye values handed to opticslib.rx (field suffix -> rule name).
-EYE_VALUE_FIELDS = ("sph", "cyl", "axis", "add", "prism1", "prism1_base", "prism1_angle", "prism2",
-                    "prism2_base", "prism2_angle", "pd_far", "pd_near", "fitting_height", "va_sc", "va_cc",
-                    "bc", "dia")
+EYE_VALUE_FIELDS = (
+    "sph",
+    "cyl",
+    "axis",
+    "add",
+    "prism1",
+    "prism1_base",
+    "prism1_angle",
+    "prism2",
+    "prism2_base",
+    "prism2_angle",
+    "pd_far",
+    "pd_near",
+    "fitting_height",
+    "va_sc",
+    "va_cc",
+    "bc",
+    "dia",
+)
 PAIR_VALUE_FIELDS = ("pd_far", "pd_near", "vertex_distance")
 
 # Set while _make_snapshot copies a prescription into a lab order: the only code that may create
@@ -57,12 +99,15 @@ def _eye_fields(eye, label):
         f"{eye}_va_cc": fields.Float(string=f"{label} VA with correction", digits=(3, 2)),
         f"{eye}_bc": fields.Float(string=f"{label} Base curve (mm)", digits=(4, 2)),
         f"{eye}_dia": fields.Float(string=f"{label} Diameter (mm)", digits=(4, 1)),
-        f"{eye}_sph_minus": fields.Float(string=f"{label} SPH (minus cyl)", digits=(5, 2),
-                                         compute="_compute_minus_cyl", store=True),
-        f"{eye}_cyl_minus": fields.Float(string=f"{label} CYL (minus cyl)", digits=(5, 2),
-                                         compute="_compute_minus_cyl", store=True),
-        f"{eye}_axis_minus": fields.Integer(string=f"{label} AXIS (minus cyl)",
-                                           compute="_compute_minus_cyl", store=True),
+        f"{eye}_sph_minus": fields.Float(
+            string=f"{label} SPH (minus cyl)", digits=(5, 2), compute="_compute_minus_cyl", store=True
+        ),
+        f"{eye}_cyl_minus": fields.Float(
+            string=f"{label} CYL (minus cyl)", digits=(5, 2), compute="_compute_minus_cyl", store=True
+        ),
+        f"{eye}_axis_minus": fields.Integer(
+            string=f"{label} AXIS (minus cyl)", compute="_compute_minus_cyl", store=True
+        ),
     }
 
 
@@ -80,29 +125,45 @@ class OpticsPrescription(models.Model):
     _rec_names_search = ["name", "partner_id"]
 
     name = fields.Char(compute="_compute_name", store=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True,
-                                 ondelete="restrict", tracking=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, ondelete="restrict", tracking=True
+    )
     partner_phone = fields.Char(related="partner_id.phone", string="Phone")
     date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
-    prescriber_id = fields.Many2one("res.partner", string="Prescriber",
-                                    help="The ophthalmologist or optometrist who wrote the prescription.")
+    prescriber_id = fields.Many2one(
+        "res.partner",
+        string="Prescriber",
+        help="The ophthalmologist or optometrist who wrote the prescription.",
+    )
     prescriber_internal = fields.Boolean(string="Our specialist")
     purpose = fields.Selection(PURPOSES, required=True, default="distance", tracking=True)
-    kind = fields.Selection([("spectacles", "Spectacles"), ("contact_lenses", "Contact lenses")],
-                            compute="_compute_kind", store=True)
+    kind = fields.Selection(
+        [("spectacles", "Spectacles"), ("contact_lenses", "Contact lenses")],
+        compute="_compute_kind",
+        store=True,
+    )
     cl_type = fields.Selection(CL_TYPES, string="Contact-lens type")
     expiry_date = fields.Date(compute="_compute_expiry_date", store=True, readonly=False, tracking=True)
     is_expired = fields.Boolean(compute="_compute_is_expired", search="_search_is_expired", string="Expired")
-    store_id = fields.Many2one("optics.store", string="Store",
-                               default=lambda self: self.env.user.optics_store_id)
+    store_id = fields.Many2one(
+        "optics.store", string="Store", default=lambda self: self.env.user.optics_store_id
+    )
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     pd_far = fields.Float(string="Binocular PD far (mm)", digits=(4, 1))
     pd_near = fields.Float(string="Binocular PD near (mm)", digits=(4, 1))
     vertex_distance = fields.Float(string="Vertex distance (mm)", digits=(4, 1))
     notes = fields.Text()
-    snapshot_lab_order_id = fields.Many2one("optics.lab.order", string="Snapshot of lab order", readonly=True,
-                                            index="btree_not_null", ondelete="cascade", copy=False)
-    source_prescription_id = fields.Many2one("optics.prescription", string="Copied from", readonly=True, copy=False)
+    snapshot_lab_order_id = fields.Many2one(
+        "optics.lab.order",
+        string="Snapshot of lab order",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="cascade",
+        copy=False,
+    )
+    source_prescription_id = fields.Many2one(
+        "optics.prescription", string="Copied from", readonly=True, copy=False
+    )
     active = fields.Boolean(default=True)
 
     locals().update(_eye_fields("od", "OD"))
@@ -112,8 +173,16 @@ class OpticsPrescription(models.Model):
     def _compute_name(self):
         purposes = dict(self._fields["purpose"]._description_selection(self.env))
         for rec in self:
-            rec.name = " · ".join(filter(None, [
-                rec.date and fields.Date.to_string(rec.date), purposes.get(rec.purpose), rec.partner_id.name]))
+            rec.name = " · ".join(
+                filter(
+                    None,
+                    [
+                        rec.date and fields.Date.to_string(rec.date),
+                        purposes.get(rec.purpose),
+                        rec.partner_id.name,
+                    ],
+                )
+            )
 
     @api.depends("purpose")
     def _compute_kind(self):
@@ -126,8 +195,11 @@ class OpticsPrescription(models.Model):
             if not rec.date:
                 rec.expiry_date = False
                 continue
-            months = (rec.company_id.optics_cl_rx_validity_months if rec.kind == "contact_lenses"
-                      else rec.company_id.optics_rx_validity_months)
+            months = (
+                rec.company_id.optics_cl_rx_validity_months
+                if rec.kind == "contact_lenses"
+                else rec.company_id.optics_rx_validity_months
+            )
             rec.expiry_date = rec.date + relativedelta(months=months) if months else False
 
     @api.depends("expiry_date")
@@ -176,35 +248,55 @@ class OpticsPrescription(models.Model):
         parts = {"eye": eye, "field": label}
         if rule is not None:
             units = {"D": self.env._("D"), "mm": self.env._("mm")}
-            parts.update(min=rule.fmt(rule.minimum), max=rule.fmt(rule.maximum),
-                         step=rule.fmt(rule.step).lstrip("+"), unit=units.get(rule.unit, rule.unit),
-                         value=rule.fmt(err.value) if err.value is not None and err.code != "not_a_number" else "")
+            parts.update(
+                min=rule.fmt(rule.minimum),
+                max=rule.fmt(rule.maximum),
+                step=rule.fmt(rule.step).lstrip("+"),
+                unit=units.get(rule.unit, rule.unit),
+                value=rule.fmt(err.value) if err.value is not None and err.code != "not_a_number" else "",
+            )
         code = err.code
         if code == "range":
-            return self.env._("%(eye)s, %(field)s = %(value)s: allowed %(min)s … %(max)s "
-                              "in steps of %(step)s %(unit)s.", **parts)
+            return self.env._(
+                "%(eye)s, %(field)s = %(value)s: allowed %(min)s … %(max)s in steps of %(step)s %(unit)s.",
+                **parts,
+            )
         if code == "step":
-            return self.env._("%(eye)s, %(field)s = %(value)s: must be in steps of %(step)s %(unit)s "
-                              "(allowed %(min)s … %(max)s).", **parts)
+            return self.env._(
+                "%(eye)s, %(field)s = %(value)s: must be in steps of %(step)s %(unit)s "
+                "(allowed %(min)s … %(max)s).",
+                **parts,
+            )
         if code == "range_transposed":
-            return self.env._("%(eye)s, %(field)s in minus-cylinder form = %(value)s: allowed %(min)s … %(max)s "
-                              "%(unit)s (the written SPH + CYL is out of range).", **parts)
+            return self.env._(
+                "%(eye)s, %(field)s in minus-cylinder form = %(value)s: allowed %(min)s … %(max)s "
+                "%(unit)s (the written SPH + CYL is out of range).",
+                **parts,
+            )
         if code == "axis_required":
-            return self.env._("%(eye)s, %(field)s: required when CYL is not 0 (allowed %(min)s … %(max)s).",
-                              **parts)
+            return self.env._(
+                "%(eye)s, %(field)s: required when CYL is not 0 (allowed %(min)s … %(max)s).", **parts
+            )
         if code == "axis_forbidden":
             return self.env._("%(eye)s, %(field)s: must be empty when CYL is 0.", **parts)
         if code == "required":
-            return self.env._("%(eye)s, %(field)s: required for a contact-lens prescription "
-                              "(allowed %(min)s … %(max)s %(unit)s).", **parts)
+            return self.env._(
+                "%(eye)s, %(field)s: required for a contact-lens prescription "
+                "(allowed %(min)s … %(max)s %(unit)s).",
+                **parts,
+            )
         if code == "prism_base_required":
-            return self.env._("%(eye)s, %(field)s: a prism needs a base (up, down, in, out or degrees 0 … 359).",
-                              **parts)
+            return self.env._(
+                "%(eye)s, %(field)s: a prism needs a base (up, down, in, out or degrees 0 … 359).", **parts
+            )
         if code == "prism_base_without_prism":
             return self.env._("%(eye)s, %(field)s: a base is given without a prism amount.", **parts)
         if code == "prism_same_direction":
-            return self.env._("%(eye)s, %(field)s: the two prism components must be one vertical (up/down) "
-                              "and one horizontal (in/out).", **parts)
+            return self.env._(
+                "%(eye)s, %(field)s: the two prism components must be one vertical (up/down) "
+                "and one horizontal (in/out).",
+                **parts,
+            )
         if code == "prism2_without_prism1":
             return self.env._("%(eye)s, %(field)s: fill prism 1 before prism 2.", **parts)
         return f"{eye}, {label}: {err.message}"
@@ -214,8 +306,9 @@ class OpticsPrescription(models.Model):
         eyes, pair = self._get_rx_values()
         return rx.validate(eyes["od"], eyes["os"], pair, kind=self.kind)
 
-    @api.constrains(*[f"{eye}_{f}" for eye in ("od", "os") for f in EYE_VALUE_FIELDS], *PAIR_VALUE_FIELDS,
-                    "purpose")
+    @api.constrains(
+        *[f"{eye}_{f}" for eye in ("od", "os") for f in EYE_VALUE_FIELDS], *PAIR_VALUE_FIELDS, "purpose"
+    )
     def _check_rx_values(self):
         for rec in self:
             errors = rec._rx_errors()
@@ -240,10 +333,13 @@ class OpticsPrescription(models.Model):
             raise AccessError(self.env._("A prescription snapshot is made by confirming its lab order."))
         if self.filtered("snapshot_lab_order_id"):
             frozen = self.filtered("snapshot_lab_order_id")
-            raise UserError(self.env._(
-                "The prescription copied into lab order %(orders)s cannot be changed: edit the customer's "
-                "prescription and make a remake instead.",
-                orders=", ".join(frozen.snapshot_lab_order_id.mapped("name"))))
+            raise UserError(
+                self.env._(
+                    "The prescription copied into lab order %(orders)s cannot be changed: edit the customer's "
+                    "prescription and make a remake instead.",
+                    orders=", ".join(frozen.snapshot_lab_order_id.mapped("name")),
+                )
+            )
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -256,12 +352,14 @@ class OpticsPrescription(models.Model):
         self.ensure_one()
         token = _SNAPSHOT_WRITE.set(True)
         try:
-            return self.with_context(mail_notrack=True, mail_create_nolog=True).copy({
-                "snapshot_lab_order_id": lab_order.id,
-                "source_prescription_id": self.id,
-                "expiry_date": self.expiry_date,
-                "active": False,
-            })
+            return self.with_context(mail_notrack=True, mail_create_nolog=True).copy(
+                {
+                    "snapshot_lab_order_id": lab_order.id,
+                    "source_prescription_id": self.id,
+                    "expiry_date": self.expiry_date,
+                    "active": False,
+                }
+            )
         finally:
             _SNAPSHOT_WRITE.reset(token)
 
@@ -270,9 +368,13 @@ class OpticsPrescription(models.Model):
     def _get_store_staff_domain(self, stores):
         """Prescriptions the staff of ``stores`` see: written there, or of a customer who bought
         there.  Kept equal to the rule rule_prescription_store_staff."""
-        return ["|", "|", ("store_id", "in", stores.ids),
-                ("partner_id.pos_order_ids.config_id.optics_store_id", "in", stores.ids),
-                ("partner_id.optics_lab_order_ids.store_id", "in", stores.ids)]
+        return [
+            "|",
+            "|",
+            ("store_id", "in", stores.ids),
+            ("partner_id.pos_order_ids.config_id.optics_store_id", "in", stores.ids),
+            ("partner_id.optics_lab_order_ids.store_id", "in", stores.ids),
+        ]
 
     def _get_audited_reads(self):
         """The records of self the current user reads without being one of their natural
@@ -282,8 +384,11 @@ class OpticsPrescription(models.Model):
         user = self.env.user
         if user.has_group("optics_core.group_optics_optician"):
             return self.browse()
-        natural = self.sudo().with_context(active_test=False).search(
-            [("id", "in", self.ids)] + self._get_store_staff_domain(user.optics_store_ids))
+        natural = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("id", "in", self.ids)] + self._get_store_staff_domain(user.optics_store_ids))
+        )
         return self - natural.with_env(self.env)
 
     def _audit_reads(self, access):
@@ -310,7 +415,17 @@ class OpticsPrescription(models.Model):
 
     # ------------------------------------------------------------------ POS
     # What the POS may send: the written prescription (either cylinder sign) and the PDs.
-    _POS_EYE_FIELDS = ("sph", "cyl", "axis", "add", "prism1", "prism1_base", "prism2", "prism2_base", "pd_far")
+    _POS_EYE_FIELDS = (
+        "sph",
+        "cyl",
+        "axis",
+        "add",
+        "prism1",
+        "prism1_base",
+        "prism2",
+        "prism2_base",
+        "pd_far",
+    )
     _POS_PAIR_FIELDS = ("pd_far", "pd_near")
     # Measurements taken by the optician at fitting: refused from anyone else.
     _POS_OPTICIAN_FIELDS = ("od_fitting_height", "os_fitting_height", "vertex_distance")
@@ -326,13 +441,22 @@ class OpticsPrescription(models.Model):
         allowed |= set(self._POS_PAIR_FIELDS) | set(self._POS_OPTICIAN_FIELDS) | {"date", "purpose", "notes"}
         unknown = set(vals) - allowed
         if unknown:
-            raise UserError(self.env._("These prescription fields cannot be set from the POS: %(fields)s.",
-                                       fields=", ".join(sorted(unknown))))
+            raise UserError(
+                self.env._(
+                    "These prescription fields cannot be set from the POS: %(fields)s.",
+                    fields=", ".join(sorted(unknown)),
+                )
+            )
         optician_only = [f for f in self._POS_OPTICIAN_FIELDS if vals.get(f)]
         if optician_only and not self.env.user.has_group("optics_core.group_optics_optician"):
-            raise AccessError(self.env._(
-                "Only an optician may enter %(fields)s.",
-                fields=", ".join(self._fields[f].get_description(self.env)["string"] for f in optician_only)))
+            raise AccessError(
+                self.env._(
+                    "Only an optician may enter %(fields)s.",
+                    fields=", ".join(
+                        self._fields[f].get_description(self.env)["string"] for f in optician_only
+                    ),
+                )
+            )
         if vals.get("purpose") == "contact_lenses":
             raise UserError(self.env._("Contact-lens prescriptions are entered in the back office."))
         record_vals = {key: value for key, value in vals.items() if value not in (None, "")}
@@ -345,18 +469,28 @@ class OpticsPrescription(models.Model):
         purposes = dict(self._fields["purpose"]._description_selection(self.env))
 
         def eye(prefix):
-            values = {f: self[f"{prefix}_{f}"] for f in ("sph", "cyl", "axis", "add", "prism1", "prism2",
-                                                        "pd_far", "fitting_height")}
-            values.update(sph_minus=self[f"{prefix}_sph_minus"], cyl_minus=self[f"{prefix}_cyl_minus"],
-                          axis_minus=self[f"{prefix}_axis_minus"],
-                          prism1_base=self[f"{prefix}_prism1_base"] or "",
-                          prism2_base=self[f"{prefix}_prism2_base"] or "")
+            values = {
+                f: self[f"{prefix}_{f}"]
+                for f in ("sph", "cyl", "axis", "add", "prism1", "prism2", "pd_far", "fitting_height")
+            }
+            values.update(
+                sph_minus=self[f"{prefix}_sph_minus"],
+                cyl_minus=self[f"{prefix}_cyl_minus"],
+                axis_minus=self[f"{prefix}_axis_minus"],
+                prism1_base=self[f"{prefix}_prism1_base"] or "",
+                prism2_base=self[f"{prefix}_prism2_base"] or "",
+            )
             return values
 
         return {
-            "id": self.id, "name": self.name, "date": fields.Date.to_string(self.date),
+            "id": self.id,
+            "name": self.name,
+            "date": fields.Date.to_string(self.date),
             "purpose": purposes.get(self.purpose, ""),
             "expiry_date": fields.Date.to_string(self.expiry_date) if self.expiry_date else "",
-            "is_expired": self.is_expired, "od": eye("od"), "os": eye("os"),
-            "pd_far": self.pd_far, "pd_near": self.pd_near,
+            "is_expired": self.is_expired,
+            "od": eye("od"),
+            "os": eye("os"),
+            "pd_far": self.pd_far,
+            "pd_near": self.pd_near,
         }

@@ -12,23 +12,35 @@ class OpticsPrescriptionAccessLog(models.Model):
     _order = "id desc"
 
     date = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True, index=True)
-    user_id = fields.Many2one("res.users", string="Read by", required=True, readonly=True, index=True,
-                              ondelete="restrict")
-    prescription_id = fields.Many2one("optics.prescription", readonly=True, index=True, ondelete="set null",
-                                      context={"active_test": False})
-    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, index=True,
-                                 ondelete="set null")
-    access = fields.Selection([("read", "Read"), ("export", "Export"), ("print", "Print")],
-                              required=True, readonly=True)
+    user_id = fields.Many2one(
+        "res.users", string="Read by", required=True, readonly=True, index=True, ondelete="restrict"
+    )
+    prescription_id = fields.Many2one(
+        "optics.prescription", readonly=True, index=True, ondelete="set null", context={"active_test": False}
+    )
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", readonly=True, index=True, ondelete="set null"
+    )
+    access = fields.Selection(
+        [("read", "Read"), ("export", "Export"), ("print", "Print")], required=True, readonly=True
+    )
 
     @api.model
     def _log(self, prescriptions, access):
         if not prescriptions:
             return self
         user_id = self.env.uid
-        return self.sudo().create([{
-            "user_id": user_id, "prescription_id": rx.id, "partner_id": rx.partner_id.id, "access": access,
-        } for rx in prescriptions.sudo()])
+        return self.sudo().create(
+            [
+                {
+                    "user_id": user_id,
+                    "prescription_id": rx.id,
+                    "partner_id": rx.partner_id.id,
+                    "access": access,
+                }
+                for rx in prescriptions.sudo()
+            ]
+        )
 
     def write(self, vals):
         raise UserError(self.env._("The prescription access log cannot be changed."))

@@ -15,12 +15,14 @@ class OpticsStore(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    partner_id = fields.Many2one("res.partner", string="Address",
-                                 help="Settlement address printed on fiscal receipts (tag 1009).")
+    partner_id = fields.Many2one(
+        "res.partner", string="Address", help="Settlement address printed on fiscal receipts (tag 1009)."
+    )
     warehouse_id = fields.Many2one("stock.warehouse", check_company=True)
     manager_id = fields.Many2one("res.users", string="Store Manager", tracking=True)
-    user_ids = fields.Many2many("res.users", "optics_store_res_users_rel", "store_id", "user_id",
-                                string="Staff")
+    user_ids = fields.Many2many(
+        "res.users", "optics_store_res_users_rel", "store_id", "user_id", string="Staff"
+    )
     pos_config_ids = fields.One2many("pos.config", "optics_store_id", string="Points of Sale")
     pos_config_count = fields.Integer(compute="_compute_pos_config_count")
 
@@ -30,8 +32,11 @@ class OpticsStore(models.Model):
 
     @api.depends("pos_config_ids")
     def _compute_pos_config_count(self):
-        counts = dict(self.env["pos.config"]._read_group(
-            [("optics_store_id", "in", self.ids)], ["optics_store_id"], ["__count"]))
+        counts = dict(
+            self.env["pos.config"]._read_group(
+                [("optics_store_id", "in", self.ids)], ["optics_store_id"], ["__count"]
+            )
+        )
         for store in self:
             store.pos_config_count = counts.get(store, 0)
 

@@ -6,20 +6,30 @@ class PosConfig(models.Model):
     _inherit = "pos.config"
 
     optics_store_id = fields.Many2one(
-        "optics.store", string="Store", index=True, check_company=True,
-        help="The store this point of sale belongs to; it decides who may see it.")
+        "optics.store",
+        string="Store",
+        index=True,
+        check_company=True,
+        help="The store this point of sale belongs to; it decides who may see it.",
+    )
     optics_cashier_discount_limit = fields.Float(
-        string="Cashier Discount Limit (%)", default=10.0,
-        help="Largest line discount a cashier may give in this point of sale.")
+        string="Cashier Discount Limit (%)",
+        default=10.0,
+        help="Largest line discount a cashier may give in this point of sale.",
+    )
     optics_manager_discount_limit = fields.Float(
-        string="Store Manager Discount Limit (%)", default=30.0,
-        help="Largest line discount a store manager may give; administrators have no limit.")
+        string="Store Manager Discount Limit (%)",
+        default=30.0,
+        help="Largest line discount a store manager may give; administrators have no limit.",
+    )
 
     _sql_constraints = [
-        ("optics_discount_limits_range",
-         "CHECK(optics_cashier_discount_limit BETWEEN 0 AND 100 "
-         "AND optics_manager_discount_limit BETWEEN 0 AND 100)",
-         "Discount limits are percentages between 0 and 100."),
+        (
+            "optics_discount_limits_range",
+            "CHECK(optics_cashier_discount_limit BETWEEN 0 AND 100 "
+            "AND optics_manager_discount_limit BETWEEN 0 AND 100)",
+            "Discount limits are percentages between 0 and 100.",
+        ),
     ]
 
     def _get_optics_admin_only_fields(self):
@@ -37,16 +47,26 @@ class PosConfig(models.Model):
         every POS user write pos.config): a cashier changes nothing; a store manager the
         settings of their stores' tills (record rules) except the administrator-only fields."""
         user = self.env.user
-        if self.env.su or user.has_group("point_of_sale.group_pos_manager") or user.has_group("base.group_system"):
+        if (
+            self.env.su
+            or user.has_group("point_of_sale.group_pos_manager")
+            or user.has_group("base.group_system")
+        ):
             return
         if user.has_group("optics_core.group_optics_cashier") and not user.has_group(
-                "optics_core.group_optics_store_manager"):
-            raise AccessError(_("Only a store manager or an administrator can change the settings of a "
-                                "point of sale."))
+            "optics_core.group_optics_store_manager"
+        ):
+            raise AccessError(
+                _("Only a store manager or an administrator can change the settings of a point of sale.")
+            )
         restricted = sorted(set(vals) & self._get_optics_admin_only_fields())
         if restricted:
-            raise AccessError(_("Only an administrator can change these settings of a point of sale: %s",
-                                ", ".join(self._fields[name].string for name in restricted)))
+            raise AccessError(
+                _(
+                    "Only an administrator can change these settings of a point of sale: %s",
+                    ", ".join(self._fields[name].string for name in restricted),
+                )
+            )
 
     def _get_optics_discount_limit(self, user):
         """The largest line discount ``user`` may give here, by role."""

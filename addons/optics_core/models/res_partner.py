@@ -9,22 +9,39 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     optics_prescription_ids = fields.One2many(
-        "optics.prescription", "partner_id", string="Prescriptions",
-        domain=[("snapshot_lab_order_id", "=", False)])
+        "optics.prescription",
+        "partner_id",
+        string="Prescriptions",
+        domain=[("snapshot_lab_order_id", "=", False)],
+    )
     optics_lab_order_ids = fields.One2many("optics.lab.order", "partner_id", string="Lab orders")
     optics_prescription_count = fields.Integer(compute="_compute_optics_counts")
     optics_lab_order_count = fields.Integer(compute="_compute_optics_counts")
-    optics_sms_consent = fields.Boolean(string="Consent to SMS", tracking=True,
-                                        help="The customer agreed to receive SMS (order ready, reminders).")
-    optics_email_consent = fields.Boolean(string="Consent to e-mail", tracking=True,
-                                          help="The customer agreed to receive e-mails (order ready, reminders).")
+    optics_sms_consent = fields.Boolean(
+        string="Consent to SMS",
+        tracking=True,
+        help="The customer agreed to receive SMS (order ready, reminders).",
+    )
+    optics_email_consent = fields.Boolean(
+        string="Consent to e-mail",
+        tracking=True,
+        help="The customer agreed to receive e-mails (order ready, reminders).",
+    )
 
     @api.depends("optics_prescription_ids", "optics_lab_order_ids")
     def _compute_optics_counts(self):
-        rx_counts = dict(self.env["optics.prescription"]._read_group(
-            [("partner_id", "in", self.ids), ("snapshot_lab_order_id", "=", False)], ["partner_id"], ["__count"]))
-        lo_counts = dict(self.env["optics.lab.order"]._read_group(
-            [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]))
+        rx_counts = dict(
+            self.env["optics.prescription"]._read_group(
+                [("partner_id", "in", self.ids), ("snapshot_lab_order_id", "=", False)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        lo_counts = dict(
+            self.env["optics.lab.order"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
         for partner in self:
             partner.optics_prescription_count = rx_counts.get(partner, 0)
             partner.optics_lab_order_count = lo_counts.get(partner, 0)
@@ -63,10 +80,15 @@ class ResPartner(models.Model):
         caller's access rules."""
         digits = self._optics_normalize_phone(phone)[2:]
         self.env["res.partner"].flush_model(["phone", "mobile"])
-        self.env.cr.execute(SQL(
-            "SELECT id FROM res_partner WHERE active AND (right(regexp_replace(coalesce(phone, ''), '\\D', '', 'g'), 10) = %s"
-            " OR right(regexp_replace(coalesce(mobile, ''), '\\D', '', 'g'), 10) = %s) ORDER BY id LIMIT %s",
-            digits, digits, limit))
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM res_partner WHERE active AND (right(regexp_replace(coalesce(phone, ''), '\\D', '', 'g'), 10) = %s"
+                " OR right(regexp_replace(coalesce(mobile, ''), '\\D', '', 'g'), 10) = %s) ORDER BY id LIMIT %s",
+                digits,
+                digits,
+                limit,
+            )
+        )
         ids = [row[0] for row in self.env.cr.fetchall()]
         return self.search([("id", "in", ids)])
 
@@ -88,29 +110,47 @@ class ResPartner(models.Model):
             raise UserError(self.env._("%(email)s is not a valid e-mail address.", email=email))
         existing = self._optics_search_by_phone(phone, limit=1)
         if existing:
-            raise UserError(self.env._("The phone %(phone)s already belongs to %(name)s.",
-                                       phone=phone, name=existing.name))
+            raise UserError(
+                self.env._(
+                    "The phone %(phone)s already belongs to %(name)s.", phone=phone, name=existing.name
+                )
+            )
         if not self.env.user.has_group("optics_core.group_optics_cashier"):
             raise AccessError(self.env._("Only store staff may register customers."))
         # store staff register customers at the counter without the general "Contact Creation"
         # right; only these whitelisted values are written
-        partner = self.sudo().create({
-            "name": name, "phone": phone, "email": email or False,
-            "optics_sms_consent": bool(vals.get("sms_consent")),
-            "optics_email_consent": bool(vals.get("email_consent")),
-        })
+        partner = self.sudo().create(
+            {
+                "name": name,
+                "phone": phone,
+                "email": email or False,
+                "optics_sms_consent": bool(vals.get("sms_consent")),
+                "optics_email_consent": bool(vals.get("email_consent")),
+            }
+        )
         return self.browse(partner.id)._optics_pos_customer_info()
 
     def _optics_pos_customer_info(self):
         self.ensure_one()
         prescriptions = self.env["optics.prescription"].search(
-            [("partner_id", "=", self.id), ("snapshot_lab_order_id", "=", False), ("kind", "=", "spectacles")])
+            [("partner_id", "=", self.id), ("snapshot_lab_order_id", "=", False), ("kind", "=", "spectacles")]
+        )
         orders = self.env["optics.lab.order"].search(
-            [("partner_id", "=", self.id), "|", ("state", "not in", ("issued", "cancelled")),
-             "&", ("state", "=", "cancelled"), ("amount_prepaid", ">", 0)])
+            [
+                ("partner_id", "=", self.id),
+                "|",
+                ("state", "not in", ("issued", "cancelled")),
+                "&",
+                ("state", "=", "cancelled"),
+                ("amount_prepaid", ">", 0),
+            ]
+        )
         return {
-            "id": self.id, "name": self.name, "phone": self.phone or self.mobile or "",
-            "email": self.email or "", "sms_consent": self.optics_sms_consent,
+            "id": self.id,
+            "name": self.name,
+            "phone": self.phone or self.mobile or "",
+            "email": self.email or "",
+            "sms_consent": self.optics_sms_consent,
             "email_consent": self.optics_email_consent,
             "prescriptions": [rx._optics_pos_info() for rx in prescriptions],
             "lab_orders": [order._optics_pos_info() for order in orders],

@@ -5,12 +5,22 @@ class ResUsers(models.Model):
     _inherit = "res.users"
 
     optics_store_ids = fields.Many2many(
-        "optics.store", "optics_store_res_users_rel", "user_id", "store_id", string="Stores",
+        "optics.store",
+        "optics_store_res_users_rel",
+        "user_id",
+        "store_id",
+        string="Stores",
         help="Stores whose points of sale, sessions, orders and fiscal documents this user "
-             "sees as a cashier or store manager.")
+        "sees as a cashier or store manager.",
+    )
     optics_store_id = fields.Many2one(
-        "optics.store", string="Home Store", compute="_compute_optics_store_id", store=True,
-        readonly=False, help="The store a cashier works in by default.")
+        "optics.store",
+        string="Home Store",
+        compute="_compute_optics_store_id",
+        store=True,
+        readonly=False,
+        help="The store a cashier works in by default.",
+    )
 
     @api.depends("optics_store_ids")
     def _compute_optics_store_id(self):
@@ -34,6 +44,7 @@ class ResUsers(models.Model):
         """The opticslib roles (see opticslib.laborder) this user holds through their groups."""
         self.ensure_one()
         from .optics_lab_order import ROLE_GROUPS
+
         roles = {role for role, xmlid in ROLE_GROUPS.items() if self.has_group(xmlid)}
         if "admin" in roles or self._is_superuser():
             roles = set(ROLE_GROUPS)

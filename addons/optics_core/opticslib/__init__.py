@@ -10,4 +10,5 @@ test-suite imports it as ``opticslib``.  Only relative imports inside.
 * :mod:`.leadtime`    promised date from lead times in working days
 * :mod:`.fiscal`      54-FZ settlement lines of a lab order (prepayment / hand-over, kopecks)
 """
+
 from . import fiscal, laborder, leadtime, makeability, rx, transpose  # noqa: F401

@@ -9,6 +9,7 @@ every role implied by their groups (an administrator holds all of them).
     any open state -> cancelled; cancelled -> draft (reopen)
     remake: from quality_check / ready / issued, a NEW order linked to the original
 """
+
 from dataclasses import dataclass
 
 DRAFT = "draft"
@@ -26,8 +27,8 @@ OPEN_STATES = tuple(s for s in STATES if s not in FINAL_STATES)
 FROZEN_STATES = (CONFIRMED, ORDERED, IN_PRODUCTION, QUALITY_CHECK, READY, ISSUED)
 
 CASHIER = "cashier"
-OPTICIAN = "optician"          # optician / lab technician (мастер-сборщик)
-MANAGER = "manager"            # store manager
+OPTICIAN = "optician"  # optician / lab technician (мастер-сборщик)
+MANAGER = "manager"  # store manager
 ACCOUNTANT = "accountant"
 ADMIN = "admin"
 ROLES = (CASHIER, OPTICIAN, MANAGER, ACCOUNTANT, ADMIN)

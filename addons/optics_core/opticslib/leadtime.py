@@ -6,6 +6,7 @@ lens ordered from the supplier).  The order waits for its slowest lens; the
 workshop then needs its own assembly days.  Days are counted on working days
 of the lab (Monday..Friday by default) skipping holidays.
 """
+
 from datetime import date, timedelta
 
 STOCK = "stock"
@@ -16,10 +17,18 @@ SOURCES = (STOCK, STORE, SUPPLIER)
 # Working-day defaults (anchors: stock SV same day / 1 h, another branch about a day,
 # prescription lenses 3-5 days up to 2-3 weeks).  The Odoo side keeps them editable.
 DEFAULT_LEAD_DAYS = {
-    ("single", STOCK): 0, ("single", STORE): 1, ("single", SUPPLIER): 5,
-    ("bifocal", STOCK): 1, ("bifocal", STORE): 2, ("bifocal", SUPPLIER): 7,
-    ("progressive", STOCK): 2, ("progressive", STORE): 3, ("progressive", SUPPLIER): 10,
-    ("office", STOCK): 1, ("office", STORE): 2, ("office", SUPPLIER): 7,
+    ("single", STOCK): 0,
+    ("single", STORE): 1,
+    ("single", SUPPLIER): 5,
+    ("bifocal", STOCK): 1,
+    ("bifocal", STORE): 2,
+    ("bifocal", SUPPLIER): 7,
+    ("progressive", STOCK): 2,
+    ("progressive", STORE): 3,
+    ("progressive", SUPPLIER): 10,
+    ("office", STOCK): 1,
+    ("office", STORE): 2,
+    ("office", SUPPLIER): 7,
 }
 MONDAY_TO_FRIDAY = frozenset(range(5))
 

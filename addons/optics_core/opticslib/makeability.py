@@ -7,6 +7,7 @@ The check is done per eye after transposing to the design's convention, on
 BOTH principal meridians, then the fitting height of progressives is checked
 against the design's minimum fitting height and the frame.
 """
+
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,8 +34,15 @@ class RangeLine:
 
     @classmethod
     def make(cls, diameter, sph_min, sph_max, cyl_min=0, cyl_max=0, add_min=None, add_max=None):
-        return cls(int(diameter), to_decimal(sph_min), to_decimal(sph_max), to_decimal(cyl_min),
-                   to_decimal(cyl_max), to_decimal(add_min), to_decimal(add_max))
+        return cls(
+            int(diameter),
+            to_decimal(sph_min),
+            to_decimal(sph_max),
+            to_decimal(cyl_min),
+            to_decimal(cyl_max),
+            to_decimal(add_min),
+            to_decimal(add_max),
+        )
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class Design:
 @dataclass(frozen=True)
 class Problem:
     """``code`` is stable; ``values`` holds the numbers a message needs."""
+
     code: str
     eye: str | None = None
     values: dict = field(default_factory=dict)
@@ -90,7 +99,7 @@ def _fmt(key, value):
 class Result:
     ok: bool
     problems: tuple = ()
-    diameters: tuple = ()     # blank diameters that can be made, ascending
+    diameters: tuple = ()  # blank diameters that can be made, ascending
 
     def __bool__(self):
         return self.ok
@@ -111,14 +120,21 @@ def _power_problems(line, eye, m1, m2, cyl, add, lens_type):
     problems = []
     for n, power in ((1, m1), (2, m2)):
         if power < line.sph_min or power > line.sph_max:
-            problems.append(Problem("meridian_out", eye, {
-                "meridian": n, "power": power, "low": line.sph_min, "high": line.sph_max}))
+            problems.append(
+                Problem(
+                    "meridian_out",
+                    eye,
+                    {"meridian": n, "power": power, "low": line.sph_min, "high": line.sph_max},
+                )
+            )
     if cyl != 0 and not line.cyl_min <= cyl <= line.cyl_max:
         problems.append(Problem("cyl_out", eye, {"cyl": cyl, "low": line.cyl_min, "high": line.cyl_max}))
     if lens_type in MULTIFOCAL:
         if add is None or add == 0:
             problems.append(Problem("add_missing", eye, {"lens_type": lens_type}))
-        elif line.add_min is not None and line.add_max is not None and not line.add_min <= add <= line.add_max:
+        elif (
+            line.add_min is not None and line.add_max is not None and not line.add_min <= add <= line.add_max
+        ):
             problems.append(Problem("add_out", eye, {"add": add, "low": line.add_min, "high": line.add_max}))
     return problems
 
@@ -171,11 +187,13 @@ def check_fitting(design, fitting_height=None, frame_b=None, frame_fh=None, eye=
         return problems
     fitting_height = to_decimal(fitting_height)
     if mfh is not None and fitting_height < mfh:
-        problems.append(Problem("fitting_height_low", eye, {
-            "fitting_height": fitting_height, "min_fitting_height": mfh}))
+        problems.append(
+            Problem("fitting_height_low", eye, {"fitting_height": fitting_height, "min_fitting_height": mfh})
+        )
     if frame_b is not None and fitting_height > frame_b:
-        problems.append(Problem("fitting_height_above_frame", eye, {
-            "fitting_height": fitting_height, "frame_b": frame_b}))
+        problems.append(
+            Problem("fitting_height_above_frame", eye, {"fitting_height": fitting_height, "frame_b": frame_b})
+        )
     return problems
 
 
@@ -186,8 +204,15 @@ def check(design, eyes, frame_b=None, frame_fh=None, min_diameter=None):
     """
     problems, diameters = [], None
     for eye, rx in eyes.items():
-        res = check_eye(design, rx.get("sph"), rx.get("cyl"), rx.get("axis"), rx.get("add"), eye,
-                        min_diameter=rx.get("min_diameter", min_diameter))
+        res = check_eye(
+            design,
+            rx.get("sph"),
+            rx.get("cyl"),
+            rx.get("axis"),
+            rx.get("add"),
+            eye,
+            min_diameter=rx.get("min_diameter", min_diameter),
+        )
         problems.extend(res.problems)
         diameters = set(res.diameters) if diameters is None else diameters & set(res.diameters)
         problems.extend(check_fitting(design, rx.get("fitting_height"), frame_b, frame_fh, eye))

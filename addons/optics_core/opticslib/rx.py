@@ -10,6 +10,7 @@ fields where a zero has no clinical meaning (ADD, prism, PD, heights, acuity,
 contact-lens parameters, axis) a 0 is also "not given", because that is what an
 empty numeric field of a form holds.  SPH 0.00 (plano) and CYL 0.00 are values.
 """
+
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -36,7 +37,7 @@ class Rule:
     maximum: Decimal
     step: Decimal
     unit: str
-    signed: bool = False       # shown with an explicit sign (+1.25)
+    signed: bool = False  # shown with an explicit sign (+1.25)
     zero_is_empty: bool = True
 
     def fmt(self, value):
@@ -90,6 +91,7 @@ POWER_FIELDS = ("sph", "cyl", "add")
 @dataclass(frozen=True)
 class RxError:
     """One problem.  ``code`` is stable (for tests and translations)."""
+
     code: str
     field: str
     eye: str | None
@@ -190,8 +192,7 @@ def validate_eye(eye, values, kind=SPECTACLES):
     """Errors for one eye's values (a mapping with the keys of :data:`EYE_RULES`)."""
     errors = []
     checked = {}
-    for name in ("sph", "cyl", "add", "pd_far", "pd_near", "fitting_height", "va_sc", "va_cc",
-                 "bc", "dia"):
+    for name in ("sph", "cyl", "add", "pd_far", "pd_near", "fitting_height", "va_sc", "va_cc", "bc", "dia"):
         checked[name] = _check_value(EYE_RULES[name], eye, values.get(name), errors)
     cyl = checked["cyl"]
     axis_rule = EYE_RULES["axis"]

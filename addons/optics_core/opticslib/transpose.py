@@ -4,6 +4,7 @@ Plus <-> minus cylinder: new SPH = SPH + CYL, new CYL = -CYL, AXIS + 90 when
 AXIS <= 90 else AXIS - 90 (never ``180 - axis``: that public-calculator rule is
 wrong).  Axis 0 is the same meridian as 180 and is returned as 180.
 """
+
 from decimal import Decimal, InvalidOperation
 
 MINUS = "minus"

@@ -14,12 +14,16 @@ class OpticsCase(TransactionCase):
         cls.store_b = env["optics.store"].create({"name": "Test store B", "code": "TSTB"})
 
         def user(login, group, stores=()):
-            return env["res.users"].create({
-                "name": login, "login": login, "password": login + "pw12345",
-                "email": f"{login}@example.com",
-                "groups_id": [Command.set([env.ref("base.group_user").id, env.ref(group).id])],
-                "optics_store_ids": [Command.set([s.id for s in stores])],
-            })
+            return env["res.users"].create(
+                {
+                    "name": login,
+                    "login": login,
+                    "password": login + "pw12345",
+                    "email": f"{login}@example.com",
+                    "groups_id": [Command.set([env.ref("base.group_user").id, env.ref(group).id])],
+                    "optics_store_ids": [Command.set([s.id for s in stores])],
+                }
+            )
 
         cls.users = {
             "cashier": user("t_cashier_a", "optics_core.group_optics_cashier", [cls.store_a]),
@@ -30,42 +34,130 @@ class OpticsCase(TransactionCase):
         }
         cls.cashier_b = user("t_cashier_b", "optics_core.group_optics_cashier", [cls.store_b])
 
-        cls.tax_exempt = env["account.tax"].create({
-            "name": "Test exempt", "amount": 0, "amount_type": "percent", "type_tax_use": "sale",
-            "price_include_override": "tax_included", "ffd_vat_code": "6"})
-        cls.tax_22 = env["account.tax"].create({
-            "name": "Test VAT 22", "amount": 22, "amount_type": "percent", "type_tax_use": "sale",
-            "price_include_override": "tax_included", "ffd_vat_code": "11"})
-        cls.frame = env["product.product"].create({
-            "name": "Test frame 52-18", "optics_type": "frame", "list_price": 5000.0, "barcode": "4600000000017",
-            "taxes_id": [Command.set(cls.tax_exempt.ids)], "frame_a": 52, "frame_b": 40, "frame_dbl": 18,
-            "frame_ed": 55, "frame_progressive_height": 18})
-        cls.shallow_frame = env["product.product"].create({
-            "name": "Test shallow frame", "optics_type": "frame", "list_price": 3000.0,
-            "taxes_id": [Command.set(cls.tax_exempt.ids)], "frame_a": 48, "frame_b": 28, "frame_dbl": 18,
-            "frame_ed": 50, "frame_progressive_height": 14})
-        cls.lens_sv_tmpl = env["product.template"].create({
-            "name": "Test SV lens 1.60", "optics_type": "spectacle_lens", "list_price": 2000.0,
-            "taxes_id": [Command.set(cls.tax_exempt.ids)]})
-        cls.lens_pal_tmpl = env["product.template"].create({
-            "name": "Test PAL lens 1.50", "optics_type": "spectacle_lens", "list_price": 6000.0,
-            "taxes_id": [Command.set(cls.tax_exempt.ids)]})
-        cls.design_sv = env["optics.lens.design"].create({
-            "name": "Test SV 1.60", "product_tmpl_id": cls.lens_sv_tmpl.id, "lens_type": "single", "index": 1.60,
-            "range_ids": [Command.create({"diameter": 65, "sph_min": -8, "sph_max": 6, "cyl_min": -4, "cyl_max": 0}),
-                          Command.create({"diameter": 70, "sph_min": -6, "sph_max": 4, "cyl_min": -2, "cyl_max": 0})]})
-        cls.design_pal = env["optics.lens.design"].create({
-            "name": "Test PAL 1.50", "product_tmpl_id": cls.lens_pal_tmpl.id, "lens_type": "progressive",
-            "index": 1.50, "min_fitting_height": 17,
-            "range_ids": [Command.create({"diameter": 70, "sph_min": -8, "sph_max": 6, "cyl_min": -4, "cyl_max": 0,
-                                          "add_min": 0.75, "add_max": 3.5})]})
-        cls.customer = env["res.partner"].create({"name": "Test Customer Optics", "phone": "+7 999 111-22-33"})
+        cls.tax_exempt = env["account.tax"].create(
+            {
+                "name": "Test exempt",
+                "amount": 0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+                "ffd_vat_code": "6",
+            }
+        )
+        cls.tax_22 = env["account.tax"].create(
+            {
+                "name": "Test VAT 22",
+                "amount": 22,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+                "ffd_vat_code": "11",
+            }
+        )
+        cls.frame = env["product.product"].create(
+            {
+                "name": "Test frame 52-18",
+                "optics_type": "frame",
+                "list_price": 5000.0,
+                "barcode": "4600000000017",
+                "taxes_id": [Command.set(cls.tax_exempt.ids)],
+                "frame_a": 52,
+                "frame_b": 40,
+                "frame_dbl": 18,
+                "frame_ed": 55,
+                "frame_progressive_height": 18,
+            }
+        )
+        cls.shallow_frame = env["product.product"].create(
+            {
+                "name": "Test shallow frame",
+                "optics_type": "frame",
+                "list_price": 3000.0,
+                "taxes_id": [Command.set(cls.tax_exempt.ids)],
+                "frame_a": 48,
+                "frame_b": 28,
+                "frame_dbl": 18,
+                "frame_ed": 50,
+                "frame_progressive_height": 14,
+            }
+        )
+        cls.lens_sv_tmpl = env["product.template"].create(
+            {
+                "name": "Test SV lens 1.60",
+                "optics_type": "spectacle_lens",
+                "list_price": 2000.0,
+                "taxes_id": [Command.set(cls.tax_exempt.ids)],
+            }
+        )
+        cls.lens_pal_tmpl = env["product.template"].create(
+            {
+                "name": "Test PAL lens 1.50",
+                "optics_type": "spectacle_lens",
+                "list_price": 6000.0,
+                "taxes_id": [Command.set(cls.tax_exempt.ids)],
+            }
+        )
+        cls.design_sv = env["optics.lens.design"].create(
+            {
+                "name": "Test SV 1.60",
+                "product_tmpl_id": cls.lens_sv_tmpl.id,
+                "lens_type": "single",
+                "index": 1.60,
+                "range_ids": [
+                    Command.create(
+                        {"diameter": 65, "sph_min": -8, "sph_max": 6, "cyl_min": -4, "cyl_max": 0}
+                    ),
+                    Command.create(
+                        {"diameter": 70, "sph_min": -6, "sph_max": 4, "cyl_min": -2, "cyl_max": 0}
+                    ),
+                ],
+            }
+        )
+        cls.design_pal = env["optics.lens.design"].create(
+            {
+                "name": "Test PAL 1.50",
+                "product_tmpl_id": cls.lens_pal_tmpl.id,
+                "lens_type": "progressive",
+                "index": 1.50,
+                "min_fitting_height": 17,
+                "range_ids": [
+                    Command.create(
+                        {
+                            "diameter": 70,
+                            "sph_min": -8,
+                            "sph_max": 6,
+                            "cyl_min": -4,
+                            "cyl_max": 0,
+                            "add_min": 0.75,
+                            "add_max": 3.5,
+                        }
+                    )
+                ],
+            }
+        )
+        cls.customer = env["res.partner"].create(
+            {"name": "Test Customer Optics", "phone": "+7 999 111-22-33"}
+        )
         # written in store A: its staff read it (prescriptions follow the stores, issue 12 item 8)
-        cls.rx = env["optics.prescription"].create({
-            "partner_id": cls.customer.id, "purpose": "distance", "store_id": cls.store_a.id,
-            "od_sph": -2.25, "od_cyl": -0.75, "od_axis": 10, "os_sph": -2.0, "os_cyl": 0.5, "os_axis": 80,
-            "od_add": 2.0, "os_add": 2.0, "od_fitting_height": 19, "os_fitting_height": 19,
-            "od_pd_far": 32, "os_pd_far": 31.5})
+        cls.rx = env["optics.prescription"].create(
+            {
+                "partner_id": cls.customer.id,
+                "purpose": "distance",
+                "store_id": cls.store_a.id,
+                "od_sph": -2.25,
+                "od_cyl": -0.75,
+                "od_axis": 10,
+                "os_sph": -2.0,
+                "os_cyl": 0.5,
+                "os_axis": 80,
+                "od_add": 2.0,
+                "os_add": 2.0,
+                "od_fitting_height": 19,
+                "os_fitting_height": 19,
+                "od_pd_far": 32,
+                "os_pd_far": 31.5,
+            }
+        )
 
     def _order(self, **vals):
         values = {"partner_id": self.customer.id, "store_id": self.store_a.id, "prescription_id": self.rx.id}

@@ -13,17 +13,25 @@ class TestDiscountLimit(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.store = cls.env["optics.store"].create({"name": "Limit store", "code": "LIM"})
-        cls.config = cls.env["pos.config"].create({
-            "name": "Limit till", "optics_store_id": cls.store.id,
-            "optics_cashier_discount_limit": 5, "optics_manager_discount_limit": 20,
-        })
+        cls.config = cls.env["pos.config"].create(
+            {
+                "name": "Limit till",
+                "optics_store_id": cls.store.id,
+                "optics_cashier_discount_limit": 5,
+                "optics_manager_discount_limit": 20,
+            }
+        )
 
         def user(login, group):
-            return cls.env["res.users"].create({
-                "name": login, "login": login,
-                "groups_id": [Command.link(cls.env.ref(group).id)],
-                "optics_store_ids": [Command.link(cls.store.id)],
-            })
+            return cls.env["res.users"].create(
+                {
+                    "name": login,
+                    "login": login,
+                    "groups_id": [Command.link(cls.env.ref(group).id)],
+                    "optics_store_ids": [Command.link(cls.store.id)],
+                }
+            )
+
         cls.cashier = user("lim_cashier", "optics_core.group_optics_cashier")
         cls.manager = user("lim_manager", "optics_core.group_optics_store_manager")
         cls.admin = user("lim_admin", "optics_core.group_optics_admin")
@@ -35,8 +43,16 @@ class TestDiscountLimit(TransactionCase):
 
     def test_limit_reaches_the_pos(self):
         """The POS receives the logged-in user's limit with its data."""
-        data = {"pos.config": {"data": [{"id": self.config.id,
-                                         "group_pos_manager_id": self.env.ref("point_of_sale.group_pos_manager").id}]}}
+        data = {
+            "pos.config": {
+                "data": [
+                    {
+                        "id": self.config.id,
+                        "group_pos_manager_id": self.env.ref("point_of_sale.group_pos_manager").id,
+                    }
+                ]
+            }
+        }
         loaded = self.env["res.users"].with_user(self.cashier)._load_pos_data(data)
         self.assertEqual(loaded["data"][0]["optics_discount_limit"], 5)
         loaded = self.env["res.users"].with_user(self.manager)._load_pos_data(data)

@@ -7,7 +7,6 @@ from .common import OpticsCase
 
 @tagged("post_install", "-at_install")
 class TestOpticsCatalog(OpticsCase):
-
     def test_design_is_one_product_without_power_variants(self):
         self.assertEqual(self.lens_sv_tmpl.product_variant_count, 1)
         self.assertEqual(self.design_sv.diameters, "65, 70")
@@ -26,8 +25,15 @@ class TestOpticsCatalog(OpticsCase):
         self.assertFalse(design._check_makeable({"od": {"sph": 5.25, "cyl": 1.0, "axis": 90}}).ok)
 
     def test_plus_cylinder_manufacturer(self):
-        design = self.design_sv.copy({"name": "Plus-cyl design", "cyl_convention": "plus", "range_ids": [
-            Command.create({"diameter": 65, "sph_min": -8, "sph_max": 6, "cyl_min": 0, "cyl_max": 2})]})
+        design = self.design_sv.copy(
+            {
+                "name": "Plus-cyl design",
+                "cyl_convention": "plus",
+                "range_ids": [
+                    Command.create({"diameter": 65, "sph_min": -8, "sph_max": 6, "cyl_min": 0, "cyl_max": 2})
+                ],
+            }
+        )
         self.assertTrue(design._check_makeable({"od": {"sph": -2.0, "cyl": -2.0, "axis": 10}}).ok)
         self.assertFalse(design._check_makeable({"od": {"sph": -2.0, "cyl": -2.25, "axis": 10}}).ok)
 

@@ -32,15 +32,21 @@ EXPECTED = {
     "action_issue": {"cashier", "optician", "manager", "admin"},
     "action_reopen": {"manager", "admin"},
 }
-TARGET_OF = {"action_confirm": "confirmed", "action_order": "ordered", "action_start_production": "in_production",
-             "action_to_quality_check": "quality_check", "action_quality_ok": "ready",
-             "action_quality_failed": "in_production", "action_issue": "issued", "action_cancel": "cancelled",
-             "action_reopen": "draft"}
+TARGET_OF = {
+    "action_confirm": "confirmed",
+    "action_order": "ordered",
+    "action_start_production": "in_production",
+    "action_to_quality_check": "quality_check",
+    "action_quality_ok": "ready",
+    "action_quality_failed": "in_production",
+    "action_issue": "issued",
+    "action_cancel": "cancelled",
+    "action_reopen": "draft",
+}
 
 
 @tagged("post_install", "-at_install")
 class TestOpticsLabOrder(OpticsCase):
-
     def _call_as(self, role, order, method):
         return getattr(order.with_user(self.users[role]), method)()
 
@@ -92,14 +98,17 @@ class TestOpticsLabOrder(OpticsCase):
 
     def test_allowed_actions_follow_the_user(self):
         order = self._force_state(self._order(), "quality_check")
-        self.assertEqual(set(order.with_user(self.users["optician"]).allowed_action_ids.split()),
-                         {"ready", "in_production"})
+        self.assertEqual(
+            set(order.with_user(self.users["optician"]).allowed_action_ids.split()),
+            {"ready", "in_production"},
+        )
         self.assertEqual(order.with_user(self.users["cashier"]).allowed_action_ids, "")
         self.assertEqual(order.with_user(self.users["manager"]).allowed_action_ids, "cancelled")
 
     def test_confirm_snapshots_fills_kit_and_promises(self):
-        order = self._order(frame_product_id=self.frame.id, od_design_id=self.design_sv.id,
-                            os_design_id=self.design_sv.id)
+        order = self._order(
+            frame_product_id=self.frame.id, od_design_id=self.design_sv.id, os_design_id=self.design_sv.id
+        )
         order.with_user(self.users["cashier"]).action_confirm()
         snap = order.rx_snapshot_id
         self.assertTrue(snap)
@@ -108,8 +117,10 @@ class TestOpticsLabOrder(OpticsCase):
         self.assertEqual(snap.snapshot_lab_order_id, order)
         self.assertEqual((snap.od_sph, snap.od_cyl, snap.od_axis), (-2.25, -0.75, 10))
         self.assertEqual(sorted(order.line_ids.mapped("role")), ["frame", "lens_od", "lens_os", "work"])
-        self.assertAlmostEqual(order.amount_total, 5000 + 2 * 2000 + order.line_ids.filtered(
-            lambda l: l.role == "work").price_total)
+        self.assertAlmostEqual(
+            order.amount_total,
+            5000 + 2 * 2000 + order.line_ids.filtered(lambda l: l.role == "work").price_total,
+        )
         self.assertTrue(order.promised_date)
 
     def test_snapshot_is_immutable(self):
@@ -135,10 +146,12 @@ class TestOpticsLabOrder(OpticsCase):
         self.assertEqual(order._get_makeability_problems(), [])
 
     def test_confirm_refuses_what_cannot_be_made(self):
-        strong = self.env["optics.prescription"].create({
-            "partner_id": self.customer.id, "od_sph": -7.0, "od_cyl": -1.5, "od_axis": 90, "os_sph": -1.0})
-        order = self._order(prescription_id=strong.id, od_design_id=self.design_sv.id,
-                            os_design_id=self.design_sv.id)
+        strong = self.env["optics.prescription"].create(
+            {"partner_id": self.customer.id, "od_sph": -7.0, "od_cyl": -1.5, "od_axis": 90, "os_sph": -1.0}
+        )
+        order = self._order(
+            prescription_id=strong.id, od_design_id=self.design_sv.id, os_design_id=self.design_sv.id
+        )
         # 65 mm: SPH -7.00 fits but SPH + CYL = -8.50 does not; 70 mm: neither.
         with self.assertRaises(UserError) as cm:
             order.action_confirm()
@@ -148,17 +161,30 @@ class TestOpticsLabOrder(OpticsCase):
         self.assertFalse(order.rx_snapshot_id)
 
     def test_progressive_fitting_height_and_frame(self):
-        order = self._order(frame_product_id=self.frame.id, od_design_id=self.design_pal.id,
-                            os_design_id=self.design_pal.id)
+        order = self._order(
+            frame_product_id=self.frame.id, od_design_id=self.design_pal.id, os_design_id=self.design_pal.id
+        )
         self.assertEqual(order._get_makeability_problems(), [])
         order.frame_product_id = self.shallow_frame
         problems = order._get_makeability_problems()
         self.assertTrue(any("up to 14" in p for p in problems), problems)
-        low = self.env["optics.prescription"].create({
-            "partner_id": self.customer.id, "od_sph": 1.0, "os_sph": 1.0, "od_add": 2.0, "os_add": 2.0,
-            "od_fitting_height": 16, "os_fitting_height": 17})
-        order2 = self._order(frame_product_id=self.frame.id, prescription_id=low.id,
-                             od_design_id=self.design_pal.id, os_design_id=self.design_pal.id)
+        low = self.env["optics.prescription"].create(
+            {
+                "partner_id": self.customer.id,
+                "od_sph": 1.0,
+                "os_sph": 1.0,
+                "od_add": 2.0,
+                "os_add": 2.0,
+                "od_fitting_height": 16,
+                "os_fitting_height": 17,
+            }
+        )
+        order2 = self._order(
+            frame_product_id=self.frame.id,
+            prescription_id=low.id,
+            od_design_id=self.design_pal.id,
+            os_design_id=self.design_pal.id,
+        )
         problems = order2._get_makeability_problems()
         self.assertEqual(len(problems), 1)
         self.assertIn("OD: fitting height 16", problems[0])
@@ -172,8 +198,12 @@ class TestOpticsLabOrder(OpticsCase):
         lt.create({"lens_type": "progressive", "lens_source": "supplier", "days": 4})
         lt.create({"lens_type": "single", "lens_source": "stock", "days": 0})
         friday = date(2026, 11, 20)
-        order = self._order(od_design_id=self.design_pal.id, os_design_id=self.design_sv.id,
-                            os_lens_source="stock", frame_product_id=self.frame.id)
+        order = self._order(
+            od_design_id=self.design_pal.id,
+            os_design_id=self.design_sv.id,
+            os_lens_source="stock",
+            frame_product_id=self.frame.id,
+        )
         with patch.object(fields.Date, "context_today", return_value=friday):
             promised = order._compute_promised_date()
         # 4 days for the progressive lens + 1 workshop day, Saturdays and Sundays skipped
@@ -205,8 +235,11 @@ class TestOpticsLabOrder(OpticsCase):
         self._force_state(order, "issued")
         with self.assertRaises(AccessError):
             order.with_user(self.users["cashier"])._create_remake("lab_error")
-        wizard = self.env["optics.lab.order.remake"].with_user(self.users["optician"]).create(
-            {"order_id": order.id, "reason": "measurement", "note": "PD measured wrong"})
+        wizard = (
+            self.env["optics.lab.order.remake"]
+            .with_user(self.users["optician"])
+            .create({"order_id": order.id, "reason": "measurement", "note": "PD measured wrong"})
+        )
         action = wizard.action_remake()
         remake = self.env["optics.lab.order"].browse(action["res_id"])
         self.assertEqual(remake.remake_of_id, order)
@@ -230,19 +263,27 @@ class TestOpticsLabOrder(OpticsCase):
         order = self._force_state(self._order(), "quality_check")
         order.with_user(self.users["optician"]).action_quality_ok()
         self.assertTrue(order.date_ready)
-        mail = self.env["mail.message"].search([("model", "=", "optics.lab.order"), ("res_id", "=", order.id),
-                                                ("message_type", "=", "comment")], limit=1)
+        mail = self.env["mail.message"].search(
+            [("model", "=", "optics.lab.order"), ("res_id", "=", order.id), ("message_type", "=", "comment")],
+            limit=1,
+        )
         self.assertIn("ready", mail.subject or mail.body)
         self.assertIn(self.customer, mail.partner_ids)
         no_mail = self.env["res.partner"].create({"name": "No mail", "phone": "+7 900 000-00-01"})
         rx2 = self.rx.copy({"partner_id": no_mail.id})
-        order2 = self._force_state(self._order(partner_id=no_mail.id, prescription_id=rx2.id), "quality_check")
+        order2 = self._force_state(
+            self._order(partner_id=no_mail.id, prescription_id=rx2.id), "quality_check"
+        )
         order2.action_quality_ok()
         self.assertIn("+7 900 000-00-01", order2.message_ids[0].body)
 
     def test_issue_needs_the_balance_paid(self):
-        order = self._order(frame_product_id=self.frame.id, od_design_id=self.design_sv.id,
-                            os_design_id=self.design_sv.id, prepayment_amount=3000)
+        order = self._order(
+            frame_product_id=self.frame.id,
+            od_design_id=self.design_sv.id,
+            os_design_id=self.design_sv.id,
+            prepayment_amount=3000,
+        )
         order.action_confirm()
         total_kop = int(round(order.amount_total * 100))
         order._register_fiscal_settlement("prepayment", 300000)
@@ -257,8 +298,12 @@ class TestOpticsLabOrder(OpticsCase):
             order._register_fiscal_settlement("handover", 100)
 
     def test_fiscal_settlement_lines(self):
-        order = self._order(frame_product_id=self.frame.id, od_design_id=self.design_sv.id,
-                            os_design_id=self.design_sv.id, prepayment_amount=4000)
+        order = self._order(
+            frame_product_id=self.frame.id,
+            od_design_id=self.design_sv.id,
+            os_design_id=self.design_sv.id,
+            prepayment_amount=4000,
+        )
         order.action_confirm()
         work = order.line_ids.filtered(lambda l: l.role == "work")
         work.with_context(optics_lab_order_transition=True).write({"tax_ids": [(6, 0, self.tax_22.ids)]})

@@ -20,15 +20,24 @@ BOUNDS = {
     "bc": ([7.0, 10.5], [6.95, 10.55], {}),
     "dia": ([8.0, 16.0], [7.9, 16.1], {}),
 }
-LABELS = {"sph": "SPH", "cyl": "CYL", "axis": "AXIS", "add": "ADD", "prism1": "Prism 1", "pd_far": "PD far",
-          "pd_near": "PD near", "fitting_height": "Fitting height", "va_cc": "Visual acuity with correction",
-          "bc": "Base curve", "dia": "Diameter"}
+LABELS = {
+    "sph": "SPH",
+    "cyl": "CYL",
+    "axis": "AXIS",
+    "add": "ADD",
+    "prism1": "Prism 1",
+    "pd_far": "PD far",
+    "pd_near": "PD near",
+    "fitting_height": "Fitting height",
+    "va_cc": "Visual acuity with correction",
+    "bc": "Base curve",
+    "dia": "Diameter",
+}
 EYES = {"od": "OD (right eye)", "os": "OS (left eye)"}
 
 
 @tagged("post_install", "-at_install")
 class TestOpticsPrescription(OpticsCase):
-
     def _create(self, **vals):
         values = {"partner_id": self.customer.id, "purpose": "distance"}
         values.update(vals)
@@ -56,7 +65,9 @@ class TestOpticsPrescription(OpticsCase):
     def test_range_is_named_in_the_message(self):
         with self.assertRaises(ValidationError) as cm:
             self._create(os_sph=-30.25)
-        self.assertIn("OS (left eye), SPH = -30.25: allowed -30.00 … +30.00 in steps of 0.25 D", str(cm.exception))
+        self.assertIn(
+            "OS (left eye), SPH = -30.25: allowed -30.00 … +30.00 in steps of 0.25 D", str(cm.exception)
+        )
         with self.assertRaises(ValidationError) as cm:
             self._create(od_add=4.25)
         self.assertIn("+0.50 … +4.00", str(cm.exception))
@@ -93,8 +104,15 @@ class TestOpticsPrescription(OpticsCase):
         self.assertEqual((rx.od_sph_minus, rx.od_cyl_minus, rx.od_axis_minus), (-2.0, 0.0, 0))
 
     def test_prism_components(self):
-        rx = self._create(od_prism1=2.0, od_prism1_base="up", od_prism2=1.5, od_prism2_base="in",
-                          os_prism1=1.0, os_prism1_base="angle", os_prism1_angle=225)
+        rx = self._create(
+            od_prism1=2.0,
+            od_prism1_base="up",
+            od_prism2=1.5,
+            od_prism2_base="in",
+            os_prism1=1.0,
+            os_prism1_base="angle",
+            os_prism1_angle=225,
+        )
         self.assertEqual(rx.os_prism1_angle, 225)
         with self.assertRaises(ValidationError) as cm:
             self._create(od_prism1=2.0)
@@ -139,8 +157,9 @@ class TestOpticsPrescription(OpticsCase):
         self.assertTrue(old.is_expired)
         self.assertFalse(fresh.is_expired)
         self.assertTrue(cl.is_expired)
-        expired = self.env["optics.prescription"].search([("partner_id", "=", self.customer.id),
-                                                          ("is_expired", "=", True)])
+        expired = self.env["optics.prescription"].search(
+            [("partner_id", "=", self.customer.id), ("is_expired", "=", True)]
+        )
         self.assertIn(old, expired)
         self.assertNotIn(fresh, expired)
         # Expired does not block: the glasses can still be ordered, with a warning in the chatter.

@@ -16,45 +16,81 @@ class TestOpticsStoreScope(AccountTestInvoicingHttpCommon):
         company = cls.company_data["company"]
         cls.store_a = env["optics.store"].create({"name": "Scope A", "code": "SCA", "company_id": company.id})
         cls.store_b = env["optics.store"].create({"name": "Scope B", "code": "SCB", "company_id": company.id})
-        receivable = env["account.account"].create({
-            "code": "X1012", "name": "POS receivable (test)", "account_type": "asset_receivable", "reconcile": True})
+        receivable = env["account.account"].create(
+            {
+                "code": "X1012",
+                "name": "POS receivable (test)",
+                "account_type": "asset_receivable",
+                "reconcile": True,
+            }
+        )
         company.account_default_pos_receivable_account_id = receivable
 
         def config(store, code):
-            journal = env["account.journal"].create({
-                "name": f"Cash {code}", "type": "cash", "code": code, "company_id": company.id})
-            method = env["pos.payment.method"].create({
-                "name": f"Cash {code}", "journal_id": journal.id, "company_id": company.id})
-            return env["pos.config"].create({
-                "name": f"Till {code}", "optics_store_id": store.id, "company_id": company.id,
-                "payment_method_ids": [Command.set(method.ids)]})
+            journal = env["account.journal"].create(
+                {"name": f"Cash {code}", "type": "cash", "code": code, "company_id": company.id}
+            )
+            method = env["pos.payment.method"].create(
+                {"name": f"Cash {code}", "journal_id": journal.id, "company_id": company.id}
+            )
+            return env["pos.config"].create(
+                {
+                    "name": f"Till {code}",
+                    "optics_store_id": store.id,
+                    "company_id": company.id,
+                    "payment_method_ids": [Command.set(method.ids)],
+                }
+            )
 
         cls.config_a = config(cls.store_a, "CSA")
         cls.config_b = config(cls.store_b, "CSB")
-        cls.cashier = env["res.users"].create({
-            "name": "Scope cashier", "login": "scope_cashier", "password": "scope_cashier_pw1",
-            "company_id": company.id, "company_ids": [Command.set(company.ids)],
-            "groups_id": [Command.set([env.ref("optics_core.group_optics_cashier").id])],
-            "optics_store_ids": [Command.set(cls.store_a.ids)], "tz": "Europe/Moscow",
-        })
-        cls.manager_b = env["res.users"].create({
-            "name": "Scope manager B", "login": "scope_manager_b", "password": "scope_manager_b_pw1",
-            "company_id": company.id, "company_ids": [Command.set(company.ids)],
-            "groups_id": [Command.set([env.ref("optics_core.group_optics_store_manager").id])],
-            "optics_store_ids": [Command.set(cls.store_b.ids)],
-        })
-        cls.accountant = env["res.users"].create({
-            "name": "Scope accountant", "login": "scope_accountant", "password": "scope_accountant_pw1",
-            "company_id": company.id, "company_ids": [Command.set(company.ids)],
-            "groups_id": [Command.set([env.ref("optics_core.group_optics_accountant").id])],
-        })
+        cls.cashier = env["res.users"].create(
+            {
+                "name": "Scope cashier",
+                "login": "scope_cashier",
+                "password": "scope_cashier_pw1",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [Command.set([env.ref("optics_core.group_optics_cashier").id])],
+                "optics_store_ids": [Command.set(cls.store_a.ids)],
+                "tz": "Europe/Moscow",
+            }
+        )
+        cls.manager_b = env["res.users"].create(
+            {
+                "name": "Scope manager B",
+                "login": "scope_manager_b",
+                "password": "scope_manager_b_pw1",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [Command.set([env.ref("optics_core.group_optics_store_manager").id])],
+                "optics_store_ids": [Command.set(cls.store_b.ids)],
+            }
+        )
+        cls.accountant = env["res.users"].create(
+            {
+                "name": "Scope accountant",
+                "login": "scope_accountant",
+                "password": "scope_accountant_pw1",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [Command.set([env.ref("optics_core.group_optics_accountant").id])],
+            }
+        )
 
     def _open_session_with_order(self, config):
         config.open_ui()
         session = config.current_session_id
-        order = self.env["pos.order"].create({
-            "session_id": session.id, "company_id": config.company_id.id, "amount_tax": 0.0,
-            "amount_total": 0.0, "amount_paid": 0.0, "amount_return": 0.0})
+        order = self.env["pos.order"].create(
+            {
+                "session_id": session.id,
+                "company_id": config.company_id.id,
+                "amount_tax": 0.0,
+                "amount_total": 0.0,
+                "amount_paid": 0.0,
+                "amount_return": 0.0,
+            }
+        )
         return session, order
 
     def test_cashier_sees_only_own_store(self):
@@ -63,8 +99,10 @@ class TestOpticsStoreScope(AccountTestInvoicingHttpCommon):
         configs = (self.config_a | self.config_b).ids
         sessions = (session_a | session_b).ids
         orders = (order_a | order_b).ids
-        for user, config, session, order in ((self.cashier, self.config_a, session_a, order_a),
-                                             (self.manager_b, self.config_b, session_b, order_b)):
+        for user, config, session, order in (
+            (self.cashier, self.config_a, session_a, order_a),
+            (self.manager_b, self.config_b, session_b, order_b),
+        ):
             with self.subTest(user=user.login):
                 env = self.env(user=user)
                 self.assertEqual(env["pos.config"].search([("id", "in", configs)]), config)
@@ -80,7 +118,9 @@ class TestOpticsStoreScope(AccountTestInvoicingHttpCommon):
             f"/pos/ui?config_id={self.config_a.id}",
             "console.log('test successful')",
             ready="document.querySelector('.pos') !== null && !document.querySelector('.o_error_dialog')",
-            login="scope_cashier", timeout=120)
+            login="scope_cashier",
+            timeout=120,
+        )
         session = self.config_a.current_session_id
         self.assertTrue(session, "the POS UI opened a session for the cashier's till")
         self.assertEqual(session.user_id, self.cashier)

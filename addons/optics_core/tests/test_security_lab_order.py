@@ -4,6 +4,7 @@ A cashier sends, over XML-RPC, the context keys the server code used to trust
 (``optics_lab_order_transition``, ``optics_snapshot_write``) and writes the money fields the
 form shows read-only: each attempt is refused and nothing changes.
 """
+
 import xmlrpc.client
 
 from odoo.tests import HttpCase, tagged
@@ -17,13 +18,13 @@ TRUSTED_ONCE = {"optics_lab_order_transition": True, "optics_snapshot_write": Tr
 
 @tagged("post_install", "-at_install")
 class TestSecurityLabOrder(HttpCase, OpticsCase):
-
     def _rpc(self, user, model, method, args, context=None):
         password = user.login + "pw12345"
         uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, user.login, password, {})
         self.assertTrue(uid)
-        return self.xmlrpc_object.execute_kw(self.env.cr.dbname, uid, password, model, method, args,
-                                             {"context": dict(context or {})})
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, uid, password, model, method, args, {"context": dict(context or {})}
+        )
 
     def _refused(self, user, model, method, args, context=TRUSTED_ONCE, codes=(ACCESS_ERROR,)):
         with self.assertRaises(xmlrpc.client.Fault) as caught:
@@ -32,8 +33,9 @@ class TestSecurityLabOrder(HttpCase, OpticsCase):
         return caught.exception.faultString
 
     def _ready_order(self):
-        order = self._order(frame_product_id=self.frame.id, od_design_id=self.design_pal.id,
-                            os_design_id=self.design_pal.id)
+        order = self._order(
+            frame_product_id=self.frame.id, od_design_id=self.design_pal.id, os_design_id=self.design_pal.id
+        )
         order.action_fill_kit_lines()
         self.assertGreater(order.amount_total, 0)
         return self._force_state(order, "ready")
@@ -42,8 +44,13 @@ class TestSecurityLabOrder(HttpCase, OpticsCase):
         order = self._force_state(self._order(), "quality_check")
         for user in (self.users["cashier"], self.cashier_b):
             with self.subTest(user=user.login):
-                self._refused(user, "optics.lab.order", "write", [[order.id], {"state": "ready"}],
-                              codes=(USER_ERROR, ACCESS_ERROR))
+                self._refused(
+                    user,
+                    "optics.lab.order",
+                    "write",
+                    [[order.id], {"state": "ready"}],
+                    codes=(USER_ERROR, ACCESS_ERROR),
+                )
                 self._refused(user, "optics.lab.order", "action_quality_ok", [[order.id]])
         order.invalidate_recordset()
         self.assertEqual(order.state, "quality_check")
@@ -58,16 +65,20 @@ class TestSecurityLabOrder(HttpCase, OpticsCase):
         cashier = self.users["cashier"]
         for field in ("amount_prepaid", "amount_paid_handover"):
             with self.subTest(field=field):
-                message = self._refused(cashier, "optics.lab.order", "write",
-                                        [[order.id], {field: order.amount_total}])
+                message = self._refused(
+                    cashier, "optics.lab.order", "write", [[order.id], {field: order.amount_total}]
+                )
                 self.assertIn("fiscalised POS receipts", message)
         # the writer of these amounts is private: not callable over RPC at all
-        self._refused(cashier, "optics.lab.order", "_register_fiscal_settlement",
-                      [[order.id], "handover", 100])
+        self._refused(
+            cashier, "optics.lab.order", "_register_fiscal_settlement", [[order.id], "handover", 100]
+        )
         order.invalidate_recordset()
         self.assertEqual((order.amount_prepaid, order.amount_paid_handover), (0.0, 0.0))
         self.assertEqual(order.amount_due, order.amount_total)
-        message = self._refused(cashier, "optics.lab.order", "action_issue", [[order.id]], codes=(USER_ERROR,))
+        message = self._refused(
+            cashier, "optics.lab.order", "action_issue", [[order.id]], codes=(USER_ERROR,)
+        )
         self.assertIn("not paid yet", message)
         order.invalidate_recordset()
         self.assertEqual(order.state, "ready")
@@ -77,8 +88,12 @@ class TestSecurityLabOrder(HttpCase, OpticsCase):
         Order = self.env["optics.lab.order"]
         before = Order.search_count([])
         base = {"partner_id": self.customer.id, "store_id": self.store_a.id, "prescription_id": self.rx.id}
-        for extra in ({"state": "ready"}, {"amount_prepaid": 9000.0}, {"amount_paid_handover": 9000.0},
-                      {"date_issued": "2026-01-01 10:00:00"}):
+        for extra in (
+            {"state": "ready"},
+            {"amount_prepaid": 9000.0},
+            {"amount_paid_handover": 9000.0},
+            {"date_issued": "2026-01-01 10:00:00"},
+        ):
             with self.subTest(extra=extra):
                 self._refused(self.users["cashier"], "optics.lab.order", "create", [dict(base, **extra)])
         self.assertEqual(Order.search_count([]), before)
@@ -87,23 +102,37 @@ class TestSecurityLabOrder(HttpCase, OpticsCase):
         self.assertEqual(Order.browse(new_id).state, "draft")
 
     def test_cashier_cannot_edit_or_delete_a_frozen_snapshot(self):
-        order = self._order(frame_product_id=self.frame.id, od_design_id=self.design_pal.id,
-                            os_design_id=self.design_pal.id)
+        order = self._order(
+            frame_product_id=self.frame.id, od_design_id=self.design_pal.id, os_design_id=self.design_pal.id
+        )
         order.with_user(self.users["cashier"]).action_confirm()
         snapshot = order.rx_snapshot_id
         self.assertTrue(snapshot.snapshot_lab_order_id)
         cashier = self.users["cashier"]
-        self._refused(cashier, "optics.prescription", "write", [[snapshot.id], {"od_sph": 4.0}], codes=(USER_ERROR,))
-        self._refused(cashier, "optics.prescription", "unlink", [[snapshot.id]], codes=(USER_ERROR, ACCESS_ERROR))
+        self._refused(
+            cashier, "optics.prescription", "write", [[snapshot.id], {"od_sph": 4.0}], codes=(USER_ERROR,)
+        )
+        self._refused(
+            cashier, "optics.prescription", "unlink", [[snapshot.id]], codes=(USER_ERROR, ACCESS_ERROR)
+        )
         # nor forge one: a prescription attached to the order as its "snapshot"
-        self._refused(cashier, "optics.prescription", "create",
-                      [{"partner_id": self.customer.id, "od_sph": 4.0, "snapshot_lab_order_id": order.id}])
-        self._refused(cashier, "optics.prescription", "write",
-                      [[self.rx.id], {"snapshot_lab_order_id": order.id}])
+        self._refused(
+            cashier,
+            "optics.prescription",
+            "create",
+            [{"partner_id": self.customer.id, "od_sph": 4.0, "snapshot_lab_order_id": order.id}],
+        )
+        self._refused(
+            cashier, "optics.prescription", "write", [[self.rx.id], {"snapshot_lab_order_id": order.id}]
+        )
         snapshot.invalidate_recordset()
         self.rx.invalidate_recordset()
         self.assertTrue(snapshot.exists())
         self.assertEqual(snapshot.od_sph, -2.25)
         self.assertFalse(self.rx.snapshot_lab_order_id)
-        self.assertEqual(self.env["optics.prescription"].with_context(active_test=False).search_count(
-            [("snapshot_lab_order_id", "=", order.id)]), 1)
+        self.assertEqual(
+            self.env["optics.prescription"]
+            .with_context(active_test=False)
+            .search_count([("snapshot_lab_order_id", "=", order.id)]),
+            1,
+        )

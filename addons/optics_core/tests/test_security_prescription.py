@@ -4,6 +4,7 @@ Visible to the chain's opticians and to the staff of the stores where the prescr
 written or the customer bought; accountants and administrators read them all, and a read by
 anyone who is not a natural reader is written to the access log.
 """
+
 import xmlrpc.client
 
 from odoo.exceptions import AccessError, UserError
@@ -16,14 +17,19 @@ ACCESS_ERROR = 4  # fault code of an AccessError on /xmlrpc/2/object
 
 @tagged("post_install", "-at_install")
 class TestSecurityPrescription(HttpCase, OpticsCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.customer_a = cls.env["res.partner"].create({"name": "Rx customer of store A"})
-        cls.rx_a = cls.env["optics.prescription"].create({
-            "partner_id": cls.customer_a.id, "store_id": cls.store_a.id, "od_sph": -1.5, "os_sph": -1.25,
-            "notes": "glaucoma suspect"})
+        cls.rx_a = cls.env["optics.prescription"].create(
+            {
+                "partner_id": cls.customer_a.id,
+                "store_id": cls.store_a.id,
+                "od_sph": -1.5,
+                "os_sph": -1.25,
+                "notes": "glaucoma suspect",
+            }
+        )
         cls.Log = cls.env["optics.prescription.access.log"]
 
     def _logs(self):
@@ -32,15 +38,18 @@ class TestSecurityPrescription(HttpCase, OpticsCase):
     def _xmlrpc(self, user, method, args):
         password = user.login + "pw12345"
         uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, user.login, password, {})
-        return self.xmlrpc_object.execute_kw(self.env.cr.dbname, uid, password, "optics.prescription",
-                                             method, args)
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, uid, password, "optics.prescription", method, args
+        )
 
     def test_cashier_of_another_store_cannot_read_a_prescription_over_xmlrpc(self):
         cashier_b = self.cashier_b
         found = self._xmlrpc(cashier_b, "search_read", [[("partner_id", "=", self.customer_a.id)], ["notes"]])
         self.assertEqual(found, [], "the other store's cashier does not even see it exists")
-        for method, args in (("read", [[self.rx_a.id], ["notes", "od_sph"]]),
-                             ("write", [[self.rx_a.id], {"notes": "overwritten"}])):
+        for method, args in (
+            ("read", [[self.rx_a.id], ["notes", "od_sph"]]),
+            ("write", [[self.rx_a.id], {"notes": "overwritten"}]),
+        ):
             with self.subTest(method=method), self.assertRaises(xmlrpc.client.Fault) as caught:
                 self._xmlrpc(cashier_b, method, args)
             self.assertEqual(caught.exception.faultCode, ACCESS_ERROR)
@@ -56,8 +65,9 @@ class TestSecurityPrescription(HttpCase, OpticsCase):
     def test_visible_once_the_customer_buys_in_the_store(self):
         Rx = self.env["optics.prescription"].with_user(self.cashier_b)
         self.assertFalse(Rx.search([("id", "=", self.rx_a.id)]))
-        self.env["optics.lab.order"].create({
-            "partner_id": self.customer_a.id, "store_id": self.store_b.id, "prescription_id": self.rx_a.id})
+        self.env["optics.lab.order"].create(
+            {"partner_id": self.customer_a.id, "store_id": self.store_b.id, "prescription_id": self.rx_a.id}
+        )
         self.assertEqual(Rx.search([("id", "=", self.rx_a.id)]), self.rx_a)
         self.assertEqual(self.rx_a.with_user(self.cashier_b).notes, "glaucoma suspect")
         self.assertFalse(self._logs())
@@ -69,13 +79,27 @@ class TestSecurityPrescription(HttpCase, OpticsCase):
         self.assertEqual(Rx.with_user(self.cashier_b).search([]), natural)
 
     def test_opticians_read_chain_wide_and_others_are_audited(self):
-        optician_b = self.env["res.users"].create({
-            "name": "Optician B", "login": "t_optician_b", "password": "t_optician_bpw12345",
-            "groups_id": [(6, 0, [self.env.ref("base.group_user").id,
-                                  self.env.ref("optics_core.group_optics_optician").id])],
-            "optics_store_ids": [(6, 0, self.store_b.ids)]})
-        self.assertEqual(self._xmlrpc(optician_b, "read", [[self.rx_a.id], ["notes"]])[0]["notes"],
-                         "glaucoma suspect")
+        optician_b = self.env["res.users"].create(
+            {
+                "name": "Optician B",
+                "login": "t_optician_b",
+                "password": "t_optician_bpw12345",
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [
+                            self.env.ref("base.group_user").id,
+                            self.env.ref("optics_core.group_optics_optician").id,
+                        ],
+                    )
+                ],
+                "optics_store_ids": [(6, 0, self.store_b.ids)],
+            }
+        )
+        self.assertEqual(
+            self._xmlrpc(optician_b, "read", [[self.rx_a.id], ["notes"]])[0]["notes"], "glaucoma suspect"
+        )
         self.assertFalse(self._logs(), "an optician of the chain is a natural reader")
         accountant = self.users["accountant"]
         self._xmlrpc(accountant, "search_read", [[("id", "=", self.rx_a.id)], ["notes"]])

@@ -1,4 +1,3 @@
-
 from . import central
 from . import metrics
 from . import hw_proxy

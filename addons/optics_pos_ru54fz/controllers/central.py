@@ -18,6 +18,7 @@ Re-pushing the same entries is harmless: documents are keyed by uuid.  The
 optional ``status`` is the till's ``GET status`` answer (FN status, journal
 figures); it feeds the health dashboard and the FN alerts.
 """
+
 import json
 import logging
 
@@ -35,9 +36,11 @@ MAX_ENTRIES = 5000
 
 
 def _json(status, payload):
-    return request.make_response(json.dumps(payload, ensure_ascii=False), status=status,
-                                 headers=[("Content-Type", "application/json; charset=utf-8"),
-                                          ("Cache-Control", "no-store")])
+    return request.make_response(
+        json.dumps(payload, ensure_ascii=False),
+        status=status,
+        headers=[("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")],
+    )
 
 
 def _error(status, code, message, **extra):
@@ -45,9 +48,15 @@ def _error(status, code, message, **extra):
 
 
 class CentralPushController(http.Controller):
-
-    @http.route("/optics_pos_ru54fz/central/push", type="http", auth="none", methods=["POST"],
-                csrf=False, save_session=False, readonly=False)
+    @http.route(
+        "/optics_pos_ru54fz/central/push",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
     def push(self, **_kw):
         if not request.db:
             return _error(404, "no_database", "no database selected")
@@ -83,11 +92,14 @@ class CentralPushController(http.Controller):
         Doc = request.env["optics.fiscal.document"].sudo().with_company(config.company_id)
         for entry in entries:
             if isinstance(entry, dict) and entry.get("till_code") not in (None, "", config.ru54fz_till_code):
-                return _error(400, "request_invalid",
-                              f"entry {entry.get('uuid')} belongs to till {entry.get('till_code')}")
+                return _error(
+                    400,
+                    "request_invalid",
+                    f"entry {entry.get('uuid')} belongs to till {entry.get('till_code')}",
+                )
         try:
             reply = Doc._ingest_push(config, entries, status)
-            request.env.flush_all()   # a value the database refuses is refused here, as a 400
+            request.env.flush_all()  # a value the database refuses is refused here, as a 400
         except ValueError as exc:
             request.env.cr.rollback()
             return _error(400, "entry_invalid", str(exc), uuid=getattr(exc, "uuid", None))
@@ -102,8 +114,15 @@ class CentralPushController(http.Controller):
         reply["settings"] = config.company_id._ru54fz_till_settings()
         return _json(200, reply)
 
-    @http.route("/optics_pos_ru54fz/central/refundable", type="http", auth="none", methods=["POST"],
-                csrf=False, save_session=False, readonly=True)
+    @http.route(
+        "/optics_pos_ru54fz/central/refundable",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=True,
+    )
     def refundable(self, **_kw):
         """Central's record of a sale a till is asked to refund and does not know itself
         (refund saga, docs/refund_saga.md).  ``{"uuid"}`` with the till's ``X-Till-Code``
@@ -113,7 +132,9 @@ class CentralPushController(http.Controller):
             return _error(404, "no_database", "no database selected")
         httpreq = request.httprequest
         # like the push: the till is authenticated on the headers before the body is read
-        config = self._authenticate(httpreq.headers.get("X-Till-Code", ""), httpreq.headers.get("X-Till-Token", ""))
+        config = self._authenticate(
+            httpreq.headers.get("X-Till-Code", ""), httpreq.headers.get("X-Till-Token", "")
+        )
         if config is None:
             return _error(401, "unauthorized", "unknown till or wrong token (X-Till-Code, X-Till-Token)")
         if httpreq.content_length is None or httpreq.content_length > 4096:
@@ -131,8 +152,11 @@ class CentralPushController(http.Controller):
         if info is None:
             return _error(404, "unknown_original", f"no fiscal document {uid} of this company")
         if not info.pop("from_till"):
-            return _error(409, "original_unverified", f"the sale {uid} is known only from the POS order "
-                                                      f"sync; its till has not delivered it yet")
+            return _error(
+                409,
+                "original_unverified",
+                f"the sale {uid} is known only from the POS order sync; its till has not delivered it yet",
+            )
         return _json(200, info)
 
     @staticmethod
@@ -142,8 +166,7 @@ class CentralPushController(http.Controller):
         if not isinstance(till_code, str) or not till_code:
             tokens.verify("", "")
             return None
-        config = request.env["pos.config"].sudo().search(
-            [("ru54fz_till_code", "=", till_code)], limit=1)
+        config = request.env["pos.config"].sudo().search([("ru54fz_till_code", "=", till_code)], limit=1)
         stored = config.ru54fz_central_token_hash if config else "sha256$00$" + "0" * 64
         if not tokens.verify(token, stored) or not config:
             return None

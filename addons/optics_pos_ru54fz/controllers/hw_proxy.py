@@ -30,6 +30,7 @@ tills, ``X-Till-Code``).  A wrong or missing token gets 401 and nothing else:
 no state is read or changed.  CORS headers are sent only for the till's
 configured POS origin.
 """
+
 import json
 import logging
 import os
@@ -56,6 +57,7 @@ def _server_wide_nodb():
     mods = getattr(odoo_config, "server_wide_modules", None) or []
     try:
         import odoo
+
         mods = odoo.conf.server_wide_modules or mods
     except AttributeError:
         pass
@@ -69,6 +71,7 @@ if _server_wide_nodb():
 
 
 # -- till settings ---------------------------------------------------------------------------
+
 
 def till_config_path():
     return os.environ.get("RU54FZ_TILL_CONFIG") or odoo_config.get("ru54fz_till_config") or ""
@@ -132,8 +135,12 @@ def db_tills():
         data_dir = Path(odoo_config.filestore(request.db)).parent.parent / "ru54fz" / request.db
         allowlist = env["pos.config"]._ru54fz_kkt_allowlist()
         open_sessions = {}
-        for session in env["pos.session"].search([("config_id", "in", configs.ids),
-                                                  ("state", "in", ("opening_control", "opened", "closing_control"))]):
+        for session in env["pos.session"].search(
+            [
+                ("config_id", "in", configs.ids),
+                ("state", "in", ("opening_control", "opened", "closing_control")),
+            ]
+        ):
             open_sessions.setdefault(session.config_id.id, set()).add(f"pos{session.id}")
     except Exception:  # noqa: BLE001 - the addon may not be installed in this database
         return {}
@@ -153,9 +160,12 @@ def db_tills():
             # a session token of a closed POS session, or of none, is refused
             "session_key": c._ru54fz_session_key(),
             "session_subjects": {"bo"} | open_sessions.get(c.id, set()),
-            "policy_error": "" if till_policy.address_allowed(device.get("address"), allowlist) else
-            f"the KKT address {device.get('address')!r} of till {code} is not in the administrators' allow-list",
-            "source": "db", "db": request.db, "till_code": code,
+            "policy_error": ""
+            if till_policy.address_allowed(device.get("address"), allowlist)
+            else f"the KKT address {device.get('address')!r} of till {code} is not in the administrators' allow-list",
+            "source": "db",
+            "db": request.db,
+            "till_code": code,
             "token_hash": c.ru54fz_pairing_token_hash,
             "allowed_origin": _origin(base_url),
             "device": device,
@@ -171,6 +181,7 @@ def db_tills():
 
 # -- service registry ----------------------------------------------------------------------
 
+
 class TillRegistry:
     """One ``TillService`` per till and process, started lazily (settle first)."""
 
@@ -184,9 +195,20 @@ class TillRegistry:
 
     @staticmethod
     def _fingerprint(settings):
-        return json.dumps({k: settings.get(k) for k in ("device", "journal_path", "central_url",
-                                                        "central_token", "service", "grant_public_key")},
-                          sort_keys=True)
+        return json.dumps(
+            {
+                k: settings.get(k)
+                for k in (
+                    "device",
+                    "journal_path",
+                    "central_url",
+                    "central_token",
+                    "service",
+                    "grant_public_key",
+                )
+            },
+            sort_keys=True,
+        )
 
     def get(self, settings):
         """The running service of a till; recreated when its settings changed
@@ -228,13 +250,16 @@ class TillRegistry:
         try:
             owner_lock = self._owner_lock(settings)
             device = make_device(settings["device"])
-            config = dict(settings.get("service") or {}, till_code=settings["till_code"],
-                          central_url=settings.get("central_url") or "",
-                          central_token=settings.get("central_token") or "",
-                          # behind HTTP every cashier holds the pairing token: manager-only
-                          # actions always need a store manager's grant (ru54fz/grants.py)
-                          manager_grants=True,
-                          grant_public_key=settings.get("grant_public_key") or "")
+            config = dict(
+                settings.get("service") or {},
+                till_code=settings["till_code"],
+                central_url=settings.get("central_url") or "",
+                central_token=settings.get("central_token") or "",
+                # behind HTTP every cashier holds the pairing token: manager-only
+                # actions always need a store manager's grant (ru54fz/grants.py)
+                manager_grants=True,
+                grant_public_key=settings.get("grant_public_key") or "",
+            )
             svc = TillService(journal, device, config, owner_lock=owner_lock)
             svc.start()
         except Exception:
@@ -253,6 +278,7 @@ class TillRegistry:
         if not settings.get("db"):
             return None
         import psycopg2
+
         from odoo.sql_db import connection_info_for
 
         _db, params = connection_info_for(settings["db"])
@@ -300,7 +326,6 @@ _UNAUTHORIZED = {"error": {"code": "unauthorized", "message": "missing or invali
 
 
 class Ru54fzProxyController(http.Controller):
-
     def _candidates(self):
         tills = dict(db_tills())
         tills.update(file_tills())  # a till config file wins over the database
@@ -333,21 +358,29 @@ class Ru54fzProxyController(http.Controller):
 
     def _cors(self, headers, origin, allowed):
         if origin and origin in allowed:
-            headers.update({
-                "Access-Control-Allow-Origin": origin,
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": "Content-Type, X-Till-Token, X-Till-Code, X-Till-Grant",
-                "Access-Control-Max-Age": "600",
-                "Vary": "Origin",
-            })
+            headers.update(
+                {
+                    "Access-Control-Allow-Origin": origin,
+                    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                    "Access-Control-Allow-Headers": "Content-Type, X-Till-Token, X-Till-Code, X-Till-Grant",
+                    "Access-Control-Max-Age": "600",
+                    "Vary": "Origin",
+                }
+            )
         return headers
 
     def _reply(self, data, status=200, origin="", allowed=()):
         headers = self._cors({"Cache-Control": "no-store"}, origin, allowed)
         return request.make_json_response(data, headers=list(headers.items()), status=status)
 
-    @http.route("/hw_proxy/ru54fz/<string:action>", type="http", auth="none", methods=["GET", "POST", "OPTIONS"],
-                csrf=False, save_session=False)
+    @http.route(
+        "/hw_proxy/ru54fz/<string:action>",
+        type="http",
+        auth="none",
+        methods=["GET", "POST", "OPTIONS"],
+        csrf=False,
+        save_session=False,
+    )
     def ru54fz_action(self, action, **kwargs):
         httpreq = request.httprequest
         origin = httpreq.headers.get("Origin", "")
@@ -362,20 +395,30 @@ class Ru54fzProxyController(http.Controller):
         allowed = _allowed_origins(settings)
         spec = ACTIONS.get(action)
         if spec is None:
-            return self._reply({"error": {"code": "not_found", "message": f"unknown action {action!r}"}},
-                               status=404, origin=origin, allowed=allowed)
+            return self._reply(
+                {"error": {"code": "not_found", "message": f"unknown action {action!r}"}},
+                status=404,
+                origin=origin,
+                allowed=allowed,
+            )
         method, service_method, has_body = spec
         if httpreq.method != method:
-            return self._reply({"error": {"code": "method_not_allowed",
-                                          "message": f"{action} needs {method}"}},
-                               status=405, origin=origin, allowed=allowed)
+            return self._reply(
+                {"error": {"code": "method_not_allowed", "message": f"{action} needs {method}"}},
+                status=405,
+                origin=origin,
+                allowed=allowed,
+            )
         try:
             args = ()
             if has_body:
                 args = (self._json_body(),)
             elif action == "journal":
-                args = (httpreq.args.get("state") or None, httpreq.args.get("since_hlc") or None,
-                        httpreq.args.get("limit") or 100)
+                args = (
+                    httpreq.args.get("state") or None,
+                    httpreq.args.get("since_hlc") or None,
+                    httpreq.args.get("limit") or 100,
+                )
             if settings.get("policy_error"):
                 raise errors.RequestInvalid(settings["policy_error"])
             kwargs = {"grant": httpreq.headers.get("X-Till-Grant") or None} if action in GRANT_ACTIONS else {}
@@ -383,12 +426,22 @@ class Ru54fzProxyController(http.Controller):
             result = getattr(service, service_method)(*args, **kwargs)
             return self._reply(result, origin=origin, allowed=allowed)
         except errors.FiscalError as exc:
-            return self._reply({"error": exc.to_dict()}, status=exc.http_status, origin=origin, allowed=allowed)
+            return self._reply(
+                {"error": exc.to_dict()}, status=exc.http_status, origin=origin, allowed=allowed
+            )
         except Exception:  # noqa: BLE001 - answer JSON, never an HTML traceback
             _logger.exception("till proxy %s failed", action)
-            return self._reply({"error": {"code": "internal_error",
-                                          "message": "internal error of the till proxy; see its log"}},
-                               status=500, origin=origin, allowed=allowed)
+            return self._reply(
+                {
+                    "error": {
+                        "code": "internal_error",
+                        "message": "internal error of the till proxy; see its log",
+                    }
+                },
+                status=500,
+                origin=origin,
+                allowed=allowed,
+            )
 
     @staticmethod
     def _json_body():

@@ -16,22 +16,35 @@ class OpticsFiscalDeadLetter(models.Model):
     _order = "id desc"
 
     name = fields.Char(related="document_id.name", store=True)
-    document_id = fields.Many2one("optics.fiscal.document", required=True, readonly=True,
-                                  ondelete="restrict", index=True)
+    document_id = fields.Many2one(
+        "optics.fiscal.document", required=True, readonly=True, ondelete="restrict", index=True
+    )
     company_id = fields.Many2one(related="document_id.company_id", store=True)
     pos_config_id = fields.Many2one(related="document_id.pos_config_id", store=True)
     store_id = fields.Many2one(related="document_id.store_id", store=True)
     fd_number = fields.Integer(related="document_id.fd_number")
     fn_serial = fields.Char(related="document_id.fn_serial")
     doc_time = fields.Datetime(related="document_id.doc_time")
-    kind = fields.Selection([("rejected", "Rejected by the OFD"),
-                             ("exhausted", "Attempts exhausted"),
-                             ("malformed", "Malformed document")], required=True, readonly=True)
+    kind = fields.Selection(
+        [
+            ("rejected", "Rejected by the OFD"),
+            ("exhausted", "Attempts exhausted"),
+            ("malformed", "Malformed document"),
+        ],
+        required=True,
+        readonly=True,
+    )
     reason = fields.Text(required=True, readonly=True)
     attempts = fields.Integer(readonly=True)
     error_history = fields.Text(readonly=True, help="The document's OFD log when it was dead-lettered.")
-    state = fields.Selection([("open", "Open"), ("requeued", "Requeued"), ("resolved", "Resolved")],
-                             default="open", required=True, readonly=True, tracking=True, index=True)
+    state = fields.Selection(
+        [("open", "Open"), ("requeued", "Requeued"), ("resolved", "Resolved")],
+        default="open",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
+    )
     action_reason = fields.Text(string="Decision Reason", readonly=True, tracking=True)
     action_user_id = fields.Many2one("res.users", string="Decided By", readonly=True, tracking=True)
     action_date = fields.Datetime(string="Decided On", readonly=True)
@@ -40,10 +53,17 @@ class OpticsFiscalDeadLetter(models.Model):
     def _open_for(self, document, reason, kind):
         history = "\n".join(
             f"{log.date} #{log.attempt} {log.kind}: {log.message}"
-            for log in document.sudo().log_ids.sorted("id"))
-        letter = self.sudo().create({
-            "document_id": document.id, "kind": kind, "reason": reason,
-            "attempts": document.attempts, "error_history": history})
+            for log in document.sudo().log_ids.sorted("id")
+        )
+        letter = self.sudo().create(
+            {
+                "document_id": document.id,
+                "kind": kind,
+                "reason": reason,
+                "attempts": document.attempts,
+                "error_history": history,
+            }
+        )
         letter.message_post(body=_("Dead-lettered: %s", reason))
         return letter
 
@@ -67,13 +87,18 @@ class OpticsFiscalDeadLetter(models.Model):
         self._check_open()
         for letter in self:
             doc = letter.document_id.sudo()
-            doc._ofd_log("requeue", _("Requeued by %(user)s: %(reason)s",
-                                      user=self.env.user.name, reason=reason))
-            doc.write({"ofd_state": "pending", "attempts": 0, "ofd_job_key": False,
-                       "last_error": False})
-            letter.sudo().write({"state": "requeued", "action_reason": reason,
-                                 "action_user_id": self.env.user.id,
-                                 "action_date": fields.Datetime.now()})
+            doc._ofd_log(
+                "requeue", _("Requeued by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
+            )
+            doc.write({"ofd_state": "pending", "attempts": 0, "ofd_job_key": False, "last_error": False})
+            letter.sudo().write(
+                {
+                    "state": "requeued",
+                    "action_reason": reason,
+                    "action_user_id": self.env.user.id,
+                    "action_date": fields.Datetime.now(),
+                }
+            )
             letter.message_post(body=_("Requeued: %s", reason))
             self.env["optics.fiscal.audit"]._log("dlq_requeue", letter, reason)
         self.document_id.sudo()._ofd_enqueue()
@@ -86,12 +111,18 @@ class OpticsFiscalDeadLetter(models.Model):
         self._check_open()
         for letter in self:
             doc = letter.document_id.sudo()
-            doc._ofd_log("resolved", _("Resolved by %(user)s: %(reason)s",
-                                       user=self.env.user.name, reason=reason))
+            doc._ofd_log(
+                "resolved", _("Resolved by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
+            )
             doc.write({"ofd_state": "resolved", "ofd_job_key": False})
-            letter.sudo().write({"state": "resolved", "action_reason": reason,
-                                 "action_user_id": self.env.user.id,
-                                 "action_date": fields.Datetime.now()})
+            letter.sudo().write(
+                {
+                    "state": "resolved",
+                    "action_reason": reason,
+                    "action_user_id": self.env.user.id,
+                    "action_date": fields.Datetime.now(),
+                }
+            )
             letter.message_post(body=_("Resolved: %s", reason))
             self.env["optics.fiscal.audit"]._log("dlq_resolve", letter, reason)
         return True
@@ -99,7 +130,10 @@ class OpticsFiscalDeadLetter(models.Model):
     def action_open_wizard(self):
         self._check_admin()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "optics_pos_ru54fz.action_optics_fiscal_reason_wizard")
-        action["context"] = {"default_dead_letter_ids": self.ids,
-                             "default_operation": self.env.context.get("dlq_operation", "requeue")}
+            "optics_pos_ru54fz.action_optics_fiscal_reason_wizard"
+        )
+        action["context"] = {
+            "default_dead_letter_ids": self.ids,
+            "default_operation": self.env.context.get("dlq_operation", "requeue"),
+        }
         return action

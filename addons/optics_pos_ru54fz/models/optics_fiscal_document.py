@@ -55,12 +55,15 @@ ACK_FLUSH_SECONDS = 1.0
 CRON_ENQUEUE_SLICE = 1000
 #: PostgreSQL's int4 and int8 ranges: FD and shift numbers (32-bit counters of the FN that
 #: never get near 2^31) are int4 columns, sums of kopecks are int8 (see ``Kopecks``)
-MAX_INT4 = 2 ** 31 - 1
-MAX_INT8 = 2 ** 63 - 1
+MAX_INT4 = 2**31 - 1
+MAX_INT8 = 2**63 - 1
 #: OFD states of a document the OFD has confirmed or that never goes to the OFD
 OFD_DONE_STATES = ("acknowledged", "resolved", "not_applicable")
-SETTLEMENT_STAGES = [("prepayment", "Prepayment"), ("handover", "Hand-over"),
-                     ("prepayment_refund", "Prepayment refund")]
+SETTLEMENT_STAGES = [
+    ("prepayment", "Prepayment"),
+    ("handover", "Hand-over"),
+    ("prepayment_refund", "Prepayment refund"),
+]
 #: FFD 1054 operation codes in the till's payload
 OPERATION_SALE = 1
 OPERATION_REFUND = 2
@@ -102,13 +105,21 @@ class OpticsFiscalDocument(models.Model):
     _rec_name = "name"
 
     name = fields.Char(compute="_compute_name", store=True)
-    uuid = fields.Char(string="UUID", required=True, readonly=True, index=True, copy=False,
-                       help="Idempotency key of the operation: the POS order UUID for receipts.")
+    uuid = fields.Char(
+        string="UUID",
+        required=True,
+        readonly=True,
+        index=True,
+        copy=False,
+        help="Idempotency key of the operation: the POS order UUID for receipts.",
+    )
     kind = fields.Selection(KINDS, required=True, readonly=True, index=True)
-    source = fields.Selection([("till", "Till push"), ("pos", "POS order sync")], readonly=True,
-                              default="till")
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
-                                 default=lambda self: self.env.company)
+    source = fields.Selection(
+        [("till", "Till push"), ("pos", "POS order sync")], readonly=True, default="till"
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
+    )
     pos_config_id = fields.Many2one("pos.config", string="Point of Sale", readonly=True, index=True)
     store_id = fields.Many2one(related="pos_config_id.optics_store_id", store=True, string="Store")
     pos_session_id = fields.Many2one("pos.session", string="Session", readonly=True, index=True)
@@ -127,31 +138,43 @@ class OpticsFiscalDocument(models.Model):
     shift_number = fields.Integer(readonly=True)
     doc_time = fields.Datetime(string="Document Time", readonly=True, index=True)
     qr = fields.Char(string="QR Text", readonly=True)
-    ofd_message = fields.Binary(string="OFD Message", attachment=False, readonly=True,
-                                groups="optics_core.group_optics_accountant")
+    ofd_message = fields.Binary(
+        string="OFD Message", attachment=False, readonly=True, groups="optics_core.group_optics_accountant"
+    )
     has_ofd_message = fields.Boolean(compute="_compute_has_ofd_message", store=True)
-    ofd_state = fields.Selection(OFD_STATES, string="OFD State", required=True, default="pending",
-                                 readonly=True, index=True)
+    ofd_state = fields.Selection(
+        OFD_STATES, string="OFD State", required=True, default="pending", readonly=True, index=True
+    )
     attempts = fields.Integer(readonly=True)
     last_error = fields.Text(readonly=True)
     sending_since = fields.Datetime(readonly=True)
-    ofd_job_key = fields.Char(readonly=True, index=True, copy=False,
-                              help="Identity key of the delivery job that owns the document.")
+    ofd_job_key = fields.Char(
+        readonly=True, index=True, copy=False, help="Identity key of the delivery job that owns the document."
+    )
     ofd_confirmed_at = fields.Datetime(string="OFD Confirmation Time", readonly=True)
-    ticket = fields.Binary(string="OFD Ticket", attachment=False, readonly=True,
-                           groups="optics_core.group_optics_accountant")
+    ticket = fields.Binary(
+        string="OFD Ticket", attachment=False, readonly=True, groups="optics_core.group_optics_accountant"
+    )
     ticket_sent_at = fields.Datetime(string="Ticket Sent to Till", readonly=True)
-    till_confirmed = fields.Boolean(string="Ticket in FN", readonly=True,
-                                    help="The till reported the confirmation written into its FN.")
-    log_ids = fields.One2many("optics.fiscal.document.log", "document_id", string="Error History",
-                              readonly=True, groups="optics_core.group_optics_accountant")
+    till_confirmed = fields.Boolean(
+        string="Ticket in FN", readonly=True, help="The till reported the confirmation written into its FN."
+    )
+    log_ids = fields.One2many(
+        "optics.fiscal.document.log",
+        "document_id",
+        string="Error History",
+        readonly=True,
+        groups="optics_core.group_optics_accountant",
+    )
     dead_letter_ids = fields.One2many("optics.fiscal.dead.letter", "document_id", readonly=True)
     age_days = fields.Integer(compute="_compute_age_days", string="Unconfirmed Days")
     # lab-order settlement (see _optics_settle_lab_orders)
-    optics_lab_order_id = fields.Many2one("optics.lab.order", string="Lab Order", readonly=True, index=True,
-                                          copy=False)
-    optics_settlement_stage = fields.Selection(SETTLEMENT_STAGES, string="Lab Order Settlement", readonly=True,
-                                               copy=False)
+    optics_lab_order_id = fields.Many2one(
+        "optics.lab.order", string="Lab Order", readonly=True, index=True, copy=False
+    )
+    optics_settlement_stage = fields.Selection(
+        SETTLEMENT_STAGES, string="Lab Order Settlement", readonly=True, copy=False
+    )
     optics_settlement_amount = fields.Monetary(string="Settled on the Lab Order", readonly=True, copy=False)
 
     _sql_constraints = [
@@ -160,10 +183,13 @@ class OpticsFiscalDocument(models.Model):
 
     def init(self):
         # The job's row selection and the backlog figures scan by state.
-        self.env.cr.execute(SQL(
-            "CREATE INDEX IF NOT EXISTS optics_fiscal_document_backlog_idx ON %s "
-            "(pos_config_id, ofd_state) WHERE ofd_state IN ('pending','sending','failed','dead_lettered')",
-            SQL.identifier(self._table)))
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS optics_fiscal_document_backlog_idx ON %s "
+                "(pos_config_id, ofd_state) WHERE ofd_state IN ('pending','sending','failed','dead_lettered')",
+                SQL.identifier(self._table),
+            )
+        )
 
     # ------------------------------------------------------------------ computes
     @api.depends("kind", "fd_number", "pos_reference", "till_code")
@@ -184,8 +210,9 @@ class OpticsFiscalDocument(models.Model):
 
     def _compute_payload_text(self):
         for doc in self:
-            doc.payload_text = json.dumps(doc.payload, ensure_ascii=False, indent=2) \
-                if doc.payload is not None else ""
+            doc.payload_text = (
+                json.dumps(doc.payload, ensure_ascii=False, indent=2) if doc.payload is not None else ""
+            )
 
     def _compute_age_days(self):
         now = fields.Datetime.now()
@@ -231,8 +258,10 @@ class OpticsFiscalDocument(models.Model):
             if number in (None, "", 0):
                 continue
             if not isinstance(number, int) or isinstance(number, bool) or not 0 < number <= MAX_INT4:
-                raise EntryInvalid(f"entry {uid}: fiscal.{key} {str(number)[:32]!r} is not a number from 1 "
-                                   f"to {MAX_INT4}", uid)
+                raise EntryInvalid(
+                    f"entry {uid}: fiscal.{key} {str(number)[:32]!r} is not a number from 1 to {MAX_INT4}",
+                    uid,
+                )
         doc_time = fiscal.get("doc_time") or entry.get("created_at")
         state = "pending"
         if kind not in FISCAL_KINDS or entry.get("state") == "failed":
@@ -247,7 +276,9 @@ class OpticsFiscalDocument(models.Model):
             "payload": payload,
             "total": total,
             "fd_number": fiscal.get("fd_number") or None,
-            "fiscal_sign": str(fiscal["fiscal_sign"]) if fiscal.get("fiscal_sign") not in (None, "") else None,
+            "fiscal_sign": str(fiscal["fiscal_sign"])
+            if fiscal.get("fiscal_sign") not in (None, "")
+            else None,
             "fn_serial": fiscal.get("fn_serial") or None,
             "shift_number": fiscal.get("shift_number") or None,
             "doc_time": self._parse_time(doc_time, self._till_tz(config)),
@@ -276,14 +307,30 @@ class OpticsFiscalDocument(models.Model):
 
     @api.model
     def _till_tz(self, config):
-        return (config and (config.company_id.partner_id.tz or config.optics_store_id.partner_id.tz)) \
-            or self.env.user.tz or "Europe/Moscow"
+        return (
+            (config and (config.company_id.partner_id.tz or config.optics_store_id.partner_id.tz))
+            or self.env.user.tz
+            or "Europe/Moscow"
+        )
 
     #: columns an entry may fill in on an existing row while they are still empty; the till's
     #: payload is what the FN signed: a push fills it in on a row the POS order sync created
     #: first (that sync never carries one)
-    _FILLABLE = ("fd_number", "fiscal_sign", "fn_serial", "shift_number", "doc_time", "qr",
-                 "ofd_message", "hlc", "pos_reference", "till_code", "pos_config_id", "total", "payload")
+    _FILLABLE = (
+        "fd_number",
+        "fiscal_sign",
+        "fn_serial",
+        "shift_number",
+        "doc_time",
+        "qr",
+        "ofd_message",
+        "hlc",
+        "pos_reference",
+        "till_code",
+        "pos_config_id",
+        "total",
+        "payload",
+    )
 
     @api.model
     def _upsert(self, vals_list, source="till"):
@@ -298,34 +345,77 @@ class OpticsFiscalDocument(models.Model):
         cr = self.env.cr
         now = fields.Datetime.now()
         uid = self.env.uid
-        columns = ["uuid", "kind", "source", "company_id", "pos_config_id", "pos_session_id",
-                   "pos_order_id", "till_code", "pos_reference", "hlc", "payload", "total",
-                   "fd_number", "fiscal_sign", "fn_serial", "shift_number", "doc_time", "qr",
-                   "ofd_message", "ofd_state", "till_confirmed", "attempts", "has_ofd_message",
-                   # stored computed/related fields, filled here as the ORM would
-                   "name", "store_id", "amount_total",
-                   "create_uid", "create_date", "write_uid", "write_date"]
+        columns = [
+            "uuid",
+            "kind",
+            "source",
+            "company_id",
+            "pos_config_id",
+            "pos_session_id",
+            "pos_order_id",
+            "till_code",
+            "pos_reference",
+            "hlc",
+            "payload",
+            "total",
+            "fd_number",
+            "fiscal_sign",
+            "fn_serial",
+            "shift_number",
+            "doc_time",
+            "qr",
+            "ofd_message",
+            "ofd_state",
+            "till_confirmed",
+            "attempts",
+            "has_ofd_message",
+            # stored computed/related fields, filled here as the ORM would
+            "name",
+            "store_id",
+            "amount_total",
+            "create_uid",
+            "create_date",
+            "write_uid",
+            "write_date",
+        ]
         labels = dict(self._fields["kind"]._description_selection(self.env))
         config_ids = {v.get("pos_config_id") for v in vals_list if v.get("pos_config_id")}
         stores = {c.id: c.optics_store_id.id for c in self.env["pos.config"].sudo().browse(config_ids)}
         rows = []
         for vals in vals_list:
-            row = dict(vals, source=source, attempts=0, create_uid=uid, create_date=now,
-                       write_uid=uid, write_date=now)
+            row = dict(
+                vals,
+                source=source,
+                attempts=0,
+                create_uid=uid,
+                create_date=now,
+                write_uid=uid,
+                write_date=now,
+            )
             row["has_ofd_message"] = bool(row.get("ofd_message"))
             row["payload"] = json.dumps(row.get("payload")) if row.get("payload") is not None else None
             # Odoo keeps non-attachment binaries base64-encoded in their bytea column
-            row["ofd_message"] = psycopg2.Binary(base64.b64encode(row["ofd_message"])) \
-                if row.get("ofd_message") else None
-            row["name"] = self._make_name(labels, row.get("kind"), row.get("fd_number"),
-                                          row.get("pos_reference"), row.get("till_code"))
+            row["ofd_message"] = (
+                psycopg2.Binary(base64.b64encode(row["ofd_message"])) if row.get("ofd_message") else None
+            )
+            row["name"] = self._make_name(
+                labels, row.get("kind"), row.get("fd_number"), row.get("pos_reference"), row.get("till_code")
+            )
             row["store_id"] = stores.get(row.get("pos_config_id")) or None
             row["amount_total"] = (row.get("total") or 0) / 100.0
             rows.append(tuple(None if row.get(c) is False else row.get(c) for c in columns))
         # execute_values: one statement, without composing thousands of SQL objects
-        created = {r[0] for r in execute_values(
-            cr._obj, "INSERT INTO optics_fiscal_document (%s) VALUES %%s ON CONFLICT (uuid) DO NOTHING"
-            " RETURNING id" % ", ".join(f'"{c}"' for c in columns), rows, page_size=1000, fetch=True)}
+        created = {
+            r[0]
+            for r in execute_values(
+                cr._obj,
+                "INSERT INTO optics_fiscal_document (%s) VALUES %%s ON CONFLICT (uuid) DO NOTHING"
+                " RETURNING id" % ", ".join(f'"{c}"' for c in columns),
+                rows,
+                page_size=1000,
+                fetch=True,
+            )
+        }
         uuids = [v["uuid"] for v in vals_list]
         self.env.invalidate_all()
         docs = self.sudo().search([("uuid", "in", uuids)])
@@ -387,16 +477,30 @@ class OpticsFiscalDocument(models.Model):
                     vals["fn_serial"] = vals["fn_serial"] or container.fn_number
                 if container is not None:
                     vals["_container_fn"] = container.fn_number
-            vals.update(company_id=config.company_id.id, pos_config_id=config.id,
-                        pos_session_id=config.current_session_id.id or None)
+            vals.update(
+                company_id=config.company_id.id,
+                pos_config_id=config.id,
+                pos_session_id=config.current_session_id.id or None,
+            )
             vals_list.append(vals)
         # one document, one till (FN serial + FD number): other tills' uuids are refused
         vals_list, refused = self._ru54fz_split_owned(config, vals_list)
         seen = {v["uuid"] for v in vals_list}
         # orders of this till's point of sale only: a uuid never reaches into another store
-        orders = self.env["pos.order"].sudo().search(
-            [("config_id", "=", config.id), "|", ("uuid", "in", list(seen)),
-             ("ru54fz_uuid", "in", list(seen))]) if seen else []
+        orders = (
+            self.env["pos.order"]
+            .sudo()
+            .search(
+                [
+                    ("config_id", "=", config.id),
+                    "|",
+                    ("uuid", "in", list(seen)),
+                    ("ru54fz_uuid", "in", list(seen)),
+                ]
+            )
+            if seen
+            else []
+        )
         order_by_uuid = {}
         for order in orders:
             order_by_uuid[order.uuid] = order
@@ -415,8 +519,11 @@ class OpticsFiscalDocument(models.Model):
         else:
             self.env["optics.fiscal.till"].sudo()._record_status(config, {})
         docs._ofd_enqueue()
-        reply = {"accepted": [v["uuid"] for v in vals_list],
-                 "tickets": self._pending_tickets(config), "refused": refused}
+        reply = {
+            "accepted": [v["uuid"] for v in vals_list],
+            "tickets": self._pending_tickets(config),
+            "refused": refused,
+        }
         # the cash trail and the Z reports follow the same push; a failure there must not
         # make central refuse fiscal documents it has stored (the till would push again)
         accepted = set(reply.get("accepted") or [])
@@ -427,10 +534,13 @@ class OpticsFiscalDocument(models.Model):
                 with self.env.cr.savepoint():
                     self.env["pos.session"].sudo()._ru54fz_ingest_till_entry(config, entry)
             except Exception:  # noqa: BLE001 - logged; the trail heals from the POS order sync
-                _logger.exception("cash trail: till entry %s of %s not recorded",
-                                  entry.get("uuid"), config.display_name)
+                _logger.exception(
+                    "cash trail: till entry %s of %s not recorded", entry.get("uuid"), config.display_name
+                )
         # then the lab orders paid by these receipts
-        uuids = [e.get("uuid") for e in entries if isinstance(e, dict) and e.get("kind") in ("sale", "refund")]
+        uuids = [
+            e.get("uuid") for e in entries if isinstance(e, dict) and e.get("kind") in ("sale", "refund")
+        ]
         if uuids:
             self.sudo().search([("uuid", "in", uuids)])._optics_settle_lab_orders()
         return reply
@@ -438,8 +548,19 @@ class OpticsFiscalDocument(models.Model):
     # ============================================================ ownership
     #: what a till's push sets on a document a POS order sync created first: the till's
     #: journal (FN serial + FD number, the signed values) is the truth, not the browser's copy
-    _TILL_OVERRIDES = ("fd_number", "fiscal_sign", "fn_serial", "shift_number", "doc_time", "qr", "total",
-                       "payload", "hlc", "till_code", "pos_reference")
+    _TILL_OVERRIDES = (
+        "fd_number",
+        "fiscal_sign",
+        "fn_serial",
+        "shift_number",
+        "doc_time",
+        "qr",
+        "total",
+        "payload",
+        "hlc",
+        "till_code",
+        "pos_reference",
+    )
 
     @api.model
     def _ru54fz_split_owned(self, config, vals_list):
@@ -455,21 +576,31 @@ class OpticsFiscalDocument(models.Model):
         if not vals_list:
             return vals_list, []
         existing = {d.uuid: d for d in self.sudo().search([("uuid", "in", [v["uuid"] for v in vals_list])])}
-        pairs = {(v["fn_serial"], v["fd_number"]) for v in vals_list if v.get("fn_serial") and v.get("fd_number")}
+        pairs = {
+            (v["fn_serial"], v["fd_number"]) for v in vals_list if v.get("fn_serial") and v.get("fd_number")
+        }
         claimed = {}
         if pairs:
-            self.env.cr.execute(SQL(
-                "SELECT fn_serial, fd_number, uuid FROM optics_fiscal_document WHERE source = 'till'"
-                " AND (fn_serial, fd_number) IN %s", tuple(pairs)))
+            self.env.cr.execute(
+                SQL(
+                    "SELECT fn_serial, fd_number, uuid FROM optics_fiscal_document WHERE source = 'till'"
+                    " AND (fn_serial, fd_number) IN %s",
+                    tuple(pairs),
+                )
+            )
             claimed = {(fn, fd): uid for fn, fd, uid in self.env.cr.fetchall()}
         # an FN is one till's: documents another till delivered under it say whose it is
         fns = {v["fn_serial"] for v in vals_list if v.get("fn_serial")}
         foreign_fns = {}
         if fns:
-            self.env.cr.execute(SQL(
-                "SELECT DISTINCT fn_serial, till_code FROM optics_fiscal_document WHERE source = 'till'"
-                " AND fn_serial IN %s AND pos_config_id IS NOT NULL AND pos_config_id != %s",
-                tuple(fns), config.id))
+            self.env.cr.execute(
+                SQL(
+                    "SELECT DISTINCT fn_serial, till_code FROM optics_fiscal_document WHERE source = 'till'"
+                    " AND fn_serial IN %s AND pos_config_id IS NOT NULL AND pos_config_id != %s",
+                    tuple(fns),
+                    config.id,
+                )
+            )
             foreign_fns = dict(self.env.cr.fetchall())
         accepted, refused = [], []
         for vals in vals_list:
@@ -478,19 +609,30 @@ class OpticsFiscalDocument(models.Model):
             if doc and doc.company_id != config.company_id:
                 reason = ("owned_elsewhere", "the uuid belongs to a document of another company")
             elif doc and doc.pos_config_id and doc.pos_config_id != config:
-                reason = ("owned_elsewhere", "the uuid belongs to a document of till %s (%s)" % (
-                    doc.till_code or doc.pos_config_id.ru54fz_till_code, doc.pos_config_id.display_name))
+                reason = (
+                    "owned_elsewhere",
+                    "the uuid belongs to a document of till %s (%s)"
+                    % (doc.till_code or doc.pos_config_id.ru54fz_till_code, doc.pos_config_id.display_name),
+                )
             if not reason and vals.get("fn_serial") in foreign_fns:
-                reason = ("fn_of_another_till", "FN %s is the fiscal drive of till %s" % (
-                    vals["fn_serial"], foreign_fns[vals["fn_serial"]]))
+                reason = (
+                    "fn_of_another_till",
+                    "FN %s is the fiscal drive of till %s"
+                    % (vals["fn_serial"], foreign_fns[vals["fn_serial"]]),
+                )
             other = claimed.get((vals.get("fn_serial"), vals.get("fd_number")))
             if not reason and other and other != vals["uuid"]:
-                reason = ("fd_taken", "FD %s of FN %s is already stored as document %s" % (
-                    vals["fd_number"], vals["fn_serial"], other))
+                reason = (
+                    "fd_taken",
+                    "FD %s of FN %s is already stored as document %s"
+                    % (vals["fd_number"], vals["fn_serial"], other),
+                )
             container_fn = vals.pop("_container_fn", None)
             if not reason and container_fn and vals.get("fn_serial") and container_fn != vals["fn_serial"]:
-                reason = ("ofd_message_mismatch", "the OFD message is of FN %s, the entry names FN %s" % (
-                    container_fn, vals["fn_serial"]))
+                reason = (
+                    "ofd_message_mismatch",
+                    "the OFD message is of FN %s, the entry names FN %s" % (container_fn, vals["fn_serial"]),
+                )
             if reason:
                 refused.append({"uuid": vals["uuid"], "code": reason[0], "message": reason[1]})
                 continue
@@ -512,14 +654,26 @@ class OpticsFiscalDocument(models.Model):
     def _ru54fz_log_refused(self, config, refused):
         Audit = self.env["optics.fiscal.audit"].sudo()
         for item in refused:
-            _logger.warning("push of till %s: entry %s refused: %s", config.ru54fz_till_code, item["uuid"],
-                            item["message"])
+            _logger.warning(
+                "push of till %s: entry %s refused: %s",
+                config.ru54fz_till_code,
+                item["uuid"],
+                item["message"],
+            )
             marker = "[%s]" % item["uuid"]
-            if not Audit.search_count([("action", "=", "push_refused"), ("res_model", "=", "pos.config"),
-                                       ("res_id", "=", config.id), ("reason", "like", marker)], limit=1):
+            if not Audit.search_count(
+                [
+                    ("action", "=", "push_refused"),
+                    ("res_model", "=", "pos.config"),
+                    ("res_id", "=", config.id),
+                    ("reason", "like", marker),
+                ],
+                limit=1,
+            ):
                 # a till pushes, not a user: the superuser stands for it in the log
-                Audit.with_user(SUPERUSER_ID)._log("push_refused", config, "%s %s: %s" % (
-                    config.ru54fz_till_code, marker, item["message"]))
+                Audit.with_user(SUPERUSER_ID)._log(
+                    "push_refused", config, "%s %s: %s" % (config.ru54fz_till_code, marker, item["message"])
+                )
 
     def _ru54fz_audit_manager_actions(self):
         """Manager-only till operations (grants, refund overrides) arrive in the till's
@@ -529,15 +683,24 @@ class OpticsFiscalDocument(models.Model):
             manager = (doc.payload or {}).get("manager") if isinstance(doc.payload, dict) else None
             if not isinstance(manager, dict):
                 continue
-            text = _("%(action)s at till %(till)s authorised by %(user)s (grant %(nonce)s)",
-                     action=manager.get("action"), till=doc.till_code, user=manager.get("user"),
-                     nonce=manager.get("nonce"))
+            text = _(
+                "%(action)s at till %(till)s authorised by %(user)s (grant %(nonce)s)",
+                action=manager.get("action"),
+                till=doc.till_code,
+                user=manager.get("user"),
+                nonce=manager.get("nonce"),
+            )
             if manager.get("override_of"):
-                text += "; " + _("refund of %(original)s unverified, reason: %(reason)s",
-                                 original=manager.get("override_of"), reason=manager.get("reason"))
+                text += "; " + _(
+                    "refund of %(original)s unverified, reason: %(reason)s",
+                    original=manager.get("override_of"),
+                    reason=manager.get("reason"),
+                )
             # logged as the manager the till checked the grant of (central issued it to that user)
             uid = manager.get("uid") if isinstance(manager.get("uid"), int) else 0
-            user = self.env["res.users"].sudo().browse(uid).exists() or self.env["res.users"].browse(SUPERUSER_ID)
+            user = self.env["res.users"].sudo().browse(uid).exists() or self.env["res.users"].browse(
+                SUPERUSER_ID
+            )
             Audit.with_user(user)._log("till_manager_action", doc, text)
 
     @api.model
@@ -549,10 +712,14 @@ class OpticsFiscalDocument(models.Model):
         if not doc:
             return None
         payload = doc.payload if isinstance(doc.payload, dict) else {}
-        self.env.cr.execute(SQL(
-            "SELECT uuid, payload->'payments' FROM optics_fiscal_document WHERE company_id = %s"
-            " AND kind IN ('refund', 'correction') AND source = 'till' AND payload->>'original_uuid' = %s",
-            config.company_id.id, uuid))
+        self.env.cr.execute(
+            SQL(
+                "SELECT uuid, payload->'payments' FROM optics_fiscal_document WHERE company_id = %s"
+                " AND kind IN ('refund', 'correction') AND source = 'till' AND payload->>'original_uuid' = %s",
+                config.company_id.id,
+                uuid,
+            )
+        )
         refunds = [{"uuid": u, "payments": p} for u, p in self.env.cr.fetchall() if isinstance(p, dict)]
         return {
             "uuid": doc.uuid,
@@ -571,8 +738,11 @@ class OpticsFiscalDocument(models.Model):
         todo = self.sudo().filtered(lambda d: not d.pos_order_id and d.kind in ("sale", "refund"))
         if not todo:
             return
-        orders = self.env["pos.order"].sudo().search(
-            ["|", ("uuid", "in", todo.mapped("uuid")), ("ru54fz_uuid", "in", todo.mapped("uuid"))])
+        orders = (
+            self.env["pos.order"]
+            .sudo()
+            .search(["|", ("uuid", "in", todo.mapped("uuid")), ("ru54fz_uuid", "in", todo.mapped("uuid"))])
+        )
         by_uuid = {}
         for order in orders:
             by_uuid[order.uuid] = order
@@ -582,21 +752,44 @@ class OpticsFiscalDocument(models.Model):
             order = by_uuid.get(doc.uuid)
             # never across points of sale: the order's uuid fields are written by a browser
             if order and (not doc.pos_config_id or order.config_id == doc.pos_config_id):
-                doc.write({"pos_order_id": order.id, "pos_session_id": order.session_id.id,
-                           "pos_config_id": doc.pos_config_id.id or order.config_id.id})
+                doc.write(
+                    {
+                        "pos_order_id": order.id,
+                        "pos_session_id": order.session_id.id,
+                        "pos_config_id": doc.pos_config_id.id or order.config_id.id,
+                    }
+                )
 
     @api.model
     def _pending_tickets(self, config, limit=500):
         """OFD confirmations the till has not yet written into its FN (re-sent until the
         till's FN status or entry says they are in)."""
-        docs = self.sudo().search([("pos_config_id", "=", config.id), ("ofd_state", "=", "acknowledged"),
-                                   ("till_confirmed", "=", False)], order="fd_number, id", limit=limit)
-        tickets = [{"uuid": d.uuid, "fd_number": d.fd_number,
-                    "ticket": d.ticket.decode() if isinstance(d.ticket, bytes) else d.ticket}
-                   for d in docs if d.ticket]
+        docs = self.sudo().search(
+            [
+                ("pos_config_id", "=", config.id),
+                ("ofd_state", "=", "acknowledged"),
+                ("till_confirmed", "=", False),
+            ],
+            order="fd_number, id",
+            limit=limit,
+        )
+        tickets = [
+            {
+                "uuid": d.uuid,
+                "fd_number": d.fd_number,
+                "ticket": d.ticket.decode() if isinstance(d.ticket, bytes) else d.ticket,
+            }
+            for d in docs
+            if d.ticket
+        ]
         if docs:
-            self.env.cr.execute(SQL("UPDATE optics_fiscal_document SET ticket_sent_at=%s WHERE id IN %s",
-                                    fields.Datetime.now(), tuple(docs.ids)))
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE optics_fiscal_document SET ticket_sent_at=%s WHERE id IN %s",
+                    fields.Datetime.now(),
+                    tuple(docs.ids),
+                )
+            )
             docs.invalidate_recordset(["ticket_sent_at"])
         return tickets
 
@@ -611,10 +804,14 @@ class OpticsFiscalDocument(models.Model):
         if not self.ids:
             return 0
         cr = self.env.cr
-        cr.execute(SQL(
-            "SELECT id, company_id, uuid FROM optics_fiscal_document WHERE id IN %s"
-            " AND ofd_state IN ('pending','failed') AND has_ofd_message AND ofd_job_key IS NULL"
-            " ORDER BY company_id, fn_serial, fd_number, id", tuple(self.ids)))
+        cr.execute(
+            SQL(
+                "SELECT id, company_id, uuid FROM optics_fiscal_document WHERE id IN %s"
+                " AND ofd_state IN ('pending','failed') AND has_ofd_message AND ofd_job_key IS NULL"
+                " ORDER BY company_id, fn_serial, fd_number, id",
+                tuple(self.ids),
+            )
+        )
         by_company = {}
         for doc_id, company_id, doc_uuid in cr.fetchall():
             by_company.setdefault(company_id, []).append((doc_id, doc_uuid))
@@ -623,15 +820,19 @@ class OpticsFiscalDocument(models.Model):
             batch = max(1, company.ru54fz_ofd_batch_size or 1)
             candidates = by_company[company.id]
             for start in range(0, len(candidates), batch):
-                chunk = candidates[start:start + batch]
+                chunk = candidates[start : start + batch]
                 if batch == 1:
                     key = f"{JOB_KEY_PREFIX}{chunk[0][1]}"
                 else:
                     key = f"{JOB_KEY_PREFIX}batch:{uuidlib.uuid4().hex}"
-                cr.execute(SQL(
-                    "UPDATE optics_fiscal_document SET ofd_job_key=%s WHERE id IN %s AND ofd_job_key IS NULL"
-                    " AND ofd_state IN ('pending','failed') AND has_ofd_message RETURNING id",
-                    key, tuple(c[0] for c in chunk)))
+                cr.execute(
+                    SQL(
+                        "UPDATE optics_fiscal_document SET ofd_job_key=%s WHERE id IN %s AND ofd_job_key IS NULL"
+                        " AND ofd_state IN ('pending','failed') AND has_ofd_message RETURNING id",
+                        key,
+                        tuple(c[0] for c in chunk),
+                    )
+                )
                 claimed = sorted(r[0] for r in cr.fetchall())
                 if not claimed:
                     continue
@@ -642,16 +843,26 @@ class OpticsFiscalDocument(models.Model):
 
     def _ofd_delay(self, key, company, eta=None):
         description = _("OFD delivery of %(count)s fiscal document(s)", count=len(self))
-        return self.sudo().with_delay(
-            identity_key=key, max_retries=company.ru54fz_ofd_max_attempts or 20, eta=eta,
-            description=description)._ofd_deliver(key)
+        return (
+            self.sudo()
+            .with_delay(
+                identity_key=key,
+                max_retries=company.ru54fz_ofd_max_attempts or 20,
+                eta=eta,
+                description=description,
+            )
+            ._ofd_deliver(key)
+        )
 
     def _ofd_transport(self, company):
         if not company.ru54fz_ofd_host or not company.ru54fz_ofd_port:
             raise OfdTransportError(f"no OFD host/port configured for company {company.name}")
-        return TcpOfdTransport(company.ru54fz_ofd_host, company.ru54fz_ofd_port,
-                               connect_timeout=company.ru54fz_ofd_connect_timeout or 5.0,
-                               read_timeout=company.ru54fz_ofd_read_timeout or 10.0)
+        return TcpOfdTransport(
+            company.ru54fz_ofd_host,
+            company.ru54fz_ofd_port,
+            connect_timeout=company.ru54fz_ofd_connect_timeout or 5.0,
+            read_timeout=company.ru54fz_ofd_read_timeout or 10.0,
+        )
 
     def _ofd_commit(self):
         # Each state change is committed as soon as it is true: a document the OFD has
@@ -675,20 +886,31 @@ class OpticsFiscalDocument(models.Model):
         self = self.sudo()  # noqa: PLW0642  (the job may have been enqueued by any user)
         self.env["optics.fiscal.document"].flush_model()
         cr = self.env.cr
-        cr.execute(SQL(
-            "SELECT id FROM optics_fiscal_document WHERE id IN %s AND ofd_job_key = %s"
-            " AND ofd_state IN ('pending','failed') ORDER BY fn_serial, fd_number, id"
-            " FOR NO KEY UPDATE SKIP LOCKED", tuple(self.ids) or (0,), key))
+        cr.execute(
+            SQL(
+                "SELECT id FROM optics_fiscal_document WHERE id IN %s AND ofd_job_key = %s"
+                " AND ofd_state IN ('pending','failed') ORDER BY fn_serial, fd_number, id"
+                " FOR NO KEY UPDATE SKIP LOCKED",
+                tuple(self.ids) or (0,),
+                key,
+            )
+        )
         locked_ids = [r[0] for r in cr.fetchall()]
-        cr.execute(SQL(
-            "SELECT count(*) FROM optics_fiscal_document WHERE id IN %s AND ofd_job_key = %s"
-            " AND ofd_state IN ('pending','failed') AND NOT (id = ANY(%s))",
-            tuple(self.ids) or (0,), key, locked_ids or [0]))
+        cr.execute(
+            SQL(
+                "SELECT count(*) FROM optics_fiscal_document WHERE id IN %s AND ofd_job_key = %s"
+                " AND ofd_state IN ('pending','failed') AND NOT (id = ANY(%s))",
+                tuple(self.ids) or (0,),
+                key,
+                locked_ids or [0],
+            )
+        )
         busy = cr.fetchone()[0]
         if not locked_ids:
             if busy:
-                raise RetryableJobError("documents locked by another transaction", seconds=2,
-                                        ignore_retry=True)
+                raise RetryableJobError(
+                    "documents locked by another transaction", seconds=2, ignore_retry=True
+                )
             return _("nothing to deliver: already handled")
         docs = self.browse(locked_ids).with_prefetch(locked_ids)
         company = docs[0].company_id
@@ -696,15 +918,27 @@ class OpticsFiscalDocument(models.Model):
         try:
             breaker.before_call()
         except BreakerOpen as exc:
-            raise RetryableJobError(str(exc), seconds=max(1, int(exc.retry_after + 0.999)),
-                                    ignore_retry=True) from None
+            raise RetryableJobError(
+                str(exc), seconds=max(1, int(exc.retry_after + 0.999)), ignore_retry=True
+            ) from None
         # The hot path is set-based SQL: one read of the messages, one update per flush.
-        cr.execute(SQL("SELECT id, ofd_message, attempts FROM optics_fiscal_document WHERE id IN %s",
-                       tuple(locked_ids)))
+        cr.execute(
+            SQL(
+                "SELECT id, ofd_message, attempts FROM optics_fiscal_document WHERE id IN %s",
+                tuple(locked_ids),
+            )
+        )
         rows = {r[0]: (bytes(r[1]) if r[1] is not None else b"", r[2] or 0) for r in cr.fetchall()}
-        cr.execute(SQL("UPDATE optics_fiscal_document SET ofd_state='sending', sending_since=%s,"
-                       " write_date=%s, write_uid=%s WHERE id IN %s", fields.Datetime.now(),
-                       fields.Datetime.now(), self.env.uid, tuple(locked_ids)))
+        cr.execute(
+            SQL(
+                "UPDATE optics_fiscal_document SET ofd_state='sending', sending_since=%s,"
+                " write_date=%s, write_uid=%s WHERE id IN %s",
+                fields.Datetime.now(),
+                fields.Datetime.now(),
+                self.env.uid,
+                tuple(locked_ids),
+            )
+        )
         self._ofd_commit()
 
         try:
@@ -715,9 +949,14 @@ class OpticsFiscalDocument(models.Model):
             # Anything unexpected (a serialization failure, a bug): the documents not
             # dealt with go back to pending for this job's retry, never stay "sending".
             cr.rollback()
-            cr.execute(SQL(
-                "UPDATE optics_fiscal_document SET ofd_state='pending', sending_since=NULL"
-                " WHERE id IN %s AND ofd_state='sending' AND ofd_job_key=%s", tuple(locked_ids), key))
+            cr.execute(
+                SQL(
+                    "UPDATE optics_fiscal_document SET ofd_state='pending', sending_since=NULL"
+                    " WHERE id IN %s AND ofd_state='sending' AND ofd_job_key=%s",
+                    tuple(locked_ids),
+                    key,
+                )
+            )
             self._ofd_commit()
             raise
 
@@ -772,8 +1011,9 @@ class OpticsFiscalDocument(models.Model):
         self.env.invalidate_all()
         if failure is None:
             if busy:
-                raise RetryableJobError("some documents were locked by another transaction",
-                                        seconds=2, ignore_retry=True)
+                raise RetryableJobError(
+                    "some documents were locked by another transaction", seconds=2, ignore_retry=True
+                )
             return _("%(count)s document(s) acknowledged", count=acknowledged)
 
         # A transport failure: the first remaining document spent an attempt, the rest
@@ -782,20 +1022,21 @@ class OpticsFiscalDocument(models.Model):
         doc, rest = self.browse(todo[0]), self.browse(todo[1:])
         attempt = doc.attempts + 1
         doc._ofd_log("transport", str(failure), attempt=attempt)
-        doc.write({"attempts": attempt, "last_error": str(failure), "ofd_state": "failed",
-                   "sending_since": False})
+        doc.write(
+            {"attempts": attempt, "last_error": str(failure), "ofd_state": "failed", "sending_since": False}
+        )
         if rest:
             rest.write({"ofd_state": "pending", "sending_since": False})
         job_exhausted = self._ofd_current_job_retry() + 1 >= max_attempts
         if attempt >= max_attempts:
             doc._ofd_dead_letter(
-                _("No OFD confirmation after %(n)s attempts; last error: %(err)s",
-                  n=attempt, err=failure), "exhausted")
+                _("No OFD confirmation after %(n)s attempts; last error: %(err)s", n=attempt, err=failure),
+                "exhausted",
+            )
         if attempt >= max_attempts or job_exhausted:
             # This job's retry budget belongs to the failed document: the others move
             # to a fresh job with a fresh budget.
-            (doc | rest).filtered(lambda d: d.ofd_state in DELIVERABLE_STATES).write(
-                {"ofd_job_key": False})
+            (doc | rest).filtered(lambda d: d.ofd_state in DELIVERABLE_STATES).write({"ofd_job_key": False})
             self._ofd_commit()
             (doc | rest).filtered(lambda d: d.ofd_state in DELIVERABLE_STATES)._ofd_enqueue()
             return _("document moved on after its last attempt")
@@ -815,26 +1056,51 @@ class OpticsFiscalDocument(models.Model):
         if not acks:
             return
         now = fields.Datetime.now()
-        values = SQL(", ").join(SQL("(%s, %s, %s)", doc_id, attempt, base64.b64encode(ticket))
-                                for doc_id, attempt, ticket in acks)
-        self.env.cr.execute(SQL(
-            "UPDATE optics_fiscal_document d SET ofd_state='acknowledged', attempts=v.attempt,"
-            " ticket=v.ticket, ofd_confirmed_at=%s, sending_since=NULL, last_error=NULL,"
-            " ofd_job_key=NULL, write_date=%s, write_uid=%s"
-            " FROM (VALUES %s) AS v(id, attempt, ticket) WHERE d.id = v.id",
-            now, now, self.env.uid, values))
+        values = SQL(", ").join(
+            SQL("(%s, %s, %s)", doc_id, attempt, base64.b64encode(ticket)) for doc_id, attempt, ticket in acks
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE optics_fiscal_document d SET ofd_state='acknowledged', attempts=v.attempt,"
+                " ticket=v.ticket, ofd_confirmed_at=%s, sending_since=NULL, last_error=NULL,"
+                " ofd_job_key=NULL, write_date=%s, write_uid=%s"
+                " FROM (VALUES %s) AS v(id, attempt, ticket) WHERE d.id = v.id",
+                now,
+                now,
+                self.env.uid,
+                values,
+            )
+        )
         message = _("Confirmed by the OFD")
-        logs = SQL(", ").join(SQL("(%s, %s, %s, 'ack', %s, %s, %s, %s, %s)", doc_id, now, attempt,
-                                  message, self.env.uid, now, self.env.uid, now)
-                              for doc_id, attempt, _ticket in acks)
-        self.env.cr.execute(SQL(
-            "INSERT INTO optics_fiscal_document_log (document_id, date, attempt, kind, message,"
-            " create_uid, create_date, write_uid, write_date) VALUES %s", logs))
+        logs = SQL(", ").join(
+            SQL(
+                "(%s, %s, %s, 'ack', %s, %s, %s, %s, %s)",
+                doc_id,
+                now,
+                attempt,
+                message,
+                self.env.uid,
+                now,
+                self.env.uid,
+                now,
+            )
+            for doc_id, attempt, _ticket in acks
+        )
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO optics_fiscal_document_log (document_id, date, attempt, kind, message,"
+                " create_uid, create_date, write_uid, write_date) VALUES %s",
+                logs,
+            )
+        )
         # the log's stored related store_id
-        self.env.cr.execute(SQL(
-            "UPDATE optics_fiscal_document_log l SET store_id = d.store_id FROM optics_fiscal_document d"
-            " WHERE l.document_id = d.id AND d.id IN %s AND l.store_id IS NULL AND d.store_id IS NOT NULL",
-            tuple(a[0] for a in acks)))
+        self.env.cr.execute(
+            SQL(
+                "UPDATE optics_fiscal_document_log l SET store_id = d.store_id FROM optics_fiscal_document d"
+                " WHERE l.document_id = d.id AND d.id IN %s AND l.store_id IS NULL AND d.store_id IS NOT NULL",
+                tuple(a[0] for a in acks),
+            )
+        )
         acks.clear()
         self._ofd_commit()
 
@@ -842,17 +1108,26 @@ class OpticsFiscalDocument(models.Model):
         """Record one OFD confirmation through the ORM (outside the delivery job)."""
         self.ensure_one()
         attempt = self.attempts + 1
-        self.write({
-            "ofd_state": "acknowledged", "attempts": attempt, "ticket": base64.b64encode(ticket_bytes),
-            "ofd_confirmed_at": fields.Datetime.now(), "sending_since": False, "last_error": False,
-            "ofd_job_key": False,
-        })
+        self.write(
+            {
+                "ofd_state": "acknowledged",
+                "attempts": attempt,
+                "ticket": base64.b64encode(ticket_bytes),
+                "ofd_confirmed_at": fields.Datetime.now(),
+                "sending_since": False,
+                "last_error": False,
+                "ofd_job_key": False,
+            }
+        )
         self._ofd_log("ack", _("Confirmed by the OFD"), attempt=attempt)
 
     def _ofd_log(self, kind, message, attempt=0):
         self.ensure_one()
-        return self.env["optics.fiscal.document.log"].sudo().create({
-            "document_id": self.id, "kind": kind, "message": message, "attempt": attempt})
+        return (
+            self.env["optics.fiscal.document.log"]
+            .sudo()
+            .create({"document_id": self.id, "kind": kind, "message": message, "attempt": attempt})
+        )
 
     def _ofd_dead_letter(self, reason, kind):
         self.ensure_one()
@@ -871,17 +1146,28 @@ class OpticsFiscalDocument(models.Model):
         count = docs._ofd_enqueue()
         for doc in docs:
             self.env["optics.fiscal.audit"].sudo()._log("manual_sync", doc, _("Manual OFD sync"))
-        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
-            "type": "info", "message": _("%(n)s delivery job(s) enqueued.", n=count)}}
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "info", "message": _("%(n)s delivery job(s) enqueued.", n=count)},
+        }
 
     def _ofd_release_dead_claims(self):
         """Clear claims whose job no longer exists or ended (done, failed, cancelled)."""
         claimed = self.sudo().filtered(lambda d: d.ofd_job_key)
         if not claimed:
             return self.browse()
-        live = set(self.env["queue.job"].sudo().search([
-            ("identity_key", "in", list(set(claimed.mapped("ofd_job_key")))),
-            ("state", "in", ("wait_dependencies", "pending", "enqueued", "started"))]).mapped("identity_key"))
+        live = set(
+            self.env["queue.job"]
+            .sudo()
+            .search(
+                [
+                    ("identity_key", "in", list(set(claimed.mapped("ofd_job_key")))),
+                    ("state", "in", ("wait_dependencies", "pending", "enqueued", "started")),
+                ]
+            )
+            .mapped("identity_key")
+        )
         orphans = claimed.filtered(lambda d: d.ofd_job_key not in live)
         if orphans:
             orphans.write({"ofd_job_key": False})
@@ -889,9 +1175,13 @@ class OpticsFiscalDocument(models.Model):
 
     def action_view_logs(self):
         self.ensure_one()
-        return {"type": "ir.actions.act_window", "res_model": "optics.fiscal.document.log",
-                "name": _("OFD Log"), "view_mode": "list,form",
-                "domain": [("document_id", "=", self.id)]}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "optics.fiscal.document.log",
+            "name": _("OFD Log"),
+            "view_mode": "list,form",
+            "domain": [("document_id", "=", self.id)],
+        }
 
     # ============================================================ crons
     @api.model
@@ -901,19 +1191,25 @@ class OpticsFiscalDocument(models.Model):
         now = fields.Datetime.now()
         for company in self.env["res.company"].sudo().search([]):
             timeout = (company.ru54fz_ofd_read_timeout or 10) * max(1, company.ru54fz_ofd_batch_size) + 300
-            stuck = self.sudo().search([("company_id", "=", company.id), ("ofd_state", "=", "sending"),
-                                        ("sending_since", "<", now - timedelta(seconds=timeout))])
+            stuck = self.sudo().search(
+                [
+                    ("company_id", "=", company.id),
+                    ("ofd_state", "=", "sending"),
+                    ("sending_since", "<", now - timedelta(seconds=timeout)),
+                ]
+            )
             for doc in stuck:
                 doc._ofd_log("requeue", _("Stuck in sending since %s: requeued", doc.sending_since))
             stuck.write({"ofd_state": "pending", "sending_since": False, "ofd_job_key": False})
-        waiting = self.sudo().search([("ofd_state", "in", DELIVERABLE_STATES), ("has_ofd_message", "=", True)],
-                                     order="id")
+        waiting = self.sudo().search(
+            [("ofd_state", "in", DELIVERABLE_STATES), ("has_ofd_message", "=", True)], order="id"
+        )
         waiting._ofd_release_dead_claims()
         jobs = 0
         # A large backlog is enqueued in slices, each committed, so the job runner starts
         # draining while the rest is still being enqueued.
         for start in range(0, len(waiting), CRON_ENQUEUE_SLICE):
-            jobs += waiting[start:start + CRON_ENQUEUE_SLICE]._ofd_enqueue()
+            jobs += waiting[start : start + CRON_ENQUEUE_SLICE]._ofd_enqueue()
             if not getattr(threading.current_thread(), "testing", False):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return jobs
@@ -927,10 +1223,15 @@ class OpticsFiscalDocument(models.Model):
     @api.model
     def _ru54fz_unconfirmed_fds(self, config, shift_number):
         """FD numbers of the shift that central holds and the OFD has not confirmed."""
-        docs = self.sudo().search([("pos_config_id", "=", config.id),
-                                   ("shift_number", "=", shift_number),
-                                   ("ofd_state", "not in", OFD_DONE_STATES),
-                                   ("fd_number", "!=", 0)], order="fd_number")
+        docs = self.sudo().search(
+            [
+                ("pos_config_id", "=", config.id),
+                ("shift_number", "=", shift_number),
+                ("ofd_state", "not in", OFD_DONE_STATES),
+                ("fd_number", "!=", 0),
+            ],
+            order="fd_number",
+        )
         return docs.mapped("fd_number")
 
     # ============================================================ lab-order settlement
@@ -953,8 +1254,13 @@ class OpticsFiscalDocument(models.Model):
         sync that triggered it: central must keep every fiscal document the till sends."""
         for doc in self.with_user(SUPERUSER_ID).sudo():
             order = doc.pos_order_id
-            if (doc.optics_lab_order_id or doc.kind not in ("sale", "refund") or not order
-                    or not order.optics_lab_order_ref or not order.optics_settlement_stage):
+            if (
+                doc.optics_lab_order_id
+                or doc.kind not in ("sale", "refund")
+                or not order
+                or not order.optics_lab_order_ref
+                or not order.optics_settlement_stage
+            ):
                 continue
             if not isinstance(doc.payload, dict) or not doc.fiscal_sign or not doc.fd_number:
                 continue  # not fiscalised, or the till has not pushed it yet
@@ -969,10 +1275,17 @@ class OpticsFiscalDocument(models.Model):
                     lab._register_fiscal_settlement(stage, amount_kop, pos_order=order)
                     doc._optics_after_settlement(lab, stage)
             except UserError as exc:
-                _logger.warning("fiscal document %s not settled on lab order %s: %s", doc.uuid,
-                                lab.name if lab else order.optics_lab_order_ref, exc)
-                doc.message_post(body=doc.env._(
-                    "Not recorded on a lab order: %(reason)s", reason=exc.args[0] if exc.args else exc))
+                _logger.warning(
+                    "fiscal document %s not settled on lab order %s: %s",
+                    doc.uuid,
+                    lab.name if lab else order.optics_lab_order_ref,
+                    exc,
+                )
+                doc.message_post(
+                    body=doc.env._(
+                        "Not recorded on a lab order: %(reason)s", reason=exc.args[0] if exc.args else exc
+                    )
+                )
             except Exception:  # noqa: BLE001 - logged; the document itself stays stored
                 _logger.exception("fiscal document %s: lab order settlement failed", doc.uuid)
 
@@ -980,12 +1293,20 @@ class OpticsFiscalDocument(models.Model):
         """Atomically mark this document as settled on ``lab``; False if it already was."""
         self.ensure_one()
         self.flush_recordset()
-        self.env.cr.execute(SQL(
-            "UPDATE optics_fiscal_document SET optics_lab_order_id = %s, optics_settlement_stage = %s,"
-            " optics_settlement_amount = %s WHERE id = %s AND optics_lab_order_id IS NULL RETURNING id",
-            lab.id, stage, amount_kop / 100.0, self.id))
+        self.env.cr.execute(
+            SQL(
+                "UPDATE optics_fiscal_document SET optics_lab_order_id = %s, optics_settlement_stage = %s,"
+                " optics_settlement_amount = %s WHERE id = %s AND optics_lab_order_id IS NULL RETURNING id",
+                lab.id,
+                stage,
+                amount_kop / 100.0,
+                self.id,
+            )
+        )
         claimed = bool(self.env.cr.fetchall())
-        self.invalidate_recordset(["optics_lab_order_id", "optics_settlement_stage", "optics_settlement_amount"])
+        self.invalidate_recordset(
+            ["optics_lab_order_id", "optics_settlement_stage", "optics_settlement_amount"]
+        )
         return claimed
 
     def _optics_check_settlement(self, lab, stage):
@@ -997,8 +1318,16 @@ class OpticsFiscalDocument(models.Model):
         if lab.store_id != store:
             raise UserError(self.env._("lab order %(order)s belongs to another store", order=lab.name))
         items = payload.get("items") or []
-        got = sorted(_item_key(i.get("name"), i.get("amount", 0), i.get("vat", 0), i.get("payment_method", 0),
-                               i.get("subject", 0)) for i in items)
+        got = sorted(
+            _item_key(
+                i.get("name"),
+                i.get("amount", 0),
+                i.get("vat", 0),
+                i.get("payment_method", 0),
+                i.get("subject", 0),
+            )
+            for i in items
+        )
         payments = payload.get("payments") or {}
         total = int(payload.get("total") or 0)
         operation = int(payload.get("operation") or 0)
@@ -1012,37 +1341,66 @@ class OpticsFiscalDocument(models.Model):
                 raise UserError(self.env._("a hand-over must be a sale receipt"))
             settlement = lab._get_fiscal_settlement_lines("handover")
             if int(payments.get("prepayment") or 0) != settlement["prepaid"]:
-                raise UserError(self.env._("the receipt offsets %(got)s of prepayment, the order has %(want)s",
-                                           got=int(payments.get("prepayment") or 0) / 100.0,
-                                           want=settlement["prepaid"] / 100.0))
+                raise UserError(
+                    self.env._(
+                        "the receipt offsets %(got)s of prepayment, the order has %(want)s",
+                        got=int(payments.get("prepayment") or 0) / 100.0,
+                        want=settlement["prepaid"] / 100.0,
+                    )
+                )
             expected = settlement["lines"]
             amount = total - settlement["prepaid"]
         elif stage == "prepayment_refund":
             if operation != OPERATION_REFUND or self.kind != "refund":
                 raise UserError(self.env._("a prepayment refund must be a refund receipt"))
-            original = self.search([("uuid", "=", payload.get("original_uuid") or ""),
-                                    ("optics_lab_order_id", "=", lab.id),
-                                    ("optics_settlement_stage", "=", "prepayment")], limit=1)
+            original = self.search(
+                [
+                    ("uuid", "=", payload.get("original_uuid") or ""),
+                    ("optics_lab_order_id", "=", lab.id),
+                    ("optics_settlement_stage", "=", "prepayment"),
+                ],
+                limit=1,
+            )
             if not original:
-                raise UserError(self.env._("the refunded receipt is not a prepayment of %(order)s", order=lab.name))
-            expected = [{"name": i.get("name"), "amount": i.get("amount", 0), "vat_code": i.get("vat", 0),
-                         "payment_method": i.get("payment_method", 0), "subject": i.get("subject", 0)}
-                        for i in (original.payload or {}).get("items") or []]
+                raise UserError(
+                    self.env._("the refunded receipt is not a prepayment of %(order)s", order=lab.name)
+                )
+            expected = [
+                {
+                    "name": i.get("name"),
+                    "amount": i.get("amount", 0),
+                    "vat_code": i.get("vat", 0),
+                    "payment_method": i.get("payment_method", 0),
+                    "subject": i.get("subject", 0),
+                }
+                for i in (original.payload or {}).get("items") or []
+            ]
             amount = total
         else:
             raise UserError(self.env._("unknown settlement stage %(stage)s", stage=stage))
-        want = sorted(_item_key(line["name"], line["amount"], line["vat_code"], line["payment_method"],
-                                line["subject"]) for line in expected)
+        want = sorted(
+            _item_key(line["name"], line["amount"], line["vat_code"], line["payment_method"], line["subject"])
+            for line in expected
+        )
         if got != want:
-            raise UserError(self.env._("the receipt's items are not the lab order's %(stage)s lines",
-                                       stage=dict(SETTLEMENT_STAGES)[stage]))
+            raise UserError(
+                self.env._(
+                    "the receipt's items are not the lab order's %(stage)s lines",
+                    stage=dict(SETTLEMENT_STAGES)[stage],
+                )
+            )
         if amount <= 0:
             raise UserError(self.env._("nothing was paid by this receipt"))
         return stage, amount
 
     def _optics_after_settlement(self, lab, stage):
         """The hand-over receipt paid the balance: the glasses are issued."""
-        if stage == "handover" and lab.state == "ready" and lab.currency_id.compare_amounts(lab.amount_due, 0) <= 0:
+        if (
+            stage == "handover"
+            and lab.state == "ready"
+            and lab.currency_id.compare_amounts(lab.amount_due, 0) <= 0
+        ):
             lab._write_privileged("workflow", {"state": "issued", "date_issued": fields.Datetime.now()})
-            lab.message_post(body=self.env._("Issued: the balance was paid by fiscal receipt %(doc)s.",
-                                             doc=self.name))
+            lab.message_post(
+                body=self.env._("Issued: the balance was paid by fiscal receipt %(doc)s.", doc=self.name)
+            )

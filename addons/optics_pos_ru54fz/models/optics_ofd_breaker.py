@@ -36,9 +36,13 @@ class _DbStorage(BreakerStorage):
             # its result (under Odoo's REPEATABLE READ it would be a serialization failure).
             # Every new Odoo cursor sets its isolation level again.
             cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-            cr.execute(SQL(
-                "SELECT state, failures, opened_at, probe_started_at, last_error"
-                " FROM optics_ofd_breaker WHERE id = %s FOR UPDATE", self.breaker_id))
+            cr.execute(
+                SQL(
+                    "SELECT state, failures, opened_at, probe_started_at, last_error"
+                    " FROM optics_ofd_breaker WHERE id = %s FOR UPDATE",
+                    self.breaker_id,
+                )
+            )
             row = cr.fetchone()
             handle = _Handle(cr, self.breaker_id, row)
             yield handle
@@ -55,15 +59,23 @@ class _Handle:
         if not self.row:
             return BreakerState()
         state, failures, opened_at, probe_at, last_error = self.row
-        return BreakerState(state or "closed", failures or 0, _to_epoch(opened_at),
-                            _to_epoch(probe_at), last_error or "")
+        return BreakerState(
+            state or "closed", failures or 0, _to_epoch(opened_at), _to_epoch(probe_at), last_error or ""
+        )
 
     def save(self, st):
-        self.cr.execute(SQL(
-            "UPDATE optics_ofd_breaker SET state=%s, failures=%s, opened_at=%s, probe_started_at=%s,"
-            " last_error=%s, write_date=(now() at time zone 'UTC') WHERE id=%s",
-            st.state, st.failures, _from_epoch(st.opened_at), _from_epoch(st.probe_started_at),
-            st.last_error or None, self.breaker_id))
+        self.cr.execute(
+            SQL(
+                "UPDATE optics_ofd_breaker SET state=%s, failures=%s, opened_at=%s, probe_started_at=%s,"
+                " last_error=%s, write_date=(now() at time zone 'UTC') WHERE id=%s",
+                st.state,
+                st.failures,
+                _from_epoch(st.opened_at),
+                _from_epoch(st.probe_started_at),
+                st.last_error or None,
+                self.breaker_id,
+            )
+        )
 
 
 class OpticsOfdBreaker(models.Model):
@@ -73,13 +85,19 @@ class OpticsOfdBreaker(models.Model):
     _description = "OFD Circuit Breaker"
     _order = "company_id, host, port"
 
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
-                                 ondelete="cascade")
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
     host = fields.Char(required=True, readonly=True)
     port = fields.Integer(required=True, readonly=True)
-    state = fields.Selection([("closed", "Closed (OFD reachable)"), ("open", "Open (OFD down)"),
-                              ("half_open", "Half-open (probing)")],
-                             default="closed", required=True, readonly=True)
+    state = fields.Selection(
+        [
+            ("closed", "Closed (OFD reachable)"),
+            ("open", "Open (OFD down)"),
+            ("half_open", "Half-open (probing)"),
+        ],
+        default="closed",
+        required=True,
+        readonly=True,
+    )
     failures = fields.Integer(string="Consecutive Failures", readonly=True)
     opened_at = fields.Datetime(readonly=True)
     probe_started_at = fields.Datetime(readonly=True)
@@ -104,23 +122,37 @@ class OpticsOfdBreaker(models.Model):
         host = company.ru54fz_ofd_host or ""
         port = company.ru54fz_ofd_port or 0
         with self.env.registry.cursor() as cr:
-            cr.execute(SQL(
-                "INSERT INTO optics_ofd_breaker (company_id, host, port, state, failures, create_date,"
-                " write_date) VALUES (%s, %s, %s, 'closed', 0, now() at time zone 'UTC',"
-                " now() at time zone 'UTC') ON CONFLICT (company_id, host, port) DO NOTHING",
-                company.id, host, port))
-            cr.execute(SQL("SELECT id FROM optics_ofd_breaker WHERE company_id=%s AND host=%s AND port=%s",
-                           company.id, host, port))
+            cr.execute(
+                SQL(
+                    "INSERT INTO optics_ofd_breaker (company_id, host, port, state, failures, create_date,"
+                    " write_date) VALUES (%s, %s, %s, 'closed', 0, now() at time zone 'UTC',"
+                    " now() at time zone 'UTC') ON CONFLICT (company_id, host, port) DO NOTHING",
+                    company.id,
+                    host,
+                    port,
+                )
+            )
+            cr.execute(
+                SQL(
+                    "SELECT id FROM optics_ofd_breaker WHERE company_id=%s AND host=%s AND port=%s",
+                    company.id,
+                    host,
+                    port,
+                )
+            )
             breaker_id = cr.fetchone()[0]
         return self._make_breaker(breaker_id, company)
 
     @api.model
     def _make_breaker(self, breaker_id, company):
-        return CircuitBreaker(_DbStorage(self.env.registry, breaker_id),
-                              failure_threshold=max(1, company.ru54fz_breaker_threshold or 5),
-                              cool_down=max(1, company.ru54fz_breaker_cool_down or 30),
-                              probe_timeout=max(60.0, 2 * (company.ru54fz_ofd_read_timeout or 10)
-                                                + (company.ru54fz_ofd_connect_timeout or 5)))
+        return CircuitBreaker(
+            _DbStorage(self.env.registry, breaker_id),
+            failure_threshold=max(1, company.ru54fz_breaker_threshold or 5),
+            cool_down=max(1, company.ru54fz_breaker_cool_down or 30),
+            probe_timeout=max(
+                60.0, 2 * (company.ru54fz_ofd_read_timeout or 10) + (company.ru54fz_ofd_connect_timeout or 5)
+            ),
+        )
 
     def _breaker(self):
         self.ensure_one()

@@ -8,11 +8,22 @@ from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
 
-OPERATIONS = [("sale", "Sale"), ("refund", "Sale Refund"), ("expense", "Expense"),
-              ("expense_refund", "Expense Refund"), ("cash_in", "Cash In"),
-              ("cash_out", "Cash Out")]
-PAYMENTS = [("cash", "Cash"), ("card", "Card"), ("prepayment", "Prepayment"),
-            ("credit", "Credit"), ("other", "Other"), ("total", "Total")]
+OPERATIONS = [
+    ("sale", "Sale"),
+    ("refund", "Sale Refund"),
+    ("expense", "Expense"),
+    ("expense_refund", "Expense Refund"),
+    ("cash_in", "Cash In"),
+    ("cash_out", "Cash Out"),
+]
+PAYMENTS = [
+    ("cash", "Cash"),
+    ("card", "Card"),
+    ("prepayment", "Prepayment"),
+    ("credit", "Credit"),
+    ("other", "Other"),
+    ("total", "Total"),
+]
 #: names a KKT counters dict may use for one thing (kopecks ints)
 _OPERATION_KEYS = {
     "sale": ("sale", "sales", "income", "prihod"),
@@ -57,16 +68,20 @@ class OpticsShiftReport(models.Model):
     _order = "closed_at desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
-    config_id = fields.Many2one("pos.config", "Point of Sale", required=True, index=True,
-                                readonly=True, ondelete="restrict")
-    session_id = fields.Many2one("pos.session", "POS Session", index="btree_not_null",
-                                 readonly=True, ondelete="restrict")
+    config_id = fields.Many2one(
+        "pos.config", "Point of Sale", required=True, index=True, readonly=True, ondelete="restrict"
+    )
+    session_id = fields.Many2one(
+        "pos.session", "POS Session", index="btree_not_null", readonly=True, ondelete="restrict"
+    )
     company_id = fields.Many2one(related="config_id.company_id", store=True)
     currency_id = fields.Many2one(related="config_id.currency_id")
     operation_uuid = fields.Char("Operation UUID", required=True, readonly=True, index=True)
     source = fields.Selection(
-        [("back_office", "Closed from the back office"),
-         ("till", "Closed on the till (adopted)")], required=True, readonly=True)
+        [("back_office", "Closed from the back office"), ("till", "Closed on the till (adopted)")],
+        required=True,
+        readonly=True,
+    )
     shift_number = fields.Integer(required=True, readonly=True, index=True)
     fd_number = fields.Integer("FD Number", readonly=True)
     fiscal_sign = fields.Char(readonly=True)
@@ -88,15 +103,15 @@ class OpticsShiftReport(models.Model):
     counters_json = fields.Text("KKT Counters", readonly=True)
 
     _sql_constraints = [
-        ("operation_uuid_uniq", "unique(operation_uuid)",
-         "A Z report of the till is stored once."),
+        ("operation_uuid_uniq", "unique(operation_uuid)", "A Z report of the till is stored once."),
     ]
 
     @api.depends("config_id", "shift_number")
     def _compute_name(self):
         for report in self:
-            report.name = _("Z report %(shift)s, %(pos)s", shift=report.shift_number,
-                            pos=report.config_id.name or "")
+            report.name = _(
+                "Z report %(shift)s, %(pos)s", shift=report.shift_number, pos=report.config_id.name or ""
+            )
 
     @api.depends("line_ids.amount", "line_ids.operation", "line_ids.payment")
     def _compute_totals(self):
@@ -111,8 +126,9 @@ class OpticsShiftReport(models.Model):
 
     def write(self, vals):
         # a stored Z report is a fiscal fact; only the session link is filled in later
-        if set(vals) - {"session_id"} or any(r.session_id for r in self if vals.get("session_id")
-                                              and r.session_id.id != vals["session_id"]):
+        if set(vals) - {"session_id"} or any(
+            r.session_id for r in self if vals.get("session_id") and r.session_id.id != vals["session_id"]
+        ):
             raise UserError(_("A Z report cannot be modified."))
         return super().write(vals)
 
@@ -132,8 +148,7 @@ class OpticsShiftReport(models.Model):
         if isinstance(counters.get("counters"), dict):
             counters = {**counters, **counters["counters"]}
         ops = counters.get("receipts") if isinstance(counters.get("receipts"), dict) else counters
-        out = {"shift_number": _kop(_pick(counters, ("shift_number", "shift", "number"))),
-               "receipt_count": 0}
+        out = {"shift_number": _kop(_pick(counters, ("shift_number", "shift", "number"))), "receipt_count": 0}
         for op, names in _OPERATION_KEYS.items():
             data = _pick(ops, names, {}) or {}
             row = {"count": _kop(_pick(data, ("count", "receipts", "number")))}
@@ -143,8 +158,10 @@ class OpticsShiftReport(models.Model):
                 row["total"] = sum(row[p] for p in _PAYMENT_KEYS if p != "total")
             out[op] = row
             out["receipt_count"] += row["count"]
-        out["receipt_count"] = _kop(_pick(counters, ("receipt_count", "receipts_count"),
-                                          out["receipt_count"])) or out["receipt_count"]
+        out["receipt_count"] = (
+            _kop(_pick(counters, ("receipt_count", "receipts_count"), out["receipt_count"]))
+            or out["receipt_count"]
+        )
         for kind in ("cash_in", "cash_out"):
             value = counters.get(kind)
             if isinstance(value, dict):
@@ -172,15 +189,21 @@ class OpticsShiftReport(models.Model):
         for op, _label in OPERATIONS:
             if op in ("cash_in", "cash_out"):
                 if kkt[op] or kkt[f"{op}_count"]:
-                    lines.append({"operation": op, "payment": "total",
-                                  "count": kkt[f"{op}_count"], "amount": kkt[op]})
+                    lines.append(
+                        {"operation": op, "payment": "total", "count": kkt[f"{op}_count"], "amount": kkt[op]}
+                    )
                 continue
             row = kkt[op]
             for pay, _plabel in PAYMENTS:
                 if row[pay] or (pay == "total" and row["count"]):
-                    lines.append({"operation": op, "payment": pay,
-                                  "count": row["count"] if pay == "total" else 0,
-                                  "amount": row[pay]})
+                    lines.append(
+                        {
+                            "operation": op,
+                            "payment": pay,
+                            "count": row["count"] if pay == "total" else 0,
+                            "amount": row[pay],
+                        }
+                    )
         closed_at = self._parse_till_time(fiscal.get("doc_time"), config)
         return {
             "config_id": config.id,
@@ -210,8 +233,12 @@ class OpticsShiftReport(models.Model):
         except ValueError:
             return False
         if stamp.tzinfo is None:
-            tz_name = (config.optics_store_id.partner_id.tz or config.company_id.partner_id.tz
-                       or self.env.user.tz or "Europe/Moscow")
+            tz_name = (
+                config.optics_store_id.partner_id.tz
+                or config.company_id.partner_id.tz
+                or self.env.user.tz
+                or "Europe/Moscow"
+            )
             try:
                 stamp = stamp.replace(tzinfo=ZoneInfo(tz_name))
             except (ZoneInfoNotFoundError, ValueError):
@@ -225,8 +252,7 @@ class OpticsShiftReport(models.Model):
         if existing:
             return existing
         config = self.env["pos.config"].browse(vals["config_id"])
-        fds = self.env["optics.fiscal.document"]._ru54fz_unconfirmed_fds(
-            config, vals["shift_number"])
+        fds = self.env["optics.fiscal.document"]._ru54fz_unconfirmed_fds(config, vals["shift_number"])
         if fds:
             vals["ofd_unconfirmed_fds"] = ", ".join(str(fd) for fd in fds)
             vals["ofd_unconfirmed_count"] = max(vals.get("ofd_unconfirmed_count") or 0, len(fds))
@@ -235,8 +261,12 @@ class OpticsShiftReport(models.Model):
     @staticmethod
     def _counters_of_entry(entry):
         fiscal = entry.get("fiscal") or {}
-        for candidate in ((fiscal.get("extra") or {}).get("counters"), fiscal.get("extra"),
-                          (entry.get("payload") or {}).get("counters"), entry.get("counters")):
+        for candidate in (
+            (fiscal.get("extra") or {}).get("counters"),
+            fiscal.get("extra"),
+            (entry.get("payload") or {}).get("counters"),
+            entry.get("counters"),
+        ):
             if isinstance(candidate, dict) and candidate:
                 return candidate
         return {}
@@ -245,18 +275,22 @@ class OpticsShiftReport(models.Model):
     def _adopt_till_entry(self, config, entry):
         """Store the Z report of a ``close_shift`` entry the till pushed (made while the
         back office could not reach it).  A second push of the same entry finds it."""
-        vals = self._prepare_from_fiscal(config, entry["uuid"], entry.get("fiscal"),
-                                         self._counters_of_entry(entry), "till")
+        vals = self._prepare_from_fiscal(
+            config, entry["uuid"], entry.get("fiscal"), self._counters_of_entry(entry), "till"
+        )
         vals["cashier"] = (entry.get("payload") or {}).get("cashier") or ""
         report = self._store(vals)
-        _logger.info("Z report %s (shift %s) of %s adopted from the till", report.operation_uuid,
-                     report.shift_number, config.display_name)
+        _logger.info(
+            "Z report %s (shift %s) of %s adopted from the till",
+            report.operation_uuid,
+            report.shift_number,
+            config.display_name,
+        )
         return report
 
     def _pending_for_config(self, config):
         """Z reports of this POS not yet tied to a closed POS session."""
-        return self.sudo().search([("config_id", "=", config.id), ("session_id", "=", False)],
-                                  order="id")
+        return self.sudo().search([("config_id", "=", config.id), ("session_id", "=", False)], order="id")
 
     def _counters_dict(self):
         self.ensure_one()
@@ -264,6 +298,4 @@ class OpticsShiftReport(models.Model):
 
     def action_print(self):
         # config=False: never divert a closing manager into the document-layout wizard
-        return self.env.ref("optics_pos_ru54fz.action_report_shift_z").report_action(
-            self, config=False)
-
+        return self.env.ref("optics_pos_ru54fz.action_report_shift_z").report_action(self, config=False)

@@ -8,8 +8,7 @@ class OpticsShiftReportLine(models.Model):
     _description = "Shift Report Counter"
     _order = "report_id, id"
 
-    report_id = fields.Many2one("optics.shift.report", required=True, ondelete="cascade",
-                                index=True)
+    report_id = fields.Many2one("optics.shift.report", required=True, ondelete="cascade", index=True)
     currency_id = fields.Many2one(related="report_id.currency_id")
     operation = fields.Selection(OPERATIONS, required=True)
     payment = fields.Selection(PAYMENTS, "Payment Method", required=True)

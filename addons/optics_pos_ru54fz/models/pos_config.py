@@ -35,49 +35,75 @@ class PosConfig(models.Model):
 
     ru54fz_enabled = fields.Boolean(
         string="54-FZ Fiscalisation",
-        help="Fiscalise every order of this point of sale on a KKT through the till proxy.")
+        help="Fiscalise every order of this point of sale on a KKT through the till proxy.",
+    )
     ru54fz_till_code = fields.Char(
-        string="Till Code", copy=False, index=True,
-        help="Unique code of this till; the till proxy and the central server identify it by this code.")
+        string="Till Code",
+        copy=False,
+        index=True,
+        help="Unique code of this till; the till proxy and the central server identify it by this code.",
+    )
     ru54fz_proxy_url = fields.Char(
         string="Till Proxy URL",
         help="Base URL of the till fiscal proxy, e.g. http://127.0.0.1:8069 when this server also "
-             "serves the till.")
+        "serves the till.",
+    )
     ru54fz_pairing_token_hash = fields.Char(
-        string="Pairing Token Hash", copy=False, readonly=True, groups="base.group_system",
+        string="Pairing Token Hash",
+        copy=False,
+        readonly=True,
+        groups="base.group_system",
         help="Salted hash of the token the POS presents to the till proxy; the token itself is "
-             "shown once when generated.")
+        "shown once when generated.",
+    )
     ru54fz_central_token_hash = fields.Char(
-        string="Central Token Hash", copy=False, readonly=True, groups="base.group_system",
-        help="Salted hash of the token the till proxy presents when it pushes its journal here.")
+        string="Central Token Hash",
+        copy=False,
+        readonly=True,
+        groups="base.group_system",
+        help="Salted hash of the token the till proxy presents when it pushes its journal here.",
+    )
     ru54fz_device_type = fields.Selection(
         [("shtrih", "Shtrih-M"), ("atol", "ATOL (driver web server)"), ("emulator", "KKT emulator")],
-        string="KKT Type", default="shtrih")
+        string="KKT Type",
+        default="shtrih",
+    )
     ru54fz_device_address = fields.Char(
-        string="KKT Address",
-        help="Where the KKT is: tcp://host:port, serial:///dev/ttyACM0 or usb://.")
+        string="KKT Address", help="Where the KKT is: tcp://host:port, serial:///dev/ttyACM0 or usb://."
+    )
     ru54fz_tax_system = fields.Selection(
-        TAX_SYSTEM_SELECTION, string="Tax System (1055)", default="1",
-        help="Taxation system printed on receipts (FFD tag 1055).")
+        TAX_SYSTEM_SELECTION,
+        string="Tax System (1055)",
+        default="1",
+        help="Taxation system printed on receipts (FFD tag 1055).",
+    )
     ru54fz_paired = fields.Boolean(string="Paired", compute="_compute_ru54fz_paired")
 
     ru54fz_cash_diff_threshold = fields.Monetary(
-        "Cash Difference Threshold", default=500.0, currency_field="currency_id",
+        "Cash Difference Threshold",
+        default=500.0,
+        currency_field="currency_id",
         help="A closing difference (cash, or a card total against the acquirer's slip) above "
-             "this amount needs a reason and a store manager's confirmation. Checked on the "
-             "server for every way of closing a session.")
+        "this amount needs a reason and a store manager's confirmation. Checked on the "
+        "server for every way of closing a session.",
+    )
 
     # where the till asks for the permissive-mode check of marked goods (ПП № 1944,
     # ru54fz/marking.py); administrators only: the server connects to these addresses
     ru54fz_marking_local_url = fields.Char(
-        string="Local marking module (ЛМ ЧЗ)", groups="base.group_system",
+        string="Local marking module (ЛМ ЧЗ)",
+        groups="base.group_system",
         help="http://host:port of the store's local module of Честный ЗНАК; the till checks every "
-             "marking code there before the receipt when the online check does not answer.")
+        "marking code there before the receipt when the online check does not answer.",
+    )
     ru54fz_marking_online_url = fields.Char(
-        string="Честный ЗНАК online check", groups="base.group_system",
-        help="Base URL of the Честный ЗНАК permissive-mode API (codes/check).")
+        string="Честный ЗНАК online check",
+        groups="base.group_system",
+        help="Base URL of the Честный ЗНАК permissive-mode API (codes/check).",
+    )
     ru54fz_marking_online_token = fields.Char(
-        string="Честный ЗНАК API key", groups="base.group_system", copy=False)
+        string="Честный ЗНАК API key", groups="base.group_system", copy=False
+    )
 
     _sql_constraints = [
         ("ru54fz_till_code_unique", "UNIQUE(ru54fz_till_code)", "Each till code must be unique."),
@@ -94,9 +120,17 @@ class PosConfig(models.Model):
         # whether and how the till fiscalises, where the POS finds it and where marked goods
         # are checked: a store that turned these off or away would sell without fiscal receipts
         return super()._get_optics_admin_only_fields() | {
-            "ru54fz_enabled", "ru54fz_till_code", "ru54fz_proxy_url", "ru54fz_device_type",
-            "ru54fz_tax_system", "ru54fz_marking_local_url", "ru54fz_marking_online_url",
-            "ru54fz_marking_online_token", "ru54fz_pairing_token_hash", "ru54fz_central_token_hash"}
+            "ru54fz_enabled",
+            "ru54fz_till_code",
+            "ru54fz_proxy_url",
+            "ru54fz_device_type",
+            "ru54fz_tax_system",
+            "ru54fz_marking_local_url",
+            "ru54fz_marking_online_url",
+            "ru54fz_marking_online_token",
+            "ru54fz_pairing_token_hash",
+            "ru54fz_central_token_hash",
+        }
 
     @api.depends("ru54fz_enabled")
     def _compute_ru54fz_paired(self):
@@ -109,13 +143,23 @@ class PosConfig(models.Model):
         for config in self:
             code = config.ru54fz_till_code
             if code and not till_policy.TILL_CODE_RE.match(code):
-                raise ValidationError(_("The till code %(code)s is not valid: use 1 to 32 letters, digits, "
-                                        "'-' or '_', starting with a letter or a digit.", code=code))
+                raise ValidationError(
+                    _(
+                        "The till code %(code)s is not valid: use 1 to 32 letters, digits, "
+                        "'-' or '_', starting with a letter or a digit.",
+                        code=code,
+                    )
+                )
             address = config.ru54fz_device_address
             if address and not till_policy.address_allowed(address, self._ru54fz_kkt_allowlist()):
-                raise ValidationError(_(
-                    "The KKT address %(address)s is not allowed. An administrator lists the addresses a "
-                    "till may use in the system parameter %(param)s.", address=address, param=KKT_ALLOWLIST_PARAM))
+                raise ValidationError(
+                    _(
+                        "The KKT address %(address)s is not allowed. An administrator lists the addresses a "
+                        "till may use in the system parameter %(param)s.",
+                        address=address,
+                        param=KKT_ALLOWLIST_PARAM,
+                    )
+                )
         for config in self.filtered("ru54fz_enabled"):
             if not config.ru54fz_till_code:
                 raise ValidationError(_("A point of sale with 54-FZ fiscalisation needs a till code."))
@@ -138,13 +182,24 @@ class PosConfig(models.Model):
         token_hash = tokens.hash_token(token)
         self.sudo().write({field_name: token_hash})
         self.env["optics.fiscal.audit"]._log(
-            audit_action, self, _("%(title)s of till %(till)s (%(config)s) replaced by %(user)s.",
-                                  title=title, till=self.ru54fz_till_code or "-",
-                                  config=self.display_name, user=self.env.user.name))
+            audit_action,
+            self,
+            _(
+                "%(title)s of till %(till)s (%(config)s) replaced by %(user)s.",
+                title=title,
+                till=self.ru54fz_till_code or "-",
+                config=self.display_name,
+                user=self.env.user.name,
+            ),
+        )
         message = _("%(token)s — copy it now: it is stored hashed and will not be shown again.", token=token)
         if field_name == "ru54fz_pairing_token_hash":
-            message += " " + _('A till config file for this till needs "token_hash": "%(hash)s" and '
-                               '"session_key": "%(key)s".', hash=token_hash, key=self._ru54fz_session_key())
+            message += " " + _(
+                'A till config file for this till needs "token_hash": "%(hash)s" and '
+                '"session_key": "%(key)s".',
+                hash=token_hash,
+                key=self._ru54fz_session_key(),
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -161,14 +216,16 @@ class PosConfig(models.Model):
         self.ensure_one()
         # Only the hash is kept.  The POS and the back office get tokens derived per session
         # (_ru54fz_issue_till_token); a till config file needs the hash and the session key.
-        return self._ru54fz_new_token("ru54fz_pairing_token_hash", _("Till pairing token"),
-                                      "pairing_token_rotated")
+        return self._ru54fz_new_token(
+            "ru54fz_pairing_token_hash", _("Till pairing token"), "pairing_token_rotated"
+        )
 
     def action_ru54fz_generate_central_token(self):
         """New token the till proxy uses to push its journal to this server."""
         self.ensure_one()
-        return self._ru54fz_new_token("ru54fz_central_token_hash", _("Till central token"),
-                                      "central_token_rotated")
+        return self._ru54fz_new_token(
+            "ru54fz_central_token_hash", _("Till central token"), "central_token_rotated"
+        )
 
     @api.model
     def _ru54fz_kkt_allowlist(self):
@@ -190,8 +247,9 @@ class PosConfig(models.Model):
         """The key this till checks session tokens with; changes with every new pairing token."""
         self.ensure_one()
         config = self.sudo()
-        return tokens.derive_session_key(self._ru54fz_session_secret(), config.ru54fz_till_code,
-                                         config.ru54fz_pairing_token_hash)
+        return tokens.derive_session_key(
+            self._ru54fz_session_secret(), config.ru54fz_till_code, config.ru54fz_pairing_token_hash
+        )
 
     def _ru54fz_issue_till_token(self, subject, ttl):
         """A token the till accepts for ``subject`` during ``ttl`` seconds (the raw pairing
@@ -219,10 +277,14 @@ class PosConfig(models.Model):
         for config in self.sudo():
             for url in (config.ru54fz_marking_local_url, config.ru54fz_marking_online_url):
                 if url and not till_policy.address_allowed(url, allowlist):
-                    raise ValidationError(_(
-                        "The marking check address %(address)s is not allowed. An administrator lists the "
-                        "addresses a till may use in the system parameter %(param)s.",
-                        address=url, param=KKT_ALLOWLIST_PARAM))
+                    raise ValidationError(
+                        _(
+                            "The marking check address %(address)s is not allowed. An administrator lists the "
+                            "addresses a till may use in the system parameter %(param)s.",
+                            address=url,
+                            param=KKT_ALLOWLIST_PARAM,
+                        )
+                    )
 
     def _get_ru54fz_marking_config(self):
         """The checkers of ru54fz.marking.make_checker; empty: the till sells marked goods
@@ -231,8 +293,10 @@ class PosConfig(models.Model):
         config = self.sudo()
         out = {}
         if config.ru54fz_marking_online_url:
-            out["online"] = {"url": config.ru54fz_marking_online_url,
-                             "token": config.ru54fz_marking_online_token or ""}
+            out["online"] = {
+                "url": config.ru54fz_marking_online_url,
+                "token": config.ru54fz_marking_online_token or "",
+            }
         if config.ru54fz_marking_local_url:
             out["local"] = {"url": config.ru54fz_marking_local_url}
         return out
@@ -245,8 +309,9 @@ class PosConfig(models.Model):
         url = self._ru54fz_proxy_url()
         token = self._ru54fz_issue_till_token("bo", BACK_OFFICE_TOKEN_TTL) if url else ""
         if not url or not token:
-            raise UserError(_("The till proxy of %s is not configured (proxy URL and pairing "
-                              "token).", self.display_name))
+            raise UserError(
+                _("The till proxy of %s is not configured (proxy URL and pairing token).", self.display_name)
+            )
         kwargs = {"timeout": timeout} if timeout else {}
         return till_client.TillClient(url, token, **kwargs)
 
@@ -267,8 +332,9 @@ class PosConfig(models.Model):
         field_names = super()._load_pos_data_fields(config_id)
         if not field_names:
             return field_names
-        return field_names + [f for f in ("ru54fz_enabled", "ru54fz_proxy_url", "ru54fz_tax_system")
-                              if f not in field_names]
+        return field_names + [
+            f for f in ("ru54fz_enabled", "ru54fz_proxy_url", "ru54fz_tax_system") if f not in field_names
+        ]
 
     # ------------------------------------------------------------ manager grants
     # Manager grants (ru54fz/grants.py): central signs, the till verifies offline.
@@ -331,19 +397,37 @@ class PosConfig(models.Model):
                 return {"error": refusal}
         else:
             manager = self.env.user
-        if not manager.has_group(MANAGER_GROUP) or \
-                not self.with_user(manager).search_count([("id", "=", self.id)], limit=1):
-            Audit._log("manager_grant_refused", self, _(
-                "%(user)s asked for %(action)s on till %(till)s for %(manager)s, who is not a store "
-                "manager of this point of sale", user=self.env.user.name, action=action,
-                till=self.ru54fz_till_code, manager=manager.name))
+        if not manager.has_group(MANAGER_GROUP) or not self.with_user(manager).search_count(
+            [("id", "=", self.id)], limit=1
+        ):
+            Audit._log(
+                "manager_grant_refused",
+                self,
+                _(
+                    "%(user)s asked for %(action)s on till %(till)s for %(manager)s, who is not a store "
+                    "manager of this point of sale",
+                    user=self.env.user.name,
+                    action=action,
+                    till=self.ru54fz_till_code,
+                    manager=manager.name,
+                ),
+            )
             return {"error": _("Only a store manager of this store can authorise this action.")}
-        token, claims = grants.issue(self._ru54fz_grant_private_key(), self.ru54fz_till_code, action,
-                                     manager.name, uid=manager.id)
-        Audit._log("manager_grant", self, _(
-            "%(action)s on till %(till)s authorised by %(manager)s (asked by %(user)s), nonce %(nonce)s",
-            action=action, till=self.ru54fz_till_code, manager=manager.name, user=self.env.user.name,
-            nonce=claims["nonce"]))
+        token, claims = grants.issue(
+            self._ru54fz_grant_private_key(), self.ru54fz_till_code, action, manager.name, uid=manager.id
+        )
+        Audit._log(
+            "manager_grant",
+            self,
+            _(
+                "%(action)s on till %(till)s authorised by %(manager)s (asked by %(user)s), nonce %(nonce)s",
+                action=action,
+                till=self.ru54fz_till_code,
+                manager=manager.name,
+                user=self.env.user.name,
+                nonce=claims["nonce"],
+            ),
+        )
         return {"grant": token, "expires_at": claims["exp"], "user": manager.name, "action": action}
 
     def _ru54fz_check_manager_login(self, login, password, action):
@@ -352,23 +436,36 @@ class PosConfig(models.Model):
         Audit = self.env["optics.fiscal.audit"].sudo()
         since = fields.Datetime.now() - FAILED_LOGIN_WINDOW
         marker = f"[login {login}]"
-        failures = Audit.search_count([("action", "=", "manager_grant_refused"), ("date", ">=", since),
-                                       ("reason", "like", marker)])
+        failures = Audit.search_count(
+            [("action", "=", "manager_grant_refused"), ("date", ">=", since), ("reason", "like", marker)]
+        )
         user = self.env["res.users"].sudo().search([("login", "=", login)], limit=1)
         ok = False
         if user and failures < MAX_FAILED_LOGINS and isinstance(password, str) and password:
             try:
                 user.with_user(user)._check_credentials(
-                    {"type": "password", "login": login, "password": password}, {"interactive": True})
+                    {"type": "password", "login": login, "password": password}, {"interactive": True}
+                )
                 ok = True
             except AccessDenied:
                 ok = False
         if not ok:
-            Audit._log("manager_grant_refused", self, _(
-                "%(user)s gave a wrong manager login or password for %(action)s on till %(till)s %(marker)s",
-                user=self.env.user.name, action=action, till=self.ru54fz_till_code, marker=marker))
-            return None, (_("Wrong manager login or password.") if failures < MAX_FAILED_LOGINS else
-                          _("Too many wrong manager passwords: try again in a few minutes."))
+            Audit._log(
+                "manager_grant_refused",
+                self,
+                _(
+                    "%(user)s gave a wrong manager login or password for %(action)s on till %(till)s %(marker)s",
+                    user=self.env.user.name,
+                    action=action,
+                    till=self.ru54fz_till_code,
+                    marker=marker,
+                ),
+            )
+            return None, (
+                _("Wrong manager login or password.")
+                if failures < MAX_FAILED_LOGINS
+                else _("Too many wrong manager passwords: try again in a few minutes.")
+            )
         return user, None
 
     def _ru54fz_manager_grant(self, action):

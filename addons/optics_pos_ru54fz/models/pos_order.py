@@ -15,8 +15,12 @@ class PosOrder(models.Model):
 
     # Filled by the POS front end from the till's answer and synced with the order
     # (pos.order loads all its fields in the POS, so these travel both ways).
-    ru54fz_uuid = fields.Char(string="Fiscal UUID", copy=False, index=True,
-                              help="UUID of the fiscal operation at the till (normally the order's own UUID).")
+    ru54fz_uuid = fields.Char(
+        string="Fiscal UUID",
+        copy=False,
+        index=True,
+        help="UUID of the fiscal operation at the till (normally the order's own UUID).",
+    )
     ru54fz_fd_number = fields.Integer(string="FD Number", copy=False)
     ru54fz_fiscal_sign = fields.Char(string="Fiscal Sign", copy=False)
     ru54fz_fn_serial = fields.Char(string="FN Serial", copy=False)
@@ -29,17 +33,26 @@ class PosOrder(models.Model):
     optics_lab_order_ref = fields.Integer(string="Lab Order (ID)", copy=False, index="btree_not_null")
     optics_settlement_stage = fields.Selection(
         [("prepayment", "Prepayment"), ("handover", "Hand-over"), ("prepayment_refund", "Prepayment refund")],
-        string="Lab Order Payment", copy=False)
+        string="Lab Order Payment",
+        copy=False,
+    )
 
-    ru54fz_document_ids = fields.One2many("optics.fiscal.document", "pos_order_id",
-                                          string="Fiscal Documents", readonly=True)
+    ru54fz_document_ids = fields.One2many(
+        "optics.fiscal.document", "pos_order_id", string="Fiscal Documents", readonly=True
+    )
     ru54fz_document_count = fields.Integer(compute="_compute_ru54fz_fiscal_state")
     ru54fz_ofd_state = fields.Selection(
-        [("none", "No fiscal document"), ("pending", "Waiting for the OFD"),
-         ("acknowledged", "Confirmed by the OFD"), ("problem", "Dead-lettered"),
-         ("resolved", "Resolved manually")],
-        string="Fiscal State", compute="_compute_ru54fz_fiscal_state",
-        search="_search_ru54fz_ofd_state")
+        [
+            ("none", "No fiscal document"),
+            ("pending", "Waiting for the OFD"),
+            ("acknowledged", "Confirmed by the OFD"),
+            ("problem", "Dead-lettered"),
+            ("resolved", "Resolved manually"),
+        ],
+        string="Fiscal State",
+        compute="_compute_ru54fz_fiscal_state",
+        search="_search_ru54fz_ofd_state",
+    )
 
     @api.depends("ru54fz_document_ids.ofd_state")
     def _compute_ru54fz_fiscal_state(self):
@@ -61,9 +74,13 @@ class PosOrder(models.Model):
         return "acknowledged"
 
     def _search_ru54fz_ofd_state(self, operator, value):
-        mapping = {"pending": ["pending", "sending", "failed"], "acknowledged": ["acknowledged"],
-                   "problem": ["dead_lettered"], "resolved": ["resolved"]}
-        if operator not in ("=", "in") :
+        mapping = {
+            "pending": ["pending", "sending", "failed"],
+            "acknowledged": ["acknowledged"],
+            "problem": ["dead_lettered"],
+            "resolved": ["resolved"],
+        }
+        if operator not in ("=", "in"):
             raise UserError(_("Unsupported search on the fiscal state."))
         values = value if isinstance(value, (list, tuple)) else [value]
         if "none" in values:
@@ -139,15 +156,23 @@ class PosOrder(models.Model):
             if doc.pos_config_id and doc.pos_config_id != order.config_id:
                 # the order's fiscal uuid is written by the browser: it never claims a
                 # document of another point of sale (issue 12 item 5)
-                _logger.warning("order %s names fiscal document %s of %s: not linked", order.name,
-                                doc.uuid, doc.pos_config_id.display_name)
+                _logger.warning(
+                    "order %s names fiscal document %s of %s: not linked",
+                    order.name,
+                    doc.uuid,
+                    doc.pos_config_id.display_name,
+                )
                 continue
             if doc.pos_order_id != order:
-                doc.write({"pos_order_id": order.id, "pos_session_id": order.session_id.id,
-                           "pos_config_id": doc.pos_config_id.id or order.config_id.id})
+                doc.write(
+                    {
+                        "pos_order_id": order.id,
+                        "pos_session_id": order.session_id.id,
+                        "pos_config_id": doc.pos_config_id.id or order.config_id.id,
+                    }
+                )
         known = set(docs.mapped("uuid"))
-        missing = with_uuid.filtered(
-            lambda o: o.ru54fz_fd_number and (o.ru54fz_uuid or o.uuid) not in known)
+        missing = with_uuid.filtered(lambda o: o.ru54fz_fd_number and (o.ru54fz_uuid or o.uuid) not in known)
         if missing:
             Doc._upsert([o._ru54fz_prepare_document_values() for o in missing], source="pos")
             Doc.search([("uuid", "in", [o.ru54fz_uuid or o.uuid for o in missing])])._link_orders()
@@ -186,34 +211,48 @@ class PosOrder(models.Model):
             if not reason or not self.env.user.has_group(ADMIN_GROUP):
                 order = blocked[0]
                 doc = order.sudo().ru54fz_document_ids.filtered(lambda d: d.kind == "sale")[:1]
-                state = dict(doc._fields["ofd_state"]._description_selection(self.env)).get(
-                    doc.ofd_state) if doc else _("not received from the till yet")
-                raise UserError(_(
-                    "Order %(order)s cannot be refunded yet: the OFD has not confirmed its fiscal "
-                    "document%(fd)s (state: %(state)s). A refund is only possible once the sale is "
-                    "confirmed; wait for the confirmation, or ask an administrator to override "
-                    "with a reason.",
-                    order=order.pos_reference or order.name,
-                    fd=_(" (FD %s)", doc.fd_number) if doc and doc.fd_number else "",
-                    state=state))
+                state = (
+                    dict(doc._fields["ofd_state"]._description_selection(self.env)).get(doc.ofd_state)
+                    if doc
+                    else _("not received from the till yet")
+                )
+                raise UserError(
+                    _(
+                        "Order %(order)s cannot be refunded yet: the OFD has not confirmed its fiscal "
+                        "document%(fd)s (state: %(state)s). A refund is only possible once the sale is "
+                        "confirmed; wait for the confirmation, or ask an administrator to override "
+                        "with a reason.",
+                        order=order.pos_reference or order.name,
+                        fd=_(" (FD %s)", doc.fd_number) if doc and doc.fd_number else "",
+                        state=state,
+                    )
+                )
             for order in blocked:
                 self.env["optics.fiscal.audit"]._log(
-                    "refund_override", order.sudo().ru54fz_document_ids[:1] or order, reason)
-                order.message_post(body=_("Refund of an OFD-unconfirmed sale allowed by %(user)s: %(reason)s",
-                                          user=self.env.user.name, reason=reason))
+                    "refund_override", order.sudo().ru54fz_document_ids[:1] or order, reason
+                )
+                order.message_post(
+                    body=_(
+                        "Refund of an OFD-unconfirmed sale allowed by %(user)s: %(reason)s",
+                        user=self.env.user.name,
+                        reason=reason,
+                    )
+                )
         return super().refund()
 
     def action_ru54fz_refund_override(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "optics_pos_ru54fz.action_optics_fiscal_reason_wizard")
+            "optics_pos_ru54fz.action_optics_fiscal_reason_wizard"
+        )
         action["context"] = {"default_pos_order_id": self.id, "default_operation": "refund_override"}
         return action
 
     def action_ru54fz_view_documents(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "optics_pos_ru54fz.action_optics_fiscal_document")
+            "optics_pos_ru54fz.action_optics_fiscal_document"
+        )
         action["domain"] = [("pos_order_id", "=", self.id)]
         action["context"] = {}
         return action
@@ -246,13 +285,26 @@ class PosOrder(models.Model):
         op_uuid = self._ru54fz_cash_operation_uuid()
         vals = []
         if not cur.is_zero(cash):
-            vals.append(session._ru54fz_prepare_movement(
-                "cash_sale" if cash > 0 else "cash_refund", cur.round(cash), op_uuid,
-                "pos_order", order_id=self.id))
+            vals.append(
+                session._ru54fz_prepare_movement(
+                    "cash_sale" if cash > 0 else "cash_refund",
+                    cur.round(cash),
+                    op_uuid,
+                    "pos_order",
+                    order_id=self.id,
+                )
+            )
         if not cur.is_zero(card):
-            vals.append(session._ru54fz_prepare_movement(
-                "card_sale" if card > 0 else "card_refund", cur.round(card), op_uuid,
-                "pos_order", order_id=self.id, payment_method_id=card_method.id))
+            vals.append(
+                session._ru54fz_prepare_movement(
+                    "card_sale" if card > 0 else "card_refund",
+                    cur.round(card),
+                    op_uuid,
+                    "pos_order",
+                    order_id=self.id,
+                    payment_method_id=card_method.id,
+                )
+            )
         return vals
 
     def _ru54fz_record_cash_movements(self):
@@ -265,14 +317,14 @@ class PosOrder(models.Model):
         keys = set()
         for order in orders:
             keys |= {order.uuid, order._ru54fz_cash_operation_uuid()}
-        known = Movement.search(["|", ("order_id", "in", orders.ids),
-                                 ("operation_uuid", "in", list(keys))])
+        known = Movement.search(["|", ("order_id", "in", orders.ids), ("operation_uuid", "in", list(keys))])
         vals = []
         for order in orders:
             uuids = {order.uuid, order._ru54fz_cash_operation_uuid()}
             for v in order._ru54fz_prepare_cash_movements():
-                same = known.filtered(lambda m: m.kind == v["kind"] and (
-                    m.order_id == order or m.operation_uuid in uuids))[:1]
+                same = known.filtered(
+                    lambda m: m.kind == v["kind"] and (m.order_id == order or m.operation_uuid in uuids)
+                )[:1]
                 if same:
                     if not same.order_id:
                         same.write({"order_id": order.id})

@@ -21,47 +21,68 @@ def _kop_to_amount(kop):
 class PosSession(models.Model):
     _inherit = "pos.session"
 
-    ru54fz_document_ids = fields.One2many("optics.fiscal.document", "pos_session_id",
-                                          string="Fiscal Documents", readonly=True)
+    ru54fz_document_ids = fields.One2many(
+        "optics.fiscal.document", "pos_session_id", string="Fiscal Documents", readonly=True
+    )
     ru54fz_document_count = fields.Integer(compute="_compute_ru54fz_fiscal_state")
-    ru54fz_unconfirmed_count = fields.Integer(string="Unconfirmed Fiscal Documents",
-                                              compute="_compute_ru54fz_fiscal_state")
+    ru54fz_unconfirmed_count = fields.Integer(
+        string="Unconfirmed Fiscal Documents", compute="_compute_ru54fz_fiscal_state"
+    )
     ru54fz_ofd_state = fields.Selection(
-        [("none", "No fiscal document"), ("pending", "Waiting for the OFD"),
-         ("acknowledged", "Confirmed by the OFD"), ("problem", "Dead-lettered"),
-         ("resolved", "Resolved manually")],
-        string="Fiscal State", compute="_compute_ru54fz_fiscal_state")
+        [
+            ("none", "No fiscal document"),
+            ("pending", "Waiting for the OFD"),
+            ("acknowledged", "Confirmed by the OFD"),
+            ("problem", "Dead-lettered"),
+            ("resolved", "Resolved manually"),
+        ],
+        string="Fiscal State",
+        compute="_compute_ru54fz_fiscal_state",
+    )
 
     ru54fz_cash_movement_ids = fields.One2many(
-        "optics.cash.movement", "session_id", string="Cash Trail", readonly=True)
+        "optics.cash.movement", "session_id", string="Cash Trail", readonly=True
+    )
     ru54fz_expected_cash = fields.Monetary(
-        "Expected Cash (trail)", compute="_compute_ru54fz_cash", currency_field="currency_id",
+        "Expected Cash (trail)",
+        compute="_compute_ru54fz_cash",
+        currency_field="currency_id",
         help="Opening float + cash sales - cash refunds + cash in - cash out (+ counting "
-             "difference once closed), summed from the cash trail.")
+        "difference once closed), summed from the cash trail.",
+    )
     ru54fz_card_total = fields.Monetary(
-        "Card Total (trail)", compute="_compute_ru54fz_cash", currency_field="currency_id")
+        "Card Total (trail)", compute="_compute_ru54fz_cash", currency_field="currency_id"
+    )
     ru54fz_cash_movement_count = fields.Integer(compute="_compute_ru54fz_cash")
 
     @api.depends("ru54fz_document_ids.ofd_state")
     def _compute_ru54fz_fiscal_state(self):
         counts = {}
         if self.ids:
-            rows = self.env["optics.fiscal.document"].sudo()._read_group(
-                [("pos_session_id", "in", self.ids), ("ofd_state", "!=", "not_applicable")],
-                ["pos_session_id", "ofd_state"], ["__count"])
+            rows = (
+                self.env["optics.fiscal.document"]
+                .sudo()
+                ._read_group(
+                    [("pos_session_id", "in", self.ids), ("ofd_state", "!=", "not_applicable")],
+                    ["pos_session_id", "ofd_state"],
+                    ["__count"],
+                )
+            )
             for session, state, count in rows:
                 counts.setdefault(session.id, {})[state] = count
         for session in self:
             by_state = counts.get(session.id, {})
             session.ru54fz_document_count = sum(by_state.values())
             session.ru54fz_unconfirmed_count = sum(
-                n for s, n in by_state.items() if s in ("pending", "sending", "failed", "dead_lettered"))
+                n for s, n in by_state.items() if s in ("pending", "sending", "failed", "dead_lettered")
+            )
             session.ru54fz_ofd_state = self.env["pos.order"]._ru54fz_summarise(list(by_state))
 
     def action_ru54fz_view_documents(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "optics_pos_ru54fz.action_optics_fiscal_document")
+            "optics_pos_ru54fz.action_optics_fiscal_document"
+        )
         action["domain"] = [("pos_session_id", "=", self.id)]
         action["context"] = {}
         return action
@@ -100,8 +121,9 @@ class PosSession(models.Model):
             "_ru54fz_till_token": token,
             "_ru54fz_is_store_manager": user.has_group("optics_core.group_optics_store_manager"),
             "_ru54fz_cashier_inn": self._ru54fz_cashier_inn(user),
-            "_ru54fz_poll_interval_ms": int(self.env["ir.config_parameter"].sudo().get_param(
-                "optics_pos_ru54fz.status_poll_ms", 15000)),
+            "_ru54fz_poll_interval_ms": int(
+                self.env["ir.config_parameter"].sudo().get_param("optics_pos_ru54fz.status_poll_ms", 15000)
+            ),
         }
 
     def _ru54fz_may_receive_till_token(self, user):
@@ -112,8 +134,10 @@ class PosSession(models.Model):
             return False
         # read access through the record rules (store scoping), not sudo
         session = self.with_user(user)
-        return bool(session.search_count([("id", "=", self.id)], limit=1)
-                    and session.config_id.search_count([("id", "=", self.config_id.id)], limit=1))
+        return bool(
+            session.search_count([("id", "=", self.id)], limit=1)
+            and session.config_id.search_count([("id", "=", self.config_id.id)], limit=1)
+        )
 
     @api.model
     def _ru54fz_cashier_inn(self, user):
@@ -180,20 +204,29 @@ class PosSession(models.Model):
         self.ensure_one()
         if self._ru54fz_system_closing():
             return
-        over = [(label, amount) for label, amount in differences
-                if self._ru54fz_over_threshold(amount)]
+        over = [(label, amount) for label, amount in differences if self._ru54fz_over_threshold(amount)]
         if not over:
             return
         detail = "\n".join(f"{label}: {self.currency_id.format(amount)}" for label, amount in over)
         threshold = self.currency_id.format(self._ru54fz_threshold())
         if not self._ru54fz_is_manager():
-            raise AccessError(_(
-                "The counting difference is over the allowed %(threshold)s; only a store manager "
-                "may confirm it.\n%(detail)s", threshold=threshold, detail=detail))
+            raise AccessError(
+                _(
+                    "The counting difference is over the allowed %(threshold)s; only a store manager "
+                    "may confirm it.\n%(detail)s",
+                    threshold=threshold,
+                    detail=detail,
+                )
+            )
         if not (reason or "").strip():
-            raise UserError(_(
-                "The counting difference is over the allowed %(threshold)s: give the reason for "
-                "it.\n%(detail)s", threshold=threshold, detail=detail))
+            raise UserError(
+                _(
+                    "The counting difference is over the allowed %(threshold)s: give the reason for "
+                    "it.\n%(detail)s",
+                    threshold=threshold,
+                    detail=detail,
+                )
+            )
 
     # -- the trail -----------------------------------------------------------------------
 
@@ -205,8 +238,7 @@ class PosSession(models.Model):
                 method = self._ru54fz_card_method().id
             elif kind in CASH_BALANCE_KINDS or kind == "closing_count":
                 method = self._ru54fz_cash_method().id
-        payment_kind = extra.pop("payment_kind", None) or (
-            "card" if kind in CARD_KINDS else "cash")
+        payment_kind = extra.pop("payment_kind", None) or ("card" if kind in CARD_KINDS else "cash")
         return {
             "session_id": self.id,
             "kind": kind,
@@ -233,17 +265,20 @@ class PosSession(models.Model):
             if not count and session.currency_id.is_zero(delta):
                 delta = 0.0
             op_uuid = f"pos.session/{session.id}/opening" + (f"/{count}" if count else "")
-            Movement._record([session._ru54fz_prepare_movement(
-                "opening_float", delta, op_uuid, "pos_session",
-                reason=session.opening_notes or False)])
+            Movement._record(
+                [
+                    session._ru54fz_prepare_movement(
+                        "opening_float", delta, op_uuid, "pos_session", reason=session.opening_notes or False
+                    )
+                ]
+            )
 
     def set_opening_control(self, cashbox_value, notes):
         res = super().set_opening_control(cashbox_value, notes)
         self._ru54fz_record_opening()
         return res
 
-    def _ru54fz_register_cash_move(self, kind, amount, op_uuid, source, reason="", extras=None,
-                                   link=None):
+    def _ru54fz_register_cash_move(self, kind, amount, op_uuid, source, reason="", extras=None, link=None):
         """Record a cash in / cash out once: the trail movement and, only when this call
         created it, the cash statement line core Odoo posts at closing.
 
@@ -259,20 +294,24 @@ class PosSession(models.Model):
         existing = Movement._existing_by_key([(op_uuid, kind)]).get((op_uuid, kind))
         if existing:
             if link:
-                Movement._record([self._ru54fz_prepare_movement(
-                    kind, existing.amount, op_uuid, source, **link)])
+                Movement._record(
+                    [self._ru54fz_prepare_movement(kind, existing.amount, op_uuid, source, **link)]
+                )
             return existing, False
         signed = amount if kind == "cash_in" else -amount
-        vals = self._ru54fz_prepare_movement(kind, signed, op_uuid, source,
-                                              reason=reason or False, **(link or {}))
+        vals = self._ru54fz_prepare_movement(
+            kind, signed, op_uuid, source, reason=reason or False, **(link or {})
+        )
         movement = Movement._record([vals])
         if movement.statement_line_id:
             return movement, False
         extras = dict(extras or {})
-        extras.setdefault("translatedType", dict(
-            Movement._fields["kind"]._description_selection(self.env))[kind])
+        extras.setdefault(
+            "translatedType", dict(Movement._fields["kind"]._description_selection(self.env))[kind]
+        )
         line_vals = self._prepare_account_bank_statement_line_vals(
-            self, 1 if kind == "cash_in" else -1, amount, reason or "", extras)
+            self, 1 if kind == "cash_in" else -1, amount, reason or "", extras
+        )
         line = self.env["account.bank.statement.line"].sudo().create(line_vals)
         movement.sudo().write({"statement_line_id": line.id})
         # core's cash balance reads this one2many; a value cached before the line existed
@@ -293,10 +332,14 @@ class PosSession(models.Model):
         if not sessions:
             raise UserError(_("There is no cash payment method for this PoS Session"))
         for session in sessions:
-            key = op_uuid if (op_uuid and len(sessions) == 1) else (
-                f"{op_uuid}/{session.id}" if op_uuid else str(uuidlib.uuid4()))
-            session._ru54fz_register_cash_move(kind, abs(amount), key, "pos_order",
-                                               reason=reason, extras=extras)
+            key = (
+                op_uuid
+                if (op_uuid and len(sessions) == 1)
+                else (f"{op_uuid}/{session.id}" if op_uuid else str(uuidlib.uuid4()))
+            )
+            session._ru54fz_register_cash_move(
+                kind, abs(amount), key, "pos_order", reason=reason, extras=extras
+            )
 
     def _ru54fz_heal_trail(self):
         """Bring into the trail what core Odoo holds and the trail does not (orders paid
@@ -306,19 +349,28 @@ class PosSession(models.Model):
             session._ru54fz_record_opening()
             session.order_ids._ru54fz_record_cash_movements()
             linked = session.ru54fz_cash_movement_ids.statement_line_id
-            for line in (session.sudo().statement_line_ids - linked):
+            for line in session.sudo().statement_line_ids - linked:
                 kind = "cash_in" if line.amount > 0 else "cash_out"
-                self.env["optics.cash.movement"]._record([session._ru54fz_prepare_movement(
-                    kind, line.amount, f"account.bank.statement.line/{line.id}", "pos_session",
-                    reason=line.payment_ref or False, statement_line_id=line.id)])
+                self.env["optics.cash.movement"]._record(
+                    [
+                        session._ru54fz_prepare_movement(
+                            kind,
+                            line.amount,
+                            f"account.bank.statement.line/{line.id}",
+                            "pos_session",
+                            reason=line.payment_ref or False,
+                            statement_line_id=line.id,
+                        )
+                    ]
+                )
 
     def _ru54fz_unsynced_till_movements(self):
         """Trail movements of receipts the till fiscalised whose POS order has not
         reached the server: core's accounting would not include them."""
         self.ensure_one()
         return self.ru54fz_cash_movement_ids.filtered(
-            lambda m: m.kind in ("cash_sale", "cash_refund", "card_sale", "card_refund")
-            and not m.order_id)
+            lambda m: m.kind in ("cash_sale", "cash_refund", "card_sale", "card_refund") and not m.order_id
+        )
 
     def _ru54fz_check_trail_matches_core(self):
         self.ensure_one()
@@ -326,22 +378,32 @@ class PosSession(models.Model):
             return
         missing = self._ru54fz_unsynced_till_movements()
         if missing:
-            raise UserError(_(
-                "These receipts were fiscalised on the till but their POS orders have not reached "
-                "the server yet; sync the POS before closing:\n%s",
-                "\n".join(f"{m.operation_uuid} ({m.config_id.name}, FD {m.fiscal_fd_number}): "
-                          f"{self.currency_id.format(m.amount)}" for m in missing)))
+            raise UserError(
+                _(
+                    "These receipts were fiscalised on the till but their POS orders have not reached "
+                    "the server yet; sync the POS before closing:\n%s",
+                    "\n".join(
+                        f"{m.operation_uuid} ({m.config_id.name}, FD {m.fiscal_fd_number}): "
+                        f"{self.currency_id.format(m.amount)}"
+                        for m in missing
+                    ),
+                )
+            )
         # core's balance reads the statement lines, which a store manager may not see
         # (accounting rules): compare as the system, like core's closing data does
         session = self.sudo()
-        session.invalidate_recordset(["cash_register_balance_end", "ru54fz_expected_cash",
-                                      "statement_line_ids"])
-        if self.currency_id.compare_amounts(session.ru54fz_expected_cash,
-                                            session.cash_register_balance_end):
-            raise UserError(_(
-                "The cash trail (%(trail)s) and the session's cash balance (%(core)s) disagree; "
-                "nothing was closed.", trail=self.currency_id.format(session.ru54fz_expected_cash),
-                core=self.currency_id.format(session.cash_register_balance_end)))
+        session.invalidate_recordset(
+            ["cash_register_balance_end", "ru54fz_expected_cash", "statement_line_ids"]
+        )
+        if self.currency_id.compare_amounts(session.ru54fz_expected_cash, session.cash_register_balance_end):
+            raise UserError(
+                _(
+                    "The cash trail (%(trail)s) and the session's cash balance (%(core)s) disagree; "
+                    "nothing was closed.",
+                    trail=self.currency_id.format(session.ru54fz_expected_cash),
+                    core=self.currency_id.format(session.cash_register_balance_end),
+                )
+            )
 
     # -- closing guards (server side) ---------------------------------------------------------
 
@@ -358,15 +420,15 @@ class PosSession(models.Model):
                         "The counting difference %(diff)s is over the allowed %(threshold)s: a "
                         "store manager has to count and confirm it.",
                         diff=self.currency_id.format(difference),
-                        threshold=self.currency_id.format(self._ru54fz_threshold())),
+                        threshold=self.currency_id.format(self._ru54fz_threshold()),
+                    ),
                 }
         return super().post_closing_cash_details(counted_cash)
 
     def close_session_from_ui(self, bank_payment_method_diff_pairs=None):
         self.ensure_one()
         try:
-            self._ru54fz_precheck_close(dict(bank_payment_method_diff_pairs or []),
-                                        self.closing_notes)
+            self._ru54fz_precheck_close(dict(bank_payment_method_diff_pairs or []), self.closing_notes)
         except (UserError, AccessError) as exc:
             return {"successful": False, "message": str(exc.args[0]), "redirect": False}
         return super().close_session_from_ui(bank_payment_method_diff_pairs)
@@ -378,14 +440,12 @@ class PosSession(models.Model):
         differences = []
         if self.cash_control:
             self._ru54fz_heal_trail()
-            differences.append((_("Cash"), self.cash_register_balance_end_real
-                                - self.ru54fz_expected_cash))
+            differences.append((_("Cash"), self.cash_register_balance_end_real - self.ru54fz_expected_cash))
         methods = self.env["pos.payment.method"].browse(list(bank_diffs))
         differences += [(pm.name, bank_diffs[pm.id]) for pm in methods]
         self._ru54fz_check_difference(differences, reason)
 
-    def _validate_session(self, balancing_account=False, amount_to_balance=0,
-                          bank_payment_method_diffs=None):
+    def _validate_session(self, balancing_account=False, amount_to_balance=0, bank_payment_method_diffs=None):
         self.ensure_one()
         bank_diffs = bank_payment_method_diffs or {}
         if self.state != "closed" and not self.rescue:
@@ -394,10 +454,10 @@ class PosSession(models.Model):
             if self.cash_control:
                 self._ru54fz_check_trail_matches_core()
         closing = self.state != "closed" and self.cash_control and not self.rescue
-        self.invalidate_recordset(["statement_line_ids", "cash_register_balance_end",
-                                   "cash_register_difference"])
-        res = super()._validate_session(balancing_account, amount_to_balance,
-                                        bank_payment_method_diffs)
+        self.invalidate_recordset(
+            ["statement_line_ids", "cash_register_balance_end", "cash_register_difference"]
+        )
+        res = super()._validate_session(balancing_account, amount_to_balance, bank_payment_method_diffs)
         if closing and self.state == "closed":
             self._ru54fz_record_closing(bank_diffs)
         return res
@@ -408,14 +468,26 @@ class PosSession(models.Model):
         before = set(self.sudo().statement_line_ids.ids)
         res = super()._post_statement_difference(amount)
         self.invalidate_recordset(["statement_line_ids"])
-        created = self.env["account.bank.statement.line"].sudo().browse(
-            sorted(set(self.sudo().statement_line_ids.ids) - before))
+        created = (
+            self.env["account.bank.statement.line"]
+            .sudo()
+            .browse(sorted(set(self.sudo().statement_line_ids.ids) - before))
+        )
         if created and self.cash_control:
-            reason = (self.env.context.get("ru54fz_difference_reason")
-                      or self.closing_notes or False)
-            self.env["optics.cash.movement"]._record([self._ru54fz_prepare_movement(
-                "difference", line.amount, f"pos.session/{self.id}/closing/cash/{line.id}",
-                "pos_session", reason=reason, statement_line_id=line.id) for line in created])
+            reason = self.env.context.get("ru54fz_difference_reason") or self.closing_notes or False
+            self.env["optics.cash.movement"]._record(
+                [
+                    self._ru54fz_prepare_movement(
+                        "difference",
+                        line.amount,
+                        f"pos.session/{self.id}/closing/cash/{line.id}",
+                        "pos_session",
+                        reason=reason,
+                        statement_line_id=line.id,
+                    )
+                    for line in created
+                ]
+            )
         return res
 
     def _ru54fz_record_closing(self, bank_diffs):
@@ -425,14 +497,29 @@ class PosSession(models.Model):
         Movement = self.env["optics.cash.movement"]
         base = f"pos.session/{self.id}/closing"
         reason = self.env.context.get("ru54fz_difference_reason") or self.closing_notes or False
-        vals = [self._ru54fz_prepare_movement(
-            "closing_count", self.cash_register_balance_end_real, base, "pos_session",
-            payment_kind="none", reason=reason)]
+        vals = [
+            self._ru54fz_prepare_movement(
+                "closing_count",
+                self.cash_register_balance_end_real,
+                base,
+                "pos_session",
+                payment_kind="none",
+                reason=reason,
+            )
+        ]
         for method_id, diff in bank_diffs.items():
             if diff and not self.currency_id.is_zero(diff):
-                vals.append(self._ru54fz_prepare_movement(
-                    "difference", diff, f"{base}/card/{method_id}", "pos_session",
-                    payment_method_id=method_id, payment_kind="card", reason=reason))
+                vals.append(
+                    self._ru54fz_prepare_movement(
+                        "difference",
+                        diff,
+                        f"{base}/card/{method_id}",
+                        "pos_session",
+                        payment_method_id=method_id,
+                        payment_kind="card",
+                        reason=reason,
+                    )
+                )
         Movement._record(vals)
 
     # -- API for the POS screens (JSON-friendly) ------------------------------------------------
@@ -448,18 +535,21 @@ class PosSession(models.Model):
         self._ru54fz_check_read()
         sums = self.env["optics.cash.movement"]._sums_by_session(self.ids)[self.id]
         methods = self.env["pos.payment.method"].browse(list(sums["card"]))
-        trail = [{
-            "id": m.id,
-            "kind": m.kind,
-            "amount": m.amount,
-            "payment_method": m.payment_method_id.name or "",
-            "operation_uuid": m.operation_uuid,
-            "order": m.order_id.pos_reference or "",
-            "fd_number": m.fiscal_fd_number or None,
-            "user": m.user_id.name or "",
-            "reason": m.reason or "",
-            "date": fields.Datetime.to_string(m.create_date),
-        } for m in self.sudo().ru54fz_cash_movement_ids]
+        trail = [
+            {
+                "id": m.id,
+                "kind": m.kind,
+                "amount": m.amount,
+                "payment_method": m.payment_method_id.name or "",
+                "operation_uuid": m.operation_uuid,
+                "order": m.order_id.pos_reference or "",
+                "fd_number": m.fiscal_fd_number or None,
+                "user": m.user_id.name or "",
+                "reason": m.reason or "",
+                "date": fields.Datetime.to_string(m.create_date),
+            }
+            for m in self.sudo().ru54fz_cash_movement_ids
+        ]
         return {
             "session_id": self.id,
             "session": self.name,
@@ -467,8 +557,9 @@ class PosSession(models.Model):
             "currency": self.currency_id.name,
             "cash_balance": sums["cash"],
             "opening_float": sums["by_kind"].get("opening_float", (0, 0.0))[1],
-            "card_totals": [{"payment_method_id": pm.id, "name": pm.name,
-                             "amount": sums["card"][pm.id]} for pm in methods],
+            "card_totals": [
+                {"payment_method_id": pm.id, "name": pm.name, "amount": sums["card"][pm.id]} for pm in methods
+            ],
             "card_total": sum(sums["card"].values()),
             "by_kind": {kind: {"count": c, "amount": s} for kind, (c, s) in sums["by_kind"].items()},
             "threshold": self._ru54fz_threshold(),
@@ -542,11 +633,24 @@ class PosSession(models.Model):
             (_("Cash out"), -fig["cash_out"]["amount"], kkt["cash_out"]),
         ]
         if kkt.get("cash_in_drawer") is not None:
-            rows.append((_("Cash in drawer (without opening float)"),
-                         fig["cash_balance"] - fig["opening_float"], kkt["cash_in_drawer"]))
+            rows.append(
+                (
+                    _("Cash in drawer (without opening float)"),
+                    fig["cash_balance"] - fig["opening_float"],
+                    kkt["cash_in_drawer"],
+                )
+            )
         cur = self.currency_id
-        return [{"label": label, "session": ours, "kkt": theirs, "difference": theirs - ours,
-                 "ok": not cur.compare_amounts(ours, theirs)} for label, ours, theirs in rows]
+        return [
+            {
+                "label": label,
+                "session": ours,
+                "kkt": theirs,
+                "difference": theirs - ours,
+                "ok": not cur.compare_amounts(ours, theirs),
+            }
+            for label, ours, theirs in rows
+        ]
 
     # -- back-office actions --------------------------------------------------------------------
 
@@ -587,8 +691,7 @@ class PosSession(models.Model):
         """Back-office Z report: the reconciliation wizard in ``z_report`` mode closes the
         fiscal shift on the KKT (or adopts the Z the till made offline) and the session."""
         self.ensure_one()
-        wizard = self.env["optics.cash.reconcile.wizard"].create(
-            {"session_id": self.id, "mode": "z_report"})
+        wizard = self.env["optics.cash.reconcile.wizard"].create({"session_id": self.id, "mode": "z_report"})
         return wizard._action_open()
 
     # -- the till journal, as pushed to central ------------------------------------------------
@@ -609,8 +712,12 @@ class PosSession(models.Model):
                     self._ru54fz_ingest_till_entry(config, entry)
             except UserError as exc:
                 # never refuse a till push for cash bookkeeping; the fiscal document is stored
-                _logger.warning("cash trail: till entry %s of %s not recorded: %s",
-                                entry.get("uuid"), config.display_name, exc)
+                _logger.warning(
+                    "cash trail: till entry %s of %s not recorded: %s",
+                    entry.get("uuid"),
+                    config.display_name,
+                    exc,
+                )
 
     @api.model
     def _ru54fz_session_for_entry(self, config, entry):
@@ -621,9 +728,11 @@ class PosSession(models.Model):
         order = Order.search([("config_id", "=", config.id)] + domain, limit=1)
         if order:
             return order.session_id, order
-        session = self.sudo().search([("config_id", "=", config.id),
-                                      ("state", "in", ("opened", "closing_control"))],
-                                     order="id desc", limit=1)
+        session = self.sudo().search(
+            [("config_id", "=", config.id), ("state", "in", ("opened", "closing_control"))],
+            order="id desc",
+            limit=1,
+        )
         return session, order
 
     @api.model
@@ -640,8 +749,9 @@ class PosSession(models.Model):
             return  # not on the KKT (yet): no money changed hands
         session, order = self._ru54fz_session_for_entry(config, entry)
         if not session:
-            _logger.warning("cash trail: no open session of %s for till entry %s",
-                            config.display_name, entry.get("uuid"))
+            _logger.warning(
+                "cash trail: no open session of %s for till entry %s", config.display_name, entry.get("uuid")
+            )
             return
         session = session.sudo()
         link = {
@@ -657,8 +767,14 @@ class PosSession(models.Model):
             if amount <= 0:
                 return
             session._ru54fz_register_cash_move(
-                kind, amount, entry["uuid"], "till", reason=payload.get("reason") or "",
-                extras={"translatedType": kind}, link=link)
+                kind,
+                amount,
+                entry["uuid"],
+                "till",
+                reason=payload.get("reason") or "",
+                extras={"translatedType": kind},
+                link=link,
+            )
             return
         payments = payload.get("payments") or {}
         sign = -1 if kind == "refund" else 1
@@ -675,11 +791,15 @@ class PosSession(models.Model):
             cash = 0.0 if ("cash_sale" in done or "cash_refund" in done) else cash
             card = 0.0 if ("card_sale" in done or "card_refund" in done) else card
         if cash:
-            vals.append(session._ru54fz_prepare_movement(
-                "cash_refund" if sign < 0 else "cash_sale", sign * cash, entry["uuid"], "till",
-                **link))
+            vals.append(
+                session._ru54fz_prepare_movement(
+                    "cash_refund" if sign < 0 else "cash_sale", sign * cash, entry["uuid"], "till", **link
+                )
+            )
         if card:
-            vals.append(session._ru54fz_prepare_movement(
-                "card_refund" if sign < 0 else "card_sale", sign * card, entry["uuid"], "till",
-                **link))
+            vals.append(
+                session._ru54fz_prepare_movement(
+                    "card_refund" if sign < 0 else "card_sale", sign * card, entry["uuid"], "till", **link
+                )
+            )
         self.env["optics.cash.movement"]._record(vals)

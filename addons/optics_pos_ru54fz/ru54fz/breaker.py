@@ -13,6 +13,7 @@ single-process use; the Odoo model stores it in a database row so that every
 worker process shares one breaker.  ``storage.transaction()`` must give
 exclusive access to the state for the duration of the block (a row lock).
 """
+
 import abc
 import contextlib
 import threading
@@ -27,8 +28,8 @@ HALF_OPEN = "half_open"
 @dataclass
 class BreakerState:
     state: str = CLOSED
-    failures: int = 0            # consecutive transport failures
-    opened_at: float = 0.0       # epoch seconds when it last opened
+    failures: int = 0  # consecutive transport failures
+    opened_at: float = 0.0  # epoch seconds when it last opened
     probe_started_at: float = 0.0
     last_error: str = ""
 
@@ -70,8 +71,7 @@ class MemoryStorage(BreakerStorage):
 
 
 class CircuitBreaker:
-    def __init__(self, storage, failure_threshold=5, cool_down=30.0, probe_timeout=60.0,
-                 clock=time.time):
+    def __init__(self, storage, failure_threshold=5, cool_down=30.0, probe_timeout=60.0, clock=time.time):
         if failure_threshold < 1:
             raise ValueError("failure_threshold must be at least 1")
         self.storage = storage

@@ -8,6 +8,7 @@ Failures raise ``errors.TransportError`` (central unreachable, 5xx: retry
 later) or ``CentralRefused`` (4xx: the till is not authorised or sent
 something central rejects — retrying unchanged will not help).
 """
+
 import json
 import urllib.error
 import urllib.request
@@ -46,8 +47,16 @@ class CentralClient:
         """POST ``data`` as JSON to central and return its JSON object reply.  The till is
         named in headers too: central authenticates before reading the body."""
         body = json.dumps(data, ensure_ascii=False, default=str).encode()
-        req = urllib.request.Request(url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "X-Till-Token": self.token, "X-Till-Code": self.till_code})
+        req = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-Till-Token": self.token,
+                "X-Till-Code": self.till_code,
+            },
+        )
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 raw = resp.read()
@@ -59,8 +68,12 @@ class CentralClient:
             # central's error may name the entry it cannot store (``uuid``): the till sets
             # that one aside and delivers the rest
             error = _error_of(raw)
-            raise CentralRefused(f"central refused the {what}: HTTP {exc.code}: {text}", status=exc.code,
-                                 error_code=error.get("code"), entry_uuid=error.get("uuid")) from None
+            raise CentralRefused(
+                f"central refused the {what}: HTTP {exc.code}: {text}",
+                status=exc.code,
+                error_code=error.get("code"),
+                entry_uuid=error.get("uuid"),
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             raise errors.TransportError(f"central is unreachable: {exc}") from None
         try:
@@ -77,7 +90,9 @@ class CentralClient:
         "payments": {"cash": kopecks, ...}, "ofd_confirmed", "refunds": [{"uuid",
         "payments"}]}``.  ``CentralRefused`` with ``status`` 404 when central has no
         such document of this till's company."""
-        return self._post(self.base_url + REFUNDABLE_PATH, {"till_code": self.till_code, "uuid": original_uuid}, "look-up")
+        return self._post(
+            self.base_url + REFUNDABLE_PATH, {"till_code": self.till_code, "uuid": original_uuid}, "look-up"
+        )
 
     def push(self, entries, status=None):
         """One batch; ``status`` (the till's GET status answer) tells central the
@@ -92,9 +107,11 @@ class CentralClient:
             raise errors.TransportError("central's reply has malformed accepted/tickets lists")
         settings = reply.get("settings")
         refused = reply.get("refused") or []
-        return {"accepted": [u for u in accepted if isinstance(u, str)],
-                # entries central will never store (e.g. owned by another till): set aside
-                "refused": [r for r in refused if isinstance(r, dict)] if isinstance(refused, list) else [],
-                "tickets": [t for t in tickets if isinstance(t, dict)],
-                # company policies the till applies itself (refund saga)
-                "settings": settings if isinstance(settings, dict) else {}}
+        return {
+            "accepted": [u for u in accepted if isinstance(u, str)],
+            # entries central will never store (e.g. owned by another till): set aside
+            "refused": [r for r in refused if isinstance(r, dict)] if isinstance(refused, list) else [],
+            "tickets": [t for t in tickets if isinstance(t, dict)],
+            # company policies the till applies itself (refund saga)
+            "settings": settings if isinstance(settings, dict) else {},
+        }

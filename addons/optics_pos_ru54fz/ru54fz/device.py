@@ -5,6 +5,7 @@ the Shtrih-M driver implements it over its binary protocol, and an ATOL
 driver (JSON tasks through ATOL's driver service) can be added later without
 touching any caller.  All money is int kopecks, quantities int thousandths.
 """
+
 import abc
 from dataclasses import asdict, dataclass, field
 
@@ -13,14 +14,14 @@ from dataclasses import asdict, dataclass, field
 class FiscalResult:
     """What the fiscal drive returned for a fiscal document."""
 
-    fd_number: int            # tag 1040
-    fiscal_sign: int          # tag 1077, printed as <= 10 digits
-    fn_serial: str            # tag 1041
-    shift_number: int         # tag 1038
-    doc_time: str             # ISO 8601 local time of the document (tag 1012)
-    receipt_number: int = 0   # tag 1042, receipts only
-    fd_type: int = 3          # 2 open shift, 3 receipt, 5 close shift, 31 correction
-    qr: str = ""              # tag 1196 text for receipts
+    fd_number: int  # tag 1040
+    fiscal_sign: int  # tag 1077, printed as <= 10 digits
+    fn_serial: str  # tag 1041
+    shift_number: int  # tag 1038
+    doc_time: str  # ISO 8601 local time of the document (tag 1012)
+    receipt_number: int = 0  # tag 1042, receipts only
+    fd_type: int = 3  # 2 open shift, 3 receipt, 5 close shift, 31 correction
+    qr: str = ""  # tag 1196 text for receipts
     extra: dict = field(default_factory=dict)
 
     def to_dict(self):
@@ -33,9 +34,9 @@ class FNStatus:
     last_fd_number: int
     shift_open: bool
     shift_number: int
-    shift_opened_at: str | None      # ISO time, None when no shift open
-    open_document: int               # FF01 code: 0 none, 4 receipt, ...
-    unconfirmed_count: int           # documents the OFD has not confirmed
+    shift_opened_at: str | None  # ISO time, None when no shift open
+    open_document: int  # FF01 code: 0 none, 4 receipt, ...
+    unconfirmed_count: int  # documents the OFD has not confirmed
     oldest_unconfirmed_at: str | None
     first_unconfirmed_fd: int | None = None
     fn_valid_until: str | None = None
@@ -53,8 +54,8 @@ class FoundDocument:
     fd_type: int
     fiscal_sign: int
     doc_time: str
-    total: int = 0             # kopecks, receipts only
-    operation: int = 0         # tag 1054, receipts only
+    total: int = 0  # kopecks, receipts only
+    operation: int = 0  # tag 1054, receipts only
     ofd_confirmed: bool = False
 
     def to_dict(self):

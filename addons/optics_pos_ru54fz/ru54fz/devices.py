@@ -12,20 +12,30 @@
 Callers only see ``FiscalDevice``: the till config chooses ``shtrih`` or ``atol``
 per till, the POS and central never know which.
 """
+
 from .errors import RequestInvalid
 
 
 def _shtrih(config):
     from .shtrih.driver import ShtrihDriver
     from .transport import make_transport
-    return ShtrihDriver(make_transport(config), password=config.get("password", 30),
-                        timeouts=config.get("timeouts"), retries=config.get("retries", 3))
+
+    return ShtrihDriver(
+        make_transport(config),
+        password=config.get("password", 30),
+        timeouts=config.get("timeouts"),
+        retries=config.get("retries", 3),
+    )
 
 
 def _atol(config):
     from .atol.driver import AtolDriver
-    return AtolDriver(config.get("address") or "http://127.0.0.1:16732",
-                      timeouts=config.get("timeouts"), inflight_file=config.get("inflight_file"))
+
+    return AtolDriver(
+        config.get("address") or "http://127.0.0.1:16732",
+        timeouts=config.get("timeouts"),
+        inflight_file=config.get("inflight_file"),
+    )
 
 
 DRIVERS = {"shtrih": _shtrih, "emulator": _shtrih, "atol": _atol}
@@ -42,5 +52,6 @@ def make_device(config):
     if config.get("marking"):
         # marked goods: the permissive-mode check (ЛМ ЧЗ / ЧЗ online) before every receipt
         from .marking import MarkingGate, make_checker
+
         device = MarkingGate(device, make_checker(config["marking"]))
     return device

@@ -22,8 +22,7 @@ class FiscalError(Exception):
         super().__init__(self.message)
 
     def to_dict(self):
-        return {"code": self.code, "message": self.message,
-                "retryable": self.retryable, **self.details}
+        return {"code": self.code, "message": self.message, "retryable": self.retryable, **self.details}
 
 
 class DocumentInvalid(FiscalError):

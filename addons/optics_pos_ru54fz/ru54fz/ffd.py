@@ -15,6 +15,7 @@ Documents:
 * ``CashOperation``     cash in / cash out: not fiscal documents, KKT counters only
 * ``XReport``           not a fiscal document either
 """
+
 import datetime
 import re
 from dataclasses import asdict, dataclass, field, fields
@@ -36,14 +37,33 @@ ABOLISHED_TAX_SYSTEMS = {8: "ЕНВД"}
 #: for the "calculated" codes 3/4/9/10/12 that is their definition, for the plain
 #: rates it is the VAT contained in a VAT-inclusive price.
 VAT_RATES = {
-    1: (20, True), 2: (10, True), 3: (20, True), 4: (10, True),
-    5: (0, False), 6: (0, False),
-    7: (5, True), 8: (7, True), 9: (5, True), 10: (7, True),
-    11: (22, True), 12: (22, True),
+    1: (20, True),
+    2: (10, True),
+    3: (20, True),
+    4: (10, True),
+    5: (0, False),
+    6: (0, False),
+    7: (5, True),
+    8: (7, True),
+    9: (5, True),
+    10: (7, True),
+    11: (22, True),
+    12: (22, True),
 }
-VAT_LABELS = {1: "НДС 20%", 2: "НДС 10%", 3: "НДС 20/120", 4: "НДС 10/110", 5: "НДС 0%",
-              6: "Без НДС", 7: "НДС 5%", 8: "НДС 7%", 9: "НДС 5/105", 10: "НДС 7/107",
-              11: "НДС 22%", 12: "НДС 22/122"}
+VAT_LABELS = {
+    1: "НДС 20%",
+    2: "НДС 10%",
+    3: "НДС 20/120",
+    4: "НДС 10/110",
+    5: "НДС 0%",
+    6: "Без НДС",
+    7: "НДС 5%",
+    8: "НДС 7%",
+    9: "НДС 5/105",
+    10: "НДС 7/107",
+    11: "НДС 22%",
+    12: "НДС 22/122",
+}
 #: 1212 Признак предмета расчёта
 SUBJECTS = set(range(1, 28)) | {30, 31, 32, 33}
 #: 1212 values of marked goods that carry a marking code (2000): 31 excise goods, 33 other
@@ -51,9 +71,11 @@ SUBJECTS = set(range(1, 28)) | {30, 31, 32, 33}
 MARKED_SUBJECTS = frozenset({31, 33})
 #: What a driver without marking support (2000 with the KKT's code check, 54fz.md §3.2) says
 #: when it refuses an item with a marking code (``shtrih.driver._marking_tlvs``).
-MARKING_REFUSED = ("line {line}: goods with a marking code (Честный ЗНАК, tag 2000 / 1212 = 31, 33) "
-                   "cannot be sold on this KKT yet: its driver cannot send the marking code to the "
-                   "fiscal drive; sell this item at a till with marking support")
+MARKING_REFUSED = (
+    "line {line}: goods with a marking code (Честный ЗНАК, tag 2000 / 1212 = 31, 33) "
+    "cannot be sold on this KKT yet: its driver cannot send the marking code to the "
+    "fiscal drive; sell this item at a till with marking support"
+)
 #: 1214 values of a prepayment / advance (100 % prepayment, prepayment, advance): such items
 #: carry a calculated VAT rate (54fz.md §1.4; FNS letter АБ-4-20/11248@ case 3).
 ADVANCE_METHODS = frozenset({1, 2, 3})
@@ -62,28 +84,33 @@ CALCULATED_RATE = {1: 3, 2: 4, 7: 9, 8: 10, 11: 12}
 #: 1214 Признак способа расчёта
 PAYMENT_METHODS = {1, 2, 3, 4, 5, 6, 7}
 #: 2108 Мера количества
-MEASURES = {0, 10, 11, 12, 20, 21, 22, 30, 31, 32, 40, 41, 42, 50, 51, 70, 71, 72, 73,
-            80, 81, 82, 83, 255}
+MEASURES = {0, 10, 11, 12, 20, 21, 22, 30, 31, 32, 40, 41, 42, 50, 51, 70, 71, 72, 73, 80, 81, 82, 83, 255}
 #: 1173 Тип коррекции
 CORRECTION_TYPES = {0: "own", 1: "by order"}
 
 #: payment means of tag -> Payments field
-PAYMENT_KINDS = {"cash": "cash", "card": "electronic", "electronic": "electronic",
-                 "prepayment": "prepayment", "credit": "credit", "other": "other"}
+PAYMENT_KINDS = {
+    "cash": "cash",
+    "card": "electronic",
+    "electronic": "electronic",
+    "prepayment": "prepayment",
+    "credit": "credit",
+    "other": "other",
+}
 PAYMENT_TAGS = {"cash": 1031, "electronic": 1081, "prepayment": 1215, "credit": 1216, "other": 1217}
 
 # -- limits ---------------------------------------------------------------------
-MAX_NAME = 128          # 1030
+MAX_NAME = 128  # 1030
 MAX_BUYER_CONTACT = 64  # 1008
-MAX_CASHIER = 64        # 1021
-MAX_ADDITIONAL = 16     # 1192
-MAX_BASIS_NUMBER = 32   # 1179
+MAX_CASHIER = 64  # 1021
+MAX_ADDITIONAL = 16  # 1192
+MAX_BASIS_NUMBER = 32  # 1179
 MAX_MARKING_CODE = 256  # 2000
-MAX_ITEMS = 100         # what one receipt of an optics shop reasonably holds; FD 3 <= 32 KB
-MAX_SUM = 2 ** 40 - 1   # 5-byte kopeck sums of the Shtrih protocol (VLN <= 6 allows more)
-MAX_QTY = 10 ** 9       # thousandths: one million units
+MAX_ITEMS = 100  # what one receipt of an optics shop reasonably holds; FD 3 <= 32 KB
+MAX_SUM = 2**40 - 1  # 5-byte kopeck sums of the Shtrih protocol (VLN <= 6 allows more)
+MAX_QTY = 10**9  # thousandths: one million units
 MAX_UUID = 64
-MIN_UUID = 8   # central (till push format) keys documents by uuids of 8-64 characters
+MIN_UUID = 8  # central (till push format) keys documents by uuids of 8-64 characters
 
 _EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 _PHONE_RE = re.compile(r"^\+7\d{10}$")
@@ -93,28 +120,29 @@ _EAN_RE = re.compile(r"^(\d{8}|\d{13})$")
 
 # -- documents ------------------------------------------------------------------
 
+
 @dataclass
 class Item:
-    name: str                 # 1030
-    price: int                # 1079 kopecks, after discounts, VAT included
-    quantity: int             # 1023 thousandths
-    amount: int               # 1043 kopecks
-    vat: int                  # 1199 code
-    vat_amount: int = 0       # 1200 kopecks (computed by the builder)
-    payment_method: int = 4   # 1214
-    subject: int = 1          # 1212
-    measure: int = 0          # 2108
-    product_code: str = ""    # EAN-8/13 for 1163 (1301/1302) when known
-    marking_code: str = ""    # 2000, optional
+    name: str  # 1030
+    price: int  # 1079 kopecks, after discounts, VAT included
+    quantity: int  # 1023 thousandths
+    amount: int  # 1043 kopecks
+    vat: int  # 1199 code
+    vat_amount: int = 0  # 1200 kopecks (computed by the builder)
+    payment_method: int = 4  # 1214
+    subject: int = 1  # 1212
+    measure: int = 0  # 2108
+    product_code: str = ""  # EAN-8/13 for 1163 (1301/1302) when known
+    marking_code: str = ""  # 2000, optional
 
 
 @dataclass
 class Payments:
-    cash: int = 0         # 1031
-    electronic: int = 0   # 1081
-    prepayment: int = 0   # 1215
-    credit: int = 0       # 1216
-    other: int = 0        # 1217
+    cash: int = 0  # 1031
+    electronic: int = 0  # 1081
+    prepayment: int = 0  # 1215
+    credit: int = 0  # 1216
+    other: int = 0  # 1217
 
     def total(self):
         return self.cash + self.electronic + self.prepayment + self.credit + self.other
@@ -125,17 +153,17 @@ class Payments:
 
 @dataclass
 class Receipt:
-    operation: int            # 1054
-    tax_system: int           # 1055
-    items: list               # [Item]
+    operation: int  # 1054
+    tax_system: int  # 1055
+    items: list  # [Item]
     payments: Payments
-    total: int                # 1020
-    cashier: str              # 1021
-    cashier_inn: str = ""     # 1203
-    buyer_contact: str = ""   # 1008
-    additional: str = ""      # 1192: the original's fiscal sign on refunds
-    vat_totals: dict = field(default_factory=dict)   # {1199 code: VAT sum}, computed
-    original_uuid: str = ""   # refunds: the uuid of the sale being refunded
+    total: int  # 1020
+    cashier: str  # 1021
+    cashier_inn: str = ""  # 1203
+    buyer_contact: str = ""  # 1008
+    additional: str = ""  # 1192: the original's fiscal sign on refunds
+    vat_totals: dict = field(default_factory=dict)  # {1199 code: VAT sum}, computed
+    original_uuid: str = ""  # refunds: the uuid of the sale being refunded
 
     fd_type = 3
     doc_type = "receipt"
@@ -143,9 +171,9 @@ class Receipt:
 
 @dataclass
 class CorrectionReceipt(Receipt):
-    correction_type: int = 0   # 1173
-    basis_date: str = ""       # 1178, ISO date of the corrected settlement
-    basis_number: str = ""     # 1179, the tax authority's order number (type 1)
+    correction_type: int = 0  # 1173
+    basis_date: str = ""  # 1178, ISO date of the corrected settlement
+    basis_number: str = ""  # 1179, the tax authority's order number (type 1)
 
     fd_type = 31
     doc_type = "correction"
@@ -171,8 +199,8 @@ class ShiftClose:
 
 @dataclass
 class CashOperation:
-    kind: str          # "cash_in" | "cash_out"
-    amount: int        # kopecks
+    kind: str  # "cash_in" | "cash_out"
+    amount: int  # kopecks
     cashier: str = ""
 
     fd_type = 0
@@ -187,11 +215,13 @@ class XReport:
     doc_type = "x_report"
 
 
-DOC_CLASSES = {c.doc_type: c for c in (Receipt, CorrectionReceipt, ShiftOpen, ShiftClose,
-                                       CashOperation, XReport)}
+DOC_CLASSES = {
+    c.doc_type: c for c in (Receipt, CorrectionReceipt, ShiftOpen, ShiftClose, CashOperation, XReport)
+}
 
 
 # -- computations ---------------------------------------------------------------
+
 
 def item_vat(amount, vat_code):
     """VAT contained in a VAT-inclusive item sum, rounded half-up to the kopeck."""
@@ -214,6 +244,7 @@ def compute_vat_totals(items):
 
 # -- validation -----------------------------------------------------------------
 
+
 def _invalid(message, fld):
     raise errors.DocumentInvalid(message, field=fld)
 
@@ -228,7 +259,7 @@ def _check_text(value, fld, limit, tag, required=False):
     try:
         value.encode("cp866")
     except UnicodeEncodeError as exc:
-        bad = value[exc.start:exc.end]
+        bad = value[exc.start : exc.end]
         _invalid(f"{fld} (tag {tag}) contains {bad!r}, which the fiscal drive cannot store (CP866)", fld)
     if any(ord(c) < 32 for c in value):
         _invalid(f"{fld} (tag {tag}) contains control characters", fld)
@@ -250,8 +281,11 @@ def _check_domain(value, domain, fld, tag):
 def _check_contact(value):
     _check_text(value, "buyer_contact", MAX_BUYER_CONTACT, 1008)
     if value and not (_EMAIL_RE.match(value) or _PHONE_RE.match(value)):
-        _invalid(f"buyer_contact (tag 1008) {value!r} is neither an e-mail address nor a "
-                 f"phone number in the form +7XXXXXXXXXX", "buyer_contact")
+        _invalid(
+            f"buyer_contact (tag 1008) {value!r} is neither an e-mail address nor a "
+            f"phone number in the form +7XXXXXXXXXX",
+            "buyer_contact",
+        )
 
 
 _INN_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -301,37 +335,58 @@ def _validate_item(it, i):
     _check_domain(it.measure, MEASURES, f"{p}.measure", 2108)
     expected = line_sum(it.price, it.quantity)
     if it.amount != expected:
-        _invalid(f"{p}.amount (tag 1043) {format_rub(it.amount)} is not price × quantity "
-                 f"({format_rub(it.price)} × {it.quantity / 1000:g} = {format_rub(expected)})",
-                 f"{p}.amount")
+        _invalid(
+            f"{p}.amount (tag 1043) {format_rub(it.amount)} is not price × quantity "
+            f"({format_rub(it.price)} × {it.quantity / 1000:g} = {format_rub(expected)})",
+            f"{p}.amount",
+        )
     vat = item_vat(it.amount, it.vat)
     if it.vat_amount != vat:
-        _invalid(f"{p}.vat_amount (tag 1200) {format_rub(it.vat_amount)} does not follow from "
-                 f"{VAT_LABELS[it.vat]} of {format_rub(it.amount)} (expected {format_rub(vat)})",
-                 f"{p}.vat_amount")
+        _invalid(
+            f"{p}.vat_amount (tag 1200) {format_rub(it.vat_amount)} does not follow from "
+            f"{VAT_LABELS[it.vat]} of {format_rub(it.amount)} (expected {format_rub(vat)})",
+            f"{p}.vat_amount",
+        )
     if not isinstance(it.product_code, str) or (it.product_code and not _EAN_RE.match(it.product_code)):
-        _invalid(f"{p}.product_code {it.product_code!r} must be an EAN-8 or EAN-13 barcode", f"{p}.product_code")
-    _check_text(it.marking_code.replace("\x1d", " ") if isinstance(it.marking_code, str) else it.marking_code,
-                f"{p}.marking_code", MAX_MARKING_CODE, 2000)
+        _invalid(
+            f"{p}.product_code {it.product_code!r} must be an EAN-8 or EAN-13 barcode", f"{p}.product_code"
+        )
+    _check_text(
+        it.marking_code.replace("\x1d", " ") if isinstance(it.marking_code, str) else it.marking_code,
+        f"{p}.marking_code",
+        MAX_MARKING_CODE,
+        2000,
+    )
     if it.marking_code and it.subject not in MARKED_SUBJECTS:
-        _invalid(f"{p}.marking_code is set but the subject (tag 1212) is {it.subject}, "
-                 f"not 31/33 (marked goods with a code)", f"{p}.subject")
+        _invalid(
+            f"{p}.marking_code is set but the subject (tag 1212) is {it.subject}, "
+            f"not 31/33 (marked goods with a code)",
+            f"{p}.subject",
+        )
     if it.subject in MARKED_SUBJECTS and not it.marking_code:
-        _invalid(f"{p}.subject (tag 1212) = {it.subject} declares goods with a marking code, but "
-                 f"no marking code was scanned", f"{p}.marking_code")
+        _invalid(
+            f"{p}.subject (tag 1212) = {it.subject} declares goods with a marking code, but "
+            f"no marking code was scanned",
+            f"{p}.marking_code",
+        )
     if it.payment_method in ADVANCE_METHODS and it.vat in CALCULATED_RATE:
         calc = CALCULATED_RATE[it.vat]
-        _invalid(f"{p}.vat (tag 1199): a prepayment or advance (tag 1214 = {it.payment_method}) "
-                 f"carries the calculated rate {VAT_LABELS[calc]} (code {calc}), not "
-                 f"{VAT_LABELS[it.vat]}", f"{p}.vat")
+        _invalid(
+            f"{p}.vat (tag 1199): a prepayment or advance (tag 1214 = {it.payment_method}) "
+            f"carries the calculated rate {VAT_LABELS[calc]} (code {calc}), not "
+            f"{VAT_LABELS[it.vat]}",
+            f"{p}.vat",
+        )
 
 
 def _validate_receipt(doc):
     _check_domain(doc.operation, OPERATIONS, "operation", 1054)
     if doc.tax_system in ABOLISHED_TAX_SYSTEMS and not isinstance(doc.tax_system, bool):
-        _invalid(f"tax_system (tag 1055) {doc.tax_system} ({ABOLISHED_TAX_SYSTEMS[doc.tax_system]}) "
-                 f"no longer exists (abolished on 01.01.2021): use the company's current tax system",
-                 "tax_system")
+        _invalid(
+            f"tax_system (tag 1055) {doc.tax_system} ({ABOLISHED_TAX_SYSTEMS[doc.tax_system]}) "
+            f"no longer exists (abolished on 01.01.2021): use the company's current tax system",
+            "tax_system",
+        )
     _check_domain(doc.tax_system, TAX_SYSTEMS, "tax_system", 1055)
     _check_text(doc.cashier, "cashier", MAX_CASHIER, 1021, required=True)
     _check_inn(doc.cashier_inn, "cashier_inn")
@@ -346,8 +401,10 @@ def _validate_receipt(doc):
     _check_int(doc.total, "total", 1020)
     items_sum = sum(it.amount for it in doc.items)
     if doc.total != items_sum:
-        _invalid(f"total (tag 1020) {format_rub(doc.total)} is not the sum of the items "
-                 f"{format_rub(items_sum)}", "total")
+        _invalid(
+            f"total (tag 1020) {format_rub(doc.total)} is not the sum of the items {format_rub(items_sum)}",
+            "total",
+        )
     if doc.total <= 0:
         _invalid("total (tag 1020) must be greater than zero", "total")
     if not isinstance(doc.payments, Payments):
@@ -356,14 +413,18 @@ def _validate_receipt(doc):
         _check_int(getattr(doc.payments, name), f"payments.{name}", tag)
     paid = doc.payments.total()
     if paid != doc.total:
-        _invalid(f"payments 1031+1081+1215+1216+1217 = {format_rub(paid)} do not equal the total "
-                 f"(tag 1020) {format_rub(doc.total)}", "payments")
+        _invalid(
+            f"payments 1031+1081+1215+1216+1217 = {format_rub(paid)} do not equal the total "
+            f"(tag 1020) {format_rub(doc.total)}",
+            "payments",
+        )
     if not isinstance(doc.vat_totals, dict):
         _invalid("vat_totals must be a mapping", "vat_totals")
     expected = compute_vat_totals(doc.items)
     if doc.vat_totals != expected:
-        _invalid(f"vat_totals {doc.vat_totals} do not follow from the items (expected {expected})",
-                 "vat_totals")
+        _invalid(
+            f"vat_totals {doc.vat_totals} do not follow from the items (expected {expected})", "vat_totals"
+        )
     if not isinstance(doc.original_uuid, str) or len(doc.original_uuid) > MAX_UUID:
         _invalid("original_uuid must be text of at most 64 characters", "original_uuid")
     if doc.operation == 2 and not isinstance(doc, CorrectionReceipt) and not doc.original_uuid:
@@ -379,8 +440,11 @@ def _validate_correction(doc):
         _invalid(f"basis_date (tag 1178) {doc.basis_date!r} is not a date YYYY-MM-DD", "basis_date")
     _check_text(doc.basis_number, "basis_number", MAX_BASIS_NUMBER, 1179)
     if doc.correction_type == 1 and not doc.basis_number.strip():
-        _invalid("basis_number (tag 1179) is mandatory for a correction by order of the tax "
-                 "authority (tag 1173 = 1)", "basis_number")
+        _invalid(
+            "basis_number (tag 1179) is mandatory for a correction by order of the tax "
+            "authority (tag 1173 = 1)",
+            "basis_number",
+        )
 
 
 def check_refund_means(refund, original, already_refunded=None):
@@ -393,11 +457,15 @@ def check_refund_means(refund, original, already_refunded=None):
         paid = getattr(original, name)
         if back > paid:
             if paid == 0:
-                msg = (f"the refund pays {format_rub(getattr(refund, name))} back as {name} "
-                       f"(tag {tag}), but the original sale was not paid by {name}")
+                msg = (
+                    f"the refund pays {format_rub(getattr(refund, name))} back as {name} "
+                    f"(tag {tag}), but the original sale was not paid by {name}"
+                )
             else:
-                msg = (f"the refund pays {format_rub(back)} back as {name} (tag {tag}) in total, "
-                       f"but only {format_rub(paid)} of the original sale was paid by {name}")
+                msg = (
+                    f"the refund pays {format_rub(back)} back as {name} (tag {tag}) in total, "
+                    f"but only {format_rub(paid)} of the original sale was paid by {name}"
+                )
             _invalid(msg, f"payments.{name}")
 
 
@@ -414,8 +482,11 @@ def check_refund_vat(items, original_items):
         allowed = by_name.get(it.name, rates)
         if it.vat not in allowed:
             wanted = " or ".join(f"{VAT_LABELS[c]} (code {c})" for c in sorted(allowed))
-            _invalid(f"items[{i}].vat (tag 1199): the refund of {it.name!r} must keep the VAT rate of "
-                     f"the original sale, {wanted}, not {VAT_LABELS[it.vat]}", f"items[{i}].vat")
+            _invalid(
+                f"items[{i}].vat (tag 1199): the refund of {it.name!r} must keep the VAT rate of "
+                f"the original sale, {wanted}, not {VAT_LABELS[it.vat]}",
+                f"items[{i}].vat",
+            )
 
 
 def validate(doc, original_payments=None, already_refunded=None, original_items=None):
@@ -451,6 +522,7 @@ def validate(doc, original_payments=None, already_refunded=None, original_items=
 
 # -- JSON round trip ------------------------------------------------------------
 
+
 def to_dict(doc):
     """JSON-safe dict of a document (``vat_totals`` keys become strings)."""
     d = asdict(doc)
@@ -478,6 +550,7 @@ def from_dict(d):
 
 # -- builders from the controller's JSON payloads -----------------------------
 
+
 def _req(cond, message, fld=None):
     if not cond:
         raise errors.RequestInvalid(message, field=fld)
@@ -492,8 +565,11 @@ def _get_str(d, key, fld, default=None):
 
 
 def _money(value, fld):
-    _req(isinstance(value, (str, int)) and not isinstance(value, bool),
-         f"{fld} must be a decimal string of roubles such as \"1234.50\"", fld)
+    _req(
+        isinstance(value, (str, int)) and not isinstance(value, bool),
+        f'{fld} must be a decimal string of roubles such as "1234.50"',
+        fld,
+    )
     try:
         kop = to_kopecks(value, fld)
     except MoneyError as exc:
@@ -503,8 +579,11 @@ def _money(value, fld):
 
 
 def _qty(value, fld):
-    _req(isinstance(value, (str, int)) and not isinstance(value, bool),
-         f"{fld} must be a decimal string such as \"1.000\"", fld)
+    _req(
+        isinstance(value, (str, int)) and not isinstance(value, bool),
+        f'{fld} must be a decimal string such as "1.000"',
+        fld,
+    )
     try:
         q = to_milli(value, fld)
     except MoneyError as exc:
@@ -522,9 +601,14 @@ def _small_int(d, key, fld, default):
 
 
 def check_uuid(value, fld="uuid"):
-    _req(isinstance(value, str) and value.strip(), f"{fld} is mandatory (the operation's idempotency key)", fld)
-    _req(MIN_UUID <= len(value) <= MAX_UUID and re.match(r"^[A-Za-z0-9._:\-]+$", value),
-         f"{fld} must be {MIN_UUID} to {MAX_UUID} letters, digits, '-', '_', '.' or ':'", fld)
+    _req(
+        isinstance(value, str) and value.strip(), f"{fld} is mandatory (the operation's idempotency key)", fld
+    )
+    _req(
+        MIN_UUID <= len(value) <= MAX_UUID and re.match(r"^[A-Za-z0-9._:\-]+$", value),
+        f"{fld} must be {MIN_UUID} to {MAX_UUID} letters, digits, '-', '_', '.' or ':'",
+        fld,
+    )
     return value
 
 
@@ -532,7 +616,7 @@ def _cashier(payload):
     c = payload.get("cashier")
     if isinstance(c, str):
         return c.strip(), ""
-    _req(isinstance(c, dict), "cashier must be an object {\"name\", \"inn\"}", "cashier")
+    _req(isinstance(c, dict), 'cashier must be an object {"name", "inn"}', "cashier")
     return _get_str(c, "name", "cashier.name"), _get_str(c, "inn", "cashier.inn")
 
 
@@ -546,26 +630,39 @@ def _build_items(payload):
         _req(isinstance(ln, dict), f"{p} must be an object", p)
         qty = _qty(ln.get("quantity"), f"{p}.quantity")
         if qty <= 0:
-            raise errors.DocumentInvalid(f"{p}.quantity must be positive, got {ln.get('quantity')}",
-                                         field=f"{p}.quantity")
+            raise errors.DocumentInvalid(
+                f"{p}.quantity must be positive, got {ln.get('quantity')}", field=f"{p}.quantity"
+            )
         price = _money(ln.get("price"), f"{p}.price")
-        amount = _money(ln.get("amount"), f"{p}.amount") if ln.get("amount") is not None \
-            else line_sum(price, qty)
+        amount = (
+            _money(ln.get("amount"), f"{p}.amount") if ln.get("amount") is not None else line_sum(price, qty)
+        )
         vat = ln.get("vat_code")
-        _req(isinstance(vat, int) and not isinstance(vat, bool), f"{p}.vat_code must be an integer 1199 code", f"{p}.vat_code")
+        _req(
+            isinstance(vat, int) and not isinstance(vat, bool),
+            f"{p}.vat_code must be an integer 1199 code",
+            f"{p}.vat_code",
+        )
         if vat not in VAT_RATES:
-            raise errors.DocumentInvalid(f"{p}.vat_code {vat} is not a VAT rate code of tag 1199 (1..12)",
-                                         field=f"{p}.vat_code")
+            raise errors.DocumentInvalid(
+                f"{p}.vat_code {vat} is not a VAT rate code of tag 1199 (1..12)", field=f"{p}.vat_code"
+            )
         barcode = _get_str(ln, "barcode", f"{p}.barcode")
-        items.append(Item(
-            name=_get_str(ln, "name", f"{p}.name"), price=price, quantity=qty, amount=amount, vat=vat,
-            vat_amount=item_vat(amount, vat) if amount >= 0 else 0,
-            payment_method=_small_int(ln, "payment_method", f"{p}.payment_method", 4),
-            subject=_small_int(ln, "subject", f"{p}.subject", 1),
-            measure=_small_int(ln, "measure", f"{p}.measure", 0),
-            product_code=barcode if _EAN_RE.match(barcode) else "",
-            marking_code=_get_str(ln, "marking_code", f"{p}.marking_code"),
-        ))
+        items.append(
+            Item(
+                name=_get_str(ln, "name", f"{p}.name"),
+                price=price,
+                quantity=qty,
+                amount=amount,
+                vat=vat,
+                vat_amount=item_vat(amount, vat) if amount >= 0 else 0,
+                payment_method=_small_int(ln, "payment_method", f"{p}.payment_method", 4),
+                subject=_small_int(ln, "subject", f"{p}.subject", 1),
+                measure=_small_int(ln, "measure", f"{p}.measure", 0),
+                product_code=barcode if _EAN_RE.match(barcode) else "",
+                marking_code=_get_str(ln, "marking_code", f"{p}.marking_code"),
+            )
+        )
     return items
 
 
@@ -577,7 +674,11 @@ def _build_payments(payload):
         p = f"payments[{i}]"
         _req(isinstance(pay, dict), f"{p} must be an object", p)
         kind = pay.get("kind")
-        _req(isinstance(kind, str) and kind in PAYMENT_KINDS, f"{p}.kind must be one of cash, card, prepayment, credit, other", f"{p}.kind")
+        _req(
+            isinstance(kind, str) and kind in PAYMENT_KINDS,
+            f"{p}.kind must be one of cash, card, prepayment, credit, other",
+            f"{p}.kind",
+        )
         amount = _money(pay.get("amount"), f"{p}.amount")
         if amount < 0:
             raise errors.DocumentInvalid(f"{p}.amount must not be negative", field=f"{p}.amount")
@@ -586,14 +687,18 @@ def _build_payments(payload):
     return out
 
 
-def build_receipt(order, original_payments=None, already_refunded=None, correction=False,
-                  original_items=None):
+def build_receipt(
+    order, original_payments=None, already_refunded=None, correction=False, original_items=None
+):
     """Receipt (or CorrectionReceipt) from the POS receipt payload; validated."""
     _req(isinstance(order, dict), "the request body must be a JSON object")
     check_uuid(order.get("uuid"))
     op = order.get("operation", "sale")
-    _req(isinstance(op, str) and op in OPERATION_CODES, "operation must be one of sale, refund"
-         + (", expense, expense_refund" if correction else ""), "operation")
+    _req(
+        isinstance(op, str) and op in OPERATION_CODES,
+        "operation must be one of sale, refund" + (", expense, expense_refund" if correction else ""),
+        "operation",
+    )
     operation = OPERATION_CODES[op]
     if not correction:
         _req(operation in (1, 2), "operation must be sale or refund", "operation")
@@ -605,38 +710,65 @@ def build_receipt(order, original_payments=None, already_refunded=None, correcti
     original_uuid = ""
     refund_of = order.get("refund_of")
     if operation == 2 and not correction:
-        _req(isinstance(refund_of, dict), "a refund must carry refund_of {\"uuid\", \"fiscal_sign\", "
-             "\"fd_number\"} of the original sale", "refund_of")
+        _req(
+            isinstance(refund_of, dict),
+            'a refund must carry refund_of {"uuid", "fiscal_sign", "fd_number"} of the original sale',
+            "refund_of",
+        )
         original_uuid = check_uuid(refund_of.get("uuid"), "refund_of.uuid")
         sign = refund_of.get("fiscal_sign")
         if sign is not None:
-            _req(isinstance(sign, (int, str)) and str(sign).isdigit(),
-                 "refund_of.fiscal_sign must be a number", "refund_of.fiscal_sign")
+            _req(
+                isinstance(sign, (int, str)) and str(sign).isdigit(),
+                "refund_of.fiscal_sign must be a number",
+                "refund_of.fiscal_sign",
+            )
             additional = str(int(sign))
     else:
         _req(refund_of in (None, {}), "refund_of is only allowed on a refund", "refund_of")
-    kw = dict(operation=operation, tax_system=tax_system, items=items, payments=payments,
-              total=sum(it.amount for it in items), cashier=name, cashier_inn=inn,
-              buyer_contact=_get_str(order, "buyer_contact", "buyer_contact"),
-              additional=additional, vat_totals=compute_vat_totals(items), original_uuid=original_uuid)
+    kw = dict(
+        operation=operation,
+        tax_system=tax_system,
+        items=items,
+        payments=payments,
+        total=sum(it.amount for it in items),
+        cashier=name,
+        cashier_inn=inn,
+        buyer_contact=_get_str(order, "buyer_contact", "buyer_contact"),
+        additional=additional,
+        vat_totals=compute_vat_totals(items),
+        original_uuid=original_uuid,
+    )
     if correction:
         c = order.get("correction")
-        _req(isinstance(c, dict), "a correction must carry correction {\"type\", \"basis_date\", "
-             "\"basis_number\"}", "correction")
+        _req(
+            isinstance(c, dict),
+            'a correction must carry correction {"type", "basis_date", "basis_number"}',
+            "correction",
+        )
         doc = CorrectionReceipt(
-            **kw, correction_type=_small_int(c, "type", "correction.type", 0),
+            **kw,
+            correction_type=_small_int(c, "type", "correction.type", 0),
             basis_date=_get_str(c, "basis_date", "correction.basis_date"),
-            basis_number=_get_str(c, "basis_number", "correction.basis_number"))
+            basis_number=_get_str(c, "basis_number", "correction.basis_number"),
+        )
         sign = c.get("fiscal_sign")
         if sign not in (None, ""):
             # 1192 carries the fiscal sign of the receipt being corrected
-            _req(isinstance(sign, (int, str)) and str(sign).isdigit(),
-                 "correction.fiscal_sign must be a number", "correction.fiscal_sign")
+            _req(
+                isinstance(sign, (int, str)) and str(sign).isdigit(),
+                "correction.fiscal_sign must be a number",
+                "correction.fiscal_sign",
+            )
             doc.additional = str(int(sign))
     else:
         doc = Receipt(**kw)
-    return validate(doc, original_payments=original_payments, already_refunded=already_refunded,
-                    original_items=original_items)
+    return validate(
+        doc,
+        original_payments=original_payments,
+        already_refunded=already_refunded,
+        original_items=original_items,
+    )
 
 
 def build_correction(payload, original_items=None):
@@ -656,8 +788,11 @@ def build_cash(payload, kind):
     _req(isinstance(payload, dict), "the request body must be a JSON object")
     check_uuid(payload.get("uuid"))
     amount = payload.get("amount")
-    _req(isinstance(amount, int) and not isinstance(amount, bool),
-         "amount must be an integer number of kopecks", "amount")
+    _req(
+        isinstance(amount, int) and not isinstance(amount, bool),
+        "amount must be an integer number of kopecks",
+        "amount",
+    )
     if amount <= 0:
         raise errors.DocumentInvalid("amount must be greater than zero", field="amount")
     c = payload.get("cashier", "")
@@ -674,8 +809,11 @@ def build_x_report(payload):
 
 # -- QR code (tag 1196) ---------------------------------------------------------
 
+
 def qr_text(result, total, operation):
     """``t=YYYYMMDDTHHMM&s=<sum>&fn=<FN>&i=<FD>&fp=<FP>&n=<1054>`` for a fiscal result."""
     t = datetime.datetime.fromisoformat(result.doc_time)
-    return (f"t={t:%Y%m%dT%H%M}&s={format_rub(total)}&fn={result.fn_serial}"
-            f"&i={result.fd_number}&fp={result.fiscal_sign}&n={operation}")
+    return (
+        f"t={t:%Y%m%dT%H%M}&s={format_rub(total)}&fn={result.fn_serial}"
+        f"&i={result.fd_number}&fp={result.fiscal_sign}&n={operation}"
+    )

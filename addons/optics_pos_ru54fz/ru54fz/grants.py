@@ -23,6 +23,7 @@ Wire form (HTTP header ``X-Till-Grant``)::
 
 claims = ``{"till", "act", "uid", "user", "iat", "exp", "nonce"}`` (unix seconds).
 """
+
 import base64
 import json
 import secrets
@@ -37,9 +38,9 @@ from . import errors
 VERSION = "v1"
 #: the manager-only till actions a grant can be issued for
 ACTIONS = ("close_shift", "cash_out", "correction", "refund_override")
-DEFAULT_TTL = 300          # seconds: the manager confirms, the POS calls the till at once
-MAX_TTL = 900              # a till refuses a grant valid for longer, whatever its signature
-CLOCK_LEEWAY = 300         # till and central clocks may differ (the legal KKT tolerance is 5 min)
+DEFAULT_TTL = 300  # seconds: the manager confirms, the POS calls the till at once
+MAX_TTL = 900  # a till refuses a grant valid for longer, whatever its signature
+CLOCK_LEEWAY = 300  # till and central clocks may differ (the legal KKT tolerance is 5 min)
 MAX_GRANT_CHARS = 2048
 
 
@@ -78,8 +79,15 @@ def issue(private_b64, till_code, action, user, uid=0, ttl=DEFAULT_TTL, now=None
     if not till_code:
         raise ValueError("a grant names its till")
     now = int(time.time() if now is None else now)
-    claims = {"till": till_code, "act": action, "uid": int(uid or 0), "user": str(user or "")[:64],
-              "iat": now, "exp": now + int(min(ttl, MAX_TTL)), "nonce": nonce or secrets.token_hex(16)}
+    claims = {
+        "till": till_code,
+        "act": action,
+        "uid": int(uid or 0),
+        "user": str(user or "")[:64],
+        "iat": now,
+        "exp": now + int(min(ttl, MAX_TTL)),
+        "nonce": nonce or secrets.token_hex(16),
+    }
     body = f"{VERSION}.{_b64e(json.dumps(claims, separators=(',', ':'), ensure_ascii=False).encode())}"
     key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(private_b64))
     return f"{body}.{_b64e(key.sign(body.encode()))}", claims
@@ -90,11 +98,15 @@ def verify(token, public_b64, till_code, action, now=None):
     with the precise reason otherwise.  Does not look at the nonce (the till's
     journal keeps the used ones: ``Journal.use_grant``)."""
     if not token:
-        raise GrantRefused(f"{action} needs a store manager's grant (X-Till-Grant)", action=action,
-                           reason="missing")
+        raise GrantRefused(
+            f"{action} needs a store manager's grant (X-Till-Grant)", action=action, reason="missing"
+        )
     if not public_b64:
-        raise GrantRefused("this till has no manager-grant key configured: manager actions are refused",
-                           action=action, reason="no_key")
+        raise GrantRefused(
+            "this till has no manager-grant key configured: manager actions are refused",
+            action=action,
+            reason="no_key",
+        )
     if not isinstance(token, str) or len(token) > MAX_GRANT_CHARS or token.count(".") != 2:
         raise GrantRefused("the manager grant is malformed", action=action, reason="malformed")
     version, body, signature = token.split(".")
@@ -104,8 +116,9 @@ def verify(token, public_b64, till_code, action, now=None):
         public = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64))
         public.verify(_b64d(signature), f"{version}.{body}".encode())
     except (InvalidSignature, ValueError, TypeError):
-        raise GrantRefused("the manager grant's signature is not valid", action=action,
-                           reason="bad_signature") from None
+        raise GrantRefused(
+            "the manager grant's signature is not valid", action=action, reason="bad_signature"
+        ) from None
     try:
         claims = json.loads(_b64d(body))
     except ValueError:
@@ -113,20 +126,31 @@ def verify(token, public_b64, till_code, action, now=None):
     if not isinstance(claims, dict):
         raise GrantRefused("the manager grant is malformed", action=action, reason="malformed")
     if claims.get("till") != till_code:
-        raise GrantRefused(f"the manager grant is for till {claims.get('till')!r}, not {till_code!r}",
-                           action=action, reason="other_till")
+        raise GrantRefused(
+            f"the manager grant is for till {claims.get('till')!r}, not {till_code!r}",
+            action=action,
+            reason="other_till",
+        )
     if claims.get("act") != action:
-        raise GrantRefused(f"the manager grant is for {claims.get('act')!r}, not {action!r}",
-                           action=action, reason="other_action")
+        raise GrantRefused(
+            f"the manager grant is for {claims.get('act')!r}, not {action!r}",
+            action=action,
+            reason="other_action",
+        )
     now = time.time() if now is None else now
     iat, exp, nonce = claims.get("iat"), claims.get("exp"), claims.get("nonce")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (iat, exp)) \
-            or not isinstance(nonce, str) or not 16 <= len(nonce) <= 64:
+    if (
+        not all(isinstance(v, int) and not isinstance(v, bool) for v in (iat, exp))
+        or not isinstance(nonce, str)
+        or not 16 <= len(nonce) <= 64
+    ):
         raise GrantRefused("the manager grant is malformed", action=action, reason="malformed")
     if exp - iat > MAX_TTL or iat > now + CLOCK_LEEWAY:
-        raise GrantRefused("the manager grant's validity is not acceptable", action=action,
-                           reason="bad_validity")
+        raise GrantRefused(
+            "the manager grant's validity is not acceptable", action=action, reason="bad_validity"
+        )
     if exp + 60 < now:  # a minute's grace for the two clocks
-        raise GrantRefused("the manager grant has expired: ask for a new one", action=action,
-                           reason="expired")
+        raise GrantRefused(
+            "the manager grant has expired: ask for a new one", action=action, reason="expired"
+        )
     return claims

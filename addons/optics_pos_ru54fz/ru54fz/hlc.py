@@ -10,6 +10,7 @@ constructor.  ``update()`` folds in a timestamp received from elsewhere.
 
 Sent over JSON as a decimal string: a JavaScript number cannot hold 64 bits.
 """
+
 import threading
 import time
 

@@ -26,6 +26,7 @@ access, so 100,000+ entries do not slow a sale.  Each write is one short
 ``BEGIN IMMEDIATE`` transaction; a failure to write raises
 ``errors.JournalUnavailable`` and the caller must not touch the device.
 """
+
 import datetime
 import json
 import os
@@ -88,6 +89,7 @@ CREATE TABLE IF NOT EXISTS grant_uses (
 );
 """
 
+
 def _loads(text):
     return json.loads(text) if text else None
 
@@ -96,8 +98,16 @@ class Journal:
     """One till's journal file.  Thread-safe: one connection behind a lock
     (SQLite serialises writers anyway; the KKT serialises documents)."""
 
-    def __init__(self, path, till_code="", clock=time.time, max_bytes=None,
-                 min_free_bytes=16 * 1024 * 1024, busy_timeout_ms=2000, check="background"):
+    def __init__(
+        self,
+        path,
+        till_code="",
+        clock=time.time,
+        max_bytes=None,
+        min_free_bytes=16 * 1024 * 1024,
+        busy_timeout_ms=2000,
+        check="background",
+    ):
         self.path = str(path)
         self.till_code = till_code
         self.clock = clock
@@ -105,8 +115,9 @@ class Journal:
         self.min_free_bytes = min_free_bytes
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                       timeout=busy_timeout_ms / 1000)
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+            )
             db = self._db
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -190,7 +201,8 @@ class Journal:
             except sqlite3.Error as exc:
                 raise errors.JournalUnavailable(
                     f"the till journal cannot record the operation ({exc}); nothing was sent to the KKT",
-                    reason=str(exc)) from None
+                    reason=str(exc),
+                ) from None
 
     def _row(self, sql, params=()):
         with self._lock:
@@ -214,12 +226,14 @@ class Journal:
         or the integrity check found the journal damaged."""
         if self.check_state and self.check_state.startswith("damaged"):
             raise errors.JournalUnavailable(
-                f"the till journal is {self.check_state}; nothing was sent to the KKT", reason="damaged")
+                f"the till journal is {self.check_state}; nothing was sent to the KKT", reason="damaged"
+            )
         free = self.disk_free_bytes()
         if free is not None and free < self.min_free_bytes:
             raise errors.JournalUnavailable(
                 f"the till journal's disk has only {free // 1024} KiB free; nothing was sent to the KKT",
-                reason="disk_full")
+                reason="disk_full",
+            )
 
     # -- writes -------------------------------------------------------------------
     def insert(self, uuid, kind, payload, pos_reference="", original_uuid=None, sent=None):
@@ -247,10 +261,24 @@ class Journal:
                     "INSERT INTO entries (uuid, hlc, kind, till_code, pos_reference, original_uuid, payload,"
                     " state, fn_serial, expected_fd, shift_number, attempts, created_at, created_ts, updated_ts)"
                     " VALUES (?,MAX(?, COALESCE((SELECT MAX(hlc) FROM entries), 0) + 1),?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (uuid, stamp, kind, self.till_code, pos_reference or "", original_uuid or None,
-                     json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-                     "sent" if sent else "journaled", fn_serial, expected_fd, shift_number,
-                     1 if sent else 0, self._now_iso(), now, now))
+                    (
+                        uuid,
+                        stamp,
+                        kind,
+                        self.till_code,
+                        pos_reference or "",
+                        original_uuid or None,
+                        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                        "sent" if sent else "journaled",
+                        fn_serial,
+                        expected_fd,
+                        shift_number,
+                        1 if sent else 0,
+                        self._now_iso(),
+                        now,
+                        now,
+                    ),
+                )
             except sqlite3.IntegrityError:  # another process of the same till won the race
                 return self.get(uuid), False
         entry = self.get(uuid)
@@ -262,8 +290,11 @@ class Journal:
         nonce is new or was already used for this very uuid (a retry of the same
         operation); False when it served another operation (a replayed grant)."""
         try:
-            self._write("INSERT INTO grant_uses (nonce, uuid, action, user, expires_ts, used_ts)"
-                        " VALUES (?,?,?,?,?,?)", (nonce, uuid, action, user or "", expires_ts, self.clock()))
+            self._write(
+                "INSERT INTO grant_uses (nonce, uuid, action, user, expires_ts, used_ts)"
+                " VALUES (?,?,?,?,?,?)",
+                (nonce, uuid, action, user or "", expires_ts, self.clock()),
+            )
             return True
         except sqlite3.IntegrityError:
             row = self._row("SELECT uuid, action FROM grant_uses WHERE nonce=?", (nonce,))
@@ -274,7 +305,8 @@ class Journal:
         return self._write(
             "UPDATE entries SET state='journaled', payload=?, error=NULL, updated_ts=?"
             " WHERE uuid=? AND state='failed'",
-            (json.dumps(payload, ensure_ascii=False, separators=(",", ":")), self.clock(), uuid))
+            (json.dumps(payload, ensure_ascii=False, separators=(",", ":")), self.clock(), uuid),
+        )
 
     def mark_sent(self, uuid, fn_serial, expected_fd, shift_number=None, info=None):
         """About to touch the KKT: record what settlement needs to find the outcome
@@ -282,13 +314,22 @@ class Journal:
         return self._write(
             "UPDATE entries SET state='sent', fn_serial=?, expected_fd=?, shift_number=?, sent_info=?,"
             " attempts=attempts+1, updated_ts=? WHERE uuid=? AND state IN ('journaled','sent')",
-            (fn_serial, expected_fd, shift_number, json.dumps(info) if info is not None else None,
-             self.clock(), uuid))
+            (
+                fn_serial,
+                expected_fd,
+                shift_number,
+                json.dumps(info) if info is not None else None,
+                self.clock(),
+                uuid,
+            ),
+        )
 
     def back_to_journaled(self, uuid):
         """Settlement found the document was not fiscalised: retry from the journal."""
-        return self._write("UPDATE entries SET state='journaled', updated_ts=? WHERE uuid=? AND state='sent'",
-                           (self.clock(), uuid))
+        return self._write(
+            "UPDATE entries SET state='journaled', updated_ts=? WHERE uuid=? AND state='sent'",
+            (self.clock(), uuid),
+        )
 
     def mark_fiscalised(self, uuid, fiscal, response, ofd_message=None):
         now = self.clock()
@@ -296,13 +337,23 @@ class Journal:
             "UPDATE entries SET state='fiscalised', fiscal=?, response=?, fd_number=?, fn_serial=COALESCE(?, fn_serial),"
             " ofd_message=COALESCE(?, ofd_message), error=NULL, fiscalised_ts=?, updated_ts=?"
             " WHERE uuid=? AND state IN ('journaled','sent')",
-            (json.dumps(fiscal, ensure_ascii=False), json.dumps(response, ensure_ascii=False),
-             fiscal.get("fd_number"), fiscal.get("fn_serial"), ofd_message, now, now, uuid))
+            (
+                json.dumps(fiscal, ensure_ascii=False),
+                json.dumps(response, ensure_ascii=False),
+                fiscal.get("fd_number"),
+                fiscal.get("fn_serial"),
+                ofd_message,
+                now,
+                now,
+                uuid,
+            ),
+        )
 
     def mark_failed(self, uuid, error):
         return self._write(
             "UPDATE entries SET state='failed', error=?, updated_ts=? WHERE uuid=? AND state IN ('journaled','sent')",
-            (json.dumps(error, ensure_ascii=False), self.clock(), uuid))
+            (json.dumps(error, ensure_ascii=False), self.clock(), uuid),
+        )
 
     def mark_delivered(self, uuids):
         """Central accepted these entries.  Non-fiscal ones and OFD-confirmed ones
@@ -313,8 +364,11 @@ class Journal:
         fiscal = ",".join("'%s'" % k for k in FISCAL_KINDS)
         return self._write(
             "UPDATE entries SET state = CASE WHEN ofd_confirmed = 1 OR kind NOT IN (%s) THEN 'archived'"
-            " ELSE 'delivered' END, updated_ts=? WHERE uuid=? AND state IN ('fiscalised','dead_letter')" % fiscal,
-            [(now, u) for u in uuids], many=True)
+            " ELSE 'delivered' END, updated_ts=? WHERE uuid=? AND state IN ('fiscalised','dead_letter')"
+            % fiscal,
+            [(now, u) for u in uuids],
+            many=True,
+        )
 
     def set_aside(self, uuid, error):
         """Central refused this entry for good: out of the push queue, into ``dead_letter``
@@ -322,12 +376,15 @@ class Journal:
         return self._write(
             "UPDATE entries SET state='dead_letter', error=?, attempts=attempts+1, updated_ts=?"
             " WHERE uuid=? AND state IN ('fiscalised','delivered','dead_letter')",
-            (json.dumps(error, ensure_ascii=False), self.clock(), uuid))
+            (json.dumps(error, ensure_ascii=False), self.clock(), uuid),
+        )
 
     def dead_letters_due(self, older_than_seconds, limit=10):
         """Set-aside entries not offered to central for ``older_than_seconds``, oldest first."""
-        return self._rows("SELECT * FROM entries WHERE state='dead_letter' AND updated_ts<=? ORDER BY hlc LIMIT ?",
-                          (self.clock() - older_than_seconds, int(limit)))
+        return self._rows(
+            "SELECT * FROM entries WHERE state='dead_letter' AND updated_ts<=? ORDER BY hlc LIMIT ?",
+            (self.clock() - older_than_seconds, int(limit)),
+        )
 
     def set_ofd_confirmed(self, fd_number, ticket_b64=None, uuid=None):
         """The OFD confirmed a document: flag it; a delivered entry becomes archived."""
@@ -336,7 +393,8 @@ class Journal:
         return self._write(
             "UPDATE entries SET ofd_confirmed=1, ofd_ticket=COALESCE(?, ofd_ticket), updated_ts=?,"
             " state = CASE WHEN state='delivered' THEN 'archived' ELSE state END WHERE " + where,
-            (ticket_b64, now, key))
+            (ticket_b64, now, key),
+        )
 
     def set_ofd_confirmed_below(self, fn_serial, fd_limit):
         """Every document of this FN numbered below ``fd_limit`` is confirmed by the OFD
@@ -345,12 +403,16 @@ class Journal:
             "UPDATE entries SET ofd_confirmed=1, updated_ts=?,"
             " state = CASE WHEN state='delivered' THEN 'archived' ELSE state END"
             " WHERE fn_serial=? AND fd_number IS NOT NULL AND fd_number < ? AND ofd_confirmed=0"
-            " AND state IN ('fiscalised', 'delivered')", (self.clock(), fn_serial, int(fd_limit)))
+            " AND state IN ('fiscalised', 'delivered')",
+            (self.clock(), fn_serial, int(fd_limit)),
+        )
 
     def attach_ofd_message(self, fd_number, message_b64):
         return self._write(
             "UPDATE entries SET ofd_message=?, updated_ts=? WHERE fd_number=? AND ofd_message IS NULL"
-            " AND state='fiscalised'", (message_b64, self.clock(), fd_number))
+            " AND state='fiscalised'",
+            (message_b64, self.clock(), fd_number),
+        )
 
     def compact(self, older_than_seconds):
         """Delete archived entries last changed more than ``older_than_seconds`` ago.
@@ -378,8 +440,10 @@ class Journal:
         return self._row("SELECT * FROM entries WHERE fd_number=? ORDER BY hlc DESC LIMIT 1", (fd_number,))
 
     def in_state(self, state, limit=1000, after_hlc=0):
-        return self._rows("SELECT * FROM entries WHERE state=? AND hlc>? ORDER BY hlc LIMIT ?",
-                          (state, int(after_hlc), int(limit)))
+        return self._rows(
+            "SELECT * FROM entries WHERE state=? AND hlc>? ORDER BY hlc LIMIT ?",
+            (state, int(after_hlc), int(limit)),
+        )
 
     def query(self, state=None, since_hlc=None, limit=100):
         limit = max(1, min(int(limit), 1000))
@@ -401,8 +465,10 @@ class Journal:
         return out
 
     def ofd_backlog(self):
-        row = self._row("SELECT COUNT(*) AS n, MIN(fiscalised_ts) AS oldest FROM entries"
-                        " WHERE ofd_confirmed=0 AND fd_number IS NOT NULL")
+        row = self._row(
+            "SELECT COUNT(*) AS n, MIN(fiscalised_ts) AS oldest FROM entries"
+            " WHERE ofd_confirmed=0 AND fd_number IS NOT NULL"
+        )
         return row["n"], row["oldest"]
 
     def disk_free_bytes(self):
@@ -438,9 +504,16 @@ class Journal:
     @staticmethod
     def to_entry(row):
         return {
-            "uuid": row["uuid"], "hlc": str(row["hlc"]), "kind": row["kind"], "till_code": row["till_code"],
-            "pos_reference": row["pos_reference"], "payload": _loads(row["payload"]), "state": row["state"],
-            "fiscal": _loads(row["fiscal"]), "ofd_message": row["ofd_message"],
-            "ofd_confirmed": bool(row["ofd_confirmed"]), "created_at": row["created_at"],
+            "uuid": row["uuid"],
+            "hlc": str(row["hlc"]),
+            "kind": row["kind"],
+            "till_code": row["till_code"],
+            "pos_reference": row["pos_reference"],
+            "payload": _loads(row["payload"]),
+            "state": row["state"],
+            "fiscal": _loads(row["fiscal"]),
+            "ofd_message": row["ofd_message"],
+            "ofd_confirmed": bool(row["ofd_confirmed"]),
+            "created_at": row["created_at"],
             "error": _loads(row["error"]),
         }

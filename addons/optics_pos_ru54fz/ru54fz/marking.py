@@ -20,6 +20,7 @@ check (ПП РФ № 1944 of 21.11.2023) and the gate in front of the KKT.
   them in the fiscal result (``extra["marking"]``), so the journal stores them
   with the sale.
 """
+
 import base64
 import datetime as dt
 import http.client
@@ -64,9 +65,9 @@ class CheckerUnavailable(Exception):
 # ------------------------------------------------------------------ the code
 @dataclass
 class MarkingCode:
-    raw: str                  # as scanned, GS separators kept (tag 2000)
-    gtin: str                 # AI 01
-    serial: str               # AI 21
+    raw: str  # as scanned, GS separators kept (tag 2000)
+    gtin: str  # AI 01
+    serial: str  # AI 21
     fields: dict = field(default_factory=dict)
 
     @property
@@ -89,27 +90,36 @@ def parse(raw):
     if not isinstance(raw, str) or not raw.strip():
         raise E.DocumentInvalid("no marking code was scanned", field="marking_code")
     text = raw.strip("\r\n")
-    for prefix in ("]d2", "]C1", GS):         # symbology identifier / leading FNC1
+    for prefix in ("]d2", "]C1", GS):  # symbology identifier / leading FNC1
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     if len(text) > 256:
         raise E.DocumentInvalid("the marking code is longer than 256 characters", field="marking_code")
     if any(ord(c) < 0x20 and c != GS for c in text):
-        raise E.DocumentInvalid("the marking code holds control characters other than GS",
-                                field="marking_code")
+        raise E.DocumentInvalid(
+            "the marking code holds control characters other than GS", field="marking_code"
+        )
     out = {}
     pos = 0
     while pos < len(text):
-        ai = next((a for a in ("8005", "3103", "240", "01", "11", "17", "21", "10", "91", "92", "93")
-                   if text.startswith(a, pos)), None)
+        ai = next(
+            (
+                a
+                for a in ("8005", "3103", "240", "01", "11", "17", "21", "10", "91", "92", "93")
+                if text.startswith(a, pos)
+            ),
+            None,
+        )
         if ai is None:
             raise E.DocumentInvalid(
                 f"the marking code has an unknown field at position {pos + 1}: a DataMatrix of a marked "
                 f"product starts with 01 (GTIN) and 21 (serial); was it scanned with a 1D scanner or "
-                f"without its GS separators?", field="marking_code")
+                f"without its GS separators?",
+                field="marking_code",
+            )
         pos += len(ai)
         if ai in _FIXED_AI and ai != "91":
-            value = text[pos:pos + _FIXED_AI[ai]]
+            value = text[pos : pos + _FIXED_AI[ai]]
             pos += _FIXED_AI[ai]
             if len(value) != _FIXED_AI[ai]:
                 raise E.DocumentInvalid(f"marking code field {ai} is cut short", field="marking_code")
@@ -123,23 +133,27 @@ def parse(raw):
         out[ai] = value
     gtin, serial = out.get("01"), out.get("21")
     if not gtin or not gtin.isdigit() or not _gtin_ok(gtin):
-        raise E.DocumentInvalid("the marking code's GTIN (01) is missing or its check digit is wrong",
-                                field="marking_code")
+        raise E.DocumentInvalid(
+            "the marking code's GTIN (01) is missing or its check digit is wrong", field="marking_code"
+        )
     if not serial:
         raise E.DocumentInvalid("the marking code has no serial number (21)", field="marking_code")
     if "93" not in out and not ("91" in out and "92" in out):
-        raise E.DocumentInvalid("the marking code has no crypto tail (91/92 or 93): scan the DataMatrix "
-                                "itself, not a printed number", field="marking_code")
+        raise E.DocumentInvalid(
+            "the marking code has no crypto tail (91/92 or 93): scan the DataMatrix "
+            "itself, not a printed number",
+            field="marking_code",
+        )
     return MarkingCode(raw=text, gtin=gtin, serial=serial, fields=out)
 
 
 # ------------------------------------------------------------------ check results
 @dataclass
 class CheckResult:
-    status: str                       # valid | sold | expired | blocked | not_found | invalid | offline
-    source: str                       # online | local | none
-    request_id: str = ""              # the check's id (ЧЗ reqId), for 1265
-    request_time: int = 0             # ms since the epoch (ЧЗ reqTimestamp), for 1265
+    status: str  # valid | sold | expired | blocked | not_found | invalid | offline
+    source: str  # online | local | none
+    request_id: str = ""  # the check's id (ЧЗ reqId), for 1265
+    request_time: int = 0  # ms since the epoch (ЧЗ reqTimestamp), for 1265
     detail: str = ""
     checked_at: str = ""
 
@@ -177,8 +191,12 @@ def decide(entry, now=None):
                 when = when.replace(tzinfo=dt.timezone.utc)
             if when <= now:
                 return "expired"
-    if not (entry.get("valid") and entry.get("verified") and entry.get("utilised")
-            and entry.get("realizable", True)):
+    if not (
+        entry.get("valid")
+        and entry.get("verified")
+        and entry.get("utilised")
+        and entry.get("realizable", True)
+    ):
         return "invalid"
     return "valid"
 
@@ -226,13 +244,19 @@ class _HttpChecker:
         return reply
 
     def _result(self, reply, code):
-        entry = next((c for c in reply["codes"] if isinstance(c, dict)
-                      and str(c.get("cis", "")).startswith(code.cis)), None)
+        entry = next(
+            (c for c in reply["codes"] if isinstance(c, dict) and str(c.get("cis", "")).startswith(code.cis)),
+            None,
+        )
         status = decide(entry)
-        return CheckResult(status=status, source=self.source, request_id=str(reply.get("reqId") or ""),
-                           request_time=int(reply.get("reqTimestamp") or 0),
-                           detail=REFUSAL_TEXT.get(status, ""),
-                           checked_at=dt.datetime.now().isoformat(timespec="seconds"))
+        return CheckResult(
+            status=status,
+            source=self.source,
+            request_id=str(reply.get("reqId") or ""),
+            request_time=int(reply.get("reqTimestamp") or 0),
+            detail=REFUSAL_TEXT.get(status, ""),
+            checked_at=dt.datetime.now().isoformat(timespec="seconds"),
+        )
 
 
 class OnlineChecker(_HttpChecker):
@@ -269,8 +293,12 @@ class PermissiveCheck:
                 return checker.check(code, fn_serial)
             except CheckerUnavailable as exc:
                 failures.append(str(exc))
-        return CheckResult(status="offline", source="none", detail="; ".join(failures) or "no checker set up",
-                           checked_at=dt.datetime.now().isoformat(timespec="seconds"))
+        return CheckResult(
+            status="offline",
+            source="none",
+            detail="; ".join(failures) or "no checker set up",
+            checked_at=dt.datetime.now().isoformat(timespec="seconds"),
+        )
 
 
 def make_checker(config):
@@ -313,15 +341,23 @@ class MarkingGate:
             try:
                 code = parse(item.marking_code)
             except E.DocumentInvalid as exc:
-                raise MarkingRefused(f"item {index + 1} ({item.name}): {exc.message}", device_code="bad_code",
-                                     item=index) from None
+                raise MarkingRefused(
+                    f"item {index + 1} ({item.name}): {exc.message}", device_code="bad_code", item=index
+                ) from None
             if code.cis in seen:
-                raise MarkingRefused(f"items {seen[code.cis] + 1} and {index + 1} carry the same marking code: "
-                                     f"one scan per unit", device_code="duplicate", item=index)
+                raise MarkingRefused(
+                    f"items {seen[code.cis] + 1} and {index + 1} carry the same marking code: "
+                    f"one scan per unit",
+                    device_code="duplicate",
+                    item=index,
+                )
             seen[code.cis] = index
             if item.quantity != 1000:
-                raise MarkingRefused(f"item {index + 1} ({item.name}): a marked unit is sold one at a time "
-                                     f"(quantity 1)", device_code="quantity", item=index)
+                raise MarkingRefused(
+                    f"item {index + 1} ({item.name}): a marked unit is sold one at a time (quantity 1)",
+                    device_code="quantity",
+                    item=index,
+                )
             codes.append((index, item, code))
         checks = {}
         refund = int(document.operation) in (2, 4)
@@ -340,9 +376,13 @@ class MarkingGate:
                 result = self.checker.check(code, fn_serial)
                 result.detail = result.detail or f"checked in {time.monotonic() - started:.2f} s"
             if not result.allowed:
-                raise MarkingRefused(f"item {index + 1} ({item.name}): {REFUSAL_TEXT.get(result.status, result.status)}",
-                                     device_code=result.status, item=index, marking_status=result.status,
-                                     marking_source=result.source)
+                raise MarkingRefused(
+                    f"item {index + 1} ({item.name}): {REFUSAL_TEXT.get(result.status, result.status)}",
+                    device_code=result.status,
+                    item=index,
+                    marking_status=result.status,
+                    marking_source=result.source,
+                )
             item.marking_check = result
             checks[str(index)] = result.to_dict()
         outcome = self._device.fiscalise(document)

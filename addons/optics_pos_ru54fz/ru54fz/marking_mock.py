@@ -11,6 +11,7 @@ with state ``valid`` (default for unknown codes: ``not_found``), ``sold``,
 timeout for a checker with a shorter one), ``down`` (500).  Every request is
 counted in ``calls``.
 """
+
 import datetime as dt
 import json
 import threading
@@ -46,9 +47,15 @@ class MockChecker:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                body = json.dumps({"code": 0, "description": "ok", "reqId": str(uuid.uuid4()),
-                                   "reqTimestamp": int(time.time() * 1000),
-                                   "codes": [mock.entry(c) for c in codes]}).encode()
+                body = json.dumps(
+                    {
+                        "code": 0,
+                        "description": "ok",
+                        "reqId": str(uuid.uuid4()),
+                        "reqTimestamp": int(time.time() * 1000),
+                        "codes": [mock.entry(c) for c in codes],
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -56,7 +63,7 @@ class MockChecker:
                 try:
                     self.wfile.write(body)
                 except OSError:
-                    pass                     # the client gave up waiting
+                    pass  # the client gave up waiting
 
             def do_POST(self):
                 if urlsplit(self.path).path != "/codes/check":
@@ -99,10 +106,20 @@ class MockChecker:
             return {"cis": code.cis, "found": False, "valid": False, "errorCode": 1}
         now = dt.datetime.now(dt.timezone.utc)
         expire = now - dt.timedelta(days=1) if state == "expired" else now + dt.timedelta(days=365)
-        return {"cis": code.cis, "gtin": code.gtin, "found": True, "valid": True, "verified": True,
-                "realizable": True, "utilised": True, "isBlocked": state == "blocked",
-                "sold": state == "sold", "isOwner": True,
-                "expireDate": expire.isoformat().replace("+00:00", "Z"), "errorCode": 0}
+        return {
+            "cis": code.cis,
+            "gtin": code.gtin,
+            "found": True,
+            "valid": True,
+            "verified": True,
+            "realizable": True,
+            "utilised": True,
+            "isBlocked": state == "blocked",
+            "sold": state == "sold",
+            "isOwner": True,
+            "expireDate": expire.isoformat().replace("+00:00", "Z"),
+            "errorCode": 0,
+        }
 
     def start(self):
         threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()

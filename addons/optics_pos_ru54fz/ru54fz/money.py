@@ -5,6 +5,7 @@ Every sum in this package is an ``int`` number of kopecks; quantities are an
 decimals).  Floats never enter: the conversion helpers accept ``int``,
 ``Decimal`` or decimal strings and refuse anything that is not exact.
 """
+
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -18,7 +19,7 @@ QTY_SCALE = 1000
 MAX_TEXT = 40
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,9})?|\.[0-9]{1,9})")
 #: bound of integers given as int (JSON numbers): 10**18, far above any sum of the FFD
-MAX_INT = 10 ** 18
+MAX_INT = 10**18
 
 
 class MoneyError(ValueError):

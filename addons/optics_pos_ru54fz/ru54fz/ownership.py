@@ -34,6 +34,7 @@ port or the KKT's single TCP connection.  Either lock dies with its process
 (the kernel drops the flock, PostgreSQL ends the session), so a crashed worker
 never keeps a till; whoever owns it next settles what the crash left ``sent``.
 """
+
 import fcntl
 import os
 import threading
@@ -43,7 +44,7 @@ import zlib
 from . import errors
 
 #: first key of the advisory lock: this addon's namespace (crc32 of a fixed name)
-PG_LOCK_CLASS = zlib.crc32(b"optics_pos_ru54fz.till_owner") - 2 ** 31
+PG_LOCK_CLASS = zlib.crc32(b"optics_pos_ru54fz.till_owner") - 2**31
 
 
 class TillBusy(errors.FiscalError):
@@ -98,7 +99,7 @@ class PgAdvisoryOwnerLock:
 
     def __init__(self, connect, till_code):
         self._connect = connect
-        self.key = (PG_LOCK_CLASS, zlib.crc32(till_code.encode()) - 2 ** 31)
+        self.key = (PG_LOCK_CLASS, zlib.crc32(till_code.encode()) - 2**31)
         self.till_code = till_code
         self._conn = None
 
@@ -111,6 +112,7 @@ class PgAdvisoryOwnerLock:
 
     def acquire(self, wait):
         import psycopg2
+
         try:
             with self._connection().cursor() as cr:
                 # lock_timeout bounds the wait for a heavyweight lock, advisory ones included
@@ -125,6 +127,7 @@ class PgAdvisoryOwnerLock:
 
     def release(self):
         import psycopg2
+
         try:
             with self._connection().cursor() as cr:
                 cr.execute("SELECT pg_advisory_unlock(%s, %s)", self.key)
@@ -166,8 +169,10 @@ class OwnerGuard:
             if not got:
                 self._depth -= 1
                 self._thread_lock.release()
-                raise TillBusy(f"another process is serving this till ({self.owner_lock.describe()}); "
-                               f"nothing was done, retry in a moment")
+                raise TillBusy(
+                    f"another process is serving this till ({self.owner_lock.describe()}); "
+                    f"nothing was done, retry in a moment"
+                )
         return self
 
     def __exit__(self, *exc):

@@ -11,6 +11,7 @@ till is mapped back onto the ``errors.FiscalError`` hierarchy, so a caller can
 catch ``TransportError`` (nothing known, retry later) apart from
 ``DeviceError`` (the KKT refused) and ``RequestInvalid`` (our bug).
 """
+
 import uuid as uuidlib
 
 from . import errors
@@ -69,8 +70,13 @@ def error_from_reply(status, body):
     elif issubclass(cls, errors.DeviceError):
         details.pop("device_code", None)
         details.pop("source", None)
-        exc = cls(message, device_code=err.get("device_code"),
-                  source=err.get("source", "kkt"), http=status, **details)
+        exc = cls(
+            message,
+            device_code=err.get("device_code"),
+            source=err.get("source", "kkt"),
+            http=status,
+            **details,
+        )
     else:
         exc = cls(message, http=status, **details)
     if code and exc.code != code:
@@ -103,14 +109,14 @@ class TillClient:
             headers["X-Till-Grant"] = grant  # a store manager's grant (ru54fz/grants.py)
         try:
             resp = self.http.request(
-                method, url, json=body, params=params, headers=headers,
-                timeout=timeout or self.timeout)
+                method, url, json=body, params=params, headers=headers, timeout=timeout or self.timeout
+            )
         except requests.Timeout as exc:
             raise errors.TransportError(
-                f"The till did not answer {route} in time: {exc}", route=route) from None
+                f"The till did not answer {route} in time: {exc}", route=route
+            ) from None
         except requests.RequestException as exc:
-            raise errors.TransportError(
-                f"The till is unreachable ({route}): {exc}", route=route) from None
+            raise errors.TransportError(f"The till is unreachable ({route}): {exc}", route=route) from None
         try:
             data = resp.json()
         except ValueError:
@@ -119,8 +125,8 @@ class TillClient:
             raise error_from_reply(resp.status_code, data)
         if not isinstance(data, (dict, list)):
             raise errors.TransportError(
-                f"The till answered {route} with a non-JSON body (HTTP {resp.status_code})",
-                route=route)
+                f"The till answered {route} with a non-JSON body (HTTP {resp.status_code})", route=route
+            )
         return data
 
     @staticmethod
@@ -137,8 +143,11 @@ class TillClient:
         return self._call("GET", "counters")
 
     def journal(self, state=None, since_hlc=None, limit=None):
-        params = {k: v for k, v in (("state", state), ("since_hlc", since_hlc),
-                                    ("limit", limit)) if v not in (None, "")}
+        params = {
+            k: v
+            for k, v in (("state", state), ("since_hlc", since_hlc), ("limit", limit))
+            if v not in (None, "")
+        }
         data = self._call("GET", "journal", params=params)
         return data.get("entries", []) if isinstance(data, dict) else data
 
@@ -150,20 +159,26 @@ class TillClient:
 
     def _cash(self, route, op_uuid, amount, cashier, grant=None):
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise errors.RequestInvalid(f"{route}: the amount must be a positive int of kopecks, "
-                                        f"got {amount!r}", field="amount")
+            raise errors.RequestInvalid(
+                f"{route}: the amount must be a positive int of kopecks, got {amount!r}", field="amount"
+            )
         return self._call("POST", route, {"uuid": op_uuid, "amount": amount, "cashier": cashier}, grant=grant)
 
     def x_report(self, op_uuid, cashier):
         return self._call("POST", "x_report", {"uuid": op_uuid, "cashier": cashier})
 
     def open_shift(self, op_uuid, cashier, cashier_inn=""):
-        return self._call("POST", "open_shift",
-                          {"uuid": op_uuid, "cashier": cashier, "cashier_inn": cashier_inn})
+        return self._call(
+            "POST", "open_shift", {"uuid": op_uuid, "cashier": cashier, "cashier_inn": cashier_inn}
+        )
 
     def close_shift(self, op_uuid, cashier, cashier_inn="", grant=None):
-        return self._call("POST", "close_shift",
-                          {"uuid": op_uuid, "cashier": cashier, "cashier_inn": cashier_inn}, grant=grant)
+        return self._call(
+            "POST",
+            "close_shift",
+            {"uuid": op_uuid, "cashier": cashier, "cashier_inn": cashier_inn},
+            grant=grant,
+        )
 
     def push(self):
         return self._call("POST", "push", {})

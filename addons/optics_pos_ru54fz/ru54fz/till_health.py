@@ -54,6 +54,7 @@ ofd_backlog.red, ``ru54fz_fn_alert_days`` -> fn_expiry.yellow,
 till_silent.yellow) through :func:`company_overrides`; the till passes its
 ``clock_warn_seconds``/``clock_block_seconds``/``ofd_limit_days``/``shift_limit_hours``.
 """
+
 import copy
 
 LEVELS = ("green", "yellow", "red")
@@ -62,14 +63,14 @@ SHIFT_WARN_SHARE = 0.9
 _RANK = {name: i for i, name in enumerate(LEVELS)}
 
 THRESHOLDS = {
-    "ofd_backlog": {"yellow": 3, "red": 25},      # days, >=
-    "ofd_blocked": {"red": 30},                   # days, >= (the FN blocks)
-    "fn_expiry": {"yellow": 30, "red": 3},        # days left, <
-    "fn_memory": {"yellow": 90, "red": 99, "full": 100},      # percent, >= (full: fn_memory_full)
-    "journal_fill": {"yellow": 80, "red": 90, "full": 100},   # percent, >= (full: journal_full)
-    "shift_age": {"yellow": 24 * SHIFT_WARN_SHARE, "red": 24},   # hours, >= (red: shift_expired)
-    "clock_skew": {"yellow": 120, "red": 300},    # seconds, > (red: clock_blocked; 5 min is still legal)
-    "till_silent": {"yellow": 30},                # minutes, >=
+    "ofd_backlog": {"yellow": 3, "red": 25},  # days, >=
+    "ofd_blocked": {"red": 30},  # days, >= (the FN blocks)
+    "fn_expiry": {"yellow": 30, "red": 3},  # days left, <
+    "fn_memory": {"yellow": 90, "red": 99, "full": 100},  # percent, >= (full: fn_memory_full)
+    "journal_fill": {"yellow": 80, "red": 90, "full": 100},  # percent, >= (full: journal_full)
+    "shift_age": {"yellow": 24 * SHIFT_WARN_SHARE, "red": 24},  # hours, >= (red: shift_expired)
+    "clock_skew": {"yellow": 120, "red": 300},  # seconds, > (red: clock_blocked; 5 min is still legal)
+    "till_silent": {"yellow": 30},  # minutes, >=
 }
 
 #: every code the rule can emit, with its level
@@ -80,7 +81,7 @@ CODES = {
     "shift_closed": "yellow",
     "shift_ending": "yellow",
     "shift_expired": "red",
-    "fn_memory": None,          # yellow or red
+    "fn_memory": None,  # yellow or red
     "fn_memory_full": "red",
     "fn_expiry": None,
     "clock_unknown": "yellow",
@@ -113,13 +114,16 @@ def thresholds(overrides=None):
     return table
 
 
-def company_overrides(unconfirmed_alert_days=None, fn_alert_days=None, fn_memory_alert_pct=None,
-                      till_silence_minutes=None):
+def company_overrides(
+    unconfirmed_alert_days=None, fn_alert_days=None, fn_memory_alert_pct=None, till_silence_minutes=None
+):
     """Central's company settings as overrides (a zero or empty setting keeps the table)."""
-    return {"ofd_backlog": {"red": unconfirmed_alert_days or None},
-            "fn_expiry": {"yellow": fn_alert_days or None},
-            "fn_memory": {"yellow": fn_memory_alert_pct or None},
-            "till_silent": {"yellow": till_silence_minutes or None}}
+    return {
+        "ofd_backlog": {"red": unconfirmed_alert_days or None},
+        "fn_expiry": {"yellow": fn_alert_days or None},
+        "fn_memory": {"yellow": fn_memory_alert_pct or None},
+        "till_silent": {"yellow": till_silence_minutes or None},
+    }
 
 
 def _round(value):
@@ -149,8 +153,12 @@ def evaluate(facts, overrides=None):
 
     err = get("device_error")
     if err:
-        add("device_error", "red", error_code=err.get("code") or "device_error",
-            message=err.get("message") or "")
+        add(
+            "device_error",
+            "red",
+            error_code=err.get("code") or "device_error",
+            message=err.get("message") or "",
+        )
     if get("paper_present") is False:
         add("paper_out", "red")
     if get("cover_open"):
@@ -250,24 +258,38 @@ _MESSAGES = {
     "shift_closed": lambda p: "no shift is open",
     "shift_ending": lambda p: f"the shift closes in {_hours_text(p['hours_left'])}: close it soon",
     "shift_expired": lambda p: "the shift is over 24 hours: close it (Z report)",
-    "fn_memory_full": lambda p: "the fiscal drive's memory is full: sales are impossible until it is replaced",
-    "fn_memory": lambda p: (f"the fiscal drive is {p['pct']}% full: order a new one"
-                            if p["_level"] == "red" else f"the fiscal drive is {p['pct']}% full"),
-    "fn_expiry": lambda p: (f"the fiscal drive's keys expire in {p['days']} days: replace it"
-                            if p["_level"] == "red" else f"the fiscal drive's keys expire in {p['days']} days"),
+    "fn_memory_full": lambda p: (
+        "the fiscal drive's memory is full: sales are impossible until it is replaced"
+    ),
+    "fn_memory": lambda p: (
+        f"the fiscal drive is {p['pct']}% full: order a new one"
+        if p["_level"] == "red"
+        else f"the fiscal drive is {p['pct']}% full"
+    ),
+    "fn_expiry": lambda p: (
+        f"the fiscal drive's keys expire in {p['days']} days: replace it"
+        if p["_level"] == "red"
+        else f"the fiscal drive's keys expire in {p['days']} days"
+    ),
     "clock_unknown": lambda p: "the KKT clock could not be read",
     "clock_skew": lambda p: f"the KKT clock is {p['seconds']} s off",
     "clock_blocked": lambda p: f"the KKT clock is {p['seconds']} s off: sales are refused",
     "journal_fill": lambda p: f"the journal's storage is {p['pct']}% full",
     "journal_full": lambda p: "the journal's storage is full",
-    "ofd_backlog": lambda p: (f"a document has waited {p['days']:g} days for the OFD; the FN blocks at "
-                              f"{p['limit_days']:g}" if p["_level"] == "red"
-                              else f"a document has waited {p['days']:g} days for the OFD"),
-    "ofd_blocked": lambda p: (f"a document has waited {p['days']:g} days for the OFD: the FN blocks at "
-                              f"{p['limit_days']:g}, sales are refused"),
+    "ofd_backlog": lambda p: (
+        f"a document has waited {p['days']:g} days for the OFD; the FN blocks at {p['limit_days']:g}"
+        if p["_level"] == "red"
+        else f"a document has waited {p['days']:g} days for the OFD"
+    ),
+    "ofd_blocked": lambda p: (
+        f"a document has waited {p['days']:g} days for the OFD: the FN blocks at "
+        f"{p['limit_days']:g}, sales are refused"
+    ),
     "failed": lambda p: f"{p['count']} operation(s) failed on the KKT",
-    "set_aside": lambda p: (f"central refused {p['count']} journal entries for good: they are set aside "
-                            f"(the others are delivered); call support with the till's journal"),
+    "set_aside": lambda p: (
+        f"central refused {p['count']} journal entries for good: they are set aside "
+        f"(the others are delivered); call support with the till's journal"
+    ),
     "till_silent": lambda p: f"the till has not reported for {p['minutes']} min",
     "central_dead_letters": lambda p: f"the OFD pipeline gave up on {p['count']} document(s)",
     "ofd_breaker_open": lambda p: "the OFD connection breaker is open",
@@ -285,10 +307,15 @@ def messages(result):
 
 def export():
     """What the JS side needs to check its table against: codes, levels, thresholds."""
-    return {"codes": sorted(CODES), "levels": dict(CODES), "blocking": list(BLOCKING),
-            "thresholds": copy.deepcopy(THRESHOLDS)}
+    return {
+        "codes": sorted(CODES),
+        "levels": dict(CODES),
+        "blocking": list(BLOCKING),
+        "thresholds": copy.deepcopy(THRESHOLDS),
+    }
 
 
-if __name__ == "__main__":   # python3 -m ru54fz.till_health: the codes as JSON
+if __name__ == "__main__":  # python3 -m ru54fz.till_health: the codes as JSON
     import json
+
     print(json.dumps(export(), indent=1, sort_keys=True))

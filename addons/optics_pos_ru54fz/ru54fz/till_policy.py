@@ -12,6 +12,7 @@ opens a socket, so both are checked here, in one place, before either is used:
   ``serial:///dev/ttyACM*`` / ``usb://1fc9:*``.  Host names are compared as written: no DNS,
   no wildcards in hosts (a wildcard host is an open door to the internal network).
 """
+
 import fnmatch
 import re
 from pathlib import Path

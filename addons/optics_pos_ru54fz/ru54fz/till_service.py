@@ -37,6 +37,7 @@ name; it is called at ``before_journal``, ``after_journal``, ``after_sent``,
 ``after_device`` and ``before_delivery``.  Absent (the default), each point
 costs one attribute test.  Only the crash tests use it.
 """
+
 import base64
 import dataclasses
 import datetime
@@ -45,10 +46,9 @@ import threading
 import time
 import weakref
 
-from . import errors, ffd, grants
+from . import errors, ffd, grants, till_health, till_time
 from .central_client import CentralClient, CentralRefused
 from .device import FiscalResult
-from . import till_health, till_time
 from .journal import FISCAL_KINDS
 from .ownership import FileOwnerLock, OwnerGuard
 
@@ -59,8 +59,8 @@ DEFAULTS = {
     "central_url": "",
     "central_token": "",
     "clock_warn_seconds": till_health.THRESHOLDS["clock_skew"]["yellow"],
-    "clock_block_seconds": till_health.THRESHOLDS["clock_skew"]["red"],    # the legal 5 minutes
-    "clock_check_interval": 30,    # seconds between KKT clock reads on the sale path
+    "clock_block_seconds": till_health.THRESHOLDS["clock_skew"]["red"],  # the legal 5 minutes
+    "clock_check_interval": 30,  # seconds between KKT clock reads on the sale path
     "push_interval": 5.0,
     # after a push that carried the FN's OFD message, the next push comes this soon (doubling
     # up to push_interval while no ticket arrives): central delivers the message in a job and
@@ -68,11 +68,11 @@ DEFAULTS = {
     "ofd_ticket_poll": 1.0,
     "push_batch": 200,
     "push_max_rounds": 1000,
-    "push_status_interval": 5.0,   # seconds between status reports while draining a backlog
+    "push_status_interval": 5.0,  # seconds between status reports while draining a backlog
     "push_backoff_max": 60.0,
     "push_timeout": 10.0,
     "compact_after_days": 90,
-    "compact_interval": 3600.0,    # seconds between compactions (in the pusher thread)
+    "compact_interval": 3600.0,  # seconds between compactions (in the pusher thread)
     "ofd_limit_days": till_health.THRESHOLDS["ofd_blocked"]["red"],
     "shift_limit_hours": till_health.THRESHOLDS["shift_age"]["red"],
     # entries central refused for good (dead_letter) are offered again this often, a
@@ -112,8 +112,9 @@ class TillService:
         if owner_lock is None and journal.path != ":memory:":
             owner_lock = FileOwnerLock(journal.path + ".owner")
         #: held around every use of the KKT: this thread, this process, this till's owner
-        self._device_lock = OwnerGuard(owner_lock, wait=self.config["owner_wait_seconds"],
-                                       on_release=self._release_device)
+        self._device_lock = OwnerGuard(
+            owner_lock, wait=self.config["owner_wait_seconds"], on_release=self._release_device
+        )
         if self.config["refund_requires_ofd_confirmation"] is not None:
             self.set_refund_requires_ofd(self.config["refund_requires_ofd_confirmation"])
         self._uuid_locks = weakref.WeakValueDictionary()
@@ -127,8 +128,12 @@ class TillService:
         self._status_pushed_at = 0.0
         self.central = None
         if self.config["central_url"]:
-            self.central = CentralClient(self.config["central_url"], self.config["till_code"],
-                                         self.config["central_token"], timeout=self.config["push_timeout"])
+            self.central = CentralClient(
+                self.config["central_url"],
+                self.config["till_code"],
+                self.config["central_token"],
+                timeout=self.config["push_timeout"],
+            )
         self.started = False
 
     # -- life cycle ---------------------------------------------------------------
@@ -218,9 +223,13 @@ class TillService:
             fn = self.device.fn_status()
         found = None
         if entry["fn_serial"] and fn.fn_serial != entry["fn_serial"]:
-            err = {"code": "fn_replaced", "message": (
-                f"the fiscal drive changed from {entry['fn_serial']} to {fn.fn_serial} while this "
-                f"operation was in flight; check the old drive's archive by hand")}
+            err = {
+                "code": "fn_replaced",
+                "message": (
+                    f"the fiscal drive changed from {entry['fn_serial']} to {fn.fn_serial} while this "
+                    f"operation was in flight; check the old drive's archive by hand"
+                ),
+            }
             self.journal.mark_failed(entry["uuid"], err)
             return self.journal.get(entry["uuid"])
         expected = entry["expected_fd"]
@@ -230,9 +239,14 @@ class TillService:
             if not entry["shift_number"] and not fn.shift_number:
                 fn = self.device.fn_status()
             result = FiscalResult(
-                fd_number=found.fd_number, fiscal_sign=found.fiscal_sign, fn_serial=fn.fn_serial,
-                shift_number=entry["shift_number"] or fn.shift_number, doc_time=found.doc_time,
-                fd_type=found.fd_type, extra={"settled": True})
+                fd_number=found.fd_number,
+                fiscal_sign=found.fiscal_sign,
+                fn_serial=fn.fn_serial,
+                shift_number=entry["shift_number"] or fn.shift_number,
+                doc_time=found.doc_time,
+                fd_type=found.fd_type,
+                extra={"settled": True},
+            )
             payload = _payload(entry)
             if kind in ("sale", "refund", "correction"):
                 result.qr = ffd.qr_text(result, payload.get("total", 0), payload.get("operation", 1))
@@ -251,8 +265,9 @@ class TillService:
             doc = self.device.find_document(fd)
             if doc is None or doc.fd_type != want_type:
                 continue
-            if want_type in (3, 31) and (doc.total != payload.get("total") or
-                                         doc.operation != payload.get("operation")):
+            if want_type in (3, 31) and (
+                doc.total != payload.get("total") or doc.operation != payload.get("operation")
+            ):
                 continue
             return doc
         return None
@@ -268,7 +283,10 @@ class TillService:
         before = _loads(entry["sent_info"])
         counters = self.device.shift_counters()
         key = "cash_in" if kind == "cash_in" else "cash_out"
-        if before is not None and _counter_total(counters, key) - _counter_total(before, key) >= payload["amount"]:
+        if (
+            before is not None
+            and _counter_total(counters, key) - _counter_total(before, key) >= payload["amount"]
+        ):
             self._record(entry, {"counters": counters, "settled": True})
             return self.journal.get(entry["uuid"])
         return self._retry(entry, retry)
@@ -276,8 +294,10 @@ class TillService:
     def _retry(self, entry, retry):
         self.journal.back_to_journaled(entry["uuid"])
         if not retry:
-            raise errors.TransportError("the link to the KKT was lost; the operation did not go through, "
-                                        "post it again", uuid=entry["uuid"])
+            raise errors.TransportError(
+                "the link to the KKT was lost; the operation did not go through, post it again",
+                uuid=entry["uuid"],
+            )
         return self._execute(self.journal.get(entry["uuid"]))
 
     # -- execution ------------------------------------------------------------------------
@@ -349,11 +369,13 @@ class TillService:
         operation: the same grant with another uuid is refused."""
         if not self.config["manager_grants"]:
             return None
-        claims = grants.verify(grant, self.config["grant_public_key"], self.config["till_code"], action,
-                               now=self.clock())
+        claims = grants.verify(
+            grant, self.config["grant_public_key"], self.config["till_code"], action, now=self.clock()
+        )
         if not self.journal.use_grant(claims["nonce"], uuid, action, claims.get("user"), claims["exp"]):
-            raise grants.GrantRefused("this manager grant was already used for another operation",
-                                      action=action, reason="replayed")
+            raise grants.GrantRefused(
+                "this manager grant was already used for another operation", action=action, reason="replayed"
+            )
         return claims
 
     @staticmethod
@@ -361,8 +383,12 @@ class TillService:
         """What the journal (and central's audit) keeps of the grant an operation used."""
         if not claims:
             return None
-        out = {"action": claims["act"], "user": claims.get("user", ""), "uid": claims.get("uid", 0),
-               "nonce": claims["nonce"]}
+        out = {
+            "action": claims["act"],
+            "user": claims.get("user", ""),
+            "uid": claims.get("uid", 0),
+            "nonce": claims["nonce"],
+        }
         if reason:
             out["reason"] = reason
         return out
@@ -393,8 +419,13 @@ class TillService:
                     fn = self._fn_brief()
                     self._point("before_journal")
                     entry, created = self.journal.insert(
-                        uuid, kind, payload_dict, pos_reference, original_uuid,
-                        sent=(fn.fn_serial, fn.last_fd_number + 1, fn.shift_number))
+                        uuid,
+                        kind,
+                        payload_dict,
+                        pos_reference,
+                        original_uuid,
+                        sent=(fn.fn_serial, fn.last_fd_number + 1, fn.shift_number),
+                    )
                     if created:
                         self._point("after_journal")
                         if fn.open_document:
@@ -408,7 +439,8 @@ class TillService:
             if not created:
                 if entry["kind"] != kind:
                     raise errors.Conflict(
-                        f"uuid {uuid} was already used for a {entry['kind']}, not a {kind}", uuid=uuid)
+                        f"uuid {uuid} was already used for a {entry['kind']}, not a {kind}", uuid=uuid
+                    )
                 state = entry["state"]
                 if state == "failed":
                     self.journal.retry_failed(uuid, payload_dict)
@@ -428,30 +460,48 @@ class TillService:
         if entry["state"] == "failed":
             raise _error_of(entry)
         if entry["state"] == "sent":
-            raise errors.TransportError("the KKT did not answer; the operation is kept and will be settled",
-                                        uuid=entry["uuid"])
+            raise errors.TransportError(
+                "the KKT did not answer; the operation is kept and will be settled", uuid=entry["uuid"]
+            )
         return _loads(entry["response"])
 
     # -- clock -------------------------------------------------------------------------------
     def check_clock(self, force=False):
         """Compare the till clock with the KKT's.  Returns the clock block of the status."""
         now = self.clock()
-        if not force and self._clock_state and self._clock_checked_at is not None \
-                and 0 <= now - self._clock_checked_at < self.config["clock_check_interval"]:
+        if (
+            not force
+            and self._clock_state
+            and self._clock_checked_at is not None
+            and 0 <= now - self._clock_checked_at < self.config["clock_check_interval"]
+        ):
             return self._clock_state
         with self._device_lock:
             st = self.device.status()
-        kkt = till_time.local_naive(st.get("kkt_time"))   # both drivers: FiscalDevice.status()
+        kkt = till_time.local_naive(st.get("kkt_time"))  # both drivers: FiscalDevice.status()
         till = datetime.datetime.fromtimestamp(now)
         if kkt is None:
-            state = {"till": till.isoformat(timespec="seconds"), "kkt": None, "skew_seconds": None,
-                     "level": "warn"}
+            state = {
+                "till": till.isoformat(timespec="seconds"),
+                "kkt": None,
+                "skew_seconds": None,
+                "level": "warn",
+            }
         else:
             skew = round((till - kkt).total_seconds())
-            level = ("block" if abs(skew) > self.config["clock_block_seconds"] else
-                     "warn" if abs(skew) > self.config["clock_warn_seconds"] else "ok")
-            state = {"till": till.isoformat(timespec="seconds"), "kkt": kkt.isoformat(timespec="seconds"),
-                     "skew_seconds": skew, "level": level}
+            level = (
+                "block"
+                if abs(skew) > self.config["clock_block_seconds"]
+                else "warn"
+                if abs(skew) > self.config["clock_warn_seconds"]
+                else "ok"
+            )
+            state = {
+                "till": till.isoformat(timespec="seconds"),
+                "kkt": kkt.isoformat(timespec="seconds"),
+                "skew_seconds": skew,
+                "level": level,
+            }
         self._clock_state, self._clock_checked_at = state, now
         return state
 
@@ -461,7 +511,9 @@ class TillService:
             raise errors.ClockMismatch(
                 f"the KKT clock ({state['kkt']}) differs from the till clock ({state['till']}) by "
                 f"{abs(state['skew_seconds'])} s, more than the legal 5 minutes: set the clocks right "
-                f"before selling", skew_seconds=state["skew_seconds"])
+                f"before selling",
+                skew_seconds=state["skew_seconds"],
+            )
 
     # -- public operations (contract C) ----------------------------------------------------
     def sale(self, payload, grant=None):
@@ -482,8 +534,9 @@ class TillService:
             return _loads(replay["response"])
         refund_of = payload.get("refund_of")
         if not isinstance(refund_of, dict) or not refund_of.get("uuid"):
-            raise errors.RequestInvalid("a refund must carry refund_of with the uuid of the original sale",
-                                        field="refund_of")
+            raise errors.RequestInvalid(
+                "a refund must carry refund_of with the uuid of the original sale", field="refund_of"
+            )
         orig_uuid = ffd.check_uuid(refund_of["uuid"], "refund_of.uuid")
         # refunds of one sale one at a time, in every process of this till: two at once
         # could each pass the means check
@@ -494,10 +547,21 @@ class TillService:
         basis = self._refund_basis(payload["uuid"], refund_of, orig_uuid, grant=grant)
         if refund_of.get("fiscal_sign") in (None, "") and basis["fiscal_sign"]:
             payload = dict(payload, refund_of=dict(refund_of, fiscal_sign=basis["fiscal_sign"]))
-        doc = ffd.build_receipt(payload, original_payments=basis["payments"], already_refunded=basis["already"],
-                                original_items=basis["items"])
-        return self._run(payload["uuid"], "refund", doc, _ref(payload), original_uuid=orig_uuid,
-                         need_clock=True, manager=basis["manager"])
+        doc = ffd.build_receipt(
+            payload,
+            original_payments=basis["payments"],
+            already_refunded=basis["already"],
+            original_items=basis["items"],
+        )
+        return self._run(
+            payload["uuid"],
+            "refund",
+            doc,
+            _ref(payload),
+            original_uuid=orig_uuid,
+            need_clock=True,
+            manager=basis["manager"],
+        )
 
     def _refund_basis(self, uuid, refund_of, orig_uuid, grant=None, manager_claims=None):
         """What a refund (or refund correction) ``uuid`` of sale ``orig_uuid`` may pay back:
@@ -509,22 +573,28 @@ class TillService:
         the correction grant already checked (``manager_claims``), with
         ``refund_of.override_reason`` and the original's ``refund_of.payments``."""
         original = self.journal.get(orig_uuid)
-        original_items = None      # the sale's items when this till journaled it (VAT rates kept)
+        original_items = None  # the sale's items when this till journaled it (VAT rates kept)
         fiscal_sign = None
         central_refunds = []
         if original is not None:
             if original["kind"] != "sale":
-                raise errors.RequestInvalid(f"refund_of {orig_uuid} is a {original['kind']}, not a sale",
-                                            field="refund_of.uuid")
+                raise errors.RequestInvalid(
+                    f"refund_of {orig_uuid} is a {original['kind']}, not a sale", field="refund_of.uuid"
+                )
             if original["state"] not in ("fiscalised", "delivered", "archived"):
-                raise errors.Conflict(f"the original sale {orig_uuid} is not fiscalised "
-                                      f"({original['state']}); it cannot be refunded", uuid=orig_uuid)
+                raise errors.Conflict(
+                    f"the original sale {orig_uuid} is not fiscalised "
+                    f"({original['state']}); it cannot be refunded",
+                    uuid=orig_uuid,
+                )
             if not original["ofd_confirmed"] and self._sync_ofd_from_device():
                 original = self.journal.get(orig_uuid)
             if not original["ofd_confirmed"] and self.refund_requires_ofd():
                 raise errors.Conflict(
                     f"the original sale {orig_uuid} (FD {original['fd_number']}) is not yet confirmed by the "
-                    f"OFD; refund it once the confirmation arrives", uuid=orig_uuid)
+                    f"OFD; refund it once the confirmation arrives",
+                    uuid=orig_uuid,
+                )
             original_doc = ffd.from_dict(_payload(original))
             original_payments, original_items = original_doc.payments, original_doc.items
             fiscal_sign = (_loads(original["fiscal"]) or {}).get("fiscal_sign")
@@ -537,8 +607,9 @@ class TillService:
                 fiscal_sign = info["fiscal_sign"]
                 manager = None
             else:
-                original_payments, manager = self._refund_override(uuid, refund_of, orig_uuid, why, grant,
-                                                                   manager_claims)
+                original_payments, manager = self._refund_override(
+                    uuid, refund_of, orig_uuid, why, grant, manager_claims
+                )
         already = ffd.Payments()
         counted = set()
         for r in self.journal.refunds_of(orig_uuid):
@@ -548,8 +619,13 @@ class TillService:
         for ref_uuid, paid in central_refunds:
             if ref_uuid != uuid and ref_uuid not in counted:
                 _add_payments(already, paid)
-        return {"payments": original_payments, "already": already, "fiscal_sign": fiscal_sign,
-                "manager": manager, "items": original_items}
+        return {
+            "payments": original_payments,
+            "already": already,
+            "fiscal_sign": fiscal_sign,
+            "manager": manager,
+            "items": original_items,
+        }
 
     def _central_original(self, orig_uuid):
         """Central's word on a sale this till does not know: ``(info, None)`` or
@@ -577,15 +653,20 @@ class TillService:
         except (KeyError, TypeError, ValueError, AttributeError):
             return None, "the central server's answer about it is malformed"
         sign = reply.get("fiscal_sign")
-        return {"payments": payments, "refunds": refunds,
-                "fiscal_sign": int(sign) if isinstance(sign, (int, str)) and str(sign).isdigit() else None}, None
+        return {
+            "payments": payments,
+            "refunds": refunds,
+            "fiscal_sign": int(sign) if isinstance(sign, (int, str)) and str(sign).isdigit() else None,
+        }, None
 
     def _refund_override(self, uuid, refund_of, orig_uuid, why, grant, manager_claims):
         """A store manager vouches for an original nobody here can verify (audited)."""
         refused = errors.Conflict(
             f"the original sale {orig_uuid} is unknown to this till and cannot be verified: {why}. "
-            f"Nothing was fiscalised; a store manager may override this refund", uuid=orig_uuid,
-            reason="original_unverified")
+            f"Nothing was fiscalised; a store manager may override this refund",
+            uuid=orig_uuid,
+            reason="original_unverified",
+        )
         reason = refund_of.get("override_reason")
         if reason is None:  # no override asked for
             raise refused
@@ -597,13 +678,17 @@ class TillService:
             if claims is None:  # grants are off: nothing can vouch for the original
                 raise refused
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 256:
-            raise errors.RequestInvalid("a manager's override names its reason in refund_of.override_reason "
-                                        "(1-256 characters)", field="refund_of.override_reason")
+            raise errors.RequestInvalid(
+                "a manager's override names its reason in refund_of.override_reason (1-256 characters)",
+                field="refund_of.override_reason",
+            )
         split = refund_of.get("payments")
         if not isinstance(split, list) or not split:
             raise errors.RequestInvalid(
                 f"the original sale {orig_uuid} is unknown to this till: an overridden refund needs "
-                f"refund_of.payments (the original's payment split)", field="refund_of.payments")
+                f"refund_of.payments (the original's payment split)",
+                field="refund_of.payments",
+            )
         manager = self._manager_record(claims, reason.strip())
         manager["override_of"] = orig_uuid
         return ffd._build_payments({"payments": split}), manager
@@ -618,12 +703,15 @@ class TillService:
         claims = self._check_grant("correction", grant, uuid)
         if payload.get("operation") != "refund":
             doc = ffd.build_correction(payload)
-            return self._run(uuid, "correction", doc, _ref(payload), need_clock=True,
-                             manager=self._manager_record(claims))
+            return self._run(
+                uuid, "correction", doc, _ref(payload), need_clock=True, manager=self._manager_record(claims)
+            )
         refund_of = payload.get("refund_of")
         if not isinstance(refund_of, dict) or not refund_of.get("uuid"):
-            raise errors.RequestInvalid("a refund correction must carry refund_of with the uuid of the sale "
-                                        "it pays back", field="refund_of")
+            raise errors.RequestInvalid(
+                "a refund correction must carry refund_of with the uuid of the sale it pays back",
+                field="refund_of",
+            )
         orig_uuid = ffd.check_uuid(refund_of["uuid"], "refund_of.uuid")
         doc = ffd.build_correction(dict(payload, refund_of=None))
         with self._uuid_lock(f"refunds-of:{orig_uuid}"), self._device_lock:
@@ -635,8 +723,15 @@ class TillService:
             ffd.check_refund_means(doc.payments, basis["payments"], basis["already"])
             if basis["items"]:
                 ffd.check_refund_vat(doc.items, basis["items"])
-            return self._run(uuid, "correction", doc, _ref(payload), original_uuid=orig_uuid,
-                             need_clock=True, manager=basis["manager"] or self._manager_record(claims))
+            return self._run(
+                uuid,
+                "correction",
+                doc,
+                _ref(payload),
+                original_uuid=orig_uuid,
+                need_clock=True,
+                manager=basis["manager"] or self._manager_record(claims),
+            )
 
     def cash_in(self, payload):
         doc = ffd.build_cash(payload, "cash_in")
@@ -673,8 +768,15 @@ class TillService:
             return self.device.shift_counters()
 
     def journal_query(self, state=None, since_hlc=None, limit=100):
-        if state and state not in ("journaled", "sent", "fiscalised", "delivered", "archived", "failed",
-                                   "dead_letter"):
+        if state and state not in (
+            "journaled",
+            "sent",
+            "fiscalised",
+            "delivered",
+            "archived",
+            "failed",
+            "dead_letter",
+        ):
             raise errors.RequestInvalid(f"unknown journal state {state!r}", field="state")
         try:
             since = int(since_hlc or 0)
@@ -690,9 +792,13 @@ class TillService:
         (one rule: ru54fz/till_health.py, codes translated by the POS) and the same
         reasons as English ``messages`` (kept for older clients)."""
         facts = {}
-        out = {"till_code": self.config["till_code"], "device": None, "fn": None,
-               "shift": {"open": False, "number": None, "opened_at": None, "expires_at": None},
-               "clock": None}
+        out = {
+            "till_code": self.config["till_code"],
+            "device": None,
+            "fn": None,
+            "shift": {"open": False, "number": None, "opened_at": None, "expires_at": None},
+            "clock": None,
+        }
         now = datetime.datetime.fromtimestamp(self.clock())
         try:
             with self._device_lock:
@@ -704,15 +810,18 @@ class TillService:
             facts["device_error"] = {"code": exc.code, "message": exc.message}
             fn = None
         device = out["device"] or {}
-        if "paper_present" in device:   # FiscalDevice.status(): both drivers
+        if "paper_present" in device:  # FiscalDevice.status(): both drivers
             facts["paper_present"] = bool(device["paper_present"])
         facts["cover_open"] = bool(device.get("cover_open"))
         if fn is not None:
             opened = till_time.local_naive(fn.shift_opened_at)
             expires = opened + datetime.timedelta(hours=self.config["shift_limit_hours"]) if opened else None
-            out["shift"] = {"open": fn.shift_open, "number": fn.shift_number,
-                            "opened_at": fn.shift_opened_at,
-                            "expires_at": expires.isoformat(timespec="seconds") if expires else None}
+            out["shift"] = {
+                "open": fn.shift_open,
+                "number": fn.shift_number,
+                "opened_at": fn.shift_opened_at,
+                "expires_at": expires.isoformat(timespec="seconds") if expires else None,
+            }
             facts["shift_open"] = bool(fn.shift_open)
             if fn.shift_open and opened:
                 facts["shift_age_hours"] = (now - opened).total_seconds() / 3600
@@ -725,10 +834,15 @@ class TillService:
             facts["clock_skew_seconds"] = clk.get("skew_seconds")
         counts = self.journal.counts()
         fill = self.journal.fill()
-        out["journal"] = {"entries": sum(counts.values()),
-                          "unfiscalised": counts["journaled"] + counts["sent"] + counts["failed"],
-                          "undelivered": counts["fiscalised"], "failed": counts["failed"],
-                          "fill_pct": fill["fill_pct"], "disk_pct": fill["disk_pct"], "db_pct": fill["db_pct"]}
+        out["journal"] = {
+            "entries": sum(counts.values()),
+            "unfiscalised": counts["journaled"] + counts["sent"] + counts["failed"],
+            "undelivered": counts["fiscalised"],
+            "failed": counts["failed"],
+            "fill_pct": fill["fill_pct"],
+            "disk_pct": fill["disk_pct"],
+            "db_pct": fill["db_pct"],
+        }
         facts["journal_fill_pct"] = fill["fill_pct"]
         backlog, oldest_ts = self.journal.ofd_backlog()
         oldest = datetime.datetime.fromtimestamp(oldest_ts) if oldest_ts else None
@@ -738,9 +852,11 @@ class TillService:
             if fn_oldest and (oldest is None or fn_oldest < oldest):
                 oldest = fn_oldest
         age_days = round((now - oldest).total_seconds() / 86400, 2) if oldest else 0
-        out["ofd"] = {"backlog": backlog,
-                      "oldest_unconfirmed_at": oldest.isoformat(timespec="seconds") if oldest else None,
-                      "oldest_age_days": age_days}
+        out["ofd"] = {
+            "backlog": backlog,
+            "oldest_unconfirmed_at": oldest.isoformat(timespec="seconds") if oldest else None,
+            "oldest_age_days": age_days,
+        }
         facts["ofd_oldest_age_days"] = age_days
         facts["failed_count"] = counts["failed"]
         out["journal"]["dead_letter"] = counts["dead_letter"]
@@ -748,8 +864,14 @@ class TillService:
         if counts["dead_letter"]:
             aside = self.journal.in_state("dead_letter", limit=10)
             out["journal"]["set_aside"] = [
-                {"uuid": r["uuid"], "kind": r["kind"], "fd_number": r["fd_number"],
-                 "reason": (_loads(r["error"]) or {}).get("message")} for r in aside]
+                {
+                    "uuid": r["uuid"],
+                    "kind": r["kind"],
+                    "fd_number": r["fd_number"],
+                    "reason": (_loads(r["error"]) or {}).get("message"),
+                }
+                for r in aside
+            ]
         if self.central:
             out["central"] = dict(self.push_state)
         health = till_health.evaluate(facts, self._health_overrides())
@@ -761,10 +883,14 @@ class TillService:
     def _health_overrides(self):
         """This till's configuration as overrides of the one health table."""
         cfg = self.config
-        return {"clock_skew": {"yellow": cfg["clock_warn_seconds"], "red": cfg["clock_block_seconds"]},
-                "ofd_blocked": {"red": cfg["ofd_limit_days"]},
-                "shift_age": {"red": cfg["shift_limit_hours"],
-                              "yellow": cfg["shift_limit_hours"] * till_health.SHIFT_WARN_SHARE}}
+        return {
+            "clock_skew": {"yellow": cfg["clock_warn_seconds"], "red": cfg["clock_block_seconds"]},
+            "ofd_blocked": {"red": cfg["ofd_limit_days"]},
+            "shift_age": {
+                "red": cfg["shift_limit_hours"],
+                "yellow": cfg["shift_limit_hours"] * till_health.SHIFT_WARN_SHARE,
+            },
+        }
 
     # -- push to central (contract E) -----------------------------------------------------
     def push_to_central(self):
@@ -848,7 +974,7 @@ class TillService:
                 return []
         row = self.journal.by_fd_number(fd_number)
         if row is None or row["ofd_confirmed"] or row["state"] == "dead_letter":
-            return []   # a set-aside entry goes only with its own retries (_retry_dead_letters)
+            return []  # a set-aside entry goes only with its own retries (_retry_dead_letters)
         if row["ofd_message"] is None:
             self.journal._write("UPDATE entries SET ofd_message=? WHERE uuid=?", (b64, row["uuid"]))
         row["ofd_message"] = b64
@@ -886,31 +1012,50 @@ class TillService:
             half = len(entries) // 2
             first = self._push_setting_aside(entries[:half], status)
             second = self._push_setting_aside(entries[half:], None)
-            return {**first, **second, "accepted": first["accepted"] + second["accepted"],
-                    "tickets": first["tickets"] + [t for t in second["tickets"] if t not in first["tickets"]]}
+            return {
+                **first,
+                **second,
+                "accepted": first["accepted"] + second["accepted"],
+                "tickets": first["tickets"] + [t for t in second["tickets"] if t not in first["tickets"]],
+            }
         # central took the push but names entries it will never store (a uuid of another
         # till...): they are set aside as well, or they would be pushed again every round
         sent = {e["uuid"]: e for e in entries}
         for item in reply.get("refused") or ():
             entry = sent.get(item.get("uuid"))
             if entry is not None and item.get("uuid") not in reply["accepted"]:
-                self._set_aside(entry, CentralRefused(
-                    f"central refused the entry: {item.get('code')}: {item.get('message')}",
-                    status=200, error_code=item.get("code"), entry_uuid=entry["uuid"]))
+                self._set_aside(
+                    entry,
+                    CentralRefused(
+                        f"central refused the entry: {item.get('code')}: {item.get('message')}",
+                        status=200,
+                        error_code=item.get("code"),
+                        entry_uuid=entry["uuid"],
+                    ),
+                )
         return reply
 
     def _set_aside(self, entry, exc):
-        error = {"code": "central_refused", "message": exc.message, "http_status": exc.details.get("status"),
-                 "central_code": exc.details.get("error_code")}
-        _logger.warning("central refused journal entry %s (%s) for good; set aside, the queue goes on: %s",
-                        entry["uuid"], entry["kind"], exc.message)
+        error = {
+            "code": "central_refused",
+            "message": exc.message,
+            "http_status": exc.details.get("status"),
+            "central_code": exc.details.get("error_code"),
+        }
+        _logger.warning(
+            "central refused journal entry %s (%s) for good; set aside, the queue goes on: %s",
+            entry["uuid"],
+            entry["kind"],
+            exc.message,
+        )
         self.journal.set_aside(entry["uuid"], error)
 
     def _retry_dead_letters(self):
         """Offer a few set-aside entries to central again, each alone; accepted ones are
         delivered, refused ones wait for the next round (transport errors propagate)."""
-        due = self.journal.dead_letters_due(self.config["dead_letter_retry_seconds"],
-                                            self.config["dead_letter_retry_batch"])
+        due = self.journal.dead_letters_due(
+            self.config["dead_letter_retry_seconds"], self.config["dead_letter_retry_batch"]
+        )
         for row in due:
             entry = self.journal.to_entry(row)
             try:
@@ -923,7 +1068,7 @@ class TillService:
             if entry["uuid"] in reply["accepted"]:
                 self.journal.mark_delivered([entry["uuid"]])
                 _logger.info("set-aside journal entry %s accepted by central on retry", entry["uuid"])
-            else:   # still refused (listed in the reply): wait for the next retry
+            else:  # still refused (listed in the reply): wait for the next retry
                 self.journal.set_aside(entry["uuid"], _loads(row["error"]) or {})
 
     def _apply_tickets(self, tickets):
@@ -992,6 +1137,7 @@ class TillService:
 # -- helpers ------------------------------------------------------------------------------
 def _loads(text):
     import json
+
     return json.loads(text) if text else None
 
 
@@ -1051,4 +1197,3 @@ def _counter_total(counters, key):
 def _ref(payload):
     ref = payload.get("pos_reference") or ""
     return ref[:64] if isinstance(ref, str) else ""
-

@@ -7,6 +7,7 @@ is the store's time zone: central passes the store's zone (``tz_name``; see
 ``optics.fiscal.till._till_tz``: store, then company, then Europe/Moscow); on the till
 itself no zone is passed and the machine's local zone is the store's.
 """
+
 import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,7 +33,7 @@ def parse(value, tz_name=None):
         return None
     if stamp.tzinfo is None:
         if tz_name is None:
-            return stamp.astimezone()   # a naive time is local time
+            return stamp.astimezone()  # a naive time is local time
         try:
             zone = ZoneInfo(tz_name)
         except (ZoneInfoNotFoundError, ValueError):

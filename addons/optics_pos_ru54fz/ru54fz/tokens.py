@@ -3,6 +3,7 @@
 Stored form: ``sha256$<salt hex>$<sha256(salt + token) hex>``.  ``verify``
 compares in constant time and never raises on garbage.
 """
+
 import hashlib
 import hmac
 import re
@@ -81,8 +82,13 @@ def check_session_token(token, key, till_code, now=None):
     if not isinstance(token, str) or not key or len(token) > 200:
         return None
     parts = token.split(".")
-    if len(parts) != 4 or parts[0] != SESSION_PREFIX or not _SUBJECT_RE.match(parts[1]) \
-            or not parts[2].isdigit() or len(parts[2]) > 12:
+    if (
+        len(parts) != 4
+        or parts[0] != SESSION_PREFIX
+        or not _SUBJECT_RE.match(parts[1])
+        or not parts[2].isdigit()
+        or len(parts[2]) > 12
+    ):
         return None
     payload = ".".join(parts[:3])
     if not hmac.compare_digest(_session_mac(key, till_code, payload), parts[3]):

@@ -7,6 +7,7 @@ the link is gone.  ``make_transport(config)`` builds one from a URL such as
 ``tcp://127.0.0.1:7778``, ``serial:///dev/ttyACM0?baudrate=115200`` or
 ``usb://1fc9:8080?interface=0`` (or a dict with an ``address`` key).
 """
+
 import abc
 import socket
 import time
@@ -81,7 +82,7 @@ class TcpTransport(Transport):
         try:
             self.sock.settimeout(max(0.0, timeout))
             data = self.sock.recv(n)
-        except (socket.timeout, BlockingIOError):
+        except (TimeoutError, BlockingIOError):
             return b""
         except OSError as exc:
             raise TransportError(f"read from {self.describe()} failed: {exc}") from None
@@ -102,9 +103,9 @@ class SerialTransport(Transport):
         if self.ser is not None:
             return
         import serial  # pyserial; imported lazily so TCP-only tills do not need it
+
         try:
-            self.ser = serial.Serial(self.port, self.baudrate, timeout=0, write_timeout=3,
-                                     **self.options)
+            self.ser = serial.Serial(self.port, self.baudrate, timeout=0, write_timeout=3, **self.options)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise TransportError(f"cannot open the KKT port {self.port}: {exc}") from None
         self.is_open = True
@@ -120,6 +121,7 @@ class SerialTransport(Transport):
 
     def write(self, data):
         import serial
+
         if self.ser is None:
             raise TransportError("the KKT port is closed")
         try:
@@ -130,6 +132,7 @@ class SerialTransport(Transport):
 
     def read(self, n, timeout):
         import serial
+
         if self.ser is None:
             raise TransportError("the KKT port is closed")
         try:
@@ -160,6 +163,7 @@ class UsbTransport(Transport):
 
     def _find(self):
         import usb.core
+
         kwargs = {"idVendor": self.vendor_id, "idProduct": self.product_id}
         if self.serial_number:
             kwargs["custom_match"] = lambda d: usb.util.get_string(d, d.iSerialNumber) == self.serial_number
@@ -175,6 +179,7 @@ class UsbTransport(Transport):
             return
         import usb.core
         import usb.util
+
         dev = self._find()
         if dev is None:
             raise TransportError(f"USB device {self.describe()[6:]} not found")
@@ -188,16 +193,20 @@ class UsbTransport(Transport):
             try:
                 dev.set_configuration()
             except usb.core.USBError:
-                pass                      # already configured (busy): keep the current one
+                pass  # already configured (busy): keep the current one
             cfg = dev.get_active_configuration()
             intf = cfg[(self.interface, 0)]
             usb.util.claim_interface(dev, self.interface)
 
             def bulk(direction):
                 return usb.util.find_descriptor(
-                    intf, custom_match=lambda e: (
+                    intf,
+                    custom_match=lambda e: (
                         usb.util.endpoint_direction(e.bEndpointAddress) == direction
-                        and usb.util.endpoint_type(e.bmAttributes) == usb.util.ENDPOINT_TYPE_BULK))
+                        and usb.util.endpoint_type(e.bmAttributes) == usb.util.ENDPOINT_TYPE_BULK
+                    ),
+                )
+
             self.ep_in, self.ep_out = bulk(usb.util.ENDPOINT_IN), bulk(usb.util.ENDPOINT_OUT)
         except (usb.core.USBError, KeyError, OSError, ValueError) as exc:
             self._dispose(dev)
@@ -217,6 +226,7 @@ class UsbTransport(Transport):
 
     def _dispose(self, dev):
         import usb.util
+
         try:
             usb.util.release_interface(dev, self.interface)
             if self._detached:
@@ -231,6 +241,7 @@ class UsbTransport(Transport):
 
     def write(self, data):
         import usb.core
+
         if self.dev is None:
             raise TransportError("the KKT USB link is closed")
         try:
@@ -242,6 +253,7 @@ class UsbTransport(Transport):
 
     def read(self, n, timeout):
         import usb.core
+
         if self.dev is None:
             raise TransportError("the KKT USB link is closed")
         if not self._buffer:
@@ -251,7 +263,7 @@ class UsbTransport(Transport):
             except usb.core.USBTimeoutError:
                 return b""
             except usb.core.USBError as exc:
-                if getattr(exc, "errno", None) == 110:      # ETIMEDOUT on older pyusb
+                if getattr(exc, "errno", None) == 110:  # ETIMEDOUT on older pyusb
                     return b""
                 raise TransportError(f"USB read failed: {exc}") from None
             except OSError as exc:
@@ -269,8 +281,10 @@ def _query(parts):
 def parse_address(address):
     """URL -> (kind, params).  Raises RequestInvalid with a precise message."""
     if not isinstance(address, str) or "://" not in address:
-        raise RequestInvalid(f"KKT address {address!r} is not a URL like tcp://host:port, "
-                             f"serial:///dev/ttyACM0 or usb://vid:pid")
+        raise RequestInvalid(
+            f"KKT address {address!r} is not a URL like tcp://host:port, "
+            f"serial:///dev/ttyACM0 or usb://vid:pid"
+        )
     parts = urlsplit(address)
     query = _query(parts)
     if parts.scheme == "tcp":
@@ -295,16 +309,16 @@ def parse_address(address):
         try:
             vid, pid = (int(x, 16) for x in ids)
         except ValueError:
-            raise RequestInvalid(f"KKT address {address!r}: usb:// needs vid:pid in hex, "
-                                 f"e.g. usb://1fc9:8080") from None
+            raise RequestInvalid(
+                f"KKT address {address!r}: usb:// needs vid:pid in hex, e.g. usb://1fc9:8080"
+            ) from None
         if not (0 <= vid <= 0xFFFF and 0 <= pid <= 0xFFFF):
             raise RequestInvalid(f"KKT address {address!r}: USB ids out of range")
         params = {"vendor_id": vid, "product_id": pid, "interface": int(query.get("interface", 0))}
         if query.get("serial"):
             params["serial_number"] = query["serial"]
         return "usb", params
-    raise RequestInvalid(f"KKT address {address!r}: unknown scheme {parts.scheme!r} "
-                         f"(tcp, serial, usb)")
+    raise RequestInvalid(f"KKT address {address!r}: unknown scheme {parts.scheme!r} (tcp, serial, usb)")
 
 
 def make_transport(config):

@@ -1,4 +1,3 @@
-
 from . import test_hw_proxy
 from . import test_ofd_pipeline
 from . import test_ofd_roles

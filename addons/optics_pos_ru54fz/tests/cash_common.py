@@ -1,14 +1,17 @@
 """Shared set-up of the cash-session tests (no test methods here)."""
+
 import io
 import uuid as uuidlib
 
 from odoo import Command
+
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
 
 def pdf_text(pdf_bytes):
     """The text of a rendered PDF report, whitespace collapsed to single spaces."""
     from pypdf import PdfReader
+
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes)).pages)
     return " ".join(text.split())
 
@@ -23,26 +26,34 @@ class CashSessionCommon(TestPoSCommon):
         super().setUpClass()
         cls.store = cls.env["optics.store"].sudo().create({"name": "Cash store", "code": "CSH"})
         cls.config = cls.basic_config
-        cls.config.write({
-            "optics_store_id": cls.store.id,
-            "payment_method_ids": [Command.set((cls.cash_pm1 | cls.bank_pm1).ids)],
-            "ru54fz_cash_diff_threshold": 500.0,
-        })
+        cls.config.write(
+            {
+                "optics_store_id": cls.store.id,
+                "payment_method_ids": [Command.set((cls.cash_pm1 | cls.bank_pm1).ids)],
+                "ru54fz_cash_diff_threshold": 500.0,
+            }
+        )
         cls.cash_journal = cls.cash_pm1.journal_id
         cls.bank_journal = cls.bank_pm1.journal_id
         Account = cls.env["account.account"]
-        cls.loss_account = Account.create({"name": "Cash shortage", "code": "CSHLOSS",
-                                           "account_type": "expense"})
-        cls.profit_account = Account.create({"name": "Cash surplus", "code": "CSHPROF",
-                                             "account_type": "income_other"})
-        cls.card_loss_account = Account.create({"name": "Card shortage", "code": "CRDLOSS",
-                                                "account_type": "expense"})
-        cls.card_profit_account = Account.create({"name": "Card surplus", "code": "CRDPROF",
-                                                  "account_type": "income_other"})
-        cls.cash_journal.write({"loss_account_id": cls.loss_account.id,
-                                "profit_account_id": cls.profit_account.id})
-        cls.bank_journal.write({"loss_account_id": cls.card_loss_account.id,
-                                "profit_account_id": cls.card_profit_account.id})
+        cls.loss_account = Account.create(
+            {"name": "Cash shortage", "code": "CSHLOSS", "account_type": "expense"}
+        )
+        cls.profit_account = Account.create(
+            {"name": "Cash surplus", "code": "CSHPROF", "account_type": "income_other"}
+        )
+        cls.card_loss_account = Account.create(
+            {"name": "Card shortage", "code": "CRDLOSS", "account_type": "expense"}
+        )
+        cls.card_profit_account = Account.create(
+            {"name": "Card surplus", "code": "CRDPROF", "account_type": "income_other"}
+        )
+        cls.cash_journal.write(
+            {"loss_account_id": cls.loss_account.id, "profit_account_id": cls.profit_account.id}
+        )
+        cls.bank_journal.write(
+            {"loss_account_id": cls.card_loss_account.id, "profit_account_id": cls.card_profit_account.id}
+        )
         cls.product = cls.create_product("Frame Ray-Ban", cls.categ_basic, 10000.0)
         cls.lens = cls.create_product("Lens 1.6", cls.categ_basic, 2500.5)
         cur = cls.company.currency_id
@@ -53,13 +64,22 @@ class CashSessionCommon(TestPoSCommon):
                 denom.sudo().copy({"currency_id": cur.id, "name": denom.name})
 
         def user(login, group):
-            return cls.env["res.users"].sudo().create({
-                "name": login, "login": login, "email": f"{login}@example.com",
-                "groups_id": [Command.link(cls.env.ref(group).id)],
-                "optics_store_ids": [Command.link(cls.store.id)],
-                "company_id": cls.company.id,
-                "company_ids": [Command.set(cls.company.ids)],
-            })
+            return (
+                cls.env["res.users"]
+                .sudo()
+                .create(
+                    {
+                        "name": login,
+                        "login": login,
+                        "email": f"{login}@example.com",
+                        "groups_id": [Command.link(cls.env.ref(group).id)],
+                        "optics_store_ids": [Command.link(cls.store.id)],
+                        "company_id": cls.company.id,
+                        "company_ids": [Command.set(cls.company.ids)],
+                    }
+                )
+            )
+
         cls.cashier = user("cash_cashier", "optics_core.group_optics_cashier")
         cls.manager = user("cash_manager", "optics_core.group_optics_store_manager")
 
@@ -82,8 +102,7 @@ class CashSessionCommon(TestPoSCommon):
             domain.append(("kind", "=", kind))
         return self.env["optics.cash.movement"].search(domain)
 
-    def reconcile_wizard(self, session, user, mode="reconcile", counted=None, slips=None,
-                         reason=False):
+    def reconcile_wizard(self, session, user, mode="reconcile", counted=None, slips=None, reason=False):
         """A reconciliation wizard of ``user`` with the notes/coins of ``counted``
         ({value: quantity}) and the card slip totals ``slips`` ({method: total})."""
         Wizard = self.env["optics.cash.reconcile.wizard"].with_user(user)

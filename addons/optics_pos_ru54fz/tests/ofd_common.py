@@ -6,6 +6,7 @@ database with OCA queue_job's job runner.  Test data is committed through
 separate cursors (the job runner only sees committed rows) and removed again in
 tearDown; the test's own transaction writes nothing.
 """
+
 import base64
 import contextlib
 import json
@@ -28,9 +29,16 @@ from ..ru54fz.ofd import protocol
 from ..ru54fz.ofd.mock_server import MockOfdProcess
 
 FN = "9999078900012345"
-COMPANY_FIELDS = ("ru54fz_ofd_host", "ru54fz_ofd_port", "ru54fz_ofd_connect_timeout",
-                  "ru54fz_ofd_read_timeout", "ru54fz_ofd_batch_size", "ru54fz_ofd_max_attempts",
-                  "ru54fz_breaker_threshold", "ru54fz_breaker_cool_down")
+COMPANY_FIELDS = (
+    "ru54fz_ofd_host",
+    "ru54fz_ofd_port",
+    "ru54fz_ofd_connect_timeout",
+    "ru54fz_ofd_read_timeout",
+    "ru54fz_ofd_batch_size",
+    "ru54fz_ofd_max_attempts",
+    "ru54fz_breaker_threshold",
+    "ru54fz_breaker_cool_down",
+)
 
 
 def free_port():
@@ -44,6 +52,7 @@ def odoo_command():
     server starts its gevent process by re-running sys.argv[0] (with ``-m odoo`` that
     is odoo/__main__.py, which cannot run as a script)."""
     import odoo
+
     odoo_bin = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
     return [sys.executable, odoo_bin] if os.path.exists(odoo_bin) else [sys.executable, "-m", "odoo"]
 
@@ -52,13 +61,23 @@ def make_entry(till_code, fd_number, fn=FN, kind="sale", message=None, uid=None,
     """A journal entry as the till pushes it (till push format)."""
     msg = message if message is not None else protocol.build_document_message(fn, fd_number)
     return {
-        "uuid": uid or str(uuid.uuid4()), "hlc": str(1_700_000_000_000 + fd_number), "kind": kind,
-        "till_code": till_code, "pos_reference": f"Order {fd_number:05d}",
-        "payload": {"total": total, "operation": 1}, "state": "fiscalised",
-        "fiscal": {"fd_number": fd_number, "fiscal_sign": 1_000_000 + fd_number, "fn_serial": fn,
-                   "shift_number": 1, "doc_time": "2026-11-22T10:00:00"},
+        "uuid": uid or str(uuid.uuid4()),
+        "hlc": str(1_700_000_000_000 + fd_number),
+        "kind": kind,
+        "till_code": till_code,
+        "pos_reference": f"Order {fd_number:05d}",
+        "payload": {"total": total, "operation": 1},
+        "state": "fiscalised",
+        "fiscal": {
+            "fd_number": fd_number,
+            "fiscal_sign": 1_000_000 + fd_number,
+            "fn_serial": fn,
+            "shift_number": 1,
+            "doc_time": "2026-11-22T10:00:00",
+        },
         "ofd_message": base64.b64encode(msg).decode() if msg else None,
-        "created_at": "2026-11-22T10:00:00", "error": None,
+        "created_at": "2026-11-22T10:00:00",
+        "error": None,
     }
 
 
@@ -68,11 +87,22 @@ class OdooServer:
     def __init__(self, dbname, channels="root:4,root.fiscal_ofd:4", workers=2):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile("w+", prefix="ofd_runner_", suffix=".log", delete=False)
-        cmd = [*odoo_command(), "-d", dbname, f"--db-filter=^{dbname}$",
-               f"--addons-path={config['addons_path']}", "--load=base,web,queue_job",
-               f"--workers={workers}", "--max-cron-threads=0", f"--http-port={self.port}",
-               "--http-interface=127.0.0.1", f"--gevent-port={free_port()}",
-               "--log-level=info", "--limit-time-real=300", "--limit-time-cpu=300"]
+        cmd = [
+            *odoo_command(),
+            "-d",
+            dbname,
+            f"--db-filter=^{dbname}$",
+            f"--addons-path={config['addons_path']}",
+            "--load=base,web,queue_job",
+            f"--workers={workers}",
+            "--max-cron-threads=0",
+            f"--http-port={self.port}",
+            "--http-interface=127.0.0.1",
+            f"--gevent-port={free_port()}",
+            "--log-level=info",
+            "--limit-time-real=300",
+            "--limit-time-cpu=300",
+        ]
         for opt in ("db_host", "db_port", "db_user", "db_password"):
             if config.get(opt):
                 cmd.append(f"--{opt}={config[opt]}")
@@ -131,13 +161,16 @@ class OfdRunnerCase(TransactionCase):
             cls.company_id = company.id
             cls._saved_company = {f: company[f] for f in COMPANY_FIELDS}
             company.write(cls._company_settings())
-            store = env["optics.store"].create({"name": f"OFD test {cls.till_code}",
-                                                "code": cls.till_code})
+            store = env["optics.store"].create({"name": f"OFD test {cls.till_code}", "code": cls.till_code})
             cls.store_id = store.id
-            pos = env["pos.config"].create({
-                "name": f"OFD test till {cls.till_code}", "optics_store_id": store.id,
-                "ru54fz_till_code": cls.till_code,
-                "ru54fz_central_token_hash": tokens.hash_token(cls.token)})
+            pos = env["pos.config"].create(
+                {
+                    "name": f"OFD test till {cls.till_code}",
+                    "optics_store_id": store.id,
+                    "ru54fz_till_code": cls.till_code,
+                    "ru54fz_central_token_hash": tokens.hash_token(cls.token),
+                }
+            )
             cls.config_id = pos.id
         cls.addClassCleanup(cls._drop_class_data)
         cls.server = OdooServer(cls.env.cr.dbname)
@@ -145,10 +178,16 @@ class OfdRunnerCase(TransactionCase):
 
     @classmethod
     def _company_settings(cls):
-        return {"ru54fz_ofd_host": "127.0.0.1", "ru54fz_ofd_port": cls.ofd.port,
-                "ru54fz_ofd_connect_timeout": 1.0, "ru54fz_ofd_read_timeout": cls.read_timeout,
-                "ru54fz_ofd_batch_size": cls.batch_size, "ru54fz_ofd_max_attempts": cls.max_attempts,
-                "ru54fz_breaker_threshold": cls.threshold, "ru54fz_breaker_cool_down": cls.cool_down}
+        return {
+            "ru54fz_ofd_host": "127.0.0.1",
+            "ru54fz_ofd_port": cls.ofd.port,
+            "ru54fz_ofd_connect_timeout": 1.0,
+            "ru54fz_ofd_read_timeout": cls.read_timeout,
+            "ru54fz_ofd_batch_size": cls.batch_size,
+            "ru54fz_ofd_max_attempts": cls.max_attempts,
+            "ru54fz_breaker_threshold": cls.threshold,
+            "ru54fz_breaker_cool_down": cls.cool_down,
+        }
 
     @classmethod
     @contextlib.contextmanager
@@ -172,10 +211,20 @@ class OfdRunnerCase(TransactionCase):
         cr.execute(SQL("SELECT id FROM optics_fiscal_document WHERE pos_config_id = %s", cls.config_id))
         ids = tuple(r[0] for r in cr.fetchall()) or (0,)
         cr.execute(SQL("DELETE FROM optics_fiscal_audit WHERE document_id IN %s", ids))
-        cr.execute(SQL("DELETE FROM mail_activity WHERE res_model = 'optics.fiscal.dead.letter' AND res_id IN "
-                       "(SELECT id FROM optics_fiscal_dead_letter WHERE document_id IN %s)", ids))
-        cr.execute(SQL("DELETE FROM mail_message WHERE model = 'optics.fiscal.dead.letter' AND res_id IN "
-                       "(SELECT id FROM optics_fiscal_dead_letter WHERE document_id IN %s)", ids))
+        cr.execute(
+            SQL(
+                "DELETE FROM mail_activity WHERE res_model = 'optics.fiscal.dead.letter' AND res_id IN "
+                "(SELECT id FROM optics_fiscal_dead_letter WHERE document_id IN %s)",
+                ids,
+            )
+        )
+        cr.execute(
+            SQL(
+                "DELETE FROM mail_message WHERE model = 'optics.fiscal.dead.letter' AND res_id IN "
+                "(SELECT id FROM optics_fiscal_dead_letter WHERE document_id IN %s)",
+                ids,
+            )
+        )
         cr.execute(SQL("DELETE FROM optics_fiscal_dead_letter WHERE document_id IN %s", ids))
         cr.execute(SQL("DELETE FROM optics_fiscal_document WHERE id IN %s", ids))
         cr.execute(SQL("DELETE FROM optics_fiscal_till WHERE pos_config_id = %s", cls.config_id))
@@ -200,8 +249,12 @@ class OfdRunnerCase(TransactionCase):
         while True:
             try:
                 with self.committed() as env:
-                    env.cr.execute(SQL("SELECT count(*) FROM queue_job WHERE model_name = "
-                                       "'optics.fiscal.document' AND state = 'started'"))
+                    env.cr.execute(
+                        SQL(
+                            "SELECT count(*) FROM queue_job WHERE model_name = "
+                            "'optics.fiscal.document' AND state = 'started'"
+                        )
+                    )
                     if env.cr.fetchone()[0] and time.time() < deadline:
                         raise RuntimeError("jobs still running")
                     self._purge(env)
@@ -226,9 +279,15 @@ class OfdRunnerCase(TransactionCase):
             body["status"] = status
         data = raw if raw is not None else json.dumps(body).encode()
         req = urllib.request.Request(
-            f"{self.server.url}/optics_pos_ru54fz/central/push", data=data, method="POST",
-            headers={"Content-Type": "application/json", "X-Till-Token": token or self.token,
-                     "X-Till-Code": till_code or self.till_code})
+            f"{self.server.url}/optics_pos_ru54fz/central/push",
+            data=data,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-Till-Token": token or self.token,
+                "X-Till-Code": till_code or self.till_code,
+            },
+        )
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
                 return resp.status, json.loads(resp.read())
@@ -236,8 +295,9 @@ class OfdRunnerCase(TransactionCase):
             return exc.code, json.loads(exc.read() or b"{}")
 
     def docs(self, env):
-        return env["optics.fiscal.document"].search([("pos_config_id", "=", self.config_id)],
-                                                    order="fd_number")
+        return env["optics.fiscal.document"].search(
+            [("pos_config_id", "=", self.config_id)], order="fd_number"
+        )
 
     def states(self):
         with self.committed() as env:
@@ -245,8 +305,7 @@ class OfdRunnerCase(TransactionCase):
 
     def breaker_state(self):
         with self.committed() as env:
-            env.cr.execute(SQL("SELECT state FROM optics_ofd_breaker WHERE company_id = %s",
-                               self.company_id))
+            env.cr.execute(SQL("SELECT state FROM optics_ofd_breaker WHERE company_id = %s", self.company_id))
             row = env.cr.fetchone()
             return row[0] if row else None
 
@@ -257,10 +316,15 @@ class OfdRunnerCase(TransactionCase):
             if value:
                 return value
             time.sleep(interval)
-        self.fail(f"timed out after {timeout} s waiting for {what}; states={self.states()} "
-                  f"breaker={self.breaker_state()} ofd={self.ofd.control.stats()}\n"
-                  f"runner log tail:\n{self.server.tail(2000)}")
+        self.fail(
+            f"timed out after {timeout} s waiting for {what}; states={self.states()} "
+            f"breaker={self.breaker_state()} ofd={self.ofd.control.stats()}\n"
+            f"runner log tail:\n{self.server.tail(2000)}"
+        )
 
     def wait_all(self, state, count, timeout=30.0):
-        return self.wait_for(lambda: (lambda s: len(s) == count and all(v == state for v in s.values()))(
-            self.states()), timeout, f"{count} documents {state}")
+        return self.wait_for(
+            lambda: (lambda s: len(s) == count and all(v == state for v in s.values()))(self.states()),
+            timeout,
+            f"{count} documents {state}",
+        )

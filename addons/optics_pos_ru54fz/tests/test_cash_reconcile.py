@@ -10,8 +10,10 @@ class TestCashReconcile(CashSessionCommon):
 
     def _session_with_sales(self, opening=1000.0):
         session = self.open_new_session(opening)
-        self.sync_orders([self.cash_order([(self.product, 1)]) for _i in range(3)] + [
-            self.cash_order([(self.lens, 2)], payments=[(self.bank_pm1, 5001.0)])])
+        self.sync_orders(
+            [self.cash_order([(self.product, 1)]) for _i in range(3)]
+            + [self.cash_order([(self.lens, 2)], payments=[(self.bank_pm1, 5001.0)])]
+        )
         return session  # expected cash 31000.00, card 5001.00
 
     def test_denominations_are_data(self):
@@ -56,13 +58,13 @@ class TestCashReconcile(CashSessionCommon):
         self.assertFalse(self.move_lines(session, self.profit_account))
         diff = self.movements(session, "difference")
         self.assertAlmostEqual(diff.amount, -0.5)
-        self.assertAlmostEqual(session.ru54fz_expected_cash, 30999.5,
-                               msg="after closing the trail's cash is the counted cash")
+        self.assertAlmostEqual(
+            session.ru54fz_expected_cash, 30999.5, msg="after closing the trail's cash is the counted cash"
+        )
 
     def test_large_shortage_refused_for_cashier_everywhere(self):
         session = self._session_with_sales()
-        wizard = self.reconcile_wizard(session, self.cashier, counted={5000: 5},
-                                       reason="robbed?")
+        wizard = self.reconcile_wizard(session, self.cashier, counted={5000: 5}, reason="robbed?")
         self.assertTrue(wizard.over_threshold)
         with self.assertRaises(AccessError):
             wizard.action_confirm()
@@ -120,8 +122,9 @@ class TestCashReconcile(CashSessionCommon):
 
     def test_card_slip_difference_posts_to_card_journal(self):
         session = self._session_with_sales()
-        wizard = self.reconcile_wizard(session, self.cashier, counted={5000: 6, 500: 2},
-                                       slips={self.bank_pm1: 5000.0})
+        wizard = self.reconcile_wizard(
+            session, self.cashier, counted={5000: 6, 500: 2}, slips={self.bank_pm1: 5000.0}
+        )
         card_line = wizard.card_line_ids
         self.assertEqual(card_line.expected, 5001.0)
         self.assertEqual(card_line.difference, -1.0)
@@ -130,13 +133,15 @@ class TestCashReconcile(CashSessionCommon):
         self.assertEqual(session.state, "closed")
         loss = self.move_lines(session, self.card_loss_account)
         self.assertEqual(loss.debit, 1.0)
-        self.assertEqual(self.movements(session, "difference").filtered(
-            lambda m: m.payment_kind == "card").amount, -1.0)
+        self.assertEqual(
+            self.movements(session, "difference").filtered(lambda m: m.payment_kind == "card").amount, -1.0
+        )
 
     def test_card_slip_over_threshold_refused_for_cashier(self):
         session = self._session_with_sales()
-        wizard = self.reconcile_wizard(session, self.cashier, counted={5000: 6, 500: 2},
-                                       slips={self.bank_pm1: 4001.0}, reason="terminal")
+        wizard = self.reconcile_wizard(
+            session, self.cashier, counted={5000: 6, 500: 2}, slips={self.bank_pm1: 4001.0}, reason="terminal"
+        )
         with self.assertRaises(AccessError):
             wizard.action_confirm()
         self.assertEqual(session.state, "opened")

@@ -4,7 +4,6 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
 from ..ru54fz import tokens
-
 from .cash_common import CashSessionCommon
 
 
@@ -25,8 +24,10 @@ class TestCashTrail(CashSessionCommon):
         self.assertEqual(state["opening_float"], 1000.0)
         self.assertEqual(state["by_kind"]["cash_sale"], {"count": 5, "amount": 50000.0})
         self.assertEqual(state["card_total"], 5001.0)
-        self.assertEqual(state["card_totals"], [{"payment_method_id": self.bank_pm1.id,
-                                                 "name": self.bank_pm1.name, "amount": 5001.0}])
+        self.assertEqual(
+            state["card_totals"],
+            [{"payment_method_id": self.bank_pm1.id, "name": self.bank_pm1.name, "amount": 5001.0}],
+        )
         self.assertEqual(len(state["trail"]), 7)
         self.assertEqual(len(self.movements(session, "cash_sale")), 5)
         self.assertEqual(session.ru54fz_expected_cash, session.cash_register_balance_end)
@@ -38,10 +39,12 @@ class TestCashTrail(CashSessionCommon):
         order = self.env["pos.order"].search([("uuid", "=", paid["uuid"])])
         refund = order._refund()
         self.env["pos.make.payment"].with_context(active_ids=refund.ids, active_id=refund.id).create(
-            {"payment_method_id": self.cash_pm1.id, "amount": -4000.0}).check()
+            {"payment_method_id": self.cash_pm1.id, "amount": -4000.0}
+        ).check()
         # a partial cash refund of 4000 leaves the refund order unpaid: pay the rest by card
         self.env["pos.make.payment"].with_context(active_ids=refund.ids, active_id=refund.id).create(
-            {"payment_method_id": self.bank_pm1.id, "amount": refund.amount_total + 4000.0}).check()
+            {"payment_method_id": self.bank_pm1.id, "amount": refund.amount_total + 4000.0}
+        ).check()
         self.assertEqual(refund.state, "paid")
         refund_moves = self.movements(session).filtered(lambda m: m.order_id == refund)
         self.assertEqual(sorted(refund_moves.mapped("kind")), ["card_refund", "cash_refund"])
@@ -61,8 +64,7 @@ class TestCashTrail(CashSessionCommon):
             movement.sudo().write({"reason": "tampered"})
         # the opening popup confirmed again with another count: a correcting movement
         session.set_opening_control(350.0, "recounted")
-        self.assertEqual(sorted(self.movements(session, "opening_float").mapped("amount")),
-                         [50.0, 300.0])
+        self.assertEqual(sorted(self.movements(session, "opening_float").mapped("amount")), [50.0, 300.0])
         session.set_opening_control(350.0, "again")
         self.assertEqual(len(self.movements(session, "opening_float")), 2)
         self.assertEqual(session.ru54fz_expected_cash, 350.0)
@@ -72,8 +74,10 @@ class TestCashTrail(CashSessionCommon):
         session = self.open_new_session(0.0)
         first = self.cash_order([(self.product, 1)])
         second = self.cash_order([(self.product, 2)])
-        entries = [self._sale_entry(first["uuid"], cash=1000000, fd=11),
-                   self._sale_entry(second["uuid"], cash=1500000, electronic=500000, fd=12)]
+        entries = [
+            self._sale_entry(first["uuid"], cash=1000000, fd=11),
+            self._sale_entry(second["uuid"], cash=1500000, electronic=500000, fd=12),
+        ]
         Session = self.env["pos.session"]
         Session._ru54fz_ingest_till_entries(self.config, entries)
         Session._ru54fz_ingest_till_entries(self.config, entries)  # re-push
@@ -84,16 +88,15 @@ class TestCashTrail(CashSessionCommon):
         with self.assertRaisesRegex(UserError, "have not reached the server"):
             session._ru54fz_check_trail_matches_core()
 
-        second["payment_ids"] = [(0, 0, {"amount": 15000.0, "name": "x",
-                                         "payment_method_id": self.cash_pm1.id}),
-                                 (0, 0, {"amount": 5000.0, "name": "y",
-                                         "payment_method_id": self.bank_pm1.id})]
+        second["payment_ids"] = [
+            (0, 0, {"amount": 15000.0, "name": "x", "payment_method_id": self.cash_pm1.id}),
+            (0, 0, {"amount": 5000.0, "name": "y", "payment_method_id": self.bank_pm1.id}),
+        ]
         second["amount_paid"] = 20000.0
         self.sync_orders([first, second])
         self.assertEqual(len(self.movements(session)), 4)  # opening + 2 cash + 1 card
         self.assertFalse(session._ru54fz_unsynced_till_movements())
-        sale = self.movements(session, "cash_sale").filtered(
-            lambda m: m.operation_uuid == first["uuid"])
+        sale = self.movements(session, "cash_sale").filtered(lambda m: m.operation_uuid == first["uuid"])
         self.assertEqual(sale.fiscal_fd_number, 11)
         self.assertEqual(sale.order_id.uuid, first["uuid"])
         self.assertEqual(session.ru54fz_expected_cash, session.cash_register_balance_end)
@@ -102,15 +105,26 @@ class TestCashTrail(CashSessionCommon):
         session = self.open_new_session(0.0)
         op_in, op_out = self.new_uuid(), self.new_uuid()
         entries = [
-            {"uuid": op_in, "hlc": "10", "kind": "cash_in", "state": "delivered",
-             "payload": {"amount": 200000, "cashier": "Ivanova"}, "fiscal": None},
-            {"uuid": op_out, "hlc": "11", "kind": "cash_out", "state": "delivered",
-             "payload": {"amount": 50000, "cashier": "Ivanova"}, "fiscal": None},
+            {
+                "uuid": op_in,
+                "hlc": "10",
+                "kind": "cash_in",
+                "state": "delivered",
+                "payload": {"amount": 200000, "cashier": "Ivanova"},
+                "fiscal": None,
+            },
+            {
+                "uuid": op_out,
+                "hlc": "11",
+                "kind": "cash_out",
+                "state": "delivered",
+                "payload": {"amount": 50000, "cashier": "Ivanova"},
+                "fiscal": None,
+            },
         ]
         self.env["pos.session"]._ru54fz_ingest_till_entries(self.config, entries)
         # the POS screen also tells core Odoo about the same cash in, with the till's uuid
-        session.try_cash_in_out("in", 2000.0, "change float",
-                                {"translatedType": "in", "ru54fz_uuid": op_in})
+        session.try_cash_in_out("in", 2000.0, "change float", {"translatedType": "in", "ru54fz_uuid": op_in})
         self.env["pos.session"]._ru54fz_ingest_till_entries(self.config, entries)
         self.assertEqual(len(session.statement_line_ids), 2)
         self.assertEqual(sorted(session.statement_line_ids.mapped("amount")), [-500.0, 2000.0])
@@ -131,8 +145,7 @@ class TestCashTrail(CashSessionCommon):
         self.env.registry.clear_cache()
         fresh = self.env(context={})["pos.session"].browse(session.id)
         self.assertEqual(fresh.ru54fz_get_cash_state()["cash_balance"], 50000.0)
-        self.cr.execute("SELECT sum(amount) FROM optics_cash_movement WHERE session_id = %s",
-                        [session.id])
+        self.cr.execute("SELECT sum(amount) FROM optics_cash_movement WHERE session_id = %s", [session.id])
         self.assertEqual(self.cr.fetchone()[0], 50000.0)
 
     def test_cash_state_for_cashier(self):
@@ -147,12 +160,24 @@ class TestCashTrail(CashSessionCommon):
 
     def _sale_entry(self, uuid, cash=0, electronic=0, fd=1):
         return {
-            "uuid": uuid, "hlc": str(1000 + fd), "kind": "sale", "till_code": "T1",
-            "pos_reference": "", "state": "fiscalised",
-            "payload": {"operation": 1, "payments": {"cash": cash, "electronic": electronic},
-                        "total": cash + electronic},
-            "fiscal": {"fd_number": fd, "fiscal_sign": 1234567890 + fd, "fn_serial": "9999",
-                       "shift_number": 1, "doc_time": "2026-11-22T10:00:00"},
+            "uuid": uuid,
+            "hlc": str(1000 + fd),
+            "kind": "sale",
+            "till_code": "T1",
+            "pos_reference": "",
+            "state": "fiscalised",
+            "payload": {
+                "operation": 1,
+                "payments": {"cash": cash, "electronic": electronic},
+                "total": cash + electronic,
+            },
+            "fiscal": {
+                "fd_number": fd,
+                "fiscal_sign": 1234567890 + fd,
+                "fn_serial": "9999",
+                "shift_number": 1,
+                "doc_time": "2026-11-22T10:00:00",
+            },
         }
 
 
@@ -164,16 +189,30 @@ class TestCashTrailFromTillPush(CashSessionCommon, HttpCase):
     def test_a_pushed_cash_in_lands_in_the_trail_and_the_statement(self):
         session = self.open_new_session(0.0)
         token = tokens.generate()
-        self.config.write({"ru54fz_till_code": "TRAIL-1", "ru54fz_central_token_hash": tokens.hash_token(token)})
+        self.config.write(
+            {"ru54fz_till_code": "TRAIL-1", "ru54fz_central_token_hash": tokens.hash_token(token)}
+        )
         op = self.new_uuid()
-        entry = {"uuid": op, "hlc": "20", "kind": "cash_in", "state": "fiscalised", "till_code": "TRAIL-1",
-                 "payload": {"amount": 150000, "cashier": "Иванова", "reason": "размен"},
-                 "fiscal": {"fd_number": 21, "fn_serial": "9999", "shift_number": 1,
-                            "doc_time": "2026-12-04T10:00:00"}}
-        resp = self.opener.post(self.base_url() + "/optics_pos_ru54fz/central/push", timeout=60,
-                                data=json.dumps({"till_code": "TRAIL-1", "entries": [entry]}),
-                                headers={"Content-Type": "application/json", "X-Till-Code": "TRAIL-1",
-                                         "X-Till-Token": token})
+        entry = {
+            "uuid": op,
+            "hlc": "20",
+            "kind": "cash_in",
+            "state": "fiscalised",
+            "till_code": "TRAIL-1",
+            "payload": {"amount": 150000, "cashier": "Иванова", "reason": "размен"},
+            "fiscal": {
+                "fd_number": 21,
+                "fn_serial": "9999",
+                "shift_number": 1,
+                "doc_time": "2026-12-04T10:00:00",
+            },
+        }
+        resp = self.opener.post(
+            self.base_url() + "/optics_pos_ru54fz/central/push",
+            timeout=60,
+            data=json.dumps({"till_code": "TRAIL-1", "entries": [entry]}),
+            headers={"Content-Type": "application/json", "X-Till-Code": "TRAIL-1", "X-Till-Token": token},
+        )
         self.assertEqual(resp.status_code, 200, resp.text)
         self.assertEqual(resp.json()["accepted"], [op])
         movement = self.movements(session, "cash_in")

@@ -1,4 +1,3 @@
-
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
@@ -14,24 +13,51 @@ class TestZReportAdoption(CashSessionCommon, HttpCase):
 
     def _close_shift_entry(self, uuid, shift=7, fd=41):
         return {
-            "uuid": uuid, "hlc": "99", "kind": "close_shift", "till_code": "T1",
-            "state": "fiscalised", "payload": {"cashier": "Ivanova A."},
+            "uuid": uuid,
+            "hlc": "99",
+            "kind": "close_shift",
+            "till_code": "T1",
+            "state": "fiscalised",
+            "payload": {"cashier": "Ivanova A."},
             "fiscal": {
-                "fd_number": fd, "fiscal_sign": 3141592653, "fn_serial": "9960440300112233",
-                "shift_number": shift, "doc_time": "2026-11-22T21:05:00", "fd_type": 5,
+                "fd_number": fd,
+                "fiscal_sign": 3141592653,
+                "fn_serial": "9960440300112233",
+                "shift_number": shift,
+                "doc_time": "2026-11-22T21:05:00",
+                "fd_type": 5,
                 # the shift counters as the Shtrih driver reads them (kopecks)
                 "extra": {
-                    "shift_number": shift, "shift_open": True,
+                    "shift_number": shift,
+                    "shift_open": True,
                     "receipts": {
-                        "sale": {"count": 3, "cash": 3000000, "electronic": 0, "prepayment": 0,
-                                 "credit": 0, "other": 0, "total": 3000000},
-                        "sale_refund": {"count": 0, "cash": 0, "electronic": 0, "prepayment": 0,
-                                        "credit": 0, "other": 0, "total": 0},
+                        "sale": {
+                            "count": 3,
+                            "cash": 3000000,
+                            "electronic": 0,
+                            "prepayment": 0,
+                            "credit": 0,
+                            "other": 0,
+                            "total": 3000000,
+                        },
+                        "sale_refund": {
+                            "count": 0,
+                            "cash": 0,
+                            "electronic": 0,
+                            "prepayment": 0,
+                            "credit": 0,
+                            "other": 0,
+                            "total": 0,
+                        },
                     },
-                    "cash_in": {"count": 0, "total": 0}, "cash_out": {"count": 0, "total": 0},
+                    "cash_in": {"count": 0, "total": 0},
+                    "cash_out": {"count": 0, "total": 0},
                     "cash_in_drawer": 3000000,
-                    "ofd": {"unconfirmed_count": 2, "first_unconfirmed_fd": 39,
-                            "oldest_unconfirmed_at": "2026-11-22T20:59:00"},
+                    "ofd": {
+                        "unconfirmed_count": 2,
+                        "first_unconfirmed_fd": 39,
+                        "oldest_unconfirmed_at": "2026-11-22T20:59:00",
+                    },
                 },
             },
         }
@@ -59,8 +85,7 @@ class TestZReportAdoption(CashSessionCommon, HttpCase):
 
         # a cashier may reconcile but not close the fiscal shift
         with self.assertRaises(AccessError):
-            self.reconcile_wizard(session, self.cashier, mode="z_report",
-                                  counted={5000: 6}).action_confirm()
+            self.reconcile_wizard(session, self.cashier, mode="z_report", counted={5000: 6}).action_confirm()
         wizard = self.reconcile_wizard(session, self.manager, mode="z_report", counted={5000: 6})
         self.assertEqual(wizard.pending_report_id, report)
         self.assertFalse(wizard.kkt_error)
@@ -71,12 +96,15 @@ class TestZReportAdoption(CashSessionCommon, HttpCase):
         self.assertEqual(action["report_name"], "optics_pos_ru54fz.report_shift_z")
         # delivered again after the session closed: still the one report
         Session._ru54fz_ingest_till_entries(self.config, [entry])
-        self.assertEqual(self.env["optics.shift.report"].search_count(
-            [("config_id", "=", self.config.id)]), 1)
+        self.assertEqual(
+            self.env["optics.shift.report"].search_count([("config_id", "=", self.config.id)]), 1
+        )
 
-        pdf, kind = self.env["ir.actions.report"].with_context(
-            force_report_rendering=True)._render_qweb_pdf(
-            "optics_pos_ru54fz.action_report_shift_z", report.ids)
+        pdf, kind = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf("optics_pos_ru54fz.action_report_shift_z", report.ids)
+        )
         self.assertEqual(kind, "pdf")
         text = pdf_text(pdf)
         self.assertIn("shift 7", text)
@@ -88,7 +116,8 @@ class TestZReportAdoption(CashSessionCommon, HttpCase):
         session = self.open_new_session(0.0)
         self.sync_orders([self.cash_order([(self.product, 1)]) for _i in range(2)])
         self.env["pos.session"]._ru54fz_ingest_till_entries(
-            self.config, [self._close_shift_entry(self.new_uuid())])
+            self.config, [self._close_shift_entry(self.new_uuid())]
+        )
         wizard = self.reconcile_wizard(session, self.manager, mode="z_report", counted={5000: 4})
         bad = wizard.kkt_line_ids.filtered(lambda ln: not ln.ok)
         self.assertEqual(len(bad), 2)  # cash sales and the drawer

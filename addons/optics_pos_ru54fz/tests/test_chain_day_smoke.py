@@ -6,6 +6,7 @@ report in the middle.  It asserts what the full run asserts: every fiscal docume
 four FN archives is known to its journal, on central exactly once and acknowledged by the
 OFD.  What the day creates is removed again at the end.
 """
+
 import importlib.util
 import logging
 from pathlib import Path
@@ -26,14 +27,24 @@ def _chain_day_module():
 
 @tagged("post_install", "-at_install")
 class TestChainDaySmoke(TransactionCase):
-
     def test_four_tills_through_a_short_day(self):
         chain_day = _chain_day_module()
         # 36 business minutes at 40x: under a minute of selling, about 70 receipts (a till's
         # FN hands out one OFD message at a time: much faster selling only builds a backlog)
-        plan = chain_day.DayPlan(tills=4, hours=0.6, compress=40.0, receipts_per_hour=30.0,
-                                 offline_at=0.2, offline_hours=0.15, ofd_down_at=0.55, ofd_down_minutes=5.0,
-                                 import_at=0.4, import_rows=300, gp_at=(0.3, 0.7), drain_timeout=180.0)
+        plan = chain_day.DayPlan(
+            tills=4,
+            hours=0.6,
+            compress=40.0,
+            receipts_per_hour=30.0,
+            offline_at=0.2,
+            offline_hours=0.15,
+            ofd_down_at=0.55,
+            ofd_down_minutes=5.0,
+            import_at=0.4,
+            import_rows=300,
+            gp_at=(0.3, 0.7),
+            drain_timeout=180.0,
+        )
         central = chain_day.Central(self.env.cr.dbname, workers=2, data_dir=config["data_dir"])
         try:
             result = chain_day.run_day(plan, central, cleanup=True, log=_logger.info)

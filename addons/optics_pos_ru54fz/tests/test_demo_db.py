@@ -8,6 +8,7 @@ tests/run_tests.py runs them in a database of their own (``run_demo_db``):
 * ``optics_demo_db`` once the chain's demo is loaded on that database (what ``make run``
   gives a new user): a Russian optical chain, paid in roubles, cash / card / SBP on every till.
 """
+
 import base64
 import json
 import re
@@ -22,10 +23,10 @@ from odoo.tools import config as odoo_config
 from odoo.tools import file_open
 from odoo.tools.translate import PoFileReader
 
-from . import test_pos_tours as pos_tours
 from ..ru54fz import tokens
 from ..ru54fz.emulator.harness import start_emulator
 from ..ru54fz.ofd.mock_server import MockOfdProcess
+from . import test_pos_tours as pos_tours
 
 CHAIN_ADDONS = ["optics_core", "optics_pos_ru54fz", "connector_b", "ru_accounting_extras"]
 DEMO_LOGINS = ["cashier_msk", "cashier_spb", "manager_msk", "accountant"]
@@ -49,8 +50,9 @@ def demo_records(addon):
         if "." in node.get("id") or node.get("id") in data_ids:
             continue
         name = node.find("field[@name='name']")
-        records.append((f"{addon}.{node.get('id')}", node.get("model"),
-                        name.text if name is not None else None))
+        records.append(
+            (f"{addon}.{node.get('id')}", node.get("model"), name.text if name is not None else None)
+        )
     return records
 
 
@@ -62,32 +64,47 @@ class TestProductionInstall(TransactionCase):
         for addon in CHAIN_ADDONS:
             self.assertFalse(self.env.ref(f"base.module_{addon}").demo, addon)
             records = demo_records(addon)
-            leaked = [xmlid for xmlid, _model, _name in records
-                      if self.env.ref(xmlid, raise_if_not_found=False)]
+            leaked = [
+                xmlid for xmlid, _model, _name in records if self.env.ref(xmlid, raise_if_not_found=False)
+            ]
             self.assertEqual(leaked, [], f"{addon}: demo records in a production install")
             # nor the same things made some other way (by a hook, under another id)
-            for model in ("product.template", "product.product", "res.users", "res.partner",
-                          "pos.config", "pos.payment.method"):
+            for model in (
+                "product.template",
+                "product.product",
+                "res.users",
+                "res.partner",
+                "pos.config",
+                "pos.payment.method",
+            ):
                 names = [name for _xmlid, rec_model, name in records if rec_model == model and name]
                 found = self.env[model].with_context(active_test=False).search([("name", "in", names)])
                 self.assertFalse(found, f"{addon}: demo {model} {found.mapped('display_name')}")
 
     def test_ofd_is_not_the_mock(self):
         for company in self.env["res.company"].sudo().search([]):
-            self.assertFalse(company.ru54fz_ofd_host, f"{company.name} delivers to {company.ru54fz_ofd_host} "
-                             "before anyone configured an OFD (the demo's mock OFD?)")
+            self.assertFalse(
+                company.ru54fz_ofd_host,
+                f"{company.name} delivers to {company.ru54fz_ofd_host} "
+                "before anyone configured an OFD (the demo's mock OFD?)",
+            )
         params = self.env["ir.config_parameter"].sudo().search([("key", "like", "optics_pos_ru54fz.%")])
-        self.assertFalse(params.filtered(lambda p: "demo-" in (p.value or "")),
-                         "demo tokens or secrets in a production install")
-        self.assertFalse(params.filtered(lambda p: p.key.startswith("optics_pos_ru54fz.local_central_token.")))
+        self.assertFalse(
+            params.filtered(lambda p: "demo-" in (p.value or "")),
+            "demo tokens or secrets in a production install",
+        )
+        self.assertFalse(
+            params.filtered(lambda p: p.key.startswith("optics_pos_ru54fz.local_central_token."))
+        )
 
     def test_no_demo_user_till_or_product(self):
         Users = self.env["res.users"].with_context(active_test=False)
         self.assertFalse(Users.search([("login", "in", DEMO_LOGINS)]))
         configs = self.env["pos.config"].with_context(active_test=False).search([])
         self.assertFalse(configs.filtered(lambda c: c.ru54fz_enabled), "a fiscal till came with the install")
-        self.assertFalse(configs.filtered(lambda c: c.ru54fz_device_address
-                                          and LOOPBACK.search(c.ru54fz_device_address)))
+        self.assertFalse(
+            configs.filtered(lambda c: c.ru54fz_device_address and LOOPBACK.search(c.ru54fz_device_address))
+        )
         self.assertFalse(self.env["optics.store"].with_context(active_test=False).search([]))
         self.assertFalse(self.env["optics.prescription"].search([]))
 
@@ -105,14 +122,22 @@ class TestDemoChain(TransactionCase):
         # each addon's ru.po is loaded: the Russian names of its models are in the database
         for addon in CHAIN_ADDONS:
             with file_open(f"{addon}/i18n/ru.po", "rb") as fh:
-                entries = [e for e in PoFileReader(fh)
-                           if e["type"] == "model" and e["name"] == "ir.model,name" and e["value"]]
+                entries = [
+                    e
+                    for e in PoFileReader(fh)
+                    if e["type"] == "model" and e["name"] == "ir.model,name" and e["value"]
+                ]
             self.assertTrue(entries, addon)
             own = [(self.env.ref(f"{e['module']}.{e['imd_name']}"), e["value"]) for e in entries]
             # models the addon defines (an inherited model keeps the name its own module gives)
-            own = [(model, value) for model, value in own
-                   if self.env["ir.model.data"].search([("model", "=", "ir.model"), ("res_id", "=", model.id)],
-                                                      order="id", limit=1).module == addon]
+            own = [
+                (model, value)
+                for model, value in own
+                if self.env["ir.model.data"]
+                .search([("model", "=", "ir.model"), ("res_id", "=", model.id)], order="id", limit=1)
+                .module
+                == addon
+            ]
             self.assertTrue(own, addon)
             for model, value in own:
                 self.assertEqual(model.with_context(lang="ru_RU").name, value, addon)
@@ -158,15 +183,22 @@ class TestDemoChain(TransactionCase):
         self.assertEqual(sorted(configs.mapped("name")), ["Невский — касса 1", "Тверская — касса 1"])
         self.assertFalse(configs.filtered(lambda c: not c.optics_store_id))
         categories = self.env["pos.category"].search([])
-        self.assertEqual(sorted(categories.with_context(lang="ru_RU").mapped("name")),
-                         sorted(["Оправы", "Очковые линзы", "Контактные линзы", "Солнцезащитные очки",
-                                 "Аксессуары", "Услуги"]))
+        self.assertEqual(
+            sorted(categories.with_context(lang="ru_RU").mapped("name")),
+            sorted(
+                ["Оправы", "Очковые линзы", "Контактные линзы", "Солнцезащитные очки", "Аксессуары", "Услуги"]
+            ),
+        )
         sold = self.env["product.template"].search([("available_in_pos", "=", True)])
         self.assertGreater(len(sold), 20)
-        origins = self.env["ir.model.data"].search([("model", "=", "product.template"),
-                                                    ("res_id", "in", sold.ids)])
-        self.assertEqual(set(origins.mapped("module")) - set(CHAIN_ADDONS), set(),
-                         "a product of Odoo's generic demo is sold in the POS")
+        origins = self.env["ir.model.data"].search(
+            [("model", "=", "product.template"), ("res_id", "in", sold.ids)]
+        )
+        self.assertEqual(
+            set(origins.mapped("module")) - set(CHAIN_ADDONS),
+            set(),
+            "a product of Odoo's generic demo is sold in the POS",
+        )
         self.assertEqual(set(origins.mapped("res_id")), set(sold.ids), "every POS product is the chain's")
         self.assertFalse(self.env["res.partner"].search([("name", "ilike", "My Company")]))
 
@@ -189,8 +221,9 @@ class NamedScreenshotBrowser(common.ChromeBrowser):
             if type == "log" and args:
                 text = str(self._from_remoteobject(args[0]))
                 if text.startswith(SCREENSHOT_SIGNAL):
-                    self._save_named_screenshot(text[len(SCREENSHOT_SIGNAL):])
+                    self._save_named_screenshot(text[len(SCREENSHOT_SIGNAL) :])
             return console(type, args=args, **kw)
+
         self._handlers["Runtime.consoleAPICalled"] = on_console
 
     def _save_named_screenshot(self, name):
@@ -202,8 +235,13 @@ class NamedScreenshotBrowser(common.ChromeBrowser):
                 filename = re.sub(r"[^\w-]", "_", name) + ".png"
                 (self.shots_dir / filename).write_bytes(png)
             finally:
-                self._websocket_send("Runtime.evaluate", params={
-                    "expression": f"(window.__opticsShots = window.__opticsShots || []).push({json.dumps(name)})"})
+                self._websocket_send(
+                    "Runtime.evaluate",
+                    params={
+                        "expression": f"(window.__opticsShots = window.__opticsShots || []).push({json.dumps(name)})"
+                    },
+                )
+
         future.add_done_callback(saved)
 
 
@@ -238,6 +276,7 @@ class TestDemoFirstHour(HttpCase):
     @classmethod
     def _stop_tills(cls):
         from ..controllers import hw_proxy
+
         hw_proxy.REGISTRY.stop_all()
 
     @classmethod
@@ -261,8 +300,11 @@ class TestDemoFirstHour(HttpCase):
         cls.pos_config = env.ref(cls.till_xmlid)
         cls.till_code = cls.pos_config.ru54fz_till_code
         cls.till_token = tokens.generate()
-        vals = {"ru54fz_proxy_url": base_url, "ru54fz_device_address": cls.emulator.url,
-                "ru54fz_pairing_token_hash": tokens.hash_token(cls.till_token)}
+        vals = {
+            "ru54fz_proxy_url": base_url,
+            "ru54fz_device_address": cls.emulator.url,
+            "ru54fz_pairing_token_hash": tokens.hash_token(cls.till_token),
+        }
         cls.pos_config.write(vals)
 
     # the till and OFD helpers of the 54-FZ tours, shared rather than written twice
@@ -289,13 +331,21 @@ class TestDemoFirstHour(HttpCase):
         self.assertEqual([o["amount_total"] for o in sales], [950.0, 7400.0, 700.0])
         self.assertEqual({o["state"] for o in sales}, {"paid"})
         session_id = sales[0]["session_id"]
-        self.assertEqual(self._session(session_id)["cash_register_balance_start"], 5000.0, "the opening float")
+        self.assertEqual(
+            self._session(session_id)["cash_register_balance_start"], 5000.0, "the opening float"
+        )
         cash_sale, card_sale, split_sale = sales
         self.assertEqual(cash_sale["amount_paid"], 950.0)
         self.assertEqual(cash_sale["amount_return"], 50.0, "1 000 tendered, 50 given back")
-        self.assertEqual(self._paid_on_receipt(cash_sale), {"cash": 95000, "electronic": 0}, "tag 1031, kopecks")
-        self.assertEqual(self._paid_on_receipt(card_sale), {"cash": 0, "electronic": 740000}, "card: tag 1081")
-        self.assertEqual(self._paid_on_receipt(split_sale), {"cash": 20000, "electronic": 50000}, "cash + SBP")
+        self.assertEqual(
+            self._paid_on_receipt(cash_sale), {"cash": 95000, "electronic": 0}, "tag 1031, kopecks"
+        )
+        self.assertEqual(
+            self._paid_on_receipt(card_sale), {"cash": 0, "electronic": 740000}, "card: tag 1081"
+        )
+        self.assertEqual(
+            self._paid_on_receipt(split_sale), {"cash": 20000, "electronic": 50000}, "cash + SBP"
+        )
         receipts = [d for d in self._fn_documents(first_fd) if d.get("type") == pos_tours.RECEIPT_FD_TYPE]
         self.assertEqual(len(receipts), 3, "three sales, three fiscal receipts in the FN")
 
@@ -328,14 +378,18 @@ class TestDemoFirstHour(HttpCase):
         with self._locked():
             self.env.invalidate_all()
             orders = self.env["pos.order"].search([("config_id", "=", self.pos_config.id)], order="id")
-            return orders.read(["uuid", "amount_total", "state", "amount_paid", "amount_return", "session_id"],
-                               load=None)
+            return orders.read(
+                ["uuid", "amount_total", "state", "amount_paid", "amount_return", "session_id"], load=None
+            )
 
     def _session(self, session_id):
         with self._locked():
             self.env.invalidate_all()
-            return self.env["pos.session"].browse(session_id).read(
-                ["state", "cash_register_balance_start", "cash_register_balance_end_real"])[0]
+            return (
+                self.env["pos.session"]
+                .browse(session_id)
+                .read(["state", "cash_register_balance_start", "cash_register_balance_end_real"])[0]
+            )
 
     def _count_journal(self, kind):
         return len([e for e in self._journal() if e["kind"] == kind])
@@ -348,6 +402,14 @@ class TestDemoFirstHour(HttpCase):
 
 #: the screens the tour saves (static/tests/tours/demo_first_hour_tours.js)
 DEMO_TOUR_SCREENS = [
-    "01_opening_float", "02_products", "03_cash_payment_change", "04_cash_receipt", "05_card_receipt",
-    "06_split_payment", "07_refund_receipt", "08_cash_in", "09_x_report", "10_close_reconciliation",
+    "01_opening_float",
+    "02_products",
+    "03_cash_payment_change",
+    "04_cash_receipt",
+    "05_card_receipt",
+    "06_split_payment",
+    "07_refund_receipt",
+    "08_cash_in",
+    "09_x_report",
+    "10_close_reconciliation",
 ]

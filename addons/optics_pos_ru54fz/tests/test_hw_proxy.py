@@ -1,5 +1,6 @@
 """The till proxy controller inside the central server (a one-machine store),
 against the KKT emulator process over TCP."""
+
 import json
 import shutil
 import tempfile
@@ -16,12 +17,28 @@ TOKEN = "test-pairing-token"
 
 def _order(uid=None, **kw):
     d = {
-        "uuid": uid or str(uuid.uuid4()), "pos_reference": "Order 00001-001-0001", "operation": "sale",
-        "cashier": {"name": "Анна Кассирова", "inn": ""}, "buyer_contact": "", "tax_system": 1,
-        "lines": [{"name": "Линза очковая 1.6", "quantity": "2.000", "price": "1500.00", "amount": "3000.00",
-                   "vat_code": 6, "payment_method": 4, "subject": 1, "measure": 0, "barcode": ""},
-                  {"name": "Футляр", "quantity": "1", "price": "234.50", "amount": "234.50", "vat_code": 11}],
-        "payments": [{"kind": "card", "amount": "3234.50"}], "refund_of": None,
+        "uuid": uid or str(uuid.uuid4()),
+        "pos_reference": "Order 00001-001-0001",
+        "operation": "sale",
+        "cashier": {"name": "Анна Кассирова", "inn": ""},
+        "buyer_contact": "",
+        "tax_system": 1,
+        "lines": [
+            {
+                "name": "Линза очковая 1.6",
+                "quantity": "2.000",
+                "price": "1500.00",
+                "amount": "3000.00",
+                "vat_code": 6,
+                "payment_method": 4,
+                "subject": 1,
+                "measure": 0,
+                "barcode": "",
+            },
+            {"name": "Футляр", "quantity": "1", "price": "234.50", "amount": "234.50", "vat_code": 11},
+        ],
+        "payments": [{"kind": "card", "amount": "3234.50"}],
+        "refund_of": None,
     }
     d.update(kw)
     return d
@@ -29,7 +46,6 @@ def _order(uid=None, **kw):
 
 @tagged("post_install", "-at_install")
 class TestHwProxy(HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -40,16 +56,20 @@ class TestHwProxy(HttpCase):
         cls.addClassCleanup(REGISTRY.stop_all)
         cls.till_code = f"TEST-{uuid.uuid4().hex[:8]}"
         # administrators allow the till to reach its (emulated) KKT (docs/security.md)
-        cls.env["ir.config_parameter"].sudo().set_param("optics_pos_ru54fz.kkt_address_allowlist", cls.emu.url)
-        cls.config = cls.env["pos.config"].create({
-            "name": "Till proxy test",
-            "ru54fz_enabled": True,
-            "ru54fz_till_code": cls.till_code,
-            "ru54fz_proxy_url": cls.base_url(),
-            "ru54fz_device_type": "emulator",
-            "ru54fz_device_address": cls.emu.url,
-            "ru54fz_pairing_token_hash": tokens.hash_token(TOKEN),
-        })
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "optics_pos_ru54fz.kkt_address_allowlist", cls.emu.url
+        )
+        cls.config = cls.env["pos.config"].create(
+            {
+                "name": "Till proxy test",
+                "ru54fz_enabled": True,
+                "ru54fz_till_code": cls.till_code,
+                "ru54fz_proxy_url": cls.base_url(),
+                "ru54fz_device_type": "emulator",
+                "ru54fz_device_address": cls.emu.url,
+                "ru54fz_pairing_token_hash": tokens.hash_token(TOKEN),
+            }
+        )
         cls.origin = cls.base_url()
 
     def _call(self, action, body=None, token=TOKEN, method=None, headers=None, raw=None):
@@ -89,14 +109,21 @@ class TestHwProxy(HttpCase):
         self.assertEqual(resp.status_code, 401)
 
     def test_cors_only_for_the_configured_origin(self):
-        resp = self.opener.options(self.base_url() + "/hw_proxy/ru54fz/receipt",
-                                   headers={"Origin": self.origin, "Access-Control-Request-Method": "POST",
-                                            "Access-Control-Request-Headers": "x-till-token, content-type"})
+        resp = self.opener.options(
+            self.base_url() + "/hw_proxy/ru54fz/receipt",
+            headers={
+                "Origin": self.origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "x-till-token, content-type",
+            },
+        )
         self.assertEqual(resp.status_code, 200)
         self.assertEqual(resp.headers.get("Access-Control-Allow-Origin"), self.origin)
         self.assertIn("X-Till-Token", resp.headers.get("Access-Control-Allow-Headers", ""))
-        resp = self.opener.options(self.base_url() + "/hw_proxy/ru54fz/receipt",
-                                   headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+        resp = self.opener.options(
+            self.base_url() + "/hw_proxy/ru54fz/receipt",
+            headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+        )
         self.assertNotIn("Access-Control-Allow-Origin", resp.headers)
         resp, _ = self._call("status", headers={"Origin": self.origin})
         self.assertEqual(resp.status_code, 200)
@@ -118,7 +145,7 @@ class TestHwProxy(HttpCase):
         self.assertEqual(resp2.status_code, 200)
         self.assertEqual(body2, body)
         self.assertEqual(self._last_fd(), before + 1)
-        resp, journal = self._call(f"journal?state=fiscalised&limit=1000")
+        resp, journal = self._call("journal?state=fiscalised&limit=1000")
         self.assertEqual(resp.status_code, 200)
         self.assertIn(order["uuid"], [e["uuid"] for e in journal["entries"]])
         resp, status = self._call("status")
@@ -142,14 +169,32 @@ class TestHwProxy(HttpCase):
             (None, "{not json", "request_invalid"),
             (None, "[1, 2]", "request_invalid"),
             (_order(payments=[{"kind": "card", "amount": "1.00"}]), None, "document_invalid"),
-            (_order(lines=[dict(line, quantity="0", amount="0.00")],
-                    payments=[{"kind": "cash", "amount": "0.00"}]), None, "document_invalid"),
-            (_order(lines=[dict(line, quantity="-1", amount="-100.00")],
-                    payments=[{"kind": "cash", "amount": "100.00"}]), None, "document_invalid"),
-            (_order(lines=[dict(line, vat_code=42)], payments=[{"kind": "cash", "amount": "100.00"}]), None,
-             "document_invalid"),
-            (_order(lines=[dict(line, name="Л" * 129)], payments=[{"kind": "cash", "amount": "100.00"}]), None,
-             "document_invalid"),
+            (
+                _order(
+                    lines=[dict(line, quantity="0", amount="0.00")],
+                    payments=[{"kind": "cash", "amount": "0.00"}],
+                ),
+                None,
+                "document_invalid",
+            ),
+            (
+                _order(
+                    lines=[dict(line, quantity="-1", amount="-100.00")],
+                    payments=[{"kind": "cash", "amount": "100.00"}],
+                ),
+                None,
+                "document_invalid",
+            ),
+            (
+                _order(lines=[dict(line, vat_code=42)], payments=[{"kind": "cash", "amount": "100.00"}]),
+                None,
+                "document_invalid",
+            ),
+            (
+                _order(lines=[dict(line, name="Л" * 129)], payments=[{"kind": "cash", "amount": "100.00"}]),
+                None,
+                "document_invalid",
+            ),
             (_order(operation="refund", refund_of=None), None, "request_invalid"),
             # an original nobody can vouch for is a conflict, not bad input (issue 12 item 3)
             (_order(operation="refund", refund_of={"uuid": "no-such-sale"}), None, "conflict"),
@@ -187,7 +232,8 @@ class TestHwProxy(HttpCase):
         central_token = "test-central-token"
         self.config.sudo().ru54fz_central_token_hash = tokens.hash_token(central_token)
         self.env["ir.config_parameter"].sudo().set_param(
-            f"optics_pos_ru54fz.local_central_token.{self.till_code}", central_token)
+            f"optics_pos_ru54fz.local_central_token.{self.till_code}", central_token
+        )
         self._ensure_shift()
         order = _order()
         resp, body = self._call("receipt", order)

@@ -1,5 +1,6 @@
 """The OFD pipeline end to end: till push over HTTP -> fiscal documents -> queue_job jobs
 run by the real job runner -> mock OFD over TCP -> tickets back to the till."""
+
 import threading
 import time
 
@@ -14,7 +15,6 @@ from .ofd_common import FN, OfdRunnerCase
 
 @tagged("post_install", "-at_install")
 class TestOfdPipeline(OfdRunnerCase):
-
     def submissions(self, fd):
         return self.ofd.control.submissions(FN, fd)
 
@@ -35,8 +35,9 @@ class TestOfdPipeline(OfdRunnerCase):
         # the next push carries the confirmations back, until the FN status says they are in
         status, reply = self.push([])
         self.assertEqual(sorted(t["fd_number"] for t in reply["tickets"]), [1, 2, 3, 4, 5])
-        status, reply = self.push([], status={"fn": {"fn_serial": FN, "unconfirmed_count": 2,
-                                                      "first_unconfirmed_fd": 4}})
+        status, reply = self.push(
+            [], status={"fn": {"fn_serial": FN, "unconfirmed_count": 2, "first_unconfirmed_fd": 4}}
+        )
         self.assertEqual(sorted(t["fd_number"] for t in reply["tickets"]), [4, 5])
         status, reply = self.push([], status={"fn": {"fn_serial": FN, "unconfirmed_count": 0}})
         self.assertEqual(reply["tickets"], [])
@@ -54,8 +55,9 @@ class TestOfdPipeline(OfdRunnerCase):
         self.assertEqual([self.submissions(fd) for fd in range(1, 7)], [1] * 6)
         self.assertEqual(self.breaker_state(), "closed")
         with self.committed() as env:
-            logs = env["optics.fiscal.document.log"].search([("document_id.pos_config_id", "=", self.config_id),
-                                                             ("kind", "=", "transport")])
+            logs = env["optics.fiscal.document.log"].search(
+                [("document_id.pos_config_id", "=", self.config_id), ("kind", "=", "transport")]
+            )
             self.assertTrue(logs, "the failed attempts are in the error history")
 
     def test_flapping_link(self):
@@ -84,11 +86,15 @@ class TestOfdPipeline(OfdRunnerCase):
         self.wait_for(lambda: self.states().get(10) == "acknowledged", 40, "recovery")
 
     def test_rejection_goes_to_the_dead_letter_queue_at_once(self):
-        self.ofd.control.set_mode("reject", reject_fds=[2], reject_code=14,
-                                  reject_message="Неверный фискальный признак")
+        self.ofd.control.set_mode(
+            "reject", reject_fds=[2], reject_code=14, reject_message="Неверный фискальный признак"
+        )
         self.push(self.entries(range(1, 4)))
-        self.wait_for(lambda: self.states() == {1: "acknowledged", 2: "dead_lettered", 3: "acknowledged"},
-                      30, "one rejection, two confirmations")
+        self.wait_for(
+            lambda: self.states() == {1: "acknowledged", 2: "dead_lettered", 3: "acknowledged"},
+            30,
+            "one rejection, two confirmations",
+        )
         self.assertEqual(self.submissions(2), 1, "a rejection is never retried")
         with self.committed() as env:
             doc = self.docs(env).filtered(lambda d: d.fd_number == 2)
@@ -134,16 +140,20 @@ class TestOfdPipeline(OfdRunnerCase):
         self.assertEqual(attempts_at_open, self.threshold)
         time.sleep(2)
         with self.committed() as env:
-            self.assertEqual(self.docs(env).attempts, attempts_at_open,
-                             "no attempt is spent while the breaker is open")
+            self.assertEqual(
+                self.docs(env).attempts, attempts_at_open, "no attempt is spent while the breaker is open"
+            )
         # the probe after the cool-down hangs on a silent OFD: the breaker is half-open meanwhile
         self.ofd.control.set_mode("blackhole")
         self.wait_for(lambda: self.breaker_state() == "half_open", 30, "the half-open probe", interval=0.05)
-        self.wait_for(lambda: self.breaker_state() == "open", 30, "the failed probe to reopen it", interval=0.05)
+        self.wait_for(
+            lambda: self.breaker_state() == "open", 30, "the failed probe to reopen it", interval=0.05
+        )
 
         def attempts():
             with self.committed() as env:
                 return self.docs(env).attempts
+
         # the breaker row and the document's attempt counter are committed by different
         # transactions, so the reopened breaker may be seen a moment before the counter
         self.wait_for(lambda: attempts() != attempts_at_open, 10, "the probe's attempt to be recorded")
@@ -178,8 +188,12 @@ class TestOfdPipeline(OfdRunnerCase):
             for v in vals:
                 v.update(company_id=self.company_id, pos_config_id=self.config_id)
             docs, _created = Doc._upsert(vals)
-            env.cr.execute(SQL("UPDATE optics_fiscal_document SET ofd_job_key = 'race-key' WHERE id IN %s",
-                               tuple(docs.ids)))
+            env.cr.execute(
+                SQL(
+                    "UPDATE optics_fiscal_document SET ofd_job_key = 'race-key' WHERE id IN %s",
+                    tuple(docs.ids),
+                )
+            )
             ids = docs.ids
         barrier = threading.Barrier(2)
         outcomes = []
@@ -211,6 +225,7 @@ class TestOfdPipeline(OfdRunnerCase):
         if any(t.is_alive() for t in threads):
             import faulthandler
             import sys
+
             faulthandler.dump_traceback(file=sys.stderr)
         self.assertFalse([o for o in outcomes if o.startswith("crashed")], outcomes)
         self.assertEqual(len(outcomes), 2, outcomes)
@@ -224,8 +239,11 @@ class TestOfdPipeline(OfdRunnerCase):
         with self.committed() as env:
             job = env["queue.job"].search([("model_name", "=", "optics.fiscal.document")])
             job.requeue()
-        self.wait_for(lambda: self._job_states() == {"done"} and self._job_result_contains("already handled"),
-                      20, "the requeued job to finish")
+        self.wait_for(
+            lambda: self._job_states() == {"done"} and self._job_result_contains("already handled"),
+            20,
+            "the requeued job to finish",
+        )
         self.assertEqual(self.submissions(1), 1)
 
     def test_till_re_push_and_concurrent_pushes_never_duplicate(self):
@@ -275,12 +293,18 @@ class TestOfdPipeline(OfdRunnerCase):
     def test_metrics_endpoint(self):
         import urllib.error
         import urllib.request
+
         with self.committed() as env:
             env["ir.config_parameter"].set_param("optics_pos_ru54fz.metrics_token", "metrics-secret")
         self.addCleanup(self._clear_metrics_token)
         self.ofd.control.set_mode("refuse")
-        self.push(self.entries([1, 2]), status={"fn": {"fn_serial": FN, "fn_valid_until": "2027-06-01",
-                                                        "fn_memory_used_pct": 42}, "journal": {"undelivered": 7}})
+        self.push(
+            self.entries([1, 2]),
+            status={
+                "fn": {"fn_serial": FN, "fn_valid_until": "2027-06-01", "fn_memory_used_pct": 42},
+                "journal": {"undelivered": 7},
+            },
+        )
         url = f"{self.server.url}/optics_pos_ru54fz/metrics"
         with self.assertRaises(urllib.error.HTTPError) as cm:
             urllib.request.urlopen(url, timeout=30)
@@ -306,9 +330,13 @@ class TestOfdPipeline(OfdRunnerCase):
 
     def _job_states(self):
         with self.committed() as env:
-            return set(env["queue.job"].search([("model_name", "=", "optics.fiscal.document")]).mapped("state"))
+            return set(
+                env["queue.job"].search([("model_name", "=", "optics.fiscal.document")]).mapped("state")
+            )
 
     def _job_result_contains(self, text):
         with self.committed() as env:
-            return any(text in (j.result or "") for j in
-                       env["queue.job"].search([("model_name", "=", "optics.fiscal.document")]))
+            return any(
+                text in (j.result or "")
+                for j in env["queue.job"].search([("model_name", "=", "optics.fiscal.document")])
+            )

@@ -1,4 +1,5 @@
 """Refund saga in the back office, and the POS order sync / till push meeting on one document."""
+
 import base64
 
 from odoo.exceptions import UserError
@@ -14,14 +15,14 @@ FN = "9999078900054321"
 
 @tagged("post_install", "-at_install")
 class TestOfdRefundSaga(TestPoSCommon):
-
     def setUp(self):
         super().setUp()
         self.env.user.groups_id |= self.env.ref("optics_core.group_optics_admin")
         self.store = self.env["optics.store"].create({"name": "Saga store", "code": "SAGA"})
         self.config = self.basic_config
-        self.config.write({"ru54fz_enabled": True, "ru54fz_till_code": "SAGA-1",
-                           "optics_store_id": self.store.id})
+        self.config.write(
+            {"ru54fz_enabled": True, "ru54fz_till_code": "SAGA-1", "optics_store_id": self.store.id}
+        )
         self.product = self.create_product("Frame", self.categ_basic, 1000.0)
         self.open_new_session()
         self.Doc = self.env["optics.fiscal.document"]
@@ -29,25 +30,44 @@ class TestOfdRefundSaga(TestPoSCommon):
     def _sale(self, fd, fiscal=True):
         data = self.create_ui_order_data([(self.product, 1)])
         if fiscal:
-            data.update(ru54fz_fd_number=fd, ru54fz_fiscal_sign=str(900000 + fd), ru54fz_fn_serial=FN,
-                        ru54fz_shift_number=3, ru54fz_qr="t=20261122T1000&s=1000.00")
+            data.update(
+                ru54fz_fd_number=fd,
+                ru54fz_fiscal_sign=str(900000 + fd),
+                ru54fz_fn_serial=FN,
+                ru54fz_shift_number=3,
+                ru54fz_qr="t=20261122T1000&s=1000.00",
+            )
         result = self.env["pos.order"].sync_from_ui([data])
         return self.env["pos.order"].browse(result["pos.order"][0]["id"])
 
     def _push(self, order, fd):
-        entry = {"uuid": order.uuid, "hlc": "17000", "kind": "sale", "till_code": "SAGA-1",
-                 "pos_reference": order.pos_reference, "payload": {"total": 100000}, "state": "fiscalised",
-                 "fiscal": {"fd_number": fd, "fiscal_sign": 900000 + fd, "fn_serial": FN, "shift_number": 3,
-                            "doc_time": "2026-11-22T10:00:00"},
-                 "ofd_message": base64.b64encode(protocol.build_document_message(FN, fd)).decode()}
+        entry = {
+            "uuid": order.uuid,
+            "hlc": "17000",
+            "kind": "sale",
+            "till_code": "SAGA-1",
+            "pos_reference": order.pos_reference,
+            "payload": {"total": 100000},
+            "state": "fiscalised",
+            "fiscal": {
+                "fd_number": fd,
+                "fiscal_sign": 900000 + fd,
+                "fn_serial": FN,
+                "shift_number": 3,
+                "doc_time": "2026-11-22T10:00:00",
+            },
+            "ofd_message": base64.b64encode(protocol.build_document_message(FN, fd)).decode(),
+        }
         return self.Doc._ingest_push(self.config, [entry])
 
     def test_pos_sync_and_till_push_meet_on_one_document(self):
         order = self._sale(11)
         doc = order.ru54fz_document_ids
         self.assertEqual(len(doc), 1)
-        self.assertEqual((doc.uuid, doc.source, doc.fd_number, doc.fiscal_sign, doc.pos_session_id),
-                         (order.uuid, "pos", 11, "900011", self.pos_session))
+        self.assertEqual(
+            (doc.uuid, doc.source, doc.fd_number, doc.fiscal_sign, doc.pos_session_id),
+            (order.uuid, "pos", 11, "900011", self.pos_session),
+        )
         self.assertFalse(doc.has_ofd_message)
         self.assertEqual(order.ru54fz_ofd_state, "pending")
         with trap_jobs() as trap:
@@ -87,16 +107,25 @@ class TestOfdRefundSaga(TestPoSCommon):
 
         # another unconfirmed sale: an administrator overrides with a reason, audited
         other = self._sale(22)
-        manager = self.env["res.users"].create({
-            "name": "Saga manager", "login": "saga_manager", "company_id": self.env.company.id,
-            "company_ids": [(6, 0, self.env.company.ids)],
-            "groups_id": [(6, 0, [self.env.ref("optics_core.group_optics_store_manager").id])],
-            "optics_store_ids": [(6, 0, self.store.ids)]})
+        manager = self.env["res.users"].create(
+            {
+                "name": "Saga manager",
+                "login": "saga_manager",
+                "company_id": self.env.company.id,
+                "company_ids": [(6, 0, self.env.company.ids)],
+                "groups_id": [(6, 0, [self.env.ref("optics_core.group_optics_store_manager").id])],
+                "optics_store_ids": [(6, 0, self.store.ids)],
+            }
+        )
         with self.assertRaises(UserError):
             other.with_user(manager).with_context(ru54fz_refund_override_reason="customer waits").refund()
-        wizard = self.env["optics.fiscal.reason.wizard"].create({
-            "operation": "refund_override", "pos_order_id": other.id,
-            "reason": "Customer returned defective frame; OFD backlog known"})
+        wizard = self.env["optics.fiscal.reason.wizard"].create(
+            {
+                "operation": "refund_override",
+                "pos_order_id": other.id,
+                "reason": "Customer returned defective frame; OFD backlog known",
+            }
+        )
         action = wizard.action_confirm()
         self.assertEqual(action["res_model"], "pos.order")
         audit = self.env["optics.fiscal.audit"].search([("action", "=", "refund_override")])

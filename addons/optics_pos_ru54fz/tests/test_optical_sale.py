@@ -5,6 +5,7 @@ the back office -> hand-over with the balance -> issued; cancellation refunds th
 Each receipt is checked on the emulator's FN archive (1214 / 1215 / 1199) and in central's
 fiscal documents; the lab order's money is only ever written from those fiscal results.
 """
+
 import json
 import time
 import uuid as uuidlib
@@ -21,7 +22,6 @@ from .test_pos_tours import Ru54fzPosTourCommon, TestRu54fzPosToursCentral
 
 
 class OpticalSaleCommon(Ru54fzPosTourCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -33,45 +33,104 @@ class OpticalSaleCommon(Ru54fzPosTourCommon):
         cls.central_token = tokens.generate()
         cls.pos_config.write({"ru54fz_central_token_hash": tokens.hash_token(cls.central_token)})
         cls.env["ir.config_parameter"].sudo().set_param(
-            f"optics_pos_ru54fz.local_central_token.{cls.till_code}", cls.central_token)
+            f"optics_pos_ru54fz.local_central_token.{cls.till_code}", cls.central_token
+        )
         env = cls.env
-        cls.optician = env["res.users"].create({
-            "name": "Pavel Optician", "login": "optics_optician", "password": "optics_optician",
-            "email": "pavel@optics.example",
-            "company_id": company.id, "company_ids": [Command.set(company.ids)],
-            "groups_id": [Command.set([env.ref("optics_core.group_optics_optician").id])],
-            "optics_store_ids": [Command.set(cls.store.ids)],
-        })
-        cls.vat22 = env["account.tax"].create({
-            "name": "НДС 22% (optics)", "amount": 22.0, "amount_type": "percent", "type_tax_use": "sale",
-            "price_include_override": "tax_included", "company_id": company.id, "ffd_vat_code": "11"})
-        cls.exempt = env["account.tax"].create({
-            "name": "Без НДС (optics)", "amount": 0.0, "amount_type": "percent", "type_tax_use": "sale",
-            "price_include_override": "tax_included", "company_id": company.id, "ffd_vat_code": "6"})
-        cls.optic_frame = env["product.product"].create({
-            "name": "Frame Ray 52-18", "optics_type": "frame", "list_price": 6100.0, "is_storable": True,
-            "taxes_id": [Command.set(cls.vat22.ids)], "barcode": "4600000000022",
-            "frame_a": 52, "frame_b": 40, "frame_dbl": 18, "frame_ed": 55})
+        cls.optician = env["res.users"].create(
+            {
+                "name": "Pavel Optician",
+                "login": "optics_optician",
+                "password": "optics_optician",
+                "email": "pavel@optics.example",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [Command.set([env.ref("optics_core.group_optics_optician").id])],
+                "optics_store_ids": [Command.set(cls.store.ids)],
+            }
+        )
+        cls.vat22 = env["account.tax"].create(
+            {
+                "name": "НДС 22% (optics)",
+                "amount": 22.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+                "company_id": company.id,
+                "ffd_vat_code": "11",
+            }
+        )
+        cls.exempt = env["account.tax"].create(
+            {
+                "name": "Без НДС (optics)",
+                "amount": 0.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+                "company_id": company.id,
+                "ffd_vat_code": "6",
+            }
+        )
+        cls.optic_frame = env["product.product"].create(
+            {
+                "name": "Frame Ray 52-18",
+                "optics_type": "frame",
+                "list_price": 6100.0,
+                "is_storable": True,
+                "taxes_id": [Command.set(cls.vat22.ids)],
+                "barcode": "4600000000022",
+                "frame_a": 52,
+                "frame_b": 40,
+                "frame_dbl": 18,
+                "frame_ed": 55,
+            }
+        )
         env["stock.quant"]._update_available_quantity(
-            cls.optic_frame, env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1).lot_stock_id, 3)
-        lens = env["product.template"].create({
-            "name": "SV 1.60 lens", "optics_type": "spectacle_lens", "list_price": 2500.0,
-            "taxes_id": [Command.set(cls.exempt.ids)]})
-        narrow = env["product.template"].create({
-            "name": "Low-power lens", "optics_type": "spectacle_lens", "list_price": 900.0,
-            "taxes_id": [Command.set(cls.exempt.ids)]})
+            cls.optic_frame,
+            env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1).lot_stock_id,
+            3,
+        )
+        lens = env["product.template"].create(
+            {
+                "name": "SV 1.60 lens",
+                "optics_type": "spectacle_lens",
+                "list_price": 2500.0,
+                "taxes_id": [Command.set(cls.exempt.ids)],
+            }
+        )
+        narrow = env["product.template"].create(
+            {
+                "name": "Low-power lens",
+                "optics_type": "spectacle_lens",
+                "list_price": 900.0,
+                "taxes_id": [Command.set(cls.exempt.ids)],
+            }
+        )
         # the test company's chart gives every product its default 15 % tax: the fitting is exempt here
         env.ref("optics_core.product_service_edging").taxes_id = [Command.set(cls.exempt.ids)]
         cls.coating = env["optics.lens.coating"].create({"name": "Anti-reflective"})
-        cls.design_sv = env["optics.lens.design"].create({
-            "name": "Clear SV 1.60", "product_tmpl_id": lens.id, "lens_type": "single", "index": 1.60,
-            "coating_ids": [Command.set(cls.coating.ids)],
-            "range_ids": [Command.create({"diameter": 70, "sph_min": -8, "sph_max": 6, "cyl_min": -4,
-                                          "cyl_max": 0})]})
-        cls.design_narrow = env["optics.lens.design"].create({
-            "name": "Narrow SV 1.50", "product_tmpl_id": narrow.id, "lens_type": "single", "index": 1.50,
-            "range_ids": [Command.create({"diameter": 65, "sph_min": -1, "sph_max": 1, "cyl_min": -1,
-                                          "cyl_max": 0})]})
+        cls.design_sv = env["optics.lens.design"].create(
+            {
+                "name": "Clear SV 1.60",
+                "product_tmpl_id": lens.id,
+                "lens_type": "single",
+                "index": 1.60,
+                "coating_ids": [Command.set(cls.coating.ids)],
+                "range_ids": [
+                    Command.create({"diameter": 70, "sph_min": -8, "sph_max": 6, "cyl_min": -4, "cyl_max": 0})
+                ],
+            }
+        )
+        cls.design_narrow = env["optics.lens.design"].create(
+            {
+                "name": "Narrow SV 1.50",
+                "product_tmpl_id": narrow.id,
+                "lens_type": "single",
+                "index": 1.50,
+                "range_ids": [
+                    Command.create({"diameter": 65, "sph_min": -1, "sph_max": 1, "cyl_min": -1, "cyl_max": 0})
+                ],
+            }
+        )
 
     def _locked(self):
         return TestRu54fzPosToursCentral._locked(self)
@@ -101,8 +160,11 @@ class OpticalSaleCommon(Ru54fzPosTourCommon):
 
     def _lab(self, phone_digits):
         partner = self.env["res.partner"].sudo()._optics_search_by_phone(phone_digits)
-        return self.env["optics.lab.order"].sudo().search([("partner_id", "in", partner.ids)], order="id desc",
-                                                          limit=1)
+        return (
+            self.env["optics.lab.order"]
+            .sudo()
+            .search([("partner_id", "in", partner.ids)], order="id desc", limit=1)
+        )
 
     def _fn_receipt(self, fd):
         doc = self.emulator.control.document(fd)
@@ -112,14 +174,15 @@ class OpticalSaleCommon(Ru54fzPosTourCommon):
 
 @tagged("post_install", "-at_install")
 class TestOpticalSaleTours(OpticalSaleCommon):
-
     def test_glasses_sale_end_to_end(self):
         self._open_session()
         before = self._last_fd()
         self._start("optics_sale_tour_order_prepay")
         # the prepayment reaches the lab order from the till's pushed receipt only
-        lab = self._wait(lambda: (lambda o: o if o.amount_prepaid == 3000 else None)(self._lab("9165554433")),
-                         "the prepayment receipt to be registered on the lab order")
+        lab = self._wait(
+            lambda: (lambda o: o if o.amount_prepaid == 3000 else None)(self._lab("9165554433")),
+            "the prepayment receipt to be registered on the lab order",
+        )
         with self._locked():
             self.assertEqual(lab.state, "confirmed")
             self.assertTrue(lab.rx_snapshot_id, "the order carries its prescription snapshot")
@@ -142,7 +205,9 @@ class TestOpticalSaleTours(OpticalSaleCommon):
         fn = receipts[0]
         self.assertEqual(fn["fp"], int(pre_doc.fiscal_sign))
         # АВАНС: 1214 = 3, subject 10, the calculated rates 22/122 (12) and exempt (6)
-        self.assertEqual(sorted((i["pm"], i["subject"], i["vat"]) for i in fn["items"]), [(3, 10, 6), (3, 10, 12)])
+        self.assertEqual(
+            sorted((i["pm"], i["subject"], i["vat"]) for i in fn["items"]), [(3, 10, 6), (3, 10, 12)]
+        )
         self.assertEqual(sum(i["amount"] for i in fn["items"]), 300000)
         self.assertEqual(fn["payments"].get("1"), 100000, "cash (1031)")
         self.assertEqual(fn["payments"].get("2"), 200000, "card (1081)")
@@ -170,8 +235,10 @@ class TestOpticalSaleTours(OpticalSaleCommon):
         self.assertEqual(len(receipts), 1, "one hand-over receipt; the refused issue printed nothing")
         fn = receipts[0]
         # ПОЛНЫЙ РАСЧЁТ of every kit line at the sale rates, prepayment offset in 1215
-        self.assertEqual(sorted((i["pm"], i["vat"], i["amount"]) for i in fn["items"]),
-                         [(4, 6, 80000), (4, 6, 250000), (4, 6, 250000), (4, 11, 610000)])
+        self.assertEqual(
+            sorted((i["pm"], i["vat"], i["amount"]) for i in fn["items"]),
+            [(4, 6, 80000), (4, 6, 250000), (4, 6, 250000), (4, 11, 610000)],
+        )
         self.assertEqual(fn["payments"].get("14"), 300000, "1215 = the prepayment")
         self.assertEqual(fn["payments"].get("2"), 890000, "the balance by card (1081)")
 
@@ -179,8 +246,10 @@ class TestOpticalSaleTours(OpticalSaleCommon):
         self._open_session()
         before = self._last_fd()
         self._start("optics_sale_tour_prepay_cash")
-        lab = self._wait(lambda: (lambda o: o if o.amount_prepaid == 2000 else None)(self._lab("9167770011")),
-                         "the prepayment to be registered")
+        lab = self._wait(
+            lambda: (lambda o: o if o.amount_prepaid == 2000 else None)(self._lab("9167770011")),
+            "the prepayment to be registered",
+        )
         with self._locked():
             prepayment_uuid = lab.optics_fiscal_document_ids.uuid
         TestRu54fzPosToursCentral._confirm_by_ofd(self, prepayment_uuid)
@@ -196,7 +265,9 @@ class TestOpticalSaleTours(OpticalSaleCommon):
         self.assertEqual(sorted((i["pm"], i["vat"]) for i in refund["items"]), [(3, 6), (3, 12)])
         self.assertEqual(refund["payments"].get("1"), 200000)
         with self._locked():
-            doc = lab.optics_fiscal_document_ids.filtered(lambda d: d.optics_settlement_stage == "prepayment_refund")
+            doc = lab.optics_fiscal_document_ids.filtered(
+                lambda d: d.optics_settlement_stage == "prepayment_refund"
+            )
             self.assertEqual(doc.kind, "refund")
             self.assertEqual(doc.fd_number, refund["fd"])
 
@@ -206,13 +277,26 @@ class TestOpticalSaleTours(OpticalSaleCommon):
         till's receipt reach central."""
         with self._locked():
             Lab = self.env["optics.lab.order"].with_user(self.cashier)
-            customer = self.env["res.partner"].with_user(self.cashier).optics_pos_create_customer(
-                {"name": "Offline Buyer", "phone": "+7 916 333-22-11"})
-            rx = self.env["optics.prescription"].with_user(self.cashier).optics_pos_create_prescription(
-                customer["id"], {"od_sph": -1.0, "os_sph": -1.25})
-            vals = {"partner_id": customer["id"], "prescription_id": rx["id"], "frame_by_customer": True,
-                    "od_design_id": self.design_sv.id, "os_design_id": self.design_sv.id}
-            to_prepay = Lab.browse(Lab.optics_pos_create_order(self.pos_config.id, dict(vals, prepayment_amount=1500))["id"])
+            customer = (
+                self.env["res.partner"]
+                .with_user(self.cashier)
+                .optics_pos_create_customer({"name": "Offline Buyer", "phone": "+7 916 333-22-11"})
+            )
+            rx = (
+                self.env["optics.prescription"]
+                .with_user(self.cashier)
+                .optics_pos_create_prescription(customer["id"], {"od_sph": -1.0, "os_sph": -1.25})
+            )
+            vals = {
+                "partner_id": customer["id"],
+                "prescription_id": rx["id"],
+                "frame_by_customer": True,
+                "od_design_id": self.design_sv.id,
+                "os_design_id": self.design_sv.id,
+            }
+            to_prepay = Lab.browse(
+                Lab.optics_pos_create_order(self.pos_config.id, dict(vals, prepayment_amount=1500))["id"]
+            )
             to_hand_over = Lab.browse(Lab.optics_pos_create_order(self.pos_config.id, vals)["id"])
             lab_o = to_hand_over.with_user(self.optician)
             lab_o.action_start_production()
@@ -237,12 +321,18 @@ class TestOpticalSaleServer(OpticalSaleCommon):
     def _rx(self, partner, **vals):
         values = {"od_sph": -2.25, "od_cyl": -0.5, "od_axis": 180, "os_sph": -2.0, "pd_far": 63}
         values.update(vals)
-        return self.env["optics.prescription"].with_user(self.cashier).optics_pos_create_prescription(
-            partner.id, values)
+        return (
+            self.env["optics.prescription"]
+            .with_user(self.cashier)
+            .optics_pos_create_prescription(partner.id, values)
+        )
 
     def _customer(self, phone="+7 916 000-11-22"):
-        return self.env["res.partner"].with_user(self.cashier).optics_pos_create_customer(
-            {"name": "Test Buyer", "phone": phone, "sms_consent": True})
+        return (
+            self.env["res.partner"]
+            .with_user(self.cashier)
+            .optics_pos_create_customer({"name": "Test Buyer", "phone": phone, "sms_consent": True})
+        )
 
     def test_prescription_rules_and_optician_fields(self):
         customer = self._customer()
@@ -254,7 +344,9 @@ class TestOpticalSaleServer(OpticalSaleCommon):
             self._rx(partner, od_fitting_height=20)
         self.assertFalse(self.env["optics.prescription"].search([("partner_id", "=", partner.id)]))
         rx = self._rx(partner, od_cyl=0.5, od_axis=90)  # plus-cylinder form as written
-        self.assertEqual((rx["od"]["sph_minus"], rx["od"]["cyl_minus"], rx["od"]["axis_minus"]), (-1.75, -0.5, 180))
+        self.assertEqual(
+            (rx["od"]["sph_minus"], rx["od"]["cyl_minus"], rx["od"]["axis_minus"]), (-1.75, -0.5, 180)
+        )
         old = self._rx(partner, date="2020-01-15")
         self.assertTrue(old["is_expired"], "an old prescription comes with its expiry warning")
         info = self.env["res.partner"].with_user(self.cashier).optics_pos_find_customers("89160001122")
@@ -272,49 +364,109 @@ class TestOpticalSaleServer(OpticalSaleCommon):
         self.assertFalse(narrow["od_ok"])
         self.assertIn("-1.00 … +1.00", " ".join(narrow["od_problems"]))
         with self.assertRaises(UserError) as refused:
-            Lab.optics_pos_create_order(self.pos_config.id, {
-                "partner_id": partner.id, "prescription_id": rx["id"], "frame_product_id": self.optic_frame.id,
-                "od_design_id": self.design_narrow.id, "os_design_id": self.design_sv.id})
+            Lab.optics_pos_create_order(
+                self.pos_config.id,
+                {
+                    "partner_id": partner.id,
+                    "prescription_id": rx["id"],
+                    "frame_product_id": self.optic_frame.id,
+                    "od_design_id": self.design_narrow.id,
+                    "os_design_id": self.design_sv.id,
+                },
+            )
         self.assertIn("-1.00 … +1.00", str(refused.exception))
-        self.assertFalse(self.env["optics.lab.order"].search([("partner_id", "=", partner.id)]), "nothing created")
+        self.assertFalse(
+            self.env["optics.lab.order"].search([("partner_id", "=", partner.id)]), "nothing created"
+        )
 
     def _confirmed_order(self, prepayment=1000.0):
         partner = self.env["res.partner"].browse(self._customer()["id"])
         rx = self._rx(partner)
-        info = self.env["optics.lab.order"].with_user(self.cashier).optics_pos_create_order(self.pos_config.id, {
-            "partner_id": partner.id, "prescription_id": rx["id"], "frame_product_id": self.optic_frame.id,
-            "od_design_id": self.design_sv.id, "os_design_id": self.design_sv.id, "prepayment_amount": prepayment})
+        info = (
+            self.env["optics.lab.order"]
+            .with_user(self.cashier)
+            .optics_pos_create_order(
+                self.pos_config.id,
+                {
+                    "partner_id": partner.id,
+                    "prescription_id": rx["id"],
+                    "frame_product_id": self.optic_frame.id,
+                    "od_design_id": self.design_sv.id,
+                    "os_design_id": self.design_sv.id,
+                    "prepayment_amount": prepayment,
+                },
+            )
+        )
         return self.env["optics.lab.order"].browse(info["id"]), info
 
     def _push(self, entries, token=None):
-        res = self.url_open("/optics_pos_ru54fz/central/push", data=json.dumps(
-            {"till_code": self.till_code, "entries": entries}),
-            headers={"Content-Type": "application/json", "X-Till-Code": self.till_code,
-                     "X-Till-Token": token or self.central_token}, timeout=60)
+        res = self.url_open(
+            "/optics_pos_ru54fz/central/push",
+            data=json.dumps({"till_code": self.till_code, "entries": entries}),
+            headers={
+                "Content-Type": "application/json",
+                "X-Till-Code": self.till_code,
+                "X-Till-Token": token or self.central_token,
+            },
+            timeout=60,
+        )
         return res.status_code
 
     def _pos_order(self, lab, stage, amount, order_uuid):
         session = self.pos_config.current_session_id or self._open_session()
         product = self.env.ref("optics_pos_ru54fz.product_lab_order_payment")
-        return self.env["pos.order"].create({
-            "session_id": session.id, "config_id": self.pos_config.id, "uuid": order_uuid,
-            "company_id": self.pos_config.company_id.id,
-            "amount_total": amount, "amount_tax": 0, "amount_paid": amount, "amount_return": 0,
-            "optics_lab_order_ref": lab.id, "optics_settlement_stage": stage,
-            "ru54fz_fd_number": 77, "ru54fz_fiscal_sign": "123456", "ru54fz_uuid": order_uuid,
-            "lines": [Command.create({"name": "L1", "product_id": product.id,
-                                      "qty": 1, "price_unit": amount, "price_subtotal": amount,
-                                      "price_subtotal_incl": amount})],
-        })
+        return self.env["pos.order"].create(
+            {
+                "session_id": session.id,
+                "config_id": self.pos_config.id,
+                "uuid": order_uuid,
+                "company_id": self.pos_config.company_id.id,
+                "amount_total": amount,
+                "amount_tax": 0,
+                "amount_paid": amount,
+                "amount_return": 0,
+                "optics_lab_order_ref": lab.id,
+                "optics_settlement_stage": stage,
+                "ru54fz_fd_number": 77,
+                "ru54fz_fiscal_sign": "123456",
+                "ru54fz_uuid": order_uuid,
+                "lines": [
+                    Command.create(
+                        {
+                            "name": "L1",
+                            "product_id": product.id,
+                            "qty": 1,
+                            "price_unit": amount,
+                            "price_subtotal": amount,
+                            "price_subtotal_incl": amount,
+                        }
+                    )
+                ],
+            }
+        )
 
     def _entry(self, order_uuid, items, total, payments=None, fd=501, operation=1):
-        return {"uuid": order_uuid, "hlc": str(int(time.time() * 1000) << 16), "kind": "sale",
-                "till_code": self.till_code, "state": "fiscalised",
-                "payload": {"operation": operation, "total": total, "items": items,
-                            "payments": payments or {"cash": total}},
-                "fiscal": {"fd_number": fd, "fiscal_sign": 987654321, "fn_serial": "9999078900001234",
-                           "shift_number": 1, "doc_time": "2026-12-04T12:00:00"},
-                "ofd_message": None}
+        return {
+            "uuid": order_uuid,
+            "hlc": str(int(time.time() * 1000) << 16),
+            "kind": "sale",
+            "till_code": self.till_code,
+            "state": "fiscalised",
+            "payload": {
+                "operation": operation,
+                "total": total,
+                "items": items,
+                "payments": payments or {"cash": total},
+            },
+            "fiscal": {
+                "fd_number": fd,
+                "fiscal_sign": 987654321,
+                "fn_serial": "9999078900001234",
+                "shift_number": 1,
+                "doc_time": "2026-12-04T12:00:00",
+            },
+            "ofd_message": None,
+        }
 
     def test_amounts_written_only_by_a_fiscal_result(self):
         lab, info = self._confirmed_order()
@@ -325,19 +477,40 @@ class TestOpticalSaleServer(OpticalSaleCommon):
                 cashier_lab.write({field: 500.0})
         # 2. the private registration method cannot be called over RPC
         self.authenticate("ru54fz_cashier", "ru54fz_cashier")
-        res = self.url_open("/web/dataset/call_kw/optics.lab.order/_register_fiscal_settlement", data=json.dumps({
-            "jsonrpc": "2.0", "method": "call", "params": {
-                "model": "optics.lab.order", "method": "_register_fiscal_settlement",
-                "args": [[lab.id], "prepayment", 100000], "kwargs": {}}}),
-            headers={"Content-Type": "application/json"})
+        res = self.url_open(
+            "/web/dataset/call_kw/optics.lab.order/_register_fiscal_settlement",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        "model": "optics.lab.order",
+                        "method": "_register_fiscal_settlement",
+                        "args": [[lab.id], "prepayment", 100000],
+                        "kwargs": {},
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
         self.assertIn("error", res.json())
         # 3. a POS order claiming a prepayment with client-side fiscal values: nothing
         order_uuid = str(uuidlib.uuid4())
         self._pos_order(lab, "prepayment", 1000.0, order_uuid)
         # 4. a push with a wrong token: refused
         lines = info["prepayment"]["lines"]
-        items = [{"name": l["name"], "amount": l["amount"], "vat": l["vat_code"], "payment_method": l["payment_method"],
-                  "subject": l["subject"], "price": l["price"], "quantity": l["quantity"]} for l in lines]
+        items = [
+            {
+                "name": l["name"],
+                "amount": l["amount"],
+                "vat": l["vat_code"],
+                "payment_method": l["payment_method"],
+                "subject": l["subject"],
+                "price": l["price"],
+                "quantity": l["quantity"],
+            }
+            for l in lines
+        ]
         self.assertEqual(self._push([self._entry(order_uuid, items, 100000)], token="wrong"), 401)
         # 5. a pushed receipt whose items are not the lab order's lines: not recorded
         forged = [dict(items[0], amount=items[0]["amount"] + 100)] + items[1:]
@@ -363,14 +536,26 @@ class TestOpticalSaleServer(OpticalSaleCommon):
         self.assertEqual(res.status_code, 200)
         self.assertIn(lab.name, res.text)
         # the hand-over search finds the order by the ticket's number (typed, or scanned into the field)
-        found = self.env["optics.lab.order"].with_user(self.cashier).optics_pos_find_orders(self.pos_config.id, lab.name)
+        found = (
+            self.env["optics.lab.order"]
+            .with_user(self.cashier)
+            .optics_pos_find_orders(self.pos_config.id, lab.name)
+        )
         self.assertEqual([o["id"] for o in found], [lab.id])
         # a cashier of another store finds nothing and cannot open the order from the POS
-        other_store = self.env["optics.store"].create({"name": "Arbat", "code": "ARB",
-                                                       "company_id": self.pos_config.company_id.id})
-        other_config = self.env["pos.config"].create({"name": "Arbat Till", "optics_store_id": other_store.id,
-                                                       "company_id": self.pos_config.company_id.id})
-        stranger = self.cashier.copy({"login": "arbat_cashier", "optics_store_ids": [Command.set(other_store.ids)]})
+        other_store = self.env["optics.store"].create(
+            {"name": "Arbat", "code": "ARB", "company_id": self.pos_config.company_id.id}
+        )
+        other_config = self.env["pos.config"].create(
+            {
+                "name": "Arbat Till",
+                "optics_store_id": other_store.id,
+                "company_id": self.pos_config.company_id.id,
+            }
+        )
+        stranger = self.cashier.copy(
+            {"login": "arbat_cashier", "optics_store_ids": [Command.set(other_store.ids)]}
+        )
         Lab = self.env["optics.lab.order"].with_user(stranger)
         self.assertEqual(Lab.optics_pos_find_orders(other_config.id, lab.name), [])
         with self.assertRaises(AccessError):

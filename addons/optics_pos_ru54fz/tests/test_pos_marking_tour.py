@@ -6,6 +6,7 @@ loopback, and the KKT emulator's FN archive holds the code (tag 2000) and the ch
 result (2106, 2110); the next receipt with the same, now sold, unit is refused with a
 Russian message and nothing is fiscalised.  Screenshots under
 .test-results/screenshots/marking/."""
+
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,7 +26,6 @@ SOLD_UNIT = "0104607001122333215Xq!rT8aB2cD3\x1d93dGVz"
 
 @tagged("post_install", "-at_install")
 class TestMarkingPosTour(Ru54fzPosTourCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -37,13 +37,20 @@ class TestMarkingPosTour(Ru54fzPosTourCommon):
         cls.addClassCleanup(cls.checker.stop)
         env = cls.env
         env["ir.config_parameter"].sudo().set_param(
-            "optics_pos_ru54fz.kkt_address_allowlist", f"{cls.emulator.url},{cls.checker.url}")
+            "optics_pos_ru54fz.kkt_address_allowlist", f"{cls.emulator.url},{cls.checker.url}"
+        )
         cls.pos_config.write({"ru54fz_marking_local_url": cls.checker.url})
-        cls.vitamins = env["product.product"].create({
-            "name": "Eye Vitamins", "available_in_pos": True, "list_price": 890.0,
-            "taxes_id": [Command.set(cls.tax10.ids)], "barcode": "4607001122333",
-            "ru54fz_marked": True, "ru54fz_marking_group": "bio",
-        })
+        cls.vitamins = env["product.product"].create(
+            {
+                "name": "Eye Vitamins",
+                "available_in_pos": True,
+                "list_price": 890.0,
+                "taxes_id": [Command.set(cls.tax10.ids)],
+                "barcode": "4607001122333",
+                "ru54fz_marked": True,
+                "ru54fz_marking_group": "bio",
+            }
+        )
         env["res.lang"]._activate_lang("ru_RU")
         cls.cashier.lang = "ru_RU"
 
@@ -71,7 +78,9 @@ class TestMarkingPosTour(Ru54fzPosTourCommon):
         # asked at the local module, once per attempt (the POS opens the shift and retries
         # when the first receipt of the day finds it closed)
         self.assertTrue(self.checker.calls)
-        self.assertEqual({(api, tuple(codes)) for api, codes in self.checker.calls}, {("local", (SOLD_UNIT,))})
+        self.assertEqual(
+            {(api, tuple(codes)) for api, codes in self.checker.calls}, {("local", (SOLD_UNIT,))}
+        )
         order = self._orders(session)
         self.assertEqual(len(order), 1)
         self.assertEqual(order.state, "paid")

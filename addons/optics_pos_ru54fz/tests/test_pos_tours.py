@@ -10,6 +10,7 @@ On failure Odoo saves a screenshot of the failing step under
 ``<--screenshots>/<db>/screenshots/`` (tests/run_tests.py passes
 ``--screenshots=.test-results/screenshots``).
 """
+
 import base64
 import json
 import logging
@@ -53,6 +54,7 @@ class Ru54fzPosTourCommon(AccountTestInvoicingHttpCommon):
     @classmethod
     def _stop_tills(cls):
         from ..controllers import hw_proxy
+
         hw_proxy.REGISTRY.stop_all()
 
     @classmethod
@@ -65,52 +67,95 @@ class Ru54fzPosTourCommon(AccountTestInvoicingHttpCommon):
     @classmethod
     def _setup_store(cls):
         env = cls.env
-        env.user.groups_id += env.ref("optics_core.group_optics_admin") + env.ref("point_of_sale.group_pos_manager")
+        env.user.groups_id += env.ref("optics_core.group_optics_admin") + env.ref(
+            "point_of_sale.group_pos_manager"
+        )
         company = cls.company_data["company"]
-        cls.tax22 = env["account.tax"].create({
-            "name": "VAT 22% incl", "amount": 22.0, "amount_type": "percent",
-            "type_tax_use": "sale", "price_include_override": "tax_included",
-            "company_id": company.id,
-        })
-        cls.tax10 = env["account.tax"].create({
-            "name": "VAT 10% incl", "amount": 10.0, "amount_type": "percent",
-            "type_tax_use": "sale", "price_include_override": "tax_included",
-            "company_id": company.id,
-        })
-        cls.frame = env["product.product"].create({
-            "name": "Frame Alpha", "available_in_pos": True, "list_price": 1000.0,
-            "taxes_id": [Command.set(cls.tax22.ids)], "barcode": "4600000000015",
-        })
-        cls.cleaner = env["product.product"].create({
-            "name": "Lens Cleaner", "available_in_pos": True, "list_price": 250.0,
-            "taxes_id": [Command.set(cls.tax10.ids)],
-        })
-        cash_journal = env["account.journal"].create({
-            "name": "Till Cash", "type": "cash", "code": "TCSH", "company_id": company.id,
-        })
-        bank_journal = env["account.journal"].create({
-            "name": "Till Card", "type": "bank", "code": "TCRD", "company_id": company.id,
-        })
-        cls.cash_pm = env["pos.payment.method"].create({
-            "name": "Cash", "journal_id": cash_journal.id, "company_id": company.id,
-        })
-        cls.card_pm = env["pos.payment.method"].create({
-            "name": "Card", "journal_id": bank_journal.id, "company_id": company.id,
-            "outstanding_account_id": cls.inbound_payment_method_line.payment_account_id.id,
-        })
+        cls.tax22 = env["account.tax"].create(
+            {
+                "name": "VAT 22% incl",
+                "amount": 22.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+                "company_id": company.id,
+            }
+        )
+        cls.tax10 = env["account.tax"].create(
+            {
+                "name": "VAT 10% incl",
+                "amount": 10.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+                "company_id": company.id,
+            }
+        )
+        cls.frame = env["product.product"].create(
+            {
+                "name": "Frame Alpha",
+                "available_in_pos": True,
+                "list_price": 1000.0,
+                "taxes_id": [Command.set(cls.tax22.ids)],
+                "barcode": "4600000000015",
+            }
+        )
+        cls.cleaner = env["product.product"].create(
+            {
+                "name": "Lens Cleaner",
+                "available_in_pos": True,
+                "list_price": 250.0,
+                "taxes_id": [Command.set(cls.tax10.ids)],
+            }
+        )
+        cash_journal = env["account.journal"].create(
+            {
+                "name": "Till Cash",
+                "type": "cash",
+                "code": "TCSH",
+                "company_id": company.id,
+            }
+        )
+        bank_journal = env["account.journal"].create(
+            {
+                "name": "Till Card",
+                "type": "bank",
+                "code": "TCRD",
+                "company_id": company.id,
+            }
+        )
+        cls.cash_pm = env["pos.payment.method"].create(
+            {
+                "name": "Cash",
+                "journal_id": cash_journal.id,
+                "company_id": company.id,
+            }
+        )
+        cls.card_pm = env["pos.payment.method"].create(
+            {
+                "name": "Card",
+                "journal_id": bank_journal.id,
+                "company_id": company.id,
+                "outstanding_account_id": cls.inbound_payment_method_line.payment_account_id.id,
+            }
+        )
         cls.store = env["optics.store"].create({"name": "Tverskaya", "code": "TVR", "company_id": company.id})
         cls.till_code = f"TST-{uuidlib.uuid4().hex[:8]}"
         cls.till_token = tokens.generate()
-        cls.pos_config = env["pos.config"].create({
-            "name": "Optics Till",
-            "company_id": company.id,
-            "payment_method_ids": [Command.set([cls.cash_pm.id, cls.card_pm.id])],
-            "optics_store_id": cls.store.id,
-        })
+        cls.pos_config = env["pos.config"].create(
+            {
+                "name": "Optics Till",
+                "company_id": company.id,
+                "payment_method_ids": [Command.set([cls.cash_pm.id, cls.card_pm.id])],
+                "optics_store_id": cls.store.id,
+            }
+        )
         base_url = f"http://127.0.0.1:{odoo_config['http_port']}"
         env["ir.config_parameter"].sudo().set_param("web.base.url", base_url)
         # administrators allow the till to reach its (emulated) KKT (docs/security.md)
-        env["ir.config_parameter"].sudo().set_param("optics_pos_ru54fz.kkt_address_allowlist", cls.emulator.url)
+        env["ir.config_parameter"].sudo().set_param(
+            "optics_pos_ru54fz.kkt_address_allowlist", cls.emulator.url
+        )
         till_vals = {
             "ru54fz_enabled": True,
             "ru54fz_till_code": cls.till_code,
@@ -122,22 +167,41 @@ class Ru54fzPosTourCommon(AccountTestInvoicingHttpCommon):
         cls.pos_config.write(till_vals)
 
         groups = env.ref
-        cls.cashier = env["res.users"].create({
-            "name": "Irina Cashier", "login": "ru54fz_cashier", "password": "ru54fz_cashier",
-            "email": "irina@optics.example",
-            "company_id": company.id, "company_ids": [Command.set(company.ids)],
-            "groups_id": [Command.set([groups("optics_core.group_optics_cashier").id,
-                                       groups("stock.group_stock_user").id])],
-            "optics_store_ids": [Command.set(cls.store.ids)],
-        })
-        cls.manager = env["res.users"].create({
-            "name": "Oleg Manager", "login": "ru54fz_manager", "password": "ru54fz_manager",
-            "email": "oleg@optics.example",
-            "company_id": company.id, "company_ids": [Command.set(company.ids)],
-            "groups_id": [Command.set([groups("optics_core.group_optics_store_manager").id,
-                                       groups("stock.group_stock_user").id])],
-            "optics_store_ids": [Command.set(cls.store.ids)],
-        })
+        cls.cashier = env["res.users"].create(
+            {
+                "name": "Irina Cashier",
+                "login": "ru54fz_cashier",
+                "password": "ru54fz_cashier",
+                "email": "irina@optics.example",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [
+                    Command.set(
+                        [groups("optics_core.group_optics_cashier").id, groups("stock.group_stock_user").id]
+                    )
+                ],
+                "optics_store_ids": [Command.set(cls.store.ids)],
+            }
+        )
+        cls.manager = env["res.users"].create(
+            {
+                "name": "Oleg Manager",
+                "login": "ru54fz_manager",
+                "password": "ru54fz_manager",
+                "email": "oleg@optics.example",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [
+                    Command.set(
+                        [
+                            groups("optics_core.group_optics_store_manager").id,
+                            groups("stock.group_stock_user").id,
+                        ]
+                    )
+                ],
+                "optics_store_ids": [Command.set(cls.store.ids)],
+            }
+        )
 
     # -- helpers -------------------------------------------------------------------------------
     def _open_session(self, user=None):
@@ -174,8 +238,12 @@ class Ru54fzPosTourCommon(AccountTestInvoicingHttpCommon):
         if method == "GET":
             res = self.url_open(url, headers=headers, timeout=60)
         else:
-            res = self.url_open(url, data=json.dumps(body or {}), timeout=60,
-                                headers={**headers, "Content-Type": "application/json"})
+            res = self.url_open(
+                url,
+                data=json.dumps(body or {}),
+                timeout=60,
+                headers={**headers, "Content-Type": "application/json"},
+            )
         return res.status_code, res.json()
 
     def _journal(self, **query):
@@ -190,7 +258,6 @@ class Ru54fzPosTourCommon(AccountTestInvoicingHttpCommon):
 
 @tagged("post_install", "-at_install")
 class TestRu54fzPosTours(Ru54fzPosTourCommon):
-
     def test_cash_sale_fiscalised(self):
         session = self._open_session()
         before = self._last_fd()
@@ -324,7 +391,8 @@ class TestRu54fzPosToursCentral(Ru54fzPosTourCommon):
         cls.pos_config.write({"ru54fz_central_token_hash": tokens.hash_token(central_token)})
         # the in-server till pushes to this server (controllers/hw_proxy.py, way (b))
         cls.env["ir.config_parameter"].sudo().set_param(
-            f"optics_pos_ru54fz.local_central_token.{cls.till_code}", central_token)
+            f"optics_pos_ru54fz.local_central_token.{cls.till_code}", central_token
+        )
 
     def _locked(self):
         # the till's pusher thread hits this server at any time: share the test cursor safely
@@ -360,8 +428,14 @@ class TestRu54fzPosToursCentral(Ru54fzPosTourCommon):
                 sale = Doc.search([("uuid", "=", sale_uuid)])
                 if sale.ofd_state == "acknowledged":
                     break
-                ready = Doc.search([("till_code", "=", self.till_code), ("ofd_message", "!=", False),
-                                    ("ofd_state", "in", ("pending", "failed"))], order="fd_number")
+                ready = Doc.search(
+                    [
+                        ("till_code", "=", self.till_code),
+                        ("ofd_message", "!=", False),
+                        ("ofd_state", "in", ("pending", "failed")),
+                    ],
+                    order="fd_number",
+                )
                 # carry each FN message to the mock OFD over the OFD protocol (as central's
                 # delivery job does) and record its confirmation where the till's next push
                 # picks it up; the job runner itself is exercised by the OFD pipeline tests
@@ -378,6 +452,7 @@ class TestRu54fzPosToursCentral(Ru54fzPosTourCommon):
         def till_confirmed():
             _status, data = self._till("GET", "journal", limit=1000)
             return any(e["uuid"] == sale_uuid and e.get("ofd_confirmed") for e in data["entries"])
+
         self._wait(till_confirmed, "the OFD ticket to reach the till", locked=False)
 
     def _open_session(self, user=None):
@@ -404,8 +479,11 @@ class TestRu54fzPosToursCentral(Ru54fzPosTourCommon):
         entry = next(e for e in journal if e["uuid"] == refund.uuid)
         self.assertEqual(entry["kind"], "refund")
         sale_entry = next(e for e in journal if e["uuid"] == sale.uuid)
-        self.assertEqual(entry["payload"]["additional"], str(sale_entry["fiscal"]["fiscal_sign"]),
-                         "tag 1192 carries the original's fiscal sign")
+        self.assertEqual(
+            entry["payload"]["additional"],
+            str(sale_entry["fiscal"]["fiscal_sign"]),
+            "tag 1192 carries the original's fiscal sign",
+        )
 
     def test_close_shift_z_flow(self):
         # The Z flow adopts the Z report the till pushed (the cash-trail step of

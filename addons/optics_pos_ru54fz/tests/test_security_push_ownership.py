@@ -6,6 +6,7 @@ back in ``refused``, logged and audited once) and A's document is left exactly a
 it was.  A copy only the POS order sync wrote (browser-writable values) is replaced
 by the till's push.  The cash trail and the order links never reach across stores
 by uuid."""
+
 import base64
 import uuid as uuidlib
 
@@ -22,18 +23,32 @@ FN_B = "9999078900022222"
 def entry(till_code, fd, fn, uid=None, rub=1000, kind="sale", message=True, message_fn=None):
     kop = rub * 100
     msg = protocol.build_document_message(message_fn or fn, fd) if message else None
-    return {"uuid": uid or str(uuidlib.uuid4()), "hlc": str(10 ** 15 + fd), "kind": kind, "state": "fiscalised",
-            "till_code": till_code, "pos_reference": f"Order {fd}",
-            "payload": {"doc_type": "receipt", "operation": 1, "total": kop,
-                        "payments": {"cash": kop, "electronic": 0, "prepayment": 0, "credit": 0, "other": 0}},
-            "fiscal": {"fd_number": fd, "fiscal_sign": 2000000000 + fd, "fn_serial": fn, "shift_number": 1,
-                       "doc_time": "2026-12-01T10:00:00"},
-            "ofd_message": base64.b64encode(msg).decode() if msg else None}
+    return {
+        "uuid": uid or str(uuidlib.uuid4()),
+        "hlc": str(10**15 + fd),
+        "kind": kind,
+        "state": "fiscalised",
+        "till_code": till_code,
+        "pos_reference": f"Order {fd}",
+        "payload": {
+            "doc_type": "receipt",
+            "operation": 1,
+            "total": kop,
+            "payments": {"cash": kop, "electronic": 0, "prepayment": 0, "credit": 0, "other": 0},
+        },
+        "fiscal": {
+            "fd_number": fd,
+            "fiscal_sign": 2000000000 + fd,
+            "fn_serial": fn,
+            "shift_number": 1,
+            "doc_time": "2026-12-01T10:00:00",
+        },
+        "ofd_message": base64.b64encode(msg).decode() if msg else None,
+    }
 
 
 @tagged("post_install", "-at_install")
 class TestSecurityPushOwnership(SecurityTillCase):
-
     def push(self, key, entries):
         status, body = self.central("push", {"entries": entries}, key=key)
         self.assertEqual(status, 200, body)
@@ -41,8 +56,18 @@ class TestSecurityPushOwnership(SecurityTillCase):
 
     def snapshot(self, doc):
         doc.invalidate_recordset()
-        return (doc.pos_config_id, doc.till_code, doc.fd_number, doc.fiscal_sign, doc.fn_serial, doc.total,
-                doc.payload, doc.sudo().ofd_message, doc.ofd_state, doc.source)
+        return (
+            doc.pos_config_id,
+            doc.till_code,
+            doc.fd_number,
+            doc.fiscal_sign,
+            doc.fn_serial,
+            doc.total,
+            doc.payload,
+            doc.sudo().ofd_message,
+            doc.ofd_state,
+            doc.source,
+        )
 
     def test_another_till_cannot_claim_or_overwrite_a_document(self):
         code_a, code_b = self.config_a.ru54fz_till_code, self.config_b.ru54fz_till_code
@@ -55,12 +80,12 @@ class TestSecurityPushOwnership(SecurityTillCase):
         audits = Audit.search_count([("action", "=", "push_refused")])
         own = entry(code_b, 7, FN_B)
         attacks = [
-            entry(code_b, 8, FN_B, uid=genuine["uuid"], rub=50000),          # A's uuid, B's FN
-            entry(code_b, 21, FN_A, rub=50000),                              # A's FD under a new uuid
-            entry(code_b, 22, FN_A, rub=50000),                              # A's FN
-            entry(code_b, 9, FN_B, rub=50000, message_fn=FN_A),              # an OFD message of another FN
+            entry(code_b, 8, FN_B, uid=genuine["uuid"], rub=50000),  # A's uuid, B's FN
+            entry(code_b, 21, FN_A, rub=50000),  # A's FD under a new uuid
+            entry(code_b, 22, FN_A, rub=50000),  # A's FN
+            entry(code_b, 9, FN_B, rub=50000, message_fn=FN_A),  # an OFD message of another FN
         ]
-        for _round in range(2):   # the till pushes again and again: audited once
+        for _round in range(2):  # the till pushes again and again: audited once
             reply = self.push("B", attacks + [own])
             self.assertEqual(reply["accepted"], [own["uuid"]])
             self.assertEqual({r["uuid"] for r in reply["refused"]}, {a["uuid"] for a in attacks})
@@ -79,22 +104,49 @@ class TestSecurityPushOwnership(SecurityTillCase):
         Doc = self.env["optics.fiscal.document"].sudo()
         uid = str(uuidlib.uuid4())
         # the POS order sync got there first, with browser-written values
-        Doc._upsert([{"uuid": uid, "kind": "sale", "company_id": self.config_a.company_id.id,
-                      "pos_config_id": self.config_a.id, "till_code": code_a, "fd_number": 999,
-                      "fiscal_sign": "1", "fn_serial": "0000000000000000", "total": 1, "payload": None,
-                      "ofd_state": "pending"}], source="pos")
+        Doc._upsert(
+            [
+                {
+                    "uuid": uid,
+                    "kind": "sale",
+                    "company_id": self.config_a.company_id.id,
+                    "pos_config_id": self.config_a.id,
+                    "till_code": code_a,
+                    "fd_number": 999,
+                    "fiscal_sign": "1",
+                    "fn_serial": "0000000000000000",
+                    "total": 1,
+                    "payload": None,
+                    "ofd_state": "pending",
+                }
+            ],
+            source="pos",
+        )
         genuine = entry(code_a, 31, FN_A, uid=uid, rub=3000)
         self.assertEqual(self.push("A", [genuine])["accepted"], [uid])
         doc = Doc.search([("uuid", "=", uid)])
-        self.assertEqual((doc.source, doc.fd_number, doc.fn_serial, doc.fiscal_sign, doc.total),
-                         ("till", 31, FN_A, str(2000000031), 300000))
+        self.assertEqual(
+            (doc.source, doc.fd_number, doc.fn_serial, doc.fiscal_sign, doc.total),
+            ("till", 31, FN_A, str(2000000031), 300000),
+        )
         self.assertEqual(doc.payload["payments"]["cash"], 300000)
         self.assertTrue(doc.has_ofd_message)
         # a POS-synced copy of another store's point of sale does not let till A take the uuid
         other = str(uuidlib.uuid4())
-        Doc._upsert([{"uuid": other, "kind": "sale", "company_id": self.config_b.company_id.id,
-                      "pos_config_id": self.config_b.id, "till_code": self.config_b.ru54fz_till_code,
-                      "total": 1, "ofd_state": "pending"}], source="pos")
+        Doc._upsert(
+            [
+                {
+                    "uuid": other,
+                    "kind": "sale",
+                    "company_id": self.config_b.company_id.id,
+                    "pos_config_id": self.config_b.id,
+                    "till_code": self.config_b.ru54fz_till_code,
+                    "total": 1,
+                    "ofd_state": "pending",
+                }
+            ],
+            source="pos",
+        )
         reply = self.push("A", [entry(code_a, 32, FN_A, uid=other)])
         self.assertEqual(reply["accepted"], [])
         self.assertEqual(Doc.search([("uuid", "=", other)]).pos_config_id, self.config_b)
@@ -111,8 +163,13 @@ class TestSecurityPushAcrossStores(CashSessionCommon):
         super().setUpClass()
         cls.config.write({"ru54fz_till_code": f"XS-{uuidlib.uuid4().hex[:6]}"})
         store_y = cls.env["optics.store"].sudo().create({"name": "Другой магазин", "code": "XS-Y"})
-        cls.config_y = cls.env["pos.config"].create({
-            "name": "Till Y", "optics_store_id": store_y.id, "ru54fz_till_code": f"XS-Y-{uuidlib.uuid4().hex[:6]}"})
+        cls.config_y = cls.env["pos.config"].create(
+            {
+                "name": "Till Y",
+                "optics_store_id": store_y.id,
+                "ru54fz_till_code": f"XS-Y-{uuidlib.uuid4().hex[:6]}",
+            }
+        )
 
     def test_a_uuid_never_reaches_into_another_store(self):
         session = self.open_new_session(0.0)
@@ -123,15 +180,22 @@ class TestSecurityPushAcrossStores(CashSessionCommon):
         movements = self.movements(session)
         before = [(m.kind, m.amount, m.operation_uuid, m.fiscal_fd_number, m.fiscal_sign) for m in movements]
         Doc = self.env["optics.fiscal.document"].sudo()
-        reply = Doc._ingest_push(self.config_y, [entry(self.config_y.ru54fz_till_code, 61, FN_B, uid=uid, rub=90000)])
+        reply = Doc._ingest_push(
+            self.config_y, [entry(self.config_y.ru54fz_till_code, 61, FN_B, uid=uid, rub=90000)]
+        )
         self.assertEqual(reply["accepted"], [uid])
         doc = Doc.search([("uuid", "=", uid)])
         self.assertEqual(doc.pos_config_id, self.config_y)
         self.assertFalse(doc.pos_order_id, "not linked to store X's order")
         self.assertFalse(doc.pos_session_id == session)
-        self.assertEqual([(m.kind, m.amount, m.operation_uuid, m.fiscal_fd_number, m.fiscal_sign)
-                          for m in self.movements(session)], before,
-                         "store X's cash trail is untouched")
+        self.assertEqual(
+            [
+                (m.kind, m.amount, m.operation_uuid, m.fiscal_fd_number, m.fiscal_sign)
+                for m in self.movements(session)
+            ],
+            before,
+            "store X's cash trail is untouched",
+        )
         # the order's (browser-written) fiscal fields do not claim Y's document either
         order.write({"ru54fz_uuid": uid, "ru54fz_fd_number": 61})
         doc.invalidate_recordset()

@@ -7,6 +7,7 @@ the original, asks central (``/optics_pos_ru54fz/central/refundable``, answered 
 company, delivered by a till and confirmed by the OFD; the refund is bounded by what
 central says the sale was paid with and what was refunded already.  A store manager's
 override goes through and is audited when the till delivers it."""
+
 import os
 import uuid as uuidlib
 
@@ -23,7 +24,6 @@ FN_B = "9999078900099999"
 
 @tagged("post_install", "-at_install")
 class TestSecurityRefund(SecurityTillCase):
-
     def setUp(self):
         super().setUp()
         # Till A as the till proxy runs it (manager grants on), driving the KKT emulator, asking
@@ -31,10 +31,18 @@ class TestSecurityRefund(SecurityTillCase):
         # thread: an in-server till would ask central from inside a request, which the test
         # server (one request at a time) cannot answer.
         path = os.path.join(self.tmp, f"till-a-{uuidlib.uuid4().hex[:6]}.sqlite")
-        self.svc = TillService(Journal(path, till_code=self.config_a.ru54fz_till_code), make_device(self.emu.config), {
-            "till_code": self.config_a.ru54fz_till_code, "central_url": self.base_url(),
-            "central_token": CENTRAL_TOKENS["A"], "autopush": False, "manager_grants": True,
-            "grant_public_key": self.config_a._ru54fz_grant_public_key()})
+        self.svc = TillService(
+            Journal(path, till_code=self.config_a.ru54fz_till_code),
+            make_device(self.emu.config),
+            {
+                "till_code": self.config_a.ru54fz_till_code,
+                "central_url": self.base_url(),
+                "central_token": CENTRAL_TOKENS["A"],
+                "autopush": False,
+                "manager_grants": True,
+                "grant_public_key": self.config_a._ru54fz_grant_public_key(),
+            },
+        )
         self.svc.start()
         self.addCleanup(self._close_till)
         try:
@@ -56,24 +64,45 @@ class TestSecurityRefund(SecurityTillCase):
         """A card sale fiscalised by till B (another store of the company), pushed to central."""
         uid = str(uuidlib.uuid4())
         kop = rub * 100
-        entry = {"uuid": uid, "hlc": str(10 ** 15 + fd), "kind": "sale", "state": "fiscalised",
-                 "till_code": self.config_b.ru54fz_till_code, "pos_reference": "Order B",
-                 "payload": {"doc_type": "receipt", "operation": 1, "total": kop,
-                             "payments": {"cash": 0, "electronic": kop, "prepayment": 0, "credit": 0, "other": 0}},
-                 "fiscal": {"fd_number": fd, "fiscal_sign": 3000000000 + fd, "fn_serial": FN_B,
-                            "shift_number": 3, "doc_time": "2026-11-30T12:00:00"}}
+        entry = {
+            "uuid": uid,
+            "hlc": str(10**15 + fd),
+            "kind": "sale",
+            "state": "fiscalised",
+            "till_code": self.config_b.ru54fz_till_code,
+            "pos_reference": "Order B",
+            "payload": {
+                "doc_type": "receipt",
+                "operation": 1,
+                "total": kop,
+                "payments": {"cash": 0, "electronic": kop, "prepayment": 0, "credit": 0, "other": 0},
+            },
+            "fiscal": {
+                "fd_number": fd,
+                "fiscal_sign": 3000000000 + fd,
+                "fn_serial": FN_B,
+                "shift_number": 3,
+                "doc_time": "2026-11-30T12:00:00",
+            },
+        }
         status, body = self.central("push", {"entries": [entry]}, key="B")
         self.assertEqual((status, body["accepted"]), (200, [uid]), body)
         doc = self.env["optics.fiscal.document"].sudo().search([("uuid", "=", uid)])
         if acknowledged:
             doc.write({"ofd_state": "acknowledged"})
-        self.env.flush_all()   # the look-up is an HTTP request: it reads the database
+        self.env.flush_all()  # the look-up is an HTTP request: it reads the database
         return doc
 
     def refund_of(self, uid, rub=50000, kind="cash", **extra):
-        body = receipt(operation="refund", rub=rub, kind=kind,
-                       refund_of=dict({"uuid": uid, "payments": [{"kind": "cash", "amount": f"{rub}.00"}],
-                                       "ofd_confirmed": True}, **extra))
+        body = receipt(
+            operation="refund",
+            rub=rub,
+            kind=kind,
+            refund_of=dict(
+                {"uuid": uid, "payments": [{"kind": "cash", "amount": f"{rub}.00"}], "ofd_confirmed": True},
+                **extra,
+            ),
+        )
         return body
 
     def nothing_changed(self, fd, entries):
@@ -84,18 +113,31 @@ class TestSecurityRefund(SecurityTillCase):
         fd, entries = self.last_fd(), self.journal_size()
         other_company = self.env["res.company"].create({"name": "Чужая Оптика"})
         Doc = self.env["optics.fiscal.document"].sudo()
-        foreign, _created = Doc._upsert([{
-            "uuid": str(uuidlib.uuid4()), "kind": "sale", "company_id": other_company.id,
-            "payload": {"payments": {"cash": 5000000}}, "fd_number": 9, "fiscal_sign": "9",
-            "fn_serial": "1", "ofd_state": "acknowledged", "total": 5000000}])
+        foreign, _created = Doc._upsert(
+            [
+                {
+                    "uuid": str(uuidlib.uuid4()),
+                    "kind": "sale",
+                    "company_id": other_company.id,
+                    "payload": {"payments": {"cash": 5000000}},
+                    "fd_number": 9,
+                    "fiscal_sign": "9",
+                    "fn_serial": "1",
+                    "ofd_state": "acknowledged",
+                    "total": 5000000,
+                }
+            ]
+        )
         pos_only = self.sale_of_till_b(fd=502)
-        pos_only.write({"source": "pos"})   # as if only the POS order sync had reported it
+        pos_only.write({"source": "pos"})  # as if only the POS order sync had reported it
         self.env.flush_all()
         unconfirmed = self.sale_of_till_b(fd=503, acknowledged=False)
-        for label, uid, why in (("made up", str(uuidlib.uuid4()), "no fiscal document of this company"),
-                                ("other company", foreign.uuid, "no fiscal document of this company"),
-                                ("POS sync only", pos_only.uuid, "only from the POS order sync"),
-                                ("unconfirmed", unconfirmed.uuid, "OFD has not confirmed")):
+        for label, uid, why in (
+            ("made up", str(uuidlib.uuid4()), "no fiscal document of this company"),
+            ("other company", foreign.uuid, "no fiscal document of this company"),
+            ("POS sync only", pos_only.uuid, "only from the POS order sync"),
+            ("unconfirmed", unconfirmed.uuid, "OFD has not confirmed"),
+        ):
             with self.assertRaises(errors.Conflict) as caught:
                 self.svc.sale(self.refund_of(uid))
             self.assertEqual(caught.exception.http_status, 409, label)
@@ -124,9 +166,12 @@ class TestSecurityRefund(SecurityTillCase):
             self.svc.sale(self.refund_of(sale.uuid, rub=2000, kind="card"))
         self.assertEqual(self.last_fd(), fd + 1)
         # the look-up needs the till's central token
-        resp = self.opener.post(f"{self.base_url()}/optics_pos_ru54fz/central/refundable", timeout=30,
-                                json={"uuid": sale.uuid},
-                                headers={"X-Till-Token": "guess", "X-Till-Code": self.config_a.ru54fz_till_code})
+        resp = self.opener.post(
+            f"{self.base_url()}/optics_pos_ru54fz/central/refundable",
+            timeout=30,
+            json={"uuid": sale.uuid},
+            headers={"X-Till-Token": "guess", "X-Till-Code": self.config_a.ru54fz_till_code},
+        )
         self.assertEqual(resp.status_code, 401)
         self.assertNotIn("payments", resp.text)
 
@@ -135,11 +180,12 @@ class TestSecurityRefund(SecurityTillCase):
         fd = self.last_fd()
         refund = self.refund_of(made_up, rub=1500, kind="card", override_reason="продажа по бумажному чеку")
         refund["refund_of"]["payments"] = [{"kind": "card", "amount": "1500.00"}]
-        with self.assertRaises(errors.Conflict):   # a cashier: no grant
+        with self.assertRaises(errors.Conflict):  # a cashier: no grant
             self.svc.sale(refund)
         grant = self.config_a.with_user(self.manager_a).ru54fz_issue_manager_grant("refund_override")["grant"]
-        forged = grants.issue(grants.generate_keypair()[0], self.config_a.ru54fz_till_code, "refund_override",
-                              "manager_a")[0]
+        forged = grants.issue(
+            grants.generate_keypair()[0], self.config_a.ru54fz_till_code, "refund_override", "manager_a"
+        )[0]
         with self.assertRaises(grants.GrantRefused):
             self.svc.sale(refund, grant=forged)
         self.assertEqual(self.last_fd(), fd)
@@ -147,8 +193,11 @@ class TestSecurityRefund(SecurityTillCase):
         self.assertEqual(reply["state"], "fiscalised")
         self.assertEqual(self.last_fd(), fd + 1)
         self.svc.push_to_central()
-        audit = self.env["optics.fiscal.audit"].sudo().search([("action", "=", "till_manager_action"),
-                                                               ("document_id.uuid", "=", refund["uuid"])])
+        audit = (
+            self.env["optics.fiscal.audit"]
+            .sudo()
+            .search([("action", "=", "till_manager_action"), ("document_id.uuid", "=", refund["uuid"])])
+        )
         self.assertEqual(len(audit), 1)
         self.assertEqual(audit.user_id, self.manager_a)
         self.assertIn("бумажному", audit.reason)

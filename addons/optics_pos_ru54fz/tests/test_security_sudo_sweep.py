@@ -1,6 +1,7 @@
 """Issue 12, item 1 (sweep): public methods that record as superuser check the caller first.
 A cashier of another store calls them on this store's session and orders: refused, nothing
 recorded."""
+
 import xmlrpc.client
 
 from odoo import Command
@@ -13,16 +14,25 @@ ACCESS_ERROR = 4  # fault code of an AccessError on /xmlrpc/2/object
 
 @tagged("post_install", "-at_install")
 class TestSecuritySudoSweep(CashSessionCommon, HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         other_store = cls.env["optics.store"].sudo().create({"name": "Sweep other store", "code": "SWP"})
-        cls.outsider = cls.env["res.users"].sudo().create({
-            "name": "Sweep outsider", "login": "sweep_outsider", "password": "sweep_outsider-pw-1",
-            "groups_id": [Command.link(cls.env.ref("optics_core.group_optics_cashier").id)],
-            "optics_store_ids": [Command.link(other_store.id)],
-            "company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]})
+        cls.outsider = (
+            cls.env["res.users"]
+            .sudo()
+            .create(
+                {
+                    "name": "Sweep outsider",
+                    "login": "sweep_outsider",
+                    "password": "sweep_outsider-pw-1",
+                    "groups_id": [Command.link(cls.env.ref("optics_core.group_optics_cashier").id)],
+                    "optics_store_ids": [Command.link(other_store.id)],
+                    "company_id": cls.company.id,
+                    "company_ids": [Command.set(cls.company.ids)],
+                }
+            )
+        )
 
     def _rpc(self, model, method, args):
         db = self.env.cr.dbname

@@ -4,6 +4,7 @@ The till code and the KKT address of a ``pos.config`` become a journal file name
 the server opens: a POS manager can no longer point them anywhere.  The raw pairing token is
 not stored: the POS gets a token derived for its session, which dies with the session.
 """
+
 import shutil
 import socket
 import tempfile
@@ -56,7 +57,6 @@ class _Listener:
 
 @tagged("post_install", "-at_install")
 class TestSecurityTillMode(HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -73,25 +73,46 @@ class TestSecurityTillMode(HttpCase):
         cls.store = cls.env["optics.store"].create({"name": "Sec till store", "code": "SEC-TM"})
         cls.pairing = tokens.generate()
         cls.till_code = f"SECTM-{uuid.uuid4().hex[:6]}"
-        cls.config = cls.env["pos.config"].create({
-            "name": "Sec till", "optics_store_id": cls.store.id, "ru54fz_enabled": True,
-            "ru54fz_till_code": cls.till_code, "ru54fz_proxy_url": cls.base_url(),
-            "ru54fz_device_type": "emulator", "ru54fz_device_address": cls.emu.url,
-            "ru54fz_pairing_token_hash": tokens.hash_token(cls.pairing)})
-        cls.other_config = cls.env["pos.config"].create({
-            "name": "Sec other till", "optics_store_id": cls.store.id, "ru54fz_enabled": True,
-            "ru54fz_till_code": f"SECTM2-{uuid.uuid4().hex[:6]}", "ru54fz_proxy_url": cls.base_url(),
-            "ru54fz_device_type": "emulator", "ru54fz_device_address": cls.emu.url,
-            "ru54fz_pairing_token_hash": tokens.hash_token(tokens.generate())})
+        cls.config = cls.env["pos.config"].create(
+            {
+                "name": "Sec till",
+                "optics_store_id": cls.store.id,
+                "ru54fz_enabled": True,
+                "ru54fz_till_code": cls.till_code,
+                "ru54fz_proxy_url": cls.base_url(),
+                "ru54fz_device_type": "emulator",
+                "ru54fz_device_address": cls.emu.url,
+                "ru54fz_pairing_token_hash": tokens.hash_token(cls.pairing),
+            }
+        )
+        cls.other_config = cls.env["pos.config"].create(
+            {
+                "name": "Sec other till",
+                "optics_store_id": cls.store.id,
+                "ru54fz_enabled": True,
+                "ru54fz_till_code": f"SECTM2-{uuid.uuid4().hex[:6]}",
+                "ru54fz_proxy_url": cls.base_url(),
+                "ru54fz_device_type": "emulator",
+                "ru54fz_device_address": cls.emu.url,
+                "ru54fz_pairing_token_hash": tokens.hash_token(tokens.generate()),
+            }
+        )
 
         def user(login, groups):
-            return cls.env["res.users"].create({
-                "name": login, "login": login, "password": login + "-pw-12345",
-                "groups_id": [Command.set([cls.env.ref(g).id for g in groups])],
-                "optics_store_ids": [Command.set(cls.store.ids)]})
+            return cls.env["res.users"].create(
+                {
+                    "name": login,
+                    "login": login,
+                    "password": login + "-pw-12345",
+                    "groups_id": [Command.set([cls.env.ref(g).id for g in groups])],
+                    "optics_store_ids": [Command.set(cls.store.ids)],
+                }
+            )
 
-        cls.pos_manager = user("sec_tm_pos_manager", ["point_of_sale.group_pos_manager",
-                                                      "optics_core.group_optics_store_manager"])
+        cls.pos_manager = user(
+            "sec_tm_pos_manager",
+            ["point_of_sale.group_pos_manager", "optics_core.group_optics_store_manager"],
+        )
         cls.cashier = user("sec_tm_cashier", ["optics_core.group_optics_cashier"])
 
     def _rpc(self, user, model, method, args):
@@ -118,13 +139,17 @@ class TestSecurityTillMode(HttpCase):
         target = Path(self.tmp) / "escaped"
         for code in (f"../../../../../..{target}", "a/b", "..", "MSK1 01", "x" * 33, "-rf"):
             with self.subTest(code=code), self.assertRaises(xmlrpc.client.Fault) as caught:
-                self._rpc(self.pos_manager, "pos.config", "write", [[self.config.id], {"ru54fz_till_code": code}])
+                self._rpc(
+                    self.pos_manager, "pos.config", "write", [[self.config.id], {"ru54fz_till_code": code}]
+                )
             self.assertEqual(caught.exception.faultCode, USER_ERROR)
             self.assertIn("till code", caught.exception.faultString)
         self.assertEqual(self._settings(self.config), before)
         # a code that predates the check (written straight into the table) is not served at all
-        self.env.cr.execute("UPDATE pos_config SET ru54fz_till_code = %s WHERE id = %s",
-                            (f"../../../../../..{target}", self.other_config.id))
+        self.env.cr.execute(
+            "UPDATE pos_config SET ru54fz_till_code = %s WHERE id = %s",
+            (f"../../../../../..{target}", self.other_config.id),
+        )
         self.other_config.invalidate_recordset()
         status, _body = self._status(self.pairing, code=f"../../../../../..{target}")
         self.assertEqual(status, 401)
@@ -136,11 +161,20 @@ class TestSecurityTillMode(HttpCase):
         internal = _Listener()
         self.addCleanup(internal.close)
         before = self._settings(self.config)
-        for address in (f"tcp://127.0.0.1:{internal.port}", "tcp://10.0.0.5:5432", "serial:///etc/passwd",
-                        "http://169.254.169.254:80", f"tcp://user@127.0.0.1:{internal.port}"):
+        for address in (
+            f"tcp://127.0.0.1:{internal.port}",
+            "tcp://10.0.0.5:5432",
+            "serial:///etc/passwd",
+            "http://169.254.169.254:80",
+            f"tcp://user@127.0.0.1:{internal.port}",
+        ):
             with self.subTest(address=address), self.assertRaises(xmlrpc.client.Fault) as caught:
-                self._rpc(self.pos_manager, "pos.config", "write",
-                          [[self.config.id], {"ru54fz_device_address": address}])
+                self._rpc(
+                    self.pos_manager,
+                    "pos.config",
+                    "write",
+                    [[self.config.id], {"ru54fz_device_address": address}],
+                )
             self.assertEqual(caught.exception.faultCode, USER_ERROR)
             self.assertIn("not allowed", caught.exception.faultString)
         self.assertEqual(self._settings(self.config), before)
@@ -151,8 +185,10 @@ class TestSecurityTillMode(HttpCase):
         self.assertEqual(self.env["ir.config_parameter"].sudo().get_param(ALLOWLIST), self.emu.url)
         # an address that predates the check: the till refuses to use it, and says why
         REGISTRY.stop_all()
-        self.env.cr.execute("UPDATE pos_config SET ru54fz_device_address = %s WHERE id = %s",
-                            (f"tcp://127.0.0.1:{internal.port}", self.config.id))
+        self.env.cr.execute(
+            "UPDATE pos_config SET ru54fz_device_address = %s WHERE id = %s",
+            (f"tcp://127.0.0.1:{internal.port}", self.config.id),
+        )
         self.config.invalidate_recordset()
         status, body = self._status(self.pairing, code=self.till_code)
         self.assertEqual(status, 400, body)
@@ -183,8 +219,11 @@ class TestSecurityTillMode(HttpCase):
         # not for another till, not tampered with, not for another session
         self.assertEqual(self._status(pos_token, code=self.other_config.ru54fz_till_code)[0], 401)
         _prefix, _subject, expires, mac = pos_token.split(".")
-        for forged in (f"st1.pos{session.id + 1}.{expires}.{mac}", f"st1.bo.{expires}.{mac}",
-                       f"st1.pos{session.id}.{int(expires) + 3600}.{mac}"):
+        for forged in (
+            f"st1.pos{session.id + 1}.{expires}.{mac}",
+            f"st1.bo.{expires}.{mac}",
+            f"st1.pos{session.id}.{int(expires) + 3600}.{mac}",
+        ):
             self.assertEqual(self._status(forged)[0], 401, forged)
         key = self.config._ru54fz_session_key()
         expired = tokens.issue_session_token(key, self.till_code, f"pos{session.id}", time.time() - 1)
@@ -203,10 +242,14 @@ class TestSecurityTillMode(HttpCase):
         self.config.open_ui()
         session = self.config.current_session_id
         other_store = self.env["optics.store"].create({"name": "Sec elsewhere", "code": "SEC-TM-X"})
-        outsider = self.env["res.users"].create({
-            "name": "sec_tm_outsider", "login": "sec_tm_outsider",
-            "groups_id": [Command.set([self.env.ref("optics_core.group_optics_cashier").id])],
-            "optics_store_ids": [Command.set(other_store.ids)]})
+        outsider = self.env["res.users"].create(
+            {
+                "name": "sec_tm_outsider",
+                "login": "sec_tm_outsider",
+                "groups_id": [Command.set([self.env.ref("optics_core.group_optics_cashier").id])],
+                "optics_store_ids": [Command.set(other_store.ids)],
+            }
+        )
         self.assertFalse(session._ru54fz_may_receive_till_token(outsider))
         with self.assertRaises(AccessError):
             session.with_user(outsider)._ru54fz_prepare_ui_data()

@@ -1,5 +1,6 @@
 """Issue 12, item 1: till tokens are rotated by administrators only, over the real RPC path,
 and every rotation is audited (who, when, which till)."""
+
 import xmlrpc.client
 
 from odoo import Command
@@ -12,7 +13,6 @@ ACCESS_ERROR = 4  # fault code of an AccessError on /xmlrpc/2/object (odoo/addon
 
 @tagged("post_install", "-at_install")
 class TestSecurityTokenRotation(HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -20,24 +20,34 @@ class TestSecurityTokenRotation(HttpCase):
         Store = env["optics.store"]
         cls.store_tver = Store.create({"name": "Sec Tverskaya", "code": "SEC-TV"})
         cls.store_nev = Store.create({"name": "Sec Nevsky", "code": "SEC-NV"})
-        cls.config_tver = env["pos.config"].create({
-            "name": "Sec Tverskaya till", "optics_store_id": cls.store_tver.id,
-            "ru54fz_till_code": "SEC-TV-01",
-            "ru54fz_pairing_token_hash": tokens.hash_token("tver-pairing"),
-            "ru54fz_central_token_hash": tokens.hash_token("tver-central"),
-        })
+        cls.config_tver = env["pos.config"].create(
+            {
+                "name": "Sec Tverskaya till",
+                "optics_store_id": cls.store_tver.id,
+                "ru54fz_till_code": "SEC-TV-01",
+                "ru54fz_pairing_token_hash": tokens.hash_token("tver-pairing"),
+                "ru54fz_central_token_hash": tokens.hash_token("tver-central"),
+            }
+        )
 
         def user(login, groups, stores=()):
-            return env["res.users"].create({
-                "name": login, "login": login, "password": login + "-pw-12345",
-                "groups_id": [Command.set([env.ref(g).id for g in groups])],
-                "optics_store_ids": [Command.set([s.id for s in stores])],
-            })
+            return env["res.users"].create(
+                {
+                    "name": login,
+                    "login": login,
+                    "password": login + "-pw-12345",
+                    "groups_id": [Command.set([env.ref(g).id for g in groups])],
+                    "optics_store_ids": [Command.set([s.id for s in stores])],
+                }
+            )
 
         cls.cashier_nevsky = user("sec_cashier_nev", ["optics_core.group_optics_cashier"], [cls.store_nev])
-        cls.manager_tver = user("sec_manager_tv", ["optics_core.group_optics_store_manager"], [cls.store_tver])
-        cls.pos_manager = user("sec_pos_manager", ["optics_core.group_optics_admin"],
-                               [cls.store_tver, cls.store_nev])
+        cls.manager_tver = user(
+            "sec_manager_tv", ["optics_core.group_optics_store_manager"], [cls.store_tver]
+        )
+        cls.pos_manager = user(
+            "sec_pos_manager", ["optics_core.group_optics_admin"], [cls.store_tver, cls.store_nev]
+        )
         cls.sysadmin = user("sec_sysadmin", ["base.group_system", "optics_core.group_optics_admin"])
 
     def _hashes(self):
@@ -46,21 +56,27 @@ class TestSecurityTokenRotation(HttpCase):
         return config.ru54fz_pairing_token_hash, config.ru54fz_central_token_hash
 
     def _rotations(self):
-        return self.env["optics.fiscal.audit"].sudo().search([
-            ("res_model", "=", "pos.config"), ("res_id", "=", self.config_tver.id)])
+        return (
+            self.env["optics.fiscal.audit"]
+            .sudo()
+            .search([("res_model", "=", "pos.config"), ("res_id", "=", self.config_tver.id)])
+        )
 
     def _xmlrpc(self, user, method):
         uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, user.login, user.login + "-pw-12345", {})
         self.assertTrue(uid, "the test user must be able to log in")
-        return self.xmlrpc_object.execute_kw(self.env.cr.dbname, uid, user.login + "-pw-12345",
-                                             "pos.config", method, [[self.config_tver.id]])
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, uid, user.login + "-pw-12345", "pos.config", method, [[self.config_tver.id]]
+        )
 
     def test_other_store_cashier_cannot_rotate_or_read_tokens_over_xmlrpc(self):
         before = self._hashes()
         for method in ("action_ru54fz_generate_pairing_token", "action_ru54fz_generate_central_token"):
             for user in (self.cashier_nevsky, self.manager_tver, self.pos_manager):
-                with self.subTest(method=method, user=user.login), \
-                        self.assertRaises(xmlrpc.client.Fault) as caught:
+                with (
+                    self.subTest(method=method, user=user.login),
+                    self.assertRaises(xmlrpc.client.Fault) as caught,
+                ):
                     self._xmlrpc(user, method)
                 self.assertEqual(caught.exception.faultCode, ACCESS_ERROR, caught.exception.faultString)
                 self.assertIn("Only an administrator", caught.exception.faultString)

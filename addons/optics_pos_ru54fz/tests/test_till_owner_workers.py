@@ -10,6 +10,7 @@ must hold exactly one document per sale, each known to the till journal.
 Test data is committed through separate cursors (the servers only see
 committed rows) and removed at the end.
 """
+
 import concurrent.futures
 import contextlib
 import json
@@ -40,11 +41,27 @@ ALLOWLIST = "optics_pos_ru54fz.kkt_address_allowlist"
 
 def _order():
     return {
-        "uuid": str(uuid.uuid4()), "pos_reference": "Order 00009-001-0001", "operation": "sale",
-        "cashier": {"name": "Анна Кассирова", "inn": ""}, "buyer_contact": "", "tax_system": 1,
-        "lines": [{"name": "Линза очковая 1.6", "quantity": "1.000", "price": "2500.00", "amount": "2500.00",
-                   "vat_code": 6, "payment_method": 4, "subject": 1, "measure": 0, "barcode": ""}],
-        "payments": [{"kind": "card", "amount": "2500.00"}], "refund_of": None,
+        "uuid": str(uuid.uuid4()),
+        "pos_reference": "Order 00009-001-0001",
+        "operation": "sale",
+        "cashier": {"name": "Анна Кассирова", "inn": ""},
+        "buyer_contact": "",
+        "tax_system": 1,
+        "lines": [
+            {
+                "name": "Линза очковая 1.6",
+                "quantity": "1.000",
+                "price": "2500.00",
+                "amount": "2500.00",
+                "vat_code": 6,
+                "payment_method": 4,
+                "subject": 1,
+                "measure": 0,
+                "barcode": "",
+            }
+        ],
+        "payments": [{"kind": "card", "amount": "2500.00"}],
+        "refund_of": None,
     }
 
 
@@ -54,18 +71,33 @@ class PreforkServer:
     def __init__(self, dbname, workers=2):
         self.port = free_port()
         self.log_path = tempfile.mktemp(prefix="till_owner_", suffix=".log")
-        cmd = [*odoo_command(), "-d", dbname, f"--db-filter=^{dbname}$",
-               f"--addons-path={config['addons_path']}", "--load=base,web",
-               f"--data-dir={config['data_dir']}",
-               f"--workers={workers}", "--max-cron-threads=0", f"--http-port={self.port}",
-               "--http-interface=127.0.0.1", f"--gevent-port={free_port()}",
-               f"--logfile={self.log_path}", "--log-level=info",
-               "--limit-time-real=300", "--limit-time-cpu=300"]
+        cmd = [
+            *odoo_command(),
+            "-d",
+            dbname,
+            f"--db-filter=^{dbname}$",
+            f"--addons-path={config['addons_path']}",
+            "--load=base,web",
+            f"--data-dir={config['data_dir']}",
+            f"--workers={workers}",
+            "--max-cron-threads=0",
+            f"--http-port={self.port}",
+            "--http-interface=127.0.0.1",
+            f"--gevent-port={free_port()}",
+            f"--logfile={self.log_path}",
+            "--log-level=info",
+            "--limit-time-real=300",
+            "--limit-time-cpu=300",
+        ]
         for opt in ("db_host", "db_port", "db_user", "db_password"):
             if config.get(opt):
                 cmd.append(f"--{opt}={config[opt]}")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        )
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout=120):
@@ -90,8 +122,11 @@ class PreforkServer:
 
     def receipt_pids(self):
         """Pids of the worker processes that answered a receipt POST (werkzeug's access log)."""
-        return set(re.findall(r"^\S+ \S+ (\d+) INFO \S+ werkzeug: .*\"POST /hw_proxy/ru54fz/receipt ",
-                              self.text(), re.M))
+        return set(
+            re.findall(
+                r"^\S+ \S+ (\d+) INFO \S+ werkzeug: .*\"POST /hw_proxy/ru54fz/receipt ", self.text(), re.M
+            )
+        )
 
     def stop(self):
         if self.proc.poll() is None:
@@ -107,9 +142,12 @@ class PreforkServer:
 
 def call(url, action, body=None, timeout=60):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"{url}/hw_proxy/ru54fz/{action}", data=data,
-                                 method="POST" if data is not None else "GET",
-                                 headers={"Content-Type": "application/json", "X-Till-Token": TOKEN})
+    req = urllib.request.Request(
+        f"{url}/hw_proxy/ru54fz/{action}",
+        data=data,
+        method="POST" if data is not None else "GET",
+        headers={"Content-Type": "application/json", "X-Till-Token": TOKEN},
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read())
@@ -119,7 +157,6 @@ def call(url, action, body=None, timeout=60):
 
 @tagged("post_install", "-at_install")
 class TestTillOwnerAcrossWorkers(TransactionCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -136,12 +173,17 @@ class TestTillOwnerAcrossWorkers(TransactionCase):
             cls.saved_allowlist = params.get_param(ALLOWLIST)
             # a central-served till may only drive an allowlisted KKT address
             params.set_param(ALLOWLIST, " ".join(filter(None, [cls.saved_allowlist, cls.emu.url])))
-            pos = env["pos.config"].create({
-                "name": f"Owner test till {cls.till_code}", "ru54fz_enabled": True,
-                "ru54fz_till_code": cls.till_code, "ru54fz_device_type": "emulator",
-                "ru54fz_device_address": cls.emu.url,
-                "ru54fz_pairing_token_hash": tokens.hash_token(TOKEN),
-                "ru54fz_central_token_hash": tokens.hash_token(CENTRAL_TOKEN)})
+            pos = env["pos.config"].create(
+                {
+                    "name": f"Owner test till {cls.till_code}",
+                    "ru54fz_enabled": True,
+                    "ru54fz_till_code": cls.till_code,
+                    "ru54fz_device_type": "emulator",
+                    "ru54fz_device_address": cls.emu.url,
+                    "ru54fz_pairing_token_hash": tokens.hash_token(TOKEN),
+                    "ru54fz_central_token_hash": tokens.hash_token(CENTRAL_TOKEN),
+                }
+            )
             cls.config_id = pos.id
         cls.addClassCleanup(cls._drop_class_data)
         cls.journal_path = Path(config["data_dir"]) / "ru54fz" / cls.dbname / f"{cls.till_code}.sqlite"
@@ -150,8 +192,11 @@ class TestTillOwnerAcrossWorkers(TransactionCase):
             cls.addClassCleanup(server.stop)
         for server in cls.servers:
             server.wait_ready()
-        status, body = call(cls.servers[0].url, "open_shift",
-                            {"uuid": str(uuid.uuid4()), "cashier": {"name": "Анна Кассирова"}})
+        status, body = call(
+            cls.servers[0].url,
+            "open_shift",
+            {"uuid": str(uuid.uuid4()), "cashier": {"name": "Анна Кассирова"}},
+        )
         assert status == 200, body
 
     @classmethod
@@ -178,7 +223,9 @@ class TestTillOwnerAcrossWorkers(TransactionCase):
     def _journal_by_fd(self):
         db = sqlite3.connect(f"file:{self.journal_path}?mode=ro", uri=True)
         try:
-            return dict(db.execute("SELECT fd_number, uuid FROM entries WHERE fd_number IS NOT NULL").fetchall())
+            return dict(
+                db.execute("SELECT fd_number, uuid FROM entries WHERE fd_number IS NOT NULL").fetchall()
+            )
         finally:
             db.close()
 
@@ -189,8 +236,11 @@ class TestTillOwnerAcrossWorkers(TransactionCase):
         answers = {}
         with concurrent.futures.ThreadPoolExecutor(max_workers=2 * copies_per_server) as pool:
             for sale in sales:
-                futures = [pool.submit(self._post_until_done, server.url, sale)
-                           for server in self.servers for _ in range(copies_per_server)]
+                futures = [
+                    pool.submit(self._post_until_done, server.url, sale)
+                    for server in self.servers
+                    for _ in range(copies_per_server)
+                ]
                 answers[sale["uuid"]] = [f.result() for f in futures]
         for uid, replies in answers.items():
             self.assertEqual(len(replies), 2 * copies_per_server)
@@ -223,10 +273,15 @@ class TestTillOwnerAcrossWorkers(TransactionCase):
     def test_push_reply_carries_the_refund_policy(self):
         def push():
             req = urllib.request.Request(
-                f"{self.servers[1].url}/optics_pos_ru54fz/central/push", method="POST",
+                f"{self.servers[1].url}/optics_pos_ru54fz/central/push",
+                method="POST",
                 data=json.dumps({"till_code": self.till_code, "entries": []}).encode(),
-                headers={"Content-Type": "application/json", "X-Till-Code": self.till_code,
-                         "X-Till-Token": CENTRAL_TOKEN})
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Till-Code": self.till_code,
+                    "X-Till-Token": CENTRAL_TOKEN,
+                },
+            )
             with urllib.request.urlopen(req, timeout=60) as resp:
                 return json.loads(resp.read())
 

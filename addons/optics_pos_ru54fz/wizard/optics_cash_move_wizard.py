@@ -20,11 +20,13 @@ class OpticsCashMoveWizard(models.TransientModel):
     _name = "optics.cash.move.wizard"
     _description = "Cash In / Cash Out"
 
-    session_id = fields.Many2one("pos.session", required=True,
-                                 domain=[("state", "in", ("opened", "closing_control"))])
+    session_id = fields.Many2one(
+        "pos.session", required=True, domain=[("state", "in", ("opened", "closing_control"))]
+    )
     currency_id = fields.Many2one(related="session_id.currency_id")
-    kind = fields.Selection([("cash_in", "Cash In"), ("cash_out", "Cash Out")], required=True,
-                            default="cash_in")
+    kind = fields.Selection(
+        [("cash_in", "Cash In"), ("cash_out", "Cash Out")], required=True, default="cash_in"
+    )
     amount = fields.Monetary(required=True)
     reason = fields.Char(required=True)
     operation_uuid = fields.Char(default=lambda self: str(uuidlib.uuid4()), readonly=True)
@@ -46,22 +48,36 @@ class OpticsCashMoveWizard(models.TransientModel):
         else:
             # cash out is a store manager's act: the till wants the manager's grant
             grant = session.config_id._ru54fz_manager_grant("cash_out")
+
             def call(*args):
                 return client.cash_out(*args, grant=grant)
+
         try:
             reply = call(self.operation_uuid, kopecks, self.env.user.name)
         except fiscal_errors.FiscalError as exc:
-            raise UserError(_("The till refused the %(kind)s: %(error)s",
-                              kind=dict(self._fields["kind"]._description_selection(self.env))[
-                                  self.kind], error=exc.message)) from None
+            raise UserError(
+                _(
+                    "The till refused the %(kind)s: %(error)s",
+                    kind=dict(self._fields["kind"]._description_selection(self.env))[self.kind],
+                    error=exc.message,
+                )
+            ) from None
         entry_state = reply.get("state") if isinstance(reply, dict) else None
         session._ru54fz_register_cash_move(
-            self.kind, kopecks / 100.0, self.operation_uuid, "back_office", reason=self.reason,
-            link={"till_state": entry_state or False})
-        session.message_post(body=_("%(kind)s of %(amount)s registered on the KKT by %(user)s: "
-                                    "%(reason)s",
-                                    kind=dict(self._fields["kind"]._description_selection(
-                                        self.env))[self.kind],
-                                    amount=self.currency_id.format(self.amount),
-                                    user=self.env.user.name, reason=self.reason))
+            self.kind,
+            kopecks / 100.0,
+            self.operation_uuid,
+            "back_office",
+            reason=self.reason,
+            link={"till_state": entry_state or False},
+        )
+        session.message_post(
+            body=_(
+                "%(kind)s of %(amount)s registered on the KKT by %(user)s: %(reason)s",
+                kind=dict(self._fields["kind"]._description_selection(self.env))[self.kind],
+                amount=self.currency_id.format(self.amount),
+                user=self.env.user.name,
+                reason=self.reason,
+            )
+        )
         return {"type": "ir.actions.act_window_close"}

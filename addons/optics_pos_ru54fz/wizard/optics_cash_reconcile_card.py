@@ -5,8 +5,7 @@ class OpticsCashReconcileCard(models.TransientModel):
     _name = "optics.cash.reconcile.card"
     _description = "Card Total against the Acquirer's Slip"
 
-    wizard_id = fields.Many2one("optics.cash.reconcile.wizard", required=True,
-                                ondelete="cascade")
+    wizard_id = fields.Many2one("optics.cash.reconcile.wizard", required=True, ondelete="cascade")
     currency_id = fields.Many2one(related="wizard_id.currency_id")
     payment_method_id = fields.Many2one("pos.payment.method", required=True, readonly=True)
     expected = fields.Monetary("Expected (trail)", readonly=True)

@@ -6,8 +6,7 @@ class OpticsCashReconcileCount(models.TransientModel):
     _description = "Cash Count by Denomination"
     _order = "value desc, id"
 
-    wizard_id = fields.Many2one("optics.cash.reconcile.wizard", required=True,
-                                ondelete="cascade")
+    wizard_id = fields.Many2one("optics.cash.reconcile.wizard", required=True, ondelete="cascade")
     currency_id = fields.Many2one(related="wizard_id.currency_id")
     denomination_id = fields.Many2one("optics.cash.denomination", required=True)
     kind = fields.Selection(related="denomination_id.kind")
@@ -15,8 +14,9 @@ class OpticsCashReconcileCount(models.TransientModel):
     quantity = fields.Integer()
     subtotal = fields.Monetary(compute="_compute_subtotal", store=True)
 
-    _sql_constraints = [("quantity_positive", "CHECK(quantity >= 0)",
-                         "A counted quantity cannot be negative.")]
+    _sql_constraints = [
+        ("quantity_positive", "CHECK(quantity >= 0)", "A counted quantity cannot be negative.")
+    ]
 
     @api.depends("quantity", "denomination_id.value")
     def _compute_subtotal(self):

@@ -6,8 +6,7 @@ class OpticsCashReconcileKkt(models.TransientModel):
     _description = "Session against the KKT Shift Counters"
     _order = "sequence, id"
 
-    wizard_id = fields.Many2one("optics.cash.reconcile.wizard", required=True,
-                                ondelete="cascade")
+    wizard_id = fields.Many2one("optics.cash.reconcile.wizard", required=True, ondelete="cascade")
     currency_id = fields.Many2one(related="wizard_id.currency_id")
     sequence = fields.Integer()
     label = fields.Char(readonly=True)

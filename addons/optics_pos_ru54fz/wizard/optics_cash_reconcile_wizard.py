@@ -37,19 +37,23 @@ class OpticsCashReconcileWizard(models.TransientModel):
     _name = "optics.cash.reconcile.wizard"
     _description = "Cash Reconciliation and Shift Closing"
 
-    session_id = fields.Many2one("pos.session", required=True, readonly=True,
-                                 ondelete="cascade")
+    session_id = fields.Many2one("pos.session", required=True, readonly=True, ondelete="cascade")
     config_id = fields.Many2one(related="session_id.config_id")
     currency_id = fields.Many2one(related="session_id.currency_id")
-    mode = fields.Selection([("reconcile", "Reconcile and Close the Session"),
-                             ("z_report", "Z Report: Close the Fiscal Shift and the Session")],
-                            required=True, default="reconcile", readonly=True)
-    count_line_ids = fields.One2many("optics.cash.reconcile.count", "wizard_id",
-                                     string="Cash Count")
-    card_line_ids = fields.One2many("optics.cash.reconcile.card", "wizard_id",
-                                    string="Card Totals")
-    kkt_line_ids = fields.One2many("optics.cash.reconcile.kkt", "wizard_id",
-                                   string="KKT Counters", readonly=True)
+    mode = fields.Selection(
+        [
+            ("reconcile", "Reconcile and Close the Session"),
+            ("z_report", "Z Report: Close the Fiscal Shift and the Session"),
+        ],
+        required=True,
+        default="reconcile",
+        readonly=True,
+    )
+    count_line_ids = fields.One2many("optics.cash.reconcile.count", "wizard_id", string="Cash Count")
+    card_line_ids = fields.One2many("optics.cash.reconcile.card", "wizard_id", string="Card Totals")
+    kkt_line_ids = fields.One2many(
+        "optics.cash.reconcile.kkt", "wizard_id", string="KKT Counters", readonly=True
+    )
     kkt_error = fields.Char("KKT Counters Unavailable", readonly=True)
     kkt_counters = fields.Json(readonly=True)
     expected_cash = fields.Monetary(compute="_compute_cash", currency_field="currency_id")
@@ -62,9 +66,12 @@ class OpticsCashReconcileWizard(models.TransientModel):
     mismatch_html = fields.Html("Mismatches", compute="_compute_mismatch_html", sanitize=False)
     z_operation_uuid = fields.Char("Z Report Operation UUID", readonly=True)
     pending_report_id = fields.Many2one(
-        "optics.shift.report", "Z Report Made on the Till", readonly=True,
+        "optics.shift.report",
+        "Z Report Made on the Till",
+        readonly=True,
         help="The till closed the fiscal shift while the back office could not reach it; this "
-             "Z report is adopted instead of closing the shift again.")
+        "Z report is adopted instead of closing the shift again.",
+    )
     undelivered_html = fields.Html("Undelivered Operations", readonly=True, sanitize=False)
     shift_report_id = fields.Many2one("optics.shift.report", readonly=True)
 
@@ -85,17 +92,24 @@ class OpticsCashReconcileWizard(models.TransientModel):
             raise UserError(_("The session %s is already closed.", session.name))
         session._ru54fz_heal_trail()
         denominations = self.env["optics.cash.denomination"].search(
-            [("currency_id", "=", session.currency_id.id)])
+            [("currency_id", "=", session.currency_id.id)]
+        )
         sums = self.env["optics.cash.movement"]._sums_by_session(session.ids)[session.id]
         card_methods = session.payment_method_ids.filtered(lambda pm: pm.type == "bank")
         vals = {
-            "count_line_ids": [fields.Command.clear()] + [
-                fields.Command.create({"denomination_id": d.id}) for d in denominations],
-            "card_line_ids": [fields.Command.clear()] + [
-                fields.Command.create({"payment_method_id": pm.id,
-                                       "expected": sums["card"].get(pm.id, 0.0),
-                                       "slip_total": sums["card"].get(pm.id, 0.0)})
-                for pm in card_methods],
+            "count_line_ids": [fields.Command.clear()]
+            + [fields.Command.create({"denomination_id": d.id}) for d in denominations],
+            "card_line_ids": [fields.Command.clear()]
+            + [
+                fields.Command.create(
+                    {
+                        "payment_method_id": pm.id,
+                        "expected": sums["card"].get(pm.id, 0.0),
+                        "slip_total": sums["card"].get(pm.id, 0.0),
+                    }
+                )
+                for pm in card_methods
+            ],
         }
         if self.mode == "z_report" and not self.z_operation_uuid:
             vals["z_operation_uuid"] = self._z_operation_uuid()
@@ -108,14 +122,16 @@ class OpticsCashReconcileWizard(models.TransientModel):
         # Deterministic per session: a Z wizard confirmed again after a timeout sends
         # the same uuid, and the till answers with the same Z report instead of a second one.
         db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
-        return str(uuidlib.uuid5(uuidlib.NAMESPACE_URL,
-                                 f"optics_pos_ru54fz:z_report:{db_uuid}:{self.session_id.id}"))
+        return str(
+            uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"optics_pos_ru54fz:z_report:{db_uuid}:{self.session_id.id}")
+        )
 
     def _load_kkt_counters(self):
         session = self.session_id
         pending = self.pending_report_id or (
             self.mode == "z_report"
-            and self.env["optics.shift.report"]._pending_for_config(session.config_id)[:1])
+            and self.env["optics.shift.report"]._pending_for_config(session.config_id)[:1]
+        )
         try:
             if pending:
                 counters = pending._counters_dict()
@@ -124,18 +140,25 @@ class OpticsCashReconcileWizard(models.TransientModel):
         except Exception as exc:  # noqa: BLE001 - shown to the user; closing may go on
             message = getattr(exc, "message", None) or str(exc)
             _logger.info("KKT counters of %s unavailable: %s", session.config_id.name, message)
-            return {"kkt_error": message, "kkt_line_ids": [fields.Command.clear()],
-                    "kkt_counters": False}
+            return {"kkt_error": message, "kkt_line_ids": [fields.Command.clear()], "kkt_counters": False}
         kkt = self.env["optics.shift.report"]._normalise_counters(counters)
         rows = session._ru54fz_compare_counters(kkt)
         return {
             "kkt_error": False,
             "kkt_counters": counters,
-            "kkt_line_ids": [fields.Command.clear()] + [
-                fields.Command.create({"sequence": i, "label": r["label"],
-                                       "session_amount": r["session"], "kkt_amount": r["kkt"],
-                                       "blocking": i < BLOCKING_COUNTERS})
-                for i, r in enumerate(rows)],
+            "kkt_line_ids": [fields.Command.clear()]
+            + [
+                fields.Command.create(
+                    {
+                        "sequence": i,
+                        "label": r["label"],
+                        "session_amount": r["session"],
+                        "kkt_amount": r["kkt"],
+                        "blocking": i < BLOCKING_COUNTERS,
+                    }
+                )
+                for i, r in enumerate(rows)
+            ],
         }
 
     def action_refresh(self):
@@ -164,7 +187,8 @@ class OpticsCashReconcileWizard(models.TransientModel):
             wizard.counted_cash = sum(wizard.count_line_ids.mapped("subtotal"))
             wizard.cash_difference = wizard.counted_cash - wizard.expected_cash
             wizard.over_threshold = bool(session) and any(
-                session._ru54fz_over_threshold(d) for _l, d in wizard._differences())
+                session._ru54fz_over_threshold(d) for _l, d in wizard._differences()
+            )
 
     def _compute_is_manager(self):
         for wizard in self:
@@ -177,8 +201,7 @@ class OpticsCashReconcileWizard(models.TransientModel):
         diffs += [(line.payment_method_id.name, line.difference) for line in self.card_line_ids]
         return diffs
 
-    @api.depends("count_line_ids.subtotal", "card_line_ids.difference", "kkt_line_ids",
-                 "kkt_error")
+    @api.depends("count_line_ids.subtotal", "card_line_ids.difference", "kkt_line_ids", "kkt_error")
     def _compute_mismatch_html(self):
         for wizard in self:
             cur = wizard.currency_id
@@ -193,7 +216,8 @@ class OpticsCashReconcileWizard(models.TransientModel):
                 wizard.mismatch_html = Markup("<p>%s</p>") % _("Everything matches.")
                 continue
             items = Markup("").join(
-                Markup("<li>%s: %s</li>") % (label, cur.format(diff)) for label, diff in rows)
+                Markup("<li>%s: %s</li>") % (label, cur.format(diff)) for label, diff in rows
+            )
             wizard.mismatch_html = Markup("<ul>%s</ul>") % items
 
     # -- confirmation --------------------------------------------------------------------
@@ -205,8 +229,11 @@ class OpticsCashReconcileWizard(models.TransientModel):
             raise UserError(_("The session %s is already closed.", session.name))
         if self.mode == "z_report" and not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(_("Only a store manager may close the fiscal shift (Z report)."))
-        bank_diffs = {line.payment_method_id.id: line.difference for line in self.card_line_ids
-                      if not self.currency_id.is_zero(line.difference)}
+        bank_diffs = {
+            line.payment_method_id.id: line.difference
+            for line in self.card_line_ids
+            if not self.currency_id.is_zero(line.difference)
+        }
         cannot = session._cannot_close_session(bank_diffs)
         if cannot:
             raise UserError(cannot.get("message"))
@@ -229,11 +256,14 @@ class OpticsCashReconcileWizard(models.TransientModel):
             return result
         if session.state != "closed":
             raise UserError(_("The session %s could not be closed.", session.name))
-        session.message_post(body=_("Cash reconciled and session closed by %(user)s: counted "
-                                    "%(counted)s, expected %(expected)s.",
-                                    user=self.env.user.name,
-                                    counted=self.currency_id.format(self.counted_cash),
-                                    expected=self.currency_id.format(self.expected_cash)))
+        session.message_post(
+            body=_(
+                "Cash reconciled and session closed by %(user)s: counted %(counted)s, expected %(expected)s.",
+                user=self.env.user.name,
+                counted=self.currency_id.format(self.counted_cash),
+                expected=self.currency_id.format(self.expected_cash),
+            )
+        )
         if report:
             report.sudo().write({"session_id": session.id})
             self.shift_report_id = report
@@ -245,8 +275,7 @@ class OpticsCashReconcileWizard(models.TransientModel):
     def _undelivered_entries(self, client):
         entries = []
         for state in UNDELIVERED_STATES:
-            entries += [e for e in client.journal(state=state)
-                        if e.get("kind") not in ("x_report",)]
+            entries += [e for e in client.journal(state=state) if e.get("kind") not in ("x_report",)]
         return entries
 
     def _close_fiscal_shift(self):
@@ -269,10 +298,13 @@ class OpticsCashReconcileWizard(models.TransientModel):
         made = [e for e in undelivered if e.get("kind") == "close_shift" and e.get("fiscal")]
         undelivered = [e for e in undelivered if e.get("kind") != "close_shift"]
         if undelivered:
-            raise UserError(_(
-                "The till still holds fiscal operations of this shift that have not reached "
-                "the server; push the till and try again:\n%s",
-                "\n".join(self._describe_entry(e) for e in undelivered)))
+            raise UserError(
+                _(
+                    "The till still holds fiscal operations of this shift that have not reached "
+                    "the server; push the till and try again:\n%s",
+                    "\n".join(self._describe_entry(e) for e in undelivered),
+                )
+            )
         if made:
             report = Report._adopt_till_entry(session.config_id, made[-1])
             self.pending_report_id = report
@@ -282,16 +314,25 @@ class OpticsCashReconcileWizard(models.TransientModel):
         self.write(self._load_kkt_counters())
         self._check_counters_match()
         ofd = self._fn_ofd_state(client)
-        reply = client.close_shift(self.z_operation_uuid, self.env.user.name,
-                                   self._cashier_inn(),
-                                   grant=session.config_id._ru54fz_manager_grant("close_shift"))
+        reply = client.close_shift(
+            self.z_operation_uuid,
+            self.env.user.name,
+            self._cashier_inn(),
+            grant=session.config_id._ru54fz_manager_grant("close_shift"),
+        )
         fiscal = reply.get("fiscal") or reply
-        counters = reply.get("counters") or (fiscal.get("extra") or {}).get("counters") \
-            or fiscal.get("extra") or self.kkt_counters or {}
+        counters = (
+            reply.get("counters")
+            or (fiscal.get("extra") or {}).get("counters")
+            or fiscal.get("extra")
+            or self.kkt_counters
+            or {}
+        )
         if ofd and not counters.get("ofd"):
             counters = dict(counters, ofd=ofd)
-        vals = Report._prepare_from_fiscal(session.config_id, self.z_operation_uuid, fiscal,
-                                           counters, "back_office")
+        vals = Report._prepare_from_fiscal(
+            session.config_id, self.z_operation_uuid, fiscal, counters, "back_office"
+        )
         vals["cashier"] = self.env.user.name
         return Report._store(vals)
 
@@ -303,19 +344,24 @@ class OpticsCashReconcileWizard(models.TransientModel):
         except Exception:  # noqa: BLE001 - the Z report does not depend on it
             _logger.info("till status unavailable before the Z report", exc_info=True)
             return {}
-        return {k: fn.get(k) for k in ("unconfirmed_count", "first_unconfirmed_fd",
-                                       "oldest_unconfirmed_at")}
+        return {k: fn.get(k) for k in ("unconfirmed_count", "first_unconfirmed_fd", "oldest_unconfirmed_at")}
 
     def _check_counters_match(self):
         if self.kkt_error:
             raise UserError(_("The KKT counters cannot be read: %s", self.kkt_error))
         blocking = self.kkt_line_ids.filtered(lambda ln: ln.blocking and not ln.ok)
         if blocking:
-            raise UserError(_(
-                "The KKT's shift counters do not match the session; some operations have not "
-                "reached the server:\n%s",
-                "\n".join(f"{ln.label}: {self.currency_id.format(ln.session_amount)} / KKT "
-                          f"{self.currency_id.format(ln.kkt_amount)}" for ln in blocking)))
+            raise UserError(
+                _(
+                    "The KKT's shift counters do not match the session; some operations have not "
+                    "reached the server:\n%s",
+                    "\n".join(
+                        f"{ln.label}: {self.currency_id.format(ln.session_amount)} / KKT "
+                        f"{self.currency_id.format(ln.kkt_amount)}"
+                        for ln in blocking
+                    ),
+                )
+            )
 
     def _cashier_inn(self):
         """Tag 1203 of the Z report: the same rule as the POS's shift close."""
@@ -323,6 +369,10 @@ class OpticsCashReconcileWizard(models.TransientModel):
 
     def _describe_entry(self, entry):
         fiscal = entry.get("fiscal") or {}
-        return _("%(kind)s %(ref)s (FD %(fd)s, %(state)s)",
-                 kind=entry.get("kind"), ref=entry.get("pos_reference") or entry.get("uuid"),
-                 fd=fiscal.get("fd_number") or "-", state=entry.get("state"))
+        return _(
+            "%(kind)s %(ref)s (FD %(fd)s, %(state)s)",
+            kind=entry.get("kind"),
+            ref=entry.get("pos_reference") or entry.get("uuid"),
+            fd=fiscal.get("fd_number") or "-",
+            state=entry.get("state"),
+        )

@@ -9,10 +9,15 @@ class OpticsFiscalReasonWizard(models.TransientModel):
     _name = "optics.fiscal.reason.wizard"
     _description = "Fiscal Decision Reason"
 
-    operation = fields.Selection([("requeue", "Requeue dead letters"),
-                                  ("resolve", "Resolve dead letters"),
-                                  ("refund_override", "Allow refund of an unconfirmed sale")],
-                                 required=True, default="requeue")
+    operation = fields.Selection(
+        [
+            ("requeue", "Requeue dead letters"),
+            ("resolve", "Resolve dead letters"),
+            ("refund_override", "Allow refund of an unconfirmed sale"),
+        ],
+        required=True,
+        default="requeue",
+    )
     dead_letter_ids = fields.Many2many("optics.fiscal.dead.letter", string="Dead Letters")
     pos_order_id = fields.Many2one("pos.order", string="Order")
     reason = fields.Text(required=True)
@@ -26,6 +31,5 @@ class OpticsFiscalReasonWizard(models.TransientModel):
         elif self.operation == "resolve":
             self.dead_letter_ids.action_resolve(self.reason)
         elif self.operation == "refund_override":
-            return self.pos_order_id.with_context(
-                ru54fz_refund_override_reason=self.reason).refund()
+            return self.pos_order_id.with_context(ru54fz_refund_override_reason=self.reason).refund()
         return {"type": "ir.actions.act_window_close"}

@@ -18,8 +18,12 @@ class OpticsXReportWizard(models.TransientModel):
     def _load(self, print_on_kkt=False):
         self.ensure_one()
         data = self.session_id.ru54fz_x_report_data(print_on_kkt=print_on_kkt)
-        self.write({"report_html": self._render(data), "printed": self.printed or (
-            print_on_kkt and not data["kkt_error"])})
+        self.write(
+            {
+                "report_html": self._render(data),
+                "printed": self.printed or (print_on_kkt and not data["kkt_error"]),
+            }
+        )
         return data
 
     def _render(self, data):
@@ -38,26 +42,44 @@ class OpticsXReportWizard(models.TransientModel):
         ]
         body = Markup("").join(
             Markup("<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>")
-            % (label, count, cur.format(amount)) for label, count, amount in rows)
-        html = Markup("<h4>%s</h4><table class='table table-sm'><thead><tr><th>%s</th>"
-                      "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead>"
-                      "<tbody>%s</tbody></table>") % (
-            _("Session %s", data["session"]), _("Figure"), _("Count"), _("Amount"), body)
+            % (label, count, cur.format(amount))
+            for label, count, amount in rows
+        )
+        html = Markup(
+            "<h4>%s</h4><table class='table table-sm'><thead><tr><th>%s</th>"
+            "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead>"
+            "<tbody>%s</tbody></table>"
+        ) % (_("Session %s", data["session"]), _("Figure"), _("Count"), _("Amount"), body)
         if data["kkt_error"]:
             html += Markup("<p class='text-warning'>%s</p>") % _(
-                "KKT counters unavailable: %s", data["kkt_error"])
+                "KKT counters unavailable: %s", data["kkt_error"]
+            )
         elif data["comparison"]:
             body = Markup("").join(
-                Markup("<tr class='%s'><td>%s</td><td class='text-end'>%s</td>"
-                       "<td class='text-end'>%s</td><td class='text-end'>%s</td></tr>")
-                % ("" if r["ok"] else "text-danger", r["label"], cur.format(r["session"]),
-                   cur.format(r["kkt"]), cur.format(r["difference"]))
-                for r in data["comparison"])
-            html += Markup("<h4>%s</h4><table class='table table-sm'><thead><tr><th></th>"
-                           "<th class='text-end'>%s</th><th class='text-end'>%s</th>"
-                           "<th class='text-end'>%s</th></tr></thead><tbody>%s</tbody></table>") % (
-                _("KKT shift %s", data["kkt"]["shift_number"]), _("Session"), _("KKT"),
-                _("Difference"), body)
+                Markup(
+                    "<tr class='%s'><td>%s</td><td class='text-end'>%s</td>"
+                    "<td class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
+                )
+                % (
+                    "" if r["ok"] else "text-danger",
+                    r["label"],
+                    cur.format(r["session"]),
+                    cur.format(r["kkt"]),
+                    cur.format(r["difference"]),
+                )
+                for r in data["comparison"]
+            )
+            html += Markup(
+                "<h4>%s</h4><table class='table table-sm'><thead><tr><th></th>"
+                "<th class='text-end'>%s</th><th class='text-end'>%s</th>"
+                "<th class='text-end'>%s</th></tr></thead><tbody>%s</tbody></table>"
+            ) % (
+                _("KKT shift %s", data["kkt"]["shift_number"]),
+                _("Session"),
+                _("KKT"),
+                _("Difference"),
+                body,
+            )
         return html
 
     def action_print_on_kkt(self):

@@ -22,15 +22,27 @@ class OpticsStore(models.Model):
             for config in store.pos_config_ids - existing.pos_config_id:
                 journal = CashAccount._get_pos_cash_journal(config)
                 if journal and journal not in existing.journal_id:
-                    existing |= CashAccount.create({
-                        "name": config.name, "store_id": store.id, "account_type": "till",
-                        "pos_config_id": config.id, "journal_id": journal.id,
-                        "company_id": store.company_id.id})
+                    existing |= CashAccount.create(
+                        {
+                            "name": config.name,
+                            "store_id": store.id,
+                            "account_type": "till",
+                            "pos_config_id": config.id,
+                            "journal_id": journal.id,
+                            "company_id": store.company_id.id,
+                        }
+                    )
             if not existing.filtered(lambda a: a.account_type == "safe"):
                 journal = self.env["account.journal"].create(store._ru_prepare_safe_journal_vals())
-                CashAccount.create({
-                    "name": self.env._("Safe %(store)s", store=store.name), "store_id": store.id,
-                    "account_type": "safe", "journal_id": journal.id, "company_id": store.company_id.id})
+                CashAccount.create(
+                    {
+                        "name": self.env._("Safe %(store)s", store=store.name),
+                        "store_id": store.id,
+                        "account_type": "safe",
+                        "journal_id": journal.id,
+                        "company_id": store.company_id.id,
+                    }
+                )
         return self.action_view_ru_cash_accounts() if len(self) == 1 else True
 
     def _ru_prepare_safe_journal_vals(self):

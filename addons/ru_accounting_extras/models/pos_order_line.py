@@ -9,9 +9,13 @@ class PosOrderLine(models.Model):
     # valuation layers of its picking are created, so that the gross-profit view does not
     # aggregate the valuation layers at every read (see stock_valuation_layer.py).
     ru_valuation_cost = fields.Float(
-        string="Valued Cost", digits="Product Price", readonly=True, copy=False,
+        string="Valued Cost",
+        digits="Product Price",
+        readonly=True,
+        copy=False,
         help="Cost of goods from the stock valuation layers of the order's (or its session's) "
-             "picking, in company currency; negative on refund lines.")
+        "picking, in company currency; negative on refund lines.",
+    )
     ru_valuation_cost_set = fields.Boolean(string="Has Valued Cost", readonly=True, copy=False)
 
     @api.model
@@ -28,10 +32,14 @@ class PosOrderLine(models.Model):
             return
         line_filter = SQL("AND l.order_id = ANY(%s)", order_ids) if only_orders else SQL()
         picking_filter = SQL("AND sp.pos_order_id = ANY(%s)", order_ids) if only_orders else SQL()
-        session_filter = SQL(
-            "AND sp.pos_session_id IN (SELECT session_id FROM pos_order WHERE id = ANY(%s))",
-            order_ids) if only_orders else SQL()
-        self.env.cr.execute(SQL("""
+        session_filter = (
+            SQL("AND sp.pos_session_id IN (SELECT session_id FROM pos_order WHERE id = ANY(%s))", order_ids)
+            if only_orders
+            else SQL()
+        )
+        self.env.cr.execute(
+            SQL(
+                """
             WITH target AS (
                 SELECT l.id, l.order_id, l.product_id, l.qty, o.session_id
                   FROM pos_order_line l
@@ -71,5 +79,10 @@ class PosOrderLine(models.Model):
              WHERE c.id = l.id
                AND (l.ru_valuation_cost_set IS DISTINCT FROM (c.cost IS NOT NULL)
                     OR l.ru_valuation_cost IS DISTINCT FROM COALESCE(c.cost, 0))
-        """, line_filter=line_filter, picking_filter=picking_filter, session_filter=session_filter))
+        """,
+                line_filter=line_filter,
+                picking_filter=picking_filter,
+                session_filter=session_filter,
+            )
+        )
         self.env["pos.order.line"].invalidate_model(["ru_valuation_cost", "ru_valuation_cost_set"])

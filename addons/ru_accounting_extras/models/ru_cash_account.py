@@ -22,24 +22,40 @@ class RuCashAccount(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    store_id = fields.Many2one("optics.store", string="Store", required=True, index=True,
-                               check_company=True, tracking=True)
+    store_id = fields.Many2one(
+        "optics.store", string="Store", required=True, index=True, check_company=True, tracking=True
+    )
     account_type = fields.Selection(
         [("till", "Till"), ("safe", "Safe"), ("bank", "Bank Account / Deposit")],
-        string="Type", required=True, default="safe", tracking=True)
+        string="Type",
+        required=True,
+        default="safe",
+        tracking=True,
+    )
     pos_config_id = fields.Many2one(
-        "pos.config", string="Point of Sale", check_company=True,
-        help="For a till: the point of sale whose cash payment method posts to this journal.")
+        "pos.config",
+        string="Point of Sale",
+        check_company=True,
+        help="For a till: the point of sale whose cash payment method posts to this journal.",
+    )
     journal_id = fields.Many2one(
-        "account.journal", string="Journal", required=True, check_company=True, tracking=True,
-        domain="[('type', 'in', ('cash', 'bank'))]")
+        "account.journal",
+        string="Journal",
+        required=True,
+        check_company=True,
+        tracking=True,
+        domain="[('type', 'in', ('cash', 'bank'))]",
+    )
     account_id = fields.Many2one(related="journal_id.default_account_id", string="Account")
     currency_id = fields.Many2one(
-        "res.currency", compute="_compute_currency_id", store=True, string="Currency")
+        "res.currency", compute="_compute_currency_id", store=True, string="Currency"
+    )
     balance = fields.Monetary(
-        compute="_compute_balance", string="Balance",
+        compute="_compute_balance",
+        string="Balance",
         help="Posted balance of the journal's account at the date in the context key "
-             "'balance_date' (today when absent).")
+        "'balance_date' (today when absent).",
+    )
 
     _sql_constraints = [
         ("pos_config_uniq", "unique(pos_config_id)", "A point of sale has only one till cash account."),
@@ -48,7 +64,9 @@ class RuCashAccount(models.Model):
     @api.depends("journal_id.currency_id", "company_id.currency_id")
     def _compute_currency_id(self):
         for cash_account in self:
-            cash_account.currency_id = cash_account.journal_id.currency_id or cash_account.company_id.currency_id
+            cash_account.currency_id = (
+                cash_account.journal_id.currency_id or cash_account.company_id.currency_id
+            )
 
     @api.depends_context("balance_date")
     def _compute_balance(self):
@@ -82,42 +100,70 @@ class RuCashAccount(models.Model):
             if cash_account.account_type == "till":
                 config = cash_account.pos_config_id
                 if not config:
-                    raise ValidationError(self.env._(
-                        "Till cash account %(name)s needs its point of sale.", name=cash_account.name))
+                    raise ValidationError(
+                        self.env._(
+                            "Till cash account %(name)s needs its point of sale.", name=cash_account.name
+                        )
+                    )
                 if config.optics_store_id and config.optics_store_id != cash_account.store_id:
-                    raise ValidationError(self.env._(
-                        "Point of sale %(pos)s belongs to store %(pos_store)s, not to %(store)s.",
-                        pos=config.name, pos_store=config.optics_store_id.name,
-                        store=cash_account.store_id.name))
+                    raise ValidationError(
+                        self.env._(
+                            "Point of sale %(pos)s belongs to store %(pos_store)s, not to %(store)s.",
+                            pos=config.name,
+                            pos_store=config.optics_store_id.name,
+                            store=cash_account.store_id.name,
+                        )
+                    )
                 pos_journals = self._get_pos_cash_journals(config)
                 if cash_account.journal_id not in pos_journals:
-                    raise ValidationError(self.env._(
-                        "Till %(name)s must use the cash journal of point of sale %(pos)s "
-                        "(%(journals)s).", name=cash_account.name, pos=config.name,
-                        journals=", ".join(pos_journals.mapped("name")) or "-"))
+                    raise ValidationError(
+                        self.env._(
+                            "Till %(name)s must use the cash journal of point of sale %(pos)s "
+                            "(%(journals)s).",
+                            name=cash_account.name,
+                            pos=config.name,
+                            journals=", ".join(pos_journals.mapped("name")) or "-",
+                        )
+                    )
             elif cash_account.pos_config_id:
-                raise ValidationError(self.env._(
-                    "Only a till is linked to a point of sale (%(name)s).", name=cash_account.name))
+                raise ValidationError(
+                    self.env._("Only a till is linked to a point of sale (%(name)s).", name=cash_account.name)
+                )
             if cash_account.account_type in PHYSICAL_CASH_TYPES and cash_account.journal_id.type != "cash":
-                raise ValidationError(self.env._(
-                    "%(name)s holds physical cash: its journal must be a cash journal.",
-                    name=cash_account.name))
+                raise ValidationError(
+                    self.env._(
+                        "%(name)s holds physical cash: its journal must be a cash journal.",
+                        name=cash_account.name,
+                    )
+                )
             if not cash_account.journal_id.default_account_id:
-                raise ValidationError(self.env._(
-                    "Journal %(journal)s has no default account to read the balance from.",
-                    journal=cash_account.journal_id.name))
+                raise ValidationError(
+                    self.env._(
+                        "Journal %(journal)s has no default account to read the balance from.",
+                        journal=cash_account.journal_id.name,
+                    )
+                )
         physical = self.filtered(lambda a: a.account_type in PHYSICAL_CASH_TYPES)
         if physical:
-            clashes = self.search([
-                ("id", "not in", physical.ids), ("account_type", "in", PHYSICAL_CASH_TYPES),
-                ("journal_id", "in", physical.journal_id.ids)], limit=1)
+            clashes = self.search(
+                [
+                    ("id", "not in", physical.ids),
+                    ("account_type", "in", PHYSICAL_CASH_TYPES),
+                    ("journal_id", "in", physical.journal_id.ids),
+                ],
+                limit=1,
+            )
             if not clashes and len(physical.journal_id) < len(physical):
                 clashes = physical[1:]
             if clashes:
-                raise ValidationError(self.env._(
-                    "Journal %(journal)s already holds the cash of %(other)s: every till and safe "
-                    "needs a cash journal of its own, otherwise their balances mix.",
-                    journal=clashes[0].journal_id.name, other=clashes[0].name))
+                raise ValidationError(
+                    self.env._(
+                        "Journal %(journal)s already holds the cash of %(other)s: every till and safe "
+                        "needs a cash journal of its own, otherwise their balances mix.",
+                        journal=clashes[0].journal_id.name,
+                        other=clashes[0].name,
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Balances
@@ -133,8 +179,13 @@ class RuCashAccount(models.Model):
         domain = self._get_balance_domain(accounts, date, strictly_before)
         # Reading the ledger needs accounting rights a cashier does not have; they are
         # entitled to the balance of the cash accounts the record rules let them read.
-        groups = self.env["account.move.line"].sudo()._read_group(
-            domain, ["account_id", "company_id", "currency_id"], ["balance:sum", "amount_currency:sum"])
+        groups = (
+            self.env["account.move.line"]
+            .sudo()
+            ._read_group(
+                domain, ["account_id", "company_id", "currency_id"], ["balance:sum", "amount_currency:sum"]
+            )
+        )
         per_key = {}
         for account, company, currency, balance, amount_currency in groups:
             per_key.setdefault((account.id, company.id), []).append((currency, balance, amount_currency))
@@ -142,7 +193,8 @@ class RuCashAccount(models.Model):
         for cash_account in self:
             total = 0.0
             for currency, balance, amount_currency in per_key.get(
-                    (cash_account.sudo().account_id.id, cash_account.company_id.id), []):
+                (cash_account.sudo().account_id.id, cash_account.company_id.id), []
+            ):
                 if cash_account.currency_id == cash_account.company_id.currency_id:
                     total += balance
                 elif currency == cash_account.currency_id:

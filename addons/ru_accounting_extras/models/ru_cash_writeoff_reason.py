@@ -15,5 +15,9 @@ class RuCashWriteoffReason(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     expense_account_id = fields.Many2one(
-        "account.account", string="Expense Account", required=True, check_company=True,
-        domain="[('account_type', 'in', ('expense', 'expense_other', 'expense_direct_cost'))]")
+        "account.account",
+        string="Expense Account",
+        required=True,
+        check_company=True,
+        domain="[('account_type', 'in', ('expense', 'expense_other', 'expense_direct_cost'))]",
+    )

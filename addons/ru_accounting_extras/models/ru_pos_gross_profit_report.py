@@ -7,8 +7,14 @@ from odoo.tools.sql import column_exists
 EXTENDED = "optics_core.group_optics_store_manager,optics_core.group_optics_accountant"
 
 # product.template fields the catalog may use for a frame's brand, most specific first.
-BRAND_FIELD_CANDIDATES = ("frame_brand", "optics_brand_id", "frame_brand_id", "brand_id", "optics_brand", "brand")
-
+BRAND_FIELD_CANDIDATES = (
+    "frame_brand",
+    "optics_brand_id",
+    "frame_brand_id",
+    "brand_id",
+    "optics_brand",
+    "brand",
+)
 
 
 def company_currency(expr):
@@ -16,8 +22,9 @@ def company_currency(expr):
 
     Numeric division is costly over half a million rows and most orders are in company
     currency (rate 1), so the division only happens where the rate says so."""
-    return SQL("(CASE WHEN COALESCE(o.currency_rate, 0) IN (0, 1) THEN %s "
-               "ELSE %s / o.currency_rate END)", expr, expr)
+    return SQL(
+        "(CASE WHEN COALESCE(o.currency_rate, 0) IN (0, 1) THEN %s ELSE %s / o.currency_rate END)", expr, expr
+    )
 
 
 class RuPosGrossProfitReport(models.Model):
@@ -59,24 +66,41 @@ class RuPosGrossProfitReport(models.Model):
     brand = fields.Char(string="Brand", readonly=True)
     is_refund = fields.Boolean(string="Refund", readonly=True)
     qty = fields.Float(string="Quantity", readonly=True, digits="Product Unit of Measure")
-    revenue = fields.Monetary(string="Revenue (excl. VAT)", readonly=True,
-                              help="Net of VAT and discounts; refunds count negative.")
+    revenue = fields.Monetary(
+        string="Revenue (excl. VAT)", readonly=True, help="Net of VAT and discounts; refunds count negative."
+    )
     revenue_incl = fields.Monetary(string="Revenue (incl. VAT)", readonly=True)
-    gross_amount = fields.Monetary(string="Amount before Discount", readonly=True, groups=EXTENDED,
-                                   help="Excl. VAT, before the line discount.")
-    discount_amount = fields.Monetary(string="Discount", readonly=True, groups=EXTENDED,
-                                      help="Excl. VAT.")
-    discount_share = fields.Float(string="Discount Share (%)", readonly=True, aggregator="avg",
-                                  groups=EXTENDED, digits=(16, 2),
-                                  help="Discount / amount before discount of the group.")
+    gross_amount = fields.Monetary(
+        string="Amount before Discount",
+        readonly=True,
+        groups=EXTENDED,
+        help="Excl. VAT, before the line discount.",
+    )
+    discount_amount = fields.Monetary(string="Discount", readonly=True, groups=EXTENDED, help="Excl. VAT.")
+    discount_share = fields.Float(
+        string="Discount Share (%)",
+        readonly=True,
+        aggregator="avg",
+        groups=EXTENDED,
+        digits=(16, 2),
+        help="Discount / amount before discount of the group.",
+    )
     cost = fields.Monetary(string="Cost of Goods", readonly=True, groups=EXTENDED)
     gross_profit = fields.Monetary(string="Gross Profit", readonly=True, groups=EXTENDED)
-    margin_percent = fields.Float(string="Margin (%)", readonly=True, aggregator="avg",
-                                  groups=EXTENDED, digits=(16, 2),
-                                  help="Gross profit / revenue of the group.")
+    margin_percent = fields.Float(
+        string="Margin (%)",
+        readonly=True,
+        aggregator="avg",
+        groups=EXTENDED,
+        digits=(16, 2),
+        help="Gross profit / revenue of the group.",
+    )
     cost_source = fields.Selection(
         [("valuation", "Stock Valuation"), ("pos", "Cost at Sale"), ("product", "Current Product Cost")],
-        string="Cost Source", readonly=True, groups=EXTENDED)
+        string="Cost Source",
+        readonly=True,
+        groups=EXTENDED,
+    )
 
     # ------------------------------------------------------------------
     # SQL
@@ -87,8 +111,12 @@ class RuPosGrossProfitReport(models.Model):
         for fname in BRAND_FIELD_CANDIDATES:
             field = template._fields.get(fname)
             # the column may lag behind the registry while the catalog module is upgraded
-            if not field or not field.store or not field.column_type \
-                    or not column_exists(self.env.cr, template._table, fname):
+            if (
+                not field
+                or not field.store
+                or not field.column_type
+                or not column_exists(self.env.cr, template._table, fname)
+            ):
                 continue
             if field.type == "many2one":
                 comodel = self.env[field.comodel_name]
@@ -98,8 +126,11 @@ class RuPosGrossProfitReport(models.Model):
                 name_sql = SQL("brand.%s", SQL.identifier(rec_name.name))
                 if rec_name.translate:
                     name_sql = SQL("COALESCE(%s->>'ru_RU', %s->>'en_US')", name_sql, name_sql)
-                return name_sql, SQL("LEFT JOIN %s brand ON brand.id = pt.%s",
-                                     SQL.identifier(comodel._table), SQL.identifier(fname))
+                return name_sql, SQL(
+                    "LEFT JOIN %s brand ON brand.id = pt.%s",
+                    SQL.identifier(comodel._table),
+                    SQL.identifier(fname),
+                )
             if field.type == "char" and not field.translate:
                 return SQL("pt.%s", SQL.identifier(fname)), SQL()
         return SQL("NULL::varchar"), SQL()
@@ -111,15 +142,19 @@ class RuPosGrossProfitReport(models.Model):
         brand_expr, brand_join = self._brand_sql()
 
         revenue = company_currency(SQL("l.price_subtotal"))
-        gross_amount = company_currency(SQL(
-            "(CASE WHEN l.discount = 0 THEN l.price_subtotal "
-            "WHEN l.discount >= 100 THEN l.qty * l.price_unit "
-            "ELSE l.price_subtotal * 100.0 / (100.0 - l.discount) END)"))
+        gross_amount = company_currency(
+            SQL(
+                "(CASE WHEN l.discount = 0 THEN l.price_subtotal "
+                "WHEN l.discount >= 100 THEN l.qty * l.price_unit "
+                "ELSE l.price_subtotal * 100.0 / (100.0 - l.discount) END)"
+            )
+        )
         cost = SQL("""(CASE WHEN l.ru_valuation_cost_set THEN l.ru_valuation_cost
                             WHEN l.is_total_cost_computed THEN l.total_cost
                             ELSE l.qty * COALESCE((pp.standard_price ->> o.company_id::text)::numeric, 0)
                        END)""")
-        return SQL("""
+        return SQL(
+            """
             SELECT l.id,
                    o.date_order AS date,
                    l.order_id,
@@ -161,11 +196,18 @@ class RuPosGrossProfitReport(models.Model):
          LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
               %(brand_join)s
              WHERE o.state IN ('paid', 'done', 'invoiced')
-        """, brand=brand_expr, brand_join=brand_join, revenue=revenue,
-                   revenue_incl=company_currency(SQL("l.price_subtotal_incl")),
-                   gross_amount=gross_amount, cost=cost)
+        """,
+            brand=brand_expr,
+            brand_join=brand_join,
+            revenue=revenue,
+            revenue_incl=company_currency(SQL("l.price_subtotal_incl")),
+            gross_amount=gross_amount,
+            cost=cost,
+        )
 
     def init(self):
         # DROP first: CREATE OR REPLACE cannot change column types when the view evolves.
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+        self.env.cr.execute(
+            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )

@@ -32,20 +32,29 @@ class RuPosSalesAnalyticsReport(models.Model):
     is_refund = fields.Boolean(string="Refund", readonly=True)
     receipt_count = fields.Integer(string="Receipts", readonly=True)
     sale_count = fields.Integer(string="Sales Receipts", readonly=True)
-    amount_total = fields.Monetary(string="Total (incl. VAT)", readonly=True,
-                                   help="Sales minus refunds.")
+    amount_total = fields.Monetary(string="Total (incl. VAT)", readonly=True, help="Sales minus refunds.")
     amount_untaxed = fields.Monetary(string="Total (excl. VAT)", readonly=True)
     sale_amount = fields.Monetary(string="Sales (incl. VAT)", readonly=True)
-    average_receipt = fields.Monetary(string="Average Receipt", readonly=True, aggregator="avg",
-                                      help="Sales (incl. VAT) / sales receipts of the group.")
+    average_receipt = fields.Monetary(
+        string="Average Receipt",
+        readonly=True,
+        aggregator="avg",
+        help="Sales (incl. VAT) / sales receipts of the group.",
+    )
     refund_count = fields.Integer(string="Refund Receipts", readonly=True, groups=EXTENDED)
     refund_amount = fields.Monetary(string="Refunds (incl. VAT)", readonly=True, groups=EXTENDED)
-    refund_rate = fields.Float(string="Refund Rate (%)", readonly=True, aggregator="avg",
-                               groups=EXTENDED, digits=(16, 2),
-                               help="Refund receipts / all receipts of the group.")
+    refund_rate = fields.Float(
+        string="Refund Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        groups=EXTENDED,
+        digits=(16, 2),
+        help="Refund receipts / all receipts of the group.",
+    )
 
     def _query(self):
-        return SQL("""
+        return SQL(
+            """
             SELECT o.id,
                    o.id AS order_id,
                    o.date_order AS date,
@@ -70,9 +79,13 @@ class RuPosSalesAnalyticsReport(models.Model):
          LEFT JOIN res_company co ON co.id = o.company_id
          LEFT JOIN pos_config pc ON pc.id = o.config_id
              WHERE o.state IN ('paid', 'done', 'invoiced')
-        """, total=company_currency(SQL("o.amount_total")),
-                   untaxed=company_currency(SQL("(o.amount_total - o.amount_tax)")))
+        """,
+            total=company_currency(SQL("o.amount_total")),
+            untaxed=company_currency(SQL("(o.amount_total - o.amount_tax)")),
+        )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+        self.env.cr.execute(
+            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )

@@ -24,7 +24,8 @@ class RuReportRatioMixin(models.AbstractModel):
                 self.check_field_access_rights("read", [fname])
                 return SQL(
                     "COALESCE(SUM(%s)::numeric * %s / NULLIF(SUM(%s), 0), 0)",
-                    self._field_to_sql(self._table, numerator, query), factor,
+                    self._field_to_sql(self._table, numerator, query),
+                    factor,
                     self._field_to_sql(self._table, denominator, query),
                 )
         return super()._read_group_select(aggregate_spec, query)

@@ -15,5 +15,7 @@ class StockValuationLayer(models.Model):
         pickings = self.sudo().stock_move_id.picking_id.filtered(lambda p: p.pos_order_id or p.pos_session_id)
         if not pickings:
             return
-        orders = pickings.pos_order_id | pickings.filtered(lambda p: not p.pos_order_id).pos_session_id.order_ids
+        orders = (
+            pickings.pos_order_id | pickings.filtered(lambda p: not p.pos_order_id).pos_session_id.order_ids
+        )
         self.env["pos.order.line"].sudo()._ru_refresh_valuation_cost(orders.ids)

@@ -12,55 +12,99 @@ JAN10, JAN11, JAN12 = date(2026, 1, 10), date(2026, 1, 11), date(2026, 1, 12)
 
 @tagged("post_install", "-at_install")
 class TestCashAccounts(RuAccountingCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
         Account = env["ru.cash.account"]
-        cls.transit = env["account.account"].create({
-            "code": "5701", "name": "Cash in transit", "account_type": "asset_current"})
-        cls.company.write({"ru_cash_transfer_account_id": cls.transit.id,
-                           "ru_cash_manager_approval_limit": 50000.0,
-                           "ru_cash_writeoff_manager_limit": 0.0})
+        cls.transit = env["account.account"].create(
+            {"code": "5701", "name": "Cash in transit", "account_type": "asset_current"}
+        )
+        cls.company.write(
+            {
+                "ru_cash_transfer_account_id": cls.transit.id,
+                "ru_cash_manager_approval_limit": 50000.0,
+                "ru_cash_writeoff_manager_limit": 0.0,
+            }
+        )
         cls.other_income = cls.company_data["default_account_revenue"]
         bank_journal = cls.company_data["default_journal_bank"]
 
         def journal(name, code):
             return env["account.journal"].create({"name": name, "code": code, "type": "cash"})
 
-        cls.till_a = Account.create({
-            "name": "Till A1", "store_id": cls.store_a.id, "account_type": "till",
-            "pos_config_id": cls.config_a.id,
-            "journal_id": Account._get_pos_cash_journal(cls.config_a).id})
-        cls.safe_a = Account.create({"name": "Safe A", "store_id": cls.store_a.id, "account_type": "safe",
-                                     "journal_id": journal("Safe A", "SFA").id})
-        cls.bank_a = Account.create({"name": "Bank (store A)", "store_id": cls.store_a.id,
-                                     "account_type": "bank", "journal_id": bank_journal.id})
-        cls.till_b = Account.create({
-            "name": "Till B1", "store_id": cls.store_b.id, "account_type": "till",
-            "pos_config_id": cls.config_b.id,
-            "journal_id": Account._get_pos_cash_journal(cls.config_b).id})
+        cls.till_a = Account.create(
+            {
+                "name": "Till A1",
+                "store_id": cls.store_a.id,
+                "account_type": "till",
+                "pos_config_id": cls.config_a.id,
+                "journal_id": Account._get_pos_cash_journal(cls.config_a).id,
+            }
+        )
+        cls.safe_a = Account.create(
+            {
+                "name": "Safe A",
+                "store_id": cls.store_a.id,
+                "account_type": "safe",
+                "journal_id": journal("Safe A", "SFA").id,
+            }
+        )
+        cls.bank_a = Account.create(
+            {
+                "name": "Bank (store A)",
+                "store_id": cls.store_a.id,
+                "account_type": "bank",
+                "journal_id": bank_journal.id,
+            }
+        )
+        cls.till_b = Account.create(
+            {
+                "name": "Till B1",
+                "store_id": cls.store_b.id,
+                "account_type": "till",
+                "pos_config_id": cls.config_b.id,
+                "journal_id": Account._get_pos_cash_journal(cls.config_b).id,
+            }
+        )
         cls.expense = cls.company_data["default_account_expense"]
-        cls.reason_shortage = env["ru.cash.writeoff.reason"].create({
-            "name": "Shortage at counting", "expense_account_id": cls.expense.id})
+        cls.reason_shortage = env["ru.cash.writeoff.reason"].create(
+            {"name": "Shortage at counting", "expense_account_id": cls.expense.id}
+        )
 
     def seed(self, cash_account, amount, when):
         """Cash arriving in a cash account, as posted by the ledger."""
-        move = self.env["account.move"].create({
-            "move_type": "entry", "journal_id": cash_account.journal_id.id, "date": when,
-            "line_ids": [
-                Command.create({"name": "seed", "account_id": cash_account.account_id.id, "balance": amount}),
-                Command.create({"name": "seed", "account_id": self.other_income.id, "balance": -amount}),
-            ]})
+        move = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": cash_account.journal_id.id,
+                "date": when,
+                "line_ids": [
+                    Command.create(
+                        {"name": "seed", "account_id": cash_account.account_id.id, "balance": amount}
+                    ),
+                    Command.create({"name": "seed", "account_id": self.other_income.id, "balance": -amount}),
+                ],
+            }
+        )
         move.action_post()
         return move
 
     def new_transfer(self, user, source, dest, amount, when=JAN11, **extra):
-        return self.env["ru.cash.transfer"].with_user(user).create({
-            "operation": "transfer" if dest else "write_off",
-            "source_account_id": source.id, "dest_account_id": dest.id if dest else False,
-            "amount": amount, "date": when, **extra})
+        return (
+            self.env["ru.cash.transfer"]
+            .with_user(user)
+            .create(
+                {
+                    "operation": "transfer" if dest else "write_off",
+                    "source_account_id": source.id,
+                    "dest_account_id": dest.id if dest else False,
+                    "amount": amount,
+                    "date": when,
+                    **extra,
+                }
+            )
+        )
 
     def balances(self, when):
         accounts = self.till_a | self.safe_a | self.till_b
@@ -86,10 +130,12 @@ class TestCashAccounts(RuAccountingCommon):
         in_move = moves.filtered(lambda m: m.journal_id == self.safe_a.journal_id)
         self.assertEqual(
             sorted((line.account_id.id, line.balance) for line in out_move.line_ids),
-            sorted([(self.till_a.account_id.id, -4000.0), (self.transit.id, 4000.0)]))
+            sorted([(self.till_a.account_id.id, -4000.0), (self.transit.id, 4000.0)]),
+        )
         self.assertEqual(
             sorted((line.account_id.id, line.balance) for line in in_move.line_ids),
-            sorted([(self.safe_a.account_id.id, 4000.0), (self.transit.id, -4000.0)]))
+            sorted([(self.safe_a.account_id.id, 4000.0), (self.transit.id, -4000.0)]),
+        )
         self.assertEqual(out_move.date, JAN11)
 
         self.assertEqual(self.balances(JAN10), {"Till A1": 10000.0, "Safe A": 0.0, "Till B1": 0.0})
@@ -114,15 +160,20 @@ class TestCashAccounts(RuAccountingCommon):
         self.assertEqual(self.balances(JAN11)["Safe A"], 60000.0)
 
     def test_other_store_manager_is_kept_out(self):
-        self.assertFalse(self.env["ru.cash.account"].with_user(self.manager_b).search(
-            [("id", "in", (self.till_a | self.safe_a).ids)]))
+        self.assertFalse(
+            self.env["ru.cash.account"]
+            .with_user(self.manager_b)
+            .search([("id", "in", (self.till_a | self.safe_a).ids)])
+        )
         self.assertEqual(self.env["ru.cash.account"].with_user(self.manager_b).search([]), self.till_b)
         with self.assertRaises(AccessError):
             self.new_transfer(self.manager_b, self.till_a, self.safe_a, 100.0)
         self.seed(self.till_a, 1000.0, JAN10)
         transfer = self.new_transfer(self.manager_a, self.till_a, self.safe_a, 100.0)
         transfer.action_submit()
-        self.assertFalse(self.env["ru.cash.transfer"].with_user(self.manager_b).search([("id", "=", transfer.id)]))
+        self.assertFalse(
+            self.env["ru.cash.transfer"].with_user(self.manager_b).search([("id", "=", transfer.id)])
+        )
         with self.assertRaises(AccessError):
             transfer.with_user(self.manager_b).action_approve()
 
@@ -130,7 +181,9 @@ class TestCashAccounts(RuAccountingCommon):
         self.seed(self.till_a, 2500.0, JAN10)
         visible = self.env["ru.cash.account"].with_user(self.cashier_a).search([])
         self.assertEqual(visible, self.till_a | self.safe_a | self.bank_a)
-        self.assertEqual(self.till_a.with_user(self.cashier_a).with_context(balance_date="2026-01-31").balance, 2500.0)
+        self.assertEqual(
+            self.till_a.with_user(self.cashier_a).with_context(balance_date="2026-01-31").balance, 2500.0
+        )
         with self.assertRaises(AccessError):
             self.new_transfer(self.cashier_a, self.till_a, self.safe_a, 100.0)
 
@@ -138,8 +191,14 @@ class TestCashAccounts(RuAccountingCommon):
         self.seed(self.safe_a, 1000.0, JAN10)
         with self.assertRaises(ValidationError):
             self.new_transfer(self.manager_a, self.safe_a, None, 300.0)
-        write_off = self.new_transfer(self.manager_a, self.safe_a, None, 300.0,
-                                      reason_id=self.reason_shortage.id, note="counted 700 instead of 1000")
+        write_off = self.new_transfer(
+            self.manager_a,
+            self.safe_a,
+            None,
+            300.0,
+            reason_id=self.reason_shortage.id,
+            note="counted 700 instead of 1000",
+        )
         write_off.action_submit()
         with self.assertRaises(AccessError):  # write-off limit 0: always an accountant
             write_off.action_approve()
@@ -149,7 +208,8 @@ class TestCashAccounts(RuAccountingCommon):
         self.assertEqual(len(move), 1)
         self.assertEqual(
             sorted((line.account_id.id, line.balance) for line in move.line_ids),
-            sorted([(self.expense.id, 300.0), (self.safe_a.account_id.id, -300.0)]))
+            sorted([(self.expense.id, 300.0), (self.safe_a.account_id.id, -300.0)]),
+        )
         self.assertIn("counted 700", move.line_ids[0].name)
         self.assertEqual(self.balances(JAN11)["Safe A"], 700.0)
 
@@ -202,14 +262,34 @@ class TestCashAccounts(RuAccountingCommon):
         till_b_journal = self.till_b.journal_id
         self.till_b.unlink()  # one till account per POS: free config B for the checks below
         with self.assertRaises(ValidationError):  # a safe cannot share the till's journal
-            Account.create({"name": "Bad safe", "store_id": self.store_a.id, "account_type": "safe",
-                            "journal_id": self.till_a.journal_id.id})
+            Account.create(
+                {
+                    "name": "Bad safe",
+                    "store_id": self.store_a.id,
+                    "account_type": "safe",
+                    "journal_id": self.till_a.journal_id.id,
+                }
+            )
         with self.assertRaises(ValidationError):  # a till uses its POS cash journal
-            Account.create({"name": "Bad till", "store_id": self.store_b.id, "account_type": "till",
-                            "pos_config_id": self.config_b.id, "journal_id": self.safe_a.journal_id.id})
+            Account.create(
+                {
+                    "name": "Bad till",
+                    "store_id": self.store_b.id,
+                    "account_type": "till",
+                    "pos_config_id": self.config_b.id,
+                    "journal_id": self.safe_a.journal_id.id,
+                }
+            )
         with self.assertRaises(ValidationError):  # the POS belongs to another store
-            Account.create({"name": "Wrong store", "store_id": self.store_a.id, "account_type": "till",
-                            "pos_config_id": self.config_b.id, "journal_id": till_b_journal.id})
+            Account.create(
+                {
+                    "name": "Wrong store",
+                    "store_id": self.store_a.id,
+                    "account_type": "till",
+                    "pos_config_id": self.config_b.id,
+                    "journal_id": till_b_journal.id,
+                }
+            )
         with self.assertRaises(ValidationError):
             self.new_transfer(self.manager_a, self.till_a, self.till_a, 10.0)
 
@@ -237,14 +317,19 @@ class TestCashAccounts(RuAccountingCommon):
         transfer.action_approve()
         transfer.action_done()
         self.seed(self.till_a, 250.0, JAN12)
-        wizard = self.env["ru.cash.book.wizard"].with_user(self.manager_a).create({
-            "store_id": self.store_a.id, "date_from": JAN11, "date_to": date(2026, 1, 31)})
+        wizard = (
+            self.env["ru.cash.book.wizard"]
+            .with_user(self.manager_a)
+            .create({"store_id": self.store_a.id, "date_from": JAN11, "date_to": date(2026, 1, 31)})
+        )
         sections = {s["cash_account"]: s for s in wizard._get_cash_book_data()}
         self.assertEqual(set(sections), {self.till_a, self.safe_a})  # cash only, not the bank
         till = sections[self.till_a]
         self.assertEqual(till["opening"], 10000.0)
-        self.assertEqual([(d["date"], d["opening"], d["income"], d["expense"], d["closing"]) for d in till["days"]],
-                         [(JAN11, 10000.0, 0.0, 4000.0, 6000.0), (JAN12, 6000.0, 250.0, 0.0, 6250.0)])
+        self.assertEqual(
+            [(d["date"], d["opening"], d["income"], d["expense"], d["closing"]) for d in till["days"]],
+            [(JAN11, 10000.0, 0.0, 4000.0, 6000.0), (JAN12, 6000.0, 250.0, 0.0, 6250.0)],
+        )
         self.assertEqual(till["closing"], 6250.0)
         self.assertEqual(till["days"][0]["lines"][0]["counterpart"], "5701")
         self.assertEqual(sections[self.safe_a]["closing"], 4000.0)
@@ -260,5 +345,6 @@ class TestCashAccounts(RuAccountingCommon):
             # port so wkhtmltopdf gets a refusal instead of waiting on a locked server
             self.env["ir.config_parameter"].sudo().set_param("report.url", "http://127.0.0.1:9")
             pdf = report.with_context(force_report_rendering=True)._render_qweb_pdf(
-                "ru_accounting_extras.report_cash_book", wizard.ids)[0]
+                "ru_accounting_extras.report_cash_book", wizard.ids
+            )[0]
             self.assertTrue(pdf.startswith(b"%PDF"))

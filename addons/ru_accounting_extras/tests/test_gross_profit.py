@@ -42,9 +42,21 @@ class TestGrossProfitReport(RuAccountingCommon):
         return dict(zip(fields, result))
 
     def test_store_figures_exact(self):
-        figures = self._totals(GP, [("store_id", "=", self.store_a.id)], [
-            "qty", "revenue", "revenue_incl", "gross_amount", "discount_amount", "cost",
-            "gross_profit", "margin_percent", "discount_share"])
+        figures = self._totals(
+            GP,
+            [("store_id", "=", self.store_a.id)],
+            [
+                "qty",
+                "revenue",
+                "revenue_incl",
+                "gross_amount",
+                "discount_amount",
+                "cost",
+                "gross_profit",
+                "margin_percent",
+                "discount_share",
+            ],
+        )
         self.assertAlmostEqual(figures["qty"], 3.0)  # 2 + 1 + 1 - 1
         self.assertAlmostEqual(figures["revenue"], 8200.0, places=2)
         self.assertAlmostEqual(figures["revenue_incl"], 9410.0, places=2)
@@ -57,9 +69,12 @@ class TestGrossProfitReport(RuAccountingCommon):
         self.assertAlmostEqual(figures["discount_share"], 800.0 / 9000.0 * 100, places=4)
 
     def test_vat_exempt_and_taxed_lines(self):
-        by_categ = {categ: (revenue, revenue_incl) for categ, revenue, revenue_incl in
-                    self.env[GP]._read_group([("order_id", "=", self.order_1.id)], ["categ_id"],
-                                             ["revenue:sum", "revenue_incl:sum"])}
+        by_categ = {
+            categ: (revenue, revenue_incl)
+            for categ, revenue, revenue_incl in self.env[GP]._read_group(
+                [("order_id", "=", self.order_1.id)], ["categ_id"], ["revenue:sum", "revenue_incl:sum"]
+            )
+        }
         # exempt: what the customer pays is the revenue
         self.assertAlmostEqual(by_categ[self.categ_frames][0], 5400.0, places=2)
         self.assertAlmostEqual(by_categ[self.categ_frames][1], 5400.0, places=2)
@@ -68,11 +83,15 @@ class TestGrossProfitReport(RuAccountingCommon):
         self.assertAlmostEqual(by_categ[self.categ_sun][1], 6100.0, places=2)
 
     def test_refund_reduces_revenue_and_cost(self):
-        refund = self._totals(GP, [("order_id", "=", self.refund.id)],
-                              ["qty", "revenue", "cost", "gross_profit"])
+        refund = self._totals(
+            GP, [("order_id", "=", self.refund.id)], ["qty", "revenue", "cost", "gross_profit"]
+        )
         self.assertEqual(refund, {"qty": -1.0, "revenue": -2700.0, "cost": -1000.0, "gross_profit": -1700.0})
-        frames = self._totals(GP, [("product_id", "=", self.frame.id), ("store_id", "=", self.store_a.id)],
-                              ["qty", "revenue", "cost"])
+        frames = self._totals(
+            GP,
+            [("product_id", "=", self.frame.id), ("store_id", "=", self.store_a.id)],
+            ["qty", "revenue", "cost"],
+        )
         self.assertEqual(frames, {"qty": 1.0, "revenue": 2700.0, "cost": 1000.0})
         self.assertTrue(all(self.env[GP].search([("order_id", "=", self.refund.id)]).mapped("is_refund")))
 
@@ -117,22 +136,38 @@ class TestGrossProfitReport(RuAccountingCommon):
         by_config = dict(self.env[GP]._read_group([], ["config_id"], ["revenue:sum"]))
         self.assertAlmostEqual(by_config[self.config_a], 8200.0, places=2)
         self.assertAlmostEqual(by_config[self.config_b], 5000.0, places=2)
-        by_user = dict(self.env[GP]._read_group([("store_id", "in", (self.store_a | self.store_b).ids)],
-                                                ["user_id"], ["revenue:sum"]))
+        by_user = dict(
+            self.env[GP]._read_group(
+                [("store_id", "in", (self.store_a | self.store_b).ids)], ["user_id"], ["revenue:sum"]
+            )
+        )
         self.assertAlmostEqual(by_user[self.env.user], 13200.0, places=2)
-        by_month = self.env[GP]._read_group([("store_id", "=", self.store_a.id)],
-                                            ["date:month", "store_id"], ["gross_profit:sum"])
+        by_month = self.env[GP]._read_group(
+            [("store_id", "=", self.store_a.id)], ["date:month", "store_id"], ["gross_profit:sum"]
+        )
         self.assertEqual(len(by_month), 1)
         self.assertAlmostEqual(by_month[0][2], 4900.0, places=2)
         for granularity in ("day", "week"):
-            rows = self.env[GP]._read_group([("store_id", "=", self.store_a.id)],
-                                            [f"date:{granularity}"], ["revenue:sum"])
+            rows = self.env[GP]._read_group(
+                [("store_id", "=", self.store_a.id)], [f"date:{granularity}"], ["revenue:sum"]
+            )
             self.assertAlmostEqual(sum(r[1] for r in rows), 8200.0, places=2)
 
     def test_receipt_analytics(self):
-        figures = self._totals(RECEIPTS, [("store_id", "=", self.store_a.id)], [
-            "receipt_count", "sale_count", "refund_count", "sale_amount", "amount_total",
-            "average_receipt", "refund_rate", "refund_amount"])
+        figures = self._totals(
+            RECEIPTS,
+            [("store_id", "=", self.store_a.id)],
+            [
+                "receipt_count",
+                "sale_count",
+                "refund_count",
+                "sale_amount",
+                "amount_total",
+                "average_receipt",
+                "refund_rate",
+                "refund_amount",
+            ],
+        )
         self.assertEqual(figures["receipt_count"], 3)
         self.assertEqual(figures["sale_count"], 2)
         self.assertEqual(figures["refund_count"], 1)
@@ -143,21 +178,35 @@ class TestGrossProfitReport(RuAccountingCommon):
         self.assertAlmostEqual(figures["refund_rate"], 100.0 / 3, places=4)
 
     def test_store_manager_sees_own_store_only(self):
-        rows = self.env[GP].with_user(self.manager_a)._read_group([], ["store_id"],
-                                                                   ["revenue:sum", "gross_profit:sum"])
+        rows = (
+            self.env[GP]
+            .with_user(self.manager_a)
+            ._read_group([], ["store_id"], ["revenue:sum", "gross_profit:sum"])
+        )
         self.assertEqual([r[0] for r in rows], [self.store_a])
         self.assertAlmostEqual(rows[0][2], 4900.0, places=2)
-        receipts = self.env[RECEIPTS].with_user(self.manager_b)._read_group([], ["store_id"], ["receipt_count:sum"])
+        receipts = (
+            self.env[RECEIPTS].with_user(self.manager_b)._read_group([], ["store_id"], ["receipt_count:sum"])
+        )
         self.assertEqual([(r[0], r[1]) for r in receipts], [(self.store_b, 1)])
         self.assertFalse(self.env[GP].with_user(self.manager_b).search([("order_id", "=", self.order_1.id)]))
 
     def test_accountant_sees_all_stores(self):
-        stores = {r[0] for r in self.env[GP].with_user(self.accountant)._read_group(
-            [("store_id", "in", (self.store_a | self.store_b).ids)], ["store_id"], ["cost:sum"])}
+        stores = {
+            r[0]
+            for r in self.env[GP]
+            .with_user(self.accountant)
+            ._read_group([("store_id", "in", (self.store_a | self.store_b).ids)], ["store_id"], ["cost:sum"])
+        }
         self.assertEqual(stores, {self.store_a, self.store_b})
         # the pivot's path formats till and cashier names: the accountant may read them
-        groups = self.env[GP].with_user(self.accountant).read_group(
-            [("store_id", "in", (self.store_a | self.store_b).ids)], ["gross_profit:sum"], ["config_id"])
+        groups = (
+            self.env[GP]
+            .with_user(self.accountant)
+            .read_group(
+                [("store_id", "in", (self.store_a | self.store_b).ids)], ["gross_profit:sum"], ["config_id"]
+            )
+        )
         self.assertEqual({g["config_id"][1] for g in groups}, {"Till A1", "Till B1"})
 
     def test_cashier_gets_basic_figures_only(self):
@@ -173,22 +222,25 @@ class TestGrossProfitReport(RuAccountingCommon):
         fields = report.fields_get()
         self.assertIn("revenue", fields)
         self.assertNotIn("gross_profit", fields)
-        arch = report.get_view(self.env.ref("ru_accounting_extras.ru_pos_gross_profit_report_view_pivot").id,
-                               "pivot")["arch"]
+        arch = report.get_view(
+            self.env.ref("ru_accounting_extras.ru_pos_gross_profit_report_view_pivot").id, "pivot"
+        )["arch"]
         self.assertIn('name="revenue"', arch)
         self.assertNotIn('name="cost"', arch)
 
     def test_public_read_group_ratio(self):
         """The web client's read_group path (pivot) gets the weighted margin too."""
-        groups = self.env[GP].read_group([("store_id", "=", self.store_a.id)],
-                                         ["revenue:sum", "margin_percent:avg"], ["categ_id"])
+        groups = self.env[GP].read_group(
+            [("store_id", "=", self.store_a.id)], ["revenue:sum", "margin_percent:avg"], ["categ_id"]
+        )
         margins = {g["categ_id"][0]: g["margin_percent"] for g in groups}
         self.assertAlmostEqual(margins[self.categ_frames.id], (2700.0 - 1000.0) / 2700.0 * 100, places=4)
         self.assertAlmostEqual(margins[self.categ_services.id], 40.0, places=4)
 
     def test_summary_xlsx(self):
-        wizard = self.env["ru.gross.profit.summary.wizard"].create({
-            "store_ids": [(6, 0, (self.store_a | self.store_b).ids)], "group_by": "store"})
+        wizard = self.env["ru.gross.profit.summary.wizard"].create(
+            {"store_ids": [(6, 0, (self.store_a | self.store_b).ids)], "group_by": "store"}
+        )
         action = wizard.action_export_xlsx()
         self.assertIn("/xlsx_file/", action["url"])
         sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.xlsx_file))).active
@@ -202,8 +254,9 @@ class TestGrossProfitReport(RuAccountingCommon):
         self.assertAlmostEqual(rows["Total"][revenue], 13200.0, places=2)
 
         # a cashier's workbook has no cost columns and only their store
-        cashier_wizard = self.env["ru.gross.profit.summary.wizard"].with_user(self.cashier_a).create(
-            {"group_by": "categ"})
+        cashier_wizard = (
+            self.env["ru.gross.profit.summary.wizard"].with_user(self.cashier_a).create({"group_by": "categ"})
+        )
         cashier_wizard.action_export_xlsx()
         sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(cashier_wizard.xlsx_file))).active
         header = [c.value for c in sheet[4]]
@@ -214,9 +267,14 @@ class TestGrossProfitReport(RuAccountingCommon):
         self.assertAlmostEqual(total[header.index(revenue)], 8200.0, places=2)
 
     def test_summary_pdf_renders(self):
-        wizard = self.env["ru.gross.profit.summary.wizard"].with_user(self.manager_a).create({"group_by": "categ"})
-        html, _kind = self.env["ir.actions.report"].with_user(self.manager_a)._render_qweb_html(
-            "ru_accounting_extras.report_gross_profit_summary", wizard.ids)
+        wizard = (
+            self.env["ru.gross.profit.summary.wizard"].with_user(self.manager_a).create({"group_by": "categ"})
+        )
+        html, _kind = (
+            self.env["ir.actions.report"]
+            .with_user(self.manager_a)
+            ._render_qweb_html("ru_accounting_extras.report_gross_profit_summary", wizard.ids)
+        )
         html = html.decode()
         self.assertIn("Frames", html)
         self.assertIn("Services", html)

@@ -13,13 +13,19 @@ class RuCashBookWizard(models.TransientModel):
     _name = "ru.cash.book.wizard"
     _description = "Cash Book"
 
-    store_id = fields.Many2one("optics.store", string="Store", required=True,
-                               default=lambda self: self.env.user.optics_store_id)
-    date_from = fields.Date(required=True, default=lambda self: fields.Date.context_today(self).replace(day=1))
+    store_id = fields.Many2one(
+        "optics.store", string="Store", required=True, default=lambda self: self.env.user.optics_store_id
+    )
+    date_from = fields.Date(
+        required=True, default=lambda self: fields.Date.context_today(self).replace(day=1)
+    )
     date_to = fields.Date(required=True, default=fields.Date.context_today)
     cash_account_ids = fields.Many2many(
-        "ru.cash.account", string="Cash Accounts", domain="[('store_id', '=', store_id)]",
-        help="Leave empty for every till and safe of the store.")
+        "ru.cash.account",
+        string="Cash Accounts",
+        domain="[('store_id', '=', store_id)]",
+        help="Leave empty for every till and safe of the store.",
+    )
 
     @api.constrains("date_from", "date_to")
     def _check_dates(self):
@@ -29,8 +35,9 @@ class RuCashBookWizard(models.TransientModel):
 
     def _get_cash_accounts(self):
         self.ensure_one()
-        return self.cash_account_ids or self.env["ru.cash.account"].search([
-            ("store_id", "=", self.store_id.id), ("account_type", "in", PHYSICAL_CASH_TYPES)])
+        return self.cash_account_ids or self.env["ru.cash.account"].search(
+            [("store_id", "=", self.store_id.id), ("account_type", "in", PHYSICAL_CASH_TYPES)]
+        )
 
     def action_print(self):
         self.ensure_one()
@@ -57,20 +64,40 @@ class RuCashBookWizard(models.TransientModel):
         AML = self.env["account.move.line"].sudo()
         ledger_accounts = cash_accounts.sudo().account_id
         lines = AML.search_read(
-            [("account_id", "in", ledger_accounts.ids), ("parent_state", "=", "posted"),
-             ("company_id", "in", cash_accounts.company_id.ids),
-             ("date", ">=", self.date_from), ("date", "<=", self.date_to)],
-            ["date", "move_id", "move_name", "name", "ref", "partner_id", "account_id",
-             "balance", "amount_currency", "currency_id"],
-            order="date, move_name, id")
+            [
+                ("account_id", "in", ledger_accounts.ids),
+                ("parent_state", "=", "posted"),
+                ("company_id", "in", cash_accounts.company_id.ids),
+                ("date", ">=", self.date_from),
+                ("date", "<=", self.date_to),
+            ],
+            [
+                "date",
+                "move_id",
+                "move_name",
+                "name",
+                "ref",
+                "partner_id",
+                "account_id",
+                "balance",
+                "amount_currency",
+                "currency_id",
+            ],
+            order="date, move_name, id",
+        )
         counterparts = defaultdict(set)
         if lines:
             others = AML.search_read(
-                [("move_id", "in", list({line["move_id"][0] for line in lines})),
-                 ("account_id", "not in", ledger_accounts.ids)],
-                ["move_id", "account_id"])
-            codes = {account.id: account.code for account in
-                     self.env["account.account"].sudo().browse({o["account_id"][0] for o in others})}
+                [
+                    ("move_id", "in", list({line["move_id"][0] for line in lines})),
+                    ("account_id", "not in", ledger_accounts.ids),
+                ],
+                ["move_id", "account_id"],
+            )
+            codes = {
+                account.id: account.code
+                for account in self.env["account.account"].sudo().browse({o["account_id"][0] for o in others})
+            }
             for other in others:
                 counterparts[other["move_id"][0]].add(codes[other["account_id"][0]])
         by_account = defaultdict(list)
@@ -82,26 +109,42 @@ class RuCashBookWizard(models.TransientModel):
             currency = cash_account.currency_id
             foreign = currency != cash_account.company_id.currency_id
             balance = openings.get(cash_account.id, 0.0)
-            section = {"cash_account": cash_account, "currency": currency, "opening": balance,
-                       "days": [], "income": 0.0, "expense": 0.0}
+            section = {
+                "cash_account": cash_account,
+                "currency": currency,
+                "opening": balance,
+                "days": [],
+                "income": 0.0,
+                "expense": 0.0,
+            }
             day = None
             for line in by_account.get(cash_account.sudo().account_id.id, []):
                 if foreign and line["currency_id"] and line["currency_id"][0] != currency.id:
                     continue
                 amount = line["amount_currency"] if foreign else line["balance"]
                 if day is None or day["date"] != line["date"]:
-                    day = {"date": line["date"], "opening": balance, "lines": [],
-                           "income": 0.0, "expense": 0.0, "closing": balance}
+                    day = {
+                        "date": line["date"],
+                        "opening": balance,
+                        "lines": [],
+                        "income": 0.0,
+                        "expense": 0.0,
+                        "closing": balance,
+                    }
                     section["days"].append(day)
                 income, expense = (amount, 0.0) if amount >= 0 else (0.0, -amount)
                 balance = currency.round(balance + amount)
-                day["lines"].append({
-                    "move_name": line["move_name"],
-                    "label": line["name"] or line["ref"] or "",
-                    "partner": line["partner_id"] and line["partner_id"][1] or "",
-                    "counterpart": ", ".join(sorted(counterparts.get(line["move_id"][0], ()))),
-                    "income": income, "expense": expense, "balance": balance,
-                })
+                day["lines"].append(
+                    {
+                        "move_name": line["move_name"],
+                        "label": line["name"] or line["ref"] or "",
+                        "partner": line["partner_id"] and line["partner_id"][1] or "",
+                        "counterpart": ", ".join(sorted(counterparts.get(line["move_id"][0], ()))),
+                        "income": income,
+                        "expense": expense,
+                        "balance": balance,
+                    }
+                )
                 day["income"] += income
                 day["expense"] += expense
                 day["closing"] = balance

@@ -45,13 +45,25 @@ class RuGrossProfitSummaryWizard(models.TransientModel):
     _name = "ru.gross.profit.summary.wizard"
     _description = "Gross Profit Summary"
 
-    date_from = fields.Date(required=True, default=lambda self: fields.Date.context_today(self).replace(day=1))
+    date_from = fields.Date(
+        required=True, default=lambda self: fields.Date.context_today(self).replace(day=1)
+    )
     date_to = fields.Date(required=True, default=fields.Date.context_today)
     store_ids = fields.Many2many("optics.store", string="Stores", help="Empty: every store you may see.")
     group_by = fields.Selection(
-        [("store", "Store"), ("config", "Till"), ("categ", "Product Category"), ("brand", "Brand"),
-         ("user", "Cashier"), ("day", "Day"), ("week", "Week"), ("month", "Month")],
-        required=True, default="store")
+        [
+            ("store", "Store"),
+            ("config", "Till"),
+            ("categ", "Product Category"),
+            ("brand", "Brand"),
+            ("user", "Cashier"),
+            ("day", "Day"),
+            ("week", "Week"),
+            ("month", "Month"),
+        ],
+        required=True,
+        default="store",
+    )
     xlsx_file = fields.Binary(readonly=True, attachment=False)
     xlsx_filename = fields.Char(readonly=True)
 
@@ -64,8 +76,10 @@ class RuGrossProfitSummaryWizard(models.TransientModel):
     def _get_domain(self):
         self.ensure_one()
         # the period is in the user's days; the views store UTC datetimes
-        domain = [("date", ">=", self._user_tz_to_utc(datetime.combine(self.date_from, time.min))),
-                  ("date", "<=", self._user_tz_to_utc(datetime.combine(self.date_to, time.max)))]
+        domain = [
+            ("date", ">=", self._user_tz_to_utc(datetime.combine(self.date_from, time.min))),
+            ("date", "<=", self._user_tz_to_utc(datetime.combine(self.date_to, time.max))),
+        ]
         if self.store_ids:
             domain.append(("store_id", "in", self.store_ids.ids))
         return domain
@@ -98,8 +112,12 @@ class RuGrossProfitSummaryWizard(models.TransientModel):
                 continue
             # the operands of the ratios are read too, so that the totals come from the
             # grouped rows instead of a second pass over the view
-            operands = {operand for fname in fnames if fname in model._ratio_measures
-                        for operand in model._ratio_measures[fname][:2]}
+            operands = {
+                operand
+                for fname in fnames
+                if fname in model._ratio_measures
+                for operand in model._ratio_measures[fname][:2]
+            }
             read_fnames = fnames + sorted(operands - set(fnames))
             aggregates = [f"{fname}:sum" for fname in read_fnames]
             groupby = gp_groupby if model_name == "ru.pos.gross.profit.report" else receipt_groupby
@@ -129,8 +147,10 @@ class RuGrossProfitSummaryWizard(models.TransientModel):
         """(sort key, label) of a read_group key: a record, a date or a plain value."""
         if isinstance(key, models.BaseModel):
             # the id keeps apart two records of the same name
-            return (((key.display_name or ""), key.id) if key else ("~", 0),
-                    key.display_name or self.env._("Undefined"))
+            return (
+                ((key.display_name or ""), key.id) if key else ("~", 0),
+                key.display_name or self.env._("Undefined"),
+            )
         if isinstance(key, (datetime,)) or hasattr(key, "isoformat"):
             return ((key.isoformat(), 0), self._format_period(key))
         return (((key or "~"), 0), key or self.env._("Undefined"))
@@ -156,10 +176,18 @@ class RuGrossProfitSummaryWizard(models.TransientModel):
             "integer": workbook.add_format({"num_format": "0"}),
             "percent": workbook.add_format({"num_format": "0.00"}),
         }
-        total_formats = {kind: workbook.add_format({"bold": True, "num_format": fmt.num_format, "top": 1})
-                         for kind, fmt in formats.items()}
-        sheet.write(0, 0, self.env._("Gross profit and receipts, %(start)s - %(end)s",
-                                     start=self.date_from, end=self.date_to), bold)
+        total_formats = {
+            kind: workbook.add_format({"bold": True, "num_format": fmt.num_format, "top": 1})
+            for kind, fmt in formats.items()
+        }
+        sheet.write(
+            0,
+            0,
+            self.env._(
+                "Gross profit and receipts, %(start)s - %(end)s", start=self.date_from, end=self.date_to
+            ),
+            bold,
+        )
         stores = self.store_ids.mapped("name") or [self.env._("All stores you may see")]
         sheet.write(1, 0, ", ".join(stores))
         row = 3
@@ -180,10 +208,12 @@ class RuGrossProfitSummaryWizard(models.TransientModel):
         sheet.set_column(1, len(summary["columns"]), 16)
         sheet.freeze_panes(4, 1)
         workbook.close()
-        self.write({
-            "xlsx_file": base64.b64encode(buffer.getvalue()),
-            "xlsx_filename": f"gross_profit_{self.date_from}_{self.date_to}.xlsx",
-        })
+        self.write(
+            {
+                "xlsx_file": base64.b64encode(buffer.getvalue()),
+                "xlsx_filename": f"gross_profit_{self.date_from}_{self.date_to}.xlsx",
+            }
+        )
         return {
             "type": "ir.actions.act_url",
             "target": "self",

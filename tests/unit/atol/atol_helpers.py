@@ -1,4 +1,5 @@
 """Documents and HTTP helpers for the ATOL tests (a module with a unique name)."""
+
 import http.client
 import json
 
@@ -12,8 +13,15 @@ def item(name="Линза очковая 1.6", price=250000, qty=1000, vat=6, **
     amount = kw.pop("amount", None)
     if amount is None:
         amount = price * qty // 1000
-    return ffd.Item(name=name, price=price, quantity=qty, amount=amount, vat=vat,
-                    vat_amount=ffd.item_vat(amount, vat), **kw)
+    return ffd.Item(
+        name=name,
+        price=price,
+        quantity=qty,
+        amount=amount,
+        vat=vat,
+        vat_amount=ffd.item_vat(amount, vat),
+        **kw,
+    )
 
 
 def receipt(items=None, operation=1, cash=None, electronic=0, **kw):
@@ -22,9 +30,15 @@ def receipt(items=None, operation=1, cash=None, electronic=0, **kw):
     if cash is None:
         cash = total - electronic - sum(kw.get("payments_extra", {}).values())
     extra = kw.pop("payments_extra", {})
-    doc = ffd.Receipt(operation=operation, tax_system=kw.pop("tax_system", 1), items=items,
-                      payments=ffd.Payments(cash=cash, electronic=electronic, **extra), total=total,
-                      cashier=kw.pop("cashier", "Смирнова А."), **kw)
+    doc = ffd.Receipt(
+        operation=operation,
+        tax_system=kw.pop("tax_system", 1),
+        items=items,
+        payments=ffd.Payments(cash=cash, electronic=electronic, **extra),
+        total=total,
+        cashier=kw.pop("cashier", "Смирнова А."),
+        **kw,
+    )
     doc.vat_totals = ffd.compute_vat_totals(items)
     return doc
 
@@ -45,11 +59,13 @@ def http_call(web, method, path, body=None, raw=None):
 
 def wait_results(web, uuid, timeout=5.0):
     import time
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status, body = http_call(web, "GET", f"/api/v2/requests/{uuid}")
-        if status == 200 and all(r["status"] in ("ready", "error", "interrupted", "canceled")
-                                 for r in body["results"]):
+        if status == 200 and all(
+            r["status"] in ("ready", "error", "interrupted", "canceled") for r in body["results"]
+        ):
             return body["results"]
         time.sleep(0.02)
     raise AssertionError(f"request {uuid} did not finish")

@@ -1,10 +1,9 @@
 """Fixtures of the ATOL suite: the emulated ATOL web server as a real subprocess on
 a real HTTP socket, one per module, reset to a fresh FN before each test (``web``);
 tests that kill or restart it get their own (``own_web``)."""
+
 import pytest
-
 from atol_helpers import FAST
-
 from ru54fz.atol.harness import start_atol_emulator
 from ru54fz.devices import make_device
 

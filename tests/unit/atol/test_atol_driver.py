@@ -1,9 +1,8 @@
 """AtolDriver against the emulated ATOL web server: every operation of the
 FiscalDevice interface and every refusal path, checked in the FN the emulator keeps."""
+
 import pytest
-
 from atol_helpers import item, receipt
-
 from ru54fz import errors as E
 from ru54fz import ffd
 from ru54fz.atol import tables as T
@@ -40,9 +39,11 @@ def test_open_shift_forms_fd2_and_a_second_open_is_refused(web, dev):
 
 
 def test_sale_with_vat22_vat122_measure_and_product_code_reaches_the_fn(web, shift):
-    items = [item("Линза 1.67", price=500000, vat=11),
-             item("Раствор 360 мл", price=99950, vat=12, measure=41, qty=2000, product_code="4601234567893"),
-             item("Салфетка", price=10000, vat=6)]
+    items = [
+        item("Линза 1.67", price=500000, vat=11),
+        item("Раствор 360 мл", price=99950, vat=12, measure=41, qty=2000, product_code="4601234567893"),
+        item("Салфетка", price=10000, vat=6),
+    ]
     doc = receipt(items, electronic=200000)
     res = shift.fiscalise(doc)
     assert res.fd_type == 3 and res.receipt_number == 1
@@ -50,7 +51,7 @@ def test_sale_with_vat22_vat122_measure_and_product_code_reaches_the_fn(web, shi
     stored = web.control.document(res.fd_number)
     assert stored["total"] == 709900 and stored["operation"] == 1
     assert [i["vat"] for i in stored["items"]] == [11, 12, 6]
-    assert stored["items"][1]["qty"] == 2_000_000            # millionths in the FN
+    assert stored["items"][1]["qty"] == 2_000_000  # millionths in the FN
     tags = {tag for tag, _ in stored["items"][1]["tlvs"]}
     assert tags == {2108, 1163}
     assert stored["payments"] == {"1": 509900, "2": 200000}
@@ -82,9 +83,17 @@ def test_refund_and_a_cash_refund_beyond_the_drawer(web, shift):
 def test_correction_receipts(web, shift, operation):
     if operation == 2:
         shift.cash_in(500000)
-    doc = ffd.CorrectionReceipt(operation=operation, tax_system=1, items=[item(price=150000)],
-                                payments=ffd.Payments(cash=150000), total=150000, cashier="Смирнова А.",
-                                correction_type=1, basis_date="2026-11-30", basis_number="ПР-17")
+    doc = ffd.CorrectionReceipt(
+        operation=operation,
+        tax_system=1,
+        items=[item(price=150000)],
+        payments=ffd.Payments(cash=150000),
+        total=150000,
+        cashier="Смирнова А.",
+        correction_type=1,
+        basis_date="2026-11-30",
+        basis_number="ПР-17",
+    )
     res = shift.fiscalise(doc)
     assert res.fd_type == 31 and res.fiscal_sign
     stored = web.control.document(res.fd_number)
@@ -164,7 +173,7 @@ def test_fn_archive_full(web, shift):
             shift.fiscalise(receipt())
         assert not web.control.state()["doc"]
     finally:
-        web.control.set(fn_capacity=250000)      # a reset keeps the capacity
+        web.control.set(fn_capacity=250000)  # a reset keeps the capacity
 
 
 def test_close_refused_after_the_fn_formed_the_receipt_counts_as_fiscalised(web, shift):
@@ -193,7 +202,7 @@ def test_bad_documents_are_refused_before_the_register(web, shift):
     before = web.control.stats()
     with pytest.raises(E.DocumentInvalid):
         shift.fiscalise(receipt([bad]))
-    assert web.control.stats() == before          # the register saw nothing
+    assert web.control.stats() == before  # the register saw nothing
 
 
 def test_status_reads_through_the_interface_match_the_fn(web, shift):

@@ -2,13 +2,12 @@
 and after the FN commit, slow printing, a request left queued.  In every case the
 FN ends with the document exactly once or not at all, and the driver knows which
 or says it cannot know (TransportError with the request uuid)."""
+
 import threading
 import time
 
 import pytest
-
 from atol_helpers import FAST, item, receipt
-
 from ru54fz import errors as E
 from ru54fz.atol.driver import AtolDriver
 from ru54fz.devices import make_device
@@ -122,7 +121,7 @@ def test_slow_printing_beyond_the_timeout_then_the_next_call_waits_for_it(web):
 
 def test_a_request_still_queued_when_the_driver_gave_up_is_cancelled_never_run(web, shift):
     before = fn_last(web)
-    web.control.set(paused=True)               # the register is busy elsewhere
+    web.control.set(paused=True)  # the register is busy elsewhere
     quick = AtolDriver(web.url, timeouts={**FAST, "task": 0.3})
     with pytest.raises(E.TransportError):
         quick.fiscalise(receipt())
@@ -145,7 +144,7 @@ def test_the_in_flight_request_survives_a_till_restart(web, shift, tmp_path):
     first = make_device({**web.config, "timeouts": {**FAST, "task": 0.2}, "inflight_file": str(inflight)})
     with pytest.raises(E.TransportError):
         first.fiscalise(receipt())
-    first.close()                                   # the till process is gone
+    first.close()  # the till process is gone
     assert inflight.read_text()
     second = make_device({**web.config, "timeouts": FAST, "inflight_file": str(inflight)})
     try:

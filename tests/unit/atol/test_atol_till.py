@@ -2,6 +2,7 @@
 Shtrih.  Exactly once under lost answers, power loss and kill -9 of the till at
 each step (the crash matrix), settled on start from the request uuid and the FN
 archive read by document number."""
+
 import json
 import os
 import signal
@@ -15,13 +16,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
-from till_helpers import close_service, order  # noqa: E402
-
 from ru54fz import errors as E  # noqa: E402
 from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
 from ru54fz.devices import make_device  # noqa: E402
 from ru54fz.journal import Journal  # noqa: E402
 from ru54fz.till_service import TillService  # noqa: E402
+from till_helpers import close_service, order  # noqa: E402
 
 RUNNER = str(Path(__file__).resolve().parents[1] / "till" / "till_crash_runner.py")
 
@@ -44,7 +44,9 @@ def svc(web, tmp_path):
     web.control.reset()
     service = make_service(tmp_path / "till.sqlite", web)
     service.start()
-    service.open_shift({"uuid": "shift-open-" + uuidlib.uuid4().hex[:8], "cashier": {"name": "Анна Кассирова"}})
+    service.open_shift(
+        {"uuid": "shift-open-" + uuidlib.uuid4().hex[:8], "cashier": {"name": "Анна Кассирова"}}
+    )
     yield service
     close_service(service)
 
@@ -127,7 +129,10 @@ def test_register_unreachable_before_the_sale_journals_nothing(web, svc):
     assert entry is None or entry["state"] in ("journaled", "sent")
     before = last_fd(web)
     result = svc.sale(payload)
-    assert result["fiscal"]["fd_number"] in (before, before + 1) and last_fd(web) == result["fiscal"]["fd_number"]
+    assert (
+        result["fiscal"]["fd_number"] in (before, before + 1)
+        and last_fd(web) == result["fiscal"]["fd_number"]
+    )
     assert len([e for e in svc.journal.query(limit=1000) if e["kind"] == "sale"]) == 1
 
 
@@ -149,8 +154,11 @@ def run(tmp_path, web, command, payload=None, env=None, timeout=60):
         p = tmp_path / f"payload-{payload['uuid']}.json"
         p.write_text(json.dumps(payload))
         args.append(str(p))
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("RU54FZ_CRASH_AT", "RU54FZ_CRASH_AFTER_MS", "RU54FZ_CRASH_FROM")}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RU54FZ_CRASH_AT", "RU54FZ_CRASH_AFTER_MS", "RU54FZ_CRASH_FROM")
+    }
     full_env.update(env or {})
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=full_env)
     if proc.returncode not in (0, -signal.SIGKILL):
@@ -180,15 +188,19 @@ def check_exactly_one(web, tmp_path, before, payload, result):
     assert entry["state"] == "fiscalised" and entry["fd_number"] == before + 1
 
 
-@pytest.mark.parametrize("point", ["before_journal", "after_journal", "after_sent", "during_device",
-                                   "after_device"])
+@pytest.mark.parametrize(
+    "point", ["before_journal", "after_journal", "after_sent", "during_device", "after_device"]
+)
 def test_kill_the_till_at_each_step_of_a_receipt(tmp_path, crash_web, point):
     web = crash_web
     web.control.set(print_delay=0.6 if point == "during_device" else 0)
     before = last_fd(web)
     payload = order(total_lines=3)
-    env = ({"RU54FZ_CRASH_FROM": "after_sent", "RU54FZ_CRASH_AFTER_MS": "150"} if point == "during_device"
-           else {"RU54FZ_CRASH_AT": point})
+    env = (
+        {"RU54FZ_CRASH_FROM": "after_sent", "RU54FZ_CRASH_AFTER_MS": "150"}
+        if point == "during_device"
+        else {"RU54FZ_CRASH_AT": point}
+    )
     rc, _ = run(tmp_path, web, "sale", payload, env)
     assert rc == -signal.SIGKILL
     journal = Journal(tmp_path / "till.sqlite")
@@ -215,16 +227,25 @@ def test_kill_the_till_while_its_sale_is_queued_on_a_busy_register(tmp_path, cra
     web = crash_web
     before = last_fd(web)
     payload = order()
-    web.control.set(pause_on="sell")      # busy from the moment the sale comes up
+    web.control.set(pause_on="sell")  # busy from the moment the sale comes up
     try:
-        rc, _ = run(tmp_path, web, "sale", payload, {"RU54FZ_CRASH_FROM": "after_sent",
-                                                      "RU54FZ_CRASH_AFTER_MS": "300"})
+        rc, _ = run(
+            tmp_path,
+            web,
+            "sale",
+            payload,
+            {"RU54FZ_CRASH_FROM": "after_sent", "RU54FZ_CRASH_AFTER_MS": "300"},
+        )
         assert rc == -signal.SIGKILL
         statuses = list(web.control.call("requests")["requests"].values())
         assert statuses[-1] == ["wait", "wait"]
         queued = len(statuses)
-        proc = subprocess.Popen([sys.executable, RUNNER, str(tmp_path / "till.sqlite"), web.url, "settle"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, RUNNER, str(tmp_path / "till.sqlite"), web.url, "settle"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if list(web.control.call("requests")["requests"].values())[queued - 1][0] == "canceled":

@@ -2,6 +2,7 @@
 two tills, one on a Shtrih-M register and one on an ATOL register: the till config
 chooses the driver per till, and the POS sends the same requests to both and gets
 the same answers."""
+
 import importlib.util
 import json
 import os
@@ -15,12 +16,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
-from till_helpers import order  # noqa: E402
 from local_odoo import addons_path, free_port  # noqa: E402
-
 from ru54fz import tokens  # noqa: E402
 from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
 from ru54fz.emulator.harness import start_emulator  # noqa: E402
+from till_helpers import order  # noqa: E402
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("odoo") is None, reason="Odoo is not importable")
 requests = pytest.importorskip("requests")
@@ -35,18 +35,47 @@ def proxy(tmp_path_factory):
     shtrih = start_emulator(work / "shtrih")
     atol = start_atol_emulator(work / "atol")
     cfg = work / "till.json"
-    cfg.write_text(json.dumps({"tills": [
-        {"till_code": "SHTRIH-1", "token_hash": tokens.hash_token(TOKENS["SHTRIH-1"]), "allowed_origin": "",
-         "device": shtrih.config, "journal_path": str(work / "shtrih.sqlite")},
-        {"till_code": "ATOL-1", "token_hash": tokens.hash_token(TOKENS["ATOL-1"]), "allowed_origin": "",
-         "device": {**atol.config, "inflight_file": str(work / "atol.inflight")},
-         "journal_path": str(work / "atol.sqlite")}]}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "tills": [
+                    {
+                        "till_code": "SHTRIH-1",
+                        "token_hash": tokens.hash_token(TOKENS["SHTRIH-1"]),
+                        "allowed_origin": "",
+                        "device": shtrih.config,
+                        "journal_path": str(work / "shtrih.sqlite"),
+                    },
+                    {
+                        "till_code": "ATOL-1",
+                        "token_hash": tokens.hash_token(TOKENS["ATOL-1"]),
+                        "allowed_origin": "",
+                        "device": {**atol.config, "inflight_file": str(work / "atol.inflight")},
+                        "journal_path": str(work / "atol.sqlite"),
+                    },
+                ]
+            }
+        )
+    )
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "odoo", "--load=base,web,optics_pos_ru54fz", f"--addons-path={addons_path()}",
-         f"--http-port={port}", "--http-interface=127.0.0.1", "--workers=0", "--max-cron-threads=0",
-         f"--data-dir={work / 'data'}", "--log-level=warn", f"--logfile={work / 'odoo.log'}"],
-        env=dict(os.environ, RU54FZ_TILL_CONFIG=str(cfg)), cwd=str(work))
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "--load=base,web,optics_pos_ru54fz",
+            f"--addons-path={addons_path()}",
+            f"--http-port={port}",
+            "--http-interface=127.0.0.1",
+            "--workers=0",
+            "--max-cron-threads=0",
+            f"--data-dir={work / 'data'}",
+            "--log-level=warn",
+            f"--logfile={work / 'odoo.log'}",
+        ],
+        env=dict(os.environ, RU54FZ_TILL_CONFIG=str(cfg)),
+        cwd=str(work),
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -76,7 +105,9 @@ def call(url, till, action, body=None):
     headers = {"X-Till-Token": TOKENS[till], "X-Till-Code": till, "Content-Type": "application/json"}
     if body is None:
         return requests.get(f"{url}/hw_proxy/ru54fz/{action}", headers=headers, timeout=30)
-    return requests.post(f"{url}/hw_proxy/ru54fz/{action}", data=json.dumps(body), headers=headers, timeout=30)
+    return requests.post(
+        f"{url}/hw_proxy/ru54fz/{action}", data=json.dumps(body), headers=headers, timeout=30
+    )
 
 
 def test_the_same_pos_requests_fiscalise_on_both_registers(proxy):
@@ -112,6 +143,9 @@ def test_a_paper_out_refusal_reads_the_same_on_both(proxy):
             r = call(url, till, "receipt", order())
         finally:
             register.control.set(paper_out=False)
-        errors[till] = (r.status_code, r.json()["error"]["code"] if "error" in r.json() else r.json().get("code"))
+        errors[till] = (
+            r.status_code,
+            r.json()["error"]["code"] if "error" in r.json() else r.json().get("code"),
+        )
     assert errors["SHTRIH-1"] == errors["ATOL-1"]
     assert errors["ATOL-1"][1] == "paper_out"

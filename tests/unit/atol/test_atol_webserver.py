@@ -1,11 +1,10 @@
 """The emulated web server's HTTP protocol, spoken raw: request store, status
 progression, cancel, malformed input, and restarts."""
+
 import uuid as uuidlib
 
 import pytest
-
 from atol_helpers import http_call, wait_results
-
 from ru54fz.atol import tables as T
 
 
@@ -15,7 +14,9 @@ def new_uuid():
 
 def test_post_then_poll_until_ready(web):
     u = new_uuid()
-    status, _ = http_call(web, "POST", "/api/v2/requests", {"uuid": u, "request": [{"type": "getDeviceStatus"}]})
+    status, _ = http_call(
+        web, "POST", "/api/v2/requests", {"uuid": u, "request": [{"type": "getDeviceStatus"}]}
+    )
     assert status == 201
     results = wait_results(web, u)
     assert results[0]["status"] == "ready" and results[0]["errorCode"] == 0
@@ -31,9 +32,17 @@ def test_the_same_uuid_twice_is_refused_and_executed_once(web):
     assert web.control.state()["last_fd"] == 2
 
 
-@pytest.mark.parametrize("body", [
-    b"not json", b"[]", b'{"request": [{"type": "reportX"}]}', b'{"uuid": "x", "request": []}',
-    b'{"uuid": "", "request": [{"type": "reportX"}]}', b'{"uuid": "x", "request": [1]}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b'{"request": [{"type": "reportX"}]}',
+        b'{"uuid": "x", "request": []}',
+        b'{"uuid": "", "request": [{"type": "reportX"}]}',
+        b'{"uuid": "x", "request": [1]}',
+    ],
+)
 def test_malformed_posts_are_refused_and_nothing_is_stored(web, body):
     status, reply = http_call(web, "POST", "/api/v2/requests", raw=body)
     assert status == 400 and reply["error"]["description"]
@@ -48,44 +57,125 @@ def test_unknown_request_and_unknown_path(web):
 
 def test_a_failed_task_interrupts_the_rest_of_its_request(web):
     u = new_uuid()
-    tasks = [{"type": "getShiftStatus"}, {"type": "noSuchTask"},
-             {"type": "openShift", "operator": {"name": "Смирнова А."}}]
+    tasks = [
+        {"type": "getShiftStatus"},
+        {"type": "noSuchTask"},
+        {"type": "openShift", "operator": {"name": "Смирнова А."}},
+    ]
     http_call(web, "POST", "/api/v2/requests", {"uuid": u, "request": tasks})
     results = wait_results(web, u)
     assert [r["status"] for r in results] == ["ready", "error", "interrupted"]
     assert results[1]["errorCode"] == T.NOT_SUPPORTED
-    assert web.control.state()["last_fd"] == 1          # the shift was not opened
+    assert web.control.state()["last_fd"] == 1  # the shift was not opened
 
 
-@pytest.mark.parametrize("task,code", [
-    ({"type": "sell", "items": [], "payments": [{"type": "cash", "sum": 1}]}, T.NO_REQUIRED_PARAM),
-    ({"type": "sell", "items": [{"type": "position", "name": "Линза", "price": 10, "quantity": 1,
-                                 "amount": 10, "tax": {"type": "vat18"}}],
-      "payments": [{"type": "cash", "sum": 10}]}, T.INVALID_TAX_TYPE),
-    ({"type": "sell", "items": [{"type": "position", "name": "Линза", "price": 10.001, "quantity": 1,
-                                 "amount": 10, "tax": {"type": "none"}}],
-      "payments": [{"type": "cash", "sum": 10}]}, T.INVALID_SUM),
-    ({"type": "sell", "items": [{"type": "position", "name": "Линза", "price": 10, "quantity": 1,
-                                 "amount": 10, "tax": {"type": "none"}}],
-      "payments": [{"type": "bitcoin", "sum": 10}]}, T.INVALID_PARAM),
-    ({"type": "sell", "items": [{"type": "position", "name": "Линза", "price": 10, "quantity": 1,
-                                 "amount": 10, "tax": {"type": "none"}}],
-      "payments": [{"type": "cash", "sum": 5}]}, T.NOT_FULLY_PAID),
-    ({"type": "sell", "taxationType": "magic", "items": [{"type": "position", "name": "Линза", "price": 10,
-                                                          "quantity": 1, "amount": 10, "tax": {"type": "none"}}],
-      "payments": [{"type": "cash", "sum": 10}]}, T.INVALID_TAXATION_TYPE),
-    ({"type": "cashOut", "cashSum": 1}, T.NO_CASH),
-    ({"type": "getFnDocument", "fiscalDocumentNumber": 77}, T.FN_NO_MORE_DATA),
-    ({"type": "getFnDocument", "fiscalDocumentNumber": "1"}, T.INVALID_PARAM),
-])
+@pytest.mark.parametrize(
+    "task,code",
+    [
+        ({"type": "sell", "items": [], "payments": [{"type": "cash", "sum": 1}]}, T.NO_REQUIRED_PARAM),
+        (
+            {
+                "type": "sell",
+                "items": [
+                    {
+                        "type": "position",
+                        "name": "Линза",
+                        "price": 10,
+                        "quantity": 1,
+                        "amount": 10,
+                        "tax": {"type": "vat18"},
+                    }
+                ],
+                "payments": [{"type": "cash", "sum": 10}],
+            },
+            T.INVALID_TAX_TYPE,
+        ),
+        (
+            {
+                "type": "sell",
+                "items": [
+                    {
+                        "type": "position",
+                        "name": "Линза",
+                        "price": 10.001,
+                        "quantity": 1,
+                        "amount": 10,
+                        "tax": {"type": "none"},
+                    }
+                ],
+                "payments": [{"type": "cash", "sum": 10}],
+            },
+            T.INVALID_SUM,
+        ),
+        (
+            {
+                "type": "sell",
+                "items": [
+                    {
+                        "type": "position",
+                        "name": "Линза",
+                        "price": 10,
+                        "quantity": 1,
+                        "amount": 10,
+                        "tax": {"type": "none"},
+                    }
+                ],
+                "payments": [{"type": "bitcoin", "sum": 10}],
+            },
+            T.INVALID_PARAM,
+        ),
+        (
+            {
+                "type": "sell",
+                "items": [
+                    {
+                        "type": "position",
+                        "name": "Линза",
+                        "price": 10,
+                        "quantity": 1,
+                        "amount": 10,
+                        "tax": {"type": "none"},
+                    }
+                ],
+                "payments": [{"type": "cash", "sum": 5}],
+            },
+            T.NOT_FULLY_PAID,
+        ),
+        (
+            {
+                "type": "sell",
+                "taxationType": "magic",
+                "items": [
+                    {
+                        "type": "position",
+                        "name": "Линза",
+                        "price": 10,
+                        "quantity": 1,
+                        "amount": 10,
+                        "tax": {"type": "none"},
+                    }
+                ],
+                "payments": [{"type": "cash", "sum": 10}],
+            },
+            T.INVALID_TAXATION_TYPE,
+        ),
+        ({"type": "cashOut", "cashSum": 1}, T.NO_CASH),
+        ({"type": "getFnDocument", "fiscalDocumentNumber": 77}, T.FN_NO_MORE_DATA),
+        ({"type": "getFnDocument", "fiscalDocumentNumber": "1"}, T.INVALID_PARAM),
+    ],
+)
 def test_task_refusals_leave_no_document_open(web, task, code):
     u0 = new_uuid()
-    http_call(web, "POST", "/api/v2/requests", {"uuid": u0, "request": [
-        {"type": "openShift", "operator": {"name": "Смирнова А."}}]})
+    http_call(
+        web,
+        "POST",
+        "/api/v2/requests",
+        {"uuid": u0, "request": [{"type": "openShift", "operator": {"name": "Смирнова А."}}]},
+    )
     wait_results(web, u0)
     u = new_uuid()
     http_call(web, "POST", "/api/v2/requests", {"uuid": u, "request": [task]})
-    result, = wait_results(web, u)
+    (result,) = wait_results(web, u)
     assert result["status"] == "error" and result["errorCode"] == code and result["errorDescription"]
     state = web.control.state()
     assert state["last_fd"] == 2 and not state["doc"]
@@ -94,8 +184,12 @@ def test_task_refusals_leave_no_document_open(web, task, code):
 def test_cancel_a_queued_request_and_not_a_started_one(web):
     web.control.set(paused=True)
     u = new_uuid()
-    http_call(web, "POST", "/api/v2/requests", {"uuid": u, "request": [
-        {"type": "openShift", "operator": {"name": "Смирнова А."}}]})
+    http_call(
+        web,
+        "POST",
+        "/api/v2/requests",
+        {"uuid": u, "request": [{"type": "openShift", "operator": {"name": "Смирнова А."}}]},
+    )
     assert http_call(web, "GET", f"/api/v2/requests/{u}")[1]["results"][0]["status"] == "wait"
     assert http_call(web, "DELETE", f"/api/v2/requests/{u}")[0] == 200
     web.control.set(paused=False)
@@ -103,15 +197,19 @@ def test_cancel_a_queued_request_and_not_a_started_one(web):
     http_call(web, "POST", "/api/v2/requests", {"uuid": u2, "request": [{"type": "getShiftStatus"}]})
     wait_results(web, u2)
     assert wait_results(web, u)[0]["status"] == "canceled"
-    assert web.control.state()["last_fd"] == 1          # the cancelled shift was never opened
+    assert web.control.state()["last_fd"] == 1  # the cancelled shift was never opened
     assert http_call(web, "DELETE", f"/api/v2/requests/{u2}")[0] == 409
 
 
 def test_requests_run_in_arrival_order(web):
     web.control.set(paused=True)
     first, second = new_uuid(), new_uuid()
-    http_call(web, "POST", "/api/v2/requests", {"uuid": first, "request": [
-        {"type": "openShift", "operator": {"name": "Смирнова А."}}]})
+    http_call(
+        web,
+        "POST",
+        "/api/v2/requests",
+        {"uuid": first, "request": [{"type": "openShift", "operator": {"name": "Смирнова А."}}]},
+    )
     http_call(web, "POST", "/api/v2/requests", {"uuid": second, "request": [{"type": "getShiftStatus"}]})
     web.control.set(paused=False)
     # the status read queued after the open sees the shift open
@@ -120,11 +218,18 @@ def test_requests_run_in_arrival_order(web):
 
 def test_the_request_store_survives_a_restart(own_web):
     u = new_uuid()
-    http_call(own_web, "POST", "/api/v2/requests", {"uuid": u, "request": [
-        {"type": "openShift", "operator": {"name": "Смирнова А."}}]})
+    http_call(
+        own_web,
+        "POST",
+        "/api/v2/requests",
+        {"uuid": u, "request": [{"type": "openShift", "operator": {"name": "Смирнова А."}}]},
+    )
     wait_results(own_web, u)
     own_web.kill()
     own_web.start(port=own_web.port)
-    result, = wait_results(own_web, u)
+    (result,) = wait_results(own_web, u)
     assert result["status"] == "ready" and result["result"]["fiscalParams"]["fiscalDocumentNumber"] == 2
-    assert http_call(own_web, "POST", "/api/v2/requests", {"uuid": u, "request": [{"type": "reportX"}]})[0] == 409
+    assert (
+        http_call(own_web, "POST", "/api/v2/requests", {"uuid": u, "request": [{"type": "reportX"}]})[0]
+        == 409
+    )

@@ -5,10 +5,9 @@ model: ``emulator.model.DEVICE_PROFILES``), each strict as that model.  One
 emulator process per test module and profile, reset to a fresh fiscal drive
 before each test (``emu``); tests that kill or restart the process get their
 own (``own_emu``)."""
+
 import pytest
-
 from kkt_helpers import FAST
-
 from ru54fz.devices import make_device
 from ru54fz.emulator.harness import start_emulator
 from ru54fz.emulator.model import DEVICE_PROFILES
@@ -29,7 +28,7 @@ def _module_emu(tmp_path_factory, profile):
 
 @pytest.fixture
 def emu(_module_emu):
-    if _module_emu.proc.poll() is not None:          # a previous test took it down
+    if _module_emu.proc.poll() is not None:  # a previous test took it down
         _module_emu.start()
     _module_emu.control.reset()
     return _module_emu

@@ -1,10 +1,10 @@
 """ShtrihDriver against the emulator process over a real TCP socket: every command."""
+
 import base64
 import datetime as dt
 
 import pytest
 from kkt_helpers import item, receipt
-
 from ru54fz import errors as E
 from ru54fz import ffd
 from ru54fz.device import FiscalDevice
@@ -36,22 +36,28 @@ def test_fn_status_of_a_fresh_fiscal_drive(dev):
 def test_open_shift_forms_fd_2_with_a_fiscal_sign(dev, emu):
     res = dev.open_shift("Смирнова А.", "500100732259")
     assert (res.fd_type, res.fd_number, res.shift_number) == (2, 2, 1)
-    assert 0 < res.fiscal_sign < 2 ** 32
+    assert 0 < res.fiscal_sign < 2**32
     fn = dev.fn_status()
     assert fn.shift_open and fn.shift_number == 1 and fn.shift_opened_at == res.doc_time
     doc = emu.control.document(2)
     tags = {tag for tag, _ in doc["tlvs"]}
-    assert {1021, 1203} <= tags          # cashier name and INN went through FF0C
+    assert {1021, 1203} <= tags  # cashier name and INN went through FF0C
     with pytest.raises(E.DeviceError) as info:
         dev.open_shift("Смирнова А.")
     assert info.value.device_code == 0x02
-    assert dev.fn_status().open_document == 0      # the refused FF41 left nothing open
+    assert dev.fn_status().open_document == 0  # the refused FF41 left nothing open
 
 
 def test_sale_receipt_end_to_end(shift, emu):
-    doc = receipt([item("Очки корригирующие", 1500000, 1000, vat=6),
-                   item("Салфетка из микрофибры", 35000, 3000, vat=11)],
-                  electronic=1000000, buyer_contact="+79990001122", cashier_inn="500100732259")
+    doc = receipt(
+        [
+            item("Очки корригирующие", 1500000, 1000, vat=6),
+            item("Салфетка из микрофибры", 35000, 3000, vat=11),
+        ],
+        electronic=1000000,
+        buyer_contact="+79990001122",
+        cashier_inn="500100732259",
+    )
     res = shift.fiscalise(doc)
     assert (res.fd_type, res.fd_number, res.receipt_number, res.shift_number) == (3, 3, 1, 1)
     assert res.qr == ffd.qr_text(res, doc.total, 1)
@@ -64,7 +70,12 @@ def test_sale_receipt_end_to_end(shift, emu):
     tlvs = dict((tag, bytes.fromhex(v)) for tag, v in stored["tlvs"])
     assert tlvs[1008] == b"+79990001122" and tlvs[1203].strip() == b"500100732259"
     found = shift.find_document(3)
-    assert (found.fd_type, found.total, found.operation, found.fiscal_sign) == (3, 1605000, 1, res.fiscal_sign)
+    assert (found.fd_type, found.total, found.operation, found.fiscal_sign) == (
+        3,
+        1605000,
+        1,
+        res.fiscal_sign,
+    )
     assert found.doc_time == res.doc_time and not found.ofd_confirmed
     again = shift.fiscalise(doc)
     assert again.receipt_number == 2 and again.fd_number == 4 and again.fiscal_sign != res.fiscal_sign
@@ -86,9 +97,15 @@ def test_refund_carries_the_original_fiscal_sign_in_1192(shift, emu):
     assert stored["operation"] == 2
     assert dict(stored["tlvs"])[1192] == str(sale.fiscal_sign).encode("cp866").hex()
     counters = shift.shift_counters()
-    assert counters["receipts"]["sale_refund"] == {"count": 1, "cash": 120000, "electronic": 0,
-                                                   "prepayment": 0, "credit": 0, "other": 0,
-                                                   "total": 120000}
+    assert counters["receipts"]["sale_refund"] == {
+        "count": 1,
+        "cash": 120000,
+        "electronic": 0,
+        "prepayment": 0,
+        "credit": 0,
+        "other": 0,
+        "total": 120000,
+    }
     assert counters["cash_in_drawer"] == 0
 
 
@@ -99,22 +116,38 @@ def test_cash_refund_beyond_the_drawer_is_refused_and_cancelled(shift, emu):
 
 
 def test_measure_and_product_code_go_to_ff4d_for_their_item(shift, emu):
-    res = shift.fiscalise(receipt([item("Раствор для линз", 1000, 500, vat=11, measure=41),
-                                   item("Оправа", 500000, product_code="4607001234567"),
-                                   item("Футляр", 1000)]))
+    res = shift.fiscalise(
+        receipt(
+            [
+                item("Раствор для линз", 1000, 500, vat=11, measure=41),
+                item("Оправа", 500000, product_code="4607001234567"),
+                item("Футляр", 1000),
+            ]
+        )
+    )
     stored = emu.control.document(res.fd_number)
     assert stored["items"][0]["tlvs"] == [[2108, "29"]]
-    (tag, value), = stored["items"][1]["tlvs"]
-    assert tag == 1163 and bytes.fromhex(value) == (1302).to_bytes(2, "little") + \
-        (13).to_bytes(2, "little") + b"4607001234567"
+    ((tag, value),) = stored["items"][1]["tlvs"]
+    assert (
+        tag == 1163
+        and bytes.fromhex(value)
+        == (1302).to_bytes(2, "little") + (13).to_bytes(2, "little") + b"4607001234567"
+    )
     assert "tlvs" not in stored["items"][2]
 
 
 def test_correction_receipt_fd_31(shift, emu):
-    doc = ffd.CorrectionReceipt(operation=1, tax_system=1, items=[item(price=70000)],
-                                payments=ffd.Payments(electronic=70000), total=70000,
-                                cashier="Смирнова А.", correction_type=1,
-                                basis_date="2026-01-15", basis_number="ЕД-12/345")
+    doc = ffd.CorrectionReceipt(
+        operation=1,
+        tax_system=1,
+        items=[item(price=70000)],
+        payments=ffd.Payments(electronic=70000),
+        total=70000,
+        cashier="Смирнова А.",
+        correction_type=1,
+        basis_date="2026-01-15",
+        basis_number="ЕД-12/345",
+    )
     res = shift.fiscalise(doc)
     assert res.fd_type == 31 and res.receipt_number == 1
     stored = emu.control.document(res.fd_number)
@@ -157,7 +190,7 @@ def test_x_report_keeps_and_z_report_resets_the_shift_counters(shift, emu):
     after = shift.shift_counters()
     assert not after["shift_open"] and after["receipts"]["sale"]["total"] == 0
     assert after["cash_in"]["total"] == 0
-    assert after["cash_in_drawer"] == 50000          # the drawer survives the Z report
+    assert after["cash_in_drawer"] == 50000  # the drawer survives the Z report
     assert shift.find_document(z.fd_number).fd_type == 5
     with pytest.raises(E.ShiftClosed):
         shift.fiscalise(receipt())
@@ -172,12 +205,23 @@ def test_find_document_of_a_missing_number_is_none(shift):
 
 def test_cancel_open_document(shift, emu):
     assert shift.cancel_open_document() is False
-    shift._exchange(0xFF46, operation=1, quantity=1_000_000, price=100, amount=100,
-                    tax_amount=0, tax=0x08, department=1, payment_method=4, subject=1, name="X")
+    shift._exchange(
+        0xFF46,
+        operation=1,
+        quantity=1_000_000,
+        price=100,
+        amount=100,
+        tax_amount=0,
+        tax=0x08,
+        department=1,
+        payment_method=4,
+        subject=1,
+        name="X",
+    )
     assert shift.fn_status().open_document == 0x04
     with pytest.raises(E.DeviceError) as info:
         shift.fiscalise(receipt())
-    assert info.value.device_code == 0x4A        # refused before touching the open receipt
+    assert info.value.device_code == 0x4A  # refused before touching the open receipt
     assert shift.cancel_open_document() is True
     assert shift.fn_status().open_document == 0
     assert shift.shift_counters()["voided"]["count"] == 1
@@ -195,7 +239,7 @@ def test_ofd_message_out_and_ticket_in(shift, emu):
     shift.write_ofd_ticket(ofdp.build_ticket(fn.fn_serial, 2))
     assert shift.find_document(2).ofd_confirmed
     fd, message = shift.read_ofd_message()
-    assert fd == sale.fd_number and len(message) > 128      # read in several FF31 blocks
+    assert fd == sale.fd_number and len(message) > 128  # read in several FF31 blocks
     root = ofdp.Container.unpack(message).tlvs[0]
     assert root.find(ofdp.TAG_FISCAL_SIGN).as_int == sale.fiscal_sign
     shift.write_ofd_ticket(ofdp.build_ticket(fn.fn_serial, sale.fd_number))
@@ -216,6 +260,7 @@ def test_bad_or_negative_ofd_tickets_are_rejected(shift):
 
 def test_wrong_password_is_a_typed_refusal(emu):
     from ru54fz.devices import make_device
+
     device = make_device({**emu.config, "password": 29})
     with pytest.raises(E.DeviceError) as info:
         device.status()
@@ -234,7 +279,7 @@ def test_invalid_documents_are_refused_before_the_device_is_touched(shift, emu):
         shift.fiscalise(receipt([item(name="x" * 129)]))
     assert "128" in info.value.message
     with pytest.raises(E.DocumentInvalid):
-        shift.fiscalise(receipt([item(name="Оправа ☺")]))     # not representable in CP1251
+        shift.fiscalise(receipt([item(name="Оправа ☺")]))  # not representable in CP1251
     with pytest.raises(E.DocumentInvalid):
         shift.fiscalise(ffd.Receipt(1, 1, [], ffd.Payments(), 0, "A"))
     assert emu.control.stats().get("FF46", 0) == before
@@ -247,5 +292,9 @@ def test_fn_brief_is_one_ff01_exchange(shift, emu):
     assert after["FF01"] == before.get("FF01", 0) + 1
     assert sum(after.values()) == sum(before.values()) + 1
     full = shift.fn_status()
-    assert (brief.fn_serial, brief.last_fd_number, brief.shift_open, brief.open_document) == \
-        (full.fn_serial, full.last_fd_number, full.shift_open, full.open_document)
+    assert (brief.fn_serial, brief.last_fd_number, brief.shift_open, brief.open_document) == (
+        full.fn_serial,
+        full.last_fd_number,
+        full.shift_open,
+        full.open_document,
+    )

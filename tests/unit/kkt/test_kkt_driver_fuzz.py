@@ -1,12 +1,12 @@
 """The driver facing a device that answers with arbitrary bytes: it never
 crashes with anything but a FiscalError and never hangs."""
+
 import socket
 import threading
 import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ru54fz import errors as E
 from ru54fz.shtrih.driver import ShtrihDriver
 from ru54fz.shtrih.frame import NAK, encode

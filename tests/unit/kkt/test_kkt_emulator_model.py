@@ -1,11 +1,11 @@
 """The emulator's FN model in-process: random requests never break it, and its
 archive survives a crash in the middle of a write."""
+
 import json
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
 from ru54fz.emulator.model import KKTModel
 from ru54fz.shtrih import commands as C
 from ru54fz.shtrih import frame
@@ -32,7 +32,7 @@ def test_random_request_payloads_always_get_a_well_formed_reply(model, payload):
     last_fd = model.state["last_fd"]
     reply = model.execute(payload)
     assert 2 <= len(reply) <= 255
-    frame.encode(reply)                       # fits a frame
+    frame.encode(reply)  # fits a frame
     assert model.state["last_fd"] >= last_fd
 
 
@@ -48,16 +48,27 @@ def test_archive_survives_a_line_cut_by_a_crash(tmp_path):
     path = str(tmp_path / "state.json")
     m = KKTModel(path)
     m.execute(C.get(0xE0).build(password=30))
-    m.execute(C.get(0xFF46).build(password=30, operation=1, quantity=1_000_000, price=500,
-                                  amount=500, tax_amount=0, tax=0x08, department=1,
-                                  payment_method=4, subject=1, name="Линза"))
+    m.execute(
+        C.get(0xFF46).build(
+            password=30,
+            operation=1,
+            quantity=1_000_000,
+            price=500,
+            amount=500,
+            tax_amount=0,
+            tax=0x08,
+            department=1,
+            payment_method=4,
+            subject=1,
+            name="Линза",
+        )
+    )
     close = {f"pay{i}": 0 for i in range(2, 17)} | {f"tax{i}": 0 for i in range(1, 7)}
-    reply = m.execute(C.get(0xFF45).build(password=30, pay1=500, rounding=0, tax_system=1,
-                                          text="", **close))
+    reply = m.execute(C.get(0xFF45).build(password=30, pay1=500, rounding=0, tax_system=1, text="", **close))
     assert C.parse_reply_payload(reply)[1] == 0
     sign = m.state["archive"]["3"]["fp"]
     with open(path + ".archive.jsonl", "a", encoding="utf-8") as fh:
-        fh.write('{"fd": 4, "type": 3, "ti')            # torn write of a 4th document
+        fh.write('{"fd": 4, "type": 3, "ti')  # torn write of a 4th document
     again = KKTModel(path)
     assert again.state["last_fd"] == 3 and again.state["archive"]["3"]["fp"] == sign
     assert again.state["shift"]["open"] and again.state["registers"]

@@ -1,11 +1,11 @@
 """Faults and refusals: typed errors, the right message, nothing left open,
 exactly one fiscal document whatever the link does."""
+
 import threading
 import time
 
 import pytest
 from kkt_helpers import FAST, item, receipt
-
 from ru54fz import errors as E
 from ru54fz.devices import make_device
 from ru54fz.emulator.harness import start_emulator
@@ -70,7 +70,7 @@ def test_reply_lost_to_slow_printing_is_settled_by_find_document(emu):
     emu.control.set(print_delay=0)
     found = dev.find_document(details["expected_fd"])
     assert found.fd_type == 3 and found.total == 123400
-    assert emu.control.stats()["FF45"] == 1            # never resent blindly
+    assert emu.control.stats()["FF45"] == 1  # never resent blindly
     assert dev.fn_status().open_document == 0
     dev.close()
 
@@ -157,12 +157,30 @@ def test_shift_over_24_hours(shift, emu):
 
 
 def test_fn_refuses_to_close_a_receipt_opened_before_the_24_hour_mark(shift, emu):
-    shift._exchange(0xFF46, operation=1, quantity=1_000_000, price=100, amount=100,
-                    tax_amount=0, tax=0x08, department=1, payment_method=4, subject=1, name="X")
+    shift._exchange(
+        0xFF46,
+        operation=1,
+        quantity=1_000_000,
+        price=100,
+        amount=100,
+        tax_amount=0,
+        tax=0x08,
+        department=1,
+        payment_method=4,
+        subject=1,
+        name="X",
+    )
     emu.control.clock(advance=DAY + 60)
     with pytest.raises(E.ShiftExpired) as info:
-        shift._exchange(0xFF45, **{f"pay{i}": 0 for i in range(2, 17)}, pay1=100, rounding=0,
-                        **{f"tax{i}": 0 for i in range(1, 7)}, tax_system=1, text="")
+        shift._exchange(
+            0xFF45,
+            **{f"pay{i}": 0 for i in range(2, 17)},
+            pay1=100,
+            rounding=0,
+            **{f"tax{i}": 0 for i in range(1, 7)},
+            tax_system=1,
+            text="",
+        )
     assert info.value.device_code == 0x16 and info.value.source == "fn"
     assert shift.cancel_open_document() is True
 
@@ -177,7 +195,7 @@ def test_30_day_ofd_backlog_blocks_fiscal_documents(shift, emu):
     shift.fiscalise(receipt())
     shift.close_shift("Смирнова А.")
     emu.control.clock(advance=30 * DAY - 3600)
-    opened = shift.open_shift("Смирнова А.")           # day 29 h 23: still allowed
+    opened = shift.open_shift("Смирнова А.")  # day 29 h 23: still allowed
     fn = shift.fn_status()
     assert fn.unconfirmed_count == 4 and fn.first_unconfirmed_fd == 2
     emu.control.clock(advance=2 * 3600)
@@ -205,11 +223,11 @@ def test_restart_keeps_the_fn_archive_and_the_shift(own_dev, own_emu):
     res = shift.fiscalise(receipt([item(price=31400)]))
     shift.cash_in(10000)
     emu.restart()
-    fn = shift.fn_status()           # the driver reconnects by itself
+    fn = shift.fn_status()  # the driver reconnects by itself
     assert fn.last_fd_number == 3 and fn.shift_open and fn.unconfirmed_count == 2
     assert shift.find_document(3).fiscal_sign == res.fiscal_sign
     assert shift.shift_counters()["cash_in_drawer"] == 41400
-    emu.kill()                       # power cut: no clean save
+    emu.kill()  # power cut: no clean save
     emu.start(port=emu.port)
     assert shift.find_document(3).fiscal_sign == res.fiscal_sign
     assert shift.fiscalise(receipt()).fd_number == 4
@@ -221,8 +239,9 @@ def test_one_driver_shared_by_threads_serialises_documents(shift):
     def sell():
         try:
             results.append(shift.fiscalise(receipt()).fd_number)
-        except Exception as exc:     # pragma: no cover - reported below
+        except Exception as exc:  # pragma: no cover - reported below
             failures.append(exc)
+
     threads = [threading.Thread(target=sell) for _ in range(4)]
     for t in threads:
         t.start()
@@ -233,23 +252,40 @@ def test_one_driver_shared_by_threads_serialises_documents(shift):
 
 # ------------------------------------------------------------------ every error code
 CODES = [
-    (0x01, E.DeviceError, "unknown command"), (0x02, E.DeviceError, "current state"),
-    (0x03, E.DeviceError, "call service"), (0x04, E.DeviceError, "crypto"),
-    (0x05, E.FiscalDriveFull, "lifetime is over"), (0x06, E.FiscalDriveFull, "archive is full"),
-    (0x07, E.ClockMismatch, "date/time"), (0x09, E.DeviceError, "invalid command parameters"),
-    (0x10, E.DeviceError, "too large"), (0x11, E.DeviceError, "transport connection"),
-    (0x12, E.FiscalDriveFull, "crypto resource"), (0x14, E.OfdBacklogBlocked, "30 days"),
-    (0x15, E.OfdBacklogBlocked, "30 days"), (0x16, E.ShiftExpired, "over 24 hours"),
-    (0x17, E.ClockMismatch, "time difference"), (0x20, E.OfdTicketRejected, "OFD confirmation"),
-    (0x2A, E.DeviceError, "Fiscal drive error 0x2a"), (0x33, E.DeviceError, "invalid command"),
-    (0x37, E.DeviceError, "not supported"), (0x3D, E.ShiftClosed, "open a shift"),
-    (0x45, E.DeviceError, "less than the receipt total"), (0x46, E.InsufficientCash, "Not enough cash"),
-    (0x4A, E.DeviceError, "receipt is open"), (0x4E, E.ShiftExpired, "over 24 hours"),
-    (0x4F, E.DeviceError, "wrong password"), (0x50, E.DeviceBusy, "printing the previous"),
-    (0x55, E.DeviceError, "receipt is closed"), (0x58, E.DeviceBusy, "continue-printing"),
-    (0x6B, E.PaperOut, "out of paper"), (0x6C, E.PaperOut, "journal paper"),
-    (0x71, E.DeviceError, "mechanism"), (0x73, E.DeviceError, "in this mode"),
-    (0x7E, E.DeviceError, "length field"), (0x8E, E.DeviceError, "total is zero"),
+    (0x01, E.DeviceError, "unknown command"),
+    (0x02, E.DeviceError, "current state"),
+    (0x03, E.DeviceError, "call service"),
+    (0x04, E.DeviceError, "crypto"),
+    (0x05, E.FiscalDriveFull, "lifetime is over"),
+    (0x06, E.FiscalDriveFull, "archive is full"),
+    (0x07, E.ClockMismatch, "date/time"),
+    (0x09, E.DeviceError, "invalid command parameters"),
+    (0x10, E.DeviceError, "too large"),
+    (0x11, E.DeviceError, "transport connection"),
+    (0x12, E.FiscalDriveFull, "crypto resource"),
+    (0x14, E.OfdBacklogBlocked, "30 days"),
+    (0x15, E.OfdBacklogBlocked, "30 days"),
+    (0x16, E.ShiftExpired, "over 24 hours"),
+    (0x17, E.ClockMismatch, "time difference"),
+    (0x20, E.OfdTicketRejected, "OFD confirmation"),
+    (0x2A, E.DeviceError, "Fiscal drive error 0x2a"),
+    (0x33, E.DeviceError, "invalid command"),
+    (0x37, E.DeviceError, "not supported"),
+    (0x3D, E.ShiftClosed, "open a shift"),
+    (0x45, E.DeviceError, "less than the receipt total"),
+    (0x46, E.InsufficientCash, "Not enough cash"),
+    (0x4A, E.DeviceError, "receipt is open"),
+    (0x4E, E.ShiftExpired, "over 24 hours"),
+    (0x4F, E.DeviceError, "wrong password"),
+    (0x50, E.DeviceBusy, "printing the previous"),
+    (0x55, E.DeviceError, "receipt is closed"),
+    (0x58, E.DeviceBusy, "continue-printing"),
+    (0x6B, E.PaperOut, "out of paper"),
+    (0x6C, E.PaperOut, "journal paper"),
+    (0x71, E.DeviceError, "mechanism"),
+    (0x73, E.DeviceError, "in this mode"),
+    (0x7E, E.DeviceError, "length field"),
+    (0x8E, E.DeviceError, "total is zero"),
     (0x99, E.DeviceError, "KKT error 0x99"),
 ]
 
@@ -273,7 +309,7 @@ def test_every_error_code_is_typed_and_leaves_nothing_open(shared, code, cls, te
     emu.control.inject_error(code, command=where, count=1)
     doc = receipt([item("Оправа", 100000), item("Линза", 50000)])
     if where == "FF46":
-        dev._exchange(0x10)          # keeps the link warm; the injection hits the first FF46
+        dev._exchange(0x10)  # keeps the link warm; the injection hits the first FF46
     with pytest.raises(cls) as info:
         dev.fiscalise(doc)
     exc = info.value
@@ -290,12 +326,12 @@ def test_errors_after_the_first_item_cancel_the_open_receipt(shared):
     emu, dev = shared
     voided = dev.shift_counters()["voided"]["count"]
     last = dev.fn_status().last_fd_number
-    emu.control.inject_error(0x03, command="FF4D")          # measure TLV of the first item
+    emu.control.inject_error(0x03, command="FF4D")  # measure TLV of the first item
     doc = receipt([item("Раствор", 1000, 1000, measure=41), item("Линза", 50000)])
     with pytest.raises(E.DeviceError) as info:
         dev.fiscalise(doc)
     assert info.value.device_code == 0x03 and "cancel_failed" not in info.value.details
-    emu.control.inject_error(0x10, command="FF0C")          # document TLVs after the items
+    emu.control.inject_error(0x10, command="FF0C")  # document TLVs after the items
     with pytest.raises(E.DeviceError) as info:
         dev.fiscalise(receipt(buyer_contact="a@b.ru"))
     assert info.value.device_code == 0x10
@@ -316,17 +352,25 @@ def test_error_reported_after_the_fn_formed_the_receipt_is_not_a_refusal(shift, 
     res = shift.fiscalise(doc)
     assert res.fd_number == 3 and res.fd_type == 3 and res.receipt_number == 1
     assert res.extra["device_error"]["device_code"] == code
-    assert res.fiscal_sign == shift.find_document(3).fiscal_sign and f"i=3" in res.qr
-    assert emu.control.stats().get("88", 0) == 0          # nothing was cancelled
+    assert res.fiscal_sign == shift.find_document(3).fiscal_sign and "i=3" in res.qr
+    assert emu.control.stats().get("88", 0) == 0  # nothing was cancelled
     assert shift.fiscalise(doc).fd_number == 4
 
 
 def test_correction_formed_despite_an_error_reply(shift, emu):
     from ru54fz import ffd
+
     emu.control.inject_error(0x6B, command="FF4A", after=True)
-    doc = ffd.CorrectionReceipt(operation=1, tax_system=1, items=[item(price=1000)],
-                                payments=ffd.Payments(cash=1000), total=1000, cashier="А",
-                                correction_type=0, basis_date="2026-01-15")
+    doc = ffd.CorrectionReceipt(
+        operation=1,
+        tax_system=1,
+        items=[item(price=1000)],
+        payments=ffd.Payments(cash=1000),
+        total=1000,
+        cashier="А",
+        correction_type=0,
+        basis_date="2026-01-15",
+    )
     res = shift.fiscalise(doc)
     assert res.fd_type == 31 and res.fd_number == 3 and res.receipt_number == 1
 
@@ -340,7 +384,7 @@ def test_shift_documents_formed_despite_an_error_reply(dev, emu):
     closed = dev.close_shift("Смирнова А.")
     assert closed.fd_type == 5 and closed.extra["device_error"]["code"] == "paper_out"
     assert "receipts" in closed.extra and not dev.fn_status().shift_open
-    emu.control.inject_error(0x6B, command="E0")          # a real refusal: nothing formed
+    emu.control.inject_error(0x6B, command="E0")  # a real refusal: nothing formed
     with pytest.raises(E.PaperOut):
         dev.open_shift("Смирнова А.")
     assert not dev.fn_status().shift_open and emu.control.state()["doc"] is None
@@ -349,9 +393,9 @@ def test_shift_documents_formed_despite_an_error_reply(dev, emu):
 def test_fn_archive_full(shift, emu):
     assert shift.fn_status().fn_memory_used_pct == 0
     emu.control.set(fn_capacity=4)
-    shift.fiscalise(receipt())                                   # FD 3
+    shift.fiscalise(receipt())  # FD 3
     assert shift.fn_status().fn_memory_used_pct == 75
-    shift.fiscalise(receipt())                                   # FD 4: the last one
+    shift.fiscalise(receipt())  # FD 4: the last one
     assert shift.fn_status().fn_memory_used_pct == 100
     with pytest.raises(E.FiscalDriveFull) as info:
         shift.fiscalise(receipt())

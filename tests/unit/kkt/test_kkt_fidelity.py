@@ -4,11 +4,11 @@ Every test runs against each device profile of the strict emulator (conftest ``p
 Shtrih-M-PTK, Shtrih-Nano (its own 22 % bytes, tax mode 'on the total' out of the box) and a
 cash-core model (item tags before the operation).  Facts and sources:
 docs/kkt_shtrih_protocol.md §3.3 and §5.1."""
+
 import datetime as dt
 
 import pytest
 from kkt_helpers import FAST, item, receipt
-
 from ru54fz import errors as E
 from ru54fz import ffd
 from ru54fz.devices import make_device
@@ -20,21 +20,33 @@ DAY = 24 * 3600
 CASHIER = "Смирнова А."
 
 
-def correction(operation=2, items=None, correction_type=0, basis_date="2025-12-20",
-               basis_number="", **pays):
+def correction(operation=2, items=None, correction_type=0, basis_date="2025-12-20", basis_number="", **pays):
     items = items or [item("Очки корригирующие", 1230000, vat=1), item("Футляр", 105000, vat=11)]
     total = sum(i.amount for i in items)
-    doc = ffd.CorrectionReceipt(operation=operation, tax_system=1, items=items,
-                                payments=ffd.Payments(**(pays or {"electronic": total})), total=total,
-                                cashier=CASHIER, correction_type=correction_type,
-                                basis_date=basis_date, basis_number=basis_number)
+    doc = ffd.CorrectionReceipt(
+        operation=operation,
+        tax_system=1,
+        items=items,
+        payments=ffd.Payments(**(pays or {"electronic": total})),
+        total=total,
+        cashier=CASHIER,
+        correction_type=correction_type,
+        basis_date=basis_date,
+        basis_number=basis_number,
+    )
     doc.vat_totals = ffd.compute_vat_totals(items)
     return ffd.validate(doc)
 
 
 def close_values(cash):
-    return dict({f"pay{i}": 0 for i in range(2, 17)}, pay1=cash, rounding=0,
-                **{f"tax{i}": 0 for i in range(1, 7)}, tax_system=1, text="")
+    return dict(
+        {f"pay{i}": 0 for i in range(2, 17)},
+        pay1=cash,
+        rounding=0,
+        **{f"tax{i}": 0 for i in range(1, 7)},
+        tax_system=1,
+        text="",
+    )
 
 
 def refused(call, code):
@@ -48,54 +60,87 @@ def refused(call, code):
 def test_the_model_is_read_at_connect(dev, emu, profile):
     caps = dev.capabilities()
     assert caps.model.model == PROFILES[profile]["model"]
-    assert caps.model.family == {"shtrih-m-ptk": "desktop", "shtrih-nano": "nano",
-                                 "cashcore": "cashcore"}[profile]
+    assert (
+        caps.model.family
+        == {"shtrih-m-ptk": "desktop", "shtrih-nano": "nano", "cashcore": "cashcore"}[profile]
+    )
     assert caps.ffd12 and caps.tax_mode == M.TAX_PER_ITEM
     status = dev.status()
     assert status["model"] == caps.model.model and status["ffd_version"] == "1.2"
-    assert emu.control.stats()["FC"] == 1             # read once, not per command
+    assert emu.control.stats()["FC"] == 1  # read once, not per command
 
 
 def test_22_percent_goes_out_with_the_models_own_byte(shift, emu):
     """The Nano's 22 % / 22/122 bytes differ (0x90 / 0xA0): the standard 0xCB / 0xCC would be
     refused there, and the Nano's bytes everywhere else."""
-    res = shift.fiscalise(receipt([item("Салфетка", 35000, vat=11),
-                                   item("Предоплата за линзы", 500000, vat=12, payment_method=2)]))
+    res = shift.fiscalise(
+        receipt(
+            [item("Салфетка", 35000, vat=11), item("Предоплата за линзы", 500000, vat=12, payment_method=2)]
+        )
+    )
     stored = emu.control.document(res.fd_number)
     assert [it["vat"] for it in stored["items"]] == [11, 12]
     standard, nano = M.VAT_BYTES_STANDARD[11], M.VAT_BYTES_NANO[11]
     wrong = standard if shift.capabilities().model.family == "nano" else nano
-    refused(lambda: shift._exchange(0xFF46, operation=1, quantity=1_000_000, price=100, amount=100,
-                                    tax_amount=codec.NOT_GIVEN_5, tax=wrong, department=1,
-                                    payment_method=4, subject=1, name="X"), 0x33)
+    refused(
+        lambda: shift._exchange(
+            0xFF46,
+            operation=1,
+            quantity=1_000_000,
+            price=100,
+            amount=100,
+            tax_amount=codec.NOT_GIVEN_5,
+            tax=wrong,
+            department=1,
+            payment_method=4,
+            subject=1,
+            name="X",
+        ),
+        0x33,
+    )
     assert emu.control.state()["doc"] is None
 
 
 def test_item_tags_reach_their_own_item_in_the_models_order(shift, emu):
     """Cash-core models bind FF4D to the *next* FF46: tags sent after the item land on the
     following item, and the last item's on nothing (the close is refused)."""
-    res = shift.fiscalise(receipt([item("Раствор", 45000, measure=41, product_code="4607001234567"),
-                                   item("Линза", 250000, product_code="46012345"),
-                                   item("Футляр", 30000)]))
+    res = shift.fiscalise(
+        receipt(
+            [
+                item("Раствор", 45000, measure=41, product_code="4607001234567"),
+                item("Линза", 250000, product_code="46012345"),
+                item("Футляр", 30000),
+            ]
+        )
+    )
     stored = emu.control.document(res.fd_number)
     first, second, third = (dict(it.get("tlvs", [])) for it in stored["items"])
-    assert first[2108] == "29" and "4607001234567".encode().hex() in first[1163]
-    assert 2108 not in second and "46012345".encode().hex() in second[1163]
+    assert first[2108] == "29" and b"4607001234567".hex() in first[1163]
+    assert 2108 not in second and b"46012345".hex() in second[1163]
     assert third == {}
 
 
 def test_tags_on_the_wrong_side_of_the_operation_are_refused(shift, emu):
     tags_first = shift.capabilities().model.tags_first
     measure = codec.tlv_u8(2108, 41)
-    sale = dict(operation=1, quantity=1_000_000, price=100, amount=100,
-                tax_amount=codec.NOT_GIVEN_5, tax=0x08, department=1, payment_method=4,
-                subject=1, name="X")
+    sale = dict(
+        operation=1,
+        quantity=1_000_000,
+        price=100,
+        amount=100,
+        tax_amount=codec.NOT_GIVEN_5,
+        tax=0x08,
+        department=1,
+        payment_method=4,
+        subject=1,
+        name="X",
+    )
     if tags_first:
         shift._exchange(0xFF46, **sale)
-        shift._exchange(0xFF4D, tlv=measure)          # meant for the item just made: dangling
+        shift._exchange(0xFF4D, tlv=measure)  # meant for the item just made: dangling
         refused(lambda: shift._exchange(0xFF45, **close_values(100)), 0x37)
     else:
-        refused(lambda: shift._exchange(0xFF4D, tlv=measure), 0x37)   # no operation yet
+        refused(lambda: shift._exchange(0xFF4D, tlv=measure), 0x37)  # no operation yet
         shift._exchange(0xFF46, **sale)
     assert shift.cancel_open_document() is True
     assert emu.control.state()["doc"] is None
@@ -130,7 +175,9 @@ def test_ffd12_correction_is_built_like_a_receipt(shift, emu):
     assert tags[1173] == b"\x01"
     basis = dict(codec.parse_tlvs(tags[1174]))
     stamp = int.from_bytes(basis[1178], "little")
-    assert stamp % DAY == 0 and dt.datetime.fromtimestamp(stamp, dt.timezone.utc).date() == dt.date(2025, 12, 20)
+    assert stamp % DAY == 0 and dt.datetime.fromtimestamp(stamp, dt.timezone.utc).date() == dt.date(
+        2025, 12, 20
+    )
     assert basis[1179] == "ЕД-12/345".encode("cp866")
     stats = emu.control.stats()
     assert stats["FF35"] == 1 and stats["FF46"] == 2 and stats["FF45"] == 1 and "FF4A" not in stats
@@ -139,13 +186,19 @@ def test_ffd12_correction_is_built_like_a_receipt(shift, emu):
 
 
 def test_ff4a_is_refused_for_refunds_and_on_an_ffd12_drive(shift, emu):
-    totals = dict(correction_type=0, total=100, pay1=100, **{f"pay{i}": 0 for i in range(2, 6)},
-                  **{f"tax{i}": 0 for i in range(1, 7)}, tax_system=1)
+    totals = dict(
+        correction_type=0,
+        total=100,
+        pay1=100,
+        **{f"pay{i}": 0 for i in range(2, 6)},
+        **{f"tax{i}": 0 for i in range(1, 7)},
+        tax_system=1,
+    )
     for operation, code in ((2, 0x5E), (4, 0x5E), (1, 0x37)):
         shift._exchange(0xFF35)
         refused(lambda: shift._exchange(0xFF4A, operation=operation, **totals), code)
         assert shift.cancel_open_document() is True
-    emu.control.set(ffd_version=M.FFD_105)              # an FFD 1.05 registration takes FF4A
+    emu.control.set(ffd_version=M.FFD_105)  # an FFD 1.05 registration takes FF4A
     shift._exchange(0xFF35)
     assert shift._exchange(0xFF4A, operation=1, **totals)["fd_number"] == 3
 
@@ -165,17 +218,33 @@ def test_an_ffd105_kkt_gets_ff4a_and_no_refund_correction(emu):
         dev.close()
 
 
-@pytest.mark.parametrize("tags", [[], [(1173, b"\x00")],
-                                  [(1173, b"\x00"), (1174, codec.tlv_u32(1178, 1766235600))],
-                                  [(1173, b"\x01"), (1174, codec.tlv_u32(1178, 1766188800))]],
-                         ids=["no-basis", "no-1174", "1178-not-midnight", "order-without-1179"])
+@pytest.mark.parametrize(
+    "tags",
+    [
+        [],
+        [(1173, b"\x00")],
+        [(1173, b"\x00"), (1174, codec.tlv_u32(1178, 1766235600))],
+        [(1173, b"\x01"), (1174, codec.tlv_u32(1178, 1766188800))],
+    ],
+    ids=["no-basis", "no-1174", "1178-not-midnight", "order-without-1179"],
+)
 def test_correction_without_its_basis_is_refused_by_the_fn(shift, emu, tags):
     shift._exchange(0xFF35)
     for tag, value in tags:
         shift._exchange(0xFF0C, tlv=codec.tlv(tag, value))
-    shift._exchange(0xFF46, operation=1, quantity=1_000_000, price=100, amount=100,
-                    tax_amount=codec.NOT_GIVEN_5, tax=0x08, department=1, payment_method=4,
-                    subject=1, name="X")
+    shift._exchange(
+        0xFF46,
+        operation=1,
+        quantity=1_000_000,
+        price=100,
+        amount=100,
+        tax_amount=codec.NOT_GIVEN_5,
+        tax=0x08,
+        department=1,
+        payment_method=4,
+        subject=1,
+        name="X",
+    )
     refused(lambda: shift._exchange(0xFF45, **close_values(100)), 0x09)
     assert shift.cancel_open_document() is True and emu.control.state()["last_fd"] == 2
 
@@ -209,8 +278,8 @@ def test_a_failure_after_begin_leaves_the_device_usable(dev, emu, begin, finish)
 def test_0x88_does_not_reach_an_fn_document_ff08_does(dev, emu):
     dev._exchange(0xFF41)
     assert dev.fn_status().open_document == 0x02
-    refused(lambda: dev._exchange(0x88), 0x55)               # the KKT has no receipt open
-    refused(lambda: dev._exchange(0xFF41), 0x02)             # and the FN holds one
+    refused(lambda: dev._exchange(0x88), 0x55)  # the KKT has no receipt open
+    refused(lambda: dev._exchange(0xFF41), 0x02)  # and the FN holds one
     assert dev.cancel_open_document() is True
     assert dev.fn_status().open_document == 0
     assert dev.cancel_open_document() is False
@@ -248,7 +317,7 @@ def test_correction_past_the_24_hour_shift_is_refused_and_leaves_nothing_open(sh
     with pytest.raises(E.ShiftExpired):
         shift.fiscalise(correction())
     assert shift.fn_status().open_document == 0 and emu.control.state()["last_fd"] == 2
-    assert shift.close_shift(CASHIER).fd_type == 5            # the Z report stays allowed
+    assert shift.close_shift(CASHIER).fd_type == 5  # the Z report stays allowed
 
 
 def test_correction_past_the_30_day_ofd_limit_is_refused_by_the_fn(shift, emu):

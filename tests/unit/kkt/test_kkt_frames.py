@@ -1,10 +1,10 @@
 """Shtrih frames, field codecs and command layouts at byte level."""
+
 import datetime as dt
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from ru54fz.shtrih import codec
 from ru54fz.shtrih import commands as C
 from ru54fz.shtrih.frame import ACK, ENQ, NAK, STX, Decoder, FrameError, encode, lrc, split_command
@@ -89,7 +89,7 @@ def test_chunking_does_not_change_the_result(items, data):
 def test_random_input_never_crashes_and_buffers_at_most_one_frame(blob):
     dec = Decoder()
     for start in range(0, len(blob), 700):
-        for event in dec.feed(blob[start:start + 700]):
+        for event in dec.feed(blob[start : start + 700]):
             assert event.kind in {"frame", "enq", "ack", "nak", "bad"}
         assert len(dec._buf) <= 257
     dec.reset()
@@ -157,12 +157,27 @@ def test_tlv_encoding_and_parsing():
 
 
 # ---------------------------------------------------------------- layouts
-SAMPLE = {"u8": 7, "u16": 513, "u32": 70000, "u40": 123456789, "u48": 2_500_000,
-          "date_ymd": dt.date(2026, 1, 5), "date_dmy": dt.date(2026, 1, 5),
-          "time_hm": dt.time(9, 30), "time_hms": dt.time(9, 30, 15),
-          "dt5": dt.datetime(2026, 1, 5, 9, 30), "ascii16": "9999078900012345",
-          "bytes2": b"AB", "bytes3": b"\0\1\2", "bytes8": bytes(range(8)), "text": "Линза", "tlv": codec.tlv(1008, "a@b.ru"),
-          "rest": b"\x01\x02", "lenbytes": b"\xaa\xbb", "regnum": 241}
+SAMPLE = {
+    "u8": 7,
+    "u16": 513,
+    "u32": 70000,
+    "u40": 123456789,
+    "u48": 2_500_000,
+    "date_ymd": dt.date(2026, 1, 5),
+    "date_dmy": dt.date(2026, 1, 5),
+    "time_hm": dt.time(9, 30),
+    "time_hms": dt.time(9, 30, 15),
+    "dt5": dt.datetime(2026, 1, 5, 9, 30),
+    "ascii16": "9999078900012345",
+    "bytes2": b"AB",
+    "bytes3": b"\0\1\2",
+    "bytes8": bytes(range(8)),
+    "text": "Линза",
+    "tlv": codec.tlv(1008, "a@b.ru"),
+    "rest": b"\x01\x02",
+    "lenbytes": b"\xaa\xbb",
+    "regnum": 241,
+}
 
 
 @pytest.mark.parametrize("cmd", C.COMMANDS, ids=lambda c: c.label)
@@ -184,23 +199,39 @@ def test_short_request_is_a_layout_error():
 
 def test_item_and_close_request_offsets_match_the_vendor_layout():
     cmd = C.get(0xFF46)
-    data = cmd.build(password=30, operation=1, quantity=1_000_000, price=1000, amount=1000,
-                     tax_amount=codec.NOT_GIVEN_5, tax=0x08, department=1, payment_method=4,
-                     subject=1, name="A")[2:]
+    data = cmd.build(
+        password=30,
+        operation=1,
+        quantity=1_000_000,
+        price=1000,
+        amount=1000,
+        tax_amount=codec.NOT_GIVEN_5,
+        tax=0x08,
+        department=1,
+        payment_method=4,
+        subject=1,
+        name="A",
+    )[2:]
     # pwd 4 | op 1 | qty 6 | price 5 | sum 5 | tax sum 5 | tax 1 | dept 1 | 1214 1 | 1212 1 | name
     assert len(data) == 4 + 1 + 6 + 5 + 5 + 5 + 1 + 1 + 1 + 1 + 1
     assert data[4] == 1 and data[5:11] == (1_000_000).to_bytes(6, "little")
     assert data[21:26] == b"\xff" * 5 and data[26] == 0x08 and data[-1:] == b"A"
-    close = C.get(0xFF45).build(password=30, **{f"pay{i}": 0 for i in range(1, 17)}, rounding=0,
-                                **{f"tax{i}": 0 for i in range(1, 7)}, tax_system=1, text="")[2:]
+    close = C.get(0xFF45).build(
+        password=30,
+        **{f"pay{i}": 0 for i in range(1, 17)},
+        rounding=0,
+        **{f"tax{i}": 0 for i in range(1, 7)},
+        tax_system=1,
+        text="",
+    )[2:]
     assert len(close) == 4 + 16 * 5 + 1 + 6 * 5 + 1
 
 
 def test_register_numbers_follow_the_vendor_x_report():
-    assert C.payment_register(0, 1) == 193      # sale, cash
-    assert C.payment_register(C.REG_OP_INDEX[2], 1) == 195      # sale refund, cash
-    assert C.payment_register(0, 2) == 197      # sale, payment type 2
-    assert C.payment_register(0, 14) > 255      # two-byte register number
+    assert C.payment_register(0, 1) == 193  # sale, cash
+    assert C.payment_register(C.REG_OP_INDEX[2], 1) == 195  # sale refund, cash
+    assert C.payment_register(0, 2) == 197  # sale, payment type 2
+    assert C.payment_register(0, 14) > 255  # two-byte register number
     assert C.get(0x1A).build(password=30, register=257)[-2:] == b"\x01\x01"
 
 
@@ -214,6 +245,7 @@ def test_the_protocol_document_lists_exactly_these_layouts_and_codes():
     from pathlib import Path
 
     from ru54fz.shtrih import errors as SE
+
     doc = (Path(__file__).resolve().parents[3] / "docs" / "kkt_shtrih_protocol.md").read_text()
     assert C.layout_table() in doc
     for code, (cls, message) in SE.CODES.items():
@@ -224,6 +256,7 @@ def test_the_protocol_document_lists_exactly_these_models():
     from pathlib import Path
 
     from ru54fz.shtrih import models as M
+
     doc = (Path(__file__).resolve().parents[3] / "docs" / "kkt_shtrih_protocol.md").read_text()
     assert M.models_table() in doc
     assert M.caps_for(152).vat_byte(11) == 0x90 and M.caps_for(239).vat_byte(11) == 0xCB

@@ -1,20 +1,19 @@
 """The link layer: raw protocol bytes against the emulator, the driver's
 handshake recovery, transports and their configuration, the control channel."""
+
 import os
 import socket
 import time
 
 import pytest
 from kkt_helpers import FAST, receipt
-
 from ru54fz import errors as E
 from ru54fz.devices import make_device
 from ru54fz.emulator.control import ControlError, EmulatorControl
 from ru54fz.emulator.harness import start_emulator
 from ru54fz.shtrih import commands as C
-from ru54fz.shtrih.frame import ACK, ENQ, NAK, Decoder, encode
-from ru54fz.transport import (SerialTransport, TcpTransport, UsbTransport, make_transport,
-                              parse_address)
+from ru54fz.shtrih.frame import ACK, ENQ, Decoder, encode
+from ru54fz.transport import SerialTransport, TcpTransport, UsbTransport, make_transport, parse_address
 
 
 def _raw(port):
@@ -29,7 +28,7 @@ def _read_events(sock, want, timeout=2.0):
         sock.settimeout(max(0.01, deadline - time.monotonic()))
         try:
             events += dec.feed(sock.recv(512))
-        except socket.timeout:
+        except TimeoutError:
             break
     return events
 
@@ -37,22 +36,22 @@ def _read_events(sock, want, timeout=2.0):
 def test_emulator_speaks_the_handshake_byte_by_byte(emu):
     sock = _raw(emu.port)
     sock.sendall(bytes([ENQ]))
-    assert [e.kind for e in _read_events(sock, 1)] == ["nak"]          # idle
+    assert [e.kind for e in _read_events(sock, 1)] == ["nak"]  # idle
     bad = bytearray(encode(C.get(0x10).build(password=30)))
     bad[-1] ^= 1
     sock.sendall(bytes(bad))
-    assert [e.kind for e in _read_events(sock, 1)] == ["nak"]          # bad LRC refused
+    assert [e.kind for e in _read_events(sock, 1)] == ["nak"]  # bad LRC refused
     sock.sendall(encode(C.get(0x10).build(password=30)))
     events = _read_events(sock, 2)
     assert [e.kind for e in events] == ["ack", "frame"]
     code, err, data = C.parse_reply_payload(events[1].payload)
     assert (code, err) == (0x10, 0) and C.get(0x10).parse_reply(data)["mode"] == 4
-    sock.sendall(bytes([ENQ]))                                         # reply not ACKed yet
+    sock.sendall(bytes([ENQ]))  # reply not ACKed yet
     again = _read_events(sock, 2)
     assert [e.kind for e in again] == ["ack", "frame"] and again[1].payload == events[1].payload
     sock.sendall(bytes([ACK, ENQ]))
     assert [e.kind for e in _read_events(sock, 1)] == ["nak"]
-    assert emu.control.stats()["10"] == 1          # resent, not executed twice
+    assert emu.control.stats()["10"] == 1  # resent, not executed twice
     sock.close()
 
 
@@ -70,12 +69,13 @@ def test_unknown_command_and_short_request_are_refused(emu):
 def test_driver_drains_a_stale_reply_before_its_command(emu, dev):
     sock = _raw(emu.port)
     sock.sendall(encode(C.get(0x11).build(password=30)))
-    _read_events(sock, 2)           # the reply is left un-ACKed on this link
+    _read_events(sock, 2)  # the reply is left un-ACKed on this link
     # the device answers the next ENQ on this link with ACK + that stale reply; a
     # driver on the same link must skip it.  Reuse the socket as the driver's link:
     transport = TcpTransport("127.0.0.1", emu.port)
     transport.sock, transport.is_open = sock, True
     from ru54fz.shtrih.driver import ShtrihDriver
+
     driver = ShtrihDriver(transport, timeouts=FAST)
     assert driver.status()["mode"] == 4
     assert driver.stale_replies == 1
@@ -89,7 +89,7 @@ def test_nak_on_command_frame_is_resent(dev, emu):
     with pytest.raises(E.TransportError) as info:
         dev.status()
     assert "rejected the command frame" in info.value.message
-    assert emu.control.stats().get("10", 0) == 1       # only the first status executed
+    assert emu.control.stats().get("10", 0) == 1  # only the first status executed
 
 
 def test_lost_command_frame_is_detected_by_enq_and_resent(shift, emu):
@@ -110,7 +110,7 @@ def test_pty_serial_path(tmp_path, profile):
         proc.control.power_loss(when="after", command="FF45")
         with pytest.raises(E.TransportError):
             dev.fiscalise(receipt())
-        assert dev.find_document(4).fd_type == 3          # settled over the same serial line
+        assert dev.find_document(4).fd_type == 3  # settled over the same serial line
         dev.close()
     finally:
         proc.kill()
@@ -120,12 +120,15 @@ def test_pty_serial_path(tmp_path, profile):
 def test_address_parsing():
     assert parse_address("tcp://127.0.0.1:7778") == ("tcp", {"host": "127.0.0.1", "port": 7778})
     assert parse_address("serial:///dev/ttyACM0?baudrate=57600") == (
-        "serial", {"port": "/dev/ttyACM0", "baudrate": 57600})
+        "serial",
+        {"port": "/dev/ttyACM0", "baudrate": 57600},
+    )
     assert parse_address("usb://1fc9:8080") == (
-        "usb", {"vendor_id": 0x1FC9, "product_id": 0x8080, "interface": 0})
+        "usb",
+        {"vendor_id": 0x1FC9, "product_id": 0x8080, "interface": 0},
+    )
     assert parse_address("usb://18d1:4ee4?interface=1&serial=SHM001")[1]["serial_number"] == "SHM001"
-    for bad in ("", "127.0.0.1:7778", "tcp://host", "usb://zz:12", "usb://1fc9", "ftp://x:1",
-                "serial://"):
+    for bad in ("", "127.0.0.1:7778", "tcp://host", "usb://zz:12", "usb://1fc9", "ftp://x:1", "serial://"):
         with pytest.raises(E.RequestInvalid):
             parse_address(bad)
 
@@ -139,7 +142,7 @@ def test_make_transport_and_make_device_choose_by_config():
     with pytest.raises(E.RequestInvalid) as info:
         make_device({"type": "mercury", "address": "tcp://127.0.0.1:1"})
     assert "mercury" in info.value.message and "atol" in info.value.message  # lists the known types
-    with pytest.raises(E.RequestInvalid) as info:      # the ATOL web server speaks HTTP only
+    with pytest.raises(E.RequestInvalid) as info:  # the ATOL web server speaks HTTP only
         make_device({"type": "atol", "address": "tcp://127.0.0.1:1"})
     assert "http://" in info.value.message
     with pytest.raises(E.RequestInvalid):
@@ -198,17 +201,18 @@ def test_control_channel_reports_errors_and_state(emu):
 
 
 def test_emulator_with_options_and_a_second_process_controlling_it(tmp_path, profile):
-    proc = start_emulator(tmp_path, args=["--fn-serial", "9999078900054321", "--tax-systems", "2"],
-                          profile=profile)
+    proc = start_emulator(
+        tmp_path, args=["--fn-serial", "9999078900054321", "--tax-systems", "2"], profile=profile
+    )
     try:
         dev = make_device({**proc.config, "timeouts": FAST})
         dev.open_shift("А")
         assert dev.fn_status().fn_serial == "9999078900054321"
-        with pytest.raises(E.DeviceError) as info:          # OSN (1) is not registered here
+        with pytest.raises(E.DeviceError) as info:  # OSN (1) is not registered here
             dev.fiscalise(receipt(tax_system=1))
         assert info.value.device_code == 0x33
         assert dev.fiscalise(receipt(tax_system=2)).fd_number == 3
         dev.close()
     finally:
         proc.stop()
-    assert proc.proc.returncode == 0          # clean shutdown through the control channel
+    assert proc.proc.returncode == 0  # clean shutdown through the control channel

@@ -1,6 +1,7 @@
 """The USB transport through pyusb's real API, with a pyusb backend whose one
 device bridges its bulk endpoints to the emulator's TCP port: what libusb
 would do with a Shtrih on the bus, minus the cable."""
+
 import socket
 import types
 
@@ -8,7 +9,6 @@ import pytest
 import usb.backend
 import usb.core
 from kkt_helpers import FAST, receipt
-
 from ru54fz import errors as E
 from ru54fz.shtrih.driver import ShtrihDriver
 from ru54fz.transport import UsbTransport
@@ -34,27 +34,67 @@ class BridgeBackend(usb.backend.IBackend):
         yield "dev0"
 
     def get_device_descriptor(self, dev):
-        return _ns(bLength=18, bDescriptorType=1, bcdUSB=0x0200, bDeviceClass=0, bDeviceSubClass=0,
-                   bDeviceProtocol=0, bMaxPacketSize0=64, idVendor=self.vid, idProduct=self.pid,
-                   bcdDevice=0x0100, iManufacturer=0, iProduct=0, iSerialNumber=0,
-                   bNumConfigurations=1, address=5, bus=1, port_number=2, port_numbers=(2,),
-                   speed=3)
+        return _ns(
+            bLength=18,
+            bDescriptorType=1,
+            bcdUSB=0x0200,
+            bDeviceClass=0,
+            bDeviceSubClass=0,
+            bDeviceProtocol=0,
+            bMaxPacketSize0=64,
+            idVendor=self.vid,
+            idProduct=self.pid,
+            bcdDevice=0x0100,
+            iManufacturer=0,
+            iProduct=0,
+            iSerialNumber=0,
+            bNumConfigurations=1,
+            address=5,
+            bus=1,
+            port_number=2,
+            port_numbers=(2,),
+            speed=3,
+        )
 
     def get_configuration_descriptor(self, dev, config):
-        return _ns(bLength=9, bDescriptorType=2, wTotalLength=32, bNumInterfaces=1,
-                   bConfigurationValue=1, iConfiguration=0, bmAttributes=0x80, bMaxPower=50)
+        return _ns(
+            bLength=9,
+            bDescriptorType=2,
+            wTotalLength=32,
+            bNumInterfaces=1,
+            bConfigurationValue=1,
+            iConfiguration=0,
+            bmAttributes=0x80,
+            bMaxPower=50,
+        )
 
     def get_interface_descriptor(self, dev, intf, alt, config):
         if intf != 0 or alt != 0:
             raise IndexError(intf)
-        return _ns(bLength=9, bDescriptorType=4, bInterfaceNumber=0, bAlternateSetting=0,
-                   bNumEndpoints=2, bInterfaceClass=0xFF, bInterfaceSubClass=0,
-                   bInterfaceProtocol=0, iInterface=0)
+        return _ns(
+            bLength=9,
+            bDescriptorType=4,
+            bInterfaceNumber=0,
+            bAlternateSetting=0,
+            bNumEndpoints=2,
+            bInterfaceClass=0xFF,
+            bInterfaceSubClass=0,
+            bInterfaceProtocol=0,
+            iInterface=0,
+        )
 
     def get_endpoint_descriptor(self, dev, ep, intf, alt, config):
         address = (EP_IN, EP_OUT)[ep]
-        return _ns(bLength=7, bDescriptorType=5, bEndpointAddress=address, bmAttributes=0x02,
-                   wMaxPacketSize=64, bInterval=0, bRefresh=0, bSynchAddress=0)
+        return _ns(
+            bLength=7,
+            bDescriptorType=5,
+            bEndpointAddress=address,
+            bmAttributes=0x02,
+            wMaxPacketSize=64,
+            bInterval=0,
+            bRefresh=0,
+            bSynchAddress=0,
+        )
 
     def open_device(self, dev):
         self.calls.append("open")
@@ -106,13 +146,13 @@ class BridgeBackend(usb.backend.IBackend):
         self.sock.settimeout(timeout / 1000)
         try:
             data = self.sock.recv(min(len(buff), 64))
-        except socket.timeout:
+        except TimeoutError:
             raise usb.core.USBTimeoutError("timeout", -7, 110) from None
         except OSError:
             raise usb.core.USBError("No such device (it may have been disconnected)", -4, 19) from None
         if not data:
             raise usb.core.USBError("device gone", -4, 19)
-        buff[:len(data)] = type(buff)(buff.typecode, data)
+        buff[: len(data)] = type(buff)(buff.typecode, data)
         return len(data)
 
 
@@ -123,7 +163,8 @@ def test_usb_transport_runs_the_protocol_over_bulk_endpoints(emu):
     dev.open_shift("Смирнова А.")
     long_names = [f"Линза очковая асферическая 1.67 с покрытием №{i}" for i in range(3)]
     from kkt_helpers import item
-    res = dev.fiscalise(receipt([item(n, 300000) for n in long_names]))   # frames > 64 bytes
+
+    res = dev.fiscalise(receipt([item(n, 300000) for n in long_names]))  # frames > 64 bytes
     assert res.fd_number == 3 and dev.find_document(3).total == 900000
     assert backend.calls[:4] == ["open", "detach", "set_configuration 1", "claim 0"]
     dev.close()

@@ -1,4 +1,5 @@
 """Marking codes as a 2D scanner types them (GS = 0x1D between variable fields)."""
+
 GS = "\x1d"
 
 
@@ -18,4 +19,5 @@ def code(serial="5Xq!rT8aB2cD3", product="460123456789", tail="93", crypto="dGVz
 
 def cis(raw):
     from ru54fz.marking import parse
+
     return parse(raw).cis

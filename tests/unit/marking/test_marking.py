@@ -1,10 +1,9 @@
 """Marking codes: parsing what a 2D scanner types, the permissive-mode check against
 mocks of the ЧЗ online API and the local module on real sockets (valid, sold,
 expired, blocked, unknown, timeout, down -> the offline rule)."""
+
 import pytest
-
 from marking_helpers import GS, cis, code
-
 from ru54fz import errors as E
 from ru54fz import marking as M
 from ru54fz.marking_mock import MockChecker
@@ -40,16 +39,19 @@ def test_parse_a_long_code_with_91_92():
     assert parsed.fields["91"] == "EE10" and len(parsed.fields["92"]) == 44
 
 
-@pytest.mark.parametrize("raw,words", [
-    ("", "no marking code"),
-    ("4601234567893", "unknown field"),                       # an EAN-13 scanned instead
-    (code().replace(GS, ""), "crypto tail"),                  # GS lost: 93 swallowed by the serial
-    (code().split(GS)[0], "crypto tail"),                     # the printed part only
-    ("01046012345678902" + "1" + "ABC" + GS + "93dGVz", "check digit"),
-    ("0104601234567893" + GS + "93dGVz", "serial"),
-    (code() + "\x07", "control characters"),
-    ("01" + "1" * 300, "longer than 256"),
-])
+@pytest.mark.parametrize(
+    "raw,words",
+    [
+        ("", "no marking code"),
+        ("4601234567893", "unknown field"),  # an EAN-13 scanned instead
+        (code().replace(GS, ""), "crypto tail"),  # GS lost: 93 swallowed by the serial
+        (code().split(GS)[0], "crypto tail"),  # the printed part only
+        ("01046012345678902" + "1" + "ABC" + GS + "93dGVz", "check digit"),
+        ("0104601234567893" + GS + "93dGVz", "serial"),
+        (code() + "\x07", "control characters"),
+        ("01" + "1" * 300, "longer than 256"),
+    ],
+)
 def test_bad_scans_are_refused_with_a_clear_reason(raw, words):
     with pytest.raises(E.DocumentInvalid) as info:
         M.parse(raw)
@@ -57,8 +59,16 @@ def test_bad_scans_are_refused_with_a_clear_reason(raw, words):
 
 
 # ------------------------------------------------------------------ checkers
-@pytest.mark.parametrize("state,status", [("valid", "valid"), ("sold", "sold"), ("expired", "expired"),
-                                          ("blocked", "blocked"), ("not_found", "not_found")])
+@pytest.mark.parametrize(
+    "state,status",
+    [
+        ("valid", "valid"),
+        ("sold", "sold"),
+        ("expired", "expired"),
+        ("blocked", "blocked"),
+        ("not_found", "not_found"),
+    ],
+)
 def test_online_check_outcomes(online, state, status):
     raw = code()
     online.set(cis(raw), state)
@@ -74,7 +84,7 @@ def test_local_module_check_gets_the_code_with_its_gs(local):
     local.set(cis(raw), "sold")
     result = M.LocalModuleChecker(local.url, basic_auth="admin:admin").check(M.parse(raw))
     assert result.status == "sold" and result.source == "local" and not result.allowed
-    assert local.calls[-1] == ("local", [raw])          # GS survived the query string
+    assert local.calls[-1] == ("local", [raw])  # GS survived the query string
 
 
 def test_online_timeout_falls_back_to_the_local_module(online, local):
@@ -91,11 +101,15 @@ def test_no_checker_answering_is_the_legal_offline_sale(online, local):
     raw = code()
     online.delay = 1.0
     local.down = True
-    check = M.make_checker({"online": {"url": online.url, "timeout": 0.2, "token": "t"},
-                            "local": {"url": local.url, "user": "admin", "password": "x"}})
+    check = M.make_checker(
+        {
+            "online": {"url": online.url, "timeout": 0.2, "token": "t"},
+            "local": {"url": local.url, "user": "admin", "password": "x"},
+        }
+    )
     result = check.check(M.parse(raw))
     assert result.status == "offline" and result.allowed and result.source == "none"
-    assert result.industry_value() == ""          # no check id: no 1265
+    assert result.industry_value() == ""  # no check id: no 1265
     assert "HTTP 500" in result.detail and "timed out" in result.detail
 
 

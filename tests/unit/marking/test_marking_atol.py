@@ -3,6 +3,7 @@
 beginMarkingCodeValidation -> getMarkingCodeValidationStatus -> acceptMarkingCode
 -> sell with imcParams, checked strictly by the emulator; tags 2000, 2102, 2106,
 2110 and 1260 (1262-1265) reach the FN; refunds carry their codes."""
+
 import base64
 import sys
 import uuid as uuidlib
@@ -14,8 +15,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "atol"))
 
 from atol_helpers import FAST, http_call, item, receipt, wait_results  # noqa: E402
 from marking_helpers import cis, code  # noqa: E402
-
-from ru54fz import errors as E  # noqa: E402
 from ru54fz.atol import tables as T  # noqa: E402
 from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
 from ru54fz.devices import make_device  # noqa: E402
@@ -40,8 +39,9 @@ def checker():
 @pytest.fixture
 def dev(web, checker):
     web.control.reset()
-    device = make_device({**web.config, "timeouts": FAST,
-                          "marking": {"online": {"url": checker.url, "timeout": 0.3}}})
+    device = make_device(
+        {**web.config, "timeouts": FAST, "marking": {"online": {"url": checker.url, "timeout": 0.3}}}
+    )
     device.open_shift("Смирнова А.")
     yield device
     device.close()
@@ -70,19 +70,43 @@ def test_a_marked_item_is_checked_accepted_and_bound_to_its_position(web, checke
     assert not tags(plain) and bound["subject"] == 33
     t = tags(bound)
     assert t[2000] == raw.encode() and t[2102] == b"\x00" and t[2110] == b"\x01"
-    assert t[2106][0] & 0b1111 == 0b1111                      # checked, positive, status known and correct
+    assert t[2106][0] & 0b1111 == 0b1111  # checked, positive, status known and correct
     industry = t[1260]
     for part in (b"030", b"21.11.2023", b"1944", check["industry_value"].encode()):
         assert part in industry
     assert checker.calls[-1][0] == "online"
     # the register's table of checked codes is empty again after the receipt
-    status, _ = http_call(web, "POST", "/api/v2/requests", {"uuid": str(uuidlib.uuid4()), "request": [
-        {"type": "sell", "items": [{"type": "position", "name": "x", "price": 1, "quantity": 1, "amount": 1,
-                                    "tax": {"type": "none"}, "paymentObject": "commodityWithMarking",
-                                    "imcParams": {"imcType": "auto", "imc": base64.b64encode(raw.encode()).decode(),
-                                                  "itemEstimatedStatus": "itemPieceSold",
-                                                  "imcModeProcessing": 0}}],
-         "payments": [{"type": "cash", "sum": 1}]}]})
+    status, _ = http_call(
+        web,
+        "POST",
+        "/api/v2/requests",
+        {
+            "uuid": str(uuidlib.uuid4()),
+            "request": [
+                {
+                    "type": "sell",
+                    "items": [
+                        {
+                            "type": "position",
+                            "name": "x",
+                            "price": 1,
+                            "quantity": 1,
+                            "amount": 1,
+                            "tax": {"type": "none"},
+                            "paymentObject": "commodityWithMarking",
+                            "imcParams": {
+                                "imcType": "auto",
+                                "imc": base64.b64encode(raw.encode()).decode(),
+                                "itemEstimatedStatus": "itemPieceSold",
+                                "imcModeProcessing": 0,
+                            },
+                        }
+                    ],
+                    "payments": [{"type": "cash", "sum": 1}],
+                }
+            ],
+        },
+    )
     assert status == 201
 
 
@@ -112,7 +136,7 @@ def test_the_same_unit_twice_in_one_receipt_is_refused(web, checker, dev):
 def test_checker_timeout_sells_offline_without_1265(web, checker, dev):
     raw = code()
     checker.set(cis(raw), "sold")
-    checker.delay = 1.0                 # longer than the 0.3 s timeout, and no local module
+    checker.delay = 1.0  # longer than the 0.3 s timeout, and no local module
     res = dev.fiscalise(receipt([marked(raw)]))
     assert res.extra["marking"]["0"]["status"] == "offline"
     t = tags(web.control.document(res.fd_number)["items"][0])
@@ -123,7 +147,7 @@ def test_refund_carries_its_code_with_status_returned(web, checker, dev):
     raw = code()
     checker.set(cis(raw), "valid")
     dev.fiscalise(receipt([marked(raw)]))
-    checker.set(cis(raw), "sold")       # sold now: a refund is not refused for that
+    checker.set(cis(raw), "sold")  # sold now: a refund is not refused for that
     res = dev.fiscalise(receipt([marked(raw)], operation=2))
     t = tags(web.control.document(res.fd_number)["items"][0])
     assert t[2000] == raw.encode() and t[2110] == b"\x03"
@@ -132,7 +156,7 @@ def test_refund_carries_its_code_with_status_returned(web, checker, dev):
 def test_the_register_refusing_the_code_declines_it(web, checker, dev):
     raw = code()
     checker.set(cis(raw), "valid")
-    web.control.call("marking", cis=cis(raw), answer="sold")   # ОИСМ through the OFD says otherwise
+    web.control.call("marking", cis=cis(raw), answer="sold")  # ОИСМ through the OFD says otherwise
     before = last_fd(web)
     with pytest.raises(MarkingRefused) as info:
         dev.fiscalise(receipt([marked(raw)]))
@@ -156,31 +180,45 @@ def post(web, *tasks):
 def test_strict_sequence_of_the_marking_tasks(web, dev):
     imc = base64.b64encode(code().encode()).decode()
     params = {"imcType": "auto", "imc": imc, "itemEstimatedStatus": "itemPieceSold", "imcModeProcessing": 0}
-    r, = post(web, {"type": "getMarkingCodeValidationStatus"})
+    (r,) = post(web, {"type": "getMarkingCodeValidationStatus"})
     assert r["errorCode"] == T.MARKING_CHECK_NOT_STARTED
-    r, = post(web, {"type": "acceptMarkingCode"})
+    (r,) = post(web, {"type": "acceptMarkingCode"})
     assert r["errorCode"] == T.MARKING_CHECK_NOT_STARTED
-    position = {"type": "position", "name": "БАД", "price": 10, "quantity": 1, "amount": 10,
-                "tax": {"type": "none"}, "paymentObject": "commodityWithMarking", "imcParams": params}
+    position = {
+        "type": "position",
+        "name": "БАД",
+        "price": 10,
+        "quantity": 1,
+        "amount": 10,
+        "tax": {"type": "none"},
+        "paymentObject": "commodityWithMarking",
+        "imcParams": params,
+    }
     sell = {"type": "sell", "items": [position], "payments": [{"type": "cash", "sum": 10}]}
-    r, = post(web, sell)
-    assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED         # never checked
-    ok, again = post(web, {"type": "beginMarkingCodeValidation", "params": params},
-                     {"type": "beginMarkingCodeValidation", "params": params})
+    (r,) = post(web, sell)
+    assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED  # never checked
+    ok, again = post(
+        web,
+        {"type": "beginMarkingCodeValidation", "params": params},
+        {"type": "beginMarkingCodeValidation", "params": params},
+    )
     assert ok["status"] == "ready" and again["errorCode"] == T.MARKING_CHECK_ALREADY_STARTED
     status, declined = post(web, {"type": "getMarkingCodeValidationStatus"}, {"type": "declineMarkingCode"})
     assert status["result"]["ready"] is True
-    r, = post(web, sell)
-    assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED         # declined is not accepted
+    (r,) = post(web, sell)
+    assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED  # declined is not accepted
     post(web, {"type": "beginMarkingCodeValidation", "params": params}, {"type": "acceptMarkingCode"})
-    wrong = {**sell, "items": [{**position, "imcParams": {**params, "itemEstimatedStatus": "itemPieceReturn"}}]}
-    r, = post(web, wrong)
-    assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED         # not the status that was checked
-    r, = post(web, {**sell, "items": [{**position, "paymentObject": "commodity"}]})
-    assert r["errorCode"] == T.INVALID_PARAM                     # a code on an unmarked position
-    r, = post(web, sell)
+    wrong = {
+        **sell,
+        "items": [{**position, "imcParams": {**params, "itemEstimatedStatus": "itemPieceReturn"}}],
+    }
+    (r,) = post(web, wrong)
+    assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED  # not the status that was checked
+    (r,) = post(web, {**sell, "items": [{**position, "paymentObject": "commodity"}]})
+    assert r["errorCode"] == T.INVALID_PARAM  # a code on an unmarked position
+    (r,) = post(web, sell)
     assert r["status"] == "ready"
-    r, = post(web, sell)
-    assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED         # one acceptance, one receipt
-    r, = post(web, {**sell, "items": [{k: v for k, v in position.items() if k != "imcParams"}]})
-    assert r["errorCode"] == T.NO_REQUIRED_PARAM                 # a marked position without its code
+    (r,) = post(web, sell)
+    assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED  # one acceptance, one receipt
+    (r,) = post(web, {**sell, "items": [{k: v for k, v in position.items() if k != "imcParams"}]})
+    assert r["errorCode"] == T.NO_REQUIRED_PARAM  # a marked position without its code

@@ -2,6 +2,7 @@
 real socket), then FF61 check -> FF69 accept -> FF46 item + FF4D tags -> FF67 bind,
 checked strictly by the emulated FN on every device profile; 2000/2102/2106/2110 and
 1260 reach the FN; refunds carry their codes; the sequence rules are enforced."""
+
 import sys
 from pathlib import Path
 
@@ -11,7 +12,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "atol"))
 
 from atol_helpers import item, receipt  # noqa: E402
 from marking_helpers import cis, code  # noqa: E402
-
 from ru54fz import errors as E  # noqa: E402
 from ru54fz.devices import make_device  # noqa: E402
 from ru54fz.emulator.harness import start_emulator  # noqa: E402
@@ -39,8 +39,9 @@ def checker():
 @pytest.fixture
 def dev(emu, checker):
     emu.control.reset()
-    device = make_device({**emu.config, "timeouts": FAST,
-                          "marking": {"online": {"url": checker.url, "timeout": 0.3}}})
+    device = make_device(
+        {**emu.config, "timeouts": FAST, "marking": {"online": {"url": checker.url, "timeout": 0.3}}}
+    )
     device.open_shift("Смирнова А.", "500100732259")
     yield device
     device.close()
@@ -60,8 +61,11 @@ def test_marked_sale_check_accept_bind_on_every_profile(emu, checker, dev):
     before = emu.control.stats()
     res = dev.fiscalise(receipt([item(product_code="4601234567893"), marked(raw, price=45050)]))
     after = emu.control.stats()
-    assert {op: after.get(op, 0) - before.get(op, 0) for op in ("FF61", "FF69", "FF67")} == \
-        {"FF61": 1, "FF69": 2, "FF67": 1}                   # FF69 2 (clear) first, then accept
+    assert {op: after.get(op, 0) - before.get(op, 0) for op in ("FF61", "FF69", "FF67")} == {
+        "FF61": 1,
+        "FF69": 2,
+        "FF67": 1,
+    }  # FF69 2 (clear) first, then accept
     stored = emu.control.document(res.fd_number)
     plain, bound = stored["items"]
     assert 2000 not in tags(plain)
@@ -100,7 +104,7 @@ def test_refund_carries_the_code_as_returned(emu, checker, dev):
     checker.set(cis(raw), "valid")
     dev.fiscalise(receipt([marked(raw)]))
     checker.set(cis(raw), "sold")
-    emu.control.call("marking", cis=cis(raw), answer="sold")     # sold: right for a return
+    emu.control.call("marking", cis=cis(raw), answer="sold")  # sold: right for a return
     res = dev.fiscalise(receipt([marked(raw)], operation=2))
     t = tags(emu.control.document(res.fd_number)["items"][0])
     assert t[2000] == raw.encode() and t[2110] == b"\x03"
@@ -115,22 +119,35 @@ def test_strict_fn_sequence(emu, dev):
             shtrih._exchange(code_, **values)
         return info.value.device_code
 
-    assert refused(0xFF69, action=1) == 0x02                       # nothing checked
+    assert refused(0xFF69, action=1) == 0x02  # nothing checked
     shtrih._exchange(0xFF61, status=1, mode=0, km_len=len(km), tlv_len=0, data=km)
     assert refused(0xFF61, status=1, mode=0, km_len=len(km), tlv_len=0, data=km) == 0x02  # FF69 first
     assert shtrih._exchange(0xFF69, action=1)["check_result"] & 1
-    values = {"quantity": 1_000_000, "price": 1000, "amount": 1000, "tax_amount": 0xFF_FFFF_FFFF,
-              "tax": shtrih.capabilities().model.vat_bytes[6], "department": 1, "payment_method": 4,
-              "name": "Позиция"}
+    values = {
+        "quantity": 1_000_000,
+        "price": 1000,
+        "amount": 1000,
+        "tax_amount": 0xFF_FFFF_FFFF,
+        "tax": shtrih.capabilities().model.vat_bytes[6],
+        "department": 1,
+        "payment_method": 4,
+        "name": "Позиция",
+    }
     shtrih._exchange(0xFF46, operation=1, subject=1, **values)
-    assert refused(0xFF67, km=km) == 0x02                          # not a marked item
+    assert refused(0xFF67, km=km) == 0x02  # not a marked item
     shtrih._exchange(0xFF46, operation=1, subject=33, **values)
-    assert refused(0xFF67, km=b"01" + km[2:-1] + b"X") == 0x02     # a code never accepted
-    close = {**{f"pay{i}": 0 for i in range(1, 17)}, **{f"tax{i}": 0 for i in range(1, 7)},
-             "pay1": 2000, "rounding": 0, "tax_system": 1, "text": ""}
-    assert refused(0xFF45, **close) == 0x02                        # the marked item has no code
+    assert refused(0xFF67, km=b"01" + km[2:-1] + b"X") == 0x02  # a code never accepted
+    close = {
+        **{f"pay{i}": 0 for i in range(1, 17)},
+        **{f"tax{i}": 0 for i in range(1, 7)},
+        "pay1": 2000,
+        "rounding": 0,
+        "tax_system": 1,
+        "text": "",
+    }
+    assert refused(0xFF45, **close) == 0x02  # the marked item has no code
     shtrih._exchange(0xFF67, km=km)
-    assert refused(0xFF67, km=km) == 0x02                          # bound once
+    assert refused(0xFF67, km=km) == 0x02  # bound once
     assert shtrih._exchange(0xFF45, **close)["fd_number"]
 
 

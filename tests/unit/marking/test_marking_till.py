@@ -2,6 +2,7 @@
 scanned code, the permissive-mode check (mocked ЧЗ API on a real socket), the receipt,
 and the check result kept in the journal with the sale; a sold code refused (409) with
 no receipt, then the same order with another unit's code fiscalised."""
+
 import json
 import sys
 import uuid as uuidlib
@@ -12,8 +13,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
 from marking_helpers import cis, code  # noqa: E402
-from till_helpers import close_service  # noqa: E402
-
 from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
 from ru54fz.devices import make_device  # noqa: E402
 from ru54fz.emulator.harness import start_emulator  # noqa: E402
@@ -21,6 +20,7 @@ from ru54fz.journal import Journal  # noqa: E402
 from ru54fz.marking import MarkingRefused  # noqa: E402
 from ru54fz.marking_mock import MockChecker  # noqa: E402
 from ru54fz.till_service import TillService  # noqa: E402
+from till_helpers import close_service  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=["shtrih", "atol"])
@@ -50,14 +50,42 @@ def svc(register, checker, tmp_path):
 
 
 def marked_order(raw, uid=None):
-    lines = [{"name": "Витамины для глаз, БАД", "quantity": "1.000", "price": "890.00", "amount": "890.00",
-              "vat_code": 11, "payment_method": 4, "subject": 33, "measure": 0, "barcode": "",
-              "marking_code": raw},
-             {"name": "Салфетка для очков", "quantity": "1.000", "price": "150.00", "amount": "150.00",
-              "vat_code": 11, "payment_method": 4, "subject": 1, "measure": 0, "barcode": ""}]
-    return {"uuid": uid or str(uuidlib.uuid4()), "pos_reference": "Order 00001-001-0007", "operation": "sale",
-            "cashier": {"name": "Анна Кассирова", "inn": ""}, "buyer_contact": "", "tax_system": 1,
-            "lines": lines, "payments": [{"kind": "card", "amount": "1040.00"}], "refund_of": None}
+    lines = [
+        {
+            "name": "Витамины для глаз, БАД",
+            "quantity": "1.000",
+            "price": "890.00",
+            "amount": "890.00",
+            "vat_code": 11,
+            "payment_method": 4,
+            "subject": 33,
+            "measure": 0,
+            "barcode": "",
+            "marking_code": raw,
+        },
+        {
+            "name": "Салфетка для очков",
+            "quantity": "1.000",
+            "price": "150.00",
+            "amount": "150.00",
+            "vat_code": 11,
+            "payment_method": 4,
+            "subject": 1,
+            "measure": 0,
+            "barcode": "",
+        },
+    ]
+    return {
+        "uuid": uid or str(uuidlib.uuid4()),
+        "pos_reference": "Order 00001-001-0007",
+        "operation": "sale",
+        "cashier": {"name": "Анна Кассирова", "inn": ""},
+        "buyer_contact": "",
+        "tax_system": 1,
+        "lines": lines,
+        "payments": [{"kind": "card", "amount": "1040.00"}],
+        "refund_of": None,
+    }
 
 
 def test_a_marked_sale_keeps_its_check_with_the_receipt(register, checker, svc):

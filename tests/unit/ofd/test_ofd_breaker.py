@@ -1,8 +1,8 @@
 """Circuit breaker state machine with in-memory and shared (multi-thread) storage."""
+
 import threading
 
 import pytest
-
 from ru54fz.breaker import CLOSED, HALF_OPEN, OPEN, BreakerOpen, CircuitBreaker, MemoryStorage
 
 
@@ -16,8 +16,9 @@ class Clock:
 
 def make(threshold=3, cool_down=30):
     clock = Clock()
-    return CircuitBreaker(MemoryStorage(), failure_threshold=threshold, cool_down=cool_down,
-                          probe_timeout=60, clock=clock), clock
+    return CircuitBreaker(
+        MemoryStorage(), failure_threshold=threshold, cool_down=cool_down, probe_timeout=60, clock=clock
+    ), clock
 
 
 def test_opens_after_n_consecutive_failures_only():

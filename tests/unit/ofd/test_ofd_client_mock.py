@@ -1,10 +1,10 @@
 """The TCP transport against the mock OFD running as a real subprocess, in every mode."""
+
 import socket
 import threading
 import time
 
 import pytest
-
 from ru54fz.ofd import protocol as p
 from ru54fz.ofd.client import OfdRejected, OfdTransportError, TcpOfdTransport
 from ru54fz.ofd.mock_server import MockOfdProcess
@@ -60,7 +60,10 @@ def test_refusing_connections_is_a_retryable_transport_error(ofd):
 def test_blackhole_hits_the_read_timeout_on_time(ofd):
     ofd.control.set_mode("blackhole")
     started = time.monotonic()
-    with transport(ofd, read_timeout=0.5) as t, pytest.raises(OfdTransportError, match="did not answer within 0.5 s"):
+    with (
+        transport(ofd, read_timeout=0.5) as t,
+        pytest.raises(OfdTransportError, match="did not answer within 0.5 s"),
+    ):
         t.send(p.build_document_message(FN, 3))
     assert 0.45 <= time.monotonic() - started < 2.0
     assert ofd.control.submissions(FN, 3) == 1

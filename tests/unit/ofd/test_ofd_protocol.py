@@ -1,10 +1,10 @@
 """OFD session/frame protocol: round trips, CRC, precise decoding errors, fuzzing."""
+
 import struct
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from ru54fz.ofd import protocol as p
 
 FN = "9999078900012345"
@@ -24,7 +24,9 @@ def test_session_header_layout_is_30_bytes_with_magic_and_versions():
     assert raw[8:24] == FN.encode()
     assert struct.unpack_from("<H", raw, 24)[0] == 100
     assert struct.unpack_from("<H", raw, 28)[0] == p.crc16_ccitt_false(raw[:28])
-    assert p.SessionHeader.unpack(raw) == p.SessionHeader(FN, 100, p.DEFAULT_FLAGS, p.crc16_ccitt_false(raw[:28]))
+    assert p.SessionHeader.unpack(raw) == p.SessionHeader(
+        FN, 100, p.DEFAULT_FLAGS, p.crc16_ccitt_false(raw[:28])
+    )
 
 
 def test_frame_header_layout_and_crc_cover_header_and_body():
@@ -55,7 +57,7 @@ def test_cp866_strings_round_trip():
     item = p.decode_tlv(p.tlv(1021, "Кассир Иванова"))[0]
     assert item.as_str == "Кассир Иванова"
     with pytest.raises(p.BadTlv, match="CP866"):
-        p.tlv(1021, "emoji \U0001F600")
+        p.tlv(1021, "emoji \U0001f600")
 
 
 def test_ticket_round_trip_and_rejection_text():
@@ -65,13 +67,16 @@ def test_ticket_round_trip_and_rejection_text():
     assert not bad.accepted and bad.code == 14 and bad.message == "Неверный ФП"
 
 
-@pytest.mark.parametrize("mutate, error, text", [
-    (lambda b: b"\x2b" + b[1:], p.BadMagic, "session magic"),
-    (lambda b: b[:4] + b"\x81\xa3" + b[6:], p.BadVersion, "session protocol version"),
-    (lambda b: b[:6] + b"\x00\x02" + b[8:], p.BadVersion, "application protocol version"),
-    (lambda b: b[:28] + bytes([b[28] ^ 1]) + b[29:], p.BadCrc, "session header CRC"),
-    (lambda b: b[:20], p.Truncated, "needs 30 bytes"),
-])
+@pytest.mark.parametrize(
+    "mutate, error, text",
+    [
+        (lambda b: b"\x2b" + b[1:], p.BadMagic, "session magic"),
+        (lambda b: b[:4] + b"\x81\xa3" + b[6:], p.BadVersion, "session protocol version"),
+        (lambda b: b[:6] + b"\x00\x02" + b[8:], p.BadVersion, "application protocol version"),
+        (lambda b: b[:28] + bytes([b[28] ^ 1]) + b[29:], p.BadCrc, "session header CRC"),
+        (lambda b: b[:20], p.Truncated, "needs 30 bytes"),
+    ],
+)
 def test_session_header_errors_are_precise(mutate, error, text):
     raw = p.pack_session(p.build_document_message(FN, 1), FN)
     with pytest.raises(error, match=text):
@@ -125,15 +130,20 @@ def test_fuzz_decoder_raises_only_protocol_errors(data):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(0, (1 << 24) - 1), st.integers(0, 0xFFFFFFFF), st.integers(0, 0xFF),
-       st.text(max_size=40).filter(lambda s: all(ord(c) < 0x2000 for c in s)))
+@given(
+    st.integers(0, (1 << 24) - 1),
+    st.integers(0, 0xFFFFFFFF),
+    st.integers(0, 0xFF),
+    st.text(max_size=40).filter(lambda s: all(ord(c) < 0x2000 for c in s)),
+)
 def test_fuzz_round_trip(fd_number, sign, fd_type, text):
     try:
         extra = [p.tlv(1021, text)]
     except p.BadTlv:
         extra = []
-    msg = p.build_document_message(FN, fd_number, fd_type=fd_type if fd_type in p.STLV_TAGS else 3,
-                                   fiscal_sign=sign, extra_tlvs=extra)
+    msg = p.build_document_message(
+        FN, fd_number, fd_type=fd_type if fd_type in p.STLV_TAGS else 3, fiscal_sign=sign, extra_tlvs=extra
+    )
     header, c = p.unpack_session(p.pack_session(msg, FN))
     assert c.fd_number == fd_number and c.pack() == msg
     assert c.tlvs[0].find(p.TAG_FISCAL_SIGN).as_int == sign
@@ -145,7 +155,7 @@ def test_fuzz_single_bit_flip_is_always_detected(position, mask):
     raw = p.pack_session(p.build_document_message(FN, 1234, fiscal_sign=99), FN)
     pos = position % len(raw)
     flipped = bytearray(raw)
-    flipped[pos] ^= (mask or 1)
+    flipped[pos] ^= mask or 1
     if bytes(flipped) == raw:
         return
     with pytest.raises(p.ProtocolError):

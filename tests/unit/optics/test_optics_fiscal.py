@@ -1,8 +1,8 @@
 """Lab-order settlement lines in 54-FZ terms: 1214 = 1 / 3 at order, 4 at hand-over; kopecks exact."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from opticslib import fiscal
 
 KIT = [
@@ -59,8 +59,10 @@ def test_prepayment_vat_mapping():
     assert [fiscal.prepayment_vat(c) for c in (1, 2, 5, 6, 7, 8, 11)] == [3, 4, 5, 6, 9, 10, 12]
 
 
-@given(st.integers(min_value=0, max_value=10 ** 9),
-       st.lists(st.integers(min_value=0, max_value=10 ** 7), min_size=1, max_size=6).filter(lambda w: sum(w) > 0))
+@given(
+    st.integers(min_value=0, max_value=10**9),
+    st.lists(st.integers(min_value=0, max_value=10**7), min_size=1, max_size=6).filter(lambda w: sum(w) > 0),
+)
 def test_allocation_is_exact_and_proportional(total, weights):
     shares = fiscal.allocate(total, weights)
     assert sum(shares) == total

@@ -1,8 +1,8 @@
 """Lab-order state machine: every allowed and every forbidden transition, by role."""
+
 import itertools
 
 import pytest
-
 from opticslib import laborder as lo
 
 ALLOWED = {

@@ -1,8 +1,8 @@
 """Promised dates from lead times, in working days."""
+
 from datetime import date
 
 import pytest
-
 from opticslib import leadtime as lt
 
 FRI = date(2026, 11, 20)

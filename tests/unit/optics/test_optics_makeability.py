@@ -1,17 +1,24 @@
 """Makeability of a lens design: both principal meridians, diameters, ADD, fitting height."""
-from decimal import Decimal
 
-import pytest
+from decimal import Decimal
 
 from opticslib import makeability as mk
 
-SV = mk.Design("single", (
-    mk.RangeLine.make(65, "-10.00", "6.00", "-4.00", "0"),
-    mk.RangeLine.make(70, "-8.00", "4.00", "-2.00", "0"),
-))
-PAL = mk.Design("progressive", (mk.RangeLine.make(70, "-8.00", "6.00", "-4.00", "0", "0.75", "3.50"),),
-                min_fitting_height=Decimal("18"))
-PLUS_CYL_DESIGN = mk.Design("single", (mk.RangeLine.make(65, "-6.00", "6.00", "0", "4.00"),), cyl_convention="plus")
+SV = mk.Design(
+    "single",
+    (
+        mk.RangeLine.make(65, "-10.00", "6.00", "-4.00", "0"),
+        mk.RangeLine.make(70, "-8.00", "4.00", "-2.00", "0"),
+    ),
+)
+PAL = mk.Design(
+    "progressive",
+    (mk.RangeLine.make(70, "-8.00", "6.00", "-4.00", "0", "0.75", "3.50"),),
+    min_fitting_height=Decimal("18"),
+)
+PLUS_CYL_DESIGN = mk.Design(
+    "single", (mk.RangeLine.make(65, "-6.00", "6.00", "0", "4.00"),), cyl_convention="plus"
+)
 
 
 def codes(result):
@@ -27,8 +34,10 @@ def test_second_meridian_outside_even_if_sphere_inside():
     # SPH -9.00 is inside the 65 mm line, but SPH + CYL = -11.00 is not.
     res = mk.check_eye(SV, "-9.00", "-2.00", 180)
     assert not res.ok
-    assert any(p.code == "meridian_out" and p.values["meridian"] == 2 and p.values["power"] == Decimal("-11.00")
-               for p in res.problems)
+    assert any(
+        p.code == "meridian_out" and p.values["meridian"] == 2 and p.values["power"] == Decimal("-11.00")
+        for p in res.problems
+    )
 
 
 def test_plus_cyl_prescription_is_transposed_before_checking():
@@ -86,7 +95,9 @@ def test_fitting_height_against_design_and_frame():
     assert mk.check(PAL, {"od": dict(base, fitting_height=18)}, frame_b=30, frame_fh=18).ok
     assert codes(mk.check(PAL, {"od": dict(base, fitting_height="17.5")})) == ["fitting_height_low"]
     assert codes(mk.check(PAL, {"od": dict(base)})) == ["fitting_height_missing"]
-    assert codes(mk.check(PAL, {"od": dict(base, fitting_height=31)}, frame_b=30)) == ["fitting_height_above_frame"]
+    assert codes(mk.check(PAL, {"od": dict(base, fitting_height=31)}, frame_b=30)) == [
+        "fitting_height_above_frame"
+    ]
     assert codes(mk.check(PAL, {"od": dict(base, fitting_height=20)}, frame_fh=17)) == ["frame_too_shallow"]
     # single vision never asks for a fitting height
     assert mk.check(SV, {"od": {"sph": "1"}}, frame_fh=5).ok

@@ -1,8 +1,8 @@
 """Prescription value rules: every field just inside / just outside, both eyes, both notations."""
+
 from decimal import Decimal
 
 import pytest
-
 from opticslib import rx
 
 EYES = ("od", "os")
@@ -22,8 +22,16 @@ BOUNDS = {
     "bc": (["7.00", "10.50"], ["6.95", "10.55"], {}),
     "dia": (["8.0", "16.0"], ["7.9", "16.1"], {}),
 }
-STEP_ERRORS = {"sph": "-2.10", "cyl": "-1.10", "add": "1.10", "prism1": "0.30", "pd_far": "30.2",
-               "fitting_height": "20.3", "bc": "8.62", "dia": "14.15"}
+STEP_ERRORS = {
+    "sph": "-2.10",
+    "cyl": "-1.10",
+    "add": "1.10",
+    "prism1": "0.30",
+    "pd_far": "30.2",
+    "fitting_height": "20.3",
+    "bc": "8.62",
+    "dia": "14.15",
+}
 
 
 @pytest.mark.parametrize("eye", EYES)
@@ -98,7 +106,9 @@ def test_prism_rules(eye):
     assert codes({"prism1": "1"}) == ["prism_base_required"]
     assert codes({"prism1_base": "up"}) == ["prism_base_without_prism"]
     assert codes({"prism1": "1", "prism1_base": "sideways"}) == ["prism_base_invalid"]
-    assert codes({"prism1": "1", "prism1_base": "up", "prism2": "1", "prism2_base": "down"}) == ["prism_same_direction"]
+    assert codes({"prism1": "1", "prism1_base": "up", "prism2": "1", "prism2_base": "down"}) == [
+        "prism_same_direction"
+    ]
     assert codes({"prism2": "1", "prism2_base": "in"}) == ["prism2_without_prism1"]
 
 
@@ -106,7 +116,10 @@ def test_pair_rules():
     assert rx.validate_pair({"pd_far": "40.0", "pd_near": "80.0", "vertex_distance": "5.0"}) == []
     errs = rx.validate_pair({"pd_far": "39.5", "pd_near": "80.5", "vertex_distance": "25.5"})
     assert [(e.field, e.eye, e.code) for e in errs] == [
-        ("pd_far", None, "range"), ("pd_near", None, "range"), ("vertex_distance", None, "range")]
+        ("pd_far", None, "range"),
+        ("pd_near", None, "range"),
+        ("vertex_distance", None, "range"),
+    ]
     assert "Binocular PD far" in errs[0].message and "40.0 … 80.0" in errs[0].message
 
 
@@ -120,8 +133,17 @@ def test_contact_lens_needs_bc_and_dia(eye):
 
 def test_floats_from_forms_are_exact_and_zero_means_empty():
     # What an Odoo float field hands over: 0.0 for empty ADD/prism/PD, binary floats for powers.
-    values = {"sph": -2.25, "cyl": -0.75, "axis": 10, "add": 0.0, "prism1": 0.0, "pd_far": 31.5,
-              "fitting_height": 0.0, "bc": 0.0, "dia": 0.0}
+    values = {
+        "sph": -2.25,
+        "cyl": -0.75,
+        "axis": 10,
+        "add": 0.0,
+        "prism1": 0.0,
+        "pd_far": 31.5,
+        "fitting_height": 0.0,
+        "bc": 0.0,
+        "dia": 0.0,
+    }
     assert rx.validate_eye("od", values) == []
     assert [e.code for e in rx.validate_eye("od", {"sph": "abc"})] == ["not_a_number"]
 

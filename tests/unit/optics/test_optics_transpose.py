@@ -1,10 +1,10 @@
 """Cylinder transposition: exact, involutive, axis kept in 1..180."""
+
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from opticslib import transpose as tp
 
 quarters = st.integers(min_value=-120, max_value=120).map(lambda n: Decimal(n) * Decimal("0.25"))

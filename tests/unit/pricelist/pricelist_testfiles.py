@@ -1,4 +1,5 @@
 """Helpers that make price-list files for the tests (openpyxl, xlwt, csv)."""
+
 import csv
 import io
 
@@ -25,6 +26,7 @@ def xlsx_bytes(rows, merges=(), sheet_title=None, extra_sheets=()):
 
 def xls_bytes(rows):
     import xlwt
+
     wb = xlwt.Workbook()
     ws = wb.add_sheet("Прайс")
     for r, row in enumerate(rows):

@@ -3,14 +3,19 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-
 from pricelist import Profile, analyse
 from pricelist.headers import combine_header_rows
 from pricelist.readers import ReadError, detect_delimiter, open_rows
 from pricelist_testfiles import EAN13, csv_bytes, xls_bytes, xlsx_bytes
 
-RU_COLUMNS = {"article": "Артикул", "ean": "Штрихкод", "name": "Наименование", "price": "Цена",
-              "vat": "НДС", "stock": "Остаток"}
+RU_COLUMNS = {
+    "article": "Артикул",
+    "ean": "Штрихкод",
+    "name": "Наименование",
+    "price": "Цена",
+    "vat": "НДС",
+    "stock": "Остаток",
+}
 RU_HEADER = ["Артикул", "Штрихкод", "Наименование", "Цена", "НДС", "Остаток"]
 RU_ROWS = [
     ["ESS-160-AR", EAN13[0], "Линза Essilor 1.60 Crizal", "1 250,50", "Без НДС", "Много"],
@@ -27,7 +32,7 @@ def test_windows_1251_csv_with_semicolons_and_cyrillic_headers():
     data = csv_bytes([RU_HEADER] + RU_ROWS, encoding="cp1251", delimiter=";")
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
-    profile = Profile(file_type="csv", columns=RU_COLUMNS)   # encoding and separator: auto
+    profile = Profile(file_type="csv", columns=RU_COLUMNS)  # encoding and separator: auto
     result = analyse(data, profile, preview=10)
     assert not result.has_errors, result.problems
     values = _values(result)
@@ -70,10 +75,17 @@ def test_delimiter_sniffing(sep):
 
 @pytest.mark.parametrize("engine", ["lean", "openpyxl"])
 def test_xlsx_decimal_commas_numbers_as_text_and_trailing_empty_rows(engine):
-    rows = [["Прайс-лист ООО «Оптика-Опт»"], [], RU_HEADER,
-            ["A1", EAN13[0], "Оправа Ray-Ban RB5154", "4 990,00", 0.2, 5],     # number as text
+    rows = (
+        [
+            ["Прайс-лист ООО «Оптика-Опт»"],
+            [],
+            RU_HEADER,
+            ["A1", EAN13[0], "Оправа Ray-Ban RB5154", "4 990,00", 0.2, 5],  # number as text
             ["A2", int(EAN13[1]), "Оправа Vogue VO5286", 3990.5, "20%", "7"],  # EAN as a number
-            ] + [[None] * 6] * 50 + [["", "  ", None, None, None, None]]
+        ]
+        + [[None] * 6] * 50
+        + [["", "  ", None, None, None, None]]
+    )
     data = xlsx_bytes(rows)
     profile = Profile(file_type="xlsx", header_row=3, columns=RU_COLUMNS, xlsx_engine=engine)
     result = analyse(data, profile, preview=10)
@@ -109,11 +121,29 @@ def test_merged_two_row_header(engine):
     first, second = next(it)[1], next(it)[1]
     assert first[3] is None and first[5] is None
     assert combine_header_rows(first, second) == [
-        "Артикул", "Наименование", "Цена / опт", "Цена / розн.", "SPH / от", "SPH / до", "Индекс"]
-    profile = Profile(file_type="xlsx", header_row=1, header_rows=2, columns={
-        "article": "Артикул", "name": "Наименование", "price": "цена опт",
-        "retail_price": "ЦЕНА-РОЗН", "sph_min": "SPH от", "sph_max": "sph / до", "lens_index": "Индекс"},
-        xlsx_engine=engine)
+        "Артикул",
+        "Наименование",
+        "Цена / опт",
+        "Цена / розн.",
+        "SPH / от",
+        "SPH / до",
+        "Индекс",
+    ]
+    profile = Profile(
+        file_type="xlsx",
+        header_row=1,
+        header_rows=2,
+        columns={
+            "article": "Артикул",
+            "name": "Наименование",
+            "price": "цена опт",
+            "retail_price": "ЦЕНА-РОЗН",
+            "sph_min": "SPH от",
+            "sph_max": "sph / до",
+            "lens_index": "Индекс",
+        },
+        xlsx_engine=engine,
+    )
     result = analyse(data, profile, preview=5)
     assert not result.has_errors, result.problems
     v = result.preview[0].values
@@ -145,20 +175,36 @@ def test_xls_reader_and_sheet_selection():
 
 
 def test_lean_and_openpyxl_engines_read_the_same_values():
-    rows = [RU_HEADER, ["A1", 4006381333931, "Текст с   пробелами ", 12.5, True, None, "=1+1"],
-            [None, None, None, None, None, None, None], ["A3", "0123", None, -7, 0.1, 1e-7, "x"]]
+    rows = [
+        RU_HEADER,
+        ["A1", 4006381333931, "Текст с   пробелами ", 12.5, True, None, "=1+1"],
+        [None, None, None, None, None, None, None],
+        ["A3", "0123", None, -7, 0.1, 1e-7, "x"],
+    ]
     wb = openpyxl.Workbook()
     ws = wb.active
     for r in rows:
         ws.append(r)
     ws["H5"] = "sparse"
     import io
+
     buf = io.BytesIO()
     wb.save(buf)
     data = buf.getvalue()
-    profile = {e: Profile(file_type="xlsx", columns={"article": "Артикул"}, xlsx_engine=e) for e in ("lean", "openpyxl")}
-    lean = [(n, tuple(v for v in vals)) for n, vals in open_rows(data, profile["lean"]) if any(x is not None for x in vals)]
-    full = [(n, tuple(v for v in vals)) for n, vals in open_rows(data, profile["openpyxl"]) if any(x is not None for x in vals)]
+    profile = {
+        e: Profile(file_type="xlsx", columns={"article": "Артикул"}, xlsx_engine=e)
+        for e in ("lean", "openpyxl")
+    }
+    lean = [
+        (n, tuple(v for v in vals))
+        for n, vals in open_rows(data, profile["lean"])
+        if any(x is not None for x in vals)
+    ]
+    full = [
+        (n, tuple(v for v in vals))
+        for n, vals in open_rows(data, profile["openpyxl"])
+        if any(x is not None for x in vals)
+    ]
     strip = lambda rows: [(n, tuple(v for v in vals)[:8] + (None,) * (8 - len(vals))) for n, vals in rows]  # noqa: E731
     assert strip(lean) == strip(full)
     assert lean[-1][1][7] == "sparse" and lean[-1][0] == 5
@@ -173,8 +219,14 @@ def big_files(tmp_path_factory):
         ws = wb.create_sheet()
         ws.append(["Артикул", "Наименование", "Цена", "Остаток"])
         for i in range(n):
-            ws.append([f"ART-{i:06d}", f"Линза тестовая асферическая {i} с покрытием",
-                       1000 + i % 500 + (i % 100) / 100, i % 40])
+            ws.append(
+                [
+                    f"ART-{i:06d}",
+                    f"Линза тестовая асферическая {i} с покрытием",
+                    1000 + i % 500 + (i % 100) / 100,
+                    i % 40,
+                ]
+            )
         wb.save(path)
         paths[n] = str(path)
     return paths
@@ -187,8 +239,11 @@ def test_big_xlsx_is_read_with_bounded_memory(big_files, engine):
     Only the duplicate-detection keys (two ints a row) are kept for the whole file; the
     cells of 10,000 rows as Python objects would be ~5 MB, the growth stays far below.
     """
-    profile = Profile(file_type="xlsx", columns={"article": "Артикул", "name": "Наименование",
-                                                 "price": "Цена", "stock": "Остаток"}, xlsx_engine=engine)
+    profile = Profile(
+        file_type="xlsx",
+        columns={"article": "Артикул", "name": "Наименование", "price": "Цена", "stock": "Остаток"},
+        xlsx_engine=engine,
+    )
     peaks = {}
     for n, path in big_files.items():
         tracemalloc.start()
@@ -206,17 +261,24 @@ def test_lean_reader_handles_inline_strings_and_cells_without_references():
     rows and cells without ``r`` attributes, a rich-text cell, a formula with its value."""
     import io
     import zipfile
+
     ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     rel_ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
-    sheet = (f'<worksheet {ns}><sheetData>'
-             '<row><c t="inlineStr"><is><t>Артикул</t></is></c><c t="inlineStr"><is><t>Цена</t></is></c></row>'
-             '<row><c t="inlineStr"><is><r><t>A-</t></r><r><t>1</t></r></is></c><c><f>2*5</f><v>10</v></c></row>'
-             '<row r="5"><c r="B5"><v>12.5</v></c><c r="D5" t="b"><v>1</v></c></row>'
-             '</sheetData></worksheet>')
-    workbook = (f'<workbook {ns} {rel_ns}><sheets><sheet name="Лист1" sheetId="1" r:id="rId1"/></sheets></workbook>')
-    rels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+    sheet = (
+        f"<worksheet {ns}><sheetData>"
+        '<row><c t="inlineStr"><is><t>Артикул</t></is></c><c t="inlineStr"><is><t>Цена</t></is></c></row>'
+        '<row><c t="inlineStr"><is><r><t>A-</t></r><r><t>1</t></r></is></c><c><f>2*5</f><v>10</v></c></row>'
+        '<row r="5"><c r="B5"><v>12.5</v></c><c r="D5" t="b"><v>1</v></c></row>'
+        "</sheetData></worksheet>"
+    )
+    workbook = (
+        f'<workbook {ns} {rel_ns}><sheets><sheet name="Лист1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("xl/workbook.xml", workbook)

@@ -6,6 +6,7 @@ It answers the two routes the till calls, the way ``controllers/central.py`` doe
 ``self.documents``: uuid -> the reply; 404 for a uuid it does not hold).  Both
 check the till's central token.  ``lookups`` records what the till asked.
 """
+
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,8 +36,10 @@ class StubCentral:
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                if not tokens.verify(self.headers.get("X-Till-Token", ""), central.token_hash) \
-                        or body.get("till_code") != central.till_code:
+                if (
+                    not tokens.verify(self.headers.get("X-Till-Token", ""), central.token_hash)
+                    or body.get("till_code") != central.till_code
+                ):
                     return self._send(401, {"error": {"code": "unauthorized", "message": "no"}})
                 if self.path.endswith("/central/refundable"):
                     central.lookups.append(body.get("uuid"))
@@ -45,8 +48,9 @@ class StubCentral:
                         return self._send(404, {"error": {"code": "unknown_original", "message": "unknown"}})
                     return self._send(200, doc)
                 if self.path.endswith("/central/push"):
-                    return self._send(200, {"accepted": [e["uuid"] for e in body.get("entries", [])],
-                                            "tickets": []})
+                    return self._send(
+                        200, {"accepted": [e["uuid"] for e in body.get("entries", [])], "tickets": []}
+                    )
                 return self._send(404, {"error": {"code": "not_found", "message": self.path}})
 
             def _send(self, status, payload):
@@ -69,6 +73,12 @@ class StubCentral:
             self.server = None
 
     def add_sale(self, uuid, payments, ofd_confirmed=True, refunds=(), fiscal_sign=1234567890, fd_number=77):
-        self.documents[uuid] = {"uuid": uuid, "kind": "sale", "fd_number": fd_number, "fiscal_sign": fiscal_sign,
-                                "payments": payments, "ofd_confirmed": ofd_confirmed,
-                                "refunds": [{"uuid": u, "payments": p} for u, p in refunds]}
+        self.documents[uuid] = {
+            "uuid": uuid,
+            "kind": "sale",
+            "fd_number": fd_number,
+            "fiscal_sign": fiscal_sign,
+            "payments": payments,
+            "ofd_confirmed": ofd_confirmed,
+            "refunds": [{"uuid": u, "payments": p} for u, p in refunds],
+        }

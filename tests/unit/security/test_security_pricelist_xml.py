@@ -3,15 +3,14 @@
 Each test builds the file an attacker would send (a real xlsx package, edited the way a
 hand-made exploit is) and runs it through the same ``analyse`` the import wizard runs.
 """
+
 import csv
 import io
 import re
 import tracemalloc
 import zipfile
 
-import openpyxl
 import pytest
-
 from pricelist import Profile, analyse
 from pricelist.pipeline import MAX_STORED_ERRORS
 from pricelist.readers import MAX_COLUMNS, MAX_ROWS, ReadError
@@ -50,23 +49,29 @@ def _workbook(rows, prolog=""):
             'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
             '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName='
             '"/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
-            'sharedStrings+xml"/></Types>'),
+            'sharedStrings+xml"/></Types>'
+        ),
         "_rels/.rels": (
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" '
-            f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+            f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
         "xl/workbook.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
-            f'<sheet name="Прайс" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+            f'<sheet name="Прайс" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
         "xl/_rels/workbook.xml.rels": (
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" '
             f'Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
-            f'Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'),
+            f'Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+        ),
         "xl/worksheets/sheet1.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData>'
-            f'{"".join(sheet_rows)}</sheetData></worksheet>'),
+            f"{''.join(sheet_rows)}</sheetData></worksheet>"
+        ),
         "xl/sharedStrings.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<sst xmlns="{main}" count="{len(strings)}" '
-            f'uniqueCount="{len(strings)}">' + "".join(f"<si><t>{v}</t></si>" for v in strings) + "</sst>"),
+            f'uniqueCount="{len(strings)}">' + "".join(f"<si><t>{v}</t></si>" for v in strings) + "</sst>"
+        ),
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -96,7 +101,11 @@ def _with_shared_strings(rows, secret_path):
     return _workbook(rows, prolog=f'<!DOCTYPE sst [<!ENTITY leak SYSTEM "file://{secret_path}">]>')
 
 
-ROWS = [["Артикул", "Наименование", "Цена"], ["ESS-1", "Линза Essilor", "100.00"], ["HOY-2", "Линза Hoya", "200.00"]]
+ROWS = [
+    ["Артикул", "Наименование", "Цена"],
+    ["ESS-1", "Линза Essilor", "100.00"],
+    ["HOY-2", "Линза Hoya", "200.00"],
+]
 
 
 @pytest.mark.parametrize("engine", ["lean", "openpyxl"])
@@ -105,7 +114,8 @@ def test_external_entity_in_shared_strings_is_refused_and_nothing_leaks(tmp_path
     secret.write_text(f"[options]\n{SECRET}\n")
     data = _with_shared_strings(ROWS, secret)
     assert len(data) < 10_000 and b"ENTITY leak SYSTEM" in zipfile.ZipFile(io.BytesIO(data)).read(
-        "xl/sharedStrings.xml")
+        "xl/sharedStrings.xml"
+    )
     profile = Profile(file_type="xlsx", columns=COLUMNS, xlsx_engine=engine)
     with pytest.raises(ReadError) as err:
         analyse(data, profile, preview=20)
@@ -119,8 +129,12 @@ def test_external_entity_in_the_sheet_or_the_workbook_part_is_refused(tmp_path):
     secret.write_text(SECRET)
     xlsx = _workbook(ROWS)
     doctype = f'<!DOCTYPE x [<!ENTITY leak SYSTEM "file://{secret}">]>'
-    for part, root in (("xl/worksheets/sheet1.xml", "<worksheet"), ("xl/workbook.xml", "<workbook"),
-                       ("xl/_rels/workbook.xml.rels", "<Relationships"), ("[Content_Types].xml", "<Types")):
+    for part, root in (
+        ("xl/worksheets/sheet1.xml", "<worksheet"),
+        ("xl/workbook.xml", "<workbook"),
+        ("xl/_rels/workbook.xml.rels", "<Relationships"),
+        ("[Content_Types].xml", "<Types"),
+    ):
         data = _rewrite(xlsx, part, lambda text, root=root: text.replace(root, doctype + root, 1))
         with pytest.raises(ReadError) as err:
             analyse(data, Profile(file_type="xlsx", columns=COLUMNS), preview=20)
@@ -128,8 +142,11 @@ def test_external_entity_in_the_sheet_or_the_workbook_part_is_refused(tmp_path):
 
 
 def test_billion_laughs_entity_bomb_is_refused_before_expansion():
-    lol = '<!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">' + "".join(
-        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)) + "]>"
+    lol = (
+        '<!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+        + "]>"
+    )
     rows = [list(r) for r in ROWS]
     rows[2][1] = "&i;"
     data = _workbook(rows, prolog=lol)
@@ -141,7 +158,7 @@ def test_billion_laughs_entity_bomb_is_refused_before_expansion():
     finally:
         tracemalloc.stop()
     assert err.value.key == "xml_doctype"
-    assert peak < 20 * 1024 * 1024   # 10**9 'a's were never built
+    assert peak < 20 * 1024 * 1024  # 10**9 'a's were never built
 
 
 def test_a_plain_workbook_still_reads():
@@ -151,12 +168,15 @@ def test_a_plain_workbook_still_reads():
 
 # -- item 9: a small file that would allocate without bound -----------------------------
 
-@pytest.mark.parametrize("ref, allowed", [("XFD3", True), ("XFE3", False), ("AAAAAA3", False),
-                                          ("AAAAAAA3", False)])
+
+@pytest.mark.parametrize(
+    "ref, allowed", [("XFD3", True), ("XFE3", False), ("AAAAAA3", False), ("AAAAAAA3", False)]
+)
 def test_cell_reference_beyond_column_xfd_is_refused_before_allocating(ref, allowed):
     def edit(text):
         # the last cell of row 3 moves to ``ref``: a 987-byte file could ask for a 5 GB row
         return re.sub(r'<c r="C3"', f'<c r="{ref}"', text, count=1)
+
     data = _rewrite(_workbook(ROWS), "xl/worksheets/sheet1.xml", edit)
     assert len(data) < 10_000
     profile = Profile(file_type="xlsx", columns=COLUMNS)
@@ -178,16 +198,22 @@ def test_cell_reference_beyond_column_xfd_is_refused_before_allocating(ref, allo
 
 
 def test_row_number_beyond_the_grid_is_refused():
-    data = _rewrite(_workbook(ROWS), "xl/worksheets/sheet1.xml",
-                    lambda text: text.replace('<row r="3"', f'<row r="{MAX_ROWS + 1}"', 1))
+    data = _rewrite(
+        _workbook(ROWS),
+        "xl/worksheets/sheet1.xml",
+        lambda text: text.replace('<row r="3"', f'<row r="{MAX_ROWS + 1}"', 1),
+    )
     with pytest.raises(ReadError) as err:
         analyse(data, Profile(file_type="xlsx", columns=COLUMNS), preview=20)
     assert err.value.key == "row_beyond_grid" and "1048576" in str(err.value)
 
 
 def test_shared_string_index_out_of_range_is_a_read_error_not_a_crash():
-    data = _rewrite(_workbook(ROWS), "xl/worksheets/sheet1.xml",
-                    lambda text: re.sub(r'(<c r="B3"[^>]*t="s"[^>]*><v>)\d+', r"\g<1>999999", text, count=1))
+    data = _rewrite(
+        _workbook(ROWS),
+        "xl/worksheets/sheet1.xml",
+        lambda text: re.sub(r'(<c r="B3"[^>]*t="s"[^>]*><v>)\d+', r"\g<1>999999", text, count=1),
+    )
     with pytest.raises(ReadError) as err:
         analyse(data, Profile(file_type="xlsx", columns=COLUMNS), preview=20)
     assert err.value.key == "string_missing"
@@ -202,19 +228,21 @@ def test_csv_row_wider_than_a_spreadsheet_is_refused():
 
 
 def test_csv_field_over_the_size_limit_is_a_read_error():
-    data = ("Артикул;Наименование;Цена\nA;\"" + "x" * (csv.field_size_limit() + 10) + "\";1\n").encode()
+    data = ('Артикул;Наименование;Цена\nA;"' + "x" * (csv.field_size_limit() + 10) + '";1\n').encode()
     with pytest.raises(ReadError) as err:
         analyse(data, Profile(file_type="csv", columns=COLUMNS, delimiter=";"), preview=20)
     assert err.value.key == "csv_field_too_long" and "row 2" in str(err.value)
 
 
 def test_stored_errors_are_bounded_with_a_count_of_the_rest():
-    rows = ["Артикул;Наименование;Цена"] + [f"A{i};Линза;не число {'x' * 500}" for i in range(MAX_STORED_ERRORS + 500)]
+    rows = ["Артикул;Наименование;Цена"] + [
+        f"A{i};Линза;не число {'x' * 500}" for i in range(MAX_STORED_ERRORS + 500)
+    ]
     result = analyse("\n".join(rows).encode(), Profile(file_type="csv", columns=COLUMNS, delimiter=";"))
     assert result.rows_error == MAX_STORED_ERRORS + 500
-    assert result.errors == MAX_STORED_ERRORS + 500           # every error is counted...
+    assert result.errors == MAX_STORED_ERRORS + 500  # every error is counted...
     kept = [p for p in result.problems if p.is_error]
-    assert len(kept) == MAX_STORED_ERRORS                      # ...the first N are kept
+    assert len(kept) == MAX_STORED_ERRORS  # ...the first N are kept
     assert result.errors_dropped == 500
     assert kept[0].row == 2 and kept[-1].row == MAX_STORED_ERRORS + 1
     # a hostile cell cannot make every stored message huge

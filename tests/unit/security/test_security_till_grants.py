@@ -7,6 +7,7 @@ over real HTTP.  A close_shift, cash_out or correction without a grant, with a f
 expired, other-till, other-action or replayed grant is refused (403) and nothing
 reaches the FN, the drawer or the journal; a store manager's grant works once.
 """
+
 import json
 import os
 import subprocess
@@ -65,9 +66,19 @@ def bad_grants(keys, action):
     valid = grant(keys, action)
     version, _body, signature = valid.split(".")
     # the claims of a grant for another till, under this grant's signature
-    other_claims = grants._b64e(json.dumps({"till": "T2", "act": action, "uid": 7, "user": MANAGER,
-                                            "iat": int(time.time()), "exp": int(time.time()) + 300,
-                                            "nonce": "0" * 32}).encode())
+    other_claims = grants._b64e(
+        json.dumps(
+            {
+                "till": "T2",
+                "act": action,
+                "uid": 7,
+                "user": MANAGER,
+                "iat": int(time.time()),
+                "exp": int(time.time()) + 300,
+                "nonce": "0" * 32,
+            }
+        ).encode()
+    )
     return {
         "missing": None,
         "garbage": "let-me-in",
@@ -80,7 +91,11 @@ def bad_grants(keys, action):
 
 
 def state(svc, emu):
-    return (svc.device.fn_status().last_fd_number, svc.journal.counts(), emu.control.state()["cash_in_drawer"])
+    return (
+        svc.device.fn_status().last_fd_number,
+        svc.journal.counts(),
+        emu.control.state()["cash_in_drawer"],
+    )
 
 
 def test_cashier_close_shift_without_a_valid_grant_is_refused_and_nothing_printed(svc, emu, keys):
@@ -143,7 +158,9 @@ def test_a_till_without_a_grant_key_refuses_manager_actions(tmp_path, emu, keys)
         s.open_shift({"uuid": new_uuid(), "cashier": {"name": "Анна Кассирова"}})
         fd = s.device.fn_status().last_fd_number
         with pytest.raises(grants.GrantRefused, match="no manager-grant key"):
-            s.close_shift({"uuid": new_uuid(), "cashier": {"name": MANAGER}}, grant=grant(keys, "close_shift"))
+            s.close_shift(
+                {"uuid": new_uuid(), "cashier": {"name": MANAGER}}, grant=grant(keys, "close_shift")
+            )
         assert s.device.fn_status().last_fd_number == fd
     finally:
         close_service(s)
@@ -157,24 +174,51 @@ TOKEN = "grants-pairing-token"
 @pytest.fixture(scope="module")
 def http_till(tmp_path_factory, keys):
     pytest.importorskip("requests")
-    from test_till_dbless_odoo import addons_path, free_port
     import requests
+    from test_till_dbless_odoo import addons_path, free_port
 
     work = tmp_path_factory.mktemp("grants_http")
     emu = start_emulator(work)
     central = StubCentral(till_code=TILL).start()
     cfg = work / "till.json"
-    cfg.write_text(json.dumps({"tills": [{
-        "till_code": TILL, "token_hash": tokens.hash_token(TOKEN), "allowed_origin": "http://pos.example.ru",
-        "device": emu.config, "journal_path": str(work / "journal.sqlite"), "grant_public_key": keys[1],
-        "central_url": central.url, "central_token": central.token,
-        "service": {"autopush": False}}]}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "tills": [
+                    {
+                        "till_code": TILL,
+                        "token_hash": tokens.hash_token(TOKEN),
+                        "allowed_origin": "http://pos.example.ru",
+                        "device": emu.config,
+                        "journal_path": str(work / "journal.sqlite"),
+                        "grant_public_key": keys[1],
+                        "central_url": central.url,
+                        "central_token": central.token,
+                        "service": {"autopush": False},
+                    }
+                ]
+            }
+        )
+    )
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "odoo", "--load=base,web,optics_pos_ru54fz", f"--addons-path={addons_path()}",
-         f"--http-port={port}", "--http-interface=127.0.0.1", "--workers=0", "--max-cron-threads=0",
-         f"--data-dir={work / 'data'}", "--log-level=warn", f"--logfile={work / 'odoo.log'}"],
-        env=dict(os.environ, RU54FZ_TILL_CONFIG=str(cfg)), cwd=str(work))
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "--load=base,web,optics_pos_ru54fz",
+            f"--addons-path={addons_path()}",
+            f"--http-port={port}",
+            "--http-interface=127.0.0.1",
+            "--workers=0",
+            "--max-cron-threads=0",
+            f"--data-dir={work / 'data'}",
+            "--log-level=warn",
+            f"--logfile={work / 'odoo.log'}",
+        ],
+        env=dict(os.environ, RU54FZ_TILL_CONFIG=str(cfg)),
+        cwd=str(work),
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -202,19 +246,27 @@ def http_till(tmp_path_factory, keys):
 
 def post(url, action, body, grant_token=None):
     import requests
+
     headers = {"Content-Type": "application/json", "X-Till-Token": TOKEN}
     if grant_token is not None:
         headers["X-Till-Grant"] = grant_token
-    return requests.post(f"{url}/hw_proxy/ru54fz/{action}", data=json.dumps(body), headers=headers, timeout=60)
+    return requests.post(
+        f"{url}/hw_proxy/ru54fz/{action}", data=json.dumps(body), headers=headers, timeout=60
+    )
 
 
 def test_over_http_a_token_holder_cannot_close_the_shift_or_take_cash_out(http_till, keys):
     url, emu, _central = http_till
-    assert post(url, "open_shift", {"uuid": new_uuid(), "cashier": {"name": "Анна Кассирова"}}).status_code == 200
+    assert (
+        post(url, "open_shift", {"uuid": new_uuid(), "cashier": {"name": "Анна Кассирова"}}).status_code
+        == 200
+    )
     assert post(url, "cash_in", {"uuid": new_uuid(), "amount": 300000, "cashier": "Анна"}).status_code == 200
     before = emu.control.state()
-    for action, body in (("close_shift", {"uuid": new_uuid(), "cashier": {"name": "Анна Кассирова"}}),
-                         ("cash_out", {"uuid": new_uuid(), "amount": 300000, "cashier": "Анна"})):
+    for action, body in (
+        ("close_shift", {"uuid": new_uuid(), "cashier": {"name": "Анна Кассирова"}}),
+        ("cash_out", {"uuid": new_uuid(), "amount": 300000, "cashier": "Анна"}),
+    ):
         for label, bad in bad_grants(keys, action).items():
             r = post(url, action, dict(body, uuid=new_uuid()), grant_token=bad)
             assert r.status_code == 403, (action, label, r.text)
@@ -222,11 +274,19 @@ def test_over_http_a_token_holder_cannot_close_the_shift_or_take_cash_out(http_t
     after = emu.control.state()
     assert (after["last_fd"], after["cash_in_drawer"]) == (before["last_fd"], before["cash_in_drawer"])
     # the store manager's grant, passed by the POS in X-Till-Grant
-    r = post(url, "cash_out", {"uuid": new_uuid(), "amount": 100000, "cashier": MANAGER},
-             grant_token=grant(keys, "cash_out"))
+    r = post(
+        url,
+        "cash_out",
+        {"uuid": new_uuid(), "amount": 100000, "cashier": MANAGER},
+        grant_token=grant(keys, "cash_out"),
+    )
     assert r.status_code == 200, r.text
-    r = post(url, "close_shift", {"uuid": new_uuid(), "cashier": {"name": MANAGER}},
-             grant_token=grant(keys, "close_shift"))
+    r = post(
+        url,
+        "close_shift",
+        {"uuid": new_uuid(), "cashier": {"name": MANAGER}},
+        grant_token=grant(keys, "close_shift"),
+    )
     assert r.status_code == 200 and r.json()["fiscal"]["fd_type"] == 5
     assert emu.control.state()["last_fd"] == before["last_fd"] + 1
 
@@ -236,13 +296,22 @@ def test_over_http_a_refund_of_a_made_up_sale_is_refused(http_till, keys):
     made-up uuid, with the client's own payments and OFD confirmation, is refused (409)
     after asking central; a store manager's override with a reason goes through."""
     url, emu, central = http_till
-    assert post(url, "open_shift", {"uuid": new_uuid(), "cashier": {"name": "Анна"}}).status_code in (200, 502)
+    assert post(url, "open_shift", {"uuid": new_uuid(), "cashier": {"name": "Анна"}}).status_code in (
+        200,
+        502,
+    )
     assert post(url, "cash_in", {"uuid": new_uuid(), "amount": 5000000, "cashier": "Анна"}).status_code == 200
     made_up = new_uuid()
-    lines = [{"name": "Оправа", "quantity": "1.000", "price": "50000.00", "amount": "50000.00", "vat_code": 6}]
+    lines = [
+        {"name": "Оправа", "quantity": "1.000", "price": "50000.00", "amount": "50000.00", "vat_code": 6}
+    ]
     cash = [{"kind": "cash", "amount": "50000.00"}]
-    refund = order(operation="refund", lines=lines, payments=cash,
-                   refund_of={"uuid": made_up, "payments": cash, "ofd_confirmed": True, "fiscal_sign": 1})
+    refund = order(
+        operation="refund",
+        lines=lines,
+        payments=cash,
+        refund_of={"uuid": made_up, "payments": cash, "ofd_confirmed": True, "fiscal_sign": 1},
+    )
     before = emu.control.state()
     r = post(url, "receipt", refund)
     assert r.status_code == 409, r.text

@@ -6,6 +6,7 @@ OverflowError/InvalidOperation and answered 500.  Each must now be a 400 naming 
 field, with nothing journaled and no document on the KKT.  The HTTP tests run the till
 the way a store runs it: a database-less Odoo over real HTTP against the KKT emulator.
 """
+
 import json
 import sys
 from decimal import Decimal
@@ -19,8 +20,22 @@ from ru54fz import money  # noqa: E402
 from test_till_dbless_odoo import call, till  # noqa: E402,F401  (the module-scoped till fixture)
 from till_helpers import order  # noqa: E402
 
-HOSTILE = ["1e999990", "1E+999999", "Infinity", "-Infinity", "inf", "NaN", "sNaN", "-sNaN", "0x10",
-           "9" * 5000, "1" * 19, "1." + "0" * 200, "١٢٣", "1_000"]
+HOSTILE = [
+    "1e999990",
+    "1E+999999",
+    "Infinity",
+    "-Infinity",
+    "inf",
+    "NaN",
+    "sNaN",
+    "-sNaN",
+    "0x10",
+    "9" * 5000,
+    "1" * 19,
+    "1." + "0" * 200,
+    "١٢٣",
+    "1_000",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -29,19 +44,42 @@ def test_money_text_outside_plain_decimal_notation_is_a_money_error(text):
         with pytest.raises(money.MoneyError) as err:
             convert(text, "lines[0].price")
         assert "lines[0].price" in str(err.value)
-        assert len(str(err.value)) < 160   # a 5000-digit input is not echoed back whole
+        assert len(str(err.value)) < 160  # a 5000-digit input is not echoed back whole
 
 
-@pytest.mark.parametrize("value", [float("inf"), float("nan"), Decimal("Infinity"), Decimal("sNaN"),
-                                   Decimal("1e999990"), 10 ** 19, None, [1], {"a": 1}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        float("inf"),
+        float("nan"),
+        Decimal("Infinity"),
+        Decimal("sNaN"),
+        Decimal("1e999990"),
+        10**19,
+        None,
+        [1],
+        {"a": 1},
+    ],
+)
 def test_non_text_values_out_of_range_or_not_numbers_are_money_errors(value):
     with pytest.raises(money.MoneyError):
         money.to_kopecks(value)
 
 
-@pytest.mark.parametrize("value, kopecks", [("1234.50", 123450), ("1234,5", 123450), (" 7 ", 700),
-                                            (".5", 50), ("-0.01", -1), ("999999999999999999", 99999999999999999900),
-                                            (12.3, 1230), (10, 1000), (Decimal("1E+3"), 100000)])
+@pytest.mark.parametrize(
+    "value, kopecks",
+    [
+        ("1234.50", 123450),
+        ("1234,5", 123450),
+        (" 7 ", 700),
+        (".5", 50),
+        ("-0.01", -1),
+        ("999999999999999999", 99999999999999999900),
+        (12.3, 1230),
+        (10, 1000),
+        (Decimal("1E+3"), 100000),
+    ],
+)
 def test_plain_decimal_notation_still_converts_exactly(value, kopecks):
     assert money.to_kopecks(value) == kopecks
 
@@ -60,8 +98,12 @@ def test_hostile_numbers_in_a_receipt_are_a_clear_400_and_nothing_is_fiscalised(
     before_entries = _journal_size(url)
     for text in ("1e999990", "Infinity", "NaN", "sNaN"):
         o = order(total_lines=1)
-        field = {"price": "lines[0].price", "amount": "lines[0].amount", "quantity": "lines[0].quantity",
-                 "payment": "payments[0].amount"}[where]
+        field = {
+            "price": "lines[0].price",
+            "amount": "lines[0].amount",
+            "quantity": "lines[0].quantity",
+            "payment": "payments[0].amount",
+        }[where]
         if where == "payment":
             o["payments"][0]["amount"] = text
         else:
@@ -85,7 +127,9 @@ def test_json_infinity_and_nan_literals_are_a_clear_400(till):
         r = call(url, "receipt", text)
         assert r.status_code == 400, (literal, r.text)
         assert r.json()["error"]["code"] == "request_invalid"
-        cash = f'{{"uuid": "sec-cash-{abs(hash(literal))}", "amount": {literal}, "cashier": {{"name": "Анна"}}}}'
+        cash = (
+            f'{{"uuid": "sec-cash-{abs(hash(literal))}", "amount": {literal}, "cashier": {{"name": "Анна"}}}}'
+        )
         r = call(url, "cash_in", cash.encode())
         assert r.status_code == 400 and "amount" in r.json()["error"]["message"], (literal, r.text)
     assert emu.control.state()["last_fd"] == before_fd

@@ -11,6 +11,7 @@ without a name (an older central, a database error).  The real central's side (6
 sums, the entry named in the 400) is tested in
 addons/optics_pos_ru54fz/tests/test_security_push_input.py.
 """
+
 import sys
 import uuid as uuidlib
 from pathlib import Path
@@ -23,8 +24,8 @@ from ru54fz.central_client import CentralRefused  # noqa: E402
 from ru54fz.emulator.harness import start_emulator  # noqa: E402
 from till_helpers import MiniCentral, close_service, make_service, order  # noqa: E402
 
-INT4_MAX = 2 ** 31 - 1
-BIG_CASH_IN = 2_500_000_000   # kopecks: 25,000,000 RUB, within the till's 2^40-1
+INT4_MAX = 2**31 - 1
+BIG_CASH_IN = 2_500_000_000  # kopecks: 25,000,000 RUB, within the till's 2^40-1
 
 
 def _too_big(entry):
@@ -35,8 +36,11 @@ def _too_big(entry):
 def refuse_naming_the_entry(entries):
     for e in entries:
         if _too_big(e):
-            return 400, {"code": "entry_invalid", "uuid": e["uuid"],
-                         "message": f"entry {e['uuid']}: total is out of range for central's database"}
+            return 400, {
+                "code": "entry_invalid",
+                "uuid": e["uuid"],
+                "message": f"entry {e['uuid']}: total is out of range for central's database",
+            }
     return None
 
 
@@ -63,8 +67,9 @@ def central():
 
 @pytest.fixture
 def svc(tmp_path, emu, central):
-    s = make_service(tmp_path / "journal.sqlite", emu, central_url=central.url, central_token=central.token,
-                     push_batch=200)
+    s = make_service(
+        tmp_path / "journal.sqlite", emu, central_url=central.url, central_token=central.token, push_batch=200
+    )
     s.start()
     s.open_shift({"uuid": f"shift-{uuidlib.uuid4()}", "cashier": {"name": "Анна Кассирова"}})
     yield s
@@ -119,12 +124,12 @@ def test_a_set_aside_entry_is_delivered_once_central_takes_it(svc, central):
     uuids = _queue_with_poison(svc, sales_after=1)
     svc.push_to_central()
     assert _state(svc, uuids[1]) == "dead_letter"
-    central.refuse = None                 # central fixed (64-bit sums)
-    svc.push_to_central()                 # not yet due: offered again only after an hour
+    central.refuse = None  # central fixed (64-bit sums)
+    svc.push_to_central()  # not yet due: offered again only after an hour
     assert _state(svc, uuids[1]) == "dead_letter"
     svc.config["dead_letter_retry_seconds"] = 0
     svc.push_to_central()
-    assert _state(svc, uuids[1]) == "archived"   # a cash-in has no OFD step: delivered means done
+    assert _state(svc, uuids[1]) == "archived"  # a cash-in has no OFD step: delivered means done
     assert central.store[uuids[1]]["payload"]["amount"] == BIG_CASH_IN
     assert svc.status()["journal"]["dead_letter"] == 0
 
@@ -132,11 +137,17 @@ def test_a_set_aside_entry_is_delivered_once_central_takes_it(svc, central):
 def test_refusals_about_the_till_itself_set_nothing_aside(svc, central):
     uuids = [svc.sale(order())["uuid"] for _ in range(3)]
     # central refuses every push, even an empty one: the problem is not an entry
-    central.refuse = lambda entries: (400, {"code": "request_invalid", "message": "'status' must be an object"})
+    central.refuse = lambda entries: (
+        400,
+        {"code": "request_invalid", "message": "'status' must be an object"},
+    )
     with pytest.raises(CentralRefused):
         svc.push_to_central()
     assert [_state(svc, u) for u in uuids] == ["fiscalised"] * 3
-    central.refuse = lambda entries: (401, {"code": "unauthorized", "uuid": entries[0]["uuid"] if entries else None})
+    central.refuse = lambda entries: (
+        401,
+        {"code": "unauthorized", "uuid": entries[0]["uuid"] if entries else None},
+    )
     with pytest.raises(CentralRefused):
         svc.push_to_central()
     assert [_state(svc, u) for u in uuids] == ["fiscalised"] * 3
@@ -154,8 +165,11 @@ class RefusingCentral(MiniCentral):
 
     def handle(self, entries):
         reply = super().handle([e for e in entries if e["uuid"] not in self.refused_uuids])
-        reply["refused"] = [{"uuid": e["uuid"], "code": "foreign_document", "message": "owned by another till"}
-                            for e in entries if e["uuid"] in self.refused_uuids]
+        reply["refused"] = [
+            {"uuid": e["uuid"], "code": "foreign_document", "message": "owned by another till"}
+            for e in entries
+            if e["uuid"] in self.refused_uuids
+        ]
         return reply
 
 

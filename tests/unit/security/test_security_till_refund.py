@@ -9,6 +9,7 @@ refuse (409) otherwise, with nothing on the FN or in the journal.  A store manag
 the journal for central's audit.  The same holds for a correction with operation
 refund.  Real TillService + KKT emulator over TCP + a central stub over HTTP.
 """
+
 import json
 import sys
 import uuid as uuidlib
@@ -50,8 +51,14 @@ def central():
 
 @pytest.fixture
 def svc(tmp_path, emu, keys, central):
-    s = make_service(tmp_path / "journal.sqlite", emu, manager_grants=True, grant_public_key=keys[1],
-                     central_url=central.url, central_token=central.token)
+    s = make_service(
+        tmp_path / "journal.sqlite",
+        emu,
+        manager_grants=True,
+        grant_public_key=keys[1],
+        central_url=central.url,
+        central_token=central.token,
+    )
     s.start()
     s.open_shift({"uuid": f"shift-{uuidlib.uuid4()}", "cashier": {"name": "Анна Кассирова"}})
     yield s
@@ -64,10 +71,18 @@ def new_uuid():
 
 def fifty_thousand_cash_refund(original_uuid, **refund_of):
     """The attacker's refund: 50,000 RUB in cash back for ``original_uuid``."""
-    lines = [{"name": "Оправа", "quantity": "1.000", "price": "50000.00", "amount": "50000.00", "vat_code": 6}]
-    return order(operation="refund", lines=lines, payments=FIFTY_K_CASH,
-                 refund_of=dict({"uuid": original_uuid, "fiscal_sign": 1, "payments": FIFTY_K_CASH,
-                                 "ofd_confirmed": True}, **refund_of))
+    lines = [
+        {"name": "Оправа", "quantity": "1.000", "price": "50000.00", "amount": "50000.00", "vat_code": 6}
+    ]
+    return order(
+        operation="refund",
+        lines=lines,
+        payments=FIFTY_K_CASH,
+        refund_of=dict(
+            {"uuid": original_uuid, "fiscal_sign": 1, "payments": FIFTY_K_CASH, "ofd_confirmed": True},
+            **refund_of,
+        ),
+    )
 
 
 def untouched(svc):
@@ -80,8 +95,11 @@ def test_refund_of_a_made_up_sale_is_refused_and_nothing_fiscalised(svc, central
     with pytest.raises(errors.Conflict) as exc:
         svc.sale(fifty_thousand_cash_refund(made_up))
     assert exc.value.http_status == 409
-    assert "cannot be verified" in exc.value.message and "central server has no fiscal document" in exc.value.message
-    assert central.lookups == [made_up]       # central was asked; the client's word was not taken
+    assert (
+        "cannot be verified" in exc.value.message
+        and "central server has no fiscal document" in exc.value.message
+    )
+    assert central.lookups == [made_up]  # central was asked; the client's word was not taken
     assert untouched(svc) == before
 
 
@@ -91,7 +109,7 @@ def test_refund_refused_while_central_cannot_vouch(svc, central):
     central.add_sale(unconfirmed, {"cash": 5000000}, ofd_confirmed=False)
     with pytest.raises(errors.Conflict, match="OFD has not confirmed"):
         svc.sale(fifty_thousand_cash_refund(unconfirmed))
-    central.stop()                           # central unreachable: still refused, never trusted
+    central.stop()  # central unreachable: still refused, never trusted
     with pytest.raises(errors.Conflict, match="cannot be reached"):
         svc.sale(fifty_thousand_cash_refund(new_uuid()))
     assert untouched(svc) == before
@@ -112,9 +130,15 @@ def test_central_facts_replace_the_clients_and_bound_the_refund(svc, central):
         svc.sale(card_50k)
     assert untouched(svc) == before
     # what is left, by card: fiscalised, with central's fiscal sign in 1192
-    lines = [{"name": "Оправа", "quantity": "1.000", "price": "30000.00", "amount": "30000.00", "vat_code": 6}]
-    ok = order(operation="refund", lines=lines, payments=[{"kind": "card", "amount": "30000.00"}],
-               refund_of={"uuid": sold})
+    lines = [
+        {"name": "Оправа", "quantity": "1.000", "price": "30000.00", "amount": "30000.00", "vat_code": 6}
+    ]
+    ok = order(
+        operation="refund",
+        lines=lines,
+        payments=[{"kind": "card", "amount": "30000.00"}],
+        refund_of={"uuid": sold},
+    )
     reply = svc.sale(ok)
     doc = svc.device.find_document(reply["fiscal"]["fd_number"])
     assert doc.operation == 2 and doc.total == 3000000
@@ -125,15 +149,18 @@ def test_store_manager_override_is_possible_and_recorded(svc, central, keys):
     made_up = new_uuid()
     before = untouched(svc)
     # a cashier's "override": no grant, a forged one, a grant for another action
-    for bad in (None, grants.issue(grants.generate_keypair()[0], "T1", "refund_override", "x")[0],
-                grants.issue(keys[0], "T1", "close_shift", MANAGER)[0]):
+    for bad in (
+        None,
+        grants.issue(grants.generate_keypair()[0], "T1", "refund_override", "x")[0],
+        grants.issue(keys[0], "T1", "close_shift", MANAGER)[0],
+    ):
         with pytest.raises(grants.GrantRefused if bad else errors.Conflict):
             svc.sale(fifty_thousand_cash_refund(made_up, override_reason="покупатель ждёт"), grant=bad)
     assert untouched(svc) == before
     svc.cash_in({"uuid": new_uuid(), "amount": 5000000, "cashier": "Анна"})  # cash to pay back
     grant = grants.issue(keys[0], "T1", "refund_override", MANAGER, uid=7)[0]
     refund = fifty_thousand_cash_refund(made_up)
-    with pytest.raises(errors.Conflict, match="may override"):   # no reason: no override asked for
+    with pytest.raises(errors.Conflict, match="may override"):  # no reason: no override asked for
         svc.sale(refund, grant=grant)
     refund["refund_of"]["override_reason"] = "  "
     with pytest.raises(errors.RequestInvalid, match="override_reason"):
@@ -153,9 +180,9 @@ def test_refund_correction_of_an_unknown_sale_needs_the_same_check(svc, central,
     corr["correction"] = {"type": 0, "basis_date": "2026-01-10", "basis_number": ""}
     before = untouched(svc)
     grant = grants.issue(keys[0], "T1", "correction", MANAGER)[0]
-    with pytest.raises(grants.GrantRefused):          # a cashier: no grant at all
+    with pytest.raises(grants.GrantRefused):  # a cashier: no grant at all
         svc.correction(dict(corr, uuid=new_uuid()))
-    with pytest.raises(errors.Conflict, match="cannot be verified"):   # a manager, but nothing vouches
+    with pytest.raises(errors.Conflict, match="cannot be verified"):  # a manager, but nothing vouches
         svc.correction(corr, grant=grant)
     corr_no_original = dict(corr, uuid=new_uuid(), refund_of=None)
     with pytest.raises(errors.RequestInvalid, match="refund_of"):

@@ -1,9 +1,9 @@
 """Issue 12, item 10 (plain Python): till codes, journal paths, the KKT address allow-list
 and per-session till tokens, attacked directly."""
+
 import time
 
 import pytest
-
 from ru54fz import till_policy, tokens
 from ru54fz.errors import RequestInvalid
 
@@ -15,7 +15,9 @@ def test_valid_till_codes(code):
     assert till_policy.check_till_code(code) == code
 
 
-@pytest.mark.parametrize("code", ["", "../x", "a/b", "..", "-rf", "_x", "MSK 1", "X" * 33, "a\x00b", "тест", None, 5])
+@pytest.mark.parametrize(
+    "code", ["", "../x", "a/b", "..", "-rf", "_x", "MSK 1", "X" * 33, "a\x00b", "тест", None, 5]
+)
 def test_till_codes_that_could_name_another_file_are_refused(code):
     with pytest.raises(RequestInvalid):
         till_policy.check_till_code(code)
@@ -28,17 +30,41 @@ def test_journal_stays_in_the_data_dir(tmp_path):
     assert not list(tmp_path.parent.glob("*.sqlite"))
 
 
-@pytest.mark.parametrize("address", ["tcp://127.0.0.1:7781", "tcp://10.0.5.20:7700", "tcp://10.0.5.20:7799",
-                                     "serial:///dev/ttyACM0", "serial:///dev/ttyACM0?baudrate=115200"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "tcp://127.0.0.1:7781",
+        "tcp://10.0.5.20:7700",
+        "tcp://10.0.5.20:7799",
+        "serial:///dev/ttyACM0",
+        "serial:///dev/ttyACM0?baudrate=115200",
+    ],
+)
 def test_allowed_addresses(address):
     assert till_policy.address_allowed(address, ALLOW)
 
 
-@pytest.mark.parametrize("address", [
-    "tcp://127.0.0.1:5432", "tcp://127.0.0.1:77810", "tcp://10.0.5.20:7800", "tcp://10.0.5.21:7700",
-    "tcp://localhost:7781", "tcp://user@127.0.0.1:7781", "tcp://127.0.0.1", "tcp://127.0.0.1:x",
-    "http://127.0.0.1:7781", "serial:///dev/../etc/passwd", "serial:///etc/passwd", "usb://1fc9:8080",
-    "tcp://127.0.0.1:7781 ", "", None, "127.0.0.1:7781"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "tcp://127.0.0.1:5432",
+        "tcp://127.0.0.1:77810",
+        "tcp://10.0.5.20:7800",
+        "tcp://10.0.5.21:7700",
+        "tcp://localhost:7781",
+        "tcp://user@127.0.0.1:7781",
+        "tcp://127.0.0.1",
+        "tcp://127.0.0.1:x",
+        "http://127.0.0.1:7781",
+        "serial:///dev/../etc/passwd",
+        "serial:///etc/passwd",
+        "usb://1fc9:8080",
+        "tcp://127.0.0.1:7781 ",
+        "",
+        None,
+        "127.0.0.1:7781",
+    ],
+)
 def test_everything_else_is_refused(address):
     assert not till_policy.address_allowed(address, ALLOW)
 
@@ -68,9 +94,18 @@ def test_session_token_round_trip_and_refusals():
     prefix, subject, expires, mac = token.split(".")
     # one character of the MAC changed (never to the character it already was)
     flipped_mac = mac[:-1] + ("1" if mac[-1] == "0" else "0")
-    for forged in (f"{prefix}.pos43.{expires}.{mac}", f"{prefix}.{subject}.{int(expires) + 1}.{mac}",
-                   f"{prefix}.{subject}.{expires}.{flipped_mac}", f"st2.{subject}.{expires}.{mac}",
-                   token + ".x", "", None, "st1...", "st1.pos42.-1." + mac, "x" * 500):
+    for forged in (
+        f"{prefix}.pos43.{expires}.{mac}",
+        f"{prefix}.{subject}.{int(expires) + 1}.{mac}",
+        f"{prefix}.{subject}.{expires}.{flipped_mac}",
+        f"st2.{subject}.{expires}.{mac}",
+        token + ".x",
+        "",
+        None,
+        "st1...",
+        "st1.pos42.-1." + mac,
+        "x" * 500,
+    ):
         assert tokens.check_session_token(forged, KEY, "MSK1-01") is None, forged
     expired = tokens.issue_session_token(KEY, "MSK1-01", "pos42", time.time() - 1)
     assert tokens.check_session_token(expired, KEY, "MSK1-01") is None

@@ -3,6 +3,7 @@
 Python's -S flag (no site-packages) stands in for a machine where Odoo 18.0 is not installed:
 Odoo is importable here only through site-packages (a .pth file).
 """
+
 import subprocess
 import sys
 from pathlib import Path
@@ -40,9 +41,15 @@ def test_make_run_explains_before_touching_anything():
 
 def test_make_test_runs_plain_tests_and_explains_the_odoo_ones(tmp_path):
     # only the explanation is checked here: the plain suite itself is what runs this test
-    result = run([sys.executable, "-S", "-c",
-                  "import sys; sys.path.insert(0, 'tests'); sys.path.insert(0, 'bin');"
-                  "import run_tests; print(run_tests.odoo_missing_banner(3))"])
+    result = run(
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            "import sys; sys.path.insert(0, 'tests'); sys.path.insert(0, 'bin');"
+            "import run_tests; print(run_tests.odoo_missing_banner(3))",
+        ]
+    )
     out = result.stdout + result.stderr
     assert "Traceback" not in out, out
     assert "3 Odoo tests" in out and "needs Odoo 18.0" in out and "docker/" in out

@@ -1,4 +1,5 @@
 """ru54fz.till_client against a real HTTP server on loopback speaking the till HTTP API."""
+
 import json
 import socket
 import threading
@@ -6,7 +7,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from ru54fz import errors
 from ru54fz.till_client import TillAuthError, TillClient
 
@@ -59,8 +59,7 @@ def till():
     FakeTill.replies = {}
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTill)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -69,8 +68,10 @@ def till():
 
 def test_cash_in_sends_token_uuid_and_kopecks(till):
     _server, url = till
-    FakeTill.replies["cash_in"] = (200, {"uuid": "u-1", "state": "fiscalised",
-                                         "counters": {"amount": 150000}})
+    FakeTill.replies["cash_in"] = (
+        200,
+        {"uuid": "u-1", "state": "fiscalised", "counters": {"amount": 150000}},
+    )
     reply = TillClient(url, TOKEN).cash_in("u-1", 150000, "Ivanova")
     assert reply["state"] == "fiscalised"
     method, action, body, token = FakeTill.calls[-1]
@@ -83,22 +84,23 @@ def test_journal_query_parameters(till):
     FakeTill.replies["journal"] = (200, {"entries": [{"uuid": "a", "state": "fiscalised"}]})
     entries = TillClient(url, TOKEN).journal(state="fiscalised", limit=5)
     assert entries == [{"uuid": "a", "state": "fiscalised"}]
-    assert FakeTill.calls[-1][1] in ("journal?state=fiscalised&limit=5",
-                                     "journal?limit=5&state=fiscalised")
+    assert FakeTill.calls[-1][1] in ("journal?state=fiscalised&limit=5", "journal?limit=5&state=fiscalised")
 
 
-@pytest.mark.parametrize("status,code,cls", [
-    (400, "document_invalid", errors.DocumentInvalid),
-    (409, "conflict", errors.Conflict),
-    (502, "paper_out", errors.PaperOut),
-    (502, "insufficient_cash_xyz", errors.DeviceError),   # unknown code: by HTTP status
-    (503, "device_unreachable", errors.TransportError),
-    (503, "journal_unavailable", errors.JournalUnavailable),
-])
+@pytest.mark.parametrize(
+    "status,code,cls",
+    [
+        (400, "document_invalid", errors.DocumentInvalid),
+        (409, "conflict", errors.Conflict),
+        (502, "paper_out", errors.PaperOut),
+        (502, "insufficient_cash_xyz", errors.DeviceError),  # unknown code: by HTTP status
+        (503, "device_unreachable", errors.TransportError),
+        (503, "journal_unavailable", errors.JournalUnavailable),
+    ],
+)
 def test_errors_are_typed(till, status, code, cls):
     _server, url = till
-    FakeTill.replies["cash_out"] = (status, {"error": {"code": code, "message": "nope",
-                                                       "field": "amount"}})
+    FakeTill.replies["cash_out"] = (status, {"error": {"code": code, "message": "nope", "field": "amount"}})
     with pytest.raises(cls) as info:
         TillClient(url, TOKEN).cash_out("u-2", 100, "x")
     assert info.value.message == "nope"
@@ -130,6 +132,7 @@ def test_timeout_is_a_transport_error(till):
             handler._answer(200, {})
         except OSError:
             pass  # the client gave up: that is the point
+
     FakeTill.replies["counters"] = slow
     client = TillClient(url, TOKEN, timeout=(1.0, 0.3))
     started = time.monotonic()
@@ -156,6 +159,7 @@ def test_non_json_reply_is_a_transport_error(till):
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
     FakeTill.replies["status"] = html
     with pytest.raises(errors.TransportError):
         TillClient(url, TOKEN).status()

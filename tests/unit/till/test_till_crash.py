@@ -4,6 +4,7 @@ and check the FN holds exactly one fiscal document per sale, none lost.
 The till is a real process (till_crash_runner.py) talking to the KKT emulator
 process over TCP; central is a real HTTP server (MiniCentral).
 """
+
 import json
 import random
 import signal
@@ -13,10 +14,8 @@ import uuid as uuidlib
 from pathlib import Path
 
 import pytest
-
 from ru54fz.emulator.harness import start_emulator
 from ru54fz.journal import Journal
-
 from till_helpers import MiniCentral, close_service, make_service, order
 
 RUNNER = str(Path(__file__).resolve().parent / "till_crash_runner.py")
@@ -41,6 +40,7 @@ def run(tmp_path, emu, command, payload=None, env=None, timeout=60):
         p.write_text(json.dumps(payload))
         args.append(str(p))
     import os
+
     full_env = dict(os.environ)
     for k in ("RU54FZ_CRASH_AT", "RU54FZ_CRASH_AFTER_MS", "RU54FZ_CRASH_FROM"):
         full_env.pop(k, None)
@@ -62,14 +62,18 @@ def check_exactly_one(emu, tmp_path, before, payload, result):
     j.close()
 
 
-@pytest.mark.parametrize("point", ["before_journal", "after_journal", "after_sent", "during_device",
-                                   "after_device"])
+@pytest.mark.parametrize(
+    "point", ["before_journal", "after_journal", "after_sent", "during_device", "after_device"]
+)
 def test_kill_at_each_step_of_a_receipt(tmp_path, emu, point):
     emu.control.set(print_delay=0.6 if point == "during_device" else 0)
     before = emu.control.state()["last_fd"]
     payload = order(total_lines=3)
-    env = ({"RU54FZ_CRASH_FROM": "after_sent", "RU54FZ_CRASH_AFTER_MS": "150"} if point == "during_device"
-           else {"RU54FZ_CRASH_AT": point})
+    env = (
+        {"RU54FZ_CRASH_FROM": "after_sent", "RU54FZ_CRASH_AFTER_MS": "150"}
+        if point == "during_device"
+        else {"RU54FZ_CRASH_AT": point}
+    )
     rc, _ = run(tmp_path, emu, "sale", payload, env)
     assert rc == -signal.SIGKILL
     emu.control.set(print_delay=0)
@@ -106,8 +110,12 @@ def test_kill_before_central_delivery(tmp_path, emu):
         rc, _ = run(tmp_path, emu, "push", env=dict(env, RU54FZ_CRASH_AT="before_delivery"))
         assert rc == -signal.SIGKILL and not central.store
         # killed right after central answered, before the journal recorded it
-        rc, _ = run(tmp_path, emu, "push", env=dict(env, RU54FZ_CRASH_FROM="before_delivery",
-                                                    RU54FZ_CRASH_AFTER_MS="1"))
+        rc, _ = run(
+            tmp_path,
+            emu,
+            "push",
+            env=dict(env, RU54FZ_CRASH_FROM="before_delivery", RU54FZ_CRASH_AFTER_MS="1"),
+        )
         rc, out = run(tmp_path, emu, "push", env=env)
         assert rc == 0
         assert sorted(central.store) == sorted(uuids) and len(central.arrivals) == 3
@@ -129,7 +137,9 @@ def test_kill_at_random_moments(tmp_path, emu):
             before = emu.control.state()["last_fd"]
             payload = order(uid=f"rand-{i}-{uuidlib.uuid4().hex[:8]}", total_lines=rnd.randint(1, 5))
             for _ in range(rnd.randint(1, 2)):
-                rc, _ = run(tmp_path, emu, "sale", payload, {"RU54FZ_CRASH_AFTER_MS": str(rnd.randint(0, 300))})
+                rc, _ = run(
+                    tmp_path, emu, "sale", payload, {"RU54FZ_CRASH_AFTER_MS": str(rnd.randint(0, 300))}
+                )
                 kills += rc == -signal.SIGKILL
             rc, result = run(tmp_path, emu, "sale", payload)
             assert rc == 0

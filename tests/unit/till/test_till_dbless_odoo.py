@@ -1,6 +1,7 @@
 """The till proxy the way a till runs it: a database-less Odoo 18 process
 (``--load=base,web,optics_pos_ru54fz``, no -d) with a till config file, over
 real HTTP, against the KKT emulator process."""
+
 import importlib.util
 import json
 import os
@@ -12,12 +13,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-
+from local_odoo import addons_path, free_port
 from ru54fz import tokens
 from ru54fz.emulator.harness import start_emulator
-
 from till_helpers import order
-from local_odoo import addons_path, free_port
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("odoo") is None, reason="Odoo is not importable")
 requests = pytest.importorskip("requests")
@@ -32,16 +31,41 @@ def till(tmp_path_factory):
     work = tmp_path_factory.mktemp("dbless")
     emu = start_emulator(work)
     cfg = work / "till.json"
-    cfg.write_text(json.dumps({"tills": [{
-        "till_code": "DBLESS-1", "token_hash": tokens.hash_token(TOKEN), "allowed_origin": ORIGIN,
-        "device": emu.config, "journal_path": str(work / "journal.sqlite")}]}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "tills": [
+                    {
+                        "till_code": "DBLESS-1",
+                        "token_hash": tokens.hash_token(TOKEN),
+                        "allowed_origin": ORIGIN,
+                        "device": emu.config,
+                        "journal_path": str(work / "journal.sqlite"),
+                    }
+                ]
+            }
+        )
+    )
     port = free_port()
     env = dict(os.environ, RU54FZ_TILL_CONFIG=str(cfg))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "odoo", "--load=base,web,optics_pos_ru54fz", f"--addons-path={addons_path()}",
-         f"--http-port={port}", "--http-interface=127.0.0.1", "--workers=0", "--max-cron-threads=0",
-         f"--data-dir={work / 'data'}", "--log-level=warn", f"--logfile={work / 'odoo.log'}"],
-        env=env, cwd=str(work))
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "--load=base,web,optics_pos_ru54fz",
+            f"--addons-path={addons_path()}",
+            f"--http-port={port}",
+            "--http-interface=127.0.0.1",
+            "--workers=0",
+            "--max-cron-threads=0",
+            f"--data-dir={work / 'data'}",
+            "--log-level=warn",
+            f"--logfile={work / 'odoo.log'}",
+        ],
+        env=env,
+        cwd=str(work),
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -72,7 +96,9 @@ def call(url, action, body=None, token=TOKEN, **kw):
         headers["X-Till-Token"] = token
     data = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
     method = "POST" if data is not None else "GET"
-    return requests.request(method, f"{url}/hw_proxy/ru54fz/{action}", data=data, headers=headers, timeout=30, **kw)
+    return requests.request(
+        method, f"{url}/hw_proxy/ru54fz/{action}", data=data, headers=headers, timeout=30, **kw
+    )
 
 
 def test_without_the_token_nothing_happens(till):
@@ -89,11 +115,17 @@ def test_without_the_token_nothing_happens(till):
 
 def test_cors_preflight_only_for_the_pos_origin(till):
     url, _, _ = till
-    ok = requests.options(url + "/hw_proxy/ru54fz/receipt", timeout=10,
-                          headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
+    ok = requests.options(
+        url + "/hw_proxy/ru54fz/receipt",
+        timeout=10,
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
+    )
     assert ok.status_code == 200 and ok.headers["Access-Control-Allow-Origin"] == ORIGIN
-    bad = requests.options(url + "/hw_proxy/ru54fz/receipt", timeout=10,
-                           headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    bad = requests.options(
+        url + "/hw_proxy/ru54fz/receipt",
+        timeout=10,
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert "Access-Control-Allow-Origin" not in bad.headers
 
 

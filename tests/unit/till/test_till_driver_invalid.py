@@ -3,13 +3,12 @@ driver, after the till's own FFD checks passed) must not leave its journal entry
 ``sent``: the entry is ``failed`` with the driver's reason, the KKT has no new
 document, and the same uuid is answered with that failure, never fiscalised by the
 background settle."""
+
 import json
 
 import pytest
-
 from ru54fz import errors
 from ru54fz.emulator.harness import start_emulator
-
 from till_helpers import close_service, make_service, order
 
 

@@ -1,10 +1,11 @@
 """FFD 1.2 builder / validator (FFD documents)."""
+
 import copy
 import json
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ru54fz import errors, ffd
 from ru54fz.device import FiscalResult
 
@@ -18,10 +19,24 @@ def order(**kw):
         "buyer_contact": "",
         "tax_system": 1,
         "lines": [
-            {"name": "Линза очковая 1.6", "quantity": "2.000", "price": "1500.00", "amount": "3000.00",
-             "vat_code": 6, "payment_method": 4, "subject": 1, "measure": 0, "barcode": "4601234567893"},
-            {"name": "Солнцезащитные очки", "quantity": "1", "price": "1234.50", "amount": "1234.50",
-             "vat_code": 11},
+            {
+                "name": "Линза очковая 1.6",
+                "quantity": "2.000",
+                "price": "1500.00",
+                "amount": "3000.00",
+                "vat_code": 6,
+                "payment_method": 4,
+                "subject": 1,
+                "measure": 0,
+                "barcode": "4601234567893",
+            },
+            {
+                "name": "Солнцезащитные очки",
+                "quantity": "1",
+                "price": "1234.50",
+                "amount": "1234.50",
+                "vat_code": 11,
+            },
         ],
         "payments": [{"kind": "cash", "amount": "1000.00"}, {"kind": "card", "amount": "3234.50"}],
         "refund_of": None,
@@ -50,34 +65,49 @@ def test_round_trip_json():
     r = ffd.build_receipt(order())
     d = json.loads(json.dumps(ffd.to_dict(r)))
     assert ffd.from_dict(d) == r
-    c = ffd.build_correction(order(correction={"type": 1, "basis_date": "2026-01-10",
-                                               "basis_number": "12-34", "fiscal_sign": 3849322}))
+    c = ffd.build_correction(
+        order(
+            correction={
+                "type": 1,
+                "basis_date": "2026-01-10",
+                "basis_number": "12-34",
+                "fiscal_sign": 3849322,
+            }
+        )
+    )
     assert isinstance(c, ffd.CorrectionReceipt) and c.additional == "3849322"
     assert ffd.from_dict(json.loads(json.dumps(ffd.to_dict(c)))) == c
 
 
-@pytest.mark.parametrize("mutate, field, text", [
-    (lambda o: o["payments"].__setitem__(1, {"kind": "card", "amount": "3000.00"}), "payments", "do not equal"),
-    (lambda o: o["lines"][0].__setitem__("quantity", "0"), "lines[0].quantity", "positive"),
-    (lambda o: o["lines"][0].__setitem__("quantity", "-1"), "lines[0].quantity", "positive"),
-    (lambda o: o["lines"][1].__setitem__("vat_code", 13), "lines[1].vat_code", "1199"),
-    (lambda o: o["lines"][0].__setitem__("name", "x" * 129), "items[0].name", "limit is 128"),
-    (lambda o: o["lines"][0].__setitem__("name", " "), "items[0].name", "mandatory"),
-    (lambda o: o["lines"][0].__setitem__("name", "Очки 😎"), "items[0].name", "CP866"),
-    (lambda o: o["lines"][0].__setitem__("amount", "3000.01"), "items[0].amount", "price × quantity"),
-    (lambda o: o["lines"][0].__setitem__("subject", 28), "items[0].subject", "1212"),
-    (lambda o: o["lines"][0].__setitem__("payment_method", 8), "items[0].payment_method", "1214"),
-    (lambda o: o["lines"][0].__setitem__("measure", 13), "items[0].measure", "2108"),
-    (lambda o: o.__setitem__("tax_system", 3), "tax_system", "1055"),
-    (lambda o: o.__setitem__("buyer_contact", "not-an-address"), "buyer_contact", "e-mail"),
-    (lambda o: o.__setitem__("buyer_contact", "a" * 60 + "@b.ru"), "buyer_contact", "limit is 64"),
-    (lambda o: o.__setitem__("cashier", {"name": "К" * 65}), "cashier", "limit is 64"),
-    (lambda o: o.__setitem__("cashier", {"name": "Иванова", "inn": "12345"}), "cashier_inn", "digits"),
-    (lambda o: o.__setitem__("operation", "refund"), "refund_of", "refund_of"),
-    (lambda o: o.__setitem__("uuid", ""), "uuid", "mandatory"),
-    (lambda o: o.__setitem__("lines", []), "lines", "non-empty"),
-    (lambda o: o["lines"][0].__setitem__("price", "15.001"), "lines[0].price", "two decimals"),
-])
+@pytest.mark.parametrize(
+    "mutate, field, text",
+    [
+        (
+            lambda o: o["payments"].__setitem__(1, {"kind": "card", "amount": "3000.00"}),
+            "payments",
+            "do not equal",
+        ),
+        (lambda o: o["lines"][0].__setitem__("quantity", "0"), "lines[0].quantity", "positive"),
+        (lambda o: o["lines"][0].__setitem__("quantity", "-1"), "lines[0].quantity", "positive"),
+        (lambda o: o["lines"][1].__setitem__("vat_code", 13), "lines[1].vat_code", "1199"),
+        (lambda o: o["lines"][0].__setitem__("name", "x" * 129), "items[0].name", "limit is 128"),
+        (lambda o: o["lines"][0].__setitem__("name", " "), "items[0].name", "mandatory"),
+        (lambda o: o["lines"][0].__setitem__("name", "Очки 😎"), "items[0].name", "CP866"),
+        (lambda o: o["lines"][0].__setitem__("amount", "3000.01"), "items[0].amount", "price × quantity"),
+        (lambda o: o["lines"][0].__setitem__("subject", 28), "items[0].subject", "1212"),
+        (lambda o: o["lines"][0].__setitem__("payment_method", 8), "items[0].payment_method", "1214"),
+        (lambda o: o["lines"][0].__setitem__("measure", 13), "items[0].measure", "2108"),
+        (lambda o: o.__setitem__("tax_system", 3), "tax_system", "1055"),
+        (lambda o: o.__setitem__("buyer_contact", "not-an-address"), "buyer_contact", "e-mail"),
+        (lambda o: o.__setitem__("buyer_contact", "a" * 60 + "@b.ru"), "buyer_contact", "limit is 64"),
+        (lambda o: o.__setitem__("cashier", {"name": "К" * 65}), "cashier", "limit is 64"),
+        (lambda o: o.__setitem__("cashier", {"name": "Иванова", "inn": "12345"}), "cashier_inn", "digits"),
+        (lambda o: o.__setitem__("operation", "refund"), "refund_of", "refund_of"),
+        (lambda o: o.__setitem__("uuid", ""), "uuid", "mandatory"),
+        (lambda o: o.__setitem__("lines", []), "lines", "non-empty"),
+        (lambda o: o["lines"][0].__setitem__("price", "15.001"), "lines[0].price", "two decimals"),
+    ],
+)
 def test_bad_input_is_rejected_precisely(mutate, field, text):
     o = order()
     mutate(o)
@@ -118,9 +148,13 @@ def test_validator_rejects_tampered_documents():
 
 
 def refund(pays, **kw):
-    return order(uuid="refund-1", operation="refund", payments=pays,
-                 refund_of={"uuid": "0b7f6a8e-1111-4222-8333-444455556666", "fiscal_sign": 1234567890,
-                            "fd_number": 7}, **kw)
+    return order(
+        uuid="refund-1",
+        operation="refund",
+        payments=pays,
+        refund_of={"uuid": "0b7f6a8e-1111-4222-8333-444455556666", "fiscal_sign": 1234567890, "fd_number": 7},
+        **kw,
+    )
 
 
 def test_refund_means_must_match_the_original():
@@ -133,11 +167,16 @@ def test_refund_means_must_match_the_original():
     assert r.operation == 2 and r.additional == "1234567890" and r.original_uuid.startswith("0b7f")
     # a split sale: cash back only up to the cash paid, including earlier refunds
     split = ffd.Payments(cash=100000, electronic=323450)
-    ffd.build_receipt(refund([{"kind": "cash", "amount": "1000.00"}, {"kind": "card", "amount": "3234.50"}]),
-                      original_payments=split)
+    ffd.build_receipt(
+        refund([{"kind": "cash", "amount": "1000.00"}, {"kind": "card", "amount": "3234.50"}]),
+        original_payments=split,
+    )
     with pytest.raises(errors.DocumentInvalid, match="in total"):
-        ffd.build_receipt(refund([{"kind": "cash", "amount": "1000.00"}, {"kind": "card", "amount": "3234.50"}]),
-                          original_payments=split, already_refunded=ffd.Payments(cash=50000))
+        ffd.build_receipt(
+            refund([{"kind": "cash", "amount": "1000.00"}, {"kind": "card", "amount": "3234.50"}]),
+            original_payments=split,
+            already_refunded=ffd.Payments(cash=50000),
+        )
 
 
 def test_correction_rules():
@@ -148,15 +187,25 @@ def test_correction_rules():
 
 
 def test_qr_text():
-    res = FiscalResult(fd_number=45, fiscal_sign=3849322814, fn_serial="9999078900012345",
-                       shift_number=3, doc_time="2026-03-01T14:05:33")
-    assert ffd.qr_text(res, 423450, 1) == \
-        "t=20260301T1405&s=4234.50&fn=9999078900012345&i=45&fp=3849322814&n=1"
+    res = FiscalResult(
+        fd_number=45,
+        fiscal_sign=3849322814,
+        fn_serial="9999078900012345",
+        shift_number=3,
+        doc_time="2026-03-01T14:05:33",
+    )
+    assert (
+        ffd.qr_text(res, 423450, 1) == "t=20260301T1405&s=4234.50&fn=9999078900012345&i=45&fp=3849322814&n=1"
+    )
 
 
 def test_other_documents():
-    assert ffd.build_shift({"uuid": "shift-0001", "cashier": {"name": "Иванова", "inn": "500100732259"}}).cashier_inn \
+    assert (
+        ffd.build_shift(
+            {"uuid": "shift-0001", "cashier": {"name": "Иванова", "inn": "500100732259"}}
+        ).cashier_inn
         == "500100732259"
+    )
     c = ffd.build_cash({"uuid": "cash-0001", "amount": 500000, "cashier": "Иванова"}, "cash_in")
     assert ffd.from_dict(ffd.to_dict(c)) == c
     with pytest.raises(errors.DocumentInvalid):
@@ -168,7 +217,8 @@ def test_other_documents():
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=300),
     lambda ch: st.lists(ch, max_size=5) | st.dictionaries(st.text(max_size=12), ch, max_size=6),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 @settings(max_examples=120, deadline=None)
@@ -198,8 +248,15 @@ def test_fuzz_mutated_orders(nlines_unused, data):
 
 # -- FFD 1.2 VAT rules, 1203, 1055, 1212 (issue 13 §4-§5) -------------------------------------
 def _line(**kw):
-    base = {"name": "Предоплата за очки", "quantity": "1", "price": "1220.00", "amount": "1220.00",
-            "vat_code": 12, "payment_method": 2, "subject": 10}
+    base = {
+        "name": "Предоплата за очки",
+        "quantity": "1",
+        "price": "1220.00",
+        "amount": "1220.00",
+        "vat_code": 12,
+        "payment_method": 2,
+        "subject": 10,
+    }
     base.update(kw)
     return base
 
@@ -220,28 +277,39 @@ def test_advance_items_carry_the_calculated_rate(method, plain, calculated):
 
 def test_a_refund_keeps_the_vat_rate_of_the_original_sale():
     """A 2026 refund of a 2025 sale at 20 % stays at 20 % (FNS letter АБ-4-20/11248@)."""
-    sale_2025 = ffd.build_receipt(order(lines=[_line(name="Оправа", vat_code=1, payment_method=4,
-                                                     subject=1)],
-                                        payments=[{"kind": "card", "amount": "1220.00"}]))
+    sale_2025 = ffd.build_receipt(
+        order(
+            lines=[_line(name="Оправа", vat_code=1, payment_method=4, subject=1)],
+            payments=[{"kind": "card", "amount": "1220.00"}],
+        )
+    )
     refund_of = {"uuid": "0b7f6a8e-1111-4222-8333-000000000001", "fiscal_sign": 1}
-    at_22 = order(uuid="0b7f6a8e-1111-4222-8333-000000000002", operation="refund", refund_of=refund_of,
-                  lines=[_line(name="Оправа", vat_code=11, payment_method=4, subject=1)],
-                  payments=[{"kind": "card", "amount": "1220.00"}])
+    at_22 = order(
+        uuid="0b7f6a8e-1111-4222-8333-000000000002",
+        operation="refund",
+        refund_of=refund_of,
+        lines=[_line(name="Оправа", vat_code=11, payment_method=4, subject=1)],
+        payments=[{"kind": "card", "amount": "1220.00"}],
+    )
     with pytest.raises(errors.DocumentInvalid) as info:
         ffd.build_receipt(at_22, original_payments=sale_2025.payments, original_items=sale_2025.items)
     assert info.value.field == "items[0].vat" and "НДС 20%" in info.value.message
     at_20 = dict(at_22, lines=[_line(name="Оправа", vat_code=1, payment_method=4, subject=1)])
-    assert ffd.build_receipt(at_20, original_payments=sale_2025.payments,
-                             original_items=sale_2025.items).items[0].vat == 1
+    assert (
+        ffd.build_receipt(at_20, original_payments=sale_2025.payments, original_items=sale_2025.items)
+        .items[0]
+        .vat
+        == 1
+    )
     # a refund correction is held to the same rule
-    corr = dict(at_22, operation="refund", refund_of=None,
-                correction={"type": 0, "basis_date": "2025-12-20"})
+    corr = dict(at_22, operation="refund", refund_of=None, correction={"type": 0, "basis_date": "2025-12-20"})
     with pytest.raises(errors.DocumentInvalid):
         ffd.build_correction(corr, original_items=sale_2025.items)
 
 
-@pytest.mark.parametrize("inn, text", [("7707083893", "12 digits"), ("500100732258", "check digits"),
-                                       ("50010073225", "12 digits")])
+@pytest.mark.parametrize(
+    "inn, text", [("7707083893", "12 digits"), ("500100732258", "check digits"), ("50010073225", "12 digits")]
+)
 def test_cashier_inn_1203_is_a_personal_12_digit_inn(inn, text):
     with pytest.raises(errors.DocumentInvalid) as info:
         ffd.build_receipt(order(cashier={"name": "Иванова", "inn": inn}))
@@ -249,9 +317,19 @@ def test_cashier_inn_1203_is_a_personal_12_digit_inn(inn, text):
     assert ffd.build_receipt(order(cashier={"name": "Иванова", "inn": "500100732259"})).cashier_inn
 
 
-@pytest.mark.parametrize("vat, inn", [("500100732259", "500100732259"), (" 500100732259 ", "500100732259"),
-                                      ("7707083893", ""), ("500100732258", ""), ("RU500100732259", ""),
-                                      (False, ""), (None, ""), ("", "")])
+@pytest.mark.parametrize(
+    "vat, inn",
+    [
+        ("500100732259", "500100732259"),
+        (" 500100732259 ", "500100732259"),
+        ("7707083893", ""),
+        ("500100732258", ""),
+        ("RU500100732259", ""),
+        (False, ""),
+        (None, ""),
+        ("", ""),
+    ],
+)
 def test_the_cashier_inn_rule_shared_by_the_pos_and_the_z_report(vat, inn):
     """The contact's tax number goes out as 1203 only when it is a valid personal INN:
     a company's 10-digit INN or a typo leaves the tag out instead of refusing the Z report."""
@@ -280,6 +358,7 @@ from ru54fz.emulator.model import DEVICE_PROFILES  # noqa: E402
 @pytest.fixture(params=DEVICE_PROFILES)
 def till(request, tmp_path):
     import till_helpers as H
+
     (tmp_path / "kkt").mkdir()
     emu = start_emulator(tmp_path / "kkt", profile=request.param)
     svc = H.make_service(tmp_path / "journal.sqlite", emu)
@@ -292,6 +371,7 @@ def till(request, tmp_path):
 
 def _correction_payload(uid):
     import till_helpers as H
+
     return H.order(uid, correction={"type": 0, "basis_date": "2026-11-30", "fiscal_sign": 12345})
 
 
@@ -311,13 +391,14 @@ def test_lost_reply_to_a_correction_is_settled_from_the_fn_never_rerun(till, whe
     assert svc.device.fn_status().last_fd_number == before + 1
     found = svc.device.find_document(before + 1)
     assert (found.fd_type, found.operation, found.total) == (31, 1, 200000)
-    assert emu.control.stats()["FF45"] == 1          # executed once, whichever side the link dropped
+    assert emu.control.stats()["FF45"] == 1  # executed once, whichever side the link dropped
 
 
 def test_an_fn_document_left_open_is_cancelled_with_ff08_before_a_sale(till):
     """Something else left a begun shift-close report in the FN: 0x88 does not reach it; the
     till's sale path cancels it (FF08) and the sale goes through."""
     import till_helpers as H
+
     svc, emu = till
     other = H.make_device(emu.config)
     try:
@@ -332,12 +413,13 @@ def test_an_fn_document_left_open_is_cancelled_with_ff08_before_a_sale(till):
 def test_a_refund_at_another_vat_rate_than_its_sale_is_refused_with_nothing_sent(till):
     """The till knows the sale (its journal): the refund must keep each item's VAT rate."""
     import till_helpers as H
+
     svc, emu = till
     svc.set_refund_requires_ofd(False)
-    sale = H.order()                                   # lines at 0 % exempt (6) and 22 % (11)
+    sale = H.order()  # lines at 0 % exempt (6) and 22 % (11)
     sold = svc.sale(sale)
     refund = H.order(operation="refund", refund_of={"uuid": sale["uuid"]})
-    refund["lines"][1]["vat_code"] = 1                 # 20 % instead of the sale's 22 %
+    refund["lines"][1]["vat_code"] = 1  # 20 % instead of the sale's 22 %
     last = svc.device.fn_status().last_fd_number
     with pytest.raises(errors.DocumentInvalid) as info:
         svc.refund(refund)
@@ -358,6 +440,7 @@ def test_settle_on_start_cancels_a_begun_correction_with_ff08(tmp_path, profile)
     holds a correction document that 0x88 does not reach.  A fresh till settles the entry on
     start: FF08 cancels the document, the FN has no FD for it, the correction runs once."""
     import till_helpers as H
+
     (tmp_path / "kkt").mkdir()
     emu = start_emulator(tmp_path / "kkt", profile=profile)
     armed = []
@@ -365,6 +448,7 @@ def test_settle_on_start_cancels_a_begun_correction_with_ff08(tmp_path, profile)
     def hook(name):
         if armed and name == "after_sent":
             raise _Crash(name)
+
     first = H.make_service(tmp_path / "j.sqlite", emu, fault_hook=hook)
     try:
         first.start()
@@ -374,7 +458,7 @@ def test_settle_on_start_cancels_a_begun_correction_with_ff08(tmp_path, profile)
         armed.append(True)
         with pytest.raises(_Crash):
             first.correction(payload)
-        first.device._exchange(0xFF35)          # what the dead process had begun
+        first.device._exchange(0xFF35)  # what the dead process had begun
         H.close_service(first)
         second = H.make_service(tmp_path / "j.sqlite", emu)
         try:

@@ -1,4 +1,5 @@
 """The per-till SQLite journal and its hybrid logical clock."""
+
 import os
 import random
 import signal
@@ -9,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from ru54fz import errors
 from ru54fz.hlc import HybridLogicalClock
 from ru54fz.journal import Journal
@@ -139,13 +139,29 @@ def test_refuses_cleanly_when_it_cannot_journal(tmp_path):
 def test_lookups_stay_indexed_with_100k_entries(tmp_path):
     j = Journal(tmp_path / "big.sqlite")
     now = time.time()
-    rows = [(f"u{i:06d}", (1 << 40) + i, "sale", "", "", None, '{"total": 100}',
-             "archived" if i < 99_900 else "fiscalised", "2026-01-01T10:00:00", now, now)
-            for i in range(100_000)]
+    rows = [
+        (
+            f"u{i:06d}",
+            (1 << 40) + i,
+            "sale",
+            "",
+            "",
+            None,
+            '{"total": 100}',
+            "archived" if i < 99_900 else "fiscalised",
+            "2026-01-01T10:00:00",
+            now,
+            now,
+        )
+        for i in range(100_000)
+    ]
     with j._lock:
         j._db.execute("BEGIN")
-        j._db.executemany("INSERT INTO entries (uuid, hlc, kind, till_code, pos_reference, original_uuid,"
-                          " payload, state, created_at, created_ts, updated_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        j._db.executemany(
+            "INSERT INTO entries (uuid, hlc, kind, till_code, pos_reference, original_uuid,"
+            " payload, state, created_at, created_ts, updated_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
         j._db.execute("COMMIT")
     for sql, params in [
         ("SELECT * FROM entries WHERE uuid=?", ("u1",)),
@@ -191,8 +207,9 @@ def test_power_loss_of_the_writer_never_loses_a_committed_entry(tmp_path):
     start = 0
     committed = []
     for _ in range(12):
-        p = subprocess.Popen([sys.executable, "-c", WRITER, str(path), addon, str(start)],
-                             stdout=subprocess.PIPE, text=True)
+        p = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), addon, str(start)], stdout=subprocess.PIPE, text=True
+        )
         time.sleep(rnd.uniform(0.3, 0.8))
         os.kill(p.pid, signal.SIGKILL)
         out, _ = p.communicate()

@@ -5,15 +5,14 @@ till (prefork workers): each has its own thread locks, its own KKT connection
 and its own descriptor of the owner lock file, exactly like two processes.
 The KKT is the emulator process over TCP.
 """
+
 import threading
 
 import pytest
-
 from ru54fz import errors
 from ru54fz.emulator.harness import start_emulator
 from ru54fz.journal import Journal
 from ru54fz.ownership import FileOwnerLock, TillBusy
-
 from till_helpers import MiniCentral, close_service, make_service, order
 
 
@@ -128,8 +127,13 @@ def test_hlc_stays_ordered_across_two_journal_objects(tmp_path):
 
 # -- refund saga policy at the till (docs/refund_saga.md) -----------------------------------
 
+
 def _refund_of(sale, r):
-    return {"uuid": sale["uuid"], "fiscal_sign": r["fiscal"]["fiscal_sign"], "fd_number": r["fiscal"]["fd_number"]}
+    return {
+        "uuid": sale["uuid"],
+        "fiscal_sign": r["fiscal"]["fiscal_sign"],
+        "fd_number": r["fiscal"]["fd_number"],
+    }
 
 
 def test_policy_off_refunds_an_fn_fiscalised_sale_the_ofd_has_not_confirmed(tmp_path, emu):
@@ -213,6 +217,7 @@ def test_the_till_learns_the_policy_from_central_and_keeps_it(tmp_path, emu):
 
 # -- OFD delivery pace: the ticket of a carried message is asked for soon ---------------------
 
+
 def test_the_pusher_asks_for_the_ticket_soon_after_carrying_an_ofd_message(tmp_path, emu):
     """Central delivers the FN's message in a job and returns the ticket in a LATER push
     reply; the FN hands out its next message only after that ticket.  With the push
@@ -221,11 +226,19 @@ def test_the_pusher_asks_for_the_ticket_soon_after_carrying_an_ofd_message(tmp_p
     import time as _time
 
     from ru54fz.ofd.mock_server import MockOfd
+
     ofd = MockOfd().start()
     central = MiniCentral(ofd_port=ofd.port).start()
     central.late_tickets = True
-    s = make_service(tmp_path / "j.sqlite", emu, central_url=central.url, central_token=central.token,
-                     autopush=True, push_interval=60.0, ofd_ticket_poll=0.2)
+    s = make_service(
+        tmp_path / "j.sqlite",
+        emu,
+        central_url=central.url,
+        central_token=central.token,
+        autopush=True,
+        push_interval=60.0,
+        ofd_ticket_poll=0.2,
+    )
     try:
         s.start()
         s.open_shift({"uuid": "shift-poll-1", "cashier": {"name": "Анна"}})
@@ -238,8 +251,9 @@ def test_the_pusher_asks_for_the_ticket_soon_after_carrying_an_ofd_message(tmp_p
             if all(s.journal.get(o["uuid"])["ofd_confirmed"] for o in sales):
                 break
             _time.sleep(0.1)
-        assert all(s.journal.get(o["uuid"])["ofd_confirmed"] for o in sales), \
+        assert all(s.journal.get(o["uuid"])["ofd_confirmed"] for o in sales), (
             f"not all confirmed after 20 s ({central.requests} pushes)"
+        )
         assert _time.monotonic() - t0 < 20
     finally:
         close_service(s)

@@ -1,14 +1,13 @@
 """TillService against the KKT emulator process over TCP (no fake device)."""
+
 import threading
-import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ru54fz import errors
 from ru54fz.emulator.harness import start_emulator
 from ru54fz.ofd.mock_server import MockOfd
-
 from till_helpers import MiniCentral, close_service, make_service, order, wait_for
 
 
@@ -77,8 +76,10 @@ def test_bad_input_journals_nothing_and_touches_no_device(svc):
     bad = [
         order(payments=[{"kind": "card", "amount": "1.00"}]),
         order(lines=[{"name": "x", "quantity": "0", "price": "1.00", "amount": "0.00", "vat_code": 6}]),
-        order(lines=[{"name": "x", "quantity": "1", "price": "1.00", "amount": "1.00", "vat_code": 99}],
-              payments=[{"kind": "cash", "amount": "1.00"}]),
+        order(
+            lines=[{"name": "x", "quantity": "1", "price": "1.00", "amount": "1.00", "vat_code": 99}],
+            payments=[{"kind": "cash", "amount": "1.00"}],
+        ),
         order(buyer_contact="x" * 65),
         order(operation="refund", refund_of=None),
     ]
@@ -133,7 +134,11 @@ def test_refund_saga(tmp_path, emu):
         s.open_shift({"uuid": "shift-0002", "cashier": {"name": "Анна"}})
         sale = order(pay="card")
         r = s.sale(sale)
-        ref = {"uuid": sale["uuid"], "fiscal_sign": r["fiscal"]["fiscal_sign"], "fd_number": r["fiscal"]["fd_number"]}
+        ref = {
+            "uuid": sale["uuid"],
+            "fiscal_sign": r["fiscal"]["fiscal_sign"],
+            "fd_number": r["fiscal"]["fd_number"],
+        }
         card_back = order(operation="refund", pay="card", refund_of=ref)
         with pytest.raises(errors.Conflict, match="not yet confirmed by the OFD") as exc:
             s.sale(card_back)
@@ -185,8 +190,10 @@ def test_clock_skew_warns_then_blocks_sales(svc, emu):
     assert st["clock"]["level"] == "warn" and 140 <= st["clock"]["skew_seconds"] <= 160
     assert st["level"] == "yellow"
     skew = [r for r in st["reasons"] if r["code"] == "clock_skew"]
-    assert [r["level"] for r in skew] == ["yellow"] and skew[0]["params"]["seconds"] == st["clock"]["skew_seconds"]
-    assert any("clock is" in m for m in st["messages"])   # the English messages stay, made from the reasons
+    assert [r["level"] for r in skew] == ["yellow"] and skew[0]["params"]["seconds"] == st["clock"][
+        "skew_seconds"
+    ]
+    assert any("clock is" in m for m in st["messages"])  # the English messages stay, made from the reasons
     emu.control.clock(offset=-400)
     svc.check_clock(force=True)
     o = order()
@@ -196,7 +203,8 @@ def test_clock_skew_warns_then_blocks_sales(svc, emu):
     st = svc.status()
     assert st["level"] == "red"
     assert [(r["code"], r["level"]) for r in st["reasons"] if r["code"].startswith("clock")] == [
-        ("clock_blocked", "red")]
+        ("clock_blocked", "red")
+    ]
     emu.control.clock(offset=0)
     svc.check_clock(force=True)
     assert svc.sale(o)["state"] == "fiscalised"
@@ -204,6 +212,7 @@ def test_clock_skew_warns_then_blocks_sales(svc, emu):
 
 def test_journal_unavailable_refuses_before_the_device(tmp_path, emu):
     import sqlite3
+
     s = make_service(tmp_path / "j.sqlite", emu)
     s.journal._db.execute("PRAGMA busy_timeout = 100")
     s.start()
@@ -288,8 +297,15 @@ def test_pusher_thread_backs_off_while_central_is_down(tmp_path, emu):
     central.start()
     port = central.port
     central.stop()  # central is down from the start
-    s = make_service(tmp_path / "j.sqlite", emu, central_url=f"http://127.0.0.1:{port}",
-                     central_token=central.token, autopush=True, push_interval=0.2, push_backoff_max=0.5)
+    s = make_service(
+        tmp_path / "j.sqlite",
+        emu,
+        central_url=f"http://127.0.0.1:{port}",
+        central_token=central.token,
+        autopush=True,
+        push_interval=0.2,
+        push_backoff_max=0.5,
+    )
     try:
         s.start()
         s.open_shift({"uuid": "shift-0002", "cashier": {"name": "Анна"}})
@@ -305,12 +321,27 @@ def test_pusher_thread_backs_off_while_central_is_down(tmp_path, emu):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**15, 10**15) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**15), 10**15)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=200),
     lambda ch: st.lists(ch, max_size=4) | st.dictionaries(st.text(max_size=10), ch, max_size=5),
-    max_leaves=30)
-KEYS = ["uuid", "operation", "cashier", "lines", "payments", "refund_of", "tax_system", "buyer_contact",
-        "pos_reference", "correction", "amount"]
+    max_leaves=30,
+)
+KEYS = [
+    "uuid",
+    "operation",
+    "cashier",
+    "lines",
+    "payments",
+    "refund_of",
+    "tax_system",
+    "buyer_contact",
+    "pos_reference",
+    "correction",
+    "amount",
+]
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -325,8 +356,9 @@ def test_fuzz_requests_never_crash_and_rejects_journal_nothing(svc, data):
         payload = dict(base)
         key = data.draw(st.sampled_from(KEYS))
         payload[key] = data.draw(json_values)
-    method = data.draw(st.sampled_from([svc.sale, svc.correction, svc.cash_in, svc.cash_out, svc.x_report,
-                                        svc.open_shift]))
+    method = data.draw(
+        st.sampled_from([svc.sale, svc.correction, svc.cash_in, svc.cash_out, svc.x_report, svc.open_shift])
+    )
     count = sum(svc.journal.counts().values())
     try:
         method(payload)

@@ -2,12 +2,11 @@
 the OFD at 50 receipts an hour.  Every sale is fiscalised at once; when the
 network is back every entry reaches central once, in HLC order, and every
 OFD confirmation finds its way back into the FN."""
-import pytest
 
+import pytest
 from ru54fz import errors
 from ru54fz.emulator.harness import start_emulator
 from ru54fz.ofd.mock_server import MockOfd
-
 from till_helpers import Clock, MiniCentral, close_service, make_service, order
 
 HOURS = 8
@@ -31,10 +30,15 @@ def test_eight_hours_offline_then_everything_delivered_once(tmp_path, world):
     emu, ofd, central = world
     clock = Clock()
     port = central.port
-    central.stop()                      # central down ...
-    ofd.set_mode("refuse")              # ... and the OFD too
-    svc = make_service(tmp_path / "j.sqlite", emu, clock=clock, central_url=f"http://127.0.0.1:{port}",
-                       central_token=central.token)
+    central.stop()  # central down ...
+    ofd.set_mode("refuse")  # ... and the OFD too
+    svc = make_service(
+        tmp_path / "j.sqlite",
+        emu,
+        clock=clock,
+        central_url=f"http://127.0.0.1:{port}",
+        central_token=central.token,
+    )
     try:
         svc.start()
         svc.open_shift({"uuid": "soak-shift", "cashier": {"name": "Анна Кассирова"}})
@@ -43,18 +47,18 @@ def test_eight_hours_offline_then_everything_delivered_once(tmp_path, world):
             clock.t += STEP
             emu.control.clock(advance=STEP)
             r = svc.sale(order(uid=f"soak-{i:04d}", total_lines=1 + i % 5, pay="cash" if i % 3 else "card"))
-            assert r["state"] == "fiscalised"           # fiscalised at once, offline
+            assert r["state"] == "fiscalised"  # fiscalised at once, offline
             fds.append(r["fiscal"]["fd_number"])
             if i % 50 == 0:
                 with pytest.raises(errors.TransportError):
-                    svc.push_to_central()               # the pusher keeps failing
+                    svc.push_to_central()  # the pusher keeps failing
         assert fds == list(range(fds[0], fds[0] + HOURS * PER_HOUR))
         st = svc.status()
         assert st["journal"]["undelivered"] == HOURS * PER_HOUR + 1
         assert st["ofd"]["backlog"] == HOURS * PER_HOUR + 1
         assert 0.3 < st["ofd"]["oldest_age_days"] < 0.4 and st["clock"]["level"] == "ok"
 
-        central.start(port=port)                        # the network is back
+        central.start(port=port)  # the network is back
         ofd.set_mode("online")
         out = svc.push_to_central()
         assert out["accepted"] >= HOURS * PER_HOUR + 1

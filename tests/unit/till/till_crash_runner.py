@@ -17,6 +17,7 @@ COMMAND: ``sale`` (POST receipt with the payload), ``push`` (push to central),
 The kill is the process's own ``os.kill(getpid(), SIGKILL)``: no cleanup, no
 flush, exactly like a power cut of the till PC as far as the process goes.
 """
+
 import json
 import os
 import signal
@@ -57,12 +58,22 @@ def main():
 
     journal = Journal(journal_path, till_code="T1")
     # an http:// address is an ATOL web server (its in-flight request uuid kept beside the journal)
-    device = make_device({"type": "atol", "address": address, "inflight_file": journal_path + ".atol"}
-                         if address.startswith("http") else {"type": "shtrih", "address": address})
-    svc = TillService(journal, device, {
-        "till_code": "T1", "autopush": False, "fault_hook": hook,
-        "central_url": os.environ.get("RU54FZ_CENTRAL_URL", ""),
-        "central_token": os.environ.get("RU54FZ_CENTRAL_TOKEN", "")})
+    device = make_device(
+        {"type": "atol", "address": address, "inflight_file": journal_path + ".atol"}
+        if address.startswith("http")
+        else {"type": "shtrih", "address": address}
+    )
+    svc = TillService(
+        journal,
+        device,
+        {
+            "till_code": "T1",
+            "autopush": False,
+            "fault_hook": hook,
+            "central_url": os.environ.get("RU54FZ_CENTRAL_URL", ""),
+            "central_token": os.environ.get("RU54FZ_CENTRAL_TOKEN", ""),
+        },
+    )
     svc.start()
     armed.set()
     if command == "sale":

@@ -6,6 +6,7 @@
   receiving side of the till push format (store by uuid, forward FN messages to the OFD,
   hand the tickets back) — the minimum the till needs to be tested against.
 """
+
 import base64
 import json
 import threading
@@ -31,14 +32,16 @@ class Clock:
 
 def make_device(config):
     from ru54fz.devices import make_device as real
+
     return real(config)
 
 
 def make_service(path, emu, clock=None, **config):
     journal = Journal(path, till_code=config.get("till_code", "T1"), clock=clock or time.time)
     device = make_device(emu.config)
-    svc = TillService(journal, device, dict({"till_code": "T1", "autopush": False}, **config),
-                      clock=clock or time.time)
+    svc = TillService(
+        journal, device, dict({"till_code": "T1", "autopush": False}, **config), clock=clock or time.time
+    )
     return svc
 
 
@@ -53,14 +56,31 @@ def close_service(svc):
 def order(uid=None, total_lines=2, pay="card", operation="sale", refund_of=None, **kw):
     lines = []
     for i in range(total_lines):
-        lines.append({"name": f"Линза очковая №{i + 1}", "quantity": "1.000", "price": "1000.00",
-                      "amount": "1000.00", "vat_code": 6 if i % 2 == 0 else 11,
-                      "payment_method": 4, "subject": 1, "measure": 0, "barcode": ""})
+        lines.append(
+            {
+                "name": f"Линза очковая №{i + 1}",
+                "quantity": "1.000",
+                "price": "1000.00",
+                "amount": "1000.00",
+                "vat_code": 6 if i % 2 == 0 else 11,
+                "payment_method": 4,
+                "subject": 1,
+                "measure": 0,
+                "barcode": "",
+            }
+        )
     total = f"{1000 * total_lines}.00"
-    d = {"uuid": uid or str(uuidlib.uuid4()), "pos_reference": "Order 00001-001-0001",
-         "operation": operation, "cashier": {"name": "Анна Кассирова", "inn": ""},
-         "buyer_contact": "", "tax_system": 1, "lines": lines,
-         "payments": [{"kind": pay, "amount": total}], "refund_of": refund_of}
+    d = {
+        "uuid": uid or str(uuidlib.uuid4()),
+        "pos_reference": "Order 00001-001-0001",
+        "operation": operation,
+        "cashier": {"name": "Анна Кассирова", "inn": ""},
+        "buyer_contact": "",
+        "tax_system": 1,
+        "lines": lines,
+        "payments": [{"kind": pay, "amount": total}],
+        "refund_of": refund_of,
+    }
     d.update(kw)
     return d
 
@@ -78,15 +98,15 @@ class MiniCentral:
         self.token_hash = tokens.hash_token(token)
         self.token = token
         self.ofd_port = ofd_port
-        self.store = {}            # uuid -> entry (first version) ; never duplicated
-        self.arrivals = []         # uuids in first-arrival order
+        self.store = {}  # uuid -> entry (first version) ; never duplicated
+        self.arrivals = []  # uuids in first-arrival order
         self.requests = 0
         self.pending_tickets = []  # [{"uuid", "fd_number", "ticket"}]
-        self.statuses = []         # the till's status reports, as pushed
+        self.statuses = []  # the till's status reports, as pushed
         #: ``refuse(entries) -> None | (http status, error dict)``: a refusal central
         #: answers instead of storing (the whole push is then stored by nobody)
         self.refuse = None
-        self.settings = None       # company policies for the push reply (refund saga)
+        self.settings = None  # company policies for the push reply (refund saga)
         #: like the real central: the OFD delivery runs in a job after the push, so a
         #: ticket is only in a later push reply
         self.late_tickets = False
@@ -113,7 +133,8 @@ class MiniCentral:
                     return self._send(404, {"error": "not found"})
                 # like the real central: the till is named and authenticated by headers
                 if self.headers.get("X-Till-Code") != central.till_code or not tokens.verify(
-                        self.headers.get("X-Till-Token", ""), central.token_hash):
+                    self.headers.get("X-Till-Token", ""), central.token_hash
+                ):
                     return self._send(401, {"error": {"code": "unauthorized"}})
                 data = json.loads(body)
                 if data.get("till_code") != central.till_code:
@@ -164,8 +185,13 @@ class MiniCentral:
                     ticket = self._send_to_ofd(base64.b64decode(msg))
                     if ticket is not None:
                         self.store[u]["ticket"] = base64.b64encode(ticket).decode()
-                        tickets.append({"uuid": u, "fd_number": e["fiscal"]["fd_number"],
-                                        "ticket": self.store[u]["ticket"]})
+                        tickets.append(
+                            {
+                                "uuid": u,
+                                "fd_number": e["fiscal"]["fd_number"],
+                                "ticket": self.store[u]["ticket"],
+                            }
+                        )
             if self.late_tickets:
                 tickets, self.pending_tickets = self.pending_tickets, tickets
         reply = {"accepted": accepted, "tickets": tickets}
@@ -193,5 +219,13 @@ def wait_for(pred, timeout=10.0, step=0.05):
     return False
 
 
-__all__ = ["Clock", "MiniCentral", "make_service", "close_service", "order", "fd_documents", "wait_for",
-           "errors"]
+__all__ = [
+    "Clock",
+    "MiniCentral",
+    "make_service",
+    "close_service",
+    "order",
+    "fd_documents",
+    "wait_for",
+    "errors",
+]

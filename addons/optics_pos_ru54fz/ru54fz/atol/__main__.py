@@ -3,6 +3,7 @@
 The emulated ATOL web server (JSON tasks over HTTP) on the shared FN model.
 Prints one JSON line when ready: {"ready": true, "port", "control_port"}.
 """
+
 import argparse
 import json
 import signal
@@ -24,13 +25,11 @@ def main(argv=None):
     parser.add_argument("--tax-systems", type=int, default=0x03, help="1055 bitmask")
     args = parser.parse_args(argv)
 
-    model = KKTModel(args.state_file, fn_serial=args.fn_serial, inn=args.inn,
-                     tax_systems=args.tax_systems)
+    model = KKTModel(args.state_file, fn_serial=args.fn_serial, inn=args.inn, tax_systems=args.tax_systems)
     model.faults.print_delay = args.print_delay
     server = AtolWebServer(model, args.host, args.port, args.control_port).start()
     signal.signal(signal.SIGTERM, lambda *_: server.stop())
-    print(json.dumps({"ready": True, "port": server.port, "control_port": server.control_port}),
-          flush=True)
+    print(json.dumps({"ready": True, "port": server.port, "control_port": server.control_port}), flush=True)
     try:
         while not server.stopping.wait(0.5):
             pass

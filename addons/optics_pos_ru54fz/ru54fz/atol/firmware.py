@@ -12,6 +12,7 @@ A task is atomic, as in the ATOL driver: a receipt refused half-way is
 cancelled on the register before the error is reported; a receipt whose close
 was refused after the FN formed it is reported with the error and left formed.
 """
+
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
@@ -21,12 +22,25 @@ from . import tables as T
 
 #: Shtrih/FN refusal byte of the shared model -> libfptr error code.
 FN_TO_ATOL = {
-    0x6B: T.NO_PAPER, 0x71: T.COVER_OPENED, 0x3D: T.DENIED_IN_CLOSED_SHIFT,
-    0x4E: T.SHIFT_EXPIRED, 0x16: T.FN_SHIFT_EXPIRED, 0x15: T.FN_HAS_NOT_SEND_DOCUMENTS,
-    0x17: T.FN_INVALID_DATE_TIME, 0x06: T.FN_OVERFLOW, 0x46: T.NO_CASH, 0x45: T.NOT_FULLY_PAID,
-    0x33: T.INVALID_PARAM, 0x4A: T.DENIED_IN_OPENED_RECEIPT, 0x55: T.DENIED_IN_CLOSED_RECEIPT,
-    0x8E: T.INVALID_SUM, 0x37: T.NOT_SUPPORTED, 0x09: T.FN_INVALID_FORMAT,
-    0x20: T.INVALID_MESSAGE_FROM_OFD, 0x08: T.FN_NO_MORE_DATA, 0x03: T.FN_FAULT,
+    0x6B: T.NO_PAPER,
+    0x71: T.COVER_OPENED,
+    0x3D: T.DENIED_IN_CLOSED_SHIFT,
+    0x4E: T.SHIFT_EXPIRED,
+    0x16: T.FN_SHIFT_EXPIRED,
+    0x15: T.FN_HAS_NOT_SEND_DOCUMENTS,
+    0x17: T.FN_INVALID_DATE_TIME,
+    0x06: T.FN_OVERFLOW,
+    0x46: T.NO_CASH,
+    0x45: T.NOT_FULLY_PAID,
+    0x33: T.INVALID_PARAM,
+    0x4A: T.DENIED_IN_OPENED_RECEIPT,
+    0x55: T.DENIED_IN_CLOSED_RECEIPT,
+    0x8E: T.INVALID_SUM,
+    0x37: T.NOT_SUPPORTED,
+    0x09: T.FN_INVALID_FORMAT,
+    0x20: T.INVALID_MESSAGE_FROM_OFD,
+    0x08: T.FN_NO_MORE_DATA,
+    0x03: T.FN_FAULT,
     0x02: T.FN_INVALID_FORMAT,
 }
 
@@ -85,19 +99,31 @@ class AtolFirmware:
     def __init__(self, model):
         self.model = model
         self.handlers = {
-            "openShift": self.open_shift, "closeShift": self.close_shift,
-            "sell": self.receipt, "sellReturn": self.receipt, "buy": self.receipt,
+            "openShift": self.open_shift,
+            "closeShift": self.close_shift,
+            "sell": self.receipt,
+            "sellReturn": self.receipt,
+            "buy": self.receipt,
             "buyReturn": self.receipt,
-            "sellCorrection": self.correction, "sellReturnCorrection": self.correction,
-            "buyCorrection": self.correction, "buyReturnCorrection": self.correction,
-            "cashIn": self.cash, "cashOut": self.cash, "reportX": self.report_x,
-            "getDeviceStatus": self.device_status, "getDeviceInfo": self.device_info,
-            "getShiftStatus": self.shift_status, "getFnInfo": self.fn_info,
-            "getFnStatus": self.fn_status, "ofdExchangeStatus": self.ofd_status,
-            "getFnDocument": self.fn_document, "getShiftTotals": self.shift_totals,
+            "sellCorrection": self.correction,
+            "sellReturnCorrection": self.correction,
+            "buyCorrection": self.correction,
+            "buyReturnCorrection": self.correction,
+            "cashIn": self.cash,
+            "cashOut": self.cash,
+            "reportX": self.report_x,
+            "getDeviceStatus": self.device_status,
+            "getDeviceInfo": self.device_info,
+            "getShiftStatus": self.shift_status,
+            "getFnInfo": self.fn_info,
+            "getFnStatus": self.fn_status,
+            "ofdExchangeStatus": self.ofd_status,
+            "getFnDocument": self.fn_document,
+            "getShiftTotals": self.shift_totals,
             "beginMarkingCodeValidation": self.marking_begin,
             "getMarkingCodeValidationStatus": self.marking_status,
-            "acceptMarkingCode": self.marking_accept, "declineMarkingCode": self.marking_decline,
+            "acceptMarkingCode": self.marking_accept,
+            "declineMarkingCode": self.marking_decline,
             "cancelMarkingCodeValidation": self.marking_cancel,
             "clearMarkingCodeValidationResult": self.marking_clear,
         }
@@ -142,8 +168,9 @@ class AtolFirmware:
             return []
         if not isinstance(op, dict):
             raise TaskError(T.INVALID_PARAM, "operator")
-        out = [codec.tlv(1021, codec.pack_text(_text(op.get("name"), "operator.name", 64),
-                                               codec.TLV_ENCODING))]
+        out = [
+            codec.tlv(1021, codec.pack_text(_text(op.get("name"), "operator.name", 64), codec.TLV_ENCODING))
+        ]
         vatin = op.get("vatin") or ""
         if vatin:
             if not (isinstance(vatin, str) and vatin.isdigit() and len(vatin) in (10, 12)):
@@ -160,10 +187,15 @@ class AtolFirmware:
         number = fd_number or st["last_fd"]
         doc = self.fn(0xFF0A, fd_number=number)
         params = self.fn(0xFF40)
-        out = {"fiscalDocumentDateTime": _local_iso(doc["when"]), "fiscalDocumentNumber": number,
-               "fiscalDocumentSign": str(doc["fiscal_sign"]), "fnNumber": st["fn_serial"],
-               "registrationNumber": self.model.state["reg"]["reg_number"],
-               "shiftNumber": params["shift_number"], "fnsUrl": FNS_URL}
+        out = {
+            "fiscalDocumentDateTime": _local_iso(doc["when"]),
+            "fiscalDocumentNumber": number,
+            "fiscalDocumentSign": str(doc["fiscal_sign"]),
+            "fnNumber": st["fn_serial"],
+            "registrationNumber": self.model.state["reg"]["reg_number"],
+            "shiftNumber": params["shift_number"],
+            "fnsUrl": FNS_URL,
+        }
         if total is not None:
             out["total"] = _rub(total)
         return out
@@ -196,7 +228,7 @@ class AtolFirmware:
         try:
             self.fn(0xFF41)
         except TaskError as exc:
-            if exc.code == T.FN_INVALID_FORMAT:       # FN: the shift is open already
+            if exc.code == T.FN_INVALID_FORMAT:  # FN: the shift is open already
                 raise TaskError(T.DENIED_IN_OPENED_SHIFT) from None
             raise
         try:
@@ -247,10 +279,20 @@ class AtolFirmware:
         if imc is not None:
             tlvs += self._marking_tlvs(where, imc, it.get("industryInfo"), subject)
         elif subject in (31, 33):
-            raise TaskError(T.NO_REQUIRED_PARAM, f"{where}: paymentObject {it.get('paymentObject')} без imcParams")
-        values = {"quantity": qty, "price": price, "amount": amount, "tax_amount": codec.NOT_GIVEN_5,
-                  "tax": C.VAT_TO_SHTRIH[vat], "department": 1, "payment_method": method,
-                  "subject": subject, "name": name}
+            raise TaskError(
+                T.NO_REQUIRED_PARAM, f"{where}: paymentObject {it.get('paymentObject')} без imcParams"
+            )
+        values = {
+            "quantity": qty,
+            "price": price,
+            "amount": amount,
+            "tax_amount": codec.NOT_GIVEN_5,
+            "tax": C.VAT_TO_SHTRIH[vat],
+            "department": 1,
+            "payment_method": method,
+            "subject": subject,
+            "name": name,
+        }
         return values, tlvs
 
     def _marking_tlvs(self, where, imc, industry, subject):
@@ -269,11 +311,18 @@ class AtolFirmware:
         if status != accepted["status"]:
             raise TaskError(T.MARKING_CODE_NOT_ACCEPTED, f"{where}: статус не тот, что проверялся")
         raw = accepted["raw"]
-        out = [codec.tlv(2000, raw.encode("ascii", errors="replace")), codec.tlv_u8(2102, 0),
-               codec.tlv_u8(2106, accepted["bits"]), codec.tlv_u8(2110, status)]
+        out = [
+            codec.tlv(2000, raw.encode("ascii", errors="replace")),
+            codec.tlv_u8(2102, 0),
+            codec.tlv_u8(2106, accepted["bits"]),
+            codec.tlv_u8(2110, status),
+        ]
         for entry in industry or []:
-            parts = [codec.tlv(1262, str(entry.get("fois", ""))), codec.tlv(1263, str(entry.get("date", ""))),
-                     codec.tlv(1264, str(entry.get("number", "")))]
+            parts = [
+                codec.tlv(1262, str(entry.get("fois", ""))),
+                codec.tlv(1263, str(entry.get("date", ""))),
+                codec.tlv(1264, str(entry.get("number", ""))),
+            ]
             if entry.get("industryAttribute"):
                 parts.append(codec.tlv(1265, str(entry["industryAttribute"])))
             out.append(codec.tlv(1260, parts))
@@ -284,6 +333,7 @@ class AtolFirmware:
     def _decode_imc(params):
         import base64
         import binascii
+
         try:
             raw = base64.b64decode(params.get("imc", ""), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -300,8 +350,9 @@ class AtolFirmware:
         status = T.ESTIMATED_STATUS_CODES.get(params.get("itemEstimatedStatus"))
         if status is None or params.get("imcModeProcessing", 0) != 0:
             raise TaskError(T.INVALID_PARAM, "params.itemEstimatedStatus / imcModeProcessing")
-        from .. import marking
         from .. import errors as E
+        from .. import marking
+
         try:
             code = marking.parse(raw)
         except E.DocumentInvalid:
@@ -316,8 +367,14 @@ class AtolFirmware:
             bits |= 4 | (8 if correct else 0)
         else:
             bits |= 16
-        self.validation = {"imc": params["imc"], "raw": raw, "status": status, "bits": bits,
-                           "answer": answer, "closed": False}
+        self.validation = {
+            "imc": params["imc"],
+            "raw": raw,
+            "status": status,
+            "bits": bits,
+            "answer": answer,
+            "closed": False,
+        }
         return {}
 
     def marking_status(self, task):
@@ -325,13 +382,23 @@ class AtolFirmware:
         if v is None:
             raise TaskError(T.MARKING_CHECK_NOT_STARTED)
         flags = {name: bool(v["bits"] & (1 << bit)) for name, bit in T.CHECK_RESULT_BITS}
-        online = None if v["answer"] == "offline" else {
-            "itemInfoCheckResult": flags,
-            "markOperatorItemStatus": "itemEstimatedStatusCorrect" if flags["imcEstimatedStatusCorrect"]
-            else "itemEstimatedStatusIncorrect",
-            "markOperatorResponseResult": "correct"}
-        return {"ready": True, "sentImcRequest": online is not None, "onlineValidation": online,
-                "offlineValidation": {"fmCheck": flags["imcCheckFlag"], "fmCheckResult": flags["imcCheckResult"]}}
+        online = (
+            None
+            if v["answer"] == "offline"
+            else {
+                "itemInfoCheckResult": flags,
+                "markOperatorItemStatus": "itemEstimatedStatusCorrect"
+                if flags["imcEstimatedStatusCorrect"]
+                else "itemEstimatedStatusIncorrect",
+                "markOperatorResponseResult": "correct",
+            }
+        )
+        return {
+            "ready": True,
+            "sentImcRequest": online is not None,
+            "onlineValidation": online,
+            "offlineValidation": {"fmCheck": flags["imcCheckFlag"], "fmCheckResult": flags["imcCheckResult"]},
+        }
 
     def marking_accept(self, task):
         v = self.validation
@@ -339,7 +406,9 @@ class AtolFirmware:
             raise TaskError(T.MARKING_CHECK_NOT_STARTED)
         v["closed"] = True
         self.accepted[v["imc"]] = v
-        return {"itemInfoCheckResult": {name: bool(v["bits"] & (1 << bit)) for name, bit in T.CHECK_RESULT_BITS}}
+        return {
+            "itemInfoCheckResult": {name: bool(v["bits"] & (1 << bit)) for name, bit in T.CHECK_RESULT_BITS}
+        }
 
     def marking_decline(self, task):
         v = self.validation
@@ -362,22 +431,33 @@ class AtolFirmware:
     def receipt(self, task):
         operation = T.OPERATION_BY_TASK[task["type"]]
         items = task.get("items")
-        if not isinstance(items, list) or not any(isinstance(i, dict) and i.get("type") == "position"
-                                                  for i in (items or [])):
+        if not isinstance(items, list) or not any(
+            isinstance(i, dict) and i.get("type") == "position" for i in (items or [])
+        ):
             raise TaskError(T.NO_REQUIRED_PARAM, "items: нет ни одной позиции")
-        prepared = [self._item(i, it) for i, it in enumerate(items)
-                    if isinstance(it, dict) and it.get("type") == "position"]
+        prepared = [
+            self._item(i, it)
+            for i, it in enumerate(items)
+            if isinstance(it, dict) and it.get("type") == "position"
+        ]
         pays = self._payments(task)
         tax_bit = self._taxation_bit(task)
         doc_tlvs = self._operator_tlvs(task)
         client = task.get("clientInfo") or {}
         if client.get("emailOrPhone"):
-            doc_tlvs.append(codec.tlv(1008, codec.pack_text(
-                _text(client["emailOrPhone"], "clientInfo.emailOrPhone", 64), codec.TLV_ENCODING)))
+            doc_tlvs.append(
+                codec.tlv(
+                    1008,
+                    codec.pack_text(
+                        _text(client["emailOrPhone"], "clientInfo.emailOrPhone", 64), codec.TLV_ENCODING
+                    ),
+                )
+            )
         extra = task.get("additionalAttribute")
         if extra:
-            doc_tlvs.append(codec.tlv(1192, codec.pack_text(
-                _text(extra, "additionalAttribute", 16), codec.TLV_ENCODING)))
+            doc_tlvs.append(
+                codec.tlv(1192, codec.pack_text(_text(extra, "additionalAttribute", 16), codec.TLV_ENCODING))
+            )
         total_declared = task.get("total")
         total = sum(v["amount"] for v, _ in prepared)
         if total_declared is not None and _kopecks(total_declared, "total") != total:
@@ -403,11 +483,12 @@ class AtolFirmware:
             raise
         finally:
             if started:
-                self.accepted.clear()      # the FN forgets the checked codes with the receipt
+                self.accepted.clear()  # the FN forgets the checked codes with the receipt
                 self.validation = None
         params = self._fiscal_params(rep["fd_number"], total)
         params["fiscalReceiptNumber"] = self.model.state["archive"][str(rep["fd_number"])].get(
-            "receipt_number", 0)
+            "receipt_number", 0
+        )
         return {"fiscalParams": params, "warnings": None}
 
     def correction(self, task):
@@ -428,13 +509,24 @@ class AtolFirmware:
             stamp = int(day.replace(tzinfo=dt.timezone.utc).timestamp())
             basis.append(codec.tlv_u32(1178, stamp))
         if task.get("correctionBaseNumber"):
-            basis.append(codec.tlv(1179, codec.pack_text(
-                _text(task["correctionBaseNumber"], "correctionBaseNumber", 32), codec.TLV_ENCODING)))
+            basis.append(
+                codec.tlv(
+                    1179,
+                    codec.pack_text(
+                        _text(task["correctionBaseNumber"], "correctionBaseNumber", 32), codec.TLV_ENCODING
+                    ),
+                )
+            )
         tlvs = ([codec.tlv(1174, basis)] if basis else []) + self._operator_tlvs(task)
         slots = {"cash": 1, "electronic": 2, "prepayment": 3, "credit": 4, "other": 5}
-        values = {"correction_type": ctype, "operation": operation, "total": total,
-                  "tax_system": tax_bit, **{f"pay{i}": 0 for i in range(1, 6)},
-                  **{f"tax{i}": 0 for i in range(1, 7)}}
+        values = {
+            "correction_type": ctype,
+            "operation": operation,
+            "total": total,
+            "tax_system": tax_bit,
+            **{f"pay{i}": 0 for i in range(1, 6)},
+            **{f"tax{i}": 0 for i in range(1, 7)},
+        }
         for field, amount in pays.items():
             values[f"pay{slots[field]}"] = amount
         before = self.fn(0xFF01)["last_fd"]
@@ -469,20 +561,30 @@ class AtolFirmware:
 
         def opreg(number):
             return self.fn(0x1B, register=number)["value"]
+
         receipts = {}
         for op, task_name in T.RECEIPT_TASKS.items():
             index = C.REG_OP_INDEX[op]
-            payments = {T.PAYMENT_TYPES[f]: _rub(reg(C.payment_register(index, slot)))
-                        for f, slot in C.PAYMENT_SLOTS.items()}
-            receipts[task_name] = {"count": opreg(C.OPREG_RECEIPT_COUNT_BASE + index),
-                                   "sum": round(sum(payments.values()), 2), "payments": payments}
+            payments = {
+                T.PAYMENT_TYPES[f]: _rub(reg(C.payment_register(index, slot)))
+                for f, slot in C.PAYMENT_SLOTS.items()
+            }
+            receipts[task_name] = {
+                "count": opreg(C.OPREG_RECEIPT_COUNT_BASE + index),
+                "sum": round(sum(payments.values()), 2),
+                "payments": payments,
+            }
         params = self.fn(0xFF40)
-        return {"shiftTotals": {
-            "shiftNumber": params["shift_number"], "receipts": receipts,
-            "income": {"count": opreg(C.OPREG_CASH_IN_COUNT), "sum": _rub(reg(C.REG_CASH_IN_TOTAL))},
-            "outcome": {"count": opreg(C.OPREG_CASH_OUT_COUNT), "sum": _rub(reg(C.REG_CASH_OUT_TOTAL))},
-            "canceled": {"count": opreg(C.OPREG_VOID_COUNT)},
-            "cashDrawer": {"sum": _rub(reg(C.REG_CASH_IN_DRAWER))}}}
+        return {
+            "shiftTotals": {
+                "shiftNumber": params["shift_number"],
+                "receipts": receipts,
+                "income": {"count": opreg(C.OPREG_CASH_IN_COUNT), "sum": _rub(reg(C.REG_CASH_IN_TOTAL))},
+                "outcome": {"count": opreg(C.OPREG_CASH_OUT_COUNT), "sum": _rub(reg(C.REG_CASH_OUT_TOTAL))},
+                "canceled": {"count": opreg(C.OPREG_VOID_COUNT)},
+                "cashDrawer": {"sum": _rub(reg(C.REG_CASH_IN_DRAWER))},
+            }
+        }
 
     # ------------------------------------------------------------------ status
     def device_status(self, task):
@@ -491,17 +593,30 @@ class AtolFirmware:
         mode = short["mode"] & 0x0F
         flags = short["flags"]
         now = dt.datetime.combine(long["date"], long["time"])
-        return {"deviceStatus": {
-            "currentDateTime": _local_iso(now),
-            "shift": {2: "opened", 3: "expired"}.get(mode, "opened" if mode == 8 else "closed"),
-            "paperPresent": bool(flags & (1 << 7)) and bool(flags & (1 << 1)),
-            "coverOpened": bool(flags & (1 << 10)), "blocked": False, "fiscal": True,
-            "fnFiscal": True, "fnPresent": True, "documentOpened": mode == 8}}
+        return {
+            "deviceStatus": {
+                "currentDateTime": _local_iso(now),
+                "shift": {2: "opened", 3: "expired"}.get(mode, "opened" if mode == 8 else "closed"),
+                "paperPresent": bool(flags & (1 << 7)) and bool(flags & (1 << 1)),
+                "coverOpened": bool(flags & (1 << 10)),
+                "blocked": False,
+                "fiscal": True,
+                "fnFiscal": True,
+                "fnPresent": True,
+                "documentOpened": mode == 8,
+            }
+        }
 
     def device_info(self, task):
         long = self.fn(0x11)
-        return {"deviceInfo": {"modelName": "АТОЛ 30Ф (эмулятор)", "serial": f"{long['serial']:014d}",
-                               "firmwareVersion": f"5.8.{long['fw_build']}", "ffdVersion": "1.2"}}
+        return {
+            "deviceInfo": {
+                "modelName": "АТОЛ 30Ф (эмулятор)",
+                "serial": f"{long['serial']:014d}",
+                "firmwareVersion": f"5.8.{long['fw_build']}",
+                "ffdVersion": "1.2",
+            }
+        }
 
     def shift_status(self, task):
         params = self.fn(0xFF40)
@@ -511,53 +626,82 @@ class AtolFirmware:
         if params["shift_open"] and opened:
             expires = _local_iso(dt.datetime.fromisoformat(opened) + dt.timedelta(hours=24))
         state = "closed" if not params["shift_open"] else ("expired" if mode == 3 else "opened")
-        return {"shiftStatus": {"number": params["shift_number"], "state": state,
-                                "expiredTime": expires, "openedTime": _local_iso(
-                                    dt.datetime.fromisoformat(opened)) if params["shift_open"] and opened
-                                else None,
-                                "documentsCount": params["receipt_number"] - 1}}
+        return {
+            "shiftStatus": {
+                "number": params["shift_number"],
+                "state": state,
+                "expiredTime": expires,
+                "openedTime": _local_iso(dt.datetime.fromisoformat(opened))
+                if params["shift_open"] and opened
+                else None,
+                "documentsCount": params["receipt_number"] - 1,
+            }
+        }
 
     def fn_info(self, task):
         st = self.fn(0xFF01)
         expiry = self.fn(0xFF03)
         free = self.fn(0xFF63)["free_docs"]
         used = (st["last_fd"] * 100) // max(1, st["last_fd"] + free)
-        return {"fnInfo": {
-            "serial": st["fn_serial"], "ffdVersion": "1.2", "execution": "fn-2",
-            "validityDate": _local_iso(dt.datetime.combine(expiry["date"], dt.time())),
-            "numberOfRegistrations": expiry.get("reg_count") or 1,
-            "registrationsRemaining": expiry.get("reg_left") or 0,
-            "freeDocuments": free, "memoryUsedPercent": used,
-            "warnings": {"memoryOverflow": used >= 99, "needReplacement": False,
-                         "resourceExhausted": free == 0, "ofdTimeout": bool(st["warnings"] & (1 << 3)),
-                         "criticalError": False}}}
+        return {
+            "fnInfo": {
+                "serial": st["fn_serial"],
+                "ffdVersion": "1.2",
+                "execution": "fn-2",
+                "validityDate": _local_iso(dt.datetime.combine(expiry["date"], dt.time())),
+                "numberOfRegistrations": expiry.get("reg_count") or 1,
+                "registrationsRemaining": expiry.get("reg_left") or 0,
+                "freeDocuments": free,
+                "memoryUsedPercent": used,
+                "warnings": {
+                    "memoryOverflow": used >= 99,
+                    "needReplacement": False,
+                    "resourceExhausted": free == 0,
+                    "ofdTimeout": bool(st["warnings"] & (1 << 3)),
+                    "criticalError": False,
+                },
+            }
+        }
 
     def fn_status(self, task):
         st = self.fn(0xFF01)
         kinds = {0: "none", 2: "openShift", 4: "receipt", 8: "closeShift", 0x14: "receiptCorrection"}
-        return {"fnStatus": {
-            "fnSerial": st["fn_serial"], "fiscalDocumentNumber": st["last_fd"],
-            "fiscalDocumentDateTime": _local_iso(dt.datetime.combine(st["date"], st["time"])),
-            "shiftOpened": bool(st["shift_open"]), "documentOpened": kinds.get(st["doc_type"], "other")}}
+        return {
+            "fnStatus": {
+                "fnSerial": st["fn_serial"],
+                "fiscalDocumentNumber": st["last_fd"],
+                "fiscalDocumentDateTime": _local_iso(dt.datetime.combine(st["date"], st["time"])),
+                "shiftOpened": bool(st["shift_open"]),
+                "documentOpened": kinds.get(st["doc_type"], "other"),
+            }
+        }
 
     def ofd_status(self, task):
         rep = self.fn(0xFF39)
         queue = rep["queue"]
-        return {"status": {
-            "notSentCount": queue, "notSentFirstDocNumber": rep["first_fd"] if queue else 0,
-            "notSentFirstDocDateTime": _local_iso(dt.datetime.combine(rep["date"], rep["time"]))
-            if queue else None,
-            "ofdMessageRead": bool(rep["status"] & (1 << 2))}}
+        return {
+            "status": {
+                "notSentCount": queue,
+                "notSentFirstDocNumber": rep["first_fd"] if queue else 0,
+                "notSentFirstDocDateTime": _local_iso(dt.datetime.combine(rep["date"], rep["time"]))
+                if queue
+                else None,
+                "ofdMessageRead": bool(rep["status"] & (1 << 2)),
+            }
+        }
 
     def fn_document(self, task):
         number = task.get("fiscalDocumentNumber")
         if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
             raise TaskError(T.INVALID_PARAM, "fiscalDocumentNumber")
         rep = self.fn(0xFF0A, fd_number=number)
-        doc = {"fiscalDocumentType": T.DOCUMENT_TYPES.get(rep["fd_type"], str(rep["fd_type"])),
-               "fiscalDocumentNumber": rep["fd_number"], "fiscalDocumentSign": str(rep["fiscal_sign"]),
-               "fiscalDocumentDateTime": _local_iso(rep["when"]),
-               "ofdTicketReceived": bool(rep["ticket"])}
+        doc = {
+            "fiscalDocumentType": T.DOCUMENT_TYPES.get(rep["fd_type"], str(rep["fd_type"])),
+            "fiscalDocumentNumber": rep["fd_number"],
+            "fiscalDocumentSign": str(rep["fiscal_sign"]),
+            "fiscalDocumentDateTime": _local_iso(rep["when"]),
+            "ofdTicketReceived": bool(rep["ticket"]),
+        }
         tail = rep["tail"]
         if rep["fd_type"] in (3, 31) and len(tail) >= 6:
             doc["1054"] = tail[0]

@@ -7,6 +7,7 @@
 
 Same life cycle and control client as the Shtrih emulator's harness.
 """
+
 from ..emulator.harness import EmulatorProcess
 
 
@@ -23,11 +24,21 @@ class AtolEmulatorProcess(EmulatorProcess):
 
     def _command(self, port):
         import sys
-        return [sys.executable, "-m", self.module, "--port", str(port),
-                "--state-file", self.state_file, *self.args]
+
+        return [
+            sys.executable,
+            "-m",
+            self.module,
+            "--port",
+            str(port),
+            "--state-file",
+            self.state_file,
+            *self.args,
+        ]
 
 
 def start_atol_emulator(state_dir, args=(), state_file=None, timeout=15.0):
-    proc = AtolEmulatorProcess(state_dir, args=args,
-                               state_file=state_file or f"{state_dir}/atol_emulator_state.json")
+    proc = AtolEmulatorProcess(
+        state_dir, args=args, state_file=state_file or f"{state_dir}/atol_emulator_state.json"
+    )
     return proc.start(timeout)

@@ -20,6 +20,7 @@ requests holding task ``command`` when given) and ``paused`` / ``pause_on`` (the
 register is busy: requests stay queued, from now on or from the next request
 holding that task type).
 """
+
 import json
 import os
 import queue
@@ -40,15 +41,20 @@ class Faults:
         self.reset()
 
     def reset(self):
-        self.power_loss = None      # {"when": "before"|"after", "command": task type|None, "count": n}
-        self.injected = []          # [{"code": atol code, "command": task type|None, "count", "after"}]
-        self.lost_replies = None    # {"count": n, "method": "POST"|"GET"|"DELETE"|None}
-        self.paused = False         # requests wait in the queue (the register is busy)
-        self.pause_on = None        # task type: pause when a request holding it comes up
+        self.power_loss = None  # {"when": "before"|"after", "command": task type|None, "count": n}
+        self.injected = []  # [{"code": atol code, "command": task type|None, "count", "after"}]
+        self.lost_replies = None  # {"count": n, "method": "POST"|"GET"|"DELETE"|None}
+        self.paused = False  # requests wait in the queue (the register is busy)
+        self.pause_on = None  # task type: pause when a request holding it comes up
 
     def to_dict(self):
-        return {"power_loss": self.power_loss, "injected": list(self.injected),
-                "lost_replies": self.lost_replies, "paused": self.paused, "pause_on": self.pause_on}
+        return {
+            "power_loss": self.power_loss,
+            "injected": list(self.injected),
+            "lost_replies": self.lost_replies,
+            "paused": self.paused,
+            "pause_on": self.pause_on,
+        }
 
     def take(self, attr, kind, **match):
         entry = getattr(self, attr)
@@ -76,9 +82,9 @@ class AtolWebServer:
         self.model = model
         self.firmware = AtolFirmware(model)
         self.faults = Faults()
-        self.lock = threading.RLock()          # the request store
-        self.store_lock = threading.Lock()     # its file
-        self.requests = {}                     # uuid -> {"tasks": [...], "results": [...]}
+        self.lock = threading.RLock()  # the request store
+        self.store_lock = threading.Lock()  # its file
+        self.requests = {}  # uuid -> {"tasks": [...], "results": [...]}
         self.order = []
         self.queue = queue.Queue()
         self.stopping = threading.Event()
@@ -89,6 +95,7 @@ class AtolWebServer:
 
         class Handler(_Handler):
             web = server
+
         self.http = ThreadingHTTPServer((host, port), Handler)
         self.http.daemon_threads = True
         self.port = self.http.server_address[1]
@@ -107,7 +114,7 @@ class AtolWebServer:
                 try:
                     rec = json.loads(line)
                 except ValueError:
-                    break                  # a line cut by a crash: everything before it holds
+                    break  # a line cut by a crash: everything before it holds
                 if "tasks" in rec:
                     self.requests[rec["uuid"]] = {"tasks": rec["tasks"], "results": rec["results"]}
                     self.order.append(rec["uuid"])
@@ -119,8 +126,12 @@ class AtolWebServer:
                 if res["status"] == "inProgress":
                     # the web server died while the register worked on it: the outcome is
                     # unknown to the server, as after a broken link
-                    res.update(status="error", errorCode=T.NO_CONNECTION,
-                               errorDescription=T.DESCRIPTIONS[T.NO_CONNECTION], result=None)
+                    res.update(
+                        status="error",
+                        errorCode=T.NO_CONNECTION,
+                        errorDescription=T.DESCRIPTIONS[T.NO_CONNECTION],
+                        result=None,
+                    )
             if any(r["status"] == "wait" for r in req["results"]):
                 if any(r["status"] == "error" for r in req["results"]):
                     _interrupt_rest(req["results"])
@@ -132,8 +143,10 @@ class AtolWebServer:
         with self.lock:
             while len(self.order) > MAX_KEPT:
                 self.requests.pop(self.order.pop(0), None)
-            lines = [json.dumps({"uuid": u, **self.requests[u]}, ensure_ascii=False, separators=(",", ":"))
-                     for u in self.order]
+            lines = [
+                json.dumps({"uuid": u, **self.requests[u]}, ensure_ascii=False, separators=(",", ":"))
+                for u in self.order
+            ]
         tmp = self.store_path + ".tmp"
         with self.store_lock:
             with open(tmp, "w", encoding="utf-8") as fh:
@@ -167,9 +180,12 @@ class AtolWebServer:
         with self.lock:
             if uuid in self.requests:
                 return 409, f"a request with uuid {uuid} already exists"
-            self.requests[uuid] = {"tasks": tasks, "results": [
-                {"status": "wait", "errorCode": 0, "errorDescription": "", "result": None}
-                for _ in tasks]}
+            self.requests[uuid] = {
+                "tasks": tasks,
+                "results": [
+                    {"status": "wait", "errorCode": 0, "errorDescription": "", "result": None} for _ in tasks
+                ],
+            }
             self.order.append(uuid)
             record = {"uuid": uuid, **self.requests[uuid]}
             record = json.loads(json.dumps(record))
@@ -230,6 +246,7 @@ class AtolWebServer:
                 status, code, desc, result = self._run_task(task)
             except Exception:  # an emulator bug must fail the task, not stop the register
                 import traceback
+
                 traceback.print_exc()
                 status, code, desc, result = _error(T.INTERNAL)
             with self.lock:
@@ -237,7 +254,9 @@ class AtolWebServer:
                 changes = [(index, dict(res))]
                 if status == "error":
                     _interrupt_rest(req["results"])
-                    changes += [(i, dict(r)) for i, r in enumerate(req["results"]) if r["status"] == "interrupted"]
+                    changes += [
+                        (i, dict(r)) for i, r in enumerate(req["results"]) if r["status"] == "interrupted"
+                    ]
             for i, r in changes:
                 self._append({"uuid": uuid, "index": i, "result": r})
             if status == "error":
@@ -321,20 +340,33 @@ class AtolWebServer:
                     self.wake.set()
                 return {"faults": {**fn_faults.to_dict(), **faults.to_dict()}}
             if op == "clock":
-                return {"clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
-                        "now": model.now().isoformat()}
+                return {
+                    "clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
+                    "now": model.now().isoformat(),
+                }
             if op == "power_loss":
-                faults.power_loss = {"when": req.get("when", "before"), "command": req.get("command"),
-                                     "count": int(req.get("count", 1))}
+                faults.power_loss = {
+                    "when": req.get("when", "before"),
+                    "command": req.get("command"),
+                    "count": int(req.get("count", 1)),
+                }
                 return {}
             if op == "inject_error":
-                faults.injected.append({"code": int(req["code"]), "command": req.get("command"),
-                                        "count": int(req.get("count", 1)),
-                                        "after": bool(req.get("after", False))})
+                faults.injected.append(
+                    {
+                        "code": int(req["code"]),
+                        "command": req.get("command"),
+                        "count": int(req.get("count", 1)),
+                        "after": bool(req.get("after", False)),
+                    }
+                )
                 return {}
             if op == "lost_reply":
-                faults.lost_replies = {"count": int(req.get("count", 1)), "method": req.get("method"),
-                                       "command": req.get("command")}
+                faults.lost_replies = {
+                    "count": int(req.get("count", 1)),
+                    "method": req.get("method"),
+                    "command": req.get("command"),
+                }
                 return {}
             if op == "marking":
                 # what the marking operator answers for a code identity (GTIN + serial)
@@ -365,8 +397,11 @@ class AtolWebServer:
                 return {"document": model.document(req["fd"])}
             if op == "requests":
                 with self.lock:
-                    return {"requests": {u: [r["status"] for r in self.requests[u]["results"]]
-                                         for u in self.order}}
+                    return {
+                        "requests": {
+                            u: [r["status"] for r in self.requests[u]["results"]] for u in self.order
+                        }
+                    }
             if op == "ofd_confirm_all":
                 return {"confirmed": model.confirm_all()}
             if op == "shutdown":
@@ -376,8 +411,7 @@ class AtolWebServer:
 
     # --------------------------------------------------------------- lifecycle
     def start(self):
-        threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.1},
-                         daemon=True).start()
+        threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         threading.Thread(target=self._serve_control, daemon=True).start()
         threading.Thread(target=self._worker, daemon=True).start()
         return self
@@ -405,10 +439,10 @@ def _interrupt_rest(results):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    web = None                      # set by AtolWebServer
+    web = None  # set by AtolWebServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, fmt, *args):   # quiet: tests and benchmarks read stdout
+    def log_message(self, fmt, *args):  # quiet: tests and benchmarks read stdout
         pass
 
     def setup(self):
@@ -458,7 +492,7 @@ class _Handler(BaseHTTPRequestHandler):
         prefix = "/api/v2/requests/"
         if not self.path.startswith(prefix) or len(self.path) == len(prefix):
             return None
-        return self.path[len(prefix):]
+        return self.path[len(prefix) :]
 
     def do_POST(self):
         if self.path.rstrip("/") != "/api/v2/requests":

@@ -2,6 +2,7 @@
 
 Prints one JSON line when ready: {"ready": true, "port", "control_port", "pty"}.
 """
+
 import argparse
 import json
 import signal
@@ -22,18 +23,31 @@ def main(argv=None):
     parser.add_argument("--fn-serial", default="9999078900012345")
     parser.add_argument("--inn", default="7701234567")
     parser.add_argument("--tax-systems", type=int, default=0x03, help="1055 bitmask")
-    parser.add_argument("--profile", default="shtrih-m-ptk", choices=sorted(PROFILES),
-                        help="the KKT model to behave like (a new state file only)")
+    parser.add_argument(
+        "--profile",
+        default="shtrih-m-ptk",
+        choices=sorted(PROFILES),
+        help="the KKT model to behave like (a new state file only)",
+    )
     args = parser.parse_args(argv)
 
-    model = KKTModel(args.state_file, fn_serial=args.fn_serial, inn=args.inn,
-                     tax_systems=args.tax_systems, profile=args.profile)
+    model = KKTModel(
+        args.state_file,
+        fn_serial=args.fn_serial,
+        inn=args.inn,
+        tax_systems=args.tax_systems,
+        profile=args.profile,
+    )
     model.faults.print_delay = args.print_delay
     server = Server(model, args.host, args.port, args.control_port, args.pty)
     server.start()
     signal.signal(signal.SIGTERM, lambda *_: server.stop())
-    print(json.dumps({"ready": True, "port": server.port, "control_port": server.control_port,
-                      "pty": server.pty_path}), flush=True)
+    print(
+        json.dumps(
+            {"ready": True, "port": server.port, "control_port": server.control_port, "pty": server.pty_path}
+        ),
+        flush=True,
+    )
     try:
         while not server.stopping.wait(0.5):
             pass

@@ -1,4 +1,5 @@
 """Client of the emulator's JSON control channel (usable from any process)."""
+
 import json
 import socket
 

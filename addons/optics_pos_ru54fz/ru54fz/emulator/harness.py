@@ -1,10 +1,11 @@
 """Start the KKT emulator as a real subprocess (tests, benchmarks, the demo).
 
-    emu = start_emulator(tmp_path)          # -> EmulatorProcess
-    device = make_device(emu.config)        # ru54fz.devices
-    emu.control.set(paper_out=True)
-    emu.stop()
+emu = start_emulator(tmp_path)          # -> EmulatorProcess
+device = make_device(emu.config)        # ru54fz.devices
+emu.control.set(paper_out=True)
+emu.stop()
 """
+
 import json
 import os
 import select
@@ -45,8 +46,16 @@ class EmulatorProcess:
 
     def _command(self, port):
         """The emulator's command line (the ATOL web server emulator overrides it)."""
-        cmd = [sys.executable, "-m", "ru54fz.emulator", "--port", str(port),
-               "--state-file", self.state_file, *self.args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ru54fz.emulator",
+            "--port",
+            str(port),
+            "--state-file",
+            self.state_file,
+            *self.args,
+        ]
         if self.profile:
             cmd += ["--profile", self.profile]
         if self.use_pty:
@@ -61,8 +70,7 @@ class EmulatorProcess:
         # stderr goes to a file: a pipe nobody reads would block a long-running emulator
         self.log_path = str(Path(self.state_file).parent / "kkt_emulator.log")
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log,
-                                         cwd=str(ADDON_DIR))
+            self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log, cwd=str(ADDON_DIR))
         deadline = time.monotonic() + timeout
         line = b""
         while time.monotonic() < deadline and not line.endswith(b"\n"):
@@ -127,5 +135,6 @@ class EmulatorProcess:
 def start_emulator(state_dir, pty=False, args=(), state_file=None, timeout=15.0, profile=None):
     """Start an emulator subprocess on free ports; returns the running ``EmulatorProcess``.
     ``profile``: the KKT model it behaves like (``model.PROFILES``; default Shtrih-M-PTK)."""
-    return EmulatorProcess(state_dir, pty=pty, args=args, state_file=state_file,
-                           profile=profile).start(timeout)
+    return EmulatorProcess(state_dir, pty=pty, args=args, state_file=state_file, profile=profile).start(
+        timeout
+    )

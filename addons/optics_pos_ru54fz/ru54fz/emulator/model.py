@@ -4,6 +4,7 @@ State that a real FN keeps across power cycles (registration, shift, the
 archive with fiscal signs and OFD confirmations, counters) is persisted to a
 JSON file when one is given; faults are run-time only.
 """
+
 import base64
 import datetime as dt
 import hashlib
@@ -35,16 +36,42 @@ DOC_CODES = {"shift_open": 0x02, "receipt": 0x04, "shift_close": 0x08, "correcti
 #: ``tax_mode_field`` / ``ffd_table`` / ``ffd_field`` are where this emulated firmware keeps
 #: those settings (F7 tells the host; real firmware has its own numbers).
 PROFILES = {
-    "generic": {"model": 250, "strict": False, "ffd_version": M.FFD_12, "tax_mode": M.TAX_PER_ITEM,
-                "tax_mode_field": 17, "ffd_table": 17, "ffd_field": 17},
-    "shtrih-m-ptk": {"model": 239, "strict": True, "ffd_version": M.FFD_12,
-                     "tax_mode": M.TAX_PER_ITEM, "tax_mode_field": 17, "ffd_table": 17,
-                     "ffd_field": 17},
-    "shtrih-nano": {"model": 152, "strict": True, "ffd_version": M.FFD_12,
-                    "tax_mode": M.TAX_ON_TOTAL, "tax_mode_field": 15, "ffd_table": 10,
-                    "ffd_field": 29},
-    "cashcore": {"model": 45, "strict": True, "ffd_version": M.FFD_12, "tax_mode": M.TAX_PER_ITEM,
-                 "tax_mode_field": 11, "ffd_table": 10, "ffd_field": 29},
+    "generic": {
+        "model": 250,
+        "strict": False,
+        "ffd_version": M.FFD_12,
+        "tax_mode": M.TAX_PER_ITEM,
+        "tax_mode_field": 17,
+        "ffd_table": 17,
+        "ffd_field": 17,
+    },
+    "shtrih-m-ptk": {
+        "model": 239,
+        "strict": True,
+        "ffd_version": M.FFD_12,
+        "tax_mode": M.TAX_PER_ITEM,
+        "tax_mode_field": 17,
+        "ffd_table": 17,
+        "ffd_field": 17,
+    },
+    "shtrih-nano": {
+        "model": 152,
+        "strict": True,
+        "ffd_version": M.FFD_12,
+        "tax_mode": M.TAX_ON_TOTAL,
+        "tax_mode_field": 15,
+        "ffd_table": 10,
+        "ffd_field": 29,
+    },
+    "cashcore": {
+        "model": 45,
+        "strict": True,
+        "ffd_version": M.FFD_12,
+        "tax_mode": M.TAX_PER_ITEM,
+        "tax_mode_field": 11,
+        "ffd_table": 10,
+        "ffd_field": 29,
+    },
 }
 #: The profiles of real models (the driver tests run against each of them).
 DEVICE_PROFILES = ("shtrih-m-ptk", "shtrih-nano", "cashcore")
@@ -98,10 +125,15 @@ def _fvln(tag, value, point):
 
 def _item_tlv(item):
     """Tag 1059 (item) as the FN would put it in the document."""
-    children = [ofdp.tlv(1030, item["name"][:128]), ofdp.tlv_vln(1079, item["price"]),
-                _fvln(1023, item["qty"] // 1000, 3), ofdp.tlv_vln(1043, item["amount"]),
-                ofdp.tlv_u8(1199, item["vat"]), ofdp.tlv_u8(1214, item["pm"]),
-                ofdp.tlv_u8(1212, item["subject"])]
+    children = [
+        ofdp.tlv(1030, item["name"][:128]),
+        ofdp.tlv_vln(1079, item["price"]),
+        _fvln(1023, item["qty"] // 1000, 3),
+        ofdp.tlv_vln(1043, item["amount"]),
+        ofdp.tlv_u8(1199, item["vat"]),
+        ofdp.tlv_u8(1214, item["pm"]),
+        ofdp.tlv_u8(1212, item["subject"]),
+    ]
     children += _raw_tlvs(item.get("tlvs", []))
     return ofdp.tlv(1059, children)
 
@@ -113,13 +145,23 @@ def _raw_tlvs(pairs):
 def _tables(profile):
     """The table fields this emulated firmware has: 'table,row,field' -> [value, width]."""
     p = PROFILES[profile]
-    return {f"1,1,{p['tax_mode_field']}": [p["tax_mode"], 1],
-            f"{p['ffd_table']},1,{p['ffd_field']}": [p["ffd_version"], 1]}
+    return {
+        f"1,1,{p['tax_mode_field']}": [p["tax_mode"], 1],
+        f"{p['ffd_table']},1,{p['ffd_field']}": [p["ffd_version"], 1],
+    }
 
 
-def fresh_state(fn_serial="9999078900012345", inn="7701234567", reg_number="0000000001012345",
-                kkt_serial=12345678, tax_systems=0x03, password=30, now=None, fn_capacity=250000,
-                profile="generic"):
+def fresh_state(
+    fn_serial="9999078900012345",
+    inn="7701234567",
+    reg_number="0000000001012345",
+    kkt_serial=12345678,
+    tax_systems=0x03,
+    password=30,
+    now=None,
+    fn_capacity=250000,
+    profile="generic",
+):
     if profile not in PROFILES:
         raise ValueError(f"unknown device profile {profile!r} (known: {', '.join(PROFILES)})")
     now = (now or dt.datetime.now()).replace(microsecond=0)
@@ -127,11 +169,17 @@ def fresh_state(fn_serial="9999078900012345", inn="7701234567", reg_number="0000
         "version": 1,
         "profile": profile,
         "tables": _tables(profile),
-        "reg": {"fn_serial": fn_serial, "inn": inn, "reg_number": reg_number,
-                "kkt_serial": kkt_serial, "tax_systems": tax_systems,
-                "registered_at": _iso(now), "fn_capacity": fn_capacity,
-                "fn_valid_until": (now + dt.timedelta(days=15 * 31)).date().isoformat(),
-                "key": hashlib.sha256(f"fn-key:{fn_serial}".encode()).hexdigest()},
+        "reg": {
+            "fn_serial": fn_serial,
+            "inn": inn,
+            "reg_number": reg_number,
+            "kkt_serial": kkt_serial,
+            "tax_systems": tax_systems,
+            "registered_at": _iso(now),
+            "fn_capacity": fn_capacity,
+            "fn_valid_until": (now + dt.timedelta(days=15 * 31)).date().isoformat(),
+            "key": hashlib.sha256(f"fn-key:{fn_serial}".encode()).hexdigest(),
+        },
         "password": password,
         "clock_offset": 0.0,
         "last_fd": 1,
@@ -154,16 +202,22 @@ class Faults:
         self.cover_open = False
         self.print_delay = 0.0
         self.garble = {"count": 0, "mode": "lrc"}
-        self.power_loss = None      # {"when": "before"|"after", "command": "FF45"|None, "count": n}
-        self.injected = []          # [{"code": n, "command": "FF46"|None, "count": n}]
-        self.nak_frames = 0         # answer NAK to the next n command frames (line noise)
-        self.drop_frames = 0        # ignore the next n command frames (lost on the line)
+        self.power_loss = None  # {"when": "before"|"after", "command": "FF45"|None, "count": n}
+        self.injected = []  # [{"code": n, "command": "FF46"|None, "count": n}]
+        self.nak_frames = 0  # answer NAK to the next n command frames (line noise)
+        self.drop_frames = 0  # ignore the next n command frames (lost on the line)
 
     def to_dict(self):
-        return {"paper_out": self.paper_out, "cover_open": self.cover_open,
-                "print_delay": self.print_delay, "garble": dict(self.garble),
-                "power_loss": self.power_loss, "injected": list(self.injected),
-                "nak_frames": self.nak_frames, "drop_frames": self.drop_frames}
+        return {
+            "paper_out": self.paper_out,
+            "cover_open": self.cover_open,
+            "print_delay": self.print_delay,
+            "garble": dict(self.garble),
+            "power_loss": self.power_loss,
+            "injected": list(self.injected),
+            "nak_frames": self.nak_frames,
+            "drop_frames": self.drop_frames,
+        }
 
     def take_power_loss(self, label, when):
         pl = self.power_loss
@@ -201,21 +255,46 @@ class KKTModel:
             self._archive_pending = [{"fd": k, **v} for k, v in self.state["archive"].items()]
             self.save()
         # unconfirmed FD numbers in FD order: the oldest is the first (O(1) per document)
-        self._op_tlvs = []          # tags-first models: item TLVs waiting for their FF46
-        self._pending = OrderedDict((int(k), None) for k, doc in sorted(
-            self.state["archive"].items(), key=lambda kv: int(kv[0])) if not doc["ticket"])
+        self._op_tlvs = []  # tags-first models: item TLVs waiting for their FF46
+        self._pending = OrderedDict(
+            (int(k), None)
+            for k, doc in sorted(self.state["archive"].items(), key=lambda kv: int(kv[0]))
+            if not doc["ticket"]
+        )
         self._handlers = {
-            0x10: self._short_status, 0x11: self._long_status, 0x1A: self._cash_register,
-            0x1B: self._op_register, 0x40: self._x_report, 0x41: self._z_report,
-            0x50: self._cash_in, 0x51: self._cash_out, 0x88: self._cancel, 0xE0: self._open_shift,
-            0xFF01: self._fn_status, 0xFF03: self._fn_expiry, 0xFF63: self._fn_memory,
-            0xFF0A: self._find, 0xFF08: self._fn_cancel, 0xFC: self._device_type,
-            0xF7: self._model_parameters, 0x1F: self._read_table, 0x1E: self._write_table,
-            0xFF0C: self._tlv, 0xFF30: self._buffer_status, 0xFF31: self._read_block,
-            0xFF32: self._start_write, 0xFF33: self._write_block, 0xFF35: self._start_correction,
-            0xFF39: self._ofd_status, 0xFF40: self._shift_params, 0xFF41: self._begin_open,
-            0xFF42: self._begin_close, 0xFF45: self._close_receipt, 0xFF46: self._item,
-            0xFF4A: self._correction, 0xFF4D: self._op_tlv,
+            0x10: self._short_status,
+            0x11: self._long_status,
+            0x1A: self._cash_register,
+            0x1B: self._op_register,
+            0x40: self._x_report,
+            0x41: self._z_report,
+            0x50: self._cash_in,
+            0x51: self._cash_out,
+            0x88: self._cancel,
+            0xE0: self._open_shift,
+            0xFF01: self._fn_status,
+            0xFF03: self._fn_expiry,
+            0xFF63: self._fn_memory,
+            0xFF0A: self._find,
+            0xFF08: self._fn_cancel,
+            0xFC: self._device_type,
+            0xF7: self._model_parameters,
+            0x1F: self._read_table,
+            0x1E: self._write_table,
+            0xFF0C: self._tlv,
+            0xFF30: self._buffer_status,
+            0xFF31: self._read_block,
+            0xFF32: self._start_write,
+            0xFF33: self._write_block,
+            0xFF35: self._start_correction,
+            0xFF39: self._ofd_status,
+            0xFF40: self._shift_params,
+            0xFF41: self._begin_open,
+            0xFF42: self._begin_close,
+            0xFF45: self._close_receipt,
+            0xFF46: self._item,
+            0xFF4A: self._correction,
+            0xFF4D: self._op_tlv,
         }
         # marking codes FF61 / FF69 / FF67 (emulator/marking_fn.py)
         self.marking = FnMarking(self)
@@ -247,8 +326,7 @@ class KKTModel:
         return self._table(p["ffd_table"], 1, p["ffd_field"])[0]
 
     def now(self):
-        return (dt.datetime.now() + dt.timedelta(seconds=self.state["clock_offset"])).replace(
-            microsecond=0)
+        return (dt.datetime.now() + dt.timedelta(seconds=self.state["clock_offset"])).replace(microsecond=0)
 
     # The FN archive grows with every document: it is an append-only JSON-lines
     # file next to a small snapshot of everything else, so a commit costs the
@@ -271,7 +349,7 @@ class KKTModel:
                     try:
                         rec = json.loads(line)
                     except ValueError:
-                        break          # a line cut by a crash: everything before it is intact
+                        break  # a line cut by a crash: everything before it is intact
                     if "fd" in rec:
                         fd = str(rec.pop("fd"))
                         archive[fd] = rec
@@ -333,7 +411,7 @@ class KKTModel:
         """Request payload -> reply payload (the state is saved when it changed)."""
         try:
             cmd, code, data = C.parse_request_payload(payload)
-        except ValueError:                 # a lone 0xFF: no complete command code
+        except ValueError:  # a lone 0xFF: no complete command code
             return b"\xff\x00\x7e"
         label = f"{code:04X}" if code > 0xFF else f"{code:02X}"
         with self.lock:
@@ -354,19 +432,20 @@ class KKTModel:
                 values = self._handlers[code](req, cmd) or {}
             except Refused as exc:
                 if code == 0xFF46:
-                    self._op_tlvs = []   # tags waiting for a refused operation go with it [ADOPTED]
+                    self._op_tlvs = []  # tags waiting for a refused operation go with it [ADOPTED]
                 if self._dirty:
                     self.save()
                 return cmd.build_reply(exc.code)
-            except Exception:            # an emulator bug must look like a device fault, not hang
+            except Exception:  # an emulator bug must look like a device fault, not hang
                 import traceback
+
                 traceback.print_exc()
                 return cmd.build_reply(0x03)
             reply = cmd.build_reply(0, **values)
             if self._dirty and code not in VOLATILE:
                 self.save()
             late = self.faults.take_injected(label, after=True)
-            if late:            # executed and committed, yet reported as an error
+            if late:  # executed and committed, yet reported as an error
                 reply = cmd.build_reply(late)
         if cmd.printing and self.faults.print_delay:
             time.sleep(self.faults.print_delay)
@@ -410,15 +489,22 @@ class KKTModel:
     def _new_fd(self, fd_type, now, extra, ofd_tlvs=()):
         st = self.state
         if st["last_fd"] >= st["reg"].get("fn_capacity", 250000):
-            raise Refused(0x06)            # archive full: nothing is formed
+            raise Refused(0x06)  # archive full: nothing is formed
         fd = st["last_fd"] + 1
         ident = json.dumps([st["reg"]["fn_serial"], fd, fd_type, _iso(now), extra], sort_keys=True)
         digest = hmac.new(bytes.fromhex(st["reg"]["key"]), ident.encode(), hashlib.sha256).digest()
         fp = int.from_bytes(digest[:4], "big") or 1
-        msg = ofdp.build_document_message(st["reg"]["fn_serial"], fd, fd_type, fp,
-                                          int(now.timestamp()), list(ofd_tlvs))
-        record = {"type": fd_type, "time": _iso(now), "fp": fp, "ticket": False,
-                  "msg": base64.b64encode(msg).decode(), **extra}
+        msg = ofdp.build_document_message(
+            st["reg"]["fn_serial"], fd, fd_type, fp, int(now.timestamp()), list(ofd_tlvs)
+        )
+        record = {
+            "type": fd_type,
+            "time": _iso(now),
+            "fp": fp,
+            "ticket": False,
+            "msg": base64.b64encode(msg).decode(),
+            **extra,
+        }
         st["archive"][str(fd)] = record
         self._pending[fd] = None
         self._archive_pending.append({"fd": fd, **record})
@@ -446,21 +532,47 @@ class KKTModel:
     def _short_status(self, req, cmd):
         doc = self.state["doc"] or {}
         ops = len(doc.get("items", []))
-        return {"operator": 30, "flags": self._flags(), "mode": self._mode(), "submode": 0,
-                "ops_lo": ops & 0xFF, "battery": 0, "power": 0, "fm_error": 0, "ej_error": 0,
-                "ops_hi": ops >> 8, "reserved": b"\0\0\0"}
+        return {
+            "operator": 30,
+            "flags": self._flags(),
+            "mode": self._mode(),
+            "submode": 0,
+            "ops_lo": ops & 0xFF,
+            "battery": 0,
+            "power": 0,
+            "fm_error": 0,
+            "ej_error": 0,
+            "ops_hi": ops >> 8,
+            "reserved": b"\0\0\0",
+        }
 
     def _long_status(self, req, cmd):
         now = self.now()
         reg = self.state["reg"]
-        return {"operator": 30, "fw_version": b"A4", "fw_build": 26000,
-                "fw_date": dt.date(2025, 12, 1), "logical_number": 1,
-                "doc_number": self.state["kkt_doc_number"], "flags": self._flags(),
-                "mode": self._mode(), "submode": 0, "port": 0, "fm_version": b"FN",
-                "fm_build": 1, "fm_date": dt.date(2025, 12, 1), "date": now.date(),
-                "time": now.time(), "fm_flags": 0, "serial": reg["kkt_serial"],
-                "shift_number": self.shift["number"], "fm_free": 0, "reg_count": 1,
-                "reg_free": 11, "inn": int(reg["inn"])}
+        return {
+            "operator": 30,
+            "fw_version": b"A4",
+            "fw_build": 26000,
+            "fw_date": dt.date(2025, 12, 1),
+            "logical_number": 1,
+            "doc_number": self.state["kkt_doc_number"],
+            "flags": self._flags(),
+            "mode": self._mode(),
+            "submode": 0,
+            "port": 0,
+            "fm_version": b"FN",
+            "fm_build": 1,
+            "fm_date": dt.date(2025, 12, 1),
+            "date": now.date(),
+            "time": now.time(),
+            "fm_flags": 0,
+            "serial": reg["kkt_serial"],
+            "shift_number": self.shift["number"],
+            "fm_free": 0,
+            "reg_count": 1,
+            "reg_free": 11,
+            "inn": int(reg["inn"]),
+        }
 
     def _cash_register(self, req, cmd):
         return {"operator": 30, "value": self._reg(req["register"])}
@@ -477,20 +589,31 @@ class KKTModel:
         warnings = 0
         if oldest is not None and now - oldest >= OFD_LIMIT - dt.timedelta(days=3):
             warnings |= 1 << 3
-        return {"phase": 0x03, "doc_type": DOC_CODES.get(doc["kind"], 0) if doc else 0,
-                "doc_data": 1 if doc and (doc.get("items") or doc.get("tlvs")) else 0,
-                "shift_open": 1 if self.shift["open"] else 0, "warnings": warnings,
-                "date": last.date(), "time": last.time(), "fn_serial": st["reg"]["fn_serial"],
-                "last_fd": st["last_fd"]}
+        return {
+            "phase": 0x03,
+            "doc_type": DOC_CODES.get(doc["kind"], 0) if doc else 0,
+            "doc_data": 1 if doc and (doc.get("items") or doc.get("tlvs")) else 0,
+            "shift_open": 1 if self.shift["open"] else 0,
+            "warnings": warnings,
+            "date": last.date(),
+            "time": last.time(),
+            "fn_serial": st["reg"]["fn_serial"],
+            "last_fd": st["last_fd"],
+        }
 
     def _fn_expiry(self, req, cmd):
-        return {"date": dt.date.fromisoformat(self.state["reg"]["fn_valid_until"]), "reg_left": 11,
-                "reg_count": 1}
+        return {
+            "date": dt.date.fromisoformat(self.state["reg"]["fn_valid_until"]),
+            "reg_left": 11,
+            "reg_count": 1,
+        }
 
     def _fn_memory(self, req, cmd):
         capacity = self.state["reg"].get("fn_capacity", 250000)
-        return {"free_docs": max(0, capacity - self.state["last_fd"]),
-                "free_kb": max(0, 4096 - len(self._pending) // 4)}
+        return {
+            "free_docs": max(0, capacity - self.state["last_fd"]),
+            "free_kb": max(0, 4096 - len(self._pending) // 4),
+        }
 
     def _find(self, req, cmd):
         doc = self.state["archive"].get(str(req["fd_number"]))
@@ -502,14 +625,22 @@ class KKTModel:
             tail = codec.pack_uint(doc.get("shift", 0), 2)
         else:
             tail = b""
-        return {"fd_type": doc["type"], "ticket": 1 if doc["ticket"] else 0,
-                "when": _parse(doc["time"]), "fd_number": req["fd_number"],
-                "fiscal_sign": doc["fp"], "tail": tail}
+        return {
+            "fd_type": doc["type"],
+            "ticket": 1 if doc["ticket"] else 0,
+            "when": _parse(doc["time"]),
+            "fd_number": req["fd_number"],
+            "fiscal_sign": doc["fp"],
+            "tail": tail,
+        }
 
     def _shift_params(self, req, cmd):
         sh = self.shift
-        return {"shift_open": 1 if sh["open"] else 0, "shift_number": sh["number"],
-                "receipt_number": sh["receipts"] + 1}
+        return {
+            "shift_open": 1 if sh["open"] else 0,
+            "shift_number": sh["number"],
+            "receipt_number": sh["receipts"] + 1,
+        }
 
     # ------------------------------------------------------------------ shifts
     def _begin_open(self, req, cmd):
@@ -530,10 +661,8 @@ class KKTModel:
         self._need_printer()
         doc = self.state["doc"] or {}
         number = self.shift["number"] + 1
-        self._new_fd(2, now, {"shift": number, "tlvs": doc.get("tlvs", [])},
-                     [ofdp.tlv(1038, number)])
-        self.state["shift"] = {"open": True, "number": number, "opened_at": _iso(now),
-                               "receipts": 0}
+        self._new_fd(2, now, {"shift": number, "tlvs": doc.get("tlvs", [])}, [ofdp.tlv(1038, number)])
+        self.state["shift"] = {"open": True, "number": number, "opened_at": _iso(now), "receipts": 0}
         self._zero_shift_registers()
         self.state["doc"] = None
         return {"operator": 30}
@@ -563,9 +692,12 @@ class KKTModel:
         self._need_printer()
         doc = self.state["doc"] or {}
         number = self.shift["number"]
-        self._new_fd(5, now, {"shift": number, "tlvs": doc.get("tlvs", []),
-                              "receipts": self.shift["receipts"]},
-                     [ofdp.tlv(1038, number)])
+        self._new_fd(
+            5,
+            now,
+            {"shift": number, "tlvs": doc.get("tlvs", []), "receipts": self.shift["receipts"]},
+            [ofdp.tlv(1038, number)],
+        )
         self.state["shift"] = {"open": False, "number": number, "opened_at": None, "receipts": 0}
         self._zero_shift_registers()
         self.state["doc"] = None
@@ -650,14 +782,13 @@ class KKTModel:
         elif self._shift_expired():
             raise Refused(0x4E)
         if doc and doc["kind"] == "correction" and self.strict and self.ffd_version < M.FFD_12:
-            raise Refused(WRONG_OPERATION)     # FFD 1.05 corrections carry totals only (FF4A)
+            raise Refused(WRONG_OPERATION)  # FFD 1.05 corrections carry totals only (FF4A)
         op = req["operation"]
         if op not in C.OPERATIONS or (doc and doc.get("operation") not in (None, op)):
             raise Refused(0x33)
         qty, price = req["quantity"], req["price"]
         vat = self._vat_of_tax_byte(req["tax"])
-        if qty <= 0 or vat is None or not 1 <= req["payment_method"] <= 7 \
-                or not 1 <= req["subject"] <= 33:
+        if qty <= 0 or vat is None or not 1 <= req["payment_method"] <= 7 or not 1 <= req["subject"] <= 33:
             raise Refused(0x33)
         name_raw = req["name"].encode(codec.PRINT_ENCODING, errors="replace")
         if not req["name"].strip() or len(name_raw) > 128:
@@ -675,8 +806,16 @@ class KKTModel:
         if doc is None:
             doc = self.state["doc"] = {"kind": "receipt", "operation": op, "items": [], "tlvs": []}
         doc["operation"] = op
-        item = {"name": req["name"], "qty": qty, "price": price, "amount": amount, "vat": vat,
-                "tax_amount": tax_amount, "pm": req["payment_method"], "subject": req["subject"]}
+        item = {
+            "name": req["name"],
+            "qty": qty,
+            "price": price,
+            "amount": amount,
+            "vat": vat,
+            "tax_amount": tax_amount,
+            "pm": req["payment_method"],
+            "subject": req["subject"],
+        }
         if self._op_tlvs:
             item["tlvs"], self._op_tlvs = self._op_tlvs, []
         doc["items"].append(item)
@@ -747,7 +886,7 @@ class KKTModel:
         if not doc or doc["kind"] not in ("receipt", "correction") or not doc["items"]:
             raise Refused(0x55)
         if self._op_tlvs:
-            raise Refused(NOT_SUPPORTED)       # item tags sent for an operation that never came
+            raise Refused(NOT_SUPPORTED)  # item tags sent for an operation that never came
         now = self.now()
         if self._shift_expired(now):
             raise Refused(0x16)
@@ -772,24 +911,40 @@ class KKTModel:
         self._need_printer()
         receipt_number = self.shift["receipts"] + 1
         vat_totals = self._vat_totals(doc["items"])
-        extra = {"operation": op, "total": total, "shift": self.shift["number"],
-                 "receipt_number": receipt_number, "tax_system": req["tax_system"],
-                 "payments": {str(k): v for k, v in pays.items()}, "change": change,
-                 "items": doc["items"], "tlvs": doc["tlvs"],
-                 "vat_totals": {str(k): v for k, v in vat_totals.items()}}
+        extra = {
+            "operation": op,
+            "total": total,
+            "shift": self.shift["number"],
+            "receipt_number": receipt_number,
+            "tax_system": req["tax_system"],
+            "payments": {str(k): v for k, v in pays.items()},
+            "change": change,
+            "items": doc["items"],
+            "tlvs": doc["tlvs"],
+            "vat_totals": {str(k): v for k, v in vat_totals.items()},
+        }
         if correction:
             extra["correction_type"] = correction_type
-        fd, fp = self._new_fd(31 if correction else 3, now, extra, [
-            ofdp.tlv_u8(1054, op), ofdp.tlv_vln(1020, total), ofdp.tlv(1042, receipt_number),
-            ofdp.tlv(1038, self.shift["number"]), ofdp.tlv_u8(1055, req["tax_system"]),
-            *_payment_tlvs(pays, change), *(_item_tlv(i) for i in doc["items"]),
-            *_raw_tlvs(doc["tlvs"])])
+        fd, fp = self._new_fd(
+            31 if correction else 3,
+            now,
+            extra,
+            [
+                ofdp.tlv_u8(1054, op),
+                ofdp.tlv_vln(1020, total),
+                ofdp.tlv(1042, receipt_number),
+                ofdp.tlv(1038, self.shift["number"]),
+                ofdp.tlv_u8(1055, req["tax_system"]),
+                *_payment_tlvs(pays, change),
+                *(_item_tlv(i) for i in doc["items"]),
+                *_raw_tlvs(doc["tlvs"]),
+            ],
+        )
         self._apply_payments(op_index, pays, change, drawer_delta)
         self.shift["receipts"] = receipt_number
         self.state["doc"] = None
         self.marking.reset()
-        return {"change": change, "fd_number": fd, "fiscal_sign": fp, "date": now.date(),
-                "time": now.time()}
+        return {"change": change, "fd_number": fd, "fiscal_sign": fp, "date": now.date(), "time": now.time()}
 
     def _correction(self, req, cmd):
         """FF4A: a totals-only correction receipt (FFD 1.05/1.1).  A real KKT refuses it for a
@@ -820,14 +975,29 @@ class KKTModel:
         op_index, cash, drawer_delta = self._payments_effect(op, pays, 0)
         self._need_printer()
         receipt_number = self.shift["receipts"] + 1
-        extra = {"operation": op, "total": total, "shift": self.shift["number"],
-                 "receipt_number": receipt_number, "correction_type": req["correction_type"],
-                 "tax_system": req["tax_system"],
-                 "payments": {str(k): v for k, v in pays.items()}, "tlvs": doc["tlvs"]}
-        fd, fp = self._new_fd(31, now, extra, [ofdp.tlv_u8(1054, op), ofdp.tlv_vln(1020, total),
-                                               ofdp.tlv_u8(1173, req["correction_type"]),
-                                               ofdp.tlv_u8(1055, req["tax_system"]),
-                                               *_payment_tlvs(pays, 0), *_raw_tlvs(doc["tlvs"])])
+        extra = {
+            "operation": op,
+            "total": total,
+            "shift": self.shift["number"],
+            "receipt_number": receipt_number,
+            "correction_type": req["correction_type"],
+            "tax_system": req["tax_system"],
+            "payments": {str(k): v for k, v in pays.items()},
+            "tlvs": doc["tlvs"],
+        }
+        fd, fp = self._new_fd(
+            31,
+            now,
+            extra,
+            [
+                ofdp.tlv_u8(1054, op),
+                ofdp.tlv_vln(1020, total),
+                ofdp.tlv_u8(1173, req["correction_type"]),
+                ofdp.tlv_u8(1055, req["tax_system"]),
+                *_payment_tlvs(pays, 0),
+                *_raw_tlvs(doc["tlvs"]),
+            ],
+        )
         self._apply_payments(op_index, pays, 0, drawer_delta)
         self.shift["receipts"] = receipt_number
         self.state["doc"] = None
@@ -837,8 +1007,9 @@ class KKTModel:
         """The KKT itself has a receipt open (mode 8): a receipt, or a correction receipt
         that has items."""
         doc = self.state["doc"]
-        return bool(doc) and (doc["kind"] == "receipt"
-                              or (doc["kind"] == "correction" and bool(doc.get("items"))))
+        return bool(doc) and (
+            doc["kind"] == "receipt" or (doc["kind"] == "correction" and bool(doc.get("items")))
+        )
 
     def _drop_document(self):
         doc = self.state["doc"]
@@ -872,23 +1043,46 @@ class KKTModel:
     # ------------------------------------------------------------------ identity and tables
     def _device_type(self, req, cmd):
         caps = self.caps
-        return {"device_type": 0, "device_subtype": 0, "protocol_version": 1,
-                "protocol_subversion": 0, "model": caps.model, "language": 0, "name": caps.name}
+        return {
+            "device_type": 0,
+            "device_subtype": 0,
+            "protocol_version": 1,
+            "protocol_subversion": 0,
+            "model": caps.model,
+            "language": 0,
+            "name": caps.name,
+        }
 
     def _model_parameters(self, req, cmd):
         if req["request_type"] != 1:
             raise Refused(0x33)
         p = self.profile
-        flags = (1 << 43) | (1 << 47) | (1 << 48)       # FN, FFD 1.1+, correction receipts
+        flags = (1 << 43) | (1 << 47) | (1 << 48)  # FN, FFD 1.1+, correction receipts
         if self.caps.family == "cashcore":
             flags |= 1 << 23
-        return {"flags": flags.to_bytes(8, "little"), "font1_width": 48, "font2_width": 36,
-                "first_graphics_line": 1, "inn_length": 12, "rnm_length": 16,
-                "long_rnm_length": 20, "long_serial_length": 20, "tax_password": 0,
-                "sys_password": 30, "bt_table": 0, "tax_mode_field": p["tax_mode_field"],
-                "max_command_length": 255, "graphics_line_width": 64, "graphics512_width": 64,
-                "graphics512_height": 0, "fs_table": 18, "ofd_table": 19, "embedded_table": 0,
-                "ffd_table": p["ffd_table"], "ffd_field": p["ffd_field"]}
+        return {
+            "flags": flags.to_bytes(8, "little"),
+            "font1_width": 48,
+            "font2_width": 36,
+            "first_graphics_line": 1,
+            "inn_length": 12,
+            "rnm_length": 16,
+            "long_rnm_length": 20,
+            "long_serial_length": 20,
+            "tax_password": 0,
+            "sys_password": 30,
+            "bt_table": 0,
+            "tax_mode_field": p["tax_mode_field"],
+            "max_command_length": 255,
+            "graphics_line_width": 64,
+            "graphics512_width": 64,
+            "graphics512_height": 0,
+            "fs_table": 18,
+            "ofd_table": 19,
+            "embedded_table": 0,
+            "ffd_table": p["ffd_table"],
+            "ffd_field": p["ffd_field"],
+        }
 
     def _read_table(self, req, cmd):
         cell = self._table(req["table"], req["row"], req["field"])
@@ -924,8 +1118,14 @@ class KKTModel:
         status = 0
         if pending:
             status |= (1 << 1) | (1 << 2)
-        return {"status": status, "read_status": 0, "queue": min(len(pending), 0xFFFF),
-                "first_fd": fd or 0, "date": when.date(), "time": when.time()}
+        return {
+            "status": status,
+            "read_status": 0,
+            "queue": min(len(pending), 0xFFFF),
+            "first_fd": fd or 0,
+            "date": when.date(),
+            "time": when.time(),
+        }
 
     def _buffer_status(self, req, cmd):
         _, msg = self._pending_message()
@@ -938,7 +1138,7 @@ class KKTModel:
         offset, size = req["offset"], req["size"]
         if size == 0 or size > BLOCK_SIZE or offset >= len(msg):
             raise Refused(0x09)
-        return {"data": msg[offset:offset + size]}
+        return {"data": msg[offset : offset + size]}
 
     def _start_write(self, req, cmd):
         if req["size"] == 0:
@@ -965,8 +1165,7 @@ class KKTModel:
         except ofdp.ProtocolError:
             raise Refused(0x20) from None
         doc = self.state["archive"].get(str(ticket.fd_number))
-        if ticket.fn_number != self.state["reg"]["fn_serial"] or doc is None \
-                or not ticket.accepted:
+        if ticket.fn_number != self.state["reg"]["fn_serial"] or doc is None or not ticket.accepted:
             raise Refused(0x20)
         if not doc["ticket"]:
             self._confirm(ticket.fd_number, doc)
@@ -978,14 +1177,24 @@ class KKTModel:
         with self.lock:
             st = self.state
             fd, oldest = self._oldest_unconfirmed()
-            return {"profile": st["profile"], "model": self.caps.model, "tax_mode": self.tax_mode,
-                    "ffd_version": self.ffd_version,
-                    "fn_serial": st["reg"]["fn_serial"], "last_fd": st["last_fd"],
-                    "shift": dict(st["shift"]), "doc": st["doc"], "now": _iso(self.now()),
-                    "clock_offset": st["clock_offset"], "unconfirmed": len(self._pending),
-                    "first_unconfirmed": fd, "oldest_unconfirmed_at": _iso(oldest) if oldest else None,
-                    "cash_in_drawer": self._reg(C.REG_CASH_IN_DRAWER),
-                    "faults": self.faults.to_dict(), "stats": dict(self.stats)}
+            return {
+                "profile": st["profile"],
+                "model": self.caps.model,
+                "tax_mode": self.tax_mode,
+                "ffd_version": self.ffd_version,
+                "fn_serial": st["reg"]["fn_serial"],
+                "last_fd": st["last_fd"],
+                "shift": dict(st["shift"]),
+                "doc": st["doc"],
+                "now": _iso(self.now()),
+                "clock_offset": st["clock_offset"],
+                "unconfirmed": len(self._pending),
+                "first_unconfirmed": fd,
+                "oldest_unconfirmed_at": _iso(oldest) if oldest else None,
+                "cash_in_drawer": self._reg(C.REG_CASH_IN_DRAWER),
+                "faults": self.faults.to_dict(),
+                "stats": dict(self.stats),
+            }
 
     def document(self, fd):
         with self.lock:
@@ -995,11 +1204,16 @@ class KKTModel:
         """A brand-new FN with the same registration (test isolation without a restart)."""
         with self.lock:
             reg = self.state["reg"]
-            self.state = fresh_state(fn_serial=reg["fn_serial"], inn=reg["inn"],
-                                     reg_number=reg["reg_number"], kkt_serial=reg["kkt_serial"],
-                                     tax_systems=reg["tax_systems"], password=self.state["password"],
-                                     fn_capacity=reg.get("fn_capacity", 250000),
-                                     profile=self.state["profile"])
+            self.state = fresh_state(
+                fn_serial=reg["fn_serial"],
+                inn=reg["inn"],
+                reg_number=reg["reg_number"],
+                kkt_serial=reg["kkt_serial"],
+                tax_systems=reg["tax_systems"],
+                password=self.state["password"],
+                fn_capacity=reg.get("fn_capacity", 250000),
+                profile=self.state["profile"],
+            )
             self._op_tlvs = []
             self.marking.reset()
             self.marking.oism.clear()

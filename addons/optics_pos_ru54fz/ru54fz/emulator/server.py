@@ -1,5 +1,6 @@
 """Byte-level side of the emulator: the Shtrih handshake over TCP or a pty,
 fault injection on the wire, and the JSON control channel."""
+
 import json
 import os
 import random
@@ -29,7 +30,7 @@ class LinkHandler:
         self.read = read
         self.write = write
         self.decoder = Decoder()
-        self.pending = None       # the last reply frame, until the host ACKs it
+        self.pending = None  # the last reply frame, until the host ACKs it
         self.pending_label = None
 
     def _send_reply(self, frame, label=None):
@@ -102,6 +103,7 @@ class Server:
         self._pty = None
         if use_pty:
             import tty
+
             master, slave = os.openpty()
             tty.setraw(slave)
             self._pty = (master, slave)
@@ -124,6 +126,7 @@ class Server:
                 return conn.recv(n)
             except OSError:
                 return b""
+
         try:
             LinkHandler(self.model, read, conn.sendall).run()
         except (PowerLoss, OSError):
@@ -146,11 +149,12 @@ class Server:
 
         def write(data):
             os.write(master, data)
+
         while not self.stopping.is_set():
             try:
                 LinkHandler(self.model, read, write).run()
             except PowerLoss:
-                continue          # a serial line has no connection to drop: the reply is lost
+                continue  # a serial line has no connection to drop: the reply is lost
             except OSError:
                 return
             return
@@ -192,33 +196,45 @@ class Server:
                         setattr(faults, key, bool(req[key]))
                 if "print_delay" in req:
                     faults.print_delay = float(req["print_delay"])
-                if "fn_capacity" in req:          # shrink the FN archive to test "FN full"
+                if "fn_capacity" in req:  # shrink the FN archive to test "FN full"
                     model.state["reg"]["fn_capacity"] = int(req["fn_capacity"])
                     model.save()
-                if "tax_mode" in req:             # as if set up by the service engineer
+                if "tax_mode" in req:  # as if set up by the service engineer
                     model.state["tables"][f"1,1,{model.profile['tax_mode_field']}"][0] = int(req["tax_mode"])
                     model.save()
-                if "ffd_version" in req:          # an FFD 1.05 registration
+                if "ffd_version" in req:  # an FFD 1.05 registration
                     p = model.profile
                     model.state["tables"][f"{p['ffd_table']},1,{p['ffd_field']}"][0] = int(req["ffd_version"])
                     model.save()
                 return {"faults": faults.to_dict()}
             if op == "clock":
-                return {"clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
-                        "now": model.now().isoformat()}
+                return {
+                    "clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
+                    "now": model.now().isoformat(),
+                }
             if op == "garble":
-                faults.garble = {"count": int(req.get("count", 1)), "mode": req.get("mode", "lrc"),
-                                 "command": req.get("command")}
+                faults.garble = {
+                    "count": int(req.get("count", 1)),
+                    "mode": req.get("mode", "lrc"),
+                    "command": req.get("command"),
+                }
                 return {}
             if op == "power_loss":
-                faults.power_loss = {"when": req.get("when", "before"),
-                                     "command": req.get("command"),
-                                     "count": int(req.get("count", 1))}
+                faults.power_loss = {
+                    "when": req.get("when", "before"),
+                    "command": req.get("command"),
+                    "count": int(req.get("count", 1)),
+                }
                 return {}
             if op == "inject_error":
-                faults.injected.append({"code": int(req["code"]), "command": req.get("command"),
-                                        "count": int(req.get("count", 1)),
-                                        "after": bool(req.get("after", False))})
+                faults.injected.append(
+                    {
+                        "code": int(req["code"]),
+                        "command": req.get("command"),
+                        "count": int(req.get("count", 1)),
+                        "after": bool(req.get("after", False)),
+                    }
+                )
                 return {}
             if op == "line":
                 faults.nak_frames = int(req.get("nak_frames", 0))

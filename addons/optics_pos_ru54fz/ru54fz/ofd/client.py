@@ -10,6 +10,7 @@ It raises
 * ``OfdRejected`` (permanent) when the OFD answered and refused the document,
   or when the message itself is malformed so no OFD would accept it.
 """
+
 import abc
 import socket
 import time
@@ -65,8 +66,9 @@ def check_message(message):
     try:
         return protocol.Container.unpack(message)
     except protocol.ProtocolError as exc:
-        raise OfdRejected(f"the fiscal drive message is malformed: {exc}", ofd_code=None,
-                          reason=exc.reason) from None
+        raise OfdRejected(
+            f"the fiscal drive message is malformed: {exc}", ofd_code=None, reason=exc.reason
+        ) from None
 
 
 class TcpOfdTransport(OfdTransport):
@@ -89,8 +91,9 @@ class TcpOfdTransport(OfdTransport):
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
         except OSError as exc:
-            raise OfdTransportError(f"cannot connect to the OFD {self.host}:{self.port}: "
-                                    f"{exc.__class__.__name__}: {exc}") from None
+            raise OfdTransportError(
+                f"cannot connect to the OFD {self.host}:{self.port}: {exc.__class__.__name__}: {exc}"
+            ) from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(self.read_timeout)
         self._sock = sock
@@ -109,7 +112,7 @@ class TcpOfdTransport(OfdTransport):
         while remaining:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise socket.timeout("read deadline exceeded")
+                raise TimeoutError("read deadline exceeded")
             sock.settimeout(left)
             chunk = sock.recv(remaining)
             if not chunk:
@@ -160,26 +163,31 @@ class TcpOfdTransport(OfdTransport):
                         continue
                     raise protocol.ProtocolError(
                         f"confirmation for FN {ticket.fn_number} FD {ticket.fd_number} does not "
-                        f"match the message sent (FN {container.fn_number} FD {container.fd_number})")
+                        f"match the message sent (FN {container.fn_number} FD {container.fd_number})"
+                    )
                 break
         except _PeerClosedBeforeReply:
             raise
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self.close()
-            raise OfdTransportError(f"the OFD {self.host}:{self.port} did not answer within "
-                                    f"{self.read_timeout:g} s") from None
+            raise OfdTransportError(
+                f"the OFD {self.host}:{self.port} did not answer within {self.read_timeout:g} s"
+            ) from None
         except protocol.ProtocolError as exc:
             self.close()
-            raise OfdTransportError(f"unusable answer from the OFD: {exc}",
-                                    reason=exc.reason) from None
+            raise OfdTransportError(f"unusable answer from the OFD: {exc}", reason=exc.reason) from None
         except OSError as exc:
             self.close()
-            raise OfdTransportError(f"connection to the OFD failed: {exc.__class__.__name__}: "
-                                    f"{exc}") from None
+            raise OfdTransportError(
+                f"connection to the OFD failed: {exc.__class__.__name__}: {exc}"
+            ) from None
         if not ticket.accepted:
-            raise OfdRejected(f"the OFD rejected FD {ticket.fd_number} of FN {ticket.fn_number} "
-                              f"with code {ticket.code}: {ticket.message or 'no reason given'}",
-                              ofd_code=ticket.code, ticket=ticket.raw.hex())
+            raise OfdRejected(
+                f"the OFD rejected FD {ticket.fd_number} of FN {ticket.fn_number} "
+                f"with code {ticket.code}: {ticket.message or 'no reason given'}",
+                ofd_code=ticket.code,
+                ticket=ticket.raw.hex(),
+            )
         return ticket.raw
 
 

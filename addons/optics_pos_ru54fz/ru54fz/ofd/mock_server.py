@@ -23,6 +23,7 @@ that a document reached the OFD exactly once.  On start it prints
 ``READY port=<p> control=<c>`` on stdout.  With ``--parent-pid`` it stops by
 itself when that process is gone.
 """
+
 import argparse
 import json
 import os
@@ -49,16 +50,28 @@ class MockOfd:
         self._listener = None
         self._control = None
         self._conns = set()
-        self.config = {"mode": "online", "latency_ms": float(latency_ms), "slow_ms": 5000.0,
-                       "reject_fds": [], "reject_code": 14,
-                       "reject_message": "Документ отклонён ОФД"}
+        self.config = {
+            "mode": "online",
+            "latency_ms": float(latency_ms),
+            "slow_ms": 5000.0,
+            "reject_fds": [],
+            "reject_code": 14,
+            "reject_message": "Документ отклонён ОФД",
+        }
         self._reset_stats()
 
     # ------------------------------------------------------------------ lifecycle
     def _reset_stats(self):
         self.submissions = {}
-        self.counters = {"connections": 0, "messages": 0, "confirmed": 0, "rejected": 0,
-                         "protocol_errors": 0, "unanswered": 0, "garbage": 0}
+        self.counters = {
+            "connections": 0,
+            "messages": 0,
+            "confirmed": 0,
+            "rejected": 0,
+            "protocol_errors": 0,
+            "unanswered": 0,
+            "garbage": 0,
+        }
 
     def _bind(self):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -122,9 +135,13 @@ class MockOfd:
 
     def stats(self):
         with self._lock:
-            return {"mode": self.config["mode"], "config": dict(self.config),
-                    "submissions": dict(self.submissions), **self.counters,
-                    "total_submissions": sum(self.submissions.values())}
+            return {
+                "mode": self.config["mode"],
+                "config": dict(self.config),
+                "submissions": dict(self.submissions),
+                **self.counters,
+                "total_submissions": sum(self.submissions.values()),
+            }
 
     # --------------------------------------------------------------------- OFD side
     def _accept_loop(self):
@@ -135,7 +152,7 @@ class MockOfd:
                 continue
             try:
                 conn, _addr = listener.accept()
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 continue
             except OSError:
                 time.sleep(0.05)  # the listener was closed for "refuse"
@@ -151,7 +168,7 @@ class MockOfd:
         while len(buf) < size:
             try:
                 chunk = conn.recv(size - len(buf))
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 if self._stop.is_set():
                     return None
                 continue
@@ -197,11 +214,10 @@ class MockOfd:
         except protocol.ProtocolError as exc:
             with self._lock:
                 self.counters["protocol_errors"] += 1
-            fd = int.from_bytes(raw[30 + 17:30 + 20], "little") if len(raw) >= 62 else 0
+            fd = int.from_bytes(raw[30 + 17 : 30 + 20], "little") if len(raw) >= 62 else 0
             if not (header.fn_number.isdigit() and len(header.fn_number) == 16):
                 return None
-            ticket = protocol.build_ticket(header.fn_number, fd, code=2,
-                                           message=f"bad frame: {exc.reason}")
+            ticket = protocol.build_ticket(header.fn_number, fd, code=2, message=f"bad frame: {exc.reason}")
             return protocol.pack_session(ticket, header.fn_number)
         key = f"{container.fn_number}:{container.fd_number}"
         with self._lock:
@@ -226,12 +242,16 @@ class MockOfd:
         if mode == "reject" and (not reject_fds or container.fd_number in reject_fds):
             with self._lock:
                 self.counters["rejected"] += 1
-            ticket = protocol.build_ticket(container.fn_number, container.fd_number,
-                                           code=int(cfg["reject_code"]),
-                                           message=cfg["reject_message"])
+            ticket = protocol.build_ticket(
+                container.fn_number,
+                container.fd_number,
+                code=int(cfg["reject_code"]),
+                message=cfg["reject_message"],
+            )
             return protocol.pack_session(ticket, container.fn_number)
         ticket = protocol.pack_session(
-            protocol.build_ticket(container.fn_number, container.fd_number), container.fn_number)
+            protocol.build_ticket(container.fn_number, container.fd_number), container.fn_number
+        )
         with self._lock:
             self.counters["confirmed"] += 1
         return ticket * 2 if mode == "confirm_twice" else ticket
@@ -241,7 +261,7 @@ class MockOfd:
         while not self._stop.is_set():
             try:
                 conn, _addr = self._control.accept()
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -271,8 +291,7 @@ class MockOfd:
         if cmd == "reset":
             with self._lock:
                 self._reset_stats()
-            return self.set_mode("online", latency_ms=request.get("latency_ms", 1.0),
-                                 reject_fds=[])
+            return self.set_mode("online", latency_ms=request.get("latency_ms", 1.0), reject_fds=[])
         if cmd in ("ping", "shutdown"):
             return {"port": self.port, "control_port": self.control_port}
         raise ValueError(f"unknown command {cmd!r}")
@@ -324,12 +343,23 @@ class MockOfdProcess:
 
     def __init__(self, port=0, control_port=0, latency_ms=1.0, host="127.0.0.1"):
         self.host = host
-        cmd = [sys.executable, "-m", "ru54fz.ofd.mock_server", "--host", host,
-               "--port", str(port), "--control-port", str(control_port),
-               "--latency-ms", str(latency_ms), "--parent-pid", str(os.getpid())]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ru54fz.ofd.mock_server",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--control-port",
+            str(control_port),
+            "--latency-ms",
+            str(latency_ms),
+            "--parent-pid",
+            str(os.getpid()),
+        ]
         env = dict(os.environ, PYTHONPATH=ADDON_DIR + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        self.proc = subprocess.Popen(
-            cmd, cwd=ADDON_DIR, env=env, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, cwd=ADDON_DIR, env=env, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("READY"):
             self.proc.kill()
@@ -360,12 +390,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Mock OFD server (loopback only).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=7790)
-    parser.add_argument("--control-port", type=int, default=0,
-                        help="control channel port (0: any free port, printed on start)")
+    parser.add_argument(
+        "--control-port",
+        type=int,
+        default=0,
+        help="control channel port (0: any free port, printed on start)",
+    )
     parser.add_argument("--latency-ms", type=float, default=1.0)
     parser.add_argument("--mode", default="online", choices=MODES)
-    parser.add_argument("--parent-pid", type=int, default=0,
-                        help="stop when this process no longer exists")
+    parser.add_argument("--parent-pid", type=int, default=0, help="stop when this process no longer exists")
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the mock OFD only binds loopback")

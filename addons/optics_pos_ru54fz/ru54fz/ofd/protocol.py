@@ -28,6 +28,7 @@ header + body); the transport wraps it in a session header.  The OFD answers
 with a container of FD type 7 (operator confirmation, "подтверждение
 оператора"), which is the *ticket* carried back into the FN.
 """
+
 import struct
 import time
 from dataclasses import dataclass, field
@@ -131,10 +132,12 @@ def crc16_ccitt_false(data, crc=0xFFFF):
 
 # ---------------------------------------------------------------------------------- FN numbers
 
+
 def fn_to_bcd(fn_number):
     """'9999078900012345' -> 8 BCD bytes."""
-    if not (isinstance(fn_number, str) and len(fn_number) == 16 and fn_number.isdigit()
-            and fn_number.isascii()):
+    if not (
+        isinstance(fn_number, str) and len(fn_number) == 16 and fn_number.isdigit() and fn_number.isascii()
+    ):
         raise BadFnNumber(f"FN number must be 16 decimal digits, got {fn_number!r}")
     return bytes.fromhex(fn_number)
 
@@ -147,6 +150,7 @@ def bcd_to_fn(raw):
 
 
 # ---------------------------------------------------------------------------------------- TLV
+
 
 @dataclass
 class Tlv:
@@ -226,9 +230,8 @@ def decode_tlv(data, offset=0, depth=0):
             raise BadTlv("TLV tag 0 is not valid", offset + pos)
         start = pos + 4
         if start + length > size:
-            raise BadTlv(f"tag {tag} declares {length} bytes but only {size - start} remain",
-                         offset + pos)
-        value = bytes(data[start:start + length])
+            raise BadTlv(f"tag {tag} declares {length} bytes but only {size - start} remain", offset + pos)
+        value = bytes(data[start : start + length])
         item = Tlv(tag, value)
         if tag in STLV_TAGS:
             item.children = decode_tlv(value, offset + start, depth + 1)
@@ -238,6 +241,7 @@ def decode_tlv(data, offset=0, depth=0):
 
 
 # ------------------------------------------------------------------------------ session header
+
 
 @dataclass
 class SessionHeader:
@@ -282,6 +286,7 @@ class SessionHeader:
 
 # -------------------------------------------------------------------------------- frame/container
 
+
 @dataclass
 class Container:
     """A frame header plus its TLV body: what the FN signs for the OFD, and the OFD's ticket."""
@@ -302,9 +307,17 @@ class Container:
         length = FRAME_HEADER_SIZE + len(self.body)
         if length > MAX_CONTAINER:
             raise BadLength(f"container of {length} bytes exceeds {MAX_CONTAINER}")
-        head = _FRAME.pack(length, 0, MSGTYPE, self.fd_type, FRAME_VERSION, self.service1,
-                           fn_to_bcd(self.fn_number), self.fd_number.to_bytes(3, "little"),
-                           self.service2)
+        head = _FRAME.pack(
+            length,
+            0,
+            MSGTYPE,
+            self.fd_type,
+            FRAME_VERSION,
+            self.service1,
+            fn_to_bcd(self.fn_number),
+            self.fd_number.to_bytes(3, "little"),
+            self.service2,
+        )
         self.crc = crc16_ccitt_false(head[4:], crc16_ccitt_false(head[:2]))
         self.crc = crc16_ccitt_false(self.body, self.crc)
         return head[:2] + struct.pack("<H", self.crc) + head[4:] + self.body
@@ -314,8 +327,9 @@ class Container:
         data = bytes(data)
         if len(data) < FRAME_HEADER_SIZE:
             raise Truncated(f"frame header needs {FRAME_HEADER_SIZE} bytes, got {len(data)}")
-        (length, crc, msgtype, fd_type, version, service1, fn_raw, fd_raw,
-         service2) = _FRAME.unpack_from(data, 0)
+        (length, crc, msgtype, fd_type, version, service1, fn_raw, fd_raw, service2) = _FRAME.unpack_from(
+            data, 0
+        )
         if length != len(data):
             raise BadLength(f"frame declares {length} bytes but {len(data)} were given", 0)
         if msgtype != MSGTYPE:
@@ -325,8 +339,15 @@ class Container:
         expected = crc16_ccitt_false(data[4:], crc16_ccitt_false(data[:2]))
         if crc != expected:
             raise BadCrc(f"frame CRC {crc:#06x} != computed {expected:#06x}", 2)
-        container = cls(fd_type, bcd_to_fn(fn_raw), int.from_bytes(fd_raw, "little"),
-                        data[FRAME_HEADER_SIZE:], service1, service2, crc)
+        container = cls(
+            fd_type,
+            bcd_to_fn(fn_raw),
+            int.from_bytes(fd_raw, "little"),
+            data[FRAME_HEADER_SIZE:],
+            service1,
+            service2,
+            crc,
+        )
         if decode_body:
             container.tlvs  # noqa: B018  (validates the body eagerly)
         return container
@@ -346,12 +367,15 @@ def unpack_session(data):
     header = SessionHeader.unpack(data)
     rest = bytes(data[SESSION_HEADER_SIZE:])
     if len(rest) != header.length:
-        raise BadLength(f"session declares a {header.length}-byte container, got {len(rest)}",
-                        SESSION_HEADER_SIZE)
+        raise BadLength(
+            f"session declares a {header.length}-byte container, got {len(rest)}", SESSION_HEADER_SIZE
+        )
     container = Container.unpack(rest)
     if container.fn_number != header.fn_number:
-        raise BadFnNumber(f"frame FN {container.fn_number} differs from session FN "
-                          f"{header.fn_number}", SESSION_HEADER_SIZE + 10)
+        raise BadFnNumber(
+            f"frame FN {container.fn_number} differs from session FN {header.fn_number}",
+            SESSION_HEADER_SIZE + 10,
+        )
     return header, container
 
 
@@ -365,14 +389,19 @@ def read_session(read_exactly):
 
 # --------------------------------------------------------------------- documents and tickets
 
-def build_document_message(fn_number, fd_number, fd_type=3, fiscal_sign=0, doc_time=None,
-                           extra_tlvs=()):
+
+def build_document_message(fn_number, fd_number, fd_type=3, fiscal_sign=0, doc_time=None, extra_tlvs=()):
     """The container an FN would form for a fiscal document (used by the KKT emulator,
     the tests and the benchmark).  The real body is encrypted by the FN; the emulated one
     carries the public tags so the OFD emulator can check them."""
     stamp = int(doc_time if doc_time is not None else time.time())
-    inner = [tlv(TAG_FN_NUMBER, fn_number), tlv(TAG_FD_NUMBER, fd_number),
-             tlv(TAG_DATETIME, stamp), tlv(TAG_FISCAL_SIGN, fiscal_sign), *extra_tlvs]
+    inner = [
+        tlv(TAG_FN_NUMBER, fn_number),
+        tlv(TAG_FD_NUMBER, fd_number),
+        tlv(TAG_DATETIME, stamp),
+        tlv(TAG_FISCAL_SIGN, fiscal_sign),
+        *extra_tlvs,
+    ]
     return Container(fd_type, fn_number, fd_number, tlv(fd_type, inner)).pack()
 
 
@@ -395,17 +424,22 @@ class Ticket:
 def build_ticket(fn_number, fd_number, code=0, message="", ofd_inn="7704358518", when=None):
     """The OFD's confirmation for (fn, fd); ``code`` != 0 is a rejection with ``message``."""
     to_fn = [tlv_u8(TAG_OFD_RESPONSE_CODE, code)]
-    inner = [tlv(TAG_OFD_INN, ofd_inn), tlv(TAG_FN_NUMBER, fn_number),
-             tlv(TAG_FD_NUMBER, fd_number), tlv(TAG_DATETIME, int(when or time.time())),
-             tlv(TAG_MESSAGE_TO_FN, to_fn),
-             # The operator's sign (ФПО) comes from the OFD's crypto unit; the emulator
-             # derives a stable stand-in from the document identity.
-             tlv(TAG_OPERATOR_SIGN, (crc16_ccitt_false(f"{fn_number}:{fd_number}".encode())
-                                     .to_bytes(2, "little") * 9))]
+    inner = [
+        tlv(TAG_OFD_INN, ofd_inn),
+        tlv(TAG_FN_NUMBER, fn_number),
+        tlv(TAG_FD_NUMBER, fd_number),
+        tlv(TAG_DATETIME, int(when or time.time())),
+        tlv(TAG_MESSAGE_TO_FN, to_fn),
+        # The operator's sign (ФПО) comes from the OFD's crypto unit; the emulator
+        # derives a stable stand-in from the document identity.
+        tlv(
+            TAG_OPERATOR_SIGN,
+            (crc16_ccitt_false(f"{fn_number}:{fd_number}".encode()).to_bytes(2, "little") * 9),
+        ),
+    ]
     if message:
         inner.append(tlv(TAG_MESSAGE, message[:256]))
-    return Container(FD_TYPE_OPERATOR_ACK, fn_number, fd_number,
-                     tlv(FD_TYPE_OPERATOR_ACK, inner)).pack()
+    return Container(FD_TYPE_OPERATOR_ACK, fn_number, fd_number, tlv(FD_TYPE_OPERATOR_ACK, inner)).pack()
 
 
 def parse_ticket(data):
@@ -423,9 +457,13 @@ def parse_ticket(data):
     if code_item is None or fd_item is None:
         raise BadTlv("confirmation lacks the OFD response code (1022) or the FD number (1040)")
     if fd_item.as_int != container.fd_number:
-        raise BadTlv(f"confirmation FD {fd_item.as_int} differs from its frame FD "
-                     f"{container.fd_number}")
+        raise BadTlv(f"confirmation FD {fd_item.as_int} differs from its frame FD {container.fd_number}")
     message_item = root.find(TAG_MESSAGE)
-    return Ticket(container.fn_number, container.fd_number, code_item.as_int,
-                  when_item.as_int if when_item else 0,
-                  message_item.as_str if message_item else "", bytes(data))
+    return Ticket(
+        container.fn_number,
+        container.fd_number,
+        code_item.as_int,
+        when_item.as_int if when_item else 0,
+        message_item.as_str if message_item else "",
+        bytes(data),
+    )

@@ -5,6 +5,7 @@ carried in 5 bytes; FF46 quantities are 6 bytes in millionths (our quantities
 are thousandths, so they are scaled by 1000 at the edge).  Printed text is
 CP1251, FN TLV strings are CP866 (54fz.md §4.2).
 """
+
 import datetime as _dt
 
 PRINT_ENCODING = "cp1251"
@@ -52,6 +53,7 @@ def unpack_text(raw, encoding=PRINT_ENCODING):
 
 
 # --- dates and times -------------------------------------------------------
+
 
 def pack_date_ymd(d):
     return bytes((d.year - 2000, d.month, d.day))
@@ -104,6 +106,7 @@ def unpack_datetime5(raw):
 
 # --- TLV (FN document tags) --------------------------------------------------
 
+
 def tlv(tag, value):
     """One TLV: tag u16 LE, length u16 LE, value.
 
@@ -144,6 +147,6 @@ def parse_tlvs(data):
         length, offset = unpack_uint(data, offset, 2)
         if offset + length > len(data):
             raise CodecError(f"tag {tag}: length {length} runs past the end")
-        out.append((tag, bytes(data[offset:offset + length])))
+        out.append((tag, bytes(data[offset : offset + length])))
         offset += length
     return out

@@ -8,6 +8,7 @@ again with ENQ.  Retries are bounded.  A command whose reply never comes
 raises ``TransportError`` and is *never* resent: for a close-receipt the
 caller (the till service) settles by reading the FN with ``find_document``.
 """
+
 import datetime as dt
 import threading
 import time
@@ -22,16 +23,16 @@ from .errors import NO_DATA, PRINTER_CODES, error_for
 from .frame import ACK, ENQ, NAK, Decoder, Event, encode
 
 DEFAULT_TIMEOUTS = {
-    "enq": 1.0,        # answer to ENQ
-    "ack": 1.0,        # ACK of a sent frame
-    "byte": 0.3,       # silence inside a frame / after garbage
-    "command": 5.0,    # reply to a non-printing command
-    "print": 20.0,     # reply to a printing command
+    "enq": 1.0,  # answer to ENQ
+    "ack": 1.0,  # ACK of a sent frame
+    "byte": 0.3,  # silence inside a frame / after garbage
+    "command": 5.0,  # reply to a non-printing command
+    "print": 20.0,  # reply to a printing command
 }
 
 MODE_TEXT = {2: "shift open", 3: "shift open, over 24 h", 4: "shift closed", 8: "document open"}
 _PAY_SLOTS = (("cash", 1), ("electronic", 2), ("prepayment", 14), ("credit", 15), ("other", 16))
-FN_DOC_RECEIPT = 0x04       # FF01 doc_type of an open receipt (JP FSDocType)
+FN_DOC_RECEIPT = 0x04  # FF01 doc_type of an open receipt (JP FSDocType)
 
 
 def _iso(date, time_=None):
@@ -49,10 +50,10 @@ class ShtrihDriver(FiscalDevice):
         self.lock = threading.RLock()
         self._decoder = Decoder()
         self._events = []
-        self._shift_open_cache = {}    # (fn serial, shift number) -> ISO time
+        self._shift_open_cache = {}  # (fn serial, shift number) -> ISO time
         self._garbage_mark = 0
-        self.stale_replies = 0         # replies drained by the ENQ handshake
-        self._caps = None              # DeviceCaps, read once per driver (``capabilities``)
+        self.stale_replies = 0  # replies drained by the ENQ handshake
+        self._caps = None  # DeviceCaps, read once per driver (``capabilities``)
 
     # ================================================================ link
     def close(self):
@@ -79,8 +80,9 @@ class ShtrihDriver(FiscalDevice):
                 self._events.extend(self._decoder.feed(data))
                 if not self._events and self._decoder.garbage > garbage and not self._decoder.in_frame:
                     # garbage only: give it one byte-timeout to turn into a frame
-                    more = self.transport.read(512, min(self.timeouts["byte"],
-                                                        max(0.0, deadline - time.monotonic())))
+                    more = self.transport.read(
+                        512, min(self.timeouts["byte"], max(0.0, deadline - time.monotonic()))
+                    )
                     if more:
                         self._events.extend(self._decoder.feed(more))
                     elif not self._decoder.in_frame:
@@ -143,7 +145,7 @@ class ShtrihDriver(FiscalDevice):
             self._write(bytes((ENQ,)))
             ev = self._next_event(time.monotonic() + self.timeouts["enq"])
             if ev.kind == "ack":
-                return            # received and being executed: the reply follows
+                return  # received and being executed: the reply follows
             if ev.kind == "nak":
                 continue
             raise E.TransportError("the KKT did not acknowledge the command", stage="send")
@@ -152,7 +154,7 @@ class ShtrihDriver(FiscalDevice):
     def _await_reply(self, cmd, timeout):
         deadline = time.monotonic() + timeout
         bad = 0
-        noisy = self._decoder.garbage > self._garbage_mark   # stray bytes instead of the reply
+        noisy = self._decoder.garbage > self._garbage_mark  # stray bytes instead of the reply
         while True:
             wait = min(deadline, time.monotonic() + self.timeouts["enq"]) if noisy else deadline
             ev = self._next_event(wait)
@@ -162,8 +164,9 @@ class ShtrihDriver(FiscalDevice):
             if ev.kind == "bad" or (ev.kind == "timeout" and noisy and time.monotonic() < deadline):
                 bad += 1
                 if bad > self.retries:
-                    raise E.TransportError(f"garbled replies to {cmd.label}: giving up",
-                                           stage="reply", command=cmd.label)
+                    raise E.TransportError(
+                        f"garbled replies to {cmd.label}: giving up", stage="reply", command=cmd.label
+                    )
                 # NAK the garbled reply and ask for it again (the device resends, it does
                 # not execute the command a second time)
                 self._decoder.reset()
@@ -176,8 +179,11 @@ class ShtrihDriver(FiscalDevice):
             if ev.kind == "timeout":
                 raise E.TransportError(
                     f"no reply from the KKT to {cmd.label} ({cmd.name}); the command may or may "
-                    f"not have been executed", stage="reply", command=cmd.label)
-            noisy = True    # ACK/NAK/ENQ bytes: the reply should follow at once
+                    f"not have been executed",
+                    stage="reply",
+                    command=cmd.label,
+                )
+            noisy = True  # ACK/NAK/ENQ bytes: the reply should follow at once
 
     def _transact(self, cmd, payload, timeout):
         frame = encode(payload)
@@ -215,8 +221,11 @@ class ShtrihDriver(FiscalDevice):
                 raise E.TransportError(f"malformed reply to {cmd.label}: {exc}") from None
             if rcode != cmd.code:
                 self._drop()
-                raise E.TransportError(f"reply to command {rcode:#x} while waiting for {cmd.label}",
-                                       stage="reply", command=cmd.label)
+                raise E.TransportError(
+                    f"reply to command {rcode:#x} while waiting for {cmd.label}",
+                    stage="reply",
+                    command=cmd.label,
+                )
             if err:
                 raise self._refusal(err, cmd)
             try:
@@ -251,7 +260,7 @@ class ShtrihDriver(FiscalDevice):
         try:
             metrics = self._exchange(0xFC)
             model = M.caps_for(metrics["model"], metrics["name"].strip())
-        except E.DeviceError:              # firmware without FC: a desktop model
+        except E.DeviceError:  # firmware without FC: a desktop model
             model = M.caps_for(0)
         try:
             params = self._exchange(0xF7, request_type=1)
@@ -265,8 +274,7 @@ class ShtrihDriver(FiscalDevice):
         if tax_mode is not None and tax_mode != M.TAX_PER_ITEM:
             self._exchange(0x1E, table=1, row=1, field=tax_field, value=bytes((M.TAX_PER_ITEM,)))
             tax_mode = self._read_table_int(1, tax_field, None)
-        return M.DeviceCaps(model=model, ffd_version=ffd_version, tax_mode=tax_mode,
-                            tax_mode_field=tax_field)
+        return M.DeviceCaps(model=model, ffd_version=ffd_version, tax_mode=tax_mode, tax_mode_field=tax_field)
 
     def _read_table_int(self, table, fld, default):
         try:
@@ -283,14 +291,21 @@ class ShtrihDriver(FiscalDevice):
             long = self._exchange(0x11)
         mode = short["mode"] & 0x0F
         flags = short["flags"]
-        return {"mode": mode, "mode_text": MODE_TEXT.get(mode, f"mode {mode}"),
-                "submode": short["submode"], "flags": flags,
-                "paper_present": bool(flags & (1 << 7)) and bool(flags & (1 << 1)),
-                "cover_open": bool(flags & (1 << 10)),
-                "kkt_time": _iso(long["date"], long["time"]), "serial": str(long["serial"]),
-                "inn": str(long["inn"]), "shift_number": long["shift_number"],
-                "doc_number": long["doc_number"], "firmware": f"{long['fw_build']}",
-                **caps.to_dict()}
+        return {
+            "mode": mode,
+            "mode_text": MODE_TEXT.get(mode, f"mode {mode}"),
+            "submode": short["submode"],
+            "flags": flags,
+            "paper_present": bool(flags & (1 << 7)) and bool(flags & (1 << 1)),
+            "cover_open": bool(flags & (1 << 10)),
+            "kkt_time": _iso(long["date"], long["time"]),
+            "serial": str(long["serial"]),
+            "inn": str(long["inn"]),
+            "shift_number": long["shift_number"],
+            "doc_number": long["doc_number"],
+            "firmware": f"{long['fw_build']}",
+            **caps.to_dict(),
+        }
 
     def _fn(self):
         return self._exchange(0xFF01)
@@ -301,9 +316,16 @@ class ShtrihDriver(FiscalDevice):
         the four of ``fn_status``).  Other fields are left empty."""
         with self.lock:
             fn = self._fn()
-        return FNStatus(fn_serial=fn["fn_serial"], last_fd_number=fn["last_fd"],
-                        shift_open=bool(fn["shift_open"]), shift_number=0, shift_opened_at=None,
-                        open_document=fn["doc_type"], unconfirmed_count=0, oldest_unconfirmed_at=None)
+        return FNStatus(
+            fn_serial=fn["fn_serial"],
+            last_fd_number=fn["last_fd"],
+            shift_open=bool(fn["shift_open"]),
+            shift_number=0,
+            shift_opened_at=None,
+            open_document=fn["doc_type"],
+            unconfirmed_count=0,
+            oldest_unconfirmed_at=None,
+        )
 
     def fn_status(self):
         with self.lock:
@@ -317,21 +339,25 @@ class ShtrihDriver(FiscalDevice):
             try:
                 free = self._exchange(0xFF63)["free_docs"]
                 used_pct = (fn["last_fd"] * 100) // max(1, fn["last_fd"] + free)
-            except E.DeviceError:          # firmware without FF63
+            except E.DeviceError:  # firmware without FF63
                 used_pct = 0
             opened_at = None
             if fn["shift_open"]:
-                opened_at = self._shift_opened_at(fn["fn_serial"], params["shift_number"],
-                                                  fn["last_fd"])
+                opened_at = self._shift_opened_at(fn["fn_serial"], params["shift_number"], fn["last_fd"])
         queue = ofd["queue"]
         return FNStatus(
-            fn_serial=fn["fn_serial"], last_fd_number=fn["last_fd"],
-            shift_open=bool(fn["shift_open"]), shift_number=params["shift_number"],
-            shift_opened_at=opened_at, open_document=fn["doc_type"],
+            fn_serial=fn["fn_serial"],
+            last_fd_number=fn["last_fd"],
+            shift_open=bool(fn["shift_open"]),
+            shift_number=params["shift_number"],
+            shift_opened_at=opened_at,
+            open_document=fn["doc_type"],
             unconfirmed_count=queue,
             oldest_unconfirmed_at=_iso(ofd["date"], ofd["time"]) if queue else None,
             first_unconfirmed_fd=ofd["first_fd"] if queue else None,
-            fn_valid_until=expiry, fn_memory_used_pct=used_pct)
+            fn_valid_until=expiry,
+            fn_memory_used_pct=used_pct,
+        )
 
     def _shift_opened_at(self, fn_serial, shift_number, last_fd, max_scan=5000):
         key = (fn_serial, shift_number)
@@ -359,9 +385,15 @@ class ShtrihDriver(FiscalDevice):
         if rep["fd_type"] in (3, 31) and len(tail) >= 6:
             operation = tail[0]
             total = int.from_bytes(tail[1:6], "little")
-        return FoundDocument(fd_number=rep["fd_number"], fd_type=rep["fd_type"],
-                             fiscal_sign=rep["fiscal_sign"], doc_time=_iso(rep["when"]),
-                             total=total, operation=operation, ofd_confirmed=bool(rep["ticket"]))
+        return FoundDocument(
+            fd_number=rep["fd_number"],
+            fd_type=rep["fd_type"],
+            fiscal_sign=rep["fiscal_sign"],
+            doc_time=_iso(rep["when"]),
+            total=total,
+            operation=operation,
+            ofd_confirmed=bool(rep["ticket"]),
+        )
 
     def _document_result(self, fd_type):
         """FiscalResult of the FN's last document (after E0 / 0x41, which return no FD data)."""
@@ -375,9 +407,14 @@ class ShtrihDriver(FiscalDevice):
         if rep is None or rep["fd_type"] != fd_type:
             raise E.DeviceError(f"the fiscal drive's last document is not of type {fd_type}")
         shift = int.from_bytes(rep["tail"][:2], "little") if len(rep["tail"]) >= 2 else 0
-        return FiscalResult(fd_number=rep["fd_number"], fiscal_sign=rep["fiscal_sign"],
-                            fn_serial=fn["fn_serial"], shift_number=shift,
-                            doc_time=_iso(rep["when"]), fd_type=fd_type)
+        return FiscalResult(
+            fd_number=rep["fd_number"],
+            fiscal_sign=rep["fiscal_sign"],
+            fn_serial=fn["fn_serial"],
+            shift_number=shift,
+            doc_time=_iso(rep["when"]),
+            fd_type=fd_type,
+        )
 
     def _send_tlvs(self, tlvs, code=0xFF0C):
         for item in tlvs:
@@ -404,7 +441,7 @@ class ShtrihDriver(FiscalDevice):
                 self._exchange(0x88)
                 return True
             except E.DeviceError as exc:
-                if exc.device_code != 0x55:        # the KKT has no receipt: try the FN
+                if exc.device_code != 0x55:  # the KKT has no receipt: try the FN
                     raise
         self._exchange(0xFF08)
         return True
@@ -497,13 +534,13 @@ class ShtrihDriver(FiscalDevice):
                     self._send_tlvs(doc_tlvs)
                 marks = self._check_marking(document)
                 for index, (values, item_tlvs) in enumerate(items):
-                    opened = True      # even a lost reply to the first item may have opened it
-                    if tags_first:     # cash core / Shtrih-Mobile bind FF4D to the next FF46
+                    opened = True  # even a lost reply to the first item may have opened it
+                    if tags_first:  # cash core / Shtrih-Mobile bind FF4D to the next FF46
                         self._send_tlvs(item_tlvs, code=0xFF4D)
                     self._exchange(0xFF46, operation=int(document.operation), **values)
                     if not tags_first:
                         self._send_tlvs(item_tlvs, code=0xFF4D)
-                    if index in marks:     # after the item and all its tags
+                    if index in marks:  # after the item and all its tags
                         self._exchange(0xFF67, km=marks[index])
                 if not correction:
                     self._send_tlvs(doc_tlvs)
@@ -526,15 +563,20 @@ class ShtrihDriver(FiscalDevice):
                 return formed
             except E.TransportError as exc:
                 # the reply is lost: fiscalised or not is for the caller to settle
-                exc.details.update(expected_fd=expected_fd, fn_serial=fn["fn_serial"],
-                                   stage="close")
+                exc.details.update(expected_fd=expected_fd, fn_serial=fn["fn_serial"], stage="close")
                 raise
         when = rep.get("date"), rep.get("time")
         doc_time = _iso(*when) if when[0] else None
-        result = FiscalResult(fd_number=rep["fd_number"], fiscal_sign=rep["fiscal_sign"],
-                              fn_serial=fn["fn_serial"], shift_number=params["shift_number"],
-                              doc_time=doc_time, receipt_number=params["receipt_number"],
-                              fd_type=document.fd_type, extra={"change": rep["change"]})
+        result = FiscalResult(
+            fd_number=rep["fd_number"],
+            fiscal_sign=rep["fiscal_sign"],
+            fn_serial=fn["fn_serial"],
+            shift_number=params["shift_number"],
+            doc_time=doc_time,
+            receipt_number=params["receipt_number"],
+            fd_type=document.fd_type,
+            extra={"change": rep["change"]},
+        )
         if doc_time is None:
             found = self.find_document(rep["fd_number"])
             result.doc_time = found.doc_time if found else ""
@@ -546,6 +588,7 @@ class ShtrihDriver(FiscalDevice):
         returns {item index: the code's bytes} for FF67.  A code the marking operator
         reports wrong for this operation is rejected (FF69 0) and the receipt refused."""
         from ..marking import MarkingRefused
+
         status = 3 if int(document.operation) in (2, 4) else 1
         marks = {}
         if any(getattr(i, "marking_code", "") for i in document.items):
@@ -557,16 +600,25 @@ class ShtrihDriver(FiscalDevice):
                 continue
             km = raw.encode("ascii", errors="strict") if raw.isascii() else None
             if km is None or len(km) > 255:
-                raise E.DocumentInvalid(f"item {index + 1}: the marking code is not a DataMatrix text",
-                                        field=f"items[{index}].marking_code")
+                raise E.DocumentInvalid(
+                    f"item {index + 1}: the marking code is not a DataMatrix text",
+                    field=f"items[{index}].marking_code",
+                )
             rep = self._exchange(0xFF61, status=status, mode=0, km_len=len(km), tlv_len=0, data=km)
             server = rep["server"]
-            if rep["params_len"] >= 2 and len(server) >= 1 and server[0] & (1 << 2) \
-                    and not server[0] & (1 << 3):
+            if (
+                rep["params_len"] >= 2
+                and len(server) >= 1
+                and server[0] & (1 << 2)
+                and not server[0] & (1 << 3)
+            ):
                 self._exchange(0xFF69, action=0)
-                raise MarkingRefused(f"item {index + 1} ({item.name}): the marking operator refused "
-                                     f"the code (status incorrect for this operation)",
-                                     device_code="oism_incorrect", item=index)
+                raise MarkingRefused(
+                    f"item {index + 1} ({item.name}): the marking operator refused "
+                    f"the code (status incorrect for this operation)",
+                    device_code="oism_incorrect",
+                    item=index,
+                )
             self._exchange(0xFF69, action=1)
             marks[index] = km
         return marks
@@ -586,14 +638,22 @@ class ShtrihDriver(FiscalDevice):
         except E.FiscalError:
             raise E.TransportError(
                 f"the KKT refused the close ({exc.message}) and its state cannot be read",
-                stage="close", expected_fd=expected_fd, fn_serial=fn["fn_serial"]) from exc
+                stage="close",
+                expected_fd=expected_fd,
+                fn_serial=fn["fn_serial"],
+            ) from exc
         if after["last_fd"] >= expected_fd:
             found = self.find_document(expected_fd)
             if found is not None:
-                return FiscalResult(fd_number=found.fd_number, fiscal_sign=found.fiscal_sign,
-                                    fn_serial=fn["fn_serial"], shift_number=0,
-                                    doc_time=found.doc_time, fd_type=found.fd_type,
-                                    extra={"device_error": exc.to_dict()})
+                return FiscalResult(
+                    fd_number=found.fd_number,
+                    fiscal_sign=found.fiscal_sign,
+                    fn_serial=fn["fn_serial"],
+                    shift_number=0,
+                    doc_time=found.doc_time,
+                    fd_type=found.fd_type,
+                    extra={"device_error": exc.to_dict()},
+                )
         self._cancel_quietly(exc)
         return None
 
@@ -613,15 +673,20 @@ class ShtrihDriver(FiscalDevice):
         if document.operation not in (1, 3):
             raise E.DocumentInvalid(
                 "this KKT runs FFD 1.05, which has no refund correction receipts (tag 1054 = 2/4); "
-                "register a refund instead or re-register the KKT for FFD 1.2", field="operation")
+                "register a refund instead or re-register the KKT for FFD 1.2",
+                field="operation",
+            )
         pays = document.payments
-        values = {"correction_type": int(document.correction_type),
-                  "operation": int(document.operation), "total": int(document.total),
-                  "tax_system": int(document.tax_system)}
+        values = {
+            "correction_type": int(document.correction_type),
+            "operation": int(document.operation),
+            "total": int(document.total),
+            "tax_system": int(document.tax_system),
+        }
         for i, (name, _) in enumerate(_PAY_SLOTS, start=1):
             values[f"pay{i}"] = int(getattr(pays, name, 0) or 0)
         values.update({f"tax{i}": 0 for i in range(1, 7)})
-        tlvs = _correction_tlvs(document)[1:]      # 1173 travels in FF4A itself
+        tlvs = _correction_tlvs(document)[1:]  # 1173 travels in FF4A itself
         tlvs += self._cashier_tlvs(document.cashier, document.cashier_inn)
         if document.additional:
             tlvs.append(_text_tlv(1192, document.additional, 16))
@@ -644,15 +709,19 @@ class ShtrihDriver(FiscalDevice):
                 formed.receipt_number = params["receipt_number"] - 1
                 return formed
             except E.TransportError as exc:
-                exc.details.update(expected_fd=fn["last_fd"] + 1, fn_serial=fn["fn_serial"],
-                                   stage="close")
+                exc.details.update(expected_fd=fn["last_fd"] + 1, fn_serial=fn["fn_serial"], stage="close")
                 raise
             params = self._exchange(0xFF40)
             found = self.find_document(rep["fd_number"])
-        return FiscalResult(fd_number=rep["fd_number"], fiscal_sign=rep["fiscal_sign"],
-                            fn_serial=fn["fn_serial"], shift_number=params["shift_number"],
-                            doc_time=found.doc_time if found else "",
-                            receipt_number=rep["receipt_number"], fd_type=31)
+        return FiscalResult(
+            fd_number=rep["fd_number"],
+            fiscal_sign=rep["fiscal_sign"],
+            fn_serial=fn["fn_serial"],
+            shift_number=params["shift_number"],
+            doc_time=found.doc_time if found else "",
+            receipt_number=rep["receipt_number"],
+            fd_type=31,
+        )
 
     # ---------------------------------------------------------------- cash and reports
     def _cash(self, code, amount):
@@ -684,6 +753,7 @@ class ShtrihDriver(FiscalDevice):
 
             def opreg(number):
                 return self._exchange(0x1B, register=number)["value"]
+
             receipts = {}
             for op, name in C.OPERATIONS.items():
                 index = C.REG_OP_INDEX[op]
@@ -692,13 +762,15 @@ class ShtrihDriver(FiscalDevice):
                     row[pay] = reg(C.payment_register(index, slot))
                 row["total"] = sum(row[pay] for pay, _ in _PAY_SLOTS)
                 receipts[name] = row
-            return {"shift_number": params["shift_number"], "shift_open": bool(params["shift_open"]),
-                    "receipts": receipts,
-                    "cash_in": {"count": opreg(C.OPREG_CASH_IN_COUNT), "total": reg(C.REG_CASH_IN_TOTAL)},
-                    "cash_out": {"count": opreg(C.OPREG_CASH_OUT_COUNT),
-                                 "total": reg(C.REG_CASH_OUT_TOTAL)},
-                    "voided": {"count": opreg(C.OPREG_VOID_COUNT)},
-                    "cash_in_drawer": reg(C.REG_CASH_IN_DRAWER)}
+            return {
+                "shift_number": params["shift_number"],
+                "shift_open": bool(params["shift_open"]),
+                "receipts": receipts,
+                "cash_in": {"count": opreg(C.OPREG_CASH_IN_COUNT), "total": reg(C.REG_CASH_IN_TOTAL)},
+                "cash_out": {"count": opreg(C.OPREG_CASH_OUT_COUNT), "total": reg(C.REG_CASH_OUT_TOTAL)},
+                "voided": {"count": opreg(C.OPREG_VOID_COUNT)},
+                "cash_in_drawer": reg(C.REG_CASH_IN_DRAWER),
+            }
 
     # ---------------------------------------------------------------- OFD through the host
     def read_ofd_message(self):
@@ -726,7 +798,7 @@ class ShtrihDriver(FiscalDevice):
             block = self._exchange(0xFF32, size=len(ticket))["block_size"]
             block = min(block or 128, 240)
             for offset in range(0, len(ticket), block):
-                self._exchange(0xFF33, offset=offset, data=ticket[offset:offset + block])
+                self._exchange(0xFF33, offset=offset, data=ticket[offset : offset + block])
 
 
 # ==================================================================== helpers
@@ -746,20 +818,33 @@ def _prepare_items(document, model):
     for index, item in enumerate(document.items):
         tax = model.vat_byte(item.vat)
         if tax is None:
-            raise E.DocumentInvalid(f"item {index + 1}: VAT code {item.vat!r} has no Shtrih tax code",
-                                    field=f"items[{index}].vat")
+            raise E.DocumentInvalid(
+                f"item {index + 1}: VAT code {item.vat!r} has no Shtrih tax code", field=f"items[{index}].vat"
+            )
         try:
             name = codec.pack_text(item.name, codec.PRINT_ENCODING, max_len=128)
         except codec.CodecError as exc:
             raise E.DocumentInvalid(f"item {index + 1}: name: {exc}", field=f"items[{index}].name") from None
         if item.quantity <= 0 or item.price < 0 or item.amount < 0:
-            raise E.DocumentInvalid(f"item {index + 1}: quantity, price and sum must be positive",
-                                    field=f"items[{index}]")
-        out.append(({"quantity": item.quantity * 1000, "price": item.price, "amount": item.amount,
-                     "tax_amount": item.vat_amount if item.vat_amount else codec.NOT_GIVEN_5,
-                     "tax": tax, "department": 1, "payment_method": item.payment_method,
-                     "subject": item.subject, "name": name.decode(codec.PRINT_ENCODING)},
-                    _item_tlvs(item, index)))
+            raise E.DocumentInvalid(
+                f"item {index + 1}: quantity, price and sum must be positive", field=f"items[{index}]"
+            )
+        out.append(
+            (
+                {
+                    "quantity": item.quantity * 1000,
+                    "price": item.price,
+                    "amount": item.amount,
+                    "tax_amount": item.vat_amount if item.vat_amount else codec.NOT_GIVEN_5,
+                    "tax": tax,
+                    "department": 1,
+                    "payment_method": item.payment_method,
+                    "subject": item.subject,
+                    "name": name.decode(codec.PRINT_ENCODING),
+                },
+                _item_tlvs(item, index),
+            )
+        )
     return out
 
 
@@ -768,15 +853,26 @@ def _marking_tlvs(item, index):
     them, 54fz.md §3.2): the permissive-mode requisite 1260 {1262, 1263, 1264, 1265} when
     the till's check answered (ru54fz/marking.py)."""
     if item.subject in ffd.MARKED_SUBJECTS and not getattr(item, "marking_code", ""):
-        raise E.DocumentInvalid(f"item {index + 1}: 1212 = {item.subject} needs its marking code",
-                                field=f"items[{index}].marking_code")
+        raise E.DocumentInvalid(
+            f"item {index + 1}: 1212 = {item.subject} needs its marking code",
+            field=f"items[{index}].marking_code",
+        )
     check = getattr(item, "marking_check", None)
     if not getattr(item, "marking_code", "") or check is None or not check.industry_value():
         return []
     from ..marking import PERMISSIVE_DATE, PERMISSIVE_FOIV, PERMISSIVE_NUMBER
-    return [codec.tlv(1260, [codec.tlv(1262, PERMISSIVE_FOIV), codec.tlv(1263, PERMISSIVE_DATE),
-                             codec.tlv(1264, PERMISSIVE_NUMBER),
-                             _text_tlv(1265, check.industry_value(), 256)])]
+
+    return [
+        codec.tlv(
+            1260,
+            [
+                codec.tlv(1262, PERMISSIVE_FOIV),
+                codec.tlv(1263, PERMISSIVE_DATE),
+                codec.tlv(1264, PERMISSIVE_NUMBER),
+                _text_tlv(1265, check.industry_value(), 256),
+            ],
+        )
+    ]
 
 
 def _correction_tlvs(document):
@@ -785,8 +881,9 @@ def _correction_tlvs(document):
     try:
         day = dt.date.fromisoformat(document.basis_date)
     except (TypeError, ValueError):
-        raise E.DocumentInvalid(f"basis date {document.basis_date!r} is not an ISO date",
-                                field="basis_date") from None
+        raise E.DocumentInvalid(
+            f"basis date {document.basis_date!r} is not an ISO date", field="basis_date"
+        ) from None
     # FN times are local times written as unixtime: the date's 00:00 is its UTC midnight stamp
     stamp = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
     basis = [codec.tlv_u32(1178, stamp)]
@@ -806,11 +903,12 @@ def _item_tlvs(item, index=0):
     if measure:
         out.append(codec.tlv_u8(2108, measure))
     code = getattr(item, "product_code", "") or ""
-    if code and not getattr(item, "marking_code", ""):     # never 1163 next to a marking code
+    if code and not getattr(item, "marking_code", ""):  # never 1163 next to a marking code
         tag = _PRODUCT_CODE_TAGS.get(len(code))
         if tag is None or not code.isdigit():
-            raise E.DocumentInvalid(f"product code {code!r} is not an EAN-8, EAN-13 or ITF-14",
-                                    field="product_code")
+            raise E.DocumentInvalid(
+                f"product code {code!r} is not an EAN-8, EAN-13 or ITF-14", field="product_code"
+            )
         out.append(codec.tlv(1163, [codec.tlv(tag, code)]))
     return out
 

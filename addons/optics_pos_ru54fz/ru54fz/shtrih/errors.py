@@ -5,6 +5,7 @@ Codes 0x01..0x2F are the fiscal drive's own errors passed through by the KKT
 list).  Messages are the English cashier-facing text; translation happens
 where the message reaches a person.
 """
+
 from .. import errors as E
 
 FN_CODES = range(0x01, 0x30)
@@ -23,10 +24,15 @@ CODES = {
     0x10: (E.DeviceError, "Fiscal drive: the document data are too large"),
     0x11: (E.DeviceError, "Fiscal drive: no transport connection"),
     0x12: (E.FiscalDriveFull, "The fiscal drive's crypto resource is exhausted: replace the fiscal drive"),
-    0x14: (E.OfdBacklogBlocked, "Fiscal drive storage resource exhausted: documents have not reached "
-                                "the OFD for 30 days; restore the OFD connection"),
-    0x15: (E.OfdBacklogBlocked, "Fiscal drive blocked: documents unconfirmed by the OFD for 30 days; "
-                                "restore the OFD connection"),
+    0x14: (
+        E.OfdBacklogBlocked,
+        "Fiscal drive storage resource exhausted: documents have not reached "
+        "the OFD for 30 days; restore the OFD connection",
+    ),
+    0x15: (
+        E.OfdBacklogBlocked,
+        "Fiscal drive blocked: documents unconfirmed by the OFD for 30 days; restore the OFD connection",
+    ),
     0x16: (E.ShiftExpired, "The shift is over 24 hours: close the shift (Z report) and open a new one"),
     0x17: (E.ClockMismatch, "Wrong time difference between two operations: check the KKT clock"),
     0x20: (E.OfdTicketRejected, "The fiscal drive rejected the OFD confirmation"),
@@ -40,7 +46,10 @@ CODES = {
     0x4F: (E.DeviceError, "KKT: wrong password"),
     0x50: (E.DeviceBusy, "The KKT is printing the previous command: retry in a moment"),
     0x55: (E.DeviceError, "KKT: the receipt is closed: operation not possible"),
-    0x5E: (E.DeviceError, "KKT: wrong operation for this document (a refund correction needs an FFD 1.2 KKT)"),
+    0x5E: (
+        E.DeviceError,
+        "KKT: wrong operation for this document (a refund correction needs an FFD 1.2 KKT)",
+    ),
     0x58: (E.DeviceBusy, "The KKT waits for the continue-printing command"),
     0x6B: (E.PaperOut, "The printer is out of paper: load a new roll and retry"),
     0x6C: (E.PaperOut, "The printer is out of journal paper: load a new roll and retry"),

@@ -14,6 +14,7 @@ far more often than in its length byte), so bytes inside it are never taken
 for ENQ/ACK/NAK; after silence the reader calls ``reset()`` to drop a frame
 that will never complete (the byte timeout of the protocol).
 """
+
 from dataclasses import dataclass
 
 STX = 0x02
@@ -64,7 +65,7 @@ def command_bytes(code):
 
 @dataclass(frozen=True)
 class Event:
-    kind: str            # "frame" | "enq" | "ack" | "nak" | "bad"
+    kind: str  # "frame" | "enq" | "ack" | "nak" | "bad"
     payload: bytes = b""
     reason: str = ""
 
@@ -77,7 +78,7 @@ class Decoder:
 
     def __init__(self):
         self._buf = bytearray()
-        self.garbage = 0          # bytes dropped outside any frame
+        self.garbage = 0  # bytes dropped outside any frame
 
     @property
     def in_frame(self):
@@ -111,11 +112,11 @@ class Decoder:
                 continue
             if len(buf) < length + 3:
                 break
-            body = bytes(buf[1:length + 2])
+            body = bytes(buf[1 : length + 2])
             if lrc(body) != buf[length + 2]:
-                events.append(Event("bad", bytes(buf[:length + 3]), "bad LRC"))
-                del buf[:length + 3]
+                events.append(Event("bad", bytes(buf[: length + 3]), "bad LRC"))
+                del buf[: length + 3]
                 continue
             events.append(Event("frame", body[1:]))
-            del buf[:length + 3]
+            del buf[: length + 3]
         return events

@@ -18,11 +18,24 @@ af0a237b, Feb 2026, read not copied):
   NG5     github.com/shtrih-m/fr_drv_ng issue #5: "tags bound to an operation on the cash
           core (Кассовое ядро) must be sent BEFORE the operation"
 """
+
 from dataclasses import dataclass, field
 
 #: FFD 1199 VAT code -> FF46 tax byte on every model but the Nano [JP-VAT getVatCodeShtrih].
-VAT_BYTES_STANDARD = {1: 0x01, 2: 0x02, 5: 0x04, 6: 0x08, 3: 0x10, 4: 0x20,
-                      7: 0x81, 8: 0x82, 9: 0x84, 10: 0x88, 11: 0xCB, 12: 0xCC}
+VAT_BYTES_STANDARD = {
+    1: 0x01,
+    2: 0x02,
+    5: 0x04,
+    6: 0x08,
+    3: 0x10,
+    4: 0x20,
+    7: 0x81,
+    8: 0x82,
+    9: 0x84,
+    10: 0x88,
+    11: 0xCB,
+    12: 0xCC,
+}
 #: ... and on the Shtrih-Nano-F: 22 % and 22/122 differ [JP-VAT getVatCodeShtrihNano].
 VAT_BYTES_NANO = {**VAT_BYTES_STANDARD, 11: 0x90, 12: 0xA0}
 
@@ -74,8 +87,9 @@ def caps_for(model, name=""):
     """Capabilities of FC model ``model`` (``name`` = the device's own name, for display)."""
     known_name, family = MODELS.get(model, (name or f"Shtrih model {model}", "desktop"))
     vat_bytes, tags_first, source = FAMILIES[family]
-    return ModelCaps(model=model, name=known_name, family=family, vat_bytes=vat_bytes,
-                     tags_first=tags_first, source=source)
+    return ModelCaps(
+        model=model, name=known_name, family=family, vat_bytes=vat_bytes, tags_first=tags_first, source=source
+    )
 
 
 @dataclass(frozen=True)
@@ -93,21 +107,28 @@ class DeviceCaps:
         return self.ffd_version >= FFD_12
 
     def to_dict(self):
-        return {"model": self.model.model, "model_name": self.model.name,
-                "family": self.model.family, "tags_first": self.model.tags_first,
-                "ffd_version": {FFD_105: "1.05", FFD_12: "1.2"}.get(self.ffd_version,
-                                                                   str(self.ffd_version)),
-                "tax_mode": self.tax_mode}
+        return {
+            "model": self.model.model,
+            "model_name": self.model.name,
+            "family": self.model.family,
+            "tags_first": self.model.tags_first,
+            "ffd_version": {FFD_105: "1.05", FFD_12: "1.2"}.get(self.ffd_version, str(self.ffd_version)),
+            "tax_mode": self.tax_mode,
+        }
 
 
 def models_table():
     """Markdown table of the known models (for docs/kkt_shtrih_protocol.md)."""
-    lines = ["| FC model | Name | Family | VAT byte 22 % / 22/122 | Item TLVs (FF4D) | Sources |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| FC model | Name | Family | VAT byte 22 % / 22/122 | Item TLVs (FF4D) | Sources |",
+        "|---|---|---|---|---|---|",
+    ]
     for number in sorted(MODELS):
         caps = caps_for(number)
-        lines.append(f"| {number} | {caps.name} | {caps.family} | 0x{caps.vat_byte(11):02X} / "
-                     f"0x{caps.vat_byte(12):02X} | {'before FF46' if caps.tags_first else 'after FF46'}"
-                     f" | {caps.source} |")
+        lines.append(
+            f"| {number} | {caps.name} | {caps.family} | 0x{caps.vat_byte(11):02X} / "
+            f"0x{caps.vat_byte(12):02X} | {'before FF46' if caps.tags_first else 'after FF46'}"
+            f" | {caps.source} |"
+        )
     lines.append("| any other | (device name) | desktop | 0xCB / 0xCC | after FF46 | JP-DM isDesktop |")
     return "\n".join(lines)
