@@ -17,6 +17,7 @@ The database is dropped at the end unless --keep (reuse it later with --db NAME 
 """
 
 import argparse
+import functools
 import os
 import subprocess
 import sys
@@ -457,7 +458,7 @@ def run_queries(env, chain, repeat):
     ]
     worst = 0.0
     for label, e, model, domain, groupby, aggregates in queries:
-        seconds, _ = timed(label, lambda: rg(e, model, domain, groupby, aggregates), repeat)
+        seconds, _ = timed(label, functools.partial(rg, e, model, domain, groupby, aggregates), repeat)
         worst = max(worst, seconds)
 
     wizard = acc["ru.gross.profit.summary.wizard"].create(

@@ -251,7 +251,8 @@ def main():
             msg = base64.b64encode(protocol.build_document_message(FN, fd, fiscal_sign=500000 + fd))
             rows.append(
                 cur.mogrify(
-                    "(%s,'sale','till',%s,%s,%s,%s,%s,%s,1,now() at time zone 'UTC',%s,'pending',true,0,false,"
+                    "(%s,'sale','till',%s,%s,%s,%s,%s,%s,1,now() at time zone "
+                    "'UTC',%s,'pending',true,0,false,"
                     "1,now() at time zone 'UTC',1,now() at time zone 'UTC',%s)",
                     (
                         str(uuid.uuid4()),
@@ -355,15 +356,18 @@ def main():
             f"mock OFD answering in {args.latency_ms:g} ms, {os.cpu_count()} CPUs)"
         )
         print(
-            f"backlog: {backlog['docs']} documents, {backlog['jobs']} jobs; enqueue {backlog['enqueue_s']:.1f} s; "
+            f"backlog: {backlog['docs']} documents, {backlog['jobs']} jobs; enqueue "
+            f"{backlog['enqueue_s']:.1f} s; "
             f"drained in {backlog['total_s']:.1f} s end to end -> "
             f"{backlog['docs'] / backlog['total_s']:.0f} docs/s "
             f"(after the first ack: {backlog['docs'] / max(backlog['drain_s'], 1e-6):.0f} docs/s)"
         )
         if push:
             print(
-                f"push:    {push['docs']} documents through HTTP in {push['push_s']:.1f} s; confirmed by the OFD "
-                f"{push['total_s']:.1f} s after the first push -> {push['docs'] / push['total_s']:.0f} docs/s end to end"
+                f"push:    {push['docs']} documents through HTTP in {push['push_s']:.1f} s; confirmed by the "
+                "OFD "
+                f"{push['total_s']:.1f} s after the first push -> {push['docs'] / push['total_s']:.0f} "
+                "docs/s end to end"
             )
         print(
             f"OFD submissions: {stats['total_submissions']} for {expected} documents; "

@@ -164,7 +164,9 @@ def measure(url, n, warmup=30, pids=()):
         if i >= warmup:
             times.append(dt * 1000)
     cpu1 = [_cpu(p) for p in pids]
-    cpu = [(b - a) * 1000 / n for a, b in zip(cpu0 or [], cpu1) if a is not None and b is not None]
+    cpu = [
+        (b - a) * 1000 / n for a, b in zip(cpu0 or [], cpu1, strict=False) if a is not None and b is not None
+    ]
     times.sort()
     q = statistics.quantiles(times, n=100)
     return {

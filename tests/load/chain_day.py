@@ -476,7 +476,8 @@ class Chain:
         cur.execute("DELETE FROM optics_fiscal_document WHERE till_code = ANY(%s)", (codes,))
         cur.execute("DELETE FROM optics_fiscal_till WHERE pos_config_id = ANY(%s)", (configs,))
         cur.execute(
-            "DELETE FROM queue_job WHERE model_name IN ('optics.fiscal.document', 'connector_b.import.history')"
+            "DELETE FROM queue_job WHERE model_name IN ('optics.fiscal.document', "
+            "'connector_b.import.history')"
             " AND state IN ('done', 'failed', 'cancelled')"
         )
         cur.execute(
@@ -486,11 +487,13 @@ class Chain:
         )
         cur.execute("DELETE FROM optics_shift_report WHERE config_id = ANY(%s)", (configs,))
         cur.execute(
-            "DELETE FROM pos_payment WHERE pos_order_id IN (SELECT id FROM pos_order WHERE config_id = ANY(%s))",
+            "DELETE FROM pos_payment WHERE pos_order_id IN (SELECT id FROM pos_order WHERE config_id = "
+            "ANY(%s))",
             (configs,),
         )
         cur.execute(
-            "DELETE FROM pos_order_line WHERE order_id IN (SELECT id FROM pos_order WHERE config_id = ANY(%s))",
+            "DELETE FROM pos_order_line WHERE order_id IN (SELECT id FROM pos_order WHERE config_id = "
+            "ANY(%s))",
             (configs,),
         )
         cur.execute("DELETE FROM pos_order WHERE config_id = ANY(%s)", (configs,))
@@ -1160,23 +1163,28 @@ class Day:
             f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
         )
         p(
-            f"receipts: {self.receipts} in {sold_wall:.0f} s -> {self.receipts / sold_wall:.2f} receipts/s sustained "
+            f"receipts: {self.receipts} in {sold_wall:.0f} s -> {self.receipts / sold_wall:.2f} receipts/s "
+            "sustained "
             f"(the plan's rate: {plan.tills * plan.receipts_per_hour * plan.compress / 3600:.2f}/s)"
         )
         p(
-            f"till sale (journal + KKT) p50/p95/p99: {ms(pct(self.sale_times, 50))} / {ms(pct(self.sale_times, 95))} / "
+            f"till sale (journal + KKT) p50/p95/p99: {ms(pct(self.sale_times, 50))} / "
+            f"{ms(pct(self.sale_times, 95))} / "
             f"{ms(pct(self.sale_times, 99))}"
         )
         p(
-            f"central push latency (pushes carrying entries: {len(pushes)}) p50/p95/p99: {ms(pct(pushes, 50))} / "
-            f"{ms(pct(pushes, 95))} / {ms(pct(pushes, 99))}; all pushes incl. status-only ({len(all_pushes)}): "
+            f"central push latency (pushes carrying entries: {len(pushes)}) p50/p95/p99: "
+            f"{ms(pct(pushes, 50))} / "
+            f"{ms(pct(pushes, 95))} / {ms(pct(pushes, 99))}; all pushes incl. status-only "
+            f"({len(all_pushes)}): "
             f"p95 {ms(pct(all_pushes, 95))}"
         )
         p(
             f"OFD delivery lag (fiscalised -> acknowledged) outside the outage/offline store "
             f"({len(rec['lags_outside'])} docs) p50/p95/max: {pct(rec['lags_outside'], 50):.1f} / "
             f"{pct(rec['lags_outside'], 95):.1f} / {max(rec['lags_outside'] or [float('nan')]):.1f} s; "
-            f"all ({len(rec['lags'])}) p50/p95/max: {pct(rec['lags'], 50):.1f} / {pct(rec['lags'], 95):.1f} / "
+            f"all ({len(rec['lags'])}) p50/p95/max: {pct(rec['lags'], 50):.1f} / {pct(rec['lags'], 95):.1f} "
+            "/ "
             f"{max(rec['lags'] or [float('nan')]):.1f} s"
         )
         p(
@@ -1184,12 +1192,14 @@ class Day:
             f"p50/p95/max: {ms(pct(sync, 50))} / {ms(pct(sync, 95))} / {ms(max(sync or [float('nan')]))}"
         )
         p(
-            f"GP report under load (2 grouped reads): {', '.join(f'{s:.2f} s' for s in self.gp_times) or 'n/a'}"
+            "GP report under load (2 grouped reads): "
+            f"{', '.join(f'{s:.2f} s' for s in self.gp_times) or 'n/a'}"
         )
         if self.import_result:
             secs, state, created = self.import_result
             p(
-                f"price-list import of {plan.import_rows} rows under load: {secs:.1f} s ({state}, {created} created)"
+                f"price-list import of {plan.import_rows} rows under load: {secs:.1f} s ({state}, {created} "
+                "created)"
             )
         p(
             f"errors: sales {self.errors['sale']}, POS sync {self.errors['sync']}, GP {self.errors['gp']}, "
@@ -1199,7 +1209,8 @@ class Day:
         p(f"drained {'yes' if drained else 'NO'} {t_drained - t_sold:.0f} s after the last sale")
         growth = (size1 - size0) / max(self.receipts, 1) * 1000
         p(
-            f"database growth: {(size1 - size0) / 2**20:.1f} MiB, {growth / 2**20:.2f} MiB per 1,000 receipts "
+            f"database growth: {(size1 - size0) / 2**20:.1f} MiB, {growth / 2**20:.2f} MiB per 1,000 "
+            "receipts "
             f"(with the POS orders, fiscal documents, jobs, logs, and the {plan.import_rows}-row import)"
         )
         cpu = self.cpu_by_role()
@@ -1207,7 +1218,8 @@ class Day:
         p(
             "CPU seconds from the first sale to the end of the drain: "
             + ", ".join(f"{role} {secs:.0f}" for role, secs in sorted(cpu.items()))
-            + f"; central (Odoo + PostgreSQL) {central_cpu / max(self.receipts, 1) * 1000:.0f} ms per receipt "
+            + f"; central (Odoo + PostgreSQL) {central_cpu / max(self.receipts, 1) * 1000:.0f} ms per "
+            "receipt "
             f"(everything included: push, POS sync, OFD delivery, import, reports)"
         )
         self.central_cpu_per_receipt = central_cpu / max(self.receipts, 1)
@@ -1224,10 +1236,13 @@ class Day:
             + ", ".join(f"{role} {rss / 2**20:.0f} MiB" for role, rss in sorted(self.mem_peak.items()))
         )
         p(
-            f"fiscal documents: FN {rec['fn']}, central {rec['central']}, OFD {rec['ofd']}; lost (FN not on central) "
+            f"fiscal documents: FN {rec['fn']}, central {rec['central']}, OFD {rec['ofd']}; lost (FN not on "
+            "central) "
             f"{len(rec['lost_central'])}, lost (FN not at the OFD) {len(rec['lost_ofd'])}, not acknowledged "
-            f"{len(rec['not_acknowledged'])}, unknown to the journal {len(rec['unknown_to_journal'])}, duplicates "
-            f"on central {rec['dup_central']} (uuid {rec['dup_uuid']}); OFD resubmissions (same FD sent again "
+            f"{len(rec['not_acknowledged'])}, unknown to the journal {len(rec['unknown_to_journal'])}, "
+            "duplicates "
+            f"on central {rec['dup_central']} (uuid {rec['dup_uuid']}); OFD resubmissions (same FD sent "
+            "again "
             f"after a lost answer, deduplicated by the OFD) {rec['resubmitted']}"
         )
         ok = (
@@ -1300,7 +1315,8 @@ def main(argv=None):
     try:
         central = Central(args.db, workers=args.workers)
         print(
-            f"central: {central.url} (prefork, {args.workers} workers, queue_job runner); log {central.log_path}",
+            f"central: {central.url} (prefork, {args.workers} workers, queue_job runner); log "
+            f"{central.log_path}",
             flush=True,
         )
         result = run_day(plan, central, cleanup=args.reuse, log=lambda s: print(s, flush=True))

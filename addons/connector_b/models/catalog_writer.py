@@ -55,8 +55,9 @@ class CatalogWriter(models.AbstractModel):
         cr.execute(
             SQL(
                 """SELECT DISTINCT ON (s.product_tmpl_id, COALESCE(s.product_id, 0))
-                      s.product_tmpl_id, s.product_id, s.id, s.product_code, s.product_name, s.price, cur.name,
-                      s.delay, s.connector_b_stock_qty, s.connector_b_availability, s.connector_b_vat
+                      s.product_tmpl_id, s.product_id, s.id, s.product_code, s.product_name, s.price,
+                      cur.name, s.delay, s.connector_b_stock_qty, s.connector_b_availability,
+                      s.connector_b_vat
                  FROM product_supplierinfo s
                  JOIN res_currency cur ON cur.id = s.currency_id
                 WHERE s.partner_id = %(partner)s AND (s.company_id IS NULL OR s.company_id = %(company)s)
@@ -143,12 +144,12 @@ class CatalogWriter(models.AbstractModel):
             tmpl.flush_recordset()
             cr = self.env.cr
             cr.execute(SQL("SELECT * FROM product_template WHERE id = %s", tmpl.id))
-            tmpl_row = dict(zip([d.name for d in cr.description], cr.fetchone()))
+            tmpl_row = dict(zip([d.name for d in cr.description], cr.fetchone(), strict=True))
             cr.execute(SQL("SELECT * FROM product_product WHERE product_tmpl_id = %s", tmpl.id))
-            prod_row = dict(zip([d.name for d in cr.description], cr.fetchone()))
+            prod_row = dict(zip([d.name for d in cr.description], cr.fetchone(), strict=True))
             m2m = {}
             for model, rec_id in (("product.template", tmpl.id), ("product.product", prod_row["id"])):
-                for fname, field in self.env[model]._fields.items():
+                for field in self.env[model]._fields.values():
                     if field.type == "many2many" and field.store and field.relation:
                         cr.execute(
                             SQL(
@@ -275,7 +276,7 @@ class CatalogWriter(models.AbstractModel):
         tmpl_ids = self._next_ids("product_template", len(rows))
         prod_ids = self._next_ids("product_product", len(rows))
         tmpl_rows, prod_rows = [], []
-        for row, tmpl_id, prod_id in zip(rows, tmpl_ids, prod_ids):
+        for row, tmpl_id, prod_id in zip(rows, tmpl_ids, prod_ids, strict=True):
             t = dict(tmpl_proto, **self._prepare_template_columns(row, ctx), **audit, id=tmpl_id)
             p = dict(
                 prod_proto,
@@ -292,8 +293,8 @@ class CatalogWriter(models.AbstractModel):
             owners = tmpl_ids if model == "product.template" else prod_ids
             links = [{col1: owner, col2: rel_id} for owner in owners for rel_id in ids]
             self._insert_rows(relation, links)
-        self._insert_supplierinfo(list(zip(tmpl_ids, rows)), ctx)
-        ctx["new_templates"] = dict(zip([r.row for r in rows], tmpl_ids))
+        self._insert_supplierinfo(list(zip(tmpl_ids, rows, strict=True)), ctx)
+        ctx["new_templates"] = dict(zip([r.row for r in rows], tmpl_ids, strict=True))
         ctx["stats"]["products_created"] = ctx["stats"].get("products_created", 0) + len(rows)
 
     def _prepare_supplierinfo_columns(self, tmpl_id, row, ctx):

@@ -45,7 +45,7 @@ def combine_header_rows(upper, lower):
     upper = [_cell_text(v) for v in upper] + [""] * (width - len(upper))
     lower = [_cell_text(v) for v in lower] + [""] * (width - len(lower))
     labels, carry = [], ""
-    for up, low in zip(upper, lower):
+    for up, low in zip(upper, lower, strict=True):
         if up:
             carry = up if low else ""
             labels.append(f"{up} / {low}" if low else up)
@@ -137,7 +137,7 @@ def locate_header(rows, profile):
         if len(scanned) >= SCAN_ROWS:
             break
     best, best_i = None, -1
-    for i, (number, values) in enumerate(scanned):
+    for i, (_number, values) in enumerate(scanned):
         candidates = [(HeaderMap(values, columns), i + 1)]
         if profile.header_rows == 2 and i + 1 < len(scanned):
             candidates = [(HeaderMap(combine_header_rows(values, scanned[i + 1][1]), columns), i + 2)]

@@ -65,6 +65,38 @@ class Analysis:
         }
 
 
+def _check_columns(result, header, profile):
+    """Record the profile's columns the header lacks and the required fields nothing maps
+    to: either is fatal to the whole file (``result.fatal``)."""
+    for fname, spec in header.missing:
+        result.fatal = True
+        result.add_problems(
+            [
+                Problem.make(
+                    profile.header_row or 0,
+                    str(spec),
+                    fname,
+                    "column_missing",
+                    "column_missing",
+                    spec,
+                    raw=str(spec),
+                    what=fname,
+                    found=", ".join(label for label in header.labels if label),
+                )
+            ]
+        )
+    for fname in profile.required:
+        if fname not in header.index and fname not in profile.columns:
+            result.fatal = True
+            result.add_problems([Problem.make(0, "", fname, "column_missing", "column_unmapped", what=fname)])
+
+
+def _close_rows(rows):
+    close = getattr(rows, "close", None)
+    if close:
+        close()
+
+
 def analyse(
     source,
     profile,
@@ -88,31 +120,9 @@ def analyse(
     rows = open_rows(source, profile)
     header, pending = locate_header(rows, profile)
     result.header = header
-    for fname, spec in header.missing:
-        result.fatal = True
-        result.add_problems(
-            [
-                Problem.make(
-                    profile.header_row or 0,
-                    str(spec),
-                    fname,
-                    "column_missing",
-                    "column_missing",
-                    spec,
-                    raw=str(spec),
-                    what=fname,
-                    found=", ".join(label for label in header.labels if label),
-                )
-            ]
-        )
-    for fname in profile.required:
-        if fname not in header.index and fname not in profile.columns:
-            result.fatal = True
-            result.add_problems([Problem.make(0, "", fname, "column_missing", "column_unmapped", what=fname)])
+    _check_columns(result, header, profile)
     if result.fatal:
-        close = getattr(rows, "close", None)
-        if close:
-            close()
+        _close_rows(rows)
         return result
     validator = RowValidator(profile, header)
     planner = DiffPlanner(profile, catalog)

@@ -49,7 +49,9 @@ MESSAGES = {
     "ean_in_file": "EAN {ean} is also on row {row} with article {article!r}",
     "ambiguous_match": "{what} {raw!r} matches several products (ids {ids})",
     "ean_other_product": "EAN {ean} already belongs to product {name!r} (article {article!r})",
-    "ean_other_article": "same EAN {ean}, different article: the catalog has {article!r}, the file {file_article!r}",
+    "ean_other_article": (
+        "same EAN {ean}, different article: the catalog has {article!r}, the file {file_article!r}"
+    ),
     "column_missing": "column {raw!r} for {what} is not in the header (found: {found})",
     "column_unmapped": "the profile maps no column to the required field {what}",
 }

@@ -80,7 +80,7 @@ class TestImportWizard(PricelistCase):
         self.assertEqual(prices["CASE-01"][2], 2)
         after = self.catalog_state()
         self.assertEqual(after[0], before[0])  # templates untouched
-        changed_infos = [a for a, b in zip(after[2], before[2]) if a != b]
+        changed_infos = [a for a, b in zip(after[2], before[2], strict=True) if a != b]
         self.assertEqual(sorted(i[1] for i in changed_infos), ["CASE-01", "RB-5154"])
 
     def test_each_error_kind_with_row_and_column(self):
@@ -140,7 +140,7 @@ class TestImportWizard(PricelistCase):
         rows = [list(r) for r in ROWS]
         rows[0][3] = "6 000,00"  # a valid change ...
         rows.append(["NEW-1", EAN[2], "Новая оправа", 1000, "RUB", "20%", 1, 1])  # ... a valid new product
-        rows.extend([["NEW-%d" % i, "", "Оправа %d" % i, 10 + i, "RUB", "20%", 1, 1] for i in range(2, 2500)])
+        rows.extend([[f"NEW-{i}", "", f"Оправа {i}", 10 + i, "RUB", "20%", 1, 1] for i in range(2, 2500)])
         rows.append(
             ["BAD", "", "Плохая цена", "десять", "RUB", "20%", 1, 1]
         )  # ... and one bad row at the end

@@ -80,7 +80,6 @@ class OpticsLabOrder(models.Model):
     partner_mobile = fields.Char(related="partner_id.mobile", string="Mobile")
     store_id = fields.Many2one(
         "optics.store",
-        string="Store",
         required=True,
         index=True,
         tracking=True,
@@ -91,7 +90,6 @@ class OpticsLabOrder(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", default=lambda self: self.env.user)
     prescription_id = fields.Many2one(
         "optics.prescription",
-        string="Prescription",
         tracking=True,
         domain="[('partner_id', '=', partner_id), ('snapshot_lab_order_id', '=', False)]",
     )
@@ -361,7 +359,8 @@ class OpticsLabOrder(models.Model):
                     allowed = laborder.roles_for(order.state, target)
                     raise AccessError(
                         self.env._(
-                            "Lab order %(order)s: you may not move it from %(from)s to %(to)s. Allowed for: %(roles)s.",
+                            "Lab order %(order)s: you may not move it from %(from)s to %(to)s. Allowed for: "
+                            "%(roles)s.",
                             order=order.name,
                             **{"from": states[order.state], "to": states[target]},
                             roles=", ".join(
@@ -518,7 +517,8 @@ class OpticsLabOrder(models.Model):
             if order.currency_id.compare_amounts(order.amount_due, 0) > 0:
                 raise UserError(
                     self.env._(
-                        "Lab order %(order)s: the balance of %(amount)s is not paid yet; take it in the POS first.",
+                        "Lab order %(order)s: the balance of %(amount)s is not paid yet; take it in the POS "
+                        "first.",
                         order=order.name,
                         amount=order.amount_due,
                     )

@@ -50,8 +50,9 @@ class OpticsLabOrderLine(models.Model):
     @api.depends("product_id")
     def _compute_tax_ids(self):
         for line in self:
+            company = line.order_id.company_id
             line.tax_ids = line.product_id.taxes_id.filtered(
-                lambda t: t.company_id == line.order_id.company_id or not t.company_id
+                lambda t, company=company: t.company_id == company or not t.company_id
             )
 
     @api.depends("price_unit", "quantity", "discount", "tax_ids")

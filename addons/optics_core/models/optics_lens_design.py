@@ -27,7 +27,7 @@ class OpticsLensDesign(models.Model):
 
     name = fields.Char(required=True, translate=True, tracking=True)
     code = fields.Char(help="Manufacturer's design code.")
-    manufacturer_id = fields.Many2one("res.partner", string="Manufacturer")
+    manufacturer_id = fields.Many2one("res.partner")
     product_tmpl_id = fields.Many2one(
         "product.template",
         string="Product",
@@ -66,7 +66,7 @@ class OpticsLensDesign(models.Model):
     def _check_index(self):
         for design in self:
             if not 1.50 <= round(design.index, 2) <= 1.74:
-                index = "%.2f" % design.index
+                index = f"{design.index:.2f}"
                 raise ValidationError(
                     self.env._(
                         "Lens design %(design)s: refractive index %(index)s is outside 1.50 … 1.74.",
@@ -118,7 +118,8 @@ class OpticsLensDesign(models.Model):
                 "the fitting height is required for a progressive lens"
             ),
             "fitting_height_low": lambda: self.env._(
-                "fitting height %(fitting_height)s mm is below the design's minimum %(min_fitting_height)s mm",
+                "fitting height %(fitting_height)s mm is below the design's minimum %(min_fitting_height)s "
+                "mm",
                 **v,
             ),
             "fitting_height_above_frame": lambda: self.env._(

@@ -42,7 +42,7 @@ class OpticsLensRange(models.Model):
                 ("ADD", line.add_min, line.add_max),
             ):
                 if low > high:
-                    low_text, high_text = "%+.2f" % low, "%+.2f" % high
+                    low_text, high_text = f"{low:+.2f}", f"{high:+.2f}"
                     raise ValidationError(
                         self.env._(
                             "%(design)s, %(dia)s mm: %(field)s from %(low)s is above %(field)s to %(high)s.",

@@ -132,7 +132,6 @@ class OpticsPrescription(models.Model):
     date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
     prescriber_id = fields.Many2one(
         "res.partner",
-        string="Prescriber",
         help="The ophthalmologist or optometrist who wrote the prescription.",
     )
     prescriber_internal = fields.Boolean(string="Our specialist")
@@ -145,9 +144,7 @@ class OpticsPrescription(models.Model):
     cl_type = fields.Selection(CL_TYPES, string="Contact-lens type")
     expiry_date = fields.Date(compute="_compute_expiry_date", store=True, readonly=False, tracking=True)
     is_expired = fields.Boolean(compute="_compute_is_expired", search="_search_is_expired", string="Expired")
-    store_id = fields.Many2one(
-        "optics.store", string="Store", default=lambda self: self.env.user.optics_store_id
-    )
+    store_id = fields.Many2one("optics.store", default=lambda self: self.env.user.optics_store_id)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     pd_far = fields.Float(string="Binocular PD far (mm)", digits=(4, 1))
     pd_near = fields.Float(string="Binocular PD near (mm)", digits=(4, 1))
@@ -335,8 +332,8 @@ class OpticsPrescription(models.Model):
             frozen = self.filtered("snapshot_lab_order_id")
             raise UserError(
                 self.env._(
-                    "The prescription copied into lab order %(orders)s cannot be changed: edit the customer's "
-                    "prescription and make a remake instead.",
+                    "The prescription copied into lab order %(orders)s cannot be changed: edit the "
+                    "customer's prescription and make a remake instead.",
                     orders=", ".join(frozen.snapshot_lab_order_id.mapped("name")),
                 )
             )

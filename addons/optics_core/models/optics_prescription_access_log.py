@@ -42,7 +42,8 @@ class OpticsPrescriptionAccessLog(models.Model):
             ]
         )
 
-    def write(self, vals):
+    # append-only: no write reaches the ORM
+    def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(self.env._("The prescription access log cannot be changed."))
 
     @api.ondelete(at_uninstall=False)

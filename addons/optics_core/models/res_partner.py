@@ -82,8 +82,10 @@ class ResPartner(models.Model):
         self.env["res.partner"].flush_model(["phone", "mobile"])
         self.env.cr.execute(
             SQL(
-                "SELECT id FROM res_partner WHERE active AND (right(regexp_replace(coalesce(phone, ''), '\\D', '', 'g'), 10) = %s"
-                " OR right(regexp_replace(coalesce(mobile, ''), '\\D', '', 'g'), 10) = %s) ORDER BY id LIMIT %s",
+                "SELECT id FROM res_partner WHERE active AND (right(regexp_replace(coalesce(phone, ''), "
+                "'\\D', '', 'g'), 10) = %s"
+                " OR right(regexp_replace(coalesce(mobile, ''), '\\D', '', 'g'), 10) = %s) ORDER BY id LIMIT "
+                "%s",
                 digits,
                 digits,
                 limit,

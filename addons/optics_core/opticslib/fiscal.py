@@ -118,7 +118,7 @@ def prepayment_lines(kit, prepaid, order_name):
             ADVANCE,
             SUBJECT_PAYMENT,
         )
-        for c, share in zip(codes, shares)
+        for c, share in zip(codes, shares, strict=True)
         if share
     ]
 

@@ -75,9 +75,16 @@ class Problem:
             "add_missing": "an ADD is required for a {lens_type} lens",
             "add_out": "ADD {add} D is outside {low} … {high} D",
             "fitting_height_missing": "the fitting height is required for a progressive lens",
-            "fitting_height_low": "fitting height {fitting_height} mm is below the design's minimum {min_fitting_height} mm",
-            "fitting_height_above_frame": "fitting height {fitting_height} mm exceeds the frame's B {frame_b} mm",
-            "frame_too_shallow": "the frame accepts progressive designs up to {frame_fh} mm minimum fitting height; this design needs {min_fitting_height} mm",
+            "fitting_height_low": (
+                "fitting height {fitting_height} mm is below the design's minimum {min_fitting_height} mm"
+            ),
+            "fitting_height_above_frame": (
+                "fitting height {fitting_height} mm exceeds the frame's B {frame_b} mm"
+            ),
+            "frame_too_shallow": (
+                "the frame accepts progressive designs up to {frame_fh} mm minimum fitting "
+                "height; this design needs {min_fitting_height} mm"
+            ),
         }
         return prefix + texts.get(self.code, self.code).format(**{k: _fmt(k, x) for k, x in v.items()})
 

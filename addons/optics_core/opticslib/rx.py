@@ -126,7 +126,10 @@ class RxError:
         if self.code == "prism_base_without_prism":
             return f"{where}: a base is given without a prism amount."
         if self.code == "prism_same_direction":
-            return f"{where}: the two prism components must be one vertical (up/down) and one horizontal (in/out)."
+            return (
+                f"{where}: the two prism components must be one vertical (up/down) and one horizontal "
+                "(in/out)."
+            )
         if self.code == "prism2_without_prism1":
             return f"{where}: fill prism 1 before prism 2."
         if self.code == "required":

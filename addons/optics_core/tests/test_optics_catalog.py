@@ -57,7 +57,7 @@ class TestOpticsCatalog(OpticsCase):
     def test_tax_vat_code_drives_the_1199_tag(self):
         order = self._order(frame_product_id=self.frame.id)
         order.action_fill_kit_lines()
-        line = order.line_ids.filtered(lambda l: l.role == "frame")
+        line = order.line_ids.filtered(lambda ln: ln.role == "frame")
         self.assertEqual(line._get_ffd_vat_code(), 6)
         line.tax_ids = self.tax_22
         self.assertEqual(line._get_ffd_vat_code(), 11)

@@ -1,3 +1,4 @@
+import ast
 import itertools
 from datetime import date, timedelta
 from unittest.mock import patch
@@ -119,7 +120,7 @@ class TestOpticsLabOrder(OpticsCase):
         self.assertEqual(sorted(order.line_ids.mapped("role")), ["frame", "lens_od", "lens_os", "work"])
         self.assertAlmostEqual(
             order.amount_total,
-            5000 + 2 * 2000 + order.line_ids.filtered(lambda l: l.role == "work").price_total,
+            5000 + 2 * 2000 + order.line_ids.filtered(lambda ln: ln.role == "work").price_total,
         )
         self.assertTrue(order.promised_date)
 
@@ -227,7 +228,7 @@ class TestOpticsLabOrder(OpticsCase):
         self.assertIn(on_time, not_overdue)
         self.assertNotIn(late, not_overdue)
         action = self.env.ref("optics_core.optics_lab_order_overdue_action")
-        self.assertIn(late, self.env["optics.lab.order"].search(eval(action.domain)))
+        self.assertIn(late, self.env["optics.lab.order"].search(ast.literal_eval(action.domain)))
 
     def test_remake_links_and_reason(self):
         order = self._order(od_design_id=self.design_sv.id, os_design_id=self.design_sv.id)
@@ -305,21 +306,21 @@ class TestOpticsLabOrder(OpticsCase):
             prepayment_amount=4000,
         )
         order.action_confirm()
-        work = order.line_ids.filtered(lambda l: l.role == "work")
+        work = order.line_ids.filtered(lambda ln: ln.role == "work")
         work.with_context(optics_lab_order_transition=True).write({"tax_ids": [(6, 0, self.tax_22.ids)]})
         total = int(round(order.amount_total * 100))
         # advance: 1214 = 3, one line per VAT code, calculated rate 22/122 = 12 for the taxable part
         adv = order._get_fiscal_settlement_lines("prepayment")
         self.assertEqual(adv["total"], 400000)
-        self.assertEqual(sum(l["amount"] for l in adv["lines"]), 400000)
-        self.assertEqual({l["payment_method"] for l in adv["lines"]}, {3})
-        self.assertEqual({l["subject"] for l in adv["lines"]}, {10})
-        self.assertEqual({l["vat_code"] for l in adv["lines"]}, {6, 12} if work.price_total else {6})
+        self.assertEqual(sum(ln["amount"] for ln in adv["lines"]), 400000)
+        self.assertEqual({ln["payment_method"] for ln in adv["lines"]}, {3})
+        self.assertEqual({ln["subject"] for ln in adv["lines"]}, {10})
+        self.assertEqual({ln["vat_code"] for ln in adv["lines"]}, {6, 12} if work.price_total else {6})
         # 100 % prepayment: 1214 = 1, the goods themselves
         full = order._get_fiscal_settlement_lines("prepayment", amount=total)
-        self.assertEqual({l["payment_method"] for l in full["lines"]}, {1})
+        self.assertEqual({ln["payment_method"] for ln in full["lines"]}, {1})
         self.assertEqual(len(full["lines"]), len(order.line_ids))
-        self.assertEqual(sum(l["amount"] for l in full["lines"]), total)
+        self.assertEqual(sum(ln["amount"] for ln in full["lines"]), total)
         with self.assertRaises(UserError):
             order._get_fiscal_settlement_lines("prepayment", amount=total + 1)
         order._register_fiscal_settlement("prepayment", 400000)
@@ -327,14 +328,14 @@ class TestOpticsLabOrder(OpticsCase):
             order._get_fiscal_settlement_lines("handover")  # not ready yet
         self._force_state(order, "ready")
         hand = order._get_fiscal_settlement_lines("handover")
-        self.assertEqual({l["payment_method"] for l in hand["lines"]}, {4})
+        self.assertEqual({ln["payment_method"] for ln in hand["lines"]}, {4})
         self.assertEqual(hand["prepaid"], 400000)
         self.assertEqual(hand["due"], total - 400000)
-        self.assertEqual(sum(l["amount"] for l in hand["lines"]), total)
-        frame_line = next(l for l in hand["lines"] if l["barcode"] == "4600000000017")
+        self.assertEqual(sum(ln["amount"] for ln in hand["lines"]), total)
+        frame_line = next(ln for ln in hand["lines"] if ln["barcode"] == "4600000000017")
         self.assertEqual((frame_line["vat_code"], frame_line["subject"]), (6, 1))
         if work.price_total:
-            work_line = next(l for l in hand["lines"] if l["subject"] == 4)
+            work_line = next(ln for ln in hand["lines"] if ln["subject"] == 4)
             self.assertEqual(work_line["vat_code"], 11)
         with self.assertRaises(UserError):
             order._get_fiscal_settlement_lines("layaway")

@@ -26,7 +26,8 @@ class TestSecurityLabOrder(HttpCase, OpticsCase):
             self.env.cr.dbname, uid, password, model, method, args, {"context": dict(context or {})}
         )
 
-    def _refused(self, user, model, method, args, context=TRUSTED_ONCE, codes=(ACCESS_ERROR,)):
+    def _refused(self, user, model, method, args, context=None, codes=(ACCESS_ERROR,)):
+        context = TRUSTED_ONCE if context is None else context
         with self.assertRaises(xmlrpc.client.Fault) as caught:
             self._rpc(user, model, method, args, context)
         self.assertIn(caught.exception.faultCode, codes, caught.exception.faultString)

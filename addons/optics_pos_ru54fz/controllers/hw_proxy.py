@@ -31,6 +31,7 @@ no state is read or changed.  CORS headers are sent only for the till's
 configured POS origin.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -55,12 +56,10 @@ ADDON = "optics_pos_ru54fz"
 
 def _server_wide_nodb():
     mods = getattr(odoo_config, "server_wide_modules", None) or []
-    try:
+    with contextlib.suppress(AttributeError):
         import odoo
 
         mods = odoo.conf.server_wide_modules or mods
-    except AttributeError:
-        pass
     return ADDON in mods and not odoo_config.get("db_name")
 
 
@@ -162,7 +161,8 @@ def db_tills():
             "session_subjects": {"bo"} | open_sessions.get(c.id, set()),
             "policy_error": ""
             if till_policy.address_allowed(device.get("address"), allowlist)
-            else f"the KKT address {device.get('address')!r} of till {code} is not in the administrators' allow-list",
+            else f"the KKT address {device.get('address')!r} of till {code} is not in the administrators' "
+            "allow-list",
             "source": "db",
             "db": request.db,
             "till_code": code,

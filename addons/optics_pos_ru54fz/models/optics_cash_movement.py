@@ -40,9 +40,7 @@ class OpticsCashMovement(models.Model):
     _order = "session_id, id"
     _rec_name = "operation_uuid"
 
-    session_id = fields.Many2one(
-        "pos.session", string="Session", required=True, index=True, ondelete="restrict", readonly=True
-    )
+    session_id = fields.Many2one("pos.session", required=True, index=True, ondelete="restrict", readonly=True)
     config_id = fields.Many2one(related="session_id.config_id", store=True, string="Point of Sale")
     company_id = fields.Many2one(related="session_id.company_id", store=True)
     currency_id = fields.Many2one(related="session_id.currency_id")
@@ -93,11 +91,10 @@ class OpticsCashMovement(models.Model):
     hlc = fields.Char("HLC", readonly=True, help="Hybrid logical clock of the till journal entry.")
     till_state = fields.Char(readonly=True)
     fiscal_fd_number = fields.Integer("FD Number", readonly=True)
-    fiscal_sign = fields.Char("Fiscal Sign", readonly=True)
+    fiscal_sign = fields.Char(readonly=True)
     shift_number = fields.Integer(readonly=True)
     statement_line_id = fields.Many2one(
         "account.bank.statement.line",
-        "Statement Line",
         readonly=True,
         index="btree_not_null",
         help="The cash statement line core Odoo posts at closing for a cash in/out or a counting difference.",

@@ -74,7 +74,13 @@ class OpticsFiscalDeadLetter(models.Model):
     def _check_open(self):
         for letter in self:
             if letter.state != "open":
-                raise UserError(_("Dead letter %s is already %s.", letter.display_name, letter.state))
+                raise UserError(
+                    _(
+                        "Dead letter %(letter)s is already %(state)s.",
+                        letter=letter.display_name,
+                        state=letter.state,
+                    )
+                )
 
     def _require_reason(self, reason):
         if not (reason or "").strip():

@@ -39,9 +39,7 @@ class OpticsFiscalTill(models.Model):
     fn_memory_used_pct = fields.Integer(string="FN Memory Used (%)", readonly=True)
     fn_unconfirmed_count = fields.Integer(string="Unconfirmed in FN", readonly=True)
     fn_oldest_unconfirmed_at = fields.Datetime(string="Oldest Unconfirmed in FN", readonly=True)
-    journal_backlog = fields.Integer(
-        string="Journal Backlog", readonly=True, help="Entries the till has not delivered to central yet."
-    )
+    journal_backlog = fields.Integer(readonly=True, help="Entries the till has not delivered to central yet.")
     journal_fill_pct = fields.Integer(string="Journal Fill (%)", readonly=True)
     journal_set_aside = fields.Integer(
         string="Set Aside on the Till",

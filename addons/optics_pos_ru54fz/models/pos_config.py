@@ -279,7 +279,8 @@ class PosConfig(models.Model):
                 if url and not till_policy.address_allowed(url, allowlist):
                     raise ValidationError(
                         _(
-                            "The marking check address %(address)s is not allowed. An administrator lists the "
+                            "The marking check address %(address)s is not allowed. An administrator lists "
+                            "the "
                             "addresses a till may use in the system parameter %(param)s.",
                             address=url,
                             param=KKT_ALLOWLIST_PARAM,
@@ -454,7 +455,8 @@ class PosConfig(models.Model):
                 "manager_grant_refused",
                 self,
                 _(
-                    "%(user)s gave a wrong manager login or password for %(action)s on till %(till)s %(marker)s",
+                    "%(user)s gave a wrong manager login or password for %(action)s on till %(till)s "
+                    "%(marker)s",
                     user=self.env.user.name,
                     action=action,
                     till=self.ru54fz_till_code,

@@ -323,7 +323,9 @@ class PosOrder(models.Model):
             uuids = {order.uuid, order._ru54fz_cash_operation_uuid()}
             for v in order._ru54fz_prepare_cash_movements():
                 same = known.filtered(
-                    lambda m: m.kind == v["kind"] and (m.order_id == order or m.operation_uuid in uuids)
+                    lambda m, kind=v["kind"], order=order, uuids=uuids: (
+                        m.kind == kind and (m.order_id == order or m.operation_uuid in uuids)
+                    )
                 )[:1]
                 if same:
                     if not same.order_id:

@@ -120,5 +120,5 @@ class FiscalDevice(abc.ABC):
     def write_ofd_ticket(self, ticket: bytes) -> None:
         """Carry an OFD confirmation (FD type 7) back into the FN."""
 
-    def close(self):
+    def close(self):  # noqa: B027  (optional: a no-op by default, not abstract)
         """Release the transport."""

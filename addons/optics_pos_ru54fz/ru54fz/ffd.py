@@ -297,8 +297,8 @@ def person_inn_valid(value):
     if not isinstance(value, str) or not _PERSON_INN_RE.match(value):
         return False
     digits = [int(c) for c in value]
-    d11 = sum(w * d for w, d in zip(_INN_WEIGHTS_11, digits)) % 11 % 10
-    d12 = sum(w * d for w, d in zip(_INN_WEIGHTS_12, digits)) % 11 % 10
+    d11 = sum(w * d for w, d in zip(_INN_WEIGHTS_11, digits, strict=False)) % 11 % 10
+    d12 = sum(w * d for w, d in zip(_INN_WEIGHTS_12, digits, strict=False)) % 11 % 10
     return digits[10] == d11 and digits[11] == d12
 
 

@@ -27,6 +27,7 @@ access, so 100,000+ entries do not slow a sale.  Each write is one short
 ``errors.JournalUnavailable`` and the caller must not touch the device.
 """
 
+import contextlib
 import datetime
 import json
 import os
@@ -174,12 +175,10 @@ class Journal:
     # -- plumbing ---------------------------------------------------------------
     def close(self):
         with self._lock:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 row = self._db.execute("SELECT MAX(hlc) FROM entries").fetchone()
                 last = max(row[0] or 0, self.hlc.last)
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)", (str(last),))
-            except sqlite3.Error:
-                pass
             self._db.close()
 
     def _write(self, sql, params=(), many=False):
@@ -209,14 +208,14 @@ class Journal:
             cur = self._db.execute(sql, params)
             names = [c[0] for c in cur.description]
             row = cur.fetchone()
-        return dict(zip(names, row)) if row else None
+        return dict(zip(names, row, strict=True)) if row else None
 
     def _rows(self, sql, params=()):
         with self._lock:
             cur = self._db.execute(sql, params)
             names = [c[0] for c in cur.description]
             rows = cur.fetchall()
-        return [dict(zip(names, r)) for r in rows]
+        return [dict(zip(names, r, strict=True)) for r in rows]
 
     def _now_iso(self):
         return datetime.datetime.fromtimestamp(self.clock()).isoformat(timespec="seconds")
@@ -259,8 +258,10 @@ class Journal:
                 # newest one, so HLC order holds across processes (indexed MAX)
                 self._write(
                     "INSERT INTO entries (uuid, hlc, kind, till_code, pos_reference, original_uuid, payload,"
-                    " state, fn_serial, expected_fd, shift_number, attempts, created_at, created_ts, updated_ts)"
-                    " VALUES (?,MAX(?, COALESCE((SELECT MAX(hlc) FROM entries), 0) + 1),?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " state, fn_serial, expected_fd, shift_number, attempts, created_at, created_ts, "
+                    "updated_ts)"
+                    " VALUES (?,MAX(?, COALESCE((SELECT MAX(hlc) FROM entries), 0) + "
+                    "1),?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         uuid,
                         stamp,
@@ -334,7 +335,8 @@ class Journal:
     def mark_fiscalised(self, uuid, fiscal, response, ofd_message=None):
         now = self.clock()
         return self._write(
-            "UPDATE entries SET state='fiscalised', fiscal=?, response=?, fd_number=?, fn_serial=COALESCE(?, fn_serial),"
+            "UPDATE entries SET state='fiscalised', fiscal=?, response=?, fd_number=?, fn_serial=COALESCE(?, "
+            "fn_serial),"
             " ofd_message=COALESCE(?, ofd_message), error=NULL, fiscalised_ts=?, updated_ts=?"
             " WHERE uuid=? AND state IN ('journaled','sent')",
             (
@@ -351,7 +353,8 @@ class Journal:
 
     def mark_failed(self, uuid, error):
         return self._write(
-            "UPDATE entries SET state='failed', error=?, updated_ts=? WHERE uuid=? AND state IN ('journaled','sent')",
+            "UPDATE entries SET state='failed', error=?, updated_ts=? WHERE uuid=? AND state IN "
+            "('journaled','sent')",
             (json.dumps(error, ensure_ascii=False), self.clock(), uuid),
         )
 
@@ -361,11 +364,11 @@ class Journal:
         if not uuids:
             return 0
         now = self.clock()
-        fiscal = ",".join("'%s'" % k for k in FISCAL_KINDS)
+        fiscal = ",".join(f"'{k}'" for k in FISCAL_KINDS)
         return self._write(
-            "UPDATE entries SET state = CASE WHEN ofd_confirmed = 1 OR kind NOT IN (%s) THEN 'archived'"
-            " ELSE 'delivered' END, updated_ts=? WHERE uuid=? AND state IN ('fiscalised','dead_letter')"
-            % fiscal,
+            f"UPDATE entries SET state = CASE WHEN ofd_confirmed = 1 OR kind NOT IN ({fiscal}) THEN "
+            "'archived'"
+            " ELSE 'delivered' END, updated_ts=? WHERE uuid=? AND state IN ('fiscalised','dead_letter')",
             [(now, u) for u in uuids],
             many=True,
         )
@@ -482,12 +485,10 @@ class Journal:
         """Fill of the real limits: the filesystem the journal lives on, and the
         journal's own size cap when one is configured (``max_bytes``)."""
         out = {"disk_pct": None, "db_pct": None}
-        try:
+        with contextlib.suppress(OSError):
             st = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
             if st.f_blocks:
                 out["disk_pct"] = round(100 * (1 - st.f_bavail / st.f_blocks), 1)
-        except OSError:
-            pass
         if self.max_bytes:
             with self._lock:
                 pages = self._db.execute("PRAGMA page_count").fetchone()[0]

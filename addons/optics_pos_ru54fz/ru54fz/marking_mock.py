@@ -12,6 +12,7 @@ timeout for a checker with a shorter one), ``down`` (500).  Every request is
 counted in ``calls``.
 """
 
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -60,10 +61,8 @@ class MockChecker:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(OSError):  # the client gave up waiting
                     self.wfile.write(body)
-                except OSError:
-                    pass  # the client gave up waiting
 
             def do_POST(self):
                 if urlsplit(self.path).path != "/codes/check":

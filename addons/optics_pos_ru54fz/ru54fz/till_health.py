@@ -148,9 +148,16 @@ def evaluate(facts, overrides=None):
     def add(code, level, **params):
         reasons.append({"code": code, "level": level, "params": params})
 
-    def get(name):
-        return facts.get(name)
+    for check in _CHECKS:
+        check(facts.get, t, add)
+    return {"level": worst(r["level"] for r in reasons), "reasons": reasons}
 
+
+# The checks of :func:`evaluate`, in the order their reasons are listed; each takes the
+# facts' getter, the thresholds table and ``add(code, level, **params)``.
+
+
+def _check_device(get, t, add):
     err = get("device_error")
     if err:
         add(
@@ -163,6 +170,9 @@ def evaluate(facts, overrides=None):
         add("paper_out", "red")
     if get("cover_open"):
         add("cover_open", "red")
+
+
+def _check_shift(get, t, add):
     if get("shift_open") is False:
         add("shift_closed", "yellow")
     elif get("shift_open") and get("shift_age_hours") is not None:
@@ -172,6 +182,9 @@ def evaluate(facts, overrides=None):
             add("shift_expired", "red", hours=_round(hours), limit_hours=_round(limit))
         elif hours >= t["shift_age"]["yellow"]:
             add("shift_ending", "yellow", hours_left=_round(limit - hours), limit_hours=_round(limit))
+
+
+def _check_fn(get, t, add):
     pct = get("fn_memory_used_pct")
     if pct is not None:
         if pct >= t["fn_memory"]["full"]:
@@ -186,6 +199,9 @@ def evaluate(facts, overrides=None):
             add("fn_expiry", "red", days=days)
         elif days < t["fn_expiry"]["yellow"]:
             add("fn_expiry", "yellow", days=days)
+
+
+def _check_clock(get, t, add):
     if get("clock_checked"):
         skew = get("clock_skew_seconds")
         if skew is None:
@@ -194,6 +210,9 @@ def evaluate(facts, overrides=None):
             add("clock_blocked", "red", seconds=skew, limit_seconds=t["clock_skew"]["red"])
         elif abs(skew) > t["clock_skew"]["yellow"]:
             add("clock_skew", "yellow", seconds=skew, limit_seconds=t["clock_skew"]["red"])
+
+
+def _check_journal(get, t, add):
     fill = get("journal_fill_pct")
     if fill is not None:
         if fill >= t["journal_fill"]["full"]:
@@ -202,6 +221,9 @@ def evaluate(facts, overrides=None):
             add("journal_fill", "red", pct=fill)
         elif fill >= t["journal_fill"]["yellow"]:
             add("journal_fill", "yellow", pct=fill)
+
+
+def _check_ofd(get, t, add):
     age = get("ofd_oldest_age_days")
     if age is not None:
         block = t["ofd_blocked"]["red"]
@@ -211,6 +233,9 @@ def evaluate(facts, overrides=None):
             add("ofd_backlog", "red", days=_round(age), limit_days=_round(block))
         elif age >= t["ofd_backlog"]["yellow"]:
             add("ofd_backlog", "yellow", days=_round(age), limit_days=_round(block))
+
+
+def _check_counters(get, t, add):
     if get("failed_count"):
         add("failed", "yellow", count=get("failed_count"))
     if get("set_aside_count"):
@@ -222,7 +247,9 @@ def evaluate(facts, overrides=None):
         add("central_dead_letters", "red", count=get("central_dead_letters"))
     if get("ofd_breaker_open"):
         add("ofd_breaker_open", "red")
-    return {"level": worst(r["level"] for r in reasons), "reasons": reasons}
+
+
+_CHECKS = (_check_device, _check_shift, _check_fn, _check_clock, _check_journal, _check_ofd, _check_counters)
 
 
 def days_left(valid_until, today):
@@ -318,4 +345,5 @@ def export():
 if __name__ == "__main__":  # python3 -m ru54fz.till_health: the codes as JSON
     import json
 
-    print(json.dumps(export(), indent=1, sort_keys=True))
+    # command-line output
+    print(json.dumps(export(), indent=1, sort_keys=True))  # pylint: disable=print-used

@@ -8,7 +8,11 @@ the link is gone.  ``make_transport(config)`` builds one from a URL such as
 ``usb://1fc9:8080?interface=0`` (or a dict with an ``address`` key).
 """
 
+# read()/write() here are a byte link's, not an Odoo model's: no super() to call
+# pylint: disable=method-required-super
+
 import abc
+import contextlib
 import socket
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -62,10 +66,8 @@ class TcpTransport(Transport):
         sock, self.sock = self.sock, None
         self.is_open = False
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
     def write(self, data):
         if self.sock is None:
@@ -114,10 +116,8 @@ class SerialTransport(Transport):
         ser, self.ser = self.ser, None
         self.is_open = False
         if ser is not None:
-            try:
+            with contextlib.suppress(Exception):
                 ser.close()
-            except Exception:
-                pass
 
     def write(self, data):
         import serial
@@ -183,17 +183,13 @@ class UsbTransport(Transport):
         dev = self._find()
         if dev is None:
             raise TransportError(f"USB device {self.describe()[6:]} not found")
-        try:
+        with contextlib.suppress(NotImplementedError, usb.core.USBError):
             if dev.is_kernel_driver_active(self.interface):
                 dev.detach_kernel_driver(self.interface)
                 self._detached = True
-        except (NotImplementedError, usb.core.USBError):
-            pass
         try:
-            try:
+            with contextlib.suppress(usb.core.USBError):  # already configured (busy): keep the current one
                 dev.set_configuration()
-            except usb.core.USBError:
-                pass  # already configured (busy): keep the current one
             cfg = dev.get_active_configuration()
             intf = cfg[(self.interface, 0)]
             usb.util.claim_interface(dev, self.interface)
@@ -227,17 +223,13 @@ class UsbTransport(Transport):
     def _dispose(self, dev):
         import usb.util
 
-        try:
+        with contextlib.suppress(Exception):
             usb.util.release_interface(dev, self.interface)
             if self._detached:
                 self._detached = False
                 dev.attach_kernel_driver(self.interface)
-        except Exception:
-            pass
-        try:
+        with contextlib.suppress(Exception):
             usb.util.dispose_resources(dev)
-        except Exception:
-            pass
 
     def write(self, data):
         import usb.core

@@ -238,7 +238,8 @@ class NamedScreenshotBrowser(common.ChromeBrowser):
                 self._websocket_send(
                     "Runtime.evaluate",
                     params={
-                        "expression": f"(window.__opticsShots = window.__opticsShots || []).push({json.dumps(name)})"
+                        "expression": "(window.__opticsShots = window.__opticsShots || "
+                        f"[]).push({json.dumps(name)})"
                     },
                 )
 

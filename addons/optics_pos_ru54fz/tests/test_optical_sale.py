@@ -501,15 +501,15 @@ class TestOpticalSaleServer(OpticalSaleCommon):
         lines = info["prepayment"]["lines"]
         items = [
             {
-                "name": l["name"],
-                "amount": l["amount"],
-                "vat": l["vat_code"],
-                "payment_method": l["payment_method"],
-                "subject": l["subject"],
-                "price": l["price"],
-                "quantity": l["quantity"],
+                "name": ln["name"],
+                "amount": ln["amount"],
+                "vat": ln["vat_code"],
+                "payment_method": ln["payment_method"],
+                "subject": ln["subject"],
+                "price": ln["price"],
+                "quantity": ln["quantity"],
             }
-            for l in lines
+            for ln in lines
         ]
         self.assertEqual(self._push([self._entry(order_uuid, items, 100000)], token="wrong"), 401)
         # 5. a pushed receipt whose items are not the lab order's lines: not recorded

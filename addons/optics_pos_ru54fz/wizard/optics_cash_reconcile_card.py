@@ -9,7 +9,7 @@ class OpticsCashReconcileCard(models.TransientModel):
     currency_id = fields.Many2one(related="wizard_id.currency_id")
     payment_method_id = fields.Many2one("pos.payment.method", required=True, readonly=True)
     expected = fields.Monetary("Expected (trail)", readonly=True)
-    slip_total = fields.Monetary("Slip Total")
+    slip_total = fields.Monetary()
     difference = fields.Monetary(compute="_compute_difference", store=True)
 
     @api.depends("expected", "slip_total")

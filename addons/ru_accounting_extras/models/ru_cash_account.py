@@ -22,9 +22,7 @@ class RuCashAccount(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    store_id = fields.Many2one(
-        "optics.store", string="Store", required=True, index=True, check_company=True, tracking=True
-    )
+    store_id = fields.Many2one("optics.store", required=True, index=True, check_company=True, tracking=True)
     account_type = fields.Selection(
         [("till", "Till"), ("safe", "Safe"), ("bank", "Bank Account / Deposit")],
         string="Type",
@@ -40,19 +38,15 @@ class RuCashAccount(models.Model):
     )
     journal_id = fields.Many2one(
         "account.journal",
-        string="Journal",
         required=True,
         check_company=True,
         tracking=True,
         domain="[('type', 'in', ('cash', 'bank'))]",
     )
     account_id = fields.Many2one(related="journal_id.default_account_id", string="Account")
-    currency_id = fields.Many2one(
-        "res.currency", compute="_compute_currency_id", store=True, string="Currency"
-    )
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id", store=True)
     balance = fields.Monetary(
         compute="_compute_balance",
-        string="Balance",
         help="Posted balance of the journal's account at the date in the context key "
         "'balance_date' (today when absent).",
     )

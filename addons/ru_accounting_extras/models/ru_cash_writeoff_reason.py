@@ -16,7 +16,6 @@ class RuCashWriteoffReason(models.Model):
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     expense_account_id = fields.Many2one(
         "account.account",
-        string="Expense Account",
         required=True,
         check_company=True,
         domain="[('account_type', 'in', ('expense', 'expense_other', 'expense_direct_cost'))]",

@@ -51,19 +51,19 @@ class RuPosGrossProfitReport(models.Model):
         "discount_share": ("discount_amount", "gross_amount", 100),
     }
 
-    date = fields.Datetime(string="Date", readonly=True)
+    date = fields.Datetime(readonly=True)
     order_id = fields.Many2one("pos.order", string="Receipt", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
-    store_id = fields.Many2one("optics.store", string="Store", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    store_id = fields.Many2one("optics.store", readonly=True)
     config_id = fields.Many2one("pos.config", string="Till", readonly=True)
-    session_id = fields.Many2one("pos.session", string="Session", readonly=True)
+    session_id = fields.Many2one("pos.session", readonly=True)
     user_id = fields.Many2one("res.users", string="Cashier", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    product_id = fields.Many2one("product.product", string="Product", readonly=True)
+    product_id = fields.Many2one("product.product", readonly=True)
     product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
     categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
-    brand = fields.Char(string="Brand", readonly=True)
+    brand = fields.Char(readonly=True)
     is_refund = fields.Boolean(string="Refund", readonly=True)
     qty = fields.Float(string="Quantity", readonly=True, digits="Product Unit of Measure")
     revenue = fields.Monetary(
@@ -86,7 +86,7 @@ class RuPosGrossProfitReport(models.Model):
         help="Discount / amount before discount of the group.",
     )
     cost = fields.Monetary(string="Cost of Goods", readonly=True, groups=EXTENDED)
-    gross_profit = fields.Monetary(string="Gross Profit", readonly=True, groups=EXTENDED)
+    gross_profit = fields.Monetary(readonly=True, groups=EXTENDED)
     margin_percent = fields.Float(
         string="Margin (%)",
         readonly=True,
@@ -97,7 +97,6 @@ class RuPosGrossProfitReport(models.Model):
     )
     cost_source = fields.Selection(
         [("valuation", "Stock Valuation"), ("pos", "Cost at Sale"), ("product", "Current Product Cost")],
-        string="Cost Source",
         readonly=True,
         groups=EXTENDED,
     )

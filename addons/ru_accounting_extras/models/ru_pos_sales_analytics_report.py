@@ -20,13 +20,13 @@ class RuPosSalesAnalyticsReport(models.Model):
         "refund_rate": ("refund_count", "receipt_count", 100),
     }
 
-    date = fields.Datetime(string="Date", readonly=True)
+    date = fields.Datetime(readonly=True)
     order_id = fields.Many2one("pos.order", string="Receipt", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
-    store_id = fields.Many2one("optics.store", string="Store", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    store_id = fields.Many2one("optics.store", readonly=True)
     config_id = fields.Many2one("pos.config", string="Till", readonly=True)
-    session_id = fields.Many2one("pos.session", string="Session", readonly=True)
+    session_id = fields.Many2one("pos.session", readonly=True)
     user_id = fields.Many2one("res.users", string="Cashier", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     is_refund = fields.Boolean(string="Refund", readonly=True)
@@ -36,7 +36,6 @@ class RuPosSalesAnalyticsReport(models.Model):
     amount_untaxed = fields.Monetary(string="Total (excl. VAT)", readonly=True)
     sale_amount = fields.Monetary(string="Sales (incl. VAT)", readonly=True)
     average_receipt = fields.Monetary(
-        string="Average Receipt",
         readonly=True,
         aggregator="avg",
         help="Sales (incl. VAT) / sales receipts of the group.",

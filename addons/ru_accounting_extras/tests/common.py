@@ -114,7 +114,7 @@ class RuAccountingCommon(TestPoSCommon):
         ``refunded_lines`` in the same order."""
         data = self._order_data(lines)
         if refunded_lines:
-            for (_c, _i, vals), refunded in zip(data["lines"], refunded_lines):
+            for (_c, _i, vals), refunded in zip(data["lines"], refunded_lines, strict=True):
                 if refunded:
                     vals["refunded_orderline_id"] = refunded.id
         result = self.env["pos.order"].sync_from_ui([data])

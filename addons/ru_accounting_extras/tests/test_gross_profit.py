@@ -30,7 +30,7 @@ class TestGrossProfitReport(RuAccountingCommon):
         self.session_a = self.open_session(self.config_a)
         self.order_1 = self.sell([(self.frame, 2, 10.0), (self.sunglasses, 1)])
         self.order_2 = self.sell([(self.eye_test, 1, 50.0)])
-        frame_line = self.order_1.lines.filtered(lambda l: l.product_id == self.frame)
+        frame_line = self.order_1.lines.filtered(lambda ln: ln.product_id == self.frame)
         self.refund = self.sell([(self.frame, -1, 10.0)], refunded_lines=[frame_line])
         self.session_b = self.open_session(self.config_b)
         self.order_4 = self.sell([(self.sunglasses, 1)])
@@ -39,7 +39,7 @@ class TestGrossProfitReport(RuAccountingCommon):
     def _totals(self, model, domain, fields, user=None):
         records = self.env[model].with_user(user) if user else self.env[model]
         result = records._read_group(domain, [], [f"{f}:sum" for f in fields])[0]
-        return dict(zip(fields, result))
+        return dict(zip(fields, result, strict=True))
 
     def test_store_figures_exact(self):
         figures = self._totals(
@@ -245,7 +245,10 @@ class TestGrossProfitReport(RuAccountingCommon):
         self.assertIn("/xlsx_file/", action["url"])
         sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.xlsx_file))).active
         header = [c.value for c in sheet[4]]
-        rows = {row[0]: dict(zip(header, row)) for row in sheet.iter_rows(min_row=5, values_only=True)}
+        rows = {
+            row[0]: dict(zip(header, row, strict=False))
+            for row in sheet.iter_rows(min_row=5, values_only=True)
+        }
         revenue, profit, receipts = "Revenue (excl. VAT)", "Gross Profit", "Receipts"
         self.assertAlmostEqual(rows["Store A"][revenue], 8200.0, places=2)
         self.assertAlmostEqual(rows["Store A"][profit], 4900.0, places=2)

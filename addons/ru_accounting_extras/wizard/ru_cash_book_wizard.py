@@ -14,7 +14,7 @@ class RuCashBookWizard(models.TransientModel):
     _description = "Cash Book"
 
     store_id = fields.Many2one(
-        "optics.store", string="Store", required=True, default=lambda self: self.env.user.optics_store_id
+        "optics.store", required=True, default=lambda self: self.env.user.optics_store_id
     )
     date_from = fields.Date(
         required=True, default=lambda self: fields.Date.context_today(self).replace(day=1)

@@ -122,12 +122,14 @@ class RuGrossProfitSummaryWizard(models.TransientModel):
             aggregates = [f"{fname}:sum" for fname in read_fnames]
             groupby = gp_groupby if model_name == "ru.pos.gross.profit.report" else receipt_groupby
             if not groupby:
-                total.update(zip(read_fnames, model._read_group(domain, [], aggregates)[0]))
+                total.update(zip(read_fnames, model._read_group(domain, [], aggregates)[0], strict=True))
                 continue
             sums = dict.fromkeys(read_fnames, 0.0)
             for key, *values in model._read_group(domain, [groupby], aggregates, order=groupby):
-                rows.setdefault(self._group_key(key), {}).update(zip(fnames, values))
-                for fname, value in zip(read_fnames, values):
+                rows.setdefault(self._group_key(key), {}).update(
+                    zip(fnames, values, strict=False)
+                )  # values: fnames, then the operands
+                for fname, value in zip(read_fnames, values, strict=True):
                     sums[fname] += value or 0.0
             for fname in fnames:
                 if fname in model._ratio_measures:

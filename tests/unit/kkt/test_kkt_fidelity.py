@@ -6,6 +6,7 @@ cash-core model (item tags before the operation).  Facts and sources:
 docs/kkt_shtrih_protocol.md §3.3 and §5.1."""
 
 import datetime as dt
+import functools
 
 import pytest
 from kkt_helpers import FAST, item, receipt
@@ -196,7 +197,7 @@ def test_ff4a_is_refused_for_refunds_and_on_an_ffd12_drive(shift, emu):
     )
     for operation, code in ((2, 0x5E), (4, 0x5E), (1, 0x37)):
         shift._exchange(0xFF35)
-        refused(lambda: shift._exchange(0xFF4A, operation=operation, **totals), code)
+        refused(functools.partial(shift._exchange, 0xFF4A, operation=operation, **totals), code)
         assert shift.cancel_open_document() is True
     emu.control.set(ffd_version=M.FFD_105)  # an FFD 1.05 registration takes FF4A
     shift._exchange(0xFF35)

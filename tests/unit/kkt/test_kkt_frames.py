@@ -248,7 +248,7 @@ def test_the_protocol_document_lists_exactly_these_layouts_and_codes():
 
     doc = (Path(__file__).resolve().parents[3] / "docs" / "kkt_shtrih_protocol.md").read_text()
     assert C.layout_table() in doc
-    for code, (cls, message) in SE.CODES.items():
+    for code, (_cls, message) in SE.CODES.items():
         assert f"| 0x{code:02X} |" in doc and message in doc
 
 

@@ -16,20 +16,20 @@ TOTAL = 980000
 
 def test_full_prepayment_is_1214_1_with_goods_at_calculated_rate():
     lines = fiscal.prepayment_lines(KIT, TOTAL, "LAB/1")
-    assert [l["payment_method"] for l in lines] == [1, 1, 1, 1]
-    assert [l["vat_code"] for l in lines] == [6, 6, 6, 12]
-    assert [l["subject"] for l in lines] == [1, 1, 1, 4]
-    assert sum(l["amount"] for l in lines) == TOTAL
+    assert [ln["payment_method"] for ln in lines] == [1, 1, 1, 1]
+    assert [ln["vat_code"] for ln in lines] == [6, 6, 6, 12]
+    assert [ln["subject"] for ln in lines] == [1, 1, 1, 4]
+    assert sum(ln["amount"] for ln in lines) == TOTAL
     assert lines[0]["barcode"] == "4600000000017"
 
 
 def test_advance_is_1214_3_split_by_vat_code():
     lines = fiscal.prepayment_lines(KIT, 300000, "LAB/1")
-    assert {l["payment_method"] for l in lines} == {3}
-    assert {l["subject"] for l in lines} == {10}
-    assert sorted(l["vat_code"] for l in lines) == [6, 12]
-    assert sum(l["amount"] for l in lines) == 300000
-    exempt = next(l for l in lines if l["vat_code"] == 6)
+    assert {ln["payment_method"] for ln in lines} == {3}
+    assert {ln["subject"] for ln in lines} == {10}
+    assert sorted(ln["vat_code"] for ln in lines) == [6, 12]
+    assert sum(ln["amount"] for ln in lines) == 300000
+    exempt = next(ln for ln in lines if ln["vat_code"] == 6)
     assert exempt["amount"] == 275510  # 300000 * 900000 / 980000 = 275510.2
     assert "LAB/1" in exempt["name"] and "без НДС" in exempt["name"]
 
@@ -44,9 +44,9 @@ def test_single_vat_advance_has_one_plain_line():
 
 def test_handover_is_1214_4_at_sale_rates():
     lines = fiscal.handover_lines(KIT)
-    assert {l["payment_method"] for l in lines} == {4}
-    assert [l["vat_code"] for l in lines] == [6, 6, 6, 11]
-    assert sum(l["amount"] for l in lines) == TOTAL
+    assert {ln["payment_method"] for ln in lines} == {4}
+    assert [ln["vat_code"] for ln in lines] == [6, 6, 6, 11]
+    assert sum(ln["amount"] for ln in lines) == TOTAL
 
 
 @pytest.mark.parametrize("amount", [0, -1, TOTAL + 1])
@@ -67,7 +67,7 @@ def test_allocation_is_exact_and_proportional(total, weights):
     shares = fiscal.allocate(total, weights)
     assert sum(shares) == total
     wsum = sum(weights)
-    for share, weight in zip(shares, weights):
+    for share, weight in zip(shares, weights, strict=True):
         assert abs(share * wsum - total * weight) < wsum  # within one kopeck of the exact share
         assert share >= 0
 

@@ -6,36 +6,16 @@ sums that do not add up to the payments, a price that is not price x quantity), 
 1079 price that is not the price after discount."""
 
 import json
-import re
 import shutil
 import subprocess
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from ru54fz import errors, ffd
 
-ROOT = Path(__file__).resolve().parents[3]
-SRC = ROOT / "addons" / "optics_pos_ru54fz" / "static" / "src" / "app" / "fiscal_payload.js"
 NODE = shutil.which("node")
 
 pytestmark = pytest.mark.skipif(not NODE, reason="node is not installed")
-
-
-@pytest.fixture(scope="module")
-def module_path(tmp_path_factory):
-    """fiscal_payload.js as a standalone ES module (Odoo's _t replaced by sprintf)."""
-    code = SRC.read_text()
-    code = re.sub(
-        r'^import \{ _t \} from "@web/core/l10n/translation";$',
-        "const _t = (s, ...a) => a.reduce((acc, v) => acc.replace('%s', v), s);",
-        code,
-        flags=re.M,
-    )
-    assert "@web/" not in code, "fiscal_payload.js must stay free of other Odoo imports"
-    path = tmp_path_factory.mktemp("posui") / "fiscal_payload.mjs"
-    path.write_text(code)
-    return path
 
 
 def run_js(module_path, expr):

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from marking_helpers import GS, code  # noqa: E402
 from ru54fz import errors  # noqa: E402
-from test_posui_fiscal_payload import NODE, build, item, module_path, till_accepts  # noqa: E402,F401
+from test_posui_fiscal_payload import NODE, build, item, till_accepts  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not NODE, reason="node is not installed")
 

@@ -131,9 +131,11 @@ def summarize(tmp_path_factory):
     service = (ADDON / "static" / "src" / "app" / "ru54fz_service.js").read_text()
     replacements = {
         r'^import \{ reactive \} from "@odoo/owl";$': "const reactive = (x) => x;",
-        r'^import \{ registry \} from "@web/core/registry";$': "const registry = {category: () => ({add: () => null})};",
+        r'^import \{ registry \} from "@web/core/registry";$': "const registry = {category: () => ({add: () "
+        "=> null})};",
         r'^import \{ _t \} from "@web/core/l10n/translation";$': stub,
-        r'^import \{ TillClient, TillError \} from "./till_client";$': "class TillClient {}\nclass TillError extends Error {}",
+        r'^import \{ TillClient, TillError \} from "./till_client";$': "class TillClient {}\nclass TillError "
+        "extends Error {}",
         r'^import (\{[^}]*\}) from "./till_health_text";$': r'import \1 from "./till_health_text.mjs";',
     }
     for pattern, repl in replacements.items():

@@ -131,7 +131,7 @@ def test_manager_grant_closes_the_shift_once_and_cannot_be_replayed(svc, emu, ke
 def test_cash_out_needs_a_manager_grant(svc, emu, keys):
     svc.cash_in({"uuid": new_uuid(), "amount": 500000, "cashier": "Анна Кассирова"})  # any cashier
     before = state(svc, emu)
-    for label, bad in bad_grants(keys, "cash_out").items():
+    for bad in bad_grants(keys, "cash_out").values():
         with pytest.raises(grants.GrantRefused):
             svc.cash_out({"uuid": new_uuid(), "amount": 500000, "cashier": "Анна Кассирова"}, grant=bad)
     assert state(svc, emu) == before, "a refused cash out left a trace"
@@ -142,7 +142,7 @@ def test_cash_out_needs_a_manager_grant(svc, emu, keys):
 def test_correction_needs_a_manager_grant(svc, emu, keys):
     corr = order(correction={"type": 0, "basis_date": "2026-01-10", "basis_number": ""})
     before = state(svc, emu)
-    for label, bad in bad_grants(keys, "correction").items():
+    for bad in bad_grants(keys, "correction").values():
         with pytest.raises(grants.GrantRefused):
             svc.correction(dict(corr, uuid=new_uuid()), grant=bad)
     assert state(svc, emu) == before

@@ -16,9 +16,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
+import test_till_dbless_odoo  # noqa: E402
 from ru54fz import money  # noqa: E402
-from test_till_dbless_odoo import call, till  # noqa: E402,F401  (the module-scoped till fixture)
+from test_till_dbless_odoo import call  # noqa: E402
 from till_helpers import order  # noqa: E402
+
+# the module-scoped fixture of the database-less till, exposed here for pytest to find
+till = test_till_dbless_odoo.till
 
 HOSTILE = [
     "1e999990",

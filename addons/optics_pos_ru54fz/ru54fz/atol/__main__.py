@@ -29,7 +29,10 @@ def main(argv=None):
     model.faults.print_delay = args.print_delay
     server = AtolWebServer(model, args.host, args.port, args.control_port).start()
     signal.signal(signal.SIGTERM, lambda *_: server.stop())
-    print(json.dumps({"ready": True, "port": server.port, "control_port": server.control_port}), flush=True)
+    # the ready line the harness waits for on stdout
+    print(  # pylint: disable=print-used
+        json.dumps({"ready": True, "port": server.port, "control_port": server.control_port}), flush=True
+    )
     try:
         while not server.stopping.wait(0.5):
             pass

@@ -20,6 +20,7 @@ server executes requests one at a time in arrival order.  Layouts and
 sources: docs/kkt_atol_webserver.md.
 """
 
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -515,10 +516,8 @@ class AtolDriver(FiscalDevice):
         return out
 
     def _clear_marking(self):
-        try:
+        with contextlib.suppress(E.FiscalError):
             self.run([{"type": "clearMarkingCodeValidationResult"}])
-        except E.FiscalError:
-            pass
 
     # ---------------------------------------------------------------- task builders
     @staticmethod

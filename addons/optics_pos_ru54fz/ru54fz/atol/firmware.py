@@ -13,6 +13,7 @@ cancelled on the register before the error is reported; a receipt whose close
 was refused after the FN formed it is reported with the error and left formed.
 """
 
+import contextlib
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
@@ -147,10 +148,8 @@ class AtolFirmware:
         return cmd.parse_reply(data)
 
     def cancel_open(self):
-        try:
+        with contextlib.suppress(TaskError):
             self.fn(0x88)
-        except TaskError:
-            pass
 
     def run(self, task):
         if not isinstance(task, dict) or not isinstance(task.get("type"), str):

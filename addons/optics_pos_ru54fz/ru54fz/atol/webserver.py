@@ -21,6 +21,7 @@ register is busy: requests stay queued, from now on or from the next request
 holding that task type).
 """
 
+import contextlib
 import json
 import os
 import queue
@@ -325,20 +326,7 @@ class AtolWebServer:
             if op == "state":
                 return {"state": {**model.summary(), "atol_faults": faults.to_dict()}}
             if op == "set":
-                for key in ("paper_out", "cover_open"):
-                    if key in req:
-                        setattr(fn_faults, key, bool(req[key]))
-                if "print_delay" in req:
-                    fn_faults.print_delay = float(req["print_delay"])
-                if "fn_capacity" in req:
-                    model.state["reg"]["fn_capacity"] = int(req["fn_capacity"])
-                    model.save()
-                if "pause_on" in req:
-                    faults.pause_on = req["pause_on"]
-                if "paused" in req:
-                    faults.paused = bool(req["paused"])
-                    self.wake.set()
-                return {"faults": {**fn_faults.to_dict(), **faults.to_dict()}}
+                return self._control_set(req)
             if op == "clock":
                 return {
                     "clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
@@ -369,12 +357,7 @@ class AtolWebServer:
                 }
                 return {}
             if op == "marking":
-                # what the marking operator answers for a code identity (GTIN + serial)
-                if req.get("clear"):
-                    self.firmware.oism.clear()
-                else:
-                    self.firmware.oism[req["cis"]] = req.get("answer", "valid")
-                return {"oism": dict(self.firmware.oism)}
+                return self._control_marking(req)
             if op == "reset":
                 model.reset()
                 faults.reset()
@@ -409,6 +392,33 @@ class AtolWebServer:
                 return {}
         raise ValueError(f"unknown control op {op!r}")
 
+    def _control_marking(self, req):
+        """The ``marking`` op."""
+        # what the marking operator answers for a code identity (GTIN + serial)
+        if req.get("clear"):
+            self.firmware.oism.clear()
+        else:
+            self.firmware.oism[req["cis"]] = req.get("answer", "valid")
+        return {"oism": dict(self.firmware.oism)}
+
+    def _control_set(self, req):
+        """The ``set`` op: the FN's and the web server's faults, under the model's lock."""
+        model, faults, fn_faults = self.model, self.faults, self.model.faults
+        for key in ("paper_out", "cover_open"):
+            if key in req:
+                setattr(fn_faults, key, bool(req[key]))
+        if "print_delay" in req:
+            fn_faults.print_delay = float(req["print_delay"])
+        if "fn_capacity" in req:
+            model.state["reg"]["fn_capacity"] = int(req["fn_capacity"])
+            model.save()
+        if "pause_on" in req:
+            faults.pause_on = req["pause_on"]
+        if "paused" in req:
+            faults.paused = bool(req["paused"])
+            self.wake.set()
+        return {"faults": {**fn_faults.to_dict(), **faults.to_dict()}}
+
     # --------------------------------------------------------------- lifecycle
     def start(self):
         threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
@@ -422,10 +432,8 @@ class AtolWebServer:
         self.stopping.set()
         self.wake.set()
         threading.Thread(target=self.http.shutdown, daemon=True).start()
-        try:
+        with contextlib.suppress(OSError):
             self.control.close()
-        except OSError:
-            pass
 
 
 def _error(code, description=None):
@@ -445,7 +453,8 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet: tests and benchmarks read stdout
         pass
 
-    def setup(self):
+    # StreamRequestHandler.setup returns nothing
+    def setup(self):  # pylint: disable=missing-return
         super().setup()
         # headers and body go out in two writes: without this, Nagle's algorithm and the
         # client's delayed ACK add ~40 ms to every answer
@@ -468,10 +477,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self._lost():
             # the request was handled; its answer never reaches the client
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         self.send_response(status)

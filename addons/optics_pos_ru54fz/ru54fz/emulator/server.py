@@ -1,6 +1,7 @@
 """Byte-level side of the emulator: the Shtrih handshake over TCP or a pty,
 fault injection on the wire, and the JSON control channel."""
 
+import contextlib
 import json
 import os
 import random
@@ -128,14 +129,11 @@ class Server:
                 return b""
 
         try:
-            LinkHandler(self.model, read, conn.sendall).run()
-        except (PowerLoss, OSError):
-            pass
+            with contextlib.suppress(PowerLoss, OSError):  # the link is gone: the KKT is unplugged
+                LinkHandler(self.model, read, conn.sendall).run()
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             conn.close()
 
     def _serve_pty(self):
@@ -191,22 +189,7 @@ class Server:
             if op == "state":
                 return {"state": model.summary()}
             if op == "set":
-                for key in ("paper_out", "cover_open"):
-                    if key in req:
-                        setattr(faults, key, bool(req[key]))
-                if "print_delay" in req:
-                    faults.print_delay = float(req["print_delay"])
-                if "fn_capacity" in req:  # shrink the FN archive to test "FN full"
-                    model.state["reg"]["fn_capacity"] = int(req["fn_capacity"])
-                    model.save()
-                if "tax_mode" in req:  # as if set up by the service engineer
-                    model.state["tables"][f"1,1,{model.profile['tax_mode_field']}"][0] = int(req["tax_mode"])
-                    model.save()
-                if "ffd_version" in req:  # an FFD 1.05 registration
-                    p = model.profile
-                    model.state["tables"][f"{p['ffd_table']},1,{p['ffd_field']}"][0] = int(req["ffd_version"])
-                    model.save()
-                return {"faults": faults.to_dict()}
+                return self._control_set(req)
             if op == "clock":
                 return {
                     "clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
@@ -244,12 +227,7 @@ class Server:
                 model.reset()
                 return {}
             if op == "marking":
-                # what the marking operator answers for a code identity (GTIN + serial)
-                if req.get("clear"):
-                    model.marking.oism.clear()
-                else:
-                    model.marking.oism[req["cis"]] = req.get("answer", "valid")
-                return {"oism": dict(model.marking.oism)}
+                return self._control_marking(req)
             if op == "reset_faults":
                 faults.reset()
                 return {}
@@ -264,6 +242,37 @@ class Server:
                 return {}
         raise ValueError(f"unknown control op {op!r}")
 
+    def _control_marking(self, req):
+        """The ``marking`` op."""
+        model = self.model
+        # what the marking operator answers for a code identity (GTIN + serial)
+        if req.get("clear"):
+            model.marking.oism.clear()
+        else:
+            model.marking.oism[req["cis"]] = req.get("answer", "valid")
+        return {"oism": dict(model.marking.oism)}
+
+    def _control_set(self, req):
+        """The ``set`` op: faults and registration settings, under the model's lock."""
+        model = self.model
+        faults = model.faults
+        for key in ("paper_out", "cover_open"):
+            if key in req:
+                setattr(faults, key, bool(req[key]))
+        if "print_delay" in req:
+            faults.print_delay = float(req["print_delay"])
+        if "fn_capacity" in req:  # shrink the FN archive to test "FN full"
+            model.state["reg"]["fn_capacity"] = int(req["fn_capacity"])
+            model.save()
+        if "tax_mode" in req:  # as if set up by the service engineer
+            model.state["tables"][f"1,1,{model.profile['tax_mode_field']}"][0] = int(req["tax_mode"])
+            model.save()
+        if "ffd_version" in req:  # an FFD 1.05 registration
+            p = model.profile
+            model.state["tables"][f"{p['ffd_table']},1,{p['ffd_field']}"][0] = int(req["ffd_version"])
+            model.save()
+        return {"faults": faults.to_dict()}
+
     # --------------------------------------------------------------- lifecycle
     def start(self):
         threading.Thread(target=self._serve_tcp, daemon=True).start()
@@ -274,7 +283,5 @@ class Server:
     def stop(self):
         self.stopping.set()
         for sock in (self.sock, self.control):
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass

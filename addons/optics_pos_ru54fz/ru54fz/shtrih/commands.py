@@ -653,7 +653,8 @@ def layout_table():
         return ", ".join(rows) or "—"
 
     lines = [
-        "| Code | Command | Request DATA (offset:type(size)) | Reply DATA after ERR | Printing | Source / notes |",
+        "| Code | Command | Request DATA (offset:type(size)) | Reply DATA after ERR | Printing | Source / "
+        "notes |",
         "|---|---|---|---|---|---|",
     ]
     for cmd in COMMANDS:

@@ -9,6 +9,7 @@ raises ``TransportError`` and is *never* resent: for a close-receipt the
 caller (the till service) settles by reading the FN with ``find_document``.
 """
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -236,12 +237,10 @@ class ShtrihDriver(FiscalDevice):
     def _refusal(self, err, cmd):
         cover = paper = None
         if err in PRINTER_CODES:
-            try:
+            with contextlib.suppress(E.FiscalError):
                 flags = self._exchange(0x10)["flags"]
                 cover = bool(flags & (1 << 10))
                 paper = bool(flags & (1 << 7)) and bool(flags & (1 << 1))
-            except E.FiscalError:
-                pass
         return error_for(err, cmd.label, cover_open=cover, paper_present=paper)
 
     # ================================================================ capabilities
@@ -507,20 +506,8 @@ class ShtrihDriver(FiscalDevice):
         if correction and not caps.ffd12:
             return self._fiscalise_correction_105(document)
         items = _prepare_items(document, caps.model)
-        doc_tlvs = _correction_tlvs(document) if correction else []
-        doc_tlvs += self._cashier_tlvs(document.cashier, document.cashier_inn)
-        if document.buyer_contact:
-            doc_tlvs.append(_text_tlv(1008, document.buyer_contact, 64))
-        if document.additional:
-            doc_tlvs.append(_text_tlv(1192, document.additional, 16))
-        pays = document.payments
-        close_values = {f"pay{i}": 0 for i in range(1, 17)}
-        for name, slot in _PAY_SLOTS:
-            close_values[f"pay{slot}"] = int(getattr(pays, name, 0) or 0)
-        # the KKT sums the items' VAT (1200, sent with each FF46): tax mode 'per operation',
-        # set by ``capabilities``; FF45 has no slots for 5/7/22 % anyway
-        close_values.update({f"tax{i}": 0 for i in range(1, 7)})
-        close_values.update(rounding=0, tax_system=int(document.tax_system), text="")
+        doc_tlvs = self._prepare_document_tlvs(document, correction)
+        close_values = _prepare_close_values(document)
         tags_first = caps.model.tags_first
 
         with self.lock:
@@ -583,6 +570,16 @@ class ShtrihDriver(FiscalDevice):
         result.qr = _qr(result, document)
         return result
 
+    def _prepare_document_tlvs(self, document, correction):
+        """The receipt's own tags (not the items'): correction basis, cashier, buyer, 1192."""
+        doc_tlvs = _correction_tlvs(document) if correction else []
+        doc_tlvs += self._cashier_tlvs(document.cashier, document.cashier_inn)
+        if document.buyer_contact:
+            doc_tlvs.append(_text_tlv(1008, document.buyer_contact, 64))
+        if document.additional:
+            doc_tlvs.append(_text_tlv(1192, document.additional, 16))
+        return doc_tlvs
+
     def _check_marking(self, document):
         """FF61 (check) and FF69 (accept) for every marked item, before the receipt opens;
         returns {item index: the code's bytes} for FF67.  A code the marking operator
@@ -624,10 +621,8 @@ class ShtrihDriver(FiscalDevice):
         return marks
 
     def _clear_marking_quietly(self):
-        try:
+        with contextlib.suppress(E.FiscalError):
             self._exchange(0xFF69, action=2)
-        except E.FiscalError:
-            pass
 
     def _formed_despite(self, exc, expected_fd, fn):
         """After a refused close: did the FN form the document anyway (a printer failure
@@ -808,6 +803,19 @@ def _text_tlv(tag, text, max_len):
     except codec.CodecError as exc:
         raise E.DocumentInvalid(f"tag {tag}: {exc}", field=str(tag)) from None
     return codec.tlv(tag, raw)
+
+
+def _prepare_close_values(document):
+    """FF45's fields: the payments by slot, no tax sums, the tax system."""
+    pays = document.payments
+    close_values = {f"pay{i}": 0 for i in range(1, 17)}
+    for name, slot in _PAY_SLOTS:
+        close_values[f"pay{slot}"] = int(getattr(pays, name, 0) or 0)
+    # the KKT sums the items' VAT (1200, sent with each FF46): tax mode 'per operation',
+    # set by ``capabilities``; FF45 has no slots for 5/7/22 % anyway
+    close_values.update({f"tax{i}": 0 for i in range(1, 7)})
+    close_values.update(rounding=0, tax_system=int(document.tax_system), text="")
+    return close_values
 
 
 def _prepare_items(document, model):
