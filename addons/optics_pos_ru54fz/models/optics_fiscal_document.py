@@ -186,7 +186,8 @@ class OpticsFiscalDocument(models.Model):
         self.env.cr.execute(
             SQL(
                 "CREATE INDEX IF NOT EXISTS optics_fiscal_document_backlog_idx ON %s "
-                "(pos_config_id, ofd_state) WHERE ofd_state IN ('pending','sending','failed','dead_lettered')",
+                "(pos_config_id, ofd_state)"
+                " WHERE ofd_state IN ('pending','sending','failed','dead_lettered')",
                 SQL.identifier(self._table),
             )
         )
@@ -409,8 +410,8 @@ class OpticsFiscalDocument(models.Model):
             r[0]
             for r in execute_values(
                 cr._obj,
-                "INSERT INTO optics_fiscal_document (%s) VALUES %%s ON CONFLICT (uuid) DO NOTHING"
-                " RETURNING id" % ", ".join(f'"{c}"' for c in columns),
+                "INSERT INTO optics_fiscal_document ({}) VALUES %s ON CONFLICT (uuid) DO NOTHING"
+                " RETURNING id".format(", ".join(f'"{c}"' for c in columns)),
                 rows,
                 page_size=1000,
                 fetch=True,
@@ -611,27 +612,26 @@ class OpticsFiscalDocument(models.Model):
             elif doc and doc.pos_config_id and doc.pos_config_id != config:
                 reason = (
                     "owned_elsewhere",
-                    "the uuid belongs to a document of till %s (%s)"
-                    % (doc.till_code or doc.pos_config_id.ru54fz_till_code, doc.pos_config_id.display_name),
+                    f"the uuid belongs to a document of till "
+                    f"{doc.till_code or doc.pos_config_id.ru54fz_till_code} "
+                    f"({doc.pos_config_id.display_name})",
                 )
             if not reason and vals.get("fn_serial") in foreign_fns:
                 reason = (
                     "fn_of_another_till",
-                    "FN %s is the fiscal drive of till %s"
-                    % (vals["fn_serial"], foreign_fns[vals["fn_serial"]]),
+                    f"FN {vals['fn_serial']} is the fiscal drive of till {foreign_fns[vals['fn_serial']]}",
                 )
             other = claimed.get((vals.get("fn_serial"), vals.get("fd_number")))
             if not reason and other and other != vals["uuid"]:
                 reason = (
                     "fd_taken",
-                    "FD %s of FN %s is already stored as document %s"
-                    % (vals["fd_number"], vals["fn_serial"], other),
+                    f"FD {vals['fd_number']} of FN {vals['fn_serial']} is already stored as document {other}",
                 )
             container_fn = vals.pop("_container_fn", None)
             if not reason and container_fn and vals.get("fn_serial") and container_fn != vals["fn_serial"]:
                 reason = (
                     "ofd_message_mismatch",
-                    "the OFD message is of FN %s, the entry names FN %s" % (container_fn, vals["fn_serial"]),
+                    f"the OFD message is of FN {container_fn}, the entry names FN {vals['fn_serial']}",
                 )
             if reason:
                 refused.append({"uuid": vals["uuid"], "code": reason[0], "message": reason[1]})
@@ -660,7 +660,7 @@ class OpticsFiscalDocument(models.Model):
                 item["uuid"],
                 item["message"],
             )
-            marker = "[%s]" % item["uuid"]
+            marker = f"[{item['uuid']}]"
             if not Audit.search_count(
                 [
                     ("action", "=", "push_refused"),
@@ -672,7 +672,7 @@ class OpticsFiscalDocument(models.Model):
             ):
                 # a till pushes, not a user: the superuser stands for it in the log
                 Audit.with_user(SUPERUSER_ID)._log(
-                    "push_refused", config, "%s %s: %s" % (config.ru54fz_till_code, marker, item["message"])
+                    "push_refused", config, f"{config.ru54fz_till_code} {marker}: {item['message']}"
                 )
 
     def _ru54fz_audit_manager_actions(self):
@@ -715,7 +715,8 @@ class OpticsFiscalDocument(models.Model):
         self.env.cr.execute(
             SQL(
                 "SELECT uuid, payload->'payments' FROM optics_fiscal_document WHERE company_id = %s"
-                " AND kind IN ('refund', 'correction') AND source = 'till' AND payload->>'original_uuid' = %s",
+                " AND kind IN ('refund', 'correction') AND source = 'till'"
+                " AND payload->>'original_uuid' = %s",
                 config.company_id.id,
                 uuid,
             )
@@ -827,7 +828,8 @@ class OpticsFiscalDocument(models.Model):
                     key = f"{JOB_KEY_PREFIX}batch:{uuidlib.uuid4().hex}"
                 cr.execute(
                     SQL(
-                        "UPDATE optics_fiscal_document SET ofd_job_key=%s WHERE id IN %s AND ofd_job_key IS NULL"
+                        "UPDATE optics_fiscal_document SET ofd_job_key=%s WHERE id IN %s"
+                        " AND ofd_job_key IS NULL"
                         " AND ofd_state IN ('pending','failed') AND has_ofd_message RETURNING id",
                         key,
                         tuple(c[0] for c in chunk),
@@ -1097,7 +1099,8 @@ class OpticsFiscalDocument(models.Model):
         self.env.cr.execute(
             SQL(
                 "UPDATE optics_fiscal_document_log l SET store_id = d.store_id FROM optics_fiscal_document d"
-                " WHERE l.document_id = d.id AND d.id IN %s AND l.store_id IS NULL AND d.store_id IS NOT NULL",
+                " WHERE l.document_id = d.id AND d.id IN %s"
+                " AND l.store_id IS NULL AND d.store_id IS NOT NULL",
                 tuple(a[0] for a in acks),
             )
         )

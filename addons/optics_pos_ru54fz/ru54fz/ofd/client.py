@@ -51,7 +51,7 @@ class OfdTransport(abc.ABC):
     def send(self, message: bytes) -> bytes:
         """Deliver one FN message (container bytes); return the confirmation container."""
 
-    def close(self):
+    def close(self):  # noqa: B027  (optional: a no-op by default, not abstract)
         """Release the connection, if any."""
 
     def __enter__(self):

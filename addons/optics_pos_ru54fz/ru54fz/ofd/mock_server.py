@@ -25,6 +25,7 @@ itself when that process is gone.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -99,17 +100,13 @@ class MockOfd:
         self._stop.set()
         for sock in (self._listener, self._control):
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     sock.close()
-                except OSError:
-                    pass
         with self._lock:
             conns = list(self._conns)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     # ---------------------------------------------------------------- configuration
     def set_mode(self, mode, **options):
@@ -123,10 +120,8 @@ class MockOfd:
             if mode == "refuse" and self._listener is not None:
                 # shutdown() stops listening at once; close() alone leaves the socket
                 # alive while the accept thread still polls it
-                try:
+                with contextlib.suppress(OSError):
                     self._listener.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 self._listener.close()
                 self._listener = None
             elif mode != "refuse" and self._listener is None:
@@ -203,10 +198,8 @@ class MockOfd:
         finally:
             with self._lock:
                 self._conns.discard(conn)
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     def _handle(self, header, raw):
         try:
@@ -405,17 +398,17 @@ def main(argv=None):
     server = MockOfd(args.host, args.port, args.control_port, args.latency_ms).start()
     if args.mode != "online":
         server.set_mode(args.mode)
-    print(f"READY port={server.port} control={server.control_port}", flush=True)
+    # the ready line the harness waits for on stdout
+    print(f"READY port={server.port} control={server.control_port}", flush=True)  # pylint: disable=print-used
     try:
-        while not server._stop.is_set():
-            time.sleep(0.5)
-            if args.parent_pid:
-                try:
-                    os.kill(args.parent_pid, 0)
-                except OSError:
-                    break
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):
+            while not server._stop.is_set():
+                time.sleep(0.5)
+                if args.parent_pid:
+                    try:
+                        os.kill(args.parent_pid, 0)
+                    except OSError:
+                        break
     finally:
         server.stop()
     return 0

@@ -349,7 +349,7 @@ class Container:
             crc,
         )
         if decode_body:
-            container.tlvs  # noqa: B018  (validates the body eagerly)
+            _ = container.tlvs  # validates the body eagerly
         return container
 
     @property
