@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "addons" / "optics_core"))
 
-from opticslib import makeability, rx, transpose  # noqa: E402
+from opticslib import makeability, rx, transpose
 
 N = 20000
 rnd = random.Random(7)

@@ -16,12 +16,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
-from ru54fz import errors as E  # noqa: E402
-from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
-from ru54fz.devices import make_device  # noqa: E402
-from ru54fz.journal import Journal  # noqa: E402
-from ru54fz.till_service import TillService  # noqa: E402
-from till_helpers import close_service, order  # noqa: E402
+from ru54fz import errors as E
+from ru54fz.atol.harness import start_atol_emulator
+from ru54fz.devices import make_device
+from ru54fz.journal import Journal
+from ru54fz.till_service import TillService
+from till_helpers import close_service, order
 
 RUNNER = str(Path(__file__).resolve().parents[1] / "till" / "till_crash_runner.py")
 

@@ -16,11 +16,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
-from local_odoo import addons_path, free_port  # noqa: E402
-from ru54fz import tokens  # noqa: E402
-from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
-from ru54fz.emulator.harness import start_emulator  # noqa: E402
-from till_helpers import order  # noqa: E402
+from local_odoo import addons_path, free_port
+from ru54fz import tokens
+from ru54fz.atol.harness import start_atol_emulator
+from ru54fz.emulator.harness import start_emulator
+from till_helpers import order
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("odoo") is None, reason="Odoo is not importable")
 requests = pytest.importorskip("requests")

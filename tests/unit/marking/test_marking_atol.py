@@ -13,13 +13,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "atol"))
 
-from atol_helpers import FAST, http_call, item, receipt, wait_results  # noqa: E402
-from marking_helpers import cis, code  # noqa: E402
-from ru54fz.atol import tables as T  # noqa: E402
-from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
-from ru54fz.devices import make_device  # noqa: E402
-from ru54fz.marking import MarkingRefused  # noqa: E402
-from ru54fz.marking_mock import MockChecker  # noqa: E402
+from atol_helpers import FAST, http_call, item, receipt, wait_results
+from marking_helpers import cis, code
+from ru54fz.atol import tables as T
+from ru54fz.atol.harness import start_atol_emulator
+from ru54fz.devices import make_device
+from ru54fz.marking import MarkingRefused
+from ru54fz.marking_mock import MockChecker
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "atol"))
 
-from atol_helpers import item, receipt  # noqa: E402
-from marking_helpers import cis, code  # noqa: E402
-from ru54fz import errors as E  # noqa: E402
-from ru54fz.devices import make_device  # noqa: E402
-from ru54fz.emulator.harness import start_emulator  # noqa: E402
-from ru54fz.emulator.model import DEVICE_PROFILES  # noqa: E402
-from ru54fz.marking import MarkingRefused  # noqa: E402
-from ru54fz.marking_mock import MockChecker  # noqa: E402
+from atol_helpers import item, receipt
+from marking_helpers import cis, code
+from ru54fz import errors as E
+from ru54fz.devices import make_device
+from ru54fz.emulator.harness import start_emulator
+from ru54fz.emulator.model import DEVICE_PROFILES
+from ru54fz.marking import MarkingRefused
+from ru54fz.marking_mock import MockChecker
 
 FAST = {"enq": 1.0, "ack": 1.0, "byte": 0.2, "command": 3.0, "print": 3.0}
 

@@ -12,15 +12,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
-from marking_helpers import cis, code  # noqa: E402
-from ru54fz.atol.harness import start_atol_emulator  # noqa: E402
-from ru54fz.devices import make_device  # noqa: E402
-from ru54fz.emulator.harness import start_emulator  # noqa: E402
-from ru54fz.journal import Journal  # noqa: E402
-from ru54fz.marking import MarkingRefused  # noqa: E402
-from ru54fz.marking_mock import MockChecker  # noqa: E402
-from ru54fz.till_service import TillService  # noqa: E402
-from till_helpers import close_service  # noqa: E402
+from marking_helpers import cis, code
+from ru54fz.atol.harness import start_atol_emulator
+from ru54fz.devices import make_device
+from ru54fz.emulator.harness import start_emulator
+from ru54fz.journal import Journal
+from ru54fz.marking import MarkingRefused
+from ru54fz.marking_mock import MockChecker
+from ru54fz.till_service import TillService
+from till_helpers import close_service
 
 
 @pytest.fixture(scope="module", params=["shtrih", "atol"])

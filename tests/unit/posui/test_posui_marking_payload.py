@@ -12,9 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "marking"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from marking_helpers import GS, code  # noqa: E402
-from ru54fz import errors  # noqa: E402
-from test_posui_fiscal_payload import NODE, build, item, till_accepts  # noqa: E402
+from marking_helpers import GS, code
+from ru54fz import errors
+from test_posui_fiscal_payload import NODE, build, item, till_accepts
 
 pytestmark = pytest.mark.skipif(not NODE, reason="node is not installed")
 

@@ -15,8 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "marking"))
 
-from marking_helpers import GS, code  # noqa: E402
-from ru54fz import errors, marking  # noqa: E402
+from marking_helpers import GS, code
+from ru54fz import errors, marking
 
 ROOT = Path(__file__).resolve().parents[3]
 SRC = ROOT / "addons" / "optics_pos_ru54fz" / "static" / "src" / "app" / "marking_scan.js"

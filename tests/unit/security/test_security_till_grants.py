@@ -21,10 +21,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ru54fz import grants, tokens  # noqa: E402
-from ru54fz.emulator.harness import start_emulator  # noqa: E402
-from security_central_stub import StubCentral  # noqa: E402
-from till_helpers import close_service, make_service, order  # noqa: E402
+from ru54fz import grants, tokens
+from ru54fz.emulator.harness import start_emulator
+from security_central_stub import StubCentral
+from till_helpers import close_service, make_service, order
 
 TILL = "T1"
 MANAGER = "Мария Управляющая"

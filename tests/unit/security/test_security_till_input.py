@@ -16,10 +16,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
-import test_till_dbless_odoo  # noqa: E402
-from ru54fz import money  # noqa: E402
-from test_till_dbless_odoo import call  # noqa: E402
-from till_helpers import order  # noqa: E402
+import test_till_dbless_odoo
+from ru54fz import money
+from test_till_dbless_odoo import call
+from till_helpers import order
 
 # the module-scoped fixture of the database-less till, exposed here for pytest to find
 till = test_till_dbless_odoo.till

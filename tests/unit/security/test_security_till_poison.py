@@ -20,9 +20,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
-from ru54fz.central_client import CentralRefused  # noqa: E402
-from ru54fz.emulator.harness import start_emulator  # noqa: E402
-from till_helpers import MiniCentral, close_service, make_service, order  # noqa: E402
+from ru54fz.central_client import CentralRefused
+from ru54fz.emulator.harness import start_emulator
+from till_helpers import MiniCentral, close_service, make_service, order
 
 INT4_MAX = 2**31 - 1
 BIG_CASH_IN = 2_500_000_000  # kopecks: 25,000,000 RUB, within the till's 2^40-1
