@@ -3,8 +3,6 @@ import binascii
 import json
 import logging
 import threading
-import time
-import uuid as uuidlib
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,9 +15,9 @@ from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..ru54fz.breaker import BreakerOpen
-from ..ru54fz.ofd import protocol
-from ..ru54fz.ofd.client import OfdRejected, OfdTransportError, TcpOfdTransport
+from ..ru54fz.ofd import delivery, protocol
+from ..ru54fz.ofd.client import OfdTransportError, TcpOfdTransport
+from ..ru54fz.ofd.delivery import DELIVERABLE_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -46,11 +44,6 @@ OFD_STATES = [
 ]
 #: states in which a document still waits for its OFD confirmation
 UNCONFIRMED_STATES = ("pending", "sending", "failed", "dead_lettered")
-DELIVERABLE_STATES = ("pending", "failed")
-JOB_KEY_PREFIX = "optics_fiscal_ofd:"
-#: confirmed documents are committed in groups of this size, or at least this often
-ACK_FLUSH_SIZE = 25
-ACK_FLUSH_SECONDS = 1.0
 #: documents enqueued per committed slice by the requeue cron
 CRON_ENQUEUE_SLICE = 1000
 #: PostgreSQL's int4 and int8 ranges: FD and shift numbers (32-bit counters of the FN that
@@ -88,6 +81,194 @@ class Kopecks(fields.Integer):
     cash-in of 25,000,000 RUB could not be stored and blocked the till's queue."""
 
     _column_type = ("int8", "int8")
+
+
+class _OfdEndpoint:
+    """``delivery.Endpoint`` of a company: its shared breaker, its TCP transport, and its
+    attempt budget (read when the rules ask for it)."""
+
+    def __init__(self, docs, company):
+        self.company = company
+        self.breaker = docs.env["optics.ofd.breaker"]._get_for(company)
+        self._docs = docs
+
+    def open_transport(self):
+        return self._docs._ofd_transport(self.company)
+
+    @property
+    def max_attempts(self):
+        return self.company.ru54fz_ofd_max_attempts or delivery.DEFAULT_MAX_ATTEMPTS
+
+
+class _OfdDeliveryStorage(delivery.DeliveryStorage):
+    """The storage of the delivery rules (ru54fz/ofd/delivery.py) for the documents of one
+    delivery job: row locks, set-based SQL on the hot path, and a commit as soon as a state
+    change is true (``_ofd_commit``)."""
+
+    def __init__(self, docs):
+        self.docs = docs  # the job's documents, sudo
+        self.env = docs.env
+        self.locked_ids = []
+
+    def lock_claimed(self, key):
+        self.env["optics.fiscal.document"].flush_model()
+        cr = self.env.cr
+        ids = tuple(self.docs.ids) or (0,)
+        cr.execute(
+            SQL(
+                "SELECT id FROM optics_fiscal_document WHERE id IN %s AND ofd_job_key = %s"
+                " AND ofd_state IN ('pending','failed') ORDER BY fn_serial, fd_number, id"
+                " FOR NO KEY UPDATE SKIP LOCKED",
+                ids,
+                key,
+            )
+        )
+        self.locked_ids = [r[0] for r in cr.fetchall()]
+        cr.execute(
+            SQL(
+                "SELECT count(*) FROM optics_fiscal_document WHERE id IN %s AND ofd_job_key = %s"
+                " AND ofd_state IN ('pending','failed') AND NOT (id = ANY(%s))",
+                ids,
+                key,
+                self.locked_ids or [0],
+            )
+        )
+        return list(self.locked_ids), cr.fetchone()[0]
+
+    def endpoint(self, doc_id):
+        # the company of every locked document in one read
+        doc = self.docs.browse(doc_id).with_prefetch(self.locked_ids or [doc_id])
+        return _OfdEndpoint(self.docs, doc.company_id)
+
+    def start_sending(self, ids):
+        cr = self.env.cr
+        cr.execute(
+            SQL("SELECT id, ofd_message, attempts FROM optics_fiscal_document WHERE id IN %s", tuple(ids))
+        )
+        documents = {
+            r[0]: delivery.Document(r[0], bytes(r[1]) if r[1] is not None else b"", r[2] or 0)
+            for r in cr.fetchall()
+        }
+        cr.execute(
+            SQL(
+                "UPDATE optics_fiscal_document SET ofd_state='sending', sending_since=%s,"
+                " write_date=%s, write_uid=%s WHERE id IN %s",
+                fields.Datetime.now(),
+                fields.Datetime.now(),
+                self.env.uid,
+                tuple(ids),
+            )
+        )
+        self.docs._ofd_commit()
+        return documents
+
+    def message(self, document):
+        # Odoo keeps non-attachment binaries base64-encoded in their bytea column
+        return base64.b64decode(document.message)
+
+    def record_acks(self, acks):
+        """The confirmations in two statements (and the log's store), then commit."""
+        cr = self.env.cr
+        uid = self.env.uid
+        now = fields.Datetime.now()
+        values = SQL(", ").join(
+            SQL("(%s, %s, %s)", ack.id, ack.attempt, base64.b64encode(ack.ticket)) for ack in acks
+        )
+        cr.execute(
+            SQL(
+                "UPDATE optics_fiscal_document d SET ofd_state='acknowledged', attempts=v.attempt,"
+                " ticket=v.ticket, ofd_confirmed_at=%s, sending_since=NULL, last_error=NULL,"
+                " ofd_job_key=NULL, write_date=%s, write_uid=%s"
+                " FROM (VALUES %s) AS v(id, attempt, ticket) WHERE d.id = v.id",
+                now,
+                now,
+                uid,
+                values,
+            )
+        )
+        message = _("Confirmed by the OFD")
+        logs = SQL(", ").join(
+            SQL(
+                "(%s, %s, %s, 'ack', %s, %s, %s, %s, %s)",
+                ack.id,
+                now,
+                ack.attempt,
+                message,
+                uid,
+                now,
+                uid,
+                now,
+            )
+            for ack in acks
+        )
+        cr.execute(
+            SQL(
+                "INSERT INTO optics_fiscal_document_log (document_id, date, attempt, kind, message,"
+                " create_uid, create_date, write_uid, write_date) VALUES %s",
+                logs,
+            )
+        )
+        # the log's stored related store_id
+        cr.execute(
+            SQL(
+                "UPDATE optics_fiscal_document_log l SET store_id = d.store_id FROM optics_fiscal_document d"
+                " WHERE l.document_id = d.id AND d.id IN %s"
+                " AND l.store_id IS NULL AND d.store_id IS NOT NULL",
+                tuple(ack.id for ack in acks),
+            )
+        )
+        self.docs._ofd_commit()
+
+    def record_rejection(self, doc_id, attempt, error, kind):
+        doc = self.docs.browse(doc_id)
+        doc._ofd_log("rejected", error, attempt=attempt)
+        doc.write({"attempts": attempt, "last_error": error})
+        doc._ofd_dead_letter(error, kind)
+        self.docs._ofd_commit()
+
+    def reload(self):
+        self.env.invalidate_all()
+
+    def attempts(self, doc_id):
+        return self.docs.browse(doc_id).attempts
+
+    def record_transport_failure(self, doc_id, attempt, error, rest_ids):
+        doc, rest = self.docs.browse(doc_id), self.docs.browse(rest_ids)
+        doc._ofd_log("transport", error, attempt=attempt)
+        doc.write({"attempts": attempt, "last_error": error, "ofd_state": "failed", "sending_since": False})
+        if rest:
+            rest.write({"ofd_state": "pending", "sending_since": False})
+
+    def job_retry(self):
+        return self.docs._ofd_current_job_retry()
+
+    def dead_letter_exhausted(self, doc_id, attempt, error):
+        self.docs.browse(doc_id)._ofd_dead_letter(
+            _("No OFD confirmation after %(n)s attempts; last error: %(err)s", n=attempt, err=error),
+            "exhausted",
+        )
+
+    def move_to_new_job(self, ids):
+        docs = self.docs.browse(ids)
+        docs.filtered(lambda d: d.ofd_state in DELIVERABLE_STATES).write({"ofd_job_key": False})
+        self.docs._ofd_commit()
+        docs.filtered(lambda d: d.ofd_state in DELIVERABLE_STATES)._ofd_enqueue()
+
+    def commit(self):
+        self.docs._ofd_commit()
+
+    def abort_sending(self, key, ids):
+        cr = self.env.cr
+        cr.rollback()
+        cr.execute(
+            SQL(
+                "UPDATE optics_fiscal_document SET ofd_state='pending', sending_since=NULL"
+                " WHERE id IN %s AND ofd_state='sending' AND ofd_job_key=%s",
+                tuple(ids),
+                key,
+            )
+        )
+        self.docs._ofd_commit()
 
 
 class OpticsFiscalDocument(models.Model):
@@ -795,6 +976,8 @@ class OpticsFiscalDocument(models.Model):
         return tickets
 
     # ======================================================== OFD delivery
+    # The delivery rules live in ru54fz/ofd/delivery.py; the model claims documents for
+    # jobs, enqueues them and gives the rules their storage (``_OfdDeliveryStorage``).
     def _ofd_enqueue(self):
         """Claim the deliverable documents for new jobs (one per batch) and enqueue them.
 
@@ -818,21 +1001,14 @@ class OpticsFiscalDocument(models.Model):
             by_company.setdefault(company_id, []).append((doc_id, doc_uuid))
         jobs = 0
         for company in self.env["res.company"].sudo().browse(list(by_company)):
-            batch = max(1, company.ru54fz_ofd_batch_size or 1)
-            candidates = by_company[company.id]
-            for start in range(0, len(candidates), batch):
-                chunk = candidates[start : start + batch]
-                if batch == 1:
-                    key = f"{JOB_KEY_PREFIX}{chunk[0][1]}"
-                else:
-                    key = f"{JOB_KEY_PREFIX}batch:{uuidlib.uuid4().hex}"
+            for key, chunk in delivery.plan_batches(by_company[company.id], company.ru54fz_ofd_batch_size):
                 cr.execute(
                     SQL(
                         "UPDATE optics_fiscal_document SET ofd_job_key=%s WHERE id IN %s"
                         " AND ofd_job_key IS NULL"
                         " AND ofd_state IN ('pending','failed') AND has_ofd_message RETURNING id",
                         key,
-                        tuple(c[0] for c in chunk),
+                        tuple(chunk),
                     )
                 )
                 claimed = sorted(r[0] for r in cr.fetchall())
@@ -849,7 +1025,7 @@ class OpticsFiscalDocument(models.Model):
             self.sudo()
             .with_delay(
                 identity_key=key,
-                max_retries=company.ru54fz_ofd_max_attempts or 20,
+                max_retries=company.ru54fz_ofd_max_attempts or delivery.DEFAULT_MAX_ATTEMPTS,
                 eta=eta,
                 description=description,
             )
@@ -875,7 +1051,10 @@ class OpticsFiscalDocument(models.Model):
     def _ofd_deliver(self, key):
         """Job: carry the OFD messages of the documents claimed by ``key`` to the OFD.
 
-        * Rows are locked (FOR UPDATE SKIP LOCKED) and checked: only documents still
+        The rules are ``OfdDelivery`` (ru54fz/ofd/delivery.py), on this table through
+        ``_OfdDeliveryStorage``:
+
+        * Rows are locked (FOR NO KEY UPDATE SKIP LOCKED) and checked: only documents still
           claimed by this key and still deliverable are sent, so two workers racing,
           a requeued job or a till re-push never send a document twice.
         * They are marked ``sending`` and committed before the first byte goes out; a
@@ -886,164 +1065,17 @@ class OpticsFiscalDocument(models.Model):
           an attempt, is logged, and the job retries with the function's backoff; after
           the last attempt the document goes to the dead-letter queue."""
         self = self.sudo()  # noqa: PLW0642  (the job may have been enqueued by any user)
-        self.env["optics.fiscal.document"].flush_model()
-        cr = self.env.cr
-        cr.execute(
-            SQL(
-                "SELECT id FROM optics_fiscal_document WHERE id IN %s AND ofd_job_key = %s"
-                " AND ofd_state IN ('pending','failed') ORDER BY fn_serial, fd_number, id"
-                " FOR NO KEY UPDATE SKIP LOCKED",
-                tuple(self.ids) or (0,),
-                key,
-            )
-        )
-        locked_ids = [r[0] for r in cr.fetchall()]
-        cr.execute(
-            SQL(
-                "SELECT count(*) FROM optics_fiscal_document WHERE id IN %s AND ofd_job_key = %s"
-                " AND ofd_state IN ('pending','failed') AND NOT (id = ANY(%s))",
-                tuple(self.ids) or (0,),
-                key,
-                locked_ids or [0],
-            )
-        )
-        busy = cr.fetchone()[0]
-        if not locked_ids:
-            if busy:
-                raise RetryableJobError(
-                    "documents locked by another transaction", seconds=2, ignore_retry=True
-                )
-            return _("nothing to deliver: already handled")
-        docs = self.browse(locked_ids).with_prefetch(locked_ids)
-        company = docs[0].company_id
-        breaker = self.env["optics.ofd.breaker"]._get_for(company)
         try:
-            breaker.before_call()
-        except BreakerOpen as exc:
+            outcome = delivery.OfdDelivery(_OfdDeliveryStorage(self)).deliver(key)
+        except delivery.RetryLater as exc:
             raise RetryableJobError(
-                str(exc), seconds=max(1, int(exc.retry_after + 0.999)), ignore_retry=True
+                str(exc), seconds=exc.seconds, ignore_retry=not exc.spend_attempt
             ) from None
-        # The hot path is set-based SQL: one read of the messages, one update per flush.
-        cr.execute(
-            SQL(
-                "SELECT id, ofd_message, attempts FROM optics_fiscal_document WHERE id IN %s",
-                tuple(locked_ids),
-            )
-        )
-        rows = {r[0]: (bytes(r[1]) if r[1] is not None else b"", r[2] or 0) for r in cr.fetchall()}
-        cr.execute(
-            SQL(
-                "UPDATE optics_fiscal_document SET ofd_state='sending', sending_since=%s,"
-                " write_date=%s, write_uid=%s WHERE id IN %s",
-                fields.Datetime.now(),
-                fields.Datetime.now(),
-                self.env.uid,
-                tuple(locked_ids),
-            )
-        )
-        self._ofd_commit()
-
-        try:
-            return self._ofd_send_claimed(key, company, breaker, busy, rows, list(locked_ids))
-        except RetryableJobError:
-            raise
-        except Exception:
-            # Anything unexpected (a serialization failure, a bug): the documents not
-            # dealt with go back to pending for this job's retry, never stay "sending".
-            cr.rollback()
-            cr.execute(
-                SQL(
-                    "UPDATE optics_fiscal_document SET ofd_state='pending', sending_since=NULL"
-                    " WHERE id IN %s AND ofd_state='sending' AND ofd_job_key=%s",
-                    tuple(locked_ids),
-                    key,
-                )
-            )
-            self._ofd_commit()
-            raise
-
-    def _ofd_send_claimed(self, key, company, breaker, busy, rows, todo):
-        """Send the claimed documents in ``todo`` (ids, consumed as they are dealt with)."""
-        max_attempts = company.ru54fz_ofd_max_attempts or 20
-        acknowledged = 0
-        acks = []
-        link_ok = False
-        failure = None
-        transport = None
-        last_flush = time.monotonic()
-        try:
-            transport = self._ofd_transport(company)
-        except OfdTransportError as exc:
-            failure = exc
-        while todo and failure is None:
-            doc_id = todo[0]
-            message_b64, attempts = rows[doc_id]
-            try:
-                ticket = transport.send(base64.b64decode(message_b64))
-            except OfdRejected as exc:
-                todo.pop(0)
-                self._ofd_flush_acks(acks)
-                answered = exc.ofd_code is not None  # else refused locally: malformed message
-                if answered and not link_ok:
-                    breaker.record_success()  # the OFD answered: the link works
-                    link_ok = True
-                doc = self.browse(doc_id)
-                doc._ofd_log("rejected", str(exc), attempt=attempts + 1)
-                doc.write({"attempts": attempts + 1, "last_error": str(exc)})
-                doc._ofd_dead_letter(str(exc), "rejected" if answered else "malformed")
-                self._ofd_commit()
-                continue
-            except OfdTransportError as exc:
-                failure = exc
-                break
-            todo.pop(0)
-            if not link_ok:
-                breaker.record_success()
-                link_ok = True
-            acks.append((doc_id, attempts + 1, ticket))
-            acknowledged += 1
-            # Confirmed documents are committed in small groups: if this worker dies,
-            # at most one group is sent again (the OFD answers a repeat with its ticket).
-            if len(acks) >= ACK_FLUSH_SIZE or time.monotonic() - last_flush > ACK_FLUSH_SECONDS:
-                self._ofd_flush_acks(acks)
-                last_flush = time.monotonic()
-        self._ofd_flush_acks(acks)
-        if transport is not None:
-            transport.close()
-        self.env.invalidate_all()
-        if failure is None:
-            if busy:
-                raise RetryableJobError(
-                    "some documents were locked by another transaction", seconds=2, ignore_retry=True
-                )
-            return _("%(count)s document(s) acknowledged", count=acknowledged)
-
-        # A transport failure: the first remaining document spent an attempt, the rest
-        # were not tried.
-        breaker.record_failure(str(failure))
-        doc, rest = self.browse(todo[0]), self.browse(todo[1:])
-        attempt = doc.attempts + 1
-        doc._ofd_log("transport", str(failure), attempt=attempt)
-        doc.write(
-            {"attempts": attempt, "last_error": str(failure), "ofd_state": "failed", "sending_since": False}
-        )
-        if rest:
-            rest.write({"ofd_state": "pending", "sending_since": False})
-        job_exhausted = self._ofd_current_job_retry() + 1 >= max_attempts
-        if attempt >= max_attempts:
-            doc._ofd_dead_letter(
-                _("No OFD confirmation after %(n)s attempts; last error: %(err)s", n=attempt, err=failure),
-                "exhausted",
-            )
-        if attempt >= max_attempts or job_exhausted:
-            # This job's retry budget belongs to the failed document: the others move
-            # to a fresh job with a fresh budget.
-            (doc | rest).filtered(lambda d: d.ofd_state in DELIVERABLE_STATES).write({"ofd_job_key": False})
-            self._ofd_commit()
-            (doc | rest).filtered(lambda d: d.ofd_state in DELIVERABLE_STATES)._ofd_enqueue()
+        if outcome.kind == delivery.NOTHING:
+            return _("nothing to deliver: already handled")
+        if outcome.kind == delivery.MOVED_ON:
             return _("document moved on after its last attempt")
-        self._ofd_commit()
-        raise RetryableJobError(str(failure))
+        return _("%(count)s document(s) acknowledged", count=outcome.acknowledged)
 
     def _ofd_current_job_retry(self):
         job_uuid = self.env.context.get("job_uuid")
@@ -1051,61 +1083,6 @@ class OpticsFiscalDocument(models.Model):
             return 0
         job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
         return job.retry if job else 0
-
-    def _ofd_flush_acks(self, acks):
-        """Record OFD confirmations ``[(id, attempt, ticket bytes)]`` in two statements
-        and commit; empties ``acks``."""
-        if not acks:
-            return
-        now = fields.Datetime.now()
-        values = SQL(", ").join(
-            SQL("(%s, %s, %s)", doc_id, attempt, base64.b64encode(ticket)) for doc_id, attempt, ticket in acks
-        )
-        self.env.cr.execute(
-            SQL(
-                "UPDATE optics_fiscal_document d SET ofd_state='acknowledged', attempts=v.attempt,"
-                " ticket=v.ticket, ofd_confirmed_at=%s, sending_since=NULL, last_error=NULL,"
-                " ofd_job_key=NULL, write_date=%s, write_uid=%s"
-                " FROM (VALUES %s) AS v(id, attempt, ticket) WHERE d.id = v.id",
-                now,
-                now,
-                self.env.uid,
-                values,
-            )
-        )
-        message = _("Confirmed by the OFD")
-        logs = SQL(", ").join(
-            SQL(
-                "(%s, %s, %s, 'ack', %s, %s, %s, %s, %s)",
-                doc_id,
-                now,
-                attempt,
-                message,
-                self.env.uid,
-                now,
-                self.env.uid,
-                now,
-            )
-            for doc_id, attempt, _ticket in acks
-        )
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO optics_fiscal_document_log (document_id, date, attempt, kind, message,"
-                " create_uid, create_date, write_uid, write_date) VALUES %s",
-                logs,
-            )
-        )
-        # the log's stored related store_id
-        self.env.cr.execute(
-            SQL(
-                "UPDATE optics_fiscal_document_log l SET store_id = d.store_id FROM optics_fiscal_document d"
-                " WHERE l.document_id = d.id AND d.id IN %s"
-                " AND l.store_id IS NULL AND d.store_id IS NOT NULL",
-                tuple(a[0] for a in acks),
-            )
-        )
-        acks.clear()
-        self._ofd_commit()
 
     def _ofd_acknowledge(self, ticket_bytes):
         """Record one OFD confirmation through the ORM (outside the delivery job)."""
@@ -1193,7 +1170,9 @@ class OpticsFiscalDocument(models.Model):
         mid-send), claimed by a job that ended, or never claimed."""
         now = fields.Datetime.now()
         for company in self.env["res.company"].sudo().search([]):
-            timeout = (company.ru54fz_ofd_read_timeout or 10) * max(1, company.ru54fz_ofd_batch_size) + 300
+            timeout = delivery.stuck_after_seconds(
+                company.ru54fz_ofd_read_timeout, company.ru54fz_ofd_batch_size
+            )
             stuck = self.sudo().search(
                 [
                     ("company_id", "=", company.id),
