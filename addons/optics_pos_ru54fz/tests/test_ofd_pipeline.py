@@ -135,8 +135,16 @@ class TestOfdPipeline(OfdRunnerCase):
         self.ofd.control.set_mode("refuse")
         self.push(self.entries([1]))
         self.wait_for(lambda: self.breaker_state() == "open", 20, "the breaker to open")
-        with self.committed() as env:
-            attempts_at_open = self.docs(env).attempts
+
+        def attempts():
+            with self.committed() as env:
+                return self.docs(env).attempts
+
+        # the breaker row and the document's attempt counter are committed by different
+        # transactions (the breaker's first), so the open breaker may be seen a moment before
+        # the counter: wait for the attempt that opened it
+        self.wait_for(lambda: attempts() >= self.threshold, 10, "the opening attempt to be recorded")
+        attempts_at_open = attempts()
         self.assertEqual(attempts_at_open, self.threshold)
         time.sleep(2)
         with self.committed() as env:
@@ -149,11 +157,6 @@ class TestOfdPipeline(OfdRunnerCase):
         self.wait_for(
             lambda: self.breaker_state() == "open", 30, "the failed probe to reopen it", interval=0.05
         )
-
-        def attempts():
-            with self.committed() as env:
-                return self.docs(env).attempts
-
         # the breaker row and the document's attempt counter are committed by different
         # transactions, so the reopened breaker may be seen a moment before the counter
         self.wait_for(lambda: attempts() != attempts_at_open, 10, "the probe's attempt to be recorded")
