@@ -17,6 +17,7 @@
         "views/optics_prescription_views.xml",
         "views/optics_lab_order_views.xml",
         "views/optics_catalog_views.xml",
+        "views/pos_order_views.xml",
         "report/optics_reports.xml",
         "views/optics_menus.xml",
         "views/optics_prescription_access_log_views.xml",

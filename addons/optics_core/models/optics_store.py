@@ -16,7 +16,10 @@ class OpticsStore(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     partner_id = fields.Many2one(
-        "res.partner", string="Address", help="Settlement address printed on fiscal receipts (tag 1009)."
+        "res.partner",
+        string="Address",
+        help="The store's address. Fiscal receipts print the settlement address (tag 1009) the KKT "
+        "was registered with at the tax service; keep the two the same.",
     )
     warehouse_id = fields.Many2one("stock.warehouse", check_company=True)
     manager_id = fields.Many2one("res.users", string="Store Manager", tracking=True)

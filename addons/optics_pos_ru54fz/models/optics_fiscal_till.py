@@ -136,7 +136,8 @@ class OpticsFiscalTill(models.Model):
     # ------------------------------------------------------------------ status push
     @api.model
     def _record_status(self, config, status):
-        """Store the till's contact and, when present, its status (contract C ``GET status``)."""
+        """Store the till's contact and, when present, its status (the till HTTP API's
+        ``GET status``, docs/fiscal_contracts.md)."""
         vals = {"last_contact": fields.Datetime.now(), "till_code": config.ru54fz_till_code}
         if isinstance(status, dict) and status:
             fn = status.get("fn") or {}

@@ -1,10 +1,10 @@
 import json
 import logging
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+
+from ..ru54fz import shift_counters, till_time
 
 _logger = logging.getLogger(__name__)
 
@@ -24,34 +24,6 @@ PAYMENTS = [
     ("other", "Other"),
     ("total", "Total"),
 ]
-#: names a KKT counters dict may use for one thing (kopecks ints)
-_OPERATION_KEYS = {
-    "sale": ("sale", "sales", "income", "prihod"),
-    "refund": ("refund", "sale_refund", "refunds", "income_return", "return"),
-    "expense": ("expense", "outcome", "rashod"),
-    "expense_refund": ("expense_refund", "outcome_return"),
-}
-_PAYMENT_KEYS = {
-    "cash": ("cash",),
-    "card": ("card", "electronic", "cashless"),
-    "prepayment": ("prepayment", "advance"),
-    "credit": ("credit",),
-    "other": ("other", "provision"),
-    "total": ("total", "sum", "amount"),
-}
-
-
-def _kop(value):
-    if isinstance(value, bool) or value in (None, ""):
-        return 0
-    return int(value)
-
-
-def _pick(data, names, default=None):
-    for name in names:
-        if isinstance(data, dict) and name in data:
-            return data[name]
-    return default
 
 
 class OpticsShiftReport(models.Model):
@@ -140,44 +112,18 @@ class OpticsShiftReport(models.Model):
 
     @api.model
     def _normalise_counters(self, counters):
-        """KKT shift counters (kopecks, as the till answers) -> roubles in a fixed shape:
+        """KKT shift counters (the one shape both drivers answer, kopecks:
+        ru54fz/shift_counters.py) -> the same figures in roubles:
         {"shift_number", "receipt_count", "<operation>": {"count", "cash", "card", ...,
         "total"}, "cash_in", "cash_out", "cash_in_count", "cash_out_count",
         "cash_in_drawer" (None when unknown), "ofd": {...}}."""
-        counters = counters or {}
-        if isinstance(counters.get("counters"), dict):
-            counters = {**counters, **counters["counters"]}
-        ops = counters.get("receipts") if isinstance(counters.get("receipts"), dict) else counters
-        out = {"shift_number": _kop(_pick(counters, ("shift_number", "shift", "number"))), "receipt_count": 0}
-        for op, names in _OPERATION_KEYS.items():
-            data = _pick(ops, names, {}) or {}
-            row = {"count": _kop(_pick(data, ("count", "receipts", "number")))}
-            for pay, pnames in _PAYMENT_KEYS.items():
-                row[pay] = _kop(_pick(data, pnames, 0)) / 100.0
-            if not row["total"]:
-                row["total"] = sum(row[p] for p in _PAYMENT_KEYS if p != "total")
-            out[op] = row
-            out["receipt_count"] += row["count"]
-        out["receipt_count"] = (
-            _kop(_pick(counters, ("receipt_count", "receipts_count"), out["receipt_count"]))
-            or out["receipt_count"]
-        )
+        out = shift_counters.z_report_figures(counters)
+        for op in shift_counters.OPERATIONS.values():
+            out[op] = {key: value if key == "count" else value / 100.0 for key, value in out[op].items()}
         for kind in ("cash_in", "cash_out"):
-            value = counters.get(kind)
-            if isinstance(value, dict):
-                out[kind] = _kop(_pick(value, ("amount", "sum", "total"), 0)) / 100.0
-                out[f"{kind}_count"] = _kop(value.get("count"))
-            else:
-                out[kind] = _kop(value) / 100.0
-                out[f"{kind}_count"] = _kop(counters.get(f"{kind}_count"))
-        drawer = _pick(counters, ("cash_in_drawer", "cash_balance", "drawer"))
-        out["cash_in_drawer"] = None if drawer is None else _kop(drawer) / 100.0
-        ofd = counters.get("ofd") or counters.get("fn") or {}
-        out["ofd"] = {
-            "unconfirmed_count": _kop(_pick(ofd, ("unconfirmed_count", "backlog"), 0)),
-            "first_unconfirmed_fd": _kop(_pick(ofd, ("first_unconfirmed_fd",), 0)),
-            "oldest_unconfirmed_at": _pick(ofd, ("oldest_unconfirmed_at",)) or "",
-        }
+            out[kind] = out[kind] / 100.0
+        if out["cash_in_drawer"] is not None:
+            out["cash_in_drawer"] = out["cash_in_drawer"] / 100.0
         return out
 
     @api.model
@@ -225,25 +171,10 @@ class OpticsShiftReport(models.Model):
 
     @api.model
     def _parse_till_time(self, value, config):
-        """The KKT's ISO time (its local time when it has no offset) -> naive UTC."""
-        if not value or not isinstance(value, str):
-            return False
-        try:
-            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return False
-        if stamp.tzinfo is None:
-            tz_name = (
-                config.optics_store_id.partner_id.tz
-                or config.company_id.partner_id.tz
-                or self.env.user.tz
-                or "Europe/Moscow"
-            )
-            try:
-                stamp = stamp.replace(tzinfo=ZoneInfo(tz_name))
-            except (ZoneInfoNotFoundError, ValueError):
-                stamp = stamp.replace(tzinfo=ZoneInfo("Europe/Moscow"))
-        return stamp.astimezone(timezone.utc).replace(tzinfo=None)
+        """The KKT's ISO time (the store's local time when it has no offset) -> naive UTC
+        (ru54fz/till_time.py, the one parser of till times)."""
+        tz_name = self.env["optics.fiscal.till"]._till_tz(config)
+        return till_time.utc_naive(value, tz_name) or False
 
     @api.model
     def _store(self, vals):
@@ -260,16 +191,7 @@ class OpticsShiftReport(models.Model):
 
     @staticmethod
     def _counters_of_entry(entry):
-        fiscal = entry.get("fiscal") or {}
-        for candidate in (
-            (fiscal.get("extra") or {}).get("counters"),
-            fiscal.get("extra"),
-            (entry.get("payload") or {}).get("counters"),
-            entry.get("counters"),
-        ):
-            if isinstance(candidate, dict) and candidate:
-                return candidate
-        return {}
+        return shift_counters.of_close_shift(entry.get("fiscal"))
 
     @api.model
     def _adopt_till_entry(self, config, entry):

@@ -4,7 +4,7 @@ import uuid as uuidlib
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..ru54fz import ffd
+from ..ru54fz import ffd, shift_counters
 from .optics_cash_movement import CARD_KINDS, CASH_BALANCE_KINDS
 
 _logger = logging.getLogger(__name__)
@@ -608,7 +608,7 @@ class PosSession(models.Model):
         try:
             client = self.config_id.sudo()._ru54fz_till_client()
             if print_on_kkt:
-                counters = client.x_report(client.new_uuid(), self.env.user.name)
+                counters = shift_counters.of_reply(client.x_report(client.new_uuid(), self.env.user.name))
             else:
                 counters = client.counters()
         except Exception as exc:  # noqa: BLE001 - the X report still shows the session

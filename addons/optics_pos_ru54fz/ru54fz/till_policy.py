@@ -11,6 +11,8 @@ opens a socket, so both are checked here, in one place, before either is used:
   ``tcp://127.0.0.1:*``, ``http://127.0.0.1:16732`` or a device path pattern such as
   ``serial:///dev/ttyACM*`` / ``usb://1fc9:*``.  Host names are compared as written: no DNS,
   no wildcards in hosts (a wildcard host is an open door to the internal network).
+  An address without a port is checked with the port its driver connects to
+  (``DEFAULT_PORTS``); where the driver has none (a Shtrih ``tcp://``) it is refused.
 """
 
 import fnmatch
@@ -22,6 +24,9 @@ from .errors import RequestInvalid
 
 TILL_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 NETWORK_SCHEMES = ("tcp", "http", "https")
+#: the port a network address without one means, as its driver connects: the ATOL driver's
+#: web server listens on 16732 unless told otherwise (atol/driver.py uses this table too)
+DEFAULT_PORTS = {"http": 16732}
 # Local devices only, when an administrator configured nothing: no network address at all.
 DEFAULT_ALLOWLIST = ("serial:///dev/ttyACM*", "serial:///dev/ttyUSB*", "serial:///dev/ttyS*", "usb://*")
 
@@ -58,6 +63,8 @@ def _split_network(address):
         port = parts.port
     except ValueError:
         return None
+    if port is None:
+        port = DEFAULT_PORTS.get(parts.scheme)
     return parts.scheme, parts.hostname.lower(), port
 
 

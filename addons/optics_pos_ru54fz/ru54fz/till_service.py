@@ -1,6 +1,6 @@
 """The till's brain: journal first, then the KKT, exactly once.
 
-``TillService(journal, device, config)`` serves contract C (the controller is
+``TillService(journal, device, config)`` serves the till HTTP API (docs/fiscal_contracts.md; the controller is
 a thin HTTP layer over it).  Rules it keeps:
 
 * Bad input is rejected (400) before anything is journaled.
@@ -515,7 +515,7 @@ class TillService:
                 skew_seconds=state["skew_seconds"],
             )
 
-    # -- public operations (contract C) ----------------------------------------------------
+    # -- public operations (the till HTTP API) -------------------------------------------------
     def sale(self, payload, grant=None):
         """POST receipt: a sale or a refund (``operation``).  ``grant``: a store
         manager's ``refund_override`` grant (only used by a refund whose original
@@ -788,7 +788,7 @@ class TillService:
 
     # -- status -------------------------------------------------------------------------------
     def status(self):
-        """Contract C ``GET status``: the till's figures, its ``level`` and ``reasons``
+        """The till HTTP API's ``GET status``: the till's figures, its ``level`` and ``reasons``
         (one rule: ru54fz/till_health.py, codes translated by the POS) and the same
         reasons as English ``messages`` (kept for older clients)."""
         facts = {}
@@ -892,7 +892,7 @@ class TillService:
             },
         }
 
-    # -- push to central (contract E) -----------------------------------------------------
+    # -- push to central (the till push format) -----------------------------------------------
     def push_to_central(self):
         """Deliver undelivered entries in HLC order and apply returned tickets.
         Returns {"pushed", "accepted", "tickets"}; raises TransportError when central is down."""

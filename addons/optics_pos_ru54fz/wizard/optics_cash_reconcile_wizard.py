@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..models.pos_session import MANAGER_GROUP
+from ..ru54fz import shift_counters
 
 _logger = logging.getLogger(__name__)
 
@@ -321,13 +322,9 @@ class OpticsCashReconcileWizard(models.TransientModel):
             grant=session.config_id._ru54fz_manager_grant("close_shift"),
         )
         fiscal = reply.get("fiscal") or reply
-        counters = (
-            reply.get("counters")
-            or (fiscal.get("extra") or {}).get("counters")
-            or fiscal.get("extra")
-            or self.kkt_counters
-            or {}
-        )
+        # the counters the KKT read just before closing; those read for the comparison
+        # when the answer has none (a close settled from the FN after a lost reply)
+        counters = shift_counters.of_close_shift(fiscal) or self.kkt_counters or {}
         if ofd and not counters.get("ofd"):
             counters = dict(counters, ofd=ofd)
         vals = Report._prepare_from_fiscal(

@@ -118,3 +118,16 @@ def test_no_key_no_token():
     with pytest.raises(ValueError):
         tokens.issue_session_token(KEY, "MSK1-01", "bad.subject", time.time() + 60)
     assert tokens.check_session_token("st1.bo.9999999999.00", "", "MSK1-01") is None
+
+
+def test_an_atol_address_without_port_is_checked_at_the_port_the_driver_uses():
+    """``http://host`` is where the ATOL driver connects on 16732: allowed when that port is,
+    refused when only another port is (the check and the connection see the same port)."""
+    from ru54fz.atol.driver import AtolDriver
+
+    assert AtolDriver("http://10.0.5.30").port == 16732
+    assert till_policy.address_allowed("http://10.0.5.30", ["http://10.0.5.30:16732"])
+    assert till_policy.address_allowed("http://10.0.5.30/", ["http://10.0.5.30:16000-17000"])
+    assert not till_policy.address_allowed("http://10.0.5.30", ["http://10.0.5.30:80"])
+    # a Shtrih TCP address has no default port: it must name one
+    assert not till_policy.address_allowed("tcp://10.0.5.30", ["tcp://10.0.5.30:*"])

@@ -32,6 +32,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from .. import errors as E
+from .. import till_policy
 from ..device import FiscalDevice, FiscalResult, FNStatus, FoundDocument
 from . import tables as T
 
@@ -90,7 +91,7 @@ class AtolDriver(FiscalDevice):
         if parts.scheme not in ("http", "") or not parts.hostname:
             raise E.RequestInvalid(f"ATOL web server address must be http://host:port, got {address!r}")
         self.host = parts.hostname
-        self.port = parts.port or 16732
+        self.port = parts.port or till_policy.DEFAULT_PORTS["http"]
         self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
         self.inflight_file = inflight_file
         self.lock = threading.RLock()

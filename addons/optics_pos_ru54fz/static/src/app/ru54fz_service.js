@@ -4,7 +4,7 @@
  *
  * The PosStore configures it once the session data is loaded (proxy URL from
  * pos.config, pairing token handed out by the server to the session user only:
- * see models/pos_session_ui.py). Polling never blocks the UI: one request at a
+ * see models/pos_session.py, _load_pos_data). Polling never blocks the UI: one request at a
  * time, each with its own AbortController timeout.
  */
 import { reactive } from "@odoo/owl";
