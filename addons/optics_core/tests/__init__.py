@@ -7,3 +7,4 @@ from . import test_optics_ui
 from . import test_security_lab_order
 from . import test_security_prescription
 from . import test_translations
+from . import test_discount_limit

@@ -3,8 +3,7 @@ import binascii
 import json
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import timedelta
 
 import psycopg2
 from psycopg2.extras import execute_values
@@ -15,6 +14,7 @@ from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from ..ru54fz import till_time
 from ..ru54fz.ofd import delivery, protocol
 from ..ru54fz.ofd.client import OfdTransportError, TcpOfdTransport
 from ..ru54fz.ofd.delivery import DELIVERABLE_STATES
@@ -463,37 +463,12 @@ class OpticsFiscalDocument(models.Model):
             else None,
             "fn_serial": fiscal.get("fn_serial") or None,
             "shift_number": fiscal.get("shift_number") or None,
-            "doc_time": self._parse_time(doc_time, self._till_tz(config)),
+            "doc_time": till_time.utc_naive(doc_time, self.env["optics.fiscal.till"]._till_tz(config)),
             "qr": fiscal.get("qr") or None,
             "ofd_message": message_bytes,
             "ofd_state": state,
             "till_confirmed": bool(entry.get("ofd_confirmed")),
         }
-
-    @api.model
-    def _parse_time(self, value, tz_name="Europe/Moscow"):
-        """ISO 8601 -> naive UTC datetime, or None.  A time without offset is the
-        till's local time (FiscalResult.doc_time), in ``tz_name``."""
-        if not value or not isinstance(value, str):
-            return None
-        try:
-            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if stamp.tzinfo is None:
-            try:
-                stamp = stamp.replace(tzinfo=ZoneInfo(tz_name or "Europe/Moscow"))
-            except (ZoneInfoNotFoundError, ValueError):
-                stamp = stamp.replace(tzinfo=ZoneInfo("Europe/Moscow"))
-        return stamp.astimezone(timezone.utc).replace(tzinfo=None)
-
-    @api.model
-    def _till_tz(self, config):
-        return (
-            (config and (config.company_id.partner_id.tz or config.optics_store_id.partner_id.tz))
-            or self.env.user.tz
-            or "Europe/Moscow"
-        )
 
     #: columns an entry may fill in on an existing row while they are still empty; the till's
     #: payload is what the FN signed: a push fills it in on a row the POS order sync created

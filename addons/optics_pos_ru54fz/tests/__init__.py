@@ -22,3 +22,5 @@ from . import test_chain_day_smoke
 from . import test_optical_sale
 from . import test_pos_marking_tour
 from . import test_marking_product
+from . import test_security_till_mode
+from . import test_security_tokens
