@@ -250,12 +250,16 @@ class AtolWebServer:
 
                 traceback.print_exc()
                 status, code, desc, result = _error(T.INTERNAL)
+            # written to the store before a GET can see it: an outcome a client has read
+            # survives a restart (as the real web server's request store)
+            done = dict(res, status=status, errorCode=code, errorDescription=desc, result=result)
+            self._append({"uuid": uuid, "index": index, "result": done})
             with self.lock:
-                res.update(status=status, errorCode=code, errorDescription=desc, result=result)
-                changes = [(index, dict(res))]
+                res.update(done)
+                changes = []
                 if status == "error":
                     _interrupt_rest(req["results"])
-                    changes += [
+                    changes = [
                         (i, dict(r)) for i, r in enumerate(req["results"]) if r["status"] == "interrupted"
                     ]
             for i, r in changes:
