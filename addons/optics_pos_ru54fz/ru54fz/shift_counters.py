@@ -67,9 +67,8 @@ def z_report_figures(counters):
         out[name] = row
         out["receipt_count"] += row["count"]
     for kind in ("cash_in", "cash_out"):
-        data = _section(counters, kind)
-        out[kind] = _int(data.get("total"))
-        out[f"{kind}_count"] = _int(data.get("count"))
+        out[kind] = cash_total(counters, kind)
+        out[f"{kind}_count"] = _int(_section(counters, kind).get("count"))
     drawer = counters.get("cash_in_drawer")
     out["cash_in_drawer"] = None if drawer in (None, "") else _int(drawer)
     ofd = _section(counters, "ofd")
@@ -79,6 +78,11 @@ def z_report_figures(counters):
         "oldest_unconfirmed_at": ofd.get("oldest_unconfirmed_at") or "",
     }
     return out
+
+
+def cash_total(counters, kind):
+    """The shift's ``cash_in`` or ``cash_out`` total in kopecks (0 when the KKT told none)."""
+    return _int(_section(counters, kind).get("total"))
 
 
 def of_close_shift(fiscal):

@@ -46,7 +46,7 @@ import threading
 import time
 import weakref
 
-from . import errors, ffd, grants, till_health, till_time
+from . import errors, ffd, grants, shift_counters, till_health, till_time
 from .central_client import CentralClient, CentralRefused
 from .device import FiscalResult
 from .journal import FISCAL_KINDS
@@ -285,7 +285,8 @@ class TillService:
         key = "cash_in" if kind == "cash_in" else "cash_out"
         if (
             before is not None
-            and _counter_total(counters, key) - _counter_total(before, key) >= payload["amount"]
+            and shift_counters.cash_total(counters, key) - shift_counters.cash_total(before, key)
+            >= payload["amount"]
         ):
             self._record(entry, {"counters": counters, "settled": True})
             return self.journal.get(entry["uuid"])
@@ -1186,12 +1187,6 @@ def _payments_of(data):
             raise ValueError(f"payments.{name} must be a non-negative integer")
         values[name] = value
     return ffd.Payments(**values)
-
-
-def _counter_total(counters, key):
-    """``cash_in``/``cash_out`` total (kopecks) of the shift counters, in the one shape both
-    drivers answer (docs/fiscal_contracts.md, "Shift counters")."""
-    return int((counters.get(key) or {}).get("total", 0))
 
 
 def _ref(payload):
