@@ -67,6 +67,7 @@ if str(ADDON) not in sys.path:
 import psutil  # noqa: E402
 import psycopg2  # noqa: E402
 from ru54fz import errors, tokens  # noqa: E402
+from ru54fz.central_client import PUSH_PATH  # noqa: E402
 from ru54fz.devices import make_device  # noqa: E402
 from ru54fz.emulator.model import KKTModel  # noqa: E402
 from ru54fz.emulator.server import Server  # noqa: E402
@@ -106,6 +107,10 @@ class DayPlan:
     import_rows: int = 10000
     gp_at: tuple = (0.3, 0.6, 0.9)
     drain_timeout: float = 600.0  # wall seconds to wait for every document to be acknowledged
+    # Odoo's "Update quantities in stock" for the day's sessions: "real" (a picking per order
+    # in the POS sync: Odoo's default, and the installed database's), "closing" (one picking
+    # per session at its closing); empty keeps the database's setting
+    stock_update: str = ""
     seed: int = 18
 
     def wall(self, business_seconds):
@@ -224,6 +229,15 @@ class Central:
     def request_costs(self, since=None):
         """{path: (requests, mean seconds, mean SQL queries)} from werkzeug's access log
         (Odoo appends query count, query time and remaining time to each line)."""
+        return {
+            path: (len(times), sum(times) / len(times), q)
+            for path, (times, q) in self.request_times(since).items()
+        }
+
+    def request_times(self, since=None):
+        """{path: ([seconds each request spent in a worker], mean SQL queries)}: the server's
+        side of a request's latency (what a client sees beyond it is waiting for a free
+        worker, the network and the client's own process)."""
         import re
 
         stats = {}
@@ -236,9 +250,10 @@ class Central:
             if since and stamp < since:
                 continue
             path = path.split("?")[0]
-            n, t, q = stats.get(path, (0, 0.0, 0))
-            stats[path] = (n + 1, t + float(sql_time) + float(other), q + int(queries))
-        return {p: (n, t / n, q / n) for p, (n, t, q) in stats.items()}
+            times, q = stats.setdefault(path, ([], [0]))
+            times.append(float(sql_time) + float(other))
+            q[0] += int(queries)
+        return {p: (times, q[0] / len(times)) for p, (times, q) in stats.items()}
 
     def processes(self):
         try:
@@ -339,20 +354,22 @@ class Chain:
     POS session per till, a supplier with a price-list profile.  Everything it creates is
     recorded, so ``cleanup`` can remove it from a database that is kept."""
 
-    def __init__(self, rpc, conn, ofd_port, run_id):
+    def __init__(self, rpc, conn, ofd_port, run_id, stock_update=""):
         self.rpc, self.conn, self.run_id = rpc, conn, run_id
         cur = conn.cursor()
         cur.execute("SELECT id FROM res_company ORDER BY id LIMIT 1")
         self.company_id = cur.fetchone()[0]
         cur.execute(
-            "SELECT ru54fz_ofd_host, ru54fz_ofd_port, ru54fz_breaker_cool_down FROM res_company WHERE id=%s",
+            "SELECT ru54fz_ofd_host, ru54fz_ofd_port, ru54fz_breaker_cool_down,"
+            " point_of_sale_update_stock_quantities FROM res_company WHERE id=%s",
             (self.company_id,),
         )
         self.saved_company = cur.fetchone()
+        self.stock_update = stock_update or self.saved_company[3]
         cur.execute(
             "UPDATE res_company SET ru54fz_ofd_host='127.0.0.1', ru54fz_ofd_port=%s,"
-            " ru54fz_breaker_cool_down=5 WHERE id=%s",
-            (ofd_port, self.company_id),
+            " ru54fz_breaker_cool_down=5, point_of_sale_update_stock_quantities=%s WHERE id=%s",
+            (ofd_port, self.stock_update, self.company_id),
         )
         demo = rpc("ir.model.data", "check_object_reference", "optics_pos_ru54fz", "pos_config_tverskaya")
         self.template_config = demo[1]
@@ -517,8 +534,8 @@ class Chain:
             (templates,),
         )
         cur.execute(
-            "UPDATE res_company SET ru54fz_ofd_host=%s, ru54fz_ofd_port=%s, ru54fz_breaker_cool_down=%s"
-            " WHERE id=%s",
+            "UPDATE res_company SET ru54fz_ofd_host=%s, ru54fz_ofd_port=%s, ru54fz_breaker_cool_down=%s,"
+            " point_of_sale_update_stock_quantities=%s WHERE id=%s",
             (*self.saved_company, self.company_id),
         )
 
@@ -557,12 +574,12 @@ class Till:
         self.offline = False
         real_push = self.svc.central.push
 
-        def timed_push(entries, status=None):
+        def timed_push(entries, status=None, tickets_written=None):
             if self.offline:
                 raise errors.TransportError("the store is offline (load plan)")
             t0 = time.perf_counter()
             try:
-                reply = real_push(entries, status=status)
+                reply = real_push(entries, status=status, tickets_written=tickets_written)
             except errors.FiscalError:
                 self.push_errors += 1
                 raise
@@ -733,7 +750,7 @@ class Day:
     # ------------------------------------------------------------------ set-up
     def setup(self):
         self.ofd = MockOfdProcess(latency_ms=5)
-        self.chain = Chain(self.rpc, self.conn, self.ofd.port, self.run_id)
+        self.chain = Chain(self.rpc, self.conn, self.ofd.port, self.run_id, self.plan.stock_update)
         t0 = time.time()
         # the back office set-up of the stores, four at a time (one RPC each step)
         import concurrent.futures
@@ -1160,7 +1177,9 @@ class Day:
         p(
             f"== chain day: {plan.tills} tills, {plan.hours:g} h compressed {plan.compress:g}x "
             f"({plan.receipts_per_hour:g} receipts/h/till, {plan.lines} lines, {plan.cash_share:.0%} cash), "
-            f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+            f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+            f"stock updated {'per order' if self.chain.stock_update == 'real' else 'at session closing'} "
+            f"({self.chain.stock_update})"
         )
         p(
             f"receipts: {self.receipts} in {sold_wall:.0f} s -> {self.receipts / sold_wall:.2f} receipts/s "
@@ -1224,6 +1243,11 @@ class Day:
         )
         self.central_cpu_per_receipt = central_cpu / max(self.receipts, 1)
         costs = self.central.request_costs(since=self.log_since)
+        served = self.central.request_times(since=self.log_since).get(PUSH_PATH, ([], 0))[0]
+        p(
+            f"push time inside central (a worker's share of the push latency, {len(served)} pushes) "
+            f"p50/p95/p99: {ms(pct(served, 50))} / {ms(pct(served, 95))} / {ms(pct(served, 99))}"
+        )
         p(
             "central requests during the day (count, mean time, mean SQL queries): "
             + "; ".join(
@@ -1306,6 +1330,8 @@ def main(argv=None):
     parser.add_argument("--db", default=f"load_{uuid.uuid4().hex[:6]}")
     parser.add_argument("--reuse", action="store_true", help="the database exists: use it and keep it")
     args = parser.parse_args(argv)
+    if args.stock_update not in ("", "real", "closing"):
+        parser.error("--stock-update is 'real' or 'closing'")
     plan = DayPlan(
         **{f.name: getattr(args, f.name) for f in dataclasses.fields(DayPlan) if f.name != "gp_at"}
     )

@@ -1,7 +1,7 @@
 """Central ingestion of the tills' journals (till push format, receiving side).
 
 ``POST /optics_pos_ru54fz/central/push`` with ``X-Till-Code`` + ``X-Till-Token`` and
-``{"till_code": "...", "entries": [entry, ...], "status": {...}?}``.
+``{"till_code": "...", "entries": [entry, ...], "status": {...}?, "tickets_written": [uuid]?}``.
 
 * 401: unknown till code or wrong token, decided on the headers alone: not a byte of
   the body is read before the till is authenticated (a stranger cannot make central
@@ -47,6 +47,14 @@ def _error(status, code, message, **extra):
     return _json(status, {"error": {"code": code, "message": message, **extra}})
 
 
+def _is_uuid_list(value):
+    return (
+        isinstance(value, list)
+        and len(value) <= MAX_ENTRIES
+        and all(isinstance(u, str) and 0 < len(u) <= 64 for u in value)
+    )
+
+
 class CentralPushController(http.Controller):
     @http.route(
         "/optics_pos_ru54fz/central/push",
@@ -89,6 +97,11 @@ class CentralPushController(http.Controller):
         status = body.get("status")
         if status is not None and not isinstance(status, dict):
             return _error(400, "request_invalid", "'status' must be an object")
+        tickets_written = body.get("tickets_written") or []
+        if not _is_uuid_list(tickets_written):
+            return _error(
+                400, "request_invalid", f"'tickets_written' must be a list of at most {MAX_ENTRIES} uuids"
+            )
         Doc = request.env["optics.fiscal.document"].sudo().with_company(config.company_id)
         for entry in entries:
             if isinstance(entry, dict) and entry.get("till_code") not in (None, "", config.ru54fz_till_code):
@@ -98,7 +111,7 @@ class CentralPushController(http.Controller):
                     f"entry {entry.get('uuid')} belongs to till {entry.get('till_code')}",
                 )
         try:
-            reply = Doc._ingest_push(config, entries, status)
+            reply = Doc._ingest_push(config, entries, status, tickets_written)
             request.env.flush_all()  # a value the database refuses is refused here, as a 400
         except ValueError as exc:
             request.env.cr.rollback()

@@ -594,6 +594,13 @@ class OpticsFiscalDocument(models.Model):
 
     def _fill_missing(self, vals):
         """Write the values of ``vals`` whose column is still empty on this document."""
+        update = self._missing_values(vals)
+        if update:
+            self.sudo().write(update)
+        return update
+
+    def _missing_values(self, vals):
+        """The values of ``vals`` whose column is still empty on this document."""
         self.ensure_one()
         doc = self.sudo()
         update = {}
@@ -609,18 +616,25 @@ class OpticsFiscalDocument(models.Model):
                 update[name] = new
         if vals.get("till_confirmed") and not doc.till_confirmed:
             update["till_confirmed"] = True
-        if update:
-            doc.write(update)
         return update
 
     @api.model
-    def _ingest_push(self, config, entries, status=None):
+    def _ingest_push(self, config, entries, status=None, tickets_written=None):
         """Till push format, receiving side: store the entries, enqueue their delivery,
-        return ``{"accepted": [...], "tickets": [...]}`` for the till."""
+        return ``{"accepted": [...], "tickets": [...]}`` for the till.
+
+        ``tickets_written``: uuids whose ticket the till has written into its FN; an entry
+        the till sends again with nothing new (``_ru54fz_resent``) is accepted as it is."""
+        if tickets_written:
+            self._ru54fz_mark_till_confirmed(config, tickets_written)
+        all_values = [self._entry_to_values(entry, config) for entry in entries]
+        resent = self._ru54fz_resent(config, all_values)
+        if resent:
+            entries = [e for e in entries if e.get("uuid") not in resent]
+            all_values = [v for v in all_values if v["uuid"] not in resent]
         vals_list = []
         seen = set()
-        for entry in entries:
-            vals = self._entry_to_values(entry, config)
+        for vals in all_values:
             if vals["uuid"] in seen:
                 continue
             seen.add(vals["uuid"])
@@ -677,13 +691,19 @@ class OpticsFiscalDocument(models.Model):
             self.env["optics.fiscal.till"].sudo()._record_status(config, {})
         docs._ofd_enqueue()
         reply = {
-            "accepted": [v["uuid"] for v in vals_list],
+            "accepted": [v["uuid"] for v in vals_list] + sorted(resent),
             "tickets": self._pending_tickets(config),
             "refused": refused,
         }
-        # the cash trail and the Z reports follow the same push; a failure there must not
-        # make central refuse fiscal documents it has stored (the till would push again)
-        accepted = set(reply.get("accepted") or [])
+        self._ru54fz_after_push(config, entries, {v["uuid"] for v in vals_list})
+        return reply
+
+    @api.model
+    def _ru54fz_after_push(self, config, entries, accepted):
+        """What follows the fiscal documents of a push: the cash trail, the Z reports and
+        the lab orders paid by these receipts."""
+        # a failure there must not make central refuse fiscal documents it has stored
+        # (the till would push again)
         for entry in entries:
             if entry.get("uuid") not in accepted:
                 continue
@@ -700,7 +720,49 @@ class OpticsFiscalDocument(models.Model):
         ]
         if uuids:
             self.sudo().search([("uuid", "in", uuids)])._optics_settle_lab_orders()
-        return reply
+
+    @api.model
+    def _ru54fz_resent(self, config, vals_list):
+        """The uuids of ``vals_list`` that are re-sends: documents this till already
+        delivered, with nothing the stored row lacks (same FN and FD, no value to fill
+        in).  The till carries an entry again while its OFD ticket has not come back;
+        storing and ingesting it again would change nothing."""
+        uuids = [v["uuid"] for v in vals_list]
+        if not uuids:
+            return set()
+        docs = self.sudo().search(
+            [("uuid", "in", uuids), ("pos_config_id", "=", config.id), ("source", "=", "till")]
+        )
+        by_uuid = {d.uuid: d for d in docs}
+        resent = set()
+        for vals in vals_list:
+            doc = by_uuid.get(vals["uuid"])
+            if (
+                doc
+                and doc.company_id == config.company_id
+                and vals["fn_serial"] in (None, doc.fn_serial)
+                and vals["fd_number"] in (None, doc.fd_number)
+                and not doc._missing_values(vals)
+            ):
+                resent.add(vals["uuid"])
+        return resent
+
+    @api.model
+    def _ru54fz_mark_till_confirmed(self, config, uuids):
+        """The till wrote these documents' OFD tickets into its FN: stop handing them back."""
+        uuids = [u for u in uuids if isinstance(u, str)]
+        if not uuids:
+            return
+        self.flush_model(["pos_config_id", "uuid", "ofd_state", "till_confirmed"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE optics_fiscal_document SET till_confirmed = true WHERE pos_config_id = %s"
+                " AND uuid IN %s AND ofd_state = 'acknowledged' AND till_confirmed IS NOT TRUE",
+                config.id,
+                tuple(uuids),
+            )
+        )
+        self.invalidate_model(["till_confirmed"])
 
     # ============================================================ ownership
     #: what a till's push sets on a document a POS order sync created first: the till's

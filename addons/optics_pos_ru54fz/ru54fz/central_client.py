@@ -94,12 +94,15 @@ class CentralClient:
             self.base_url + REFUNDABLE_PATH, {"till_code": self.till_code, "uuid": original_uuid}, "look-up"
         )
 
-    def push(self, entries, status=None):
+    def push(self, entries, status=None, tickets_written=None):
         """One batch; ``status`` (the till's GET status answer) tells central the
-        FN state, e.g. which OFD tickets are already in the FN."""
+        FN state, e.g. which OFD tickets are already in the FN; ``tickets_written`` the
+        uuids whose ticket (from an earlier reply) the till wrote into its FN since."""
         data = {"till_code": self.till_code, "entries": entries}
         if status is not None:
             data["status"] = status
+        if tickets_written:
+            data["tickets_written"] = list(tickets_written)
         reply = self._post(self.url, data, "push")
         accepted = reply.get("accepted") or []
         tickets = reply.get("tickets") or []

@@ -68,7 +68,15 @@ DEFAULTS = {
     "ofd_ticket_poll": 1.0,
     "push_batch": 200,
     "push_max_rounds": 1000,
-    "push_status_interval": 5.0,  # seconds between status reports while draining a backlog
+    # seconds between status reports to central (FN figures, journal fill, health: the
+    # dashboard's minute-scale view; the POS reads the till's own status, not central's).
+    # A status costs the till three KKT commands and central a write, so not every push
+    # carries one: the first after start does, then one per interval
+    "push_status_interval": 60.0,
+    # an OFD message central has already taken is carried again only after this many
+    # seconds without its ticket (central keeps the message and retries the OFD itself;
+    # the re-send only covers a central that lost the document, e.g. restored from backup)
+    "ofd_resend_seconds": 30.0,
     "push_backoff_max": 60.0,
     "push_timeout": 10.0,
     "compact_after_days": 90,
@@ -125,7 +133,13 @@ class TillService:
         self._wake = threading.Event()
         self._pusher = None
         self.push_state = {"last_ok": None, "last_error": None, "backoff": 0.0}
-        self._status_pushed_at = 0.0
+        self._status_pushed_at = None  # monotonic time of the last status sent to central
+        #: FD number -> monotonic time its OFD message was last carried to central
+        self._ofd_carried = {}
+        #: uuids whose OFD ticket this till wrote into its FN, for central's next push: central
+        #: stops handing those tickets back (before, only the next status report told it)
+        self._tickets_written = []
+        self._ofd_outstanding = None  # FD whose OFD ticket the till waits for (a push poll sooner)
         self.central = None
         if self.config["central_url"]:
             self.central = CentralClient(
@@ -909,15 +923,27 @@ class TillService:
             batch = self.journal.in_state("fiscalised", limit=self.config["push_batch"], after_hlc=after)
             extra = self._pending_ofd_entry(batch)
             entries = [self.journal.to_entry(r) for r in batch] + extra
-            status = None
             now = time.monotonic()
-            if totals["rounds"] == 1 or now - self._status_pushed_at >= self.config["push_status_interval"]:
+            status_due = (
+                self._status_pushed_at is None
+                or now - self._status_pushed_at >= self.config["push_status_interval"]
+            )
+            if totals["rounds"] > 1 and not entries and not status_due:
+                # a further round only to fetch nothing: the next message's ticket (if the
+                # FN handed one out above) comes with the next poll
+                break
+            status = None
+            if status_due:
                 try:
                     status = self.status()
                 except Exception:  # noqa: BLE001 - the push must not depend on the status
                     _logger.exception("till status for central failed")
                 self._status_pushed_at = now
-            reply = self._push_setting_aside(entries, status)
+            written = list(self._tickets_written)
+            reply = self._push_setting_aside(entries, status, written)
+            # central has them (or, had the push been refused, re-sends those tickets
+            # until the next status report: harmless, the journal skips them)
+            del self._tickets_written[: len(written)]
             settings = reply.get("settings") or {}
             if isinstance(settings.get("refund_requires_ofd_confirmation"), bool):
                 self.set_refund_requires_ofd(settings["refund_requires_ofd_confirmation"])
@@ -928,7 +954,7 @@ class TillService:
             totals["pushed"] += len(entries)
             totals["accepted"] += len(accepted)
             totals["tickets"] += applied
-            totals["awaiting_ticket"] = not applied and any(e.get("ofd_message") for e in entries)
+            totals["awaiting_ticket"] = not applied and self._ofd_outstanding is not None
             if batch and len(batch) == self.config["push_batch"] and accepted:
                 after = batch[-1]["hlc"]
                 continue
@@ -956,8 +982,14 @@ class TillService:
         return self.journal.set_ofd_confirmed_below(fn.fn_serial, limit) if limit else 0
 
     def _pending_ofd_entry(self, batch):
-        """The FN hands out its oldest unconfirmed OFD message; attach it to its
-        entry (re-sent, if already delivered, until the OFD ticket comes back)."""
+        """The FN hands out its oldest unconfirmed OFD message; attach it to its entry.
+
+        An entry central already has goes again, with its message, only when its ticket
+        has not come back within ``ofd_resend_seconds`` (central stores the message and
+        retries the OFD itself; a re-send on every ticket poll cost central a full
+        ingestion per poll).  Sets ``_ofd_outstanding`` to the FD whose ticket the till
+        waits for, or None."""
+        self._ofd_outstanding = None
         try:
             with self._device_lock:
                 msg = self.device.read_ofd_message()
@@ -965,13 +997,20 @@ class TillService:
             _logger.info("no OFD message read from the KKT: %s", exc)
             return []
         if not msg:
+            self._ofd_carried.clear()
             return []
         fd_number, data = msg
         b64 = base64.b64encode(data).decode()
+        now = time.monotonic()
+        # the FN gives out the oldest unconfirmed message: every older FD is confirmed
+        for fd in [fd for fd in self._ofd_carried if fd < fd_number]:
+            del self._ofd_carried[fd]
         for r in batch:
             if r["fd_number"] == fd_number:
                 r["ofd_message"] = b64
                 self.journal.attach_ofd_message(fd_number, b64)
+                self._ofd_outstanding = fd_number
+                self._ofd_carried[fd_number] = now
                 return []
         row = self.journal.by_fd_number(fd_number)
         if row is None or row["ofd_confirmed"] or row["state"] == "dead_letter":
@@ -979,20 +1018,27 @@ class TillService:
         if row["ofd_message"] is None:
             self.journal._write("UPDATE entries SET ofd_message=? WHERE uuid=?", (b64, row["uuid"]))
         row["ofd_message"] = b64
-        return [self.journal.to_entry(row)] if row["state"] != "fiscalised" else []
+        if row["state"] == "fiscalised":
+            return []  # goes in a batch of its own turn, its message attached then
+        self._ofd_outstanding = fd_number
+        carried = self._ofd_carried.get(fd_number)
+        if carried is not None and now - carried < self.config["ofd_resend_seconds"]:
+            return []
+        self._ofd_carried[fd_number] = now
+        return [self.journal.to_entry(row)]
 
     # -- entries central refuses for good (issue 12: one poisoned entry must not block the queue)
     #: statuses that may be about one entry of the batch (not about the till: 401, 403)
     ENTRY_REFUSALS = (400, 409, 413, 422)
 
-    def _push_setting_aside(self, entries, status):
+    def _push_setting_aside(self, entries, status, tickets_written=None):
         """``central.push`` that never lets one entry block the others.  When central
         refuses the batch because of one entry (its error names the uuid, or halving the
         batch finds it), that entry is set aside (journal state ``dead_letter``, with
         central's reason) and the rest are pushed.  A refusal that is about the till
         itself (401, a bad status report...) is raised unchanged: nothing is set aside."""
         try:
-            reply = self.central.push(entries, status=status)
+            reply = self.central.push(entries, status=status, tickets_written=tickets_written)
         except CentralRefused as exc:
             named = exc.details.get("entry_uuid")
             code = exc.details.get("status")
@@ -1050,6 +1096,7 @@ class TillService:
             exc.message,
         )
         self.journal.set_aside(entry["uuid"], error)
+        self._status_pushed_at = None  # central hears of it with the next push, not in a minute
 
     def _retry_dead_letters(self):
         """Offer a few set-aside entries to central again, each alone; accepted ones are
@@ -1092,6 +1139,8 @@ class TillService:
                 _logger.warning("the KKT refused the OFD ticket for FD %s: %s", fd, exc)
                 continue
             self.journal.set_ofd_confirmed(fd, t.get("ticket"), uuid=row["uuid"] if row else None)
+            if t.get("uuid"):
+                self._tickets_written.append(t["uuid"])
             n += 1
         return n
 

@@ -151,6 +151,63 @@ class TestSecurityPushOwnership(SecurityTillCase):
         self.assertEqual(reply["accepted"], [])
         self.assertEqual(Doc.search([("uuid", "=", other)]).pos_config_id, self.config_b)
 
+    # -- the re-sent entry and the written tickets (issue 18: a push with nothing new is cheap)
+    def test_a_resent_entry_is_accepted_as_it_is_and_one_with_news_is_still_stored(self):
+        code_a = self.config_a.ru54fz_till_code
+        Doc = self.env["optics.fiscal.document"].sudo()
+        bare = entry(code_a, 41, FN_A, message=False)  # pushed before the FN handed out its message
+        self.assertEqual(self.push("A", [bare])["accepted"], [bare["uuid"]])
+        doc = Doc.search([("uuid", "=", bare["uuid"])])
+        self.assertFalse(doc.has_ofd_message)
+        # the same entry again, now carrying the FN's message: central must take the message
+        carried = entry(code_a, 41, FN_A, uid=bare["uuid"])
+        self.assertEqual(self.push("A", [carried])["accepted"], [bare["uuid"]])
+        doc.invalidate_recordset()
+        self.assertTrue(doc.has_ofd_message, "a re-sent entry that brings the message is stored")
+        before = self.snapshot(doc)
+        # and once more while the ticket is awaited: accepted (the till marks it delivered),
+        # nothing changes, no second cash movement, no second document
+        self.assertEqual(self.push("A", [carried])["accepted"], [bare["uuid"]])
+        self.assertEqual(self.snapshot(doc), before)
+        self.assertEqual(Doc.search_count([("uuid", "=", bare["uuid"])]), 1)
+        # the till later reports the ticket written (the entry's ofd_confirmed): stored too
+        confirmed = dict(carried, ofd_confirmed=True)
+        self.push("A", [confirmed])
+        doc.invalidate_recordset()
+        self.assertTrue(doc.till_confirmed)
+        # another till re-sending A's entry word for word is not a re-send: it is refused
+        reply = self.push("B", [dict(carried, till_code=self.config_b.ru54fz_till_code)])
+        self.assertEqual(reply["accepted"], [])
+        self.assertEqual(reply["refused"][0]["code"], "owned_elsewhere")
+
+    def test_written_tickets_stop_being_handed_back_and_only_for_the_tills_own_documents(self):
+        Doc = self.env["optics.fiscal.document"].sudo()
+        genuine = entry(self.config_a.ru54fz_till_code, 51, FN_A)
+        self.push("A", [genuine])
+        doc = Doc.search([("uuid", "=", genuine["uuid"])])
+        ticket = base64.b64encode(b"ofd-ticket-51")
+        doc.write({"ofd_state": "acknowledged", "ticket": ticket})
+        self.assertEqual([t["uuid"] for t in self.push("A", [])["tickets"]], [genuine["uuid"]])
+        # till B names A's document as written: A's ticket is still handed to A
+        status, body = self.central("push", {"entries": [], "tickets_written": [genuine["uuid"]]}, key="B")
+        self.assertEqual(status, 200, body)
+        doc.invalidate_recordset()
+        self.assertFalse(doc.till_confirmed, "another till cannot mark A's ticket as written")
+        self.assertEqual([t["uuid"] for t in self.push("A", [])["tickets"]], [genuine["uuid"]])
+        # a malformed list is refused, nothing changes
+        status, body = self.central("push", {"entries": [], "tickets_written": "all"}, key="A")
+        self.assertEqual((status, body["error"]["code"]), (400, "request_invalid"))
+        status, body = self.central("push", {"entries": [], "tickets_written": [genuine["uuid"], 7]}, key="A")
+        self.assertEqual(status, 400)
+        doc.invalidate_recordset()
+        self.assertFalse(doc.till_confirmed)
+        # A says it wrote the ticket into its FN: no longer handed back
+        status, body = self.central("push", {"entries": [], "tickets_written": [genuine["uuid"]]}, key="A")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["tickets"], [])
+        doc.invalidate_recordset()
+        self.assertTrue(doc.till_confirmed)
+
 
 @tagged("post_install", "-at_install")
 class TestSecurityPushAcrossStores(CashSessionCommon):

@@ -103,6 +103,9 @@ class MiniCentral:
         self.requests = 0
         self.pending_tickets = []  # [{"uuid", "fd_number", "ticket"}]
         self.statuses = []  # the till's status reports, as pushed
+        #: one record a push: {"entries": [uuid], "messages": [uuid carrying an OFD message],
+        #: "status": bool, "tickets_written": [uuid]}
+        self.pushes = []
         #: ``refuse(entries) -> None | (http status, error dict)``: a refusal central
         #: answers instead of storing (the whole push is then stored by nobody)
         self.refuse = None
@@ -146,6 +149,14 @@ class MiniCentral:
                     return self._send(refusal[0], {"error": refusal[1]})
                 if data.get("status") is not None:
                     central.statuses.append(data["status"])
+                central.pushes.append(
+                    {
+                        "entries": [e["uuid"] for e in data["entries"]],
+                        "messages": [e["uuid"] for e in data["entries"] if e.get("ofd_message")],
+                        "status": data.get("status") is not None,
+                        "tickets_written": list(data.get("tickets_written") or []),
+                    }
+                )
                 self._send(200, central.handle(data["entries"]))
 
             def _send(self, status, payload):
