@@ -12,7 +12,9 @@
 * 400: malformed body or entry, with the reason (nothing is stored: the push is
   one transaction);
 * 200: ``{"accepted": [uuid, ...], "tickets": [{"uuid", "fd_number", "ticket"}],
-  "settings": {"refund_requires_ofd_confirmation": bool}}``.
+  "settings": {"refund_requires_ofd_confirmation": bool}}``; ``"deferred": [uuid, ...]``
+  instead of ``accepted`` when a row the push needs is locked (the POS order sync of the
+  same receipt): nothing is stored and the till pushes those entries again.
 
 Re-pushing the same entries is harmless: documents are keyed by uuid.  The
 optional ``status`` is the till's ``GET status`` answer (FN status, journal
@@ -26,6 +28,7 @@ import psycopg2
 
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
+from odoo.tools import SQL
 
 from ..ru54fz import tokens
 
@@ -33,6 +36,11 @@ _logger = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_ENTRIES = 5000
+#: how long a push waits for a row lock before it gives its entries back to the till.  The
+#: POS order sync of the same receipt (sent at the same moment) holds the document's uuid for
+#: its whole transaction, Odoo's stock picking included: a push waiting for it would hold a
+#: worker that long; the till pushes the deferred entries again at its next poll (1 s)
+PUSH_LOCK_TIMEOUT = "100ms"
 
 
 def _json(status, payload):
@@ -78,30 +86,10 @@ class CentralPushController(http.Controller):
             return _error(411, "length_required", "the push must carry a Content-Length")
         if httpreq.content_length > MAX_BODY:
             return _error(413, "too_large", f"the push exceeds {MAX_BODY} bytes: send smaller batches")
-        # cached: Odoo replays the request on a serialization failure (two tills, or a
-        # till and the POS, pushing the same uuid at once) and must read the body again
-        raw = httpreq.get_data()
-        try:
-            body = json.loads(raw or b"null")
-        except ValueError as exc:
-            return _error(400, "request_invalid", f"body is not JSON: {exc}")
-        if not isinstance(body, dict):
-            return _error(400, "request_invalid", "body must be a JSON object")
-        if body.get("till_code") not in (None, till_code):
-            return _error(400, "request_invalid", "the body's till_code is not the till of X-Till-Code")
-        entries = body.get("entries") or []
-        if not isinstance(entries, list):
-            return _error(400, "request_invalid", "'entries' must be a list")
-        if len(entries) > MAX_ENTRIES:
-            return _error(400, "request_invalid", f"at most {MAX_ENTRIES} entries per push")
-        status = body.get("status")
-        if status is not None and not isinstance(status, dict):
-            return _error(400, "request_invalid", "'status' must be an object")
-        tickets_written = body.get("tickets_written") or []
-        if not _is_uuid_list(tickets_written):
-            return _error(
-                400, "request_invalid", f"'tickets_written' must be a list of at most {MAX_ENTRIES} uuids"
-            )
+        body, refusal = self._read_push_body(httpreq, till_code)
+        if refusal is not None:
+            return refusal
+        entries, status, tickets_written = body["entries"], body["status"], body["tickets_written"]
         Doc = request.env["optics.fiscal.document"].sudo().with_company(config.company_id)
         for entry in entries:
             if isinstance(entry, dict) and entry.get("till_code") not in (None, "", config.ru54fz_till_code):
@@ -111,8 +99,15 @@ class CentralPushController(http.Controller):
                     f"entry {entry.get('uuid')} belongs to till {entry.get('till_code')}",
                 )
         try:
+            request.env.cr.execute(SQL("SET LOCAL lock_timeout = %s", PUSH_LOCK_TIMEOUT))
             reply = Doc._ingest_push(config, entries, status, tickets_written)
             request.env.flush_all()  # a value the database refuses is refused here, as a 400
+            request.env.cr.execute(SQL("SET LOCAL lock_timeout TO DEFAULT"))
+        except psycopg2.errors.LockNotAvailable:
+            # nothing of this push is stored; the till keeps the entries and pushes them again
+            request.env.cr.rollback()
+            _logger.info("push of till %s deferred: a row it needs is locked", till_code)
+            reply = Doc._ru54fz_deferred_reply(config, entries)
         except ValueError as exc:
             request.env.cr.rollback()
             return _error(400, "entry_invalid", str(exc), uuid=getattr(exc, "uuid", None))
@@ -126,6 +121,36 @@ class CentralPushController(http.Controller):
         # the till learns the company's policies here (refund saga: docs/refund_saga.md)
         reply["settings"] = config.company_id._ru54fz_till_settings()
         return _json(200, reply)
+
+    @staticmethod
+    def _read_push_body(httpreq, till_code):
+        """The push body checked: ``({"entries", "status", "tickets_written"}, None)``, or
+        ``(None, the 400 response)``."""
+        # cached: Odoo replays the request on a serialization failure (two tills, or a
+        # till and the POS, pushing the same uuid at once) and must read the body again
+        raw = httpreq.get_data()
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError as exc:
+            return None, _error(400, "request_invalid", f"body is not JSON: {exc}")
+        if not isinstance(body, dict):
+            return None, _error(400, "request_invalid", "body must be a JSON object")
+        if body.get("till_code") not in (None, till_code):
+            return None, _error(400, "request_invalid", "the body's till_code is not the till of X-Till-Code")
+        entries = body.get("entries") or []
+        if not isinstance(entries, list):
+            return None, _error(400, "request_invalid", "'entries' must be a list")
+        if len(entries) > MAX_ENTRIES:
+            return None, _error(400, "request_invalid", f"at most {MAX_ENTRIES} entries per push")
+        status = body.get("status")
+        if status is not None and not isinstance(status, dict):
+            return None, _error(400, "request_invalid", "'status' must be an object")
+        tickets_written = body.get("tickets_written") or []
+        if not _is_uuid_list(tickets_written):
+            return None, _error(
+                400, "request_invalid", f"'tickets_written' must be a list of at most {MAX_ENTRIES} uuids"
+            )
+        return {"entries": entries, "status": status, "tickets_written": tickets_written}, None
 
     @http.route(
         "/optics_pos_ru54fz/central/refundable",

@@ -699,6 +699,17 @@ class OpticsFiscalDocument(models.Model):
         return reply
 
     @api.model
+    def _ru54fz_deferred_reply(self, config, entries):
+        """The reply to a push central could not store now (a row it needs is locked):
+        nothing accepted, the entries named as deferred, the tickets the till is owed."""
+        return {
+            "accepted": [],
+            "deferred": [e.get("uuid") for e in entries if isinstance(e, dict)],
+            "tickets": self._pending_tickets(config),
+            "refused": [],
+        }
+
+    @api.model
     def _ru54fz_after_push(self, config, entries, accepted):
         """What follows the fiscal documents of a push: the cash trail, the Z reports and
         the lab orders paid by these receipts."""
@@ -710,6 +721,9 @@ class OpticsFiscalDocument(models.Model):
             try:
                 with self.env.cr.savepoint():
                     self.env["pos.session"].sudo()._ru54fz_ingest_till_entry(config, entry)
+            except psycopg2.errors.LockNotAvailable:
+                # the POS order sync of this receipt is recording it right now
+                _logger.info("cash trail: till entry %s left to the POS order sync", entry.get("uuid"))
             except Exception:  # noqa: BLE001 - logged; the trail heals from the POS order sync
                 _logger.exception(
                     "cash trail: till entry %s of %s not recorded", entry.get("uuid"), config.display_name

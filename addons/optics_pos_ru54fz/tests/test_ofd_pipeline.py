@@ -272,6 +272,39 @@ class TestOfdPipeline(OfdRunnerCase):
             self.assertEqual(len(jobs), 2, "3 documents in batches of 2, enqueued once")
         self.assertEqual([self.submissions(fd) for fd in range(1, 4)], [1] * 3)
 
+    def test_a_push_does_not_wait_for_the_pos_sync_of_the_same_receipt(self):
+        """The POS order sync of a receipt holds its document's uuid until it commits (Odoo's
+        stock picking included); the till's push of that receipt, sent at the same moment,
+        is answered at once with the entry deferred, and the till's next poll stores it.
+        (Were the push to wait for the lock, it would hang here: the sync's transaction is
+        only rolled back after the push has answered.)"""
+        entry = self.entries([5])[0]
+        with self.registry.cursor() as sync_cr:
+            sync_env = api.Environment(sync_cr, SUPERUSER_ID, {})
+            sync_env["optics.fiscal.document"]._upsert(
+                [
+                    {
+                        "uuid": entry["uuid"],
+                        "kind": "sale",
+                        "company_id": self.company_id,
+                        "pos_config_id": self.config_id,
+                        "till_code": self.till_code,
+                        "total": 10000,
+                        "ofd_state": "pending",
+                    }
+                ],
+                source="pos",
+            )
+            status, reply = self.push([entry])
+            sync_cr.rollback()  # this sync failed: the till's push is the only copy
+        self.assertEqual(status, 200, reply)
+        self.assertEqual((reply["accepted"], reply["deferred"]), ([], [entry["uuid"]]))
+        self.assertEqual(self.states(), {}, "nothing of the deferred push is stored")
+        status, reply = self.push([entry])
+        self.assertEqual((status, reply["accepted"]), (200, [entry["uuid"]]))
+        self.wait_all("acknowledged", 1)
+        self.assertEqual(self.submissions(5), 1)
+
     # ---------------------------------------------------------- endpoint contract
     def test_push_authentication_and_validation(self):
         status, reply = self.push(self.entries([1]), token="wrong")
