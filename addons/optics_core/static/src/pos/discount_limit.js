@@ -1,9 +1,9 @@
 /** Refuse line discounts over the user's role limit (pos.config cashier / manager limits). */
-import { patch } from "@web/core/utils/patch";
-import { _t } from "@web/core/l10n/translation";
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
-import { PosOrderline } from "@point_of_sale/app/models/pos_order_line";
-import { OrderSummary } from "@point_of_sale/app/screens/product_screen/order_summary/order_summary";
+import {patch} from "@web/core/utils/patch";
+import {_t} from "@web/core/l10n/translation";
+import {AlertDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
+import {PosOrderline} from "@point_of_sale/app/models/pos_order_line";
+import {OrderSummary} from "@point_of_sale/app/screens/product_screen/order_summary/order_summary";
 
 function discountLimit(models) {
     const user = models["res.users"].getFirst();
@@ -21,7 +21,7 @@ patch(OrderSummary.prototype, {
                     title: _t("Discount not allowed"),
                     body: _t(
                         "A discount of %(wanted)s% is over your limit of %(limit)s%. Ask a store manager.",
-                        { wanted, limit }
+                        {wanted, limit}
                     ),
                 });
                 this.numberBuffer.reset();

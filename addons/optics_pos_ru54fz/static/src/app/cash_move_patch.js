@@ -3,19 +3,19 @@
  * the till, journaled there), then let Odoo record it (try_cash_in_out). Both
  * carry the same uuid, so a retry after an error never registers it twice.
  */
-import { patch } from "@web/core/utils/patch";
-import { _t } from "@web/core/l10n/translation";
-import { parseFloat } from "@web/views/fields/parsers";
-import { CashMovePopup } from "@point_of_sale/app/navbar/cash_move_popup/cash_move_popup";
-import { uuidv4 } from "@point_of_sale/utils";
-import { TillError } from "./till_client";
-import { toKop } from "./fiscal_payload";
+import {patch} from "@web/core/utils/patch";
+import {_t} from "@web/core/l10n/translation";
+import {parseFloat} from "@web/views/fields/parsers";
+import {CashMovePopup} from "@point_of_sale/app/navbar/cash_move_popup/cash_move_popup";
+import {uuidv4} from "@point_of_sale/utils";
+import {TillError} from "./till_client";
+import {toKop} from "./fiscal_payload";
 
 patch(CashMovePopup.prototype, {
     ru54fzUuidFor(type, amountKop) {
         const key = `${type}:${amountKop}`;
         if (!this._ru54fzAttempt || this._ru54fzAttempt.key !== key) {
-            this._ru54fzAttempt = { key, uuid: uuidv4(), registered: false };
+            this._ru54fzAttempt = {key, uuid: uuidv4(), registered: false};
         }
         return this._ru54fzAttempt;
     },
@@ -44,7 +44,10 @@ patch(CashMovePopup.prototype, {
                     await client.cashIn(attempt.uuid, toKop(amount), cashier);
                 } else {
                     // cash out is a store manager's act: the till wants the manager's grant
-                    const grant = await this.pos.ru54fzManagerGrant("cash_out", _t("Cash out"));
+                    const grant = await this.pos.ru54fzManagerGrant(
+                        "cash_out",
+                        _t("Cash out")
+                    );
                     if (!grant) {
                         return;
                     }
@@ -64,7 +67,9 @@ patch(CashMovePopup.prototype, {
                     return;
                 }
                 const answer = await this.pos.ru54fzShowError(error, {
-                    title: _t("The cash movement was not registered on the cash register"),
+                    title: _t(
+                        "The cash movement was not registered on the cash register"
+                    ),
                 });
                 if (answer !== "retry") {
                     return;
@@ -79,7 +84,10 @@ patch(CashMovePopup.prototype, {
         const args = super._prepare_try_cash_in_out_payload(...arguments);
         if (this._ru54fzAttempt?.registered) {
             // extras is the last positional argument of try_cash_in_out
-            args[args.length - 1] = { ...args[args.length - 1], ru54fz_uuid: this._ru54fzAttempt.uuid };
+            args[args.length - 1] = {
+                ...args[args.length - 1],
+                ru54fz_uuid: this._ru54fzAttempt.uuid,
+            };
         }
         return args;
     },

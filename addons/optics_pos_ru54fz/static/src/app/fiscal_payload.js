@@ -14,7 +14,7 @@
  *      fiscal lines (n-r units at p, r units at p+1 kopeck), which is exact.
  * All arithmetic is on integers; floats only come in from the Odoo order.
  */
-import { _t } from "@web/core/l10n/translation";
+import {_t} from "@web/core/l10n/translation";
 
 export class FiscalPayloadError extends Error {
     constructor(message) {
@@ -72,7 +72,7 @@ export function spread(delta, weights) {
     const abs = Math.abs(delta);
     const shares = weights.map((w, i) => {
         const exact = (abs * w) / total;
-        return { i, base: Math.floor(exact), frac: exact - Math.floor(exact), w };
+        return {i, base: Math.floor(exact), frac: exact - Math.floor(exact), w};
     });
     let rest = abs - shares.reduce((a, s) => a + s.base, 0);
     const order = [...shares].sort((a, b) => b.frac - a.frac || b.w - a.w || a.i - b.i);
@@ -94,8 +94,9 @@ export function vatCodeOfTax(tax) {
     if (tax.ffd_vat_code) {
         return Number(tax.ffd_vat_code);
     }
-    const rate = tax.amount_type === "percent" || !tax.amount_type ? Number(tax.amount) : NaN;
-    const byRate = { 22: 11, 20: 1, 10: 2, 7: 8, 5: 7, 0: 6 };
+    const rate =
+        tax.amount_type === "percent" || !tax.amount_type ? Number(tax.amount) : NaN;
+    const byRate = {22: 11, 20: 1, 10: 2, 7: 8, 5: 7, 0: 6};
     if (rate in byRate) {
         return byRate[rate];
     }
@@ -118,8 +119,8 @@ export function vatCodeOfTax(tax) {
  * @param {Array<{kind, amountKop}>} input.payments what the buyer really paid (change removed)
  * @returns {{lines: object[], payments: object[], totalKop: number}}
  */
-export function buildFiscalLines({ lines, discounts = [], payments }) {
-    const items = lines.map((l) => ({ ...l }));
+export function buildFiscalLines({lines, discounts = [], payments}) {
+    const items = lines.map((l) => ({...l}));
     if (!items.length) {
         throw new FiscalPayloadError(_t("The receipt has no items."));
     }
@@ -129,7 +130,9 @@ export function buildFiscalLines({ lines, discounts = [], payments }) {
         byVat[d.vatCode] = (byVat[d.vatCode] || 0) + d.amountKop;
     }
     for (const [vat, amount] of Object.entries(byVat)) {
-        let targets = items.filter((it) => String(it.vatCode) === String(vat) && it.amountKop > 0);
+        let targets = items.filter(
+            (it) => String(it.vatCode) === String(vat) && it.amountKop > 0
+        );
         if (!targets.length) {
             targets = items.filter((it) => it.amountKop > 0);
         }
@@ -138,12 +141,18 @@ export function buildFiscalLines({ lines, discounts = [], payments }) {
     for (const it of items) {
         if (it.marked && !it.markingCode) {
             throw new FiscalPayloadError(
-                _t("“%s” is marked goods: scan its marking code (DataMatrix) before the payment.", it.name)
+                _t(
+                    "“%s” is marked goods: scan its marking code (DataMatrix) before the payment.",
+                    it.name
+                )
             );
         }
         if (it.marked && it.qtyMilli !== 1000) {
             throw new FiscalPayloadError(
-                _t("“%s” is marked goods: sell one unit per line, each with its own marking code.", it.name)
+                _t(
+                    "“%s” is marked goods: sell one unit per line, each with its own marking code.",
+                    it.name
+                )
             );
         }
         if (it.amountKop < 0) {
@@ -158,7 +167,9 @@ export function buildFiscalLines({ lines, discounts = [], payments }) {
     if (paid !== current) {
         const targets = items.filter((it) => it.amountKop > 0);
         if (!targets.length) {
-            throw new FiscalPayloadError(_t("The receipt total must be greater than zero."));
+            throw new FiscalPayloadError(
+                _t("The receipt total must be greater than zero.")
+            );
         }
         applySpread(targets, paid - current);
     }
@@ -170,14 +181,16 @@ export function buildFiscalLines({ lines, discounts = [], payments }) {
         const price = Math.round((it.amountKop * 1000) / it.qtyMilli);
         const sum = lineSum(price, it.qtyMilli);
         residue += it.amountKop - sum;
-        it.fiscal = [{ price, qtyMilli: it.qtyMilli, amountKop: sum }];
+        it.fiscal = [{price, qtyMilli: it.qtyMilli, amountKop: sum}];
     }
     const whole = items.filter((it) => it.qtyMilli % 1000 === 0);
     if (residue) {
         const sink = [...whole].sort((a, b) => b.amountKop - a.amountKop)[0];
         if (!sink || sink.amountKop + residue < 0) {
             throw new FiscalPayloadError(
-                _t("Weighed items cannot be priced to the kopeck; add the rounding by hand.")
+                _t(
+                    "Weighed items cannot be priced to the kopeck; add the rounding by hand."
+                )
             );
         }
         sink.amountKop += residue;
@@ -188,10 +201,10 @@ export function buildFiscalLines({ lines, discounts = [], payments }) {
         const r = it.amountKop - p * n;
         it.fiscal =
             r === 0
-                ? [{ price: p, qtyMilli: it.qtyMilli, amountKop: it.amountKop }]
+                ? [{price: p, qtyMilli: it.qtyMilli, amountKop: it.amountKop}]
                 : [
-                      { price: p, qtyMilli: (n - r) * 1000, amountKop: p * (n - r) },
-                      { price: p + 1, qtyMilli: r * 1000, amountKop: (p + 1) * r },
+                      {price: p, qtyMilli: (n - r) * 1000, amountKop: p * (n - r)},
+                      {price: p + 1, qtyMilli: r * 1000, amountKop: (p + 1) * r},
                   ];
     }
     const out = [];
@@ -223,7 +236,7 @@ export function buildFiscalLines({ lines, discounts = [], payments }) {
         lines: out,
         payments: payments
             .filter((p) => p.amountKop > 0)
-            .map((p) => ({ kind: p.kind, amount: kopToStr(p.amountKop) })),
+            .map((p) => ({kind: p.kind, amount: kopToStr(p.amountKop)})),
         totalKop,
     };
 }
@@ -263,7 +276,9 @@ export function refundedOrderOf(order) {
     }
     if (originals.size > 1) {
         throw new FiscalPayloadError(
-            _t("A refund must refund lines of one receipt only: make one refund per receipt.")
+            _t(
+                "A refund must refund lines of one receipt only: make one refund per receipt."
+            )
         );
     }
     return originals.size ? [...originals][0] : null;
@@ -283,7 +298,8 @@ export function buildReceiptPayload(order, ctx) {
     for (const line of order.lines) {
         const qtyMilli = sign * toMilli(line.get_quantity());
         const amountKop = sign * toKop(line.get_price_with_tax());
-        const taxes = line._getProductTaxesAfterFiscalPosition?.() || line.tax_ids || [];
+        const taxes =
+            line._getProductTaxesAfterFiscalPosition?.() || line.tax_ids || [];
         const vatCode = vatCodeOfTax(taxes.find((t) => t.ffd_vat_code) || taxes[0]);
         if (qtyMilli === 0) {
             continue;
@@ -299,12 +315,15 @@ export function buildReceiptPayload(order, ctx) {
         }
         if (amountKop < 0) {
             // order discount, loyalty reward: folded into the items below
-            discounts.push({ vatCode, amountKop });
+            discounts.push({vatCode, amountKop});
             continue;
         }
         const product = line.get_product();
         lines.push({
-            name: (line.get_full_product_name() || product.display_name || "").slice(0, 128),
+            name: (line.get_full_product_name() || product.display_name || "").slice(
+                0,
+                128
+            ),
             qtyMilli,
             amountKop,
             vatCode,
@@ -314,7 +333,9 @@ export function buildReceiptPayload(order, ctx) {
             marked: Boolean(product.ru54fz_marked),
             // a refund carries the code of the unit sold (marking_pos.js keeps it on the line)
             markingCode:
-                line.ru54fz_marking_code || line.refunded_orderline_id?.ru54fz_marking_code || "",
+                line.ru54fz_marking_code ||
+                line.refunded_orderline_id?.ru54fz_marking_code ||
+                "",
         });
     }
     // what was really paid, change given back in cash
@@ -325,11 +346,13 @@ export function buildReceiptPayload(order, ctx) {
         }
         const amountKop = sign * toKop(p.get_amount ? p.get_amount() : p.amount);
         if (amountKop) {
-            payments.push({ kind: paymentKind(p.payment_method_id), amountKop });
+            payments.push({kind: paymentKind(p.payment_method_id), amountKop});
         }
     }
     let change = toKop(order.get_change());
-    for (const p of payments.filter((x) => x.kind === "cash").sort((a, b) => b.amountKop - a.amountKop)) {
+    for (const p of payments
+        .filter((x) => x.kind === "cash")
+        .sort((a, b) => b.amountKop - a.amountKop)) {
         const take = Math.min(change, p.amountKop);
         p.amountKop -= take;
         change -= take;
@@ -338,20 +361,28 @@ export function buildReceiptPayload(order, ctx) {
     for (const p of payments) {
         merged[p.kind] = (merged[p.kind] || 0) + p.amountKop;
     }
-    const mergedPayments = Object.entries(merged).map(([kind, amountKop]) => ({ kind, amountKop }));
-    const expected = sign * toKop(order.get_total_with_tax() + order.get_rounding_applied());
+    const mergedPayments = Object.entries(merged).map(([kind, amountKop]) => ({
+        kind,
+        amountKop,
+    }));
+    const expected =
+        sign * toKop(order.get_total_with_tax() + order.get_rounding_applied());
     const paid = mergedPayments.reduce((a, p) => a + p.amountKop, 0);
     if (paid !== expected) {
         throw new FiscalPayloadError(
-            _t("The payments (%s) do not match the total to pay (%s).", kopToStr(paid), kopToStr(expected))
+            _t(
+                "The payments (%s) do not match the total to pay (%s).",
+                kopToStr(paid),
+                kopToStr(expected)
+            )
         );
     }
-    const built = buildFiscalLines({ lines, discounts, payments: mergedPayments });
+    const built = buildFiscalLines({lines, discounts, payments: mergedPayments});
     const payload = {
         uuid: order.uuid,
         pos_reference: order.pos_reference || order.name || "",
         operation: isRefund ? "refund" : "sale",
-        cashier: { name: ctx.cashierName || "", inn: ctx.cashierInn || "" },
+        cashier: {name: ctx.cashierName || "", inn: ctx.cashierInn || ""},
         buyer_contact: ctx.buyerContact || "",
         tax_system: ctx.taxSystem || 1,
         lines: built.lines,
@@ -366,8 +397,12 @@ export function buildReceiptPayload(order, ctx) {
         }
         payload.refund_of = {
             uuid: original.ru54fz_uuid || original.uuid,
-            fiscal_sign: original.ru54fz_fiscal_sign ? Number(original.ru54fz_fiscal_sign) : null,
-            fd_number: original.ru54fz_fd_number ? Number(original.ru54fz_fd_number) : null,
+            fiscal_sign: original.ru54fz_fiscal_sign
+                ? Number(original.ru54fz_fiscal_sign)
+                : null,
+            fd_number: original.ru54fz_fd_number
+                ? Number(original.ru54fz_fd_number)
+                : null,
         };
     }
     return payload;

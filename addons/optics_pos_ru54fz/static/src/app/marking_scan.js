@@ -11,10 +11,10 @@
  * variable-length fields, GTIN check digit, serial 21, crypto tail 91/92 or 93); the
  * till checks again, this is so the cashier hears it at the scan, not at the payment.
  */
-import { _t } from "@web/core/l10n/translation";
+import {_t} from "@web/core/l10n/translation";
 
 export const GS = "\x1d";
-const FIXED = { "01": 14, 11: 6, 17: 6, 8005: 6, 3103: 6 };
+const FIXED = {"01": 14, 11: 6, 17: 6, 8005: 6, 3103: 6};
 const AIS = ["8005", "3103", "240", "01", "11", "17", "21", "10", "91", "92", "93"];
 
 export class MarkingScanError extends Error {
@@ -42,7 +42,9 @@ export function parseMarkingCode(input) {
         }
     }
     if (text.length > 256) {
-        throw new MarkingScanError(_t("The marking code is longer than 256 characters."));
+        throw new MarkingScanError(
+            _t("The marking code is longer than 256 characters.")
+        );
     }
     const fields = {};
     let pos = 0;
@@ -77,17 +79,21 @@ export function parseMarkingCode(input) {
     const gtin = fields["01"];
     const serial = fields["21"];
     if (!gtin || !/^\d{14}$/.test(gtin) || !gtinValid(gtin)) {
-        throw new MarkingScanError(_t("The marking code's product number (GTIN) is wrong: scan it again."));
+        throw new MarkingScanError(
+            _t("The marking code's product number (GTIN) is wrong: scan it again.")
+        );
     }
     if (!serial) {
         throw new MarkingScanError(_t("The marking code has no serial number."));
     }
     if (!("93" in fields) && !("91" in fields && "92" in fields)) {
         throw new MarkingScanError(
-            _t("The marking code has no crypto tail: scan the DataMatrix itself, not a printed number.")
+            _t(
+                "The marking code has no crypto tail: scan the DataMatrix itself, not a printed number."
+            )
         );
     }
-    return { raw: text, gtin, serial, cis: `01${gtin}21${serial}` };
+    return {raw: text, gtin, serial, cis: `01${gtin}21${serial}`};
 }
 
 /**
@@ -98,8 +104,14 @@ export function parseMarkingCode(input) {
 export function scanIntoOrder(codesByLine, lineId, raw) {
     const code = parseMarkingCode(raw);
     for (const [otherId, otherRaw] of Object.entries(codesByLine)) {
-        if (String(otherId) !== String(lineId) && otherRaw && parseMarkingCode(otherRaw).cis === code.cis) {
-            throw new MarkingScanError(_t("This unit's code was already scanned in this receipt."));
+        if (
+            String(otherId) !== String(lineId) &&
+            otherRaw &&
+            parseMarkingCode(otherRaw).cis === code.cis
+        ) {
+            throw new MarkingScanError(
+                _t("This unit's code was already scanned in this receipt.")
+            );
         }
     }
     codesByLine[lineId] = code.raw;
@@ -112,5 +124,7 @@ export function scanIntoOrder(codesByLine, lineId, raw) {
  * `lines`: [{id, name, marked, qty, code}]
  */
 export function missingMarkingCodes(lines) {
-    return lines.filter((line) => line.marked && (!line.code || Math.abs(line.qty) !== 1));
+    return lines.filter(
+        (line) => line.marked && (!line.code || Math.abs(line.qty) !== 1)
+    );
 }

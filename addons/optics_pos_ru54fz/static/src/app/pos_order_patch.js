@@ -1,5 +1,5 @@
-import { patch } from "@web/core/utils/patch";
-import { PosOrder } from "@point_of_sale/app/models/pos_order";
+import {patch} from "@web/core/utils/patch";
+import {PosOrder} from "@point_of_sale/app/models/pos_order";
 
 /**
  * The receipt QR (tag 1196) drawn in the browser with the ZXing library the POS

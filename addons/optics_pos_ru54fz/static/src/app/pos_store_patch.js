@@ -7,22 +7,27 @@
  * document, pos.order), and only then lets Odoo's own sync (or its offline
  * queue) carry the order with its fiscal attributes to the server.
  */
-import { patch } from "@web/core/utils/patch";
-import { _t } from "@web/core/l10n/translation";
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
-import { PosStore } from "@point_of_sale/app/store/pos_store";
-import { makeAwaitable, ask } from "@point_of_sale/app/store/make_awaitable_dialog";
-import { uuidv4 } from "@point_of_sale/utils";
-import { ConnectionLostError } from "@web/core/network/rpc";
-import { TillError } from "./till_client";
-import { tillErrorText } from "./ru54fz_service";
-import { FiscalErrorDialog } from "./fiscal_error_dialog";
-import { XReportDialog } from "./x_report_dialog";
-import { ManagerGrantDialog } from "./manager_grant_dialog";
-import { buildReceiptPayload, FiscalPayloadError, kopToStr } from "./fiscal_payload";
+import {patch} from "@web/core/utils/patch";
+import {_t} from "@web/core/l10n/translation";
+import {AlertDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
+import {PosStore} from "@point_of_sale/app/store/pos_store";
+import {makeAwaitable, ask} from "@point_of_sale/app/store/make_awaitable_dialog";
+import {uuidv4} from "@point_of_sale/utils";
+import {ConnectionLostError} from "@web/core/network/rpc";
+import {TillError} from "./till_client";
+import {tillErrorText} from "./ru54fz_service";
+import {FiscalErrorDialog} from "./fiscal_error_dialog";
+import {XReportDialog} from "./x_report_dialog";
+import {ManagerGrantDialog} from "./manager_grant_dialog";
+import {buildReceiptPayload, FiscalPayloadError, kopToStr} from "./fiscal_payload";
 
 /** Device errors after which a receipt may still be open on the KKT. */
-const MAY_LEAVE_OPEN = new Set(["device_error", "timeout", "unreachable", "device_unreachable"]);
+const MAY_LEAVE_OPEN = new Set([
+    "device_error",
+    "timeout",
+    "unreachable",
+    "device_unreachable",
+]);
 
 patch(PosStore.prototype, {
     async afterProcessServerData() {
@@ -49,8 +54,14 @@ patch(PosStore.prototype, {
         try {
             return await super.syncAllOrders(...arguments);
         } catch (error) {
-            if (this.ru54fzEnabled && options.throw && error instanceof ConnectionLostError) {
-                console.info("54-FZ: central server unreachable, the order stays in the offline queue");
+            if (
+                this.ru54fzEnabled &&
+                options.throw &&
+                error instanceof ConnectionLostError
+            ) {
+                console.info(
+                    "54-FZ: central server unreachable, the order stays in the offline queue"
+                );
                 return error;
             }
             throw error;
@@ -76,12 +87,12 @@ patch(PosStore.prototype, {
     /**
      * Show a till error; resolves "retry" | "cancel_open" | "close".
      */
-    async ru54fzShowError(error, { title, canRetry = true } = {}) {
+    async ru54fzShowError(error, {title, canRetry = true} = {}) {
         let text;
         let detail = "";
         let code = "";
         if (error instanceof TillError) {
-            ({ text, detail } = tillErrorText(error));
+            ({text, detail} = tillErrorText(error));
             code = error.code;
             // the check's verdict on a code does not change on a retry: the line must go
             canRetry = canRetry && code !== "marking_refused";
@@ -113,7 +124,7 @@ patch(PosStore.prototype, {
      * Fiscalise `order` on the KKT through the till; loops on Retry with the same
      * uuid. Returns true when the order carries its fiscal result.
      */
-    async ru54fzFiscaliseOrder(order, { buyerContact = "" } = {}) {
+    async ru54fzFiscaliseOrder(order, {buyerContact = ""} = {}) {
         if (order.ru54fz_fiscal_sign) {
             return true;
         }
@@ -130,7 +141,9 @@ patch(PosStore.prototype, {
             payload = this.ru54fzBuildPayload(order, {
                 cashierName: this.ru54fzCashier().name,
                 cashierInn: this.ru54fzCashier().inn,
-                taxSystem: this.config.ru54fz_tax_system ? Number(this.config.ru54fz_tax_system) : 1,
+                taxSystem: this.config.ru54fz_tax_system
+                    ? Number(this.config.ru54fz_tax_system)
+                    : 1,
                 buyerContact,
             });
         } catch (error) {
@@ -167,7 +180,7 @@ patch(PosStore.prototype, {
                     continue;
                 }
                 if (answer === "cancel_open") {
-                    await this.ru54fzCancelOpen({ quiet: true });
+                    await this.ru54fzCancelOpen({quiet: true});
                     continue;
                 }
                 return false;
@@ -199,7 +212,8 @@ patch(PosStore.prototype, {
         const fields = order.model?.modelFields || {};
         for (const [name, value] of Object.entries(values)) {
             if (name in fields) {
-                order[name] = fields[name].type === "integer" ? Number(value) || 0 : value;
+                order[name] =
+                    fields[name].type === "integer" ? Number(value) || 0 : value;
             }
         }
         order.uiState.ru54fz = {
@@ -223,11 +237,13 @@ patch(PosStore.prototype, {
     async ru54fzManagerGrant(action, actionLabel) {
         let kwargs = {};
         if (!this.ru54fzIsManager) {
-            const credentials = await makeAwaitable(this.dialog, ManagerGrantDialog, { actionLabel });
+            const credentials = await makeAwaitable(this.dialog, ManagerGrantDialog, {
+                actionLabel,
+            });
             if (!credentials) {
                 return null;
             }
-            kwargs = { login: credentials.login, password: credentials.password };
+            kwargs = {login: credentials.login, password: credentials.password};
         }
         try {
             const reply = await this.data.call(
@@ -238,7 +254,10 @@ patch(PosStore.prototype, {
             );
             if (reply?.error) {
                 // refused by central (wrong password, not a store manager here): audited there
-                this.dialog.add(AlertDialog, { title: _t("Not authorised"), body: reply.error });
+                this.dialog.add(AlertDialog, {
+                    title: _t("Not authorised"),
+                    body: reply.error,
+                });
                 return null;
             }
             return reply?.grant || null;
@@ -247,7 +266,9 @@ patch(PosStore.prototype, {
                 title: _t("Not authorised"),
                 body:
                     error instanceof ConnectionLostError
-                        ? _t("The server is unreachable: a store manager's confirmation cannot be obtained now.")
+                        ? _t(
+                              "The server is unreachable: a store manager's confirmation cannot be obtained now."
+                          )
                         : error.data?.message || error.message || String(error),
             });
             return null;
@@ -260,11 +281,18 @@ patch(PosStore.prototype, {
         for (;;) {
             this.ui.block();
             try {
-                await this.ru54fz.client.openShift(uuid, this.ru54fzCashier().name, this.ru54fzCashier().inn);
+                await this.ru54fz.client.openShift(
+                    uuid,
+                    this.ru54fzCashier().name,
+                    this.ru54fzCashier().inn
+                );
                 this.ui.unblock();
-                this.notification.add(_t("The fiscal shift was opened on the cash register."), {
-                    type: "info",
-                });
+                this.notification.add(
+                    _t("The fiscal shift was opened on the cash register."),
+                    {
+                        type: "info",
+                    }
+                );
                 this.ru54fz.refresh();
                 return true;
             } catch (error) {
@@ -282,7 +310,7 @@ patch(PosStore.prototype, {
         }
     },
 
-    async ru54fzCancelOpen({ quiet = false } = {}) {
+    async ru54fzCancelOpen({quiet = false} = {}) {
         if (!quiet) {
             const confirmed = await ask(this.dialog, {
                 title: _t("Cancel the open receipt?"),
@@ -300,7 +328,7 @@ patch(PosStore.prototype, {
                 reply.cancelled
                     ? _t("The open receipt was cancelled on the cash register.")
                     : _t("No receipt was open on the cash register."),
-                { type: reply.cancelled ? "warning" : "info" }
+                {type: reply.cancelled ? "warning" : "info"}
             );
             this.ru54fz.refresh();
             return Boolean(reply.cancelled);
@@ -319,13 +347,18 @@ patch(PosStore.prototype, {
             let counters;
             this.ui.block();
             try {
-                counters = await this.ru54fz.client.xReport(uuid, this.ru54fzCashier().name);
+                counters = await this.ru54fz.client.xReport(
+                    uuid,
+                    this.ru54fzCashier().name
+                );
             } catch (error) {
                 this.ui.unblock();
                 if (!(error instanceof TillError)) {
                     throw error;
                 }
-                const answer = await this.ru54fzShowError(error, { title: _t("X report failed") });
+                const answer = await this.ru54fzShowError(error, {
+                    title: _t("X report failed"),
+                });
                 if (answer === "retry") {
                     continue;
                 }
@@ -334,14 +367,18 @@ patch(PosStore.prototype, {
             this.ui.unblock();
             let sessionData = null;
             try {
-                sessionData = await this.data.call("pos.session", "ru54fz_x_report_data", [
-                    [this.session.id],
-                ]);
+                sessionData = await this.data.call(
+                    "pos.session",
+                    "ru54fz_x_report_data",
+                    [[this.session.id]]
+                );
             } catch {
                 // the KKT counters are authoritative; the session figures are a bonus
                 sessionData = null;
             }
-            this.dialog.add(XReportDialog, { rows: this.ru54fzXRows(counters, sessionData) });
+            this.dialog.add(XReportDialog, {
+                rows: this.ru54fzXRows(counters, sessionData),
+            });
             return counters;
         }
     },
@@ -349,7 +386,8 @@ patch(PosStore.prototype, {
     ru54fzXRows(reply, sessionData) {
         const counters = reply?.counters || reply || {};
         const rows = [];
-        const money = (kop) => (typeof kop === "number" ? kopToStr(kop) : String(kop ?? ""));
+        const money = (kop) =>
+            typeof kop === "number" ? kopToStr(kop) : String(kop ?? "");
         const labels = {
             shift_number: _t("Shift"),
             receipts: _t("Receipts"),
@@ -365,7 +403,11 @@ patch(PosStore.prototype, {
         for (const [key, value] of Object.entries(counters)) {
             if (value && typeof value === "object" && !Array.isArray(value)) {
                 for (const [sub, subValue] of Object.entries(value)) {
-                    flat.push([`${labels[key] || key}: ${labels[sub] || sub}`, subValue, key + sub]);
+                    flat.push([
+                        `${labels[key] || key}: ${labels[sub] || sub}`,
+                        subValue,
+                        key + sub,
+                    ]);
                 }
             } else {
                 flat.push([labels[key] || key, value, key]);
@@ -375,7 +417,10 @@ patch(PosStore.prototype, {
             if (value === null || value === undefined || typeof value === "object") {
                 continue;
             }
-            const isMoney = /total|cash|card|sum|amount|sale|refund/.test(key) && !/count|number/.test(key) && typeof value === "number";
+            const isMoney =
+                /total|cash|card|sum|amount|sale|refund/.test(key) &&
+                !/count|number/.test(key) &&
+                typeof value === "number";
             rows.push([label, isMoney ? money(value) : String(value)]);
         }
         // the session's own figures against the KKT, line by line (cash trail)
@@ -415,7 +460,10 @@ patch(PosStore.prototype, {
         let reply;
         for (;;) {
             // a fresh grant for every attempt: each is short-lived and serves this uuid only
-            const grant = await this.ru54fzManagerGrant("close_shift", _t("Close the fiscal shift"));
+            const grant = await this.ru54fzManagerGrant(
+                "close_shift",
+                _t("Close the fiscal shift")
+            );
             if (!grant) {
                 return false;
             }
@@ -449,7 +497,7 @@ patch(PosStore.prototype, {
                 shift: fiscal.shift_number ?? "",
                 fd: fiscal.fd_number ?? "",
             }),
-            { type: "success" }
+            {type: "success"}
         );
         await this.ru54fzOpenZWizard(uuid);
         return reply;
@@ -477,13 +525,15 @@ patch(PosStore.prototype, {
                 "pos.session",
                 "ru54fz_action_pos_z_report",
                 [[this.session.id]],
-                { context: { ru54fz_z_uuid: zUuid } }
+                {context: {ru54fz_z_uuid: zUuid}}
             );
         } catch (error) {
             if (error instanceof ConnectionLostError) {
                 this.notification.add(
-                    _t("The server is unreachable: close the session in the back office later."),
-                    { type: "warning" }
+                    _t(
+                        "The server is unreachable: close the session in the back office later."
+                    ),
+                    {type: "warning"}
                 );
                 return;
             }
@@ -492,13 +542,17 @@ patch(PosStore.prototype, {
         if (action.type === "ir.actions.act_window" && !action.views) {
             action.views = [[false, action.view_mode || "form"]];
         }
-        await this.action.doAction(action, { onClose: () => this.ru54fzAfterZWizard() });
+        await this.action.doAction(action, {onClose: () => this.ru54fzAfterZWizard()});
     },
 
     /** Once the Z flow has closed the session, leave the POS like Odoo's own closing does. */
     async ru54fzAfterZWizard() {
         try {
-            const [session] = await this.data.orm.read("pos.session", [this.session.id], ["state"]);
+            const [session] = await this.data.orm.read(
+                "pos.session",
+                [this.session.id],
+                ["state"]
+            );
             if (session?.state === "closed") {
                 this.redirectToBackend();
             }
@@ -508,7 +562,7 @@ patch(PosStore.prototype, {
     },
 
     /** Poll the till (browser -> till, works without the server) until nothing is undelivered. */
-    async ru54fzWaitDelivered({ timeoutMs = 60000, stepMs = 1000 } = {}) {
+    async ru54fzWaitDelivered({timeoutMs = 60000, stepMs = 1000} = {}) {
         const deadline = Date.now() + timeoutMs;
         this.ui.block();
         try {

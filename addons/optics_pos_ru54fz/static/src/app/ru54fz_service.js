@@ -7,11 +7,11 @@
  * see models/pos_session.py, _load_pos_data). Polling never blocks the UI: one request at a
  * time, each with its own AbortController timeout.
  */
-import { reactive } from "@odoo/owl";
-import { registry } from "@web/core/registry";
-import { _t } from "@web/core/l10n/translation";
-import { TillClient, TillError } from "./till_client";
-import { BLOCKING_CODES, tillHealthText } from "./till_health_text";
+import {reactive} from "@odoo/owl";
+import {registry} from "@web/core/registry";
+import {_t} from "@web/core/l10n/translation";
+import {TillClient, TillError} from "./till_client";
+import {BLOCKING_CODES, tillHealthText} from "./till_health_text";
 
 export const POLL_INTERVAL_MS = 15000;
 // the thresholds of the till's health are the till's (ru54fz/till_health.py): the POS
@@ -25,17 +25,27 @@ export function markingRefusedText(error) {
         sold: _t(
             "Честный ЗНАК says this unit has already been sold: it cannot be sold again. Remove the line and take another unit."
         ),
-        expired: _t("The product's shelf life is over (Честный ЗНАК): it cannot be sold. Remove the line."),
-        blocked: _t("Честный ЗНАК has blocked the sale of this product. Remove the line."),
+        expired: _t(
+            "The product's shelf life is over (Честный ЗНАК): it cannot be sold. Remove the line."
+        ),
+        blocked: _t(
+            "Честный ЗНАК has blocked the sale of this product. Remove the line."
+        ),
         not_found: _t(
             "Честный ЗНАК does not know this marking code: the product cannot be sold. Remove the line and call the store manager."
         ),
-        duplicate: _t("The same unit was scanned twice in this receipt. Remove one of the lines."),
-        quantity: _t("A marked product is sold one unit per line, each with its own code."),
+        duplicate: _t(
+            "The same unit was scanned twice in this receipt. Remove one of the lines."
+        ),
+        quantity: _t(
+            "A marked product is sold one unit per line, each with its own code."
+        ),
     };
     return (
         texts[reason] ||
-        _t("The marking code check refused an item of this receipt: it cannot be sold. Remove the line.")
+        _t(
+            "The marking code check refused an item of this receipt: it cannot be sold. Remove the line."
+        )
     );
 }
 
@@ -43,9 +53,15 @@ export function markingRefusedText(error) {
 export function tillErrorText(error) {
     const code = error?.code || "";
     const texts = {
-        paper_out: _t("The receipt printer is out of paper. Load a new roll, then press Retry."),
-        cover_open: _t("The receipt printer cover is open. Close it, then press Retry."),
-        device_busy: _t("The cash register is busy printing. Wait a moment, then press Retry."),
+        paper_out: _t(
+            "The receipt printer is out of paper. Load a new roll, then press Retry."
+        ),
+        cover_open: _t(
+            "The receipt printer cover is open. Close it, then press Retry."
+        ),
+        device_busy: _t(
+            "The cash register is busy printing. Wait a moment, then press Retry."
+        ),
         shift_expired: _t(
             "The fiscal shift is over 24 hours. A store manager must close the shift (Z report) before selling."
         ),
@@ -81,8 +97,12 @@ export function tillErrorText(error) {
         not_configured: _t(
             "This point of sale has no till fiscal proxy configured (URL or pairing token missing)."
         ),
-        unauthorized: _t("The till refused the pairing token. Ask the administrator to pair this point of sale again."),
-        http_401: _t("The till refused the pairing token. Ask the administrator to pair this point of sale again."),
+        unauthorized: _t(
+            "The till refused the pairing token. Ask the administrator to pair this point of sale again."
+        ),
+        http_401: _t(
+            "The till refused the pairing token. Ask the administrator to pair this point of sale again."
+        ),
     };
     let text = code === "marking_refused" ? markingRefusedText(error) : texts[code];
     if (!text && error?.status === 401) {
@@ -93,7 +113,19 @@ export function tillErrorText(error) {
     }
     text = text || _t("The till reported an error.");
     const detail = error?.message && !texts[code] ? error.message : "";
-    return { text, detail: detail || (["conflict", "document_invalid", "request_invalid", "device_error"].includes(code) ? error.message : "") };
+    return {
+        text,
+        detail:
+            detail ||
+            ([
+                "conflict",
+                "document_invalid",
+                "request_invalid",
+                "device_error",
+            ].includes(code)
+                ? error.message
+                : ""),
+    };
 }
 
 /**
@@ -109,17 +141,25 @@ export function summarizeStatus(status) {
     const fn = status.fn || {};
     const shift = status.shift || {};
     const device = status.device || {};
-    const level = ["green", "yellow", "red"].includes(status.level) ? status.level : "red";
+    const level = ["green", "yellow", "red"].includes(status.level)
+        ? status.level
+        : "red";
     if (Array.isArray(status.reasons)) {
         for (const reason of status.reasons) {
             let text = tillHealthText(reason);
             if (reason.code === "device_error" && reason.params?.error_code) {
                 // the KKT's error code has its own cashier text (the same as on a refused sale)
-                const error = tillErrorText({ code: reason.params.error_code, message: reason.params.message });
+                const error = tillErrorText({
+                    code: reason.params.error_code,
+                    message: reason.params.message,
+                });
                 text = error.detail ? `${error.text} ${error.detail}` : error.text;
             }
             // a code this POS does not know yet: the till's English message at the same place
-            text = text || (status.messages || [])[status.reasons.indexOf(reason)] || reason.code;
+            text =
+                text ||
+                (status.messages || [])[status.reasons.indexOf(reason)] ||
+                reason.code;
             const list = BLOCKING_CODES.includes(reason.code) ? blockers : messages;
             if (!list.includes(text)) {
                 list.push(text);
@@ -142,7 +182,10 @@ export function summarizeStatus(status) {
         messages,
         blockers,
         metrics: {
-            kktState: device.mode_text || device.state || (shift.open ? _t("shift open") : _t("shift closed")),
+            kktState:
+                device.mode_text ||
+                device.state ||
+                (shift.open ? _t("shift open") : _t("shift closed")),
             shiftNumber: shift.number,
             journalFill,
             fnFill,
@@ -150,7 +193,8 @@ export function summarizeStatus(status) {
             unfiscalised: journal.unfiscalised ?? 0,
             ofdBacklog: ofd.backlog ?? fn.unconfirmed_count ?? 0,
             oldestAgeDays: ageDays,
-            oldestUnconfirmedAt: ofd.oldest_unconfirmed_at || fn.oldest_unconfirmed_at || null,
+            oldestUnconfirmedAt:
+                ofd.oldest_unconfirmed_at || fn.oldest_unconfirmed_at || null,
             fnSerial: fn.fn_serial || "",
         },
     };
@@ -175,9 +219,9 @@ export class Ru54fzService {
         });
     }
 
-    configure({ enabled, url, token, tillCode, pollInterval = POLL_INTERVAL_MS }) {
+    configure({enabled, url, token, tillCode, pollInterval = POLL_INTERVAL_MS}) {
         this.enabled = Boolean(enabled);
-        this.client = new TillClient(url, token, { tillCode });
+        this.client = new TillClient(url, token, {tillCode});
         this.state.configured = this.enabled && this.client.configured;
         this.stop();
         if (this.enabled) {
@@ -227,9 +271,10 @@ export class Ru54fzService {
                 reachable: false,
                 level: "red",
                 messages: [tillErrorText(error).text],
-                blockers: error.code === "not_configured" ? [tillErrorText(error).text] : [],
+                blockers:
+                    error.code === "not_configured" ? [tillErrorText(error).text] : [],
                 raw: null,
-                error: { code: error.code, message: error.message, status: error.status },
+                error: {code: error.code, message: error.message, status: error.status},
             });
         } finally {
             this.state.lastCheck = new Date();

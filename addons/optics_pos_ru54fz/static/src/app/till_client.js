@@ -12,7 +12,7 @@ export class TillError extends Error {
      * @param {string} message English text from the till, for logs and as a fallback
      * @param {object} extra  {status, retryable, details}
      */
-    constructor(code, message, { status = 0, retryable = false, details = {} } = {}) {
+    constructor(code, message, {status = 0, retryable = false, details = {}} = {}) {
         super(message || code);
         this.name = "TillError";
         this.code = code;
@@ -65,9 +65,12 @@ export class TillClient {
         return `${this.baseUrl}/hw_proxy/ru54fz/${route}`;
     }
 
-    async request(method, route, body = undefined, { timeout, query, grant } = {}) {
+    async request(method, route, body = undefined, {timeout, query, grant} = {}) {
         if (!this.configured) {
-            throw new TillError("not_configured", "The till proxy URL or pairing token is not set");
+            throw new TillError(
+                "not_configured",
+                "The till proxy URL or pairing token is not set"
+            );
         }
         const ms = timeout || TILL_TIMEOUTS[route] || 15000;
         const controller = new AbortController();
@@ -87,7 +90,7 @@ export class TillClient {
         }
         const init = {
             method,
-            headers: { "X-Till-Token": this.token },
+            headers: {"X-Till-Token": this.token},
             signal: controller.signal,
             cache: "no-store",
         };
@@ -107,13 +110,21 @@ export class TillClient {
             response = await this._fetch(url, init);
         } catch (err) {
             if (controller.signal.aborted) {
-                throw new TillError("timeout", `The till did not answer ${route} within ${ms} ms`, {
-                    retryable: true,
-                });
+                throw new TillError(
+                    "timeout",
+                    `The till did not answer ${route} within ${ms} ms`,
+                    {
+                        retryable: true,
+                    }
+                );
             }
-            throw new TillError("unreachable", `The till proxy at ${this.baseUrl} is unreachable`, {
-                retryable: true,
-            });
+            throw new TillError(
+                "unreachable",
+                `The till proxy at ${this.baseUrl} is unreachable`,
+                {
+                    retryable: true,
+                }
+            );
         } finally {
             clearTimeout(timer);
         }
@@ -125,7 +136,7 @@ export class TillClient {
         }
         if (!response.ok) {
             const error = (data && data.error) || {};
-            const { code, message, retryable, ...details } = error;
+            const {code, message, retryable, ...details} = error;
             throw new TillError(
                 code || `http_${response.status}`,
                 message || `The till answered ${response.status} to ${route}`,
@@ -137,9 +148,13 @@ export class TillClient {
             );
         }
         if (data === null) {
-            throw new TillError("bad_reply", `The till answered ${route} with no JSON`, {
-                status: response.status,
-            });
+            throw new TillError(
+                "bad_reply",
+                `The till answered ${route} with no JSON`,
+                {
+                    status: response.status,
+                }
+            );
         }
         return data;
     }
@@ -151,19 +166,33 @@ export class TillClient {
         return this.request("POST", "receipt", payload);
     }
     cashIn(uuid, amountKop, cashier) {
-        return this.request("POST", "cash_in", { uuid, amount: amountKop, cashier });
+        return this.request("POST", "cash_in", {uuid, amount: amountKop, cashier});
     }
     cashOut(uuid, amountKop, cashier, grant = "") {
-        return this.request("POST", "cash_out", { uuid, amount: amountKop, cashier }, { grant });
+        return this.request(
+            "POST",
+            "cash_out",
+            {uuid, amount: amountKop, cashier},
+            {grant}
+        );
     }
     xReport(uuid, cashier) {
-        return this.request("POST", "x_report", { uuid, cashier });
+        return this.request("POST", "x_report", {uuid, cashier});
     }
     openShift(uuid, cashier, cashierInn = "") {
-        return this.request("POST", "open_shift", { uuid, cashier, cashier_inn: cashierInn });
+        return this.request("POST", "open_shift", {
+            uuid,
+            cashier,
+            cashier_inn: cashierInn,
+        });
     }
     closeShift(uuid, cashier, cashierInn = "", grant = "") {
-        return this.request("POST", "close_shift", { uuid, cashier, cashier_inn: cashierInn }, { grant });
+        return this.request(
+            "POST",
+            "close_shift",
+            {uuid, cashier, cashier_inn: cashierInn},
+            {grant}
+        );
     }
     cancelOpen() {
         return this.request("POST", "cancel_open", {});

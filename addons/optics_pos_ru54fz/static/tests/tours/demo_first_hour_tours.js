@@ -2,7 +2,7 @@
  * run by tests/test_demo_db.py (TestDemoFirstHour) against the real till controller,
  * a KKT emulator process and the mock OFD.  screen(name) saves a screenshot of what the
  * cashier sees to .test-results/screenshots/demo/<name>.png. */
-import { registry } from "@web/core/registry";
+import {registry} from "@web/core/registry";
 import * as Chrome from "@point_of_sale/../tests/tours/utils/chrome_util";
 import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
@@ -65,22 +65,39 @@ function receiptFiscalised(extra = "") {
 /* Type an amount on the numpad as a person does: Odoo's number buffer drops a burst of more
  * than two key presses that arrive faster than a human types. */
 function typeAmount(keys) {
-    return keys.split("").flatMap((key) => [
-        Numpad.click(key),
-        { content: "a human pause", trigger: "body", run: () => new Promise((r) => setTimeout(r, 250)) },
-    ]);
+    return keys
+        .split("")
+        .flatMap((key) => [
+            Numpad.click(key),
+            {
+                content: "a human pause",
+                trigger: "body",
+                run: () => new Promise((r) => setTimeout(r, 250)),
+            },
+        ]);
 }
 
 function countNotes(label, quantity) {
     const row = `.modal div[name=count_line_ids] tr.o_data_row:has(td[name=denomination_id]:contains("${label}"))`;
     return [
-        { content: `count the notes of ${label}`, trigger: `${row} td[name=quantity]`, run: "click" },
-        { content: `${quantity} × ${label}`, trigger: `${row} td[name=quantity] input`, run: `edit ${quantity}` },
+        {
+            content: `count the notes of ${label}`,
+            trigger: `${row} td[name=quantity]`,
+            run: "click",
+        },
+        {
+            content: `${quantity} × ${label}`,
+            trigger: `${row} td[name=quantity] input`,
+            run: `edit ${quantity}`,
+        },
     ];
 }
 
 function sell(...products) {
-    return [...products.map((name) => ProductScreen.clickDisplayedProduct(name)), ProductScreen.clickPayButton()].flat();
+    return [
+        ...products.map((name) => ProductScreen.clickDisplayedProduct(name)),
+        ProductScreen.clickPayButton(),
+    ].flat();
 }
 
 tours.add("optics_demo_first_hour_sales", {
@@ -147,7 +164,8 @@ tours.add("optics_demo_first_hour_refund_x", {
             },
             {
                 content: "refund",
-                trigger: ".control-buttons-modal button:has(.fa-undo):contains(Возврат)",
+                trigger:
+                    ".control-buttons-modal button:has(.fa-undo):contains(Возврат)",
                 run: "click",
             },
             TicketScreen.selectOrder("-0001"),
@@ -246,7 +264,8 @@ tours.add("optics_demo_first_hour_close", {
             },
             screen("10_close_reconciliation"),
             {
-                content: "confirm: the session is reconciled and closed with the Z report",
+                content:
+                    "confirm: the session is reconciled and closed with the Z report",
                 trigger: ".modal button[name=action_confirm]",
                 run: "click",
             },
@@ -257,7 +276,11 @@ tours.add("optics_demo_first_hour_close", {
                 run: async () => {
                     const orm = window.posmodel.data.orm;
                     for (let i = 0; i < 100; i++) {
-                        const [session] = await orm.read("pos.session", [window.posmodel.session.id], ["state"]);
+                        const [session] = await orm.read(
+                            "pos.session",
+                            [window.posmodel.session.id],
+                            ["state"]
+                        );
                         if (session.state === "closed") {
                             return;
                         }

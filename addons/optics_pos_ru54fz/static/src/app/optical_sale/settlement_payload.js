@@ -5,8 +5,14 @@
  * for a prepayment, 1214 = 4 with the prepaid part in 1215 for the hand-over); the POS adds
  * only how the customer pays now (cash / card / СБП, change removed).
  */
-import { _t } from "@web/core/l10n/translation";
-import { FiscalPayloadError, kopToStr, milliToStr, paymentKind, toKop } from "../fiscal_payload";
+import {_t} from "@web/core/l10n/translation";
+import {
+    FiscalPayloadError,
+    kopToStr,
+    milliToStr,
+    paymentKind,
+    toKop,
+} from "../fiscal_payload";
 
 /** Kopecks per payment kind actually paid (change given back in cash), always positive. */
 export function paidByKind(order, sign = 1) {
@@ -50,23 +56,27 @@ function itemOf(line) {
  * @param {object} ctx {cashierName, cashierInn, taxSystem, buyerContact}
  */
 export function buildSettlementPayload(order, info, ctx) {
-    const { stage, settlement } = info;
+    const {stage, settlement} = info;
     const isRefund = stage === "prepayment_refund";
     const paid = paidByKind(order, isRefund ? -1 : 1);
     const payments = Object.entries(paid)
         .filter(([, kop]) => kop > 0)
-        .map(([kind, kop]) => ({ kind, amount: kopToStr(kop) }));
+        .map(([kind, kop]) => ({kind, amount: kopToStr(kop)}));
     const paidNow = Object.values(paid).reduce((a, b) => a + b, 0);
     const lines = settlement.lines.map(itemOf);
     const itemsTotal = settlement.lines.reduce((a, l) => a + l.amount, 0);
     let expectedNow = itemsTotal;
     if (stage === "handover" && settlement.prepaid > 0) {
-        payments.push({ kind: "prepayment", amount: kopToStr(settlement.prepaid) });
+        payments.push({kind: "prepayment", amount: kopToStr(settlement.prepaid)});
         expectedNow = itemsTotal - settlement.prepaid;
     }
     if (paidNow !== expectedNow) {
         throw new FiscalPayloadError(
-            _t("The payments (%s) do not match the amount to pay (%s).", kopToStr(paidNow), kopToStr(expectedNow))
+            _t(
+                "The payments (%s) do not match the amount to pay (%s).",
+                kopToStr(paidNow),
+                kopToStr(expectedNow)
+            )
         );
     }
     if (isRefund) {
@@ -89,7 +99,7 @@ export function buildSettlementPayload(order, info, ctx) {
         uuid: order.uuid,
         pos_reference: order.pos_reference || order.name || "",
         operation: isRefund ? "refund" : "sale",
-        cashier: { name: ctx.cashierName || "", inn: ctx.cashierInn || "" },
+        cashier: {name: ctx.cashierName || "", inn: ctx.cashierInn || ""},
         buyer_contact: ctx.buyerContact || "",
         tax_system: ctx.taxSystem || 1,
         lines,
