@@ -47,7 +47,7 @@ export function milliToStr(milli) {
     return `${sign}${Math.trunc(abs / 1000)}.${String(abs % 1000).padStart(3, "0")}`;
 }
 
-/** price x quantity rounded half-up to the kopeck, as the KKT does (money.line_sum). */
+/** Price x quantity rounded half-up to the kopeck, as the KKT does (money.line_sum). */
 export function lineSum(priceKop, qtyMilli) {
     const num = priceKop * qtyMilli;
     const sign = num < 0 ? -1 : 1;
@@ -108,23 +108,22 @@ export function vatCodeOfTax(tax) {
     );
 }
 
-/**
- * Pure part: turn plain lines/payments into contract-D lines.
- *
- * @param {object} input
- * @param {Array<{name, qtyMilli, amountKop, vatCode, barcode, subject, measure, marked, markingCode}>} input.lines
- *        item lines in the receipt's own sign (positive); amountKop may be 0; a `marked`
- *        line (Честный ЗНАК) is one unit with its scanned `markingCode` (GS kept)
- * @param {Array<{vatCode, amountKop}>} input.discounts negative adjustments (amountKop < 0)
- * @param {Array<{kind, amountKop}>} input.payments what the buyer really paid (change removed)
- * @returns {{lines: object[], payments: object[], totalKop: number}}
- */
-export function buildFiscalLines({lines, discounts = [], payments}) {
-    const items = lines.map((l) => ({...l}));
-    if (!items.length) {
-        throw new FiscalPayloadError(_t("The receipt has no items."));
+/** Add `delta` kopecks to the `targets` items, spread in proportion to their sums. */
+function applySpread(targets, delta) {
+    if (!delta) {
+        return;
     }
-    // 1. discounts and rewards, per VAT code where possible
+    const parts = spread(
+        delta,
+        targets.map((t) => t.amountKop)
+    );
+    targets.forEach((t, i) => {
+        t.amountKop += parts[i];
+    });
+}
+
+/** Step 1: the discounts and rewards folded into the items, per VAT code where possible. */
+function spreadDiscounts(items, discounts) {
     const byVat = {};
     for (const d of discounts) {
         byVat[d.vatCode] = (byVat[d.vatCode] || 0) + d.amountKop;
@@ -138,6 +137,10 @@ export function buildFiscalLines({lines, discounts = [], payments}) {
         }
         applySpread(targets, amount);
     }
+}
+
+/** Marked goods carry their code, one unit per line; no item is discounted below zero. */
+function checkItems(items) {
     for (const it of items) {
         if (it.marked && !it.markingCode) {
             throw new FiscalPayloadError(
@@ -161,20 +164,29 @@ export function buildFiscalLines({lines, discounts = [], payments}) {
             );
         }
     }
-    // 2. what was paid decides the total (cash rounding, tiny float drift)
+}
+
+/** Step 2: what was paid decides the total (cash rounding, tiny float drift). */
+function spreadToPaid(items, payments) {
     const paid = payments.reduce((a, p) => a + p.amountKop, 0);
     const current = items.reduce((a, it) => a + it.amountKop, 0);
-    if (paid !== current) {
-        const targets = items.filter((it) => it.amountKop > 0);
-        if (!targets.length) {
-            throw new FiscalPayloadError(
-                _t("The receipt total must be greater than zero.")
-            );
-        }
-        applySpread(targets, paid - current);
+    if (paid === current) {
+        return;
     }
-    // 3. exact unit prices; fractional quantities first so that their residue can be
-    //    absorbed by a line counted in whole units
+    const targets = items.filter((it) => it.amountKop > 0);
+    if (!targets.length) {
+        throw new FiscalPayloadError(
+            _t("The receipt total must be greater than zero.")
+        );
+    }
+    applySpread(targets, paid - current);
+}
+
+/**
+ * Step 3: exact unit prices (`it.fiscal`); fractional quantities first so that their
+ * residue can be absorbed by a line counted in whole units.
+ */
+function priceItems(items) {
     let residue = 0;
     const fractional = items.filter((it) => it.qtyMilli % 1000 !== 0);
     for (const it of fractional) {
@@ -207,30 +219,51 @@ export function buildFiscalLines({lines, discounts = [], payments}) {
                       {price: p + 1, qtyMilli: r * 1000, amountKop: (p + 1) * r},
                   ];
     }
-    const out = [];
-    for (const it of items) {
-        for (const f of it.fiscal) {
-            if (f.qtyMilli <= 0) {
-                continue;
-            }
-            const fiscalLine = {
-                name: it.name,
-                quantity: milliToStr(f.qtyMilli),
-                price: kopToStr(f.price),
-                amount: kopToStr(f.amountKop),
-                vat_code: it.vatCode,
-                payment_method: 4,
-                // 1212 = 33: goods with a marking code, which goes in tag 2000
-                subject: it.marked ? 33 : it.subject || 1,
-                measure: it.measure || 0,
-                barcode: it.barcode || "",
-            };
-            if (it.marked) {
-                fiscalLine.marking_code = it.markingCode;
-            }
-            out.push(fiscalLine);
-        }
+}
+
+/** The contract-D line of one priced part `f` of the item `it`. */
+function fiscalLineOf(it, f) {
+    const fiscalLine = {
+        name: it.name,
+        quantity: milliToStr(f.qtyMilli),
+        price: kopToStr(f.price),
+        amount: kopToStr(f.amountKop),
+        vat_code: it.vatCode,
+        payment_method: 4,
+        // 1212 = 33: goods with a marking code, which goes in tag 2000
+        subject: it.marked ? 33 : it.subject || 1,
+        measure: it.measure || 0,
+        barcode: it.barcode || "",
+    };
+    if (it.marked) {
+        fiscalLine.marking_code = it.markingCode;
     }
+    return fiscalLine;
+}
+
+/**
+ * Pure part: turn plain lines/payments into contract-D lines.
+ *
+ * @param {Object} input
+ * @param {Array<{name, qtyMilli, amountKop, vatCode, barcode, subject, measure, marked, markingCode}>} input.lines
+ *        item lines in the receipt's own sign (positive); amountKop may be 0; a `marked`
+ *        line (Честный ЗНАК) is one unit with its scanned `markingCode` (GS kept)
+ * @param {Array<{vatCode, amountKop}>} input.discounts negative adjustments (amountKop < 0)
+ * @param {Array<{kind, amountKop}>} input.payments what the buyer really paid (change removed)
+ * @returns {{lines: Object[], payments: Object[], totalKop: Number}}
+ */
+export function buildFiscalLines({lines, discounts = [], payments}) {
+    const items = lines.map((l) => ({...l}));
+    if (!items.length) {
+        throw new FiscalPayloadError(_t("The receipt has no items."));
+    }
+    spreadDiscounts(items, discounts);
+    checkItems(items);
+    spreadToPaid(items, payments);
+    priceItems(items);
+    const out = items.flatMap((it) =>
+        it.fiscal.filter((f) => f.qtyMilli > 0).map((f) => fiscalLineOf(it, f))
+    );
     const totalKop = out.reduce((a, l) => a + toKop(l.amount), 0);
     return {
         lines: out,
@@ -239,19 +272,6 @@ export function buildFiscalLines({lines, discounts = [], payments}) {
             .map((p) => ({kind: p.kind, amount: kopToStr(p.amountKop)})),
         totalKop,
     };
-}
-
-function applySpread(targets, delta) {
-    if (!delta) {
-        return;
-    }
-    const parts = spread(
-        delta,
-        targets.map((t) => t.amountKop)
-    );
-    targets.forEach((t, i) => {
-        t.amountKop += parts[i];
-    });
 }
 
 /** The 54-FZ payment kind of a pos.payment.method. */
@@ -284,15 +304,29 @@ export function refundedOrderOf(order) {
     return originals.size ? [...originals][0] : null;
 }
 
-/**
- * POS receipt payload from a POS order (Odoo 18 pos.order record).
- * @param {object} order pos.order record
- * @param {object} ctx {cashierName, cashierInn, taxSystem, buyerContact}
- */
-export function buildReceiptPayload(order, ctx) {
-    const original = refundedOrderOf(order);
-    const isRefund = Boolean(original) || order.get_total_with_tax() < 0;
-    const sign = isRefund ? -1 : 1;
+/** The contract-D item of a POS order line sold (quantity and sum in the receipt's sign). */
+function itemOfLine(line, qtyMilli, amountKop, vatCode) {
+    const product = line.get_product();
+    const name = line.get_full_product_name() || product.display_name || "";
+    return {
+        name: name.slice(0, 128),
+        qtyMilli,
+        amountKop,
+        vatCode,
+        barcode: product.barcode || "",
+        subject: product.type === "service" ? 4 : 1,
+        measure: product.to_weight ? 11 : 0,
+        marked: Boolean(product.ru54fz_marked),
+        // A refund carries the code of the unit sold (marking_pos.js keeps it on the line)
+        markingCode:
+            line.ru54fz_marking_code ||
+            line.refunded_orderline_id?.ru54fz_marking_code ||
+            "",
+    };
+}
+
+/** {lines, discounts} of `order` for buildFiscalLines, in the receipt's own sign. */
+function itemsOfOrder(order, sign) {
     const lines = [];
     const discounts = [];
     for (const line of order.lines) {
@@ -301,11 +335,8 @@ export function buildReceiptPayload(order, ctx) {
         const taxes =
             line._getProductTaxesAfterFiscalPosition?.() || line.tax_ids || [];
         const vatCode = vatCodeOfTax(taxes.find((t) => t.ffd_vat_code) || taxes[0]);
-        if (qtyMilli === 0) {
-            continue;
-        }
         if (qtyMilli < 0) {
-            // a returned item inside a sale (or a sold item inside a refund)
+            // A returned item inside a sale (or a sold item inside a refund)
             throw new FiscalPayloadError(
                 _t(
                     "One receipt cannot both sell and refund: make the refund of “%s” a separate order.",
@@ -313,32 +344,18 @@ export function buildReceiptPayload(order, ctx) {
                 )
             );
         }
-        if (amountKop < 0) {
-            // order discount, loyalty reward: folded into the items below
+        if (qtyMilli > 0 && amountKop < 0) {
+            // Order discount, loyalty reward: folded into the items below
             discounts.push({vatCode, amountKop});
-            continue;
+        } else if (qtyMilli > 0) {
+            lines.push(itemOfLine(line, qtyMilli, amountKop, vatCode));
         }
-        const product = line.get_product();
-        lines.push({
-            name: (line.get_full_product_name() || product.display_name || "").slice(
-                0,
-                128
-            ),
-            qtyMilli,
-            amountKop,
-            vatCode,
-            barcode: product.barcode || "",
-            subject: product.type === "service" ? 4 : 1,
-            measure: product.to_weight ? 11 : 0,
-            marked: Boolean(product.ru54fz_marked),
-            // a refund carries the code of the unit sold (marking_pos.js keeps it on the line)
-            markingCode:
-                line.ru54fz_marking_code ||
-                line.refunded_orderline_id?.ru54fz_marking_code ||
-                "",
-        });
     }
-    // what was really paid, change given back in cash
+    return {lines, discounts};
+}
+
+/** What was really paid per payment kind ([{kind, amountKop}]), change given back in cash. */
+function paymentsOfOrder(order, sign) {
     const payments = [];
     for (const p of order.payment_ids) {
         if (p.is_change || (p.is_done && !p.is_done())) {
@@ -361,13 +378,51 @@ export function buildReceiptPayload(order, ctx) {
     for (const p of payments) {
         merged[p.kind] = (merged[p.kind] || 0) + p.amountKop;
     }
-    const mergedPayments = Object.entries(merged).map(([kind, amountKop]) => ({
-        kind,
-        amountKop,
-    }));
+    return Object.entries(merged).map(([kind, amountKop]) => ({kind, amountKop}));
+}
+
+/** The fields of a receipt payload that do not depend on its items and payments. */
+export function receiptHeader(order, ctx, isRefund) {
+    return {
+        uuid: order.uuid,
+        pos_reference: order.pos_reference || order.name || "",
+        operation: isRefund ? "refund" : "sale",
+        cashier: {name: ctx.cashierName || "", inn: ctx.cashierInn || ""},
+        buyer_contact: ctx.buyerContact || "",
+        tax_system: ctx.taxSystem || 1,
+    };
+}
+
+/** The refund_of of a refund of the POS order `original` (its fiscal document). */
+function refundOfOrder(original) {
+    if (!original) {
+        throw new FiscalPayloadError(
+            _t("A refund must be made from the original receipt (Orders → Refund).")
+        );
+    }
+    return {
+        uuid: original.ru54fz_uuid || original.uuid,
+        fiscal_sign: original.ru54fz_fiscal_sign
+            ? Number(original.ru54fz_fiscal_sign)
+            : null,
+        fd_number: original.ru54fz_fd_number ? Number(original.ru54fz_fd_number) : null,
+    };
+}
+
+/**
+ * POS receipt payload from a POS order (Odoo 18 pos.order record).
+ * @param {Object} order pos.order record
+ * @param {Object} ctx {cashierName, cashierInn, taxSystem, buyerContact}
+ */
+export function buildReceiptPayload(order, ctx) {
+    const original = refundedOrderOf(order);
+    const isRefund = Boolean(original) || order.get_total_with_tax() < 0;
+    const sign = isRefund ? -1 : 1;
+    const {lines, discounts} = itemsOfOrder(order, sign);
+    const payments = paymentsOfOrder(order, sign);
     const expected =
         sign * toKop(order.get_total_with_tax() + order.get_rounding_applied());
-    const paid = mergedPayments.reduce((a, p) => a + p.amountKop, 0);
+    const paid = payments.reduce((a, p) => a + p.amountKop, 0);
     if (paid !== expected) {
         throw new FiscalPayloadError(
             _t(
@@ -377,33 +432,11 @@ export function buildReceiptPayload(order, ctx) {
             )
         );
     }
-    const built = buildFiscalLines({lines, discounts, payments: mergedPayments});
-    const payload = {
-        uuid: order.uuid,
-        pos_reference: order.pos_reference || order.name || "",
-        operation: isRefund ? "refund" : "sale",
-        cashier: {name: ctx.cashierName || "", inn: ctx.cashierInn || ""},
-        buyer_contact: ctx.buyerContact || "",
-        tax_system: ctx.taxSystem || 1,
+    const built = buildFiscalLines({lines, discounts, payments});
+    return {
+        ...receiptHeader(order, ctx, isRefund),
         lines: built.lines,
         payments: built.payments,
-        refund_of: null,
+        refund_of: isRefund ? refundOfOrder(original) : null,
     };
-    if (isRefund) {
-        if (!original) {
-            throw new FiscalPayloadError(
-                _t("A refund must be made from the original receipt (Orders → Refund).")
-            );
-        }
-        payload.refund_of = {
-            uuid: original.ru54fz_uuid || original.uuid,
-            fiscal_sign: original.ru54fz_fiscal_sign
-                ? Number(original.ru54fz_fiscal_sign)
-                : null,
-            fd_number: original.ru54fz_fd_number
-                ? Number(original.ru54fz_fd_number)
-                : null,
-        };
-    }
-    return payload;
 }

@@ -31,7 +31,8 @@ function gtinValid(gtin) {
     return (10 - (total % 10)) % 10 === digits[digits.length - 1];
 }
 
-export function parseMarkingCode(input) {
+/** The scanned text without its line end and symbology / leading GS prefixes. */
+function stripScanPrefixes(input) {
     if (typeof input !== "string" || !input.trim()) {
         throw new MarkingScanError(_t("No marking code was scanned."));
     }
@@ -46,6 +47,29 @@ export function parseMarkingCode(input) {
             _t("The marking code is longer than 256 characters.")
         );
     }
+    return text;
+}
+
+/** The value of the field `ai` that starts at `pos`, and where the next field starts. */
+function readField(text, ai, pos) {
+    if (ai in FIXED) {
+        const value = text.slice(pos, pos + FIXED[ai]);
+        if (value.length !== FIXED[ai]) {
+            throw new MarkingScanError(_t("The marking code is cut short."));
+        }
+        return {value, next: pos + FIXED[ai]};
+    }
+    const sep = text.indexOf(GS, pos);
+    const end = sep < 0 ? text.length : sep;
+    const value = text.slice(pos, end);
+    if (!value) {
+        throw new MarkingScanError(_t("The marking code has an empty field."));
+    }
+    return {value, next: end < text.length ? end + 1 : end};
+}
+
+/** {application identifier: value} of the code's fields. */
+function readFields(text) {
     const fields = {};
     let pos = 0;
     while (pos < text.length) {
@@ -57,25 +81,16 @@ export function parseMarkingCode(input) {
                 )
             );
         }
-        pos += ai.length;
-        let value;
-        if (ai in FIXED) {
-            value = text.slice(pos, pos + FIXED[ai]);
-            pos += FIXED[ai];
-            if (value.length !== FIXED[ai]) {
-                throw new MarkingScanError(_t("The marking code is cut short."));
-            }
-        } else {
-            let end = text.indexOf(GS, pos);
-            end = end < 0 ? text.length : end;
-            value = text.slice(pos, end);
-            pos = end < text.length ? end + 1 : end;
-            if (!value) {
-                throw new MarkingScanError(_t("The marking code has an empty field."));
-            }
-        }
+        const {value, next} = readField(text, ai, pos + ai.length);
         fields[ai] = value;
+        pos = next;
     }
+    return fields;
+}
+
+export function parseMarkingCode(input) {
+    const text = stripScanPrefixes(input);
+    const fields = readFields(text);
     const gtin = fields["01"];
     const serial = fields["21"];
     if (!gtin || !/^\d{14}$/.test(gtin) || !gtinValid(gtin)) {

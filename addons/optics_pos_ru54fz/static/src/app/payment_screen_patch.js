@@ -1,7 +1,7 @@
+import {PaymentScreen} from "@point_of_sale/app/screens/payment_screen/payment_screen";
+import {_t} from "@web/core/l10n/translation";
 import {patch} from "@web/core/utils/patch";
 import {useState} from "@odoo/owl";
-import {_t} from "@web/core/l10n/translation";
-import {PaymentScreen} from "@point_of_sale/app/screens/payment_screen/payment_screen";
 
 const EMAIL_RE =
     /^[^\s@<>(),;:"[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
@@ -42,21 +42,25 @@ export function normalizeBuyerContact(raw) {
     return {value: "+" + digits, error: ""};
 }
 
+/**
+ * The buyer contact the payment screen starts with: the one typed for this order, else
+ * the customer's e-mail or phone.
+ */
+function initialBuyerContact(order) {
+    const typed = order?.uiState?.ru54fzBuyerContact;
+    const partner = order?.get_partner?.();
+    const checked = normalizeBuyerContact(
+        typed ?? (partner?.email || partner?.mobile || partner?.phone || "")
+    );
+    // A partner's stored contact that does not validate is not forced onto the receipt
+    return checked.error && !typed ? "" : checked.value;
+}
+
 patch(PaymentScreen.prototype, {
     setup() {
         super.setup(...arguments);
-        const order = this.currentOrder;
-        const partner = order?.get_partner?.();
-        const initial =
-            order?.uiState?.ru54fzBuyerContact ??
-            (partner?.email || partner?.mobile || partner?.phone || "");
-        const checked = normalizeBuyerContact(initial);
-        // a partner's stored contact that does not validate is not forced onto the receipt
         this.ru54fzContact = useState({
-            value:
-                checked.error && !order?.uiState?.ru54fzBuyerContact
-                    ? ""
-                    : checked.value,
+            value: initialBuyerContact(this.currentOrder),
             error: "",
         });
     },

@@ -1,9 +1,9 @@
 import {Component, useState} from "@odoo/owl";
-import {useService} from "@web/core/utils/hooks";
 import {Dialog} from "@web/core/dialog/dialog";
+import {Navbar} from "@point_of_sale/app/navbar/navbar";
 import {_t} from "@web/core/l10n/translation";
 import {patch} from "@web/core/utils/patch";
-import {Navbar} from "@point_of_sale/app/navbar/navbar";
+import {useService} from "@web/core/utils/hooks";
 
 export class Ru54fzStatusDialog extends Component {
     static template = "optics_pos_ru54fz.StatusDialog";

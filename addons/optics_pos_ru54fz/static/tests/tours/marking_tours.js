@@ -3,16 +3,16 @@
  * check on loopback. The cashier works in Russian; the 2D scanner is emulated as a
  * keyboard wedge (characters typed one by one, GS sent as Ctrl+], Enter at the end).
  * screen(name) saves a screenshot to .test-results/screenshots/marking/<name>.png. */
-import {registry} from "@web/core/registry";
 import * as Chrome from "@point_of_sale/../tests/tours/utils/chrome_util";
-import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
+import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
+import {registry} from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
 const SLOW = 45000;
 const GS = "\x1d";
-/** the unit sold by the first tour (GTIN 04607001122333, serial 5Xq!rT8aB2cD3, crypto 93) */
+/** The unit sold by the first tour (GTIN 04607001122333, serial 5Xq!rT8aB2cD3, crypto 93) */
 export const SOLD_UNIT = `0104607001122333215Xq!rT8aB2cD3${GS}93dGVz`;
 const PRODUCT = "Eye Vitamins";
 
@@ -122,7 +122,7 @@ tours.add("ru54fz_tour_marking_sale", {
                 timeout: SLOW,
             },
             ...addMarkedProduct(),
-            // cancelled: a marked unit is never added without its code
+            // Cancelled: a marked unit is never added without its code
             {
                 content: "cancel the scan",
                 trigger: ".modal .modal-footer .btn-secondary",
@@ -130,13 +130,13 @@ tours.add("ru54fz_tour_marking_sale", {
             },
             orderHasMarkedLines(0),
             ...addMarkedProduct(),
-            // a scanner that drops the GS separators: the crypto tail runs into the serial
+            // A scanner that drops the GS separators: the crypto tail runs into the serial
             scan(SOLD_UNIT.replace(GS, ""), "scan without GS separators"),
             scanError("криптохвост"),
             screen("01_scan_refused_without_gs"),
             scan(SOLD_UNIT),
             orderHasMarkedLines(1),
-            // the same unit again in this receipt
+            // The same unit again in this receipt
             ...addMarkedProduct(),
             scan(SOLD_UNIT, "scan the same unit again"),
             scanError("уже отсканирован"),
@@ -173,7 +173,7 @@ tours.add("ru54fz_tour_marking_sold_code", {
                 timeout: SLOW,
             },
             ...addMarkedProduct(),
-            // a new receipt does not know the code: the permissive-mode check at the till does
+            // A new receipt does not know the code: the permissive-mode check at the till does
             scan(SOLD_UNIT, "scan the unit sold in the previous receipt"),
             orderHasMarkedLines(1),
             ProductScreen.clickPayButton(),

@@ -1,10 +1,10 @@
 /* Tours of the optical sale (tests/test_optical_sale.py): run against the real till controller,
  * the KKT emulator process and the mock OFD. */
-import {registry} from "@web/core/registry";
 import * as Chrome from "@point_of_sale/../tests/tours/utils/chrome_util";
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
-import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
 import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
+import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
+import {registry} from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
 const SLOW = 45000;

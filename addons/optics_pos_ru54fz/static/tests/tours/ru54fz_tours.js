@@ -1,12 +1,12 @@
 /* Tours of the 54-FZ POS screens, run by tests/test_pos_tours.py against the real
  * till controller, the KKT emulator process and (for refunds) the mock OFD. */
-import {registry} from "@web/core/registry";
 import * as Chrome from "@point_of_sale/../tests/tours/utils/chrome_util";
-import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
+import * as Dialog from "@point_of_sale/../tests/tours/utils/dialog_util";
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
+import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
 import * as TicketScreen from "@point_of_sale/../tests/tours/utils/ticket_screen_util";
-import * as Dialog from "@point_of_sale/../tests/tours/utils/dialog_util";
+import {registry} from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
 
@@ -25,7 +25,7 @@ function sellFrameAndCleaner() {
     ];
 }
 
-// the fiscal round trip plus Odoo's order sync can take several seconds on a busy CI box
+// The fiscal round trip plus Odoo's order sync can take several seconds on a busy CI box
 const SLOW = 45000;
 
 function fiscalReceiptShown() {

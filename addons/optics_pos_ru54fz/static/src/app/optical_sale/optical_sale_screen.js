@@ -4,11 +4,11 @@
  * makeability, amounts, store scope, roles) is checked on the server; this screen shows the
  * server's messages as they are.
  */
-import {registry} from "@web/core/registry";
-import {_t} from "@web/core/l10n/translation";
 import {Component, useState} from "@odoo/owl";
-import {usePos} from "@point_of_sale/app/store/pos_hook";
 import {ConnectionLostError, RPCError} from "@web/core/network/rpc";
+import {_t} from "@web/core/l10n/translation";
+import {registry} from "@web/core/registry";
+import {usePos} from "@point_of_sale/app/store/pos_hook";
 
 const EYES = ["od", "os"];
 const EYE_FIELDS = ["sph", "cyl", "axis", "add", "prism1", "prism1_base", "pd_far"];

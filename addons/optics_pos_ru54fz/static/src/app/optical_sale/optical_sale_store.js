@@ -3,20 +3,20 @@
  * this POS has loaded (kept for offline hand-over and prepayment), and the POS order that
  * pays a lab order, fiscalised with the lines the lab order computed.
  */
-import {patch} from "@web/core/utils/patch";
-import {_t} from "@web/core/l10n/translation";
-import {AlertDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
-import {PosStore} from "@point_of_sale/app/store/pos_store";
-import {PosOrder} from "@point_of_sale/app/models/pos_order";
-import {buildSettlementPayload} from "./settlement_payload";
 // after the 54-FZ store patch, whose ru54fzBuildPayload this one overrides
 import "@optics_pos_ru54fz/app/pos_store_patch";
+import {AlertDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
+import {PosOrder} from "@point_of_sale/app/models/pos_order";
+import {PosStore} from "@point_of_sale/app/store/pos_store";
+import {_t} from "@web/core/l10n/translation";
+import {buildSettlementPayload} from "./settlement_payload";
+import {patch} from "@web/core/utils/patch";
 
 export const LAB_PAYMENT_CODE = "OPTICS-LAB-PAYMENT";
 
 patch(PosStore.prototype, {
     async setup() {
-        /** lab order id -> its last known POS info (optics.lab.order._optics_pos_info) */
+        /** Lab order id -> its last known POS info (optics.lab.order._optics_pos_info) */
         this.opticsLabOrders = {};
         return await super.setup(...arguments);
     },
