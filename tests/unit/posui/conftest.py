@@ -15,7 +15,7 @@ def module_path(tmp_path_factory):
     """fiscal_payload.js as a standalone ES module (Odoo's _t replaced by sprintf)."""
     code = SRC.read_text()
     code = re.sub(
-        r'^import \{ _t \} from "@web/core/l10n/translation";$',
+        r'^import \{\s*_t\s*\} from "@web/core/l10n/translation";$',
         "const _t = (s, ...a) => a.reduce((acc, v) => acc.replace('%s', v), s);",
         code,
         flags=re.M,

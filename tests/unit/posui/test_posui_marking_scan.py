@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(not NODE, reason="node is not installed")
 def module_path(tmp_path_factory):
     src = SRC.read_text()
     src = re.sub(
-        r'^import \{ _t \} from "@web/core/l10n/translation";$', "const _t = (s) => s;", src, flags=re.M
+        r'^import \{\s*_t\s*\} from "@web/core/l10n/translation";$', "const _t = (s) => s;", src, flags=re.M
     )
     assert "@web/" not in src and "@point_of_sale/" not in src
     path = tmp_path_factory.mktemp("posui") / "marking_scan.mjs"

@@ -33,12 +33,12 @@ def module_path(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posui_settlement")
     base = (APP / "fiscal_payload.js").read_text()
     base = re.sub(
-        r'^import \{ _t \} from "@web/core/l10n/translation";$', lambda _m: FAKE_T, base, flags=re.M
+        r'^import \{\s*_t\s*\} from "@web/core/l10n/translation";$', lambda _m: FAKE_T, base, flags=re.M
     )
     (tmp / "fiscal_payload.mjs").write_text(base)
     code = (APP / "optical_sale" / "settlement_payload.js").read_text()
     code = re.sub(
-        r'^import \{ _t \} from "@web/core/l10n/translation";$', lambda _m: FAKE_T, code, flags=re.M
+        r'^import \{\s*_t\s*\} from "@web/core/l10n/translation";$', lambda _m: FAKE_T, code, flags=re.M
     )
     code = code.replace('from "../fiscal_payload";', 'from "./fiscal_payload.mjs";')
     assert "@web/" not in code and "@point_of_sale" not in code, (

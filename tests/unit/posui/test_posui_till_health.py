@@ -33,7 +33,9 @@ def js_table(tmp_path_factory):
         " ? s.replace(/%\\((\\w+)\\)s/g, (m, k) => String(a[0][k]))"
         " : a.reduce((acc, v) => acc.replace('%s', String(v)), s);"
     )
-    code = re.sub(r'^import \{ _t \} from "@web/core/l10n/translation";$', lambda m: stub, code, flags=re.M)
+    code = re.sub(
+        r'^import \{\s*_t\s*\} from "@web/core/l10n/translation";$', lambda m: stub, code, flags=re.M
+    )
     assert "@web/" not in code, "till_health_text.js must stay free of other Odoo imports"
     path = tmp_path_factory.mktemp("posui") / "till_health_text.mjs"
     path.write_text(code)
@@ -125,17 +127,22 @@ def summarize(tmp_path_factory):
         " : a.reduce((acc, v) => acc.replace('%s', String(v)), s);"
     )
     text = re.sub(
-        r'^import \{ _t \} from "@web/core/l10n/translation";$', lambda m: stub, SRC.read_text(), flags=re.M
+        r'^import \{\s*_t\s*\} from "@web/core/l10n/translation";$',
+        lambda m: stub,
+        SRC.read_text(),
+        flags=re.M,
     )
     (tmp / "till_health_text.mjs").write_text(text)
     service = (ADDON / "static" / "src" / "app" / "ru54fz_service.js").read_text()
     replacements = {
-        r'^import \{ reactive \} from "@odoo/owl";$': "const reactive = (x) => x;",
-        r'^import \{ registry \} from "@web/core/registry";$': "const registry = {category: () => ({add: () "
-        "=> null})};",
-        r'^import \{ _t \} from "@web/core/l10n/translation";$': stub,
-        r'^import \{ TillClient, TillError \} from "./till_client";$': "class TillClient {}\nclass TillError "
-        "extends Error {}",
+        r'^import \{\s*reactive\s*\} from "@odoo/owl";$': "const reactive = (x) => x;",
+        r'^import \{\s*registry\s*\} from "@web/core/registry";$': (
+            "const registry = {category: () => ({add: () => null})};"
+        ),
+        r'^import \{\s*_t\s*\} from "@web/core/l10n/translation";$': stub,
+        r'^import \{\s*TillClient,\s*TillError\s*\} from "./till_client";$': (
+            "class TillClient {}\nclass TillError extends Error {}"
+        ),
         r'^import (\{[^}]*\}) from "./till_health_text";$': r'import \1 from "./till_health_text.mjs";',
     }
     for pattern, repl in replacements.items():

@@ -1,9 +1,9 @@
 /** Refuse line discounts over the user's role limit (pos.config cashier / manager limits). */
-import { patch } from "@web/core/utils/patch";
-import { _t } from "@web/core/l10n/translation";
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
-import { PosOrderline } from "@point_of_sale/app/models/pos_order_line";
-import { OrderSummary } from "@point_of_sale/app/screens/product_screen/order_summary/order_summary";
+import {AlertDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
+import {OrderSummary} from "@point_of_sale/app/screens/product_screen/order_summary/order_summary";
+import {PosOrderline} from "@point_of_sale/app/models/pos_order_line";
+import {_t} from "@web/core/l10n/translation";
+import {patch} from "@web/core/utils/patch";
 
 function discountLimit(models) {
     const user = models["res.users"].getFirst();
@@ -15,13 +15,13 @@ patch(OrderSummary.prototype, {
     _setValue(val) {
         if (this.pos.numpadMode === "discount" && val !== "remove") {
             const limit = discountLimit(this.pos.models);
-            const wanted = parseFloat(("" + val).replace(",", "."));
+            const wanted = parseFloat(String(val).replace(",", "."));
             if (!isNaN(wanted) && wanted > limit) {
                 this.dialog.add(AlertDialog, {
                     title: _t("Discount not allowed"),
                     body: _t(
                         "A discount of %(wanted)s% is over your limit of %(limit)s%. Ask a store manager.",
-                        { wanted, limit }
+                        {wanted, limit}
                     ),
                 });
                 this.numberBuffer.reset();

@@ -3,19 +3,19 @@
  * the till, journaled there), then let Odoo record it (try_cash_in_out). Both
  * carry the same uuid, so a retry after an error never registers it twice.
  */
-import { patch } from "@web/core/utils/patch";
-import { _t } from "@web/core/l10n/translation";
-import { parseFloat } from "@web/views/fields/parsers";
-import { CashMovePopup } from "@point_of_sale/app/navbar/cash_move_popup/cash_move_popup";
-import { uuidv4 } from "@point_of_sale/utils";
-import { TillError } from "./till_client";
-import { toKop } from "./fiscal_payload";
+import {CashMovePopup} from "@point_of_sale/app/navbar/cash_move_popup/cash_move_popup";
+import {TillError} from "./till_client";
+import {_t} from "@web/core/l10n/translation";
+import {parseFloat} from "@web/views/fields/parsers";
+import {patch} from "@web/core/utils/patch";
+import {toKop} from "./fiscal_payload";
+import {uuidv4} from "@point_of_sale/utils";
 
 patch(CashMovePopup.prototype, {
     ru54fzUuidFor(type, amountKop) {
         const key = `${type}:${amountKop}`;
         if (!this._ru54fzAttempt || this._ru54fzAttempt.key !== key) {
-            this._ru54fzAttempt = { key, uuid: uuidv4(), registered: false };
+            this._ru54fzAttempt = {key, uuid: uuidv4(), registered: false};
         }
         return this._ru54fzAttempt;
     },
@@ -24,12 +24,8 @@ patch(CashMovePopup.prototype, {
         if (!this.pos.ru54fzEnabled) {
             return super.confirm(...arguments);
         }
-        let amount;
-        try {
-            amount = parseFloat(this.state.amount);
-        } catch {
-            amount = 0;
-        }
+        // NaN (an empty or unreadable amount) is left to Odoo, as 0 is
+        const amount = parseFloat(this.state.amount);
         if (!amount || amount < 0) {
             return super.confirm(...arguments);
         }
@@ -43,8 +39,11 @@ patch(CashMovePopup.prototype, {
                 if (type === "in") {
                     await client.cashIn(attempt.uuid, toKop(amount), cashier);
                 } else {
-                    // cash out is a store manager's act: the till wants the manager's grant
-                    const grant = await this.pos.ru54fzManagerGrant("cash_out", _t("Cash out"));
+                    // Cash out is a store manager's act: the till wants the manager's grant
+                    const grant = await this.pos.ru54fzManagerGrant(
+                        "cash_out",
+                        _t("Cash out")
+                    );
                     if (!grant) {
                         return;
                     }
@@ -56,7 +55,7 @@ patch(CashMovePopup.prototype, {
                     throw error;
                 }
                 if (error.code === "shift_closed" && !shiftOpened) {
-                    // cash in before the first sale of the day opens the shift, as on any KKT
+                    // Cash in before the first sale of the day opens the shift, as on any KKT
                     shiftOpened = true;
                     if (await this.pos.ru54fzOpenShift()) {
                         continue;
@@ -64,7 +63,9 @@ patch(CashMovePopup.prototype, {
                     return;
                 }
                 const answer = await this.pos.ru54fzShowError(error, {
-                    title: _t("The cash movement was not registered on the cash register"),
+                    title: _t(
+                        "The cash movement was not registered on the cash register"
+                    ),
                 });
                 if (answer !== "retry") {
                     return;
@@ -75,11 +76,14 @@ patch(CashMovePopup.prototype, {
         return super.confirm(...arguments);
     },
 
-    _prepare_try_cash_in_out_payload(type, amount, reason, extras) {
+    _prepare_try_cash_in_out_payload() {
         const args = super._prepare_try_cash_in_out_payload(...arguments);
         if (this._ru54fzAttempt?.registered) {
-            // extras is the last positional argument of try_cash_in_out
-            args[args.length - 1] = { ...args[args.length - 1], ru54fz_uuid: this._ru54fzAttempt.uuid };
+            // The last positional argument of try_cash_in_out is its extras
+            args[args.length - 1] = {
+                ...args[args.length - 1],
+                ru54fz_uuid: this._ru54fzAttempt.uuid,
+            };
         }
         return args;
     },

@@ -1,5 +1,5 @@
-import { Component } from "@odoo/owl";
-import { Dialog } from "@web/core/dialog/dialog";
+import {Component} from "@odoo/owl";
+import {Dialog} from "@web/core/dialog/dialog";
 
 /**
  * A fiscal operation failed: say why and what to do, and let the cashier retry
@@ -8,18 +8,18 @@ import { Dialog } from "@web/core/dialog/dialog";
  */
 export class FiscalErrorDialog extends Component {
     static template = "optics_pos_ru54fz.FiscalErrorDialog";
-    static components = { Dialog };
+    static components = {Dialog};
     static props = {
         title: String,
         text: String,
-        detail: { type: String, optional: true },
-        code: { type: String, optional: true },
-        canRetry: { type: Boolean, optional: true },
-        canCancelOpen: { type: Boolean, optional: true },
+        detail: {type: String, optional: true},
+        code: {type: String, optional: true},
+        canRetry: {type: Boolean, optional: true},
+        canCancelOpen: {type: Boolean, optional: true},
         getPayload: Function,
         close: Function,
     };
-    static defaultProps = { canRetry: true, canCancelOpen: false, detail: "", code: "" };
+    static defaultProps = {canRetry: true, canCancelOpen: false, detail: "", code: ""};
 
     choose(answer) {
         this.props.getPayload(answer);

@@ -4,16 +4,16 @@
  * checks them and the store-manager group on the server and answers with a short-lived
  * grant signed for this till and action (ru54fz/grants.py); the till verifies it.
  */
-import { Component, onMounted, useRef, useState } from "@odoo/owl";
-import { Dialog } from "@web/core/dialog/dialog";
+import {Component, onMounted, useRef, useState} from "@odoo/owl";
+import {Dialog} from "@web/core/dialog/dialog";
 
 export class ManagerGrantDialog extends Component {
     static template = "optics_pos_ru54fz.ManagerGrantDialog";
-    static components = { Dialog };
-    static props = { actionLabel: String, getPayload: Function, close: Function };
+    static components = {Dialog};
+    static props = {actionLabel: String, getPayload: Function, close: Function};
 
     setup() {
-        this.state = useState({ login: "", password: "" });
+        this.state = useState({login: "", password: ""});
         this.loginRef = useRef("login");
         onMounted(() => this.loginRef.el?.focus());
     }
@@ -22,7 +22,7 @@ export class ManagerGrantDialog extends Component {
         if (!this.state.login || !this.state.password) {
             return;
         }
-        this.props.getPayload({ login: this.state.login, password: this.state.password });
+        this.props.getPayload({login: this.state.login, password: this.state.password});
         this.props.close();
     }
 

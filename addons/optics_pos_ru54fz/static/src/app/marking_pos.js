@@ -6,13 +6,13 @@
  * in one receipt. Cancelled or refused: nothing is added. fiscal_payload.js refuses
  * to pay a marked line without its code and sends the code to the till (tag 2000).
  */
-import { patch } from "@web/core/utils/patch";
-import { _t } from "@web/core/l10n/translation";
-import { PosStore } from "@point_of_sale/app/store/pos_store";
-import { PosOrderline } from "@point_of_sale/app/models/pos_order_line";
-import { makeAwaitable } from "@point_of_sale/app/store/make_awaitable_dialog";
-import { MarkingScanError, scanIntoOrder } from "./marking_scan";
-import { MarkingScanDialog } from "./marking_scan_dialog";
+import {MarkingScanError, scanIntoOrder} from "./marking_scan";
+import {MarkingScanDialog} from "./marking_scan_dialog";
+import {PosOrderline} from "@point_of_sale/app/models/pos_order_line";
+import {PosStore} from "@point_of_sale/app/store/pos_store";
+import {_t} from "@web/core/l10n/translation";
+import {makeAwaitable} from "@point_of_sale/app/store/make_awaitable_dialog";
+import {patch} from "@web/core/utils/patch";
 
 /** {line uuid: raw code} of the order's lines that already carry a code. */
 export function scannedCodes(order) {
@@ -29,7 +29,12 @@ patch(PosStore.prototype, {
     async addLineToCurrentOrder(vals, opts = {}, configure = true) {
         const product = vals.product_id;
         const selling = vals.qty === undefined || vals.qty > 0;
-        if (!product?.ru54fz_marked || !configure || !selling || vals.ru54fz_marking_code) {
+        if (
+            !product?.ru54fz_marked ||
+            !configure ||
+            !selling ||
+            vals.ru54fz_marking_code
+        ) {
             return super.addLineToCurrentOrder(vals, opts, configure);
         }
         const order = this.get_order();
@@ -50,10 +55,11 @@ patch(PosStore.prototype, {
             },
         });
         if (!raw || !code) {
-            return; // cancelled: a marked unit is never sold without its code
+            // Cancelled: a marked unit is never sold without its code
+            return;
         }
         return super.addLineToCurrentOrder(
-            { ...vals, qty: 1, ru54fz_marking_code: code.raw },
+            {...vals, qty: 1, ru54fz_marking_code: code.raw},
             opts,
             configure
         );
@@ -62,8 +68,12 @@ patch(PosStore.prototype, {
 
 patch(PosOrderline.prototype, {
     can_be_merged_with(orderline) {
-        // one marked unit per line: its code is the unit's identity
-        if (this.ru54fz_marking_code || orderline.ru54fz_marking_code || this.product_id?.ru54fz_marked) {
+        // One marked unit per line: its code is the unit's identity
+        if (
+            this.ru54fz_marking_code ||
+            orderline.ru54fz_marking_code ||
+            this.product_id?.ru54fz_marked
+        ) {
             return false;
         }
         return super.can_be_merged_with(orderline);

@@ -11,10 +11,10 @@
  * variable-length fields, GTIN check digit, serial 21, crypto tail 91/92 or 93); the
  * till checks again, this is so the cashier hears it at the scan, not at the payment.
  */
-import { _t } from "@web/core/l10n/translation";
+import {_t} from "@web/core/l10n/translation";
 
 export const GS = "\x1d";
-const FIXED = { "01": 14, 11: 6, 17: 6, 8005: 6, 3103: 6 };
+const FIXED = {"01": 14, 11: 6, 17: 6, 8005: 6, 3103: 6};
 const AIS = ["8005", "3103", "240", "01", "11", "17", "21", "10", "91", "92", "93"];
 
 export class MarkingScanError extends Error {
@@ -31,7 +31,8 @@ function gtinValid(gtin) {
     return (10 - (total % 10)) % 10 === digits[digits.length - 1];
 }
 
-export function parseMarkingCode(input) {
+/** The scanned text without its line end and symbology / leading GS prefixes. */
+function stripScanPrefixes(input) {
     if (typeof input !== "string" || !input.trim()) {
         throw new MarkingScanError(_t("No marking code was scanned."));
     }
@@ -42,8 +43,33 @@ export function parseMarkingCode(input) {
         }
     }
     if (text.length > 256) {
-        throw new MarkingScanError(_t("The marking code is longer than 256 characters."));
+        throw new MarkingScanError(
+            _t("The marking code is longer than 256 characters.")
+        );
     }
+    return text;
+}
+
+/** The value of the field `ai` that starts at `pos`, and where the next field starts. */
+function readField(text, ai, pos) {
+    if (ai in FIXED) {
+        const value = text.slice(pos, pos + FIXED[ai]);
+        if (value.length !== FIXED[ai]) {
+            throw new MarkingScanError(_t("The marking code is cut short."));
+        }
+        return {value, next: pos + FIXED[ai]};
+    }
+    const sep = text.indexOf(GS, pos);
+    const end = sep < 0 ? text.length : sep;
+    const value = text.slice(pos, end);
+    if (!value) {
+        throw new MarkingScanError(_t("The marking code has an empty field."));
+    }
+    return {value, next: end < text.length ? end + 1 : end};
+}
+
+/** {application identifier: value} of the code's fields. */
+function readFields(text) {
     const fields = {};
     let pos = 0;
     while (pos < text.length) {
@@ -55,39 +81,34 @@ export function parseMarkingCode(input) {
                 )
             );
         }
-        pos += ai.length;
-        let value;
-        if (ai in FIXED) {
-            value = text.slice(pos, pos + FIXED[ai]);
-            pos += FIXED[ai];
-            if (value.length !== FIXED[ai]) {
-                throw new MarkingScanError(_t("The marking code is cut short."));
-            }
-        } else {
-            let end = text.indexOf(GS, pos);
-            end = end < 0 ? text.length : end;
-            value = text.slice(pos, end);
-            pos = end < text.length ? end + 1 : end;
-            if (!value) {
-                throw new MarkingScanError(_t("The marking code has an empty field."));
-            }
-        }
+        const {value, next} = readField(text, ai, pos + ai.length);
         fields[ai] = value;
+        pos = next;
     }
+    return fields;
+}
+
+export function parseMarkingCode(input) {
+    const text = stripScanPrefixes(input);
+    const fields = readFields(text);
     const gtin = fields["01"];
     const serial = fields["21"];
     if (!gtin || !/^\d{14}$/.test(gtin) || !gtinValid(gtin)) {
-        throw new MarkingScanError(_t("The marking code's product number (GTIN) is wrong: scan it again."));
+        throw new MarkingScanError(
+            _t("The marking code's product number (GTIN) is wrong: scan it again.")
+        );
     }
     if (!serial) {
         throw new MarkingScanError(_t("The marking code has no serial number."));
     }
     if (!("93" in fields) && !("91" in fields && "92" in fields)) {
         throw new MarkingScanError(
-            _t("The marking code has no crypto tail: scan the DataMatrix itself, not a printed number.")
+            _t(
+                "The marking code has no crypto tail: scan the DataMatrix itself, not a printed number."
+            )
         );
     }
-    return { raw: text, gtin, serial, cis: `01${gtin}21${serial}` };
+    return {raw: text, gtin, serial, cis: `01${gtin}21${serial}`};
 }
 
 /**
@@ -98,8 +119,14 @@ export function parseMarkingCode(input) {
 export function scanIntoOrder(codesByLine, lineId, raw) {
     const code = parseMarkingCode(raw);
     for (const [otherId, otherRaw] of Object.entries(codesByLine)) {
-        if (String(otherId) !== String(lineId) && otherRaw && parseMarkingCode(otherRaw).cis === code.cis) {
-            throw new MarkingScanError(_t("This unit's code was already scanned in this receipt."));
+        if (
+            String(otherId) !== String(lineId) &&
+            otherRaw &&
+            parseMarkingCode(otherRaw).cis === code.cis
+        ) {
+            throw new MarkingScanError(
+                _t("This unit's code was already scanned in this receipt.")
+            );
         }
     }
     codesByLine[lineId] = code.raw;
@@ -112,5 +139,7 @@ export function scanIntoOrder(codesByLine, lineId, raw) {
  * `lines`: [{id, name, marked, qty, code}]
  */
 export function missingMarkingCodes(lines) {
-    return lines.filter((line) => line.marked && (!line.code || Math.abs(line.qty) !== 1));
+    return lines.filter(
+        (line) => line.marked && (!line.code || Math.abs(line.qty) !== 1)
+    );
 }

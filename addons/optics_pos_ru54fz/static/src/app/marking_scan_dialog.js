@@ -1,6 +1,6 @@
-import { Component, onMounted, useRef, useState } from "@odoo/owl";
-import { Dialog } from "@web/core/dialog/dialog";
-import { GS } from "./marking_scan";
+import {Component, onMounted, useRef, useState} from "@odoo/owl";
+import {Dialog} from "@web/core/dialog/dialog";
+import {GS} from "./marking_scan";
 
 /**
  * Asks for the DataMatrix code of one marked unit (Честный ЗНАК), as a 2D scanner
@@ -11,7 +11,7 @@ import { GS } from "./marking_scan";
  */
 export class MarkingScanDialog extends Component {
     static template = "optics_pos_ru54fz.MarkingScanDialog";
-    static components = { Dialog };
+    static components = {Dialog};
     static props = {
         title: String,
         productName: String,
@@ -21,7 +21,7 @@ export class MarkingScanDialog extends Component {
     };
 
     setup() {
-        this.state = useState({ value: "", error: "" });
+        this.state = useState({value: "", error: ""});
         this.inputRef = useRef("input");
         onMounted(() => this.inputRef.el?.focus());
     }
@@ -40,7 +40,8 @@ export class MarkingScanDialog extends Component {
         const el = this.inputRef.el;
         const start = el.selectionStart ?? this.state.value.length;
         const end = el.selectionEnd ?? start;
-        this.state.value = this.state.value.slice(0, start) + text + this.state.value.slice(end);
+        this.state.value =
+            this.state.value.slice(0, start) + text + this.state.value.slice(end);
         el.value = this.state.value;
         el.setSelectionRange(start + text.length, start + text.length);
     }

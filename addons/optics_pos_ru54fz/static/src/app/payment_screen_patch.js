@@ -1,9 +1,10 @@
-import { patch } from "@web/core/utils/patch";
-import { useState } from "@odoo/owl";
-import { _t } from "@web/core/l10n/translation";
-import { PaymentScreen } from "@point_of_sale/app/screens/payment_screen/payment_screen";
+import {PaymentScreen} from "@point_of_sale/app/screens/payment_screen/payment_screen";
+import {_t} from "@web/core/l10n/translation";
+import {patch} from "@web/core/utils/patch";
+import {useState} from "@odoo/owl";
 
-const EMAIL_RE = /^[^\s@<>(),;:"[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL_RE =
+    /^[^\s@<>(),;:"[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /**
  * Normalise and check the buyer contact of tag 1008 (max 64 chars):
@@ -14,13 +15,13 @@ const EMAIL_RE = /^[^\s@<>(),;:"[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9
 export function normalizeBuyerContact(raw) {
     const value = (raw || "").trim();
     if (!value) {
-        return { value: "", error: "" };
+        return {value: "", error: ""};
     }
     if (value.includes("@")) {
         if (value.length > 64 || !EMAIL_RE.test(value)) {
-            return { value, error: _t("This is not a valid e-mail address.") };
+            return {value, error: _t("This is not a valid e-mail address.")};
         }
-        return { value, error: "" };
+        return {value, error: ""};
     }
     if (!/^[+\d\s()-]+$/.test(value)) {
         return {
@@ -36,22 +37,30 @@ export function normalizeBuyerContact(raw) {
         digits = "7" + digits;
     }
     if (digits.length !== 11 || digits[0] !== "7") {
-        return { value, error: _t("A phone number must be +7 followed by 10 digits.") };
+        return {value, error: _t("A phone number must be +7 followed by 10 digits.")};
     }
-    return { value: "+" + digits, error: "" };
+    return {value: "+" + digits, error: ""};
+}
+
+/**
+ * The buyer contact the payment screen starts with: the one typed for this order, else
+ * the customer's e-mail or phone.
+ */
+function initialBuyerContact(order) {
+    const typed = order?.uiState?.ru54fzBuyerContact;
+    const partner = order?.get_partner?.();
+    const checked = normalizeBuyerContact(
+        typed ?? (partner?.email || partner?.mobile || partner?.phone || "")
+    );
+    // A partner's stored contact that does not validate is not forced onto the receipt
+    return checked.error && !typed ? "" : checked.value;
 }
 
 patch(PaymentScreen.prototype, {
     setup() {
         super.setup(...arguments);
-        const order = this.currentOrder;
-        const partner = order?.get_partner?.();
-        const initial =
-            order?.uiState?.ru54fzBuyerContact ?? (partner?.email || partner?.mobile || partner?.phone || "");
-        const checked = normalizeBuyerContact(initial);
-        // a partner's stored contact that does not validate is not forced onto the receipt
         this.ru54fzContact = useState({
-            value: checked.error && !order?.uiState?.ru54fzBuyerContact ? "" : checked.value,
+            value: initialBuyerContact(this.currentOrder),
             error: "",
         });
     },
@@ -70,7 +79,7 @@ patch(PaymentScreen.prototype, {
             const checked = normalizeBuyerContact(this.ru54fzContact.value);
             if (checked.error) {
                 this.ru54fzContact.error = checked.error;
-                this.notification.add(checked.error, { type: "danger" });
+                this.notification.add(checked.error, {type: "danger"});
                 return;
             }
             const done = await this.pos.ru54fzFiscaliseOrder(order, {

@@ -1,5 +1,5 @@
-import { patch } from "@web/core/utils/patch";
-import { PosOrder } from "@point_of_sale/app/models/pos_order";
+import {PosOrder} from "@point_of_sale/app/models/pos_order";
+import {patch} from "@web/core/utils/patch";
 
 /**
  * The receipt QR (tag 1196) drawn in the browser with the ZXing library the POS
@@ -38,7 +38,7 @@ patch(PosOrder.prototype, {
         return null;
     },
 
-    export_for_printing(baseUrl, headerData) {
+    export_for_printing() {
         const data = super.export_for_printing(...arguments);
         const fiscal = this.ru54fzFiscal;
         if (fiscal) {

@@ -7,22 +7,91 @@
  * document, pos.order), and only then lets Odoo's own sync (or its offline
  * queue) carry the order with its fiscal attributes to the server.
  */
-import { patch } from "@web/core/utils/patch";
-import { _t } from "@web/core/l10n/translation";
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
-import { PosStore } from "@point_of_sale/app/store/pos_store";
-import { makeAwaitable, ask } from "@point_of_sale/app/store/make_awaitable_dialog";
-import { uuidv4 } from "@point_of_sale/utils";
-import { ConnectionLostError } from "@web/core/network/rpc";
-import { TillError } from "./till_client";
-import { tillErrorText } from "./ru54fz_service";
-import { FiscalErrorDialog } from "./fiscal_error_dialog";
-import { XReportDialog } from "./x_report_dialog";
-import { ManagerGrantDialog } from "./manager_grant_dialog";
-import { buildReceiptPayload, FiscalPayloadError, kopToStr } from "./fiscal_payload";
+import {FiscalPayloadError, buildReceiptPayload, kopToStr} from "./fiscal_payload";
+import {ask, makeAwaitable} from "@point_of_sale/app/store/make_awaitable_dialog";
+import {AlertDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
+import {ConnectionLostError} from "@web/core/network/rpc";
+import {FiscalErrorDialog} from "./fiscal_error_dialog";
+import {ManagerGrantDialog} from "./manager_grant_dialog";
+import {PosStore} from "@point_of_sale/app/store/pos_store";
+import {TillError} from "./till_client";
+import {XReportDialog} from "./x_report_dialog";
+import {_t} from "@web/core/l10n/translation";
+import {patch} from "@web/core/utils/patch";
+import {tillErrorText} from "./ru54fz_service";
+import {uuidv4} from "@point_of_sale/utils";
 
 /** Device errors after which a receipt may still be open on the KKT. */
-const MAY_LEAVE_OPEN = new Set(["device_error", "timeout", "unreachable", "device_unreachable"]);
+const MAY_LEAVE_OPEN = new Set([
+    "device_error",
+    "timeout",
+    "unreachable",
+    "device_unreachable",
+]);
+
+/**
+ * What the fiscal error dialog shows of a till or payload error: {text, detail, code,
+ * retryable}. Any other error is not the till's: it is thrown again.
+ */
+function errorFacts(error) {
+    if (error instanceof TillError) {
+        const {text, detail} = tillErrorText(error);
+        return {
+            text,
+            detail,
+            code: error.code,
+            // The check's verdict on a code does not change on a retry: the line must go
+            retryable: error.code !== "marking_refused",
+        };
+    }
+    if (error instanceof FiscalPayloadError) {
+        return {text: error.message, detail: "", code: "", retryable: false};
+    }
+    throw error;
+}
+
+/** The X report's names of the KKT counters. */
+function xReportLabels() {
+    return {
+        shift_number: _t("Shift"),
+        receipts: _t("Receipts"),
+        sales_count: _t("Sales"),
+        sales_total: _t("Sales total"),
+        refunds_count: _t("Refunds"),
+        refunds_total: _t("Refunds total"),
+        cash_in: _t("Cash in"),
+        cash_out: _t("Cash out"),
+        cash_in_drawer: _t("Cash in drawer"),
+    };
+}
+
+/** [label, value, key] of the KKT counters, a nested group's counters named "group: counter". */
+function flattenCounters(counters, labels) {
+    const flat = [];
+    for (const [key, value] of Object.entries(counters)) {
+        if (value && typeof value === "object" && !Array.isArray(value)) {
+            for (const [sub, subValue] of Object.entries(value)) {
+                flat.push([
+                    `${labels[key] || key}: ${labels[sub] || sub}`,
+                    subValue,
+                    key + sub,
+                ]);
+            }
+        } else {
+            flat.push([labels[key] || key, value, key]);
+        }
+    }
+    return flat;
+}
+
+/** A counter as the X report shows it: the money counters (kopecks) in roubles. */
+function counterText(key, value) {
+    const isMoney =
+        /total|cash|card|sum|amount|sale|refund/.test(key) &&
+        !/count|number/.test(key) &&
+        typeof value === "number";
+    return isMoney ? kopToStr(value) : String(value);
+}
 
 patch(PosStore.prototype, {
     async afterProcessServerData() {
@@ -49,8 +118,14 @@ patch(PosStore.prototype, {
         try {
             return await super.syncAllOrders(...arguments);
         } catch (error) {
-            if (this.ru54fzEnabled && options.throw && error instanceof ConnectionLostError) {
-                console.info("54-FZ: central server unreachable, the order stays in the offline queue");
+            if (
+                this.ru54fzEnabled &&
+                options.throw &&
+                error instanceof ConnectionLostError
+            ) {
+                console.info(
+                    "54-FZ: central server unreachable, the order stays in the offline queue"
+                );
                 return error;
             }
             throw error;
@@ -76,27 +151,14 @@ patch(PosStore.prototype, {
     /**
      * Show a till error; resolves "retry" | "cancel_open" | "close".
      */
-    async ru54fzShowError(error, { title, canRetry = true } = {}) {
-        let text;
-        let detail = "";
-        let code = "";
-        if (error instanceof TillError) {
-            ({ text, detail } = tillErrorText(error));
-            code = error.code;
-            // the check's verdict on a code does not change on a retry: the line must go
-            canRetry = canRetry && code !== "marking_refused";
-        } else if (error instanceof FiscalPayloadError) {
-            text = error.message;
-            canRetry = false;
-        } else {
-            throw error;
-        }
+    async ru54fzShowError(error, {title, canRetry = true} = {}) {
+        const facts = errorFacts(error);
         const answer = await makeAwaitable(this.dialog, FiscalErrorDialog, {
             title: title || _t("The receipt was not fiscalised"),
-            text,
-            detail,
-            code,
-            canRetry,
+            text: facts.text,
+            detail: facts.detail,
+            code: facts.code,
+            canRetry: canRetry && facts.retryable,
             canCancelOpen: error instanceof TillError && MAY_LEAVE_OPEN.has(error.code),
         });
         return answer || "close";
@@ -113,7 +175,7 @@ patch(PosStore.prototype, {
      * Fiscalise `order` on the KKT through the till; loops on Retry with the same
      * uuid. Returns true when the order carries its fiscal result.
      */
-    async ru54fzFiscaliseOrder(order, { buyerContact = "" } = {}) {
+    async ru54fzFiscaliseOrder(order, {buyerContact = ""} = {}) {
         if (order.ru54fz_fiscal_sign) {
             return true;
         }
@@ -125,58 +187,72 @@ patch(PosStore.prototype, {
             });
             return false;
         }
-        let payload;
+        const payload = await this.ru54fzOrderPayload(order, buyerContact);
+        if (!payload) {
+            return false;
+        }
+        const attempt = {shiftOpened: false};
+        for (;;) {
+            this.ui.block();
+            const {reply, error} = await this.ru54fz.client.receipt(payload).then(
+                (value) => ({reply: value, error: null}),
+                (reason) => ({reply: null, error: reason})
+            );
+            this.ui.unblock();
+            if (!error) {
+                this.ru54fzApplyResult(order, reply, payload);
+                this.ru54fz.refresh();
+                return true;
+            }
+            if (!(await this.ru54fzRetryReceipt(error, payload, attempt))) {
+                return false;
+            }
+        }
+    },
+
+    /** The receipt payload of `order`, or null once the cashier has seen why there is none. */
+    async ru54fzOrderPayload(order, buyerContact) {
         try {
-            payload = this.ru54fzBuildPayload(order, {
+            return this.ru54fzBuildPayload(order, {
                 cashierName: this.ru54fzCashier().name,
                 cashierInn: this.ru54fzCashier().inn,
-                taxSystem: this.config.ru54fz_tax_system ? Number(this.config.ru54fz_tax_system) : 1,
+                taxSystem: this.config.ru54fz_tax_system
+                    ? Number(this.config.ru54fz_tax_system)
+                    : 1,
                 buyerContact,
             });
         } catch (error) {
             await this.ru54fzShowError(error);
-            return false;
+            return null;
         }
-        let shiftOpened = false;
-        for (;;) {
-            let reply;
-            this.ui.block();
-            try {
-                reply = await this.ru54fz.client.receipt(payload);
-            } catch (error) {
-                this.ui.unblock();
-                if (!(error instanceof TillError)) {
-                    throw error;
-                }
-                if (error.code === "shift_closed" && !shiftOpened) {
-                    // the first receipt of the day opens the fiscal shift, as on any KKT
-                    shiftOpened = true;
-                    if (await this.ru54fzOpenShift()) {
-                        continue;
-                    }
-                    return false;
-                }
-                const isRefund = payload.operation === "refund";
-                const answer = await this.ru54fzShowError(error, {
-                    title:
-                        isRefund && error.status === 409
-                            ? _t("The refund is refused for now")
-                            : undefined,
-                });
-                if (answer === "retry") {
-                    continue;
-                }
-                if (answer === "cancel_open") {
-                    await this.ru54fzCancelOpen({ quiet: true });
-                    continue;
-                }
-                return false;
-            }
-            this.ui.unblock();
-            this.ru54fzApplyResult(order, reply, payload);
-            this.ru54fz.refresh();
+    },
+
+    /**
+     * After the till refused the receipt: true to send it again (the shift was opened,
+     * the cashier chose Retry, or the receipt left open on the KKT was cancelled).
+     * `attempt` carries what was already tried for this receipt.
+     */
+    async ru54fzRetryReceipt(error, payload, attempt) {
+        if (!(error instanceof TillError)) {
+            throw error;
+        }
+        if (error.code === "shift_closed" && !attempt.shiftOpened) {
+            // The first receipt of the day opens the fiscal shift, as on any KKT
+            attempt.shiftOpened = true;
+            return Boolean(await this.ru54fzOpenShift());
+        }
+        const isRefund = payload.operation === "refund";
+        const answer = await this.ru54fzShowError(error, {
+            title:
+                isRefund && error.status === 409
+                    ? _t("The refund is refused for now")
+                    : undefined,
+        });
+        if (answer === "cancel_open") {
+            await this.ru54fzCancelOpen({quiet: true});
             return true;
         }
+        return answer === "retry";
     },
 
     /** Contract-D payload of `order`; overridable for receipts that are not item sales. */
@@ -199,7 +275,8 @@ patch(PosStore.prototype, {
         const fields = order.model?.modelFields || {};
         for (const [name, value] of Object.entries(values)) {
             if (name in fields) {
-                order[name] = fields[name].type === "integer" ? Number(value) || 0 : value;
+                order[name] =
+                    fields[name].type === "integer" ? Number(value) || 0 : value;
             }
         }
         order.uiState.ru54fz = {
@@ -223,11 +300,13 @@ patch(PosStore.prototype, {
     async ru54fzManagerGrant(action, actionLabel) {
         let kwargs = {};
         if (!this.ru54fzIsManager) {
-            const credentials = await makeAwaitable(this.dialog, ManagerGrantDialog, { actionLabel });
+            const credentials = await makeAwaitable(this.dialog, ManagerGrantDialog, {
+                actionLabel,
+            });
             if (!credentials) {
                 return null;
             }
-            kwargs = { login: credentials.login, password: credentials.password };
+            kwargs = {login: credentials.login, password: credentials.password};
         }
         try {
             const reply = await this.data.call(
@@ -237,8 +316,11 @@ patch(PosStore.prototype, {
                 kwargs
             );
             if (reply?.error) {
-                // refused by central (wrong password, not a store manager here): audited there
-                this.dialog.add(AlertDialog, { title: _t("Not authorised"), body: reply.error });
+                // Refused by central (wrong password, not a store manager here): audited there
+                this.dialog.add(AlertDialog, {
+                    title: _t("Not authorised"),
+                    body: reply.error,
+                });
                 return null;
             }
             return reply?.grant || null;
@@ -247,7 +329,9 @@ patch(PosStore.prototype, {
                 title: _t("Not authorised"),
                 body:
                     error instanceof ConnectionLostError
-                        ? _t("The server is unreachable: a store manager's confirmation cannot be obtained now.")
+                        ? _t(
+                              "The server is unreachable: a store manager's confirmation cannot be obtained now."
+                          )
                         : error.data?.message || error.message || String(error),
             });
             return null;
@@ -260,11 +344,18 @@ patch(PosStore.prototype, {
         for (;;) {
             this.ui.block();
             try {
-                await this.ru54fz.client.openShift(uuid, this.ru54fzCashier().name, this.ru54fzCashier().inn);
+                await this.ru54fz.client.openShift(
+                    uuid,
+                    this.ru54fzCashier().name,
+                    this.ru54fzCashier().inn
+                );
                 this.ui.unblock();
-                this.notification.add(_t("The fiscal shift was opened on the cash register."), {
-                    type: "info",
-                });
+                this.notification.add(
+                    _t("The fiscal shift was opened on the cash register."),
+                    {
+                        type: "info",
+                    }
+                );
                 this.ru54fz.refresh();
                 return true;
             } catch (error) {
@@ -282,7 +373,7 @@ patch(PosStore.prototype, {
         }
     },
 
-    async ru54fzCancelOpen({ quiet = false } = {}) {
+    async ru54fzCancelOpen({quiet = false} = {}) {
         if (!quiet) {
             const confirmed = await ask(this.dialog, {
                 title: _t("Cancel the open receipt?"),
@@ -300,7 +391,7 @@ patch(PosStore.prototype, {
                 reply.cancelled
                     ? _t("The open receipt was cancelled on the cash register.")
                     : _t("No receipt was open on the cash register."),
-                { type: reply.cancelled ? "warning" : "info" }
+                {type: reply.cancelled ? "warning" : "info"}
             );
             this.ru54fz.refresh();
             return Boolean(reply.cancelled);
@@ -316,16 +407,21 @@ patch(PosStore.prototype, {
     async ru54fzXReport() {
         const uuid = uuidv4();
         for (;;) {
-            let counters;
+            let counters = null;
             this.ui.block();
             try {
-                counters = await this.ru54fz.client.xReport(uuid, this.ru54fzCashier().name);
+                counters = await this.ru54fz.client.xReport(
+                    uuid,
+                    this.ru54fzCashier().name
+                );
             } catch (error) {
                 this.ui.unblock();
                 if (!(error instanceof TillError)) {
                     throw error;
                 }
-                const answer = await this.ru54fzShowError(error, { title: _t("X report failed") });
+                const answer = await this.ru54fzShowError(error, {
+                    title: _t("X report failed"),
+                });
                 if (answer === "retry") {
                     continue;
                 }
@@ -334,51 +430,31 @@ patch(PosStore.prototype, {
             this.ui.unblock();
             let sessionData = null;
             try {
-                sessionData = await this.data.call("pos.session", "ru54fz_x_report_data", [
-                    [this.session.id],
-                ]);
+                sessionData = await this.data.call(
+                    "pos.session",
+                    "ru54fz_x_report_data",
+                    [[this.session.id]]
+                );
             } catch {
-                // the KKT counters are authoritative; the session figures are a bonus
+                // The KKT counters are authoritative; the session figures are a bonus
                 sessionData = null;
             }
-            this.dialog.add(XReportDialog, { rows: this.ru54fzXRows(counters, sessionData) });
+            this.dialog.add(XReportDialog, {
+                rows: this.ru54fzXRows(counters, sessionData),
+            });
             return counters;
         }
     },
 
     ru54fzXRows(reply, sessionData) {
         const counters = reply?.counters || reply || {};
-        const rows = [];
-        const money = (kop) => (typeof kop === "number" ? kopToStr(kop) : String(kop ?? ""));
-        const labels = {
-            shift_number: _t("Shift"),
-            receipts: _t("Receipts"),
-            sales_count: _t("Sales"),
-            sales_total: _t("Sales total"),
-            refunds_count: _t("Refunds"),
-            refunds_total: _t("Refunds total"),
-            cash_in: _t("Cash in"),
-            cash_out: _t("Cash out"),
-            cash_in_drawer: _t("Cash in drawer"),
-        };
-        const flat = [];
-        for (const [key, value] of Object.entries(counters)) {
-            if (value && typeof value === "object" && !Array.isArray(value)) {
-                for (const [sub, subValue] of Object.entries(value)) {
-                    flat.push([`${labels[key] || key}: ${labels[sub] || sub}`, subValue, key + sub]);
-                }
-            } else {
-                flat.push([labels[key] || key, value, key]);
-            }
-        }
-        for (const [label, value, key] of flat) {
-            if (value === null || value === undefined || typeof value === "object") {
-                continue;
-            }
-            const isMoney = /total|cash|card|sum|amount|sale|refund/.test(key) && !/count|number/.test(key) && typeof value === "number";
-            rows.push([label, isMoney ? money(value) : String(value)]);
-        }
-        // the session's own figures against the KKT, line by line (cash trail)
+        const rows = flattenCounters(counters, xReportLabels())
+            .filter(
+                ([, value]) =>
+                    value !== null && value !== undefined && typeof value !== "object"
+            )
+            .map(([label, value, key]) => [label, counterText(key, value)]);
+        // The session's own figures against the KKT, line by line (cash trail)
         for (const row of sessionData?.comparison || []) {
             rows.push([
                 `${row.label} (${_t("session")} / KKT)`,
@@ -412,10 +488,13 @@ patch(PosStore.prototype, {
             return false;
         }
         const uuid = uuidv4();
-        let reply;
+        let reply = null;
         for (;;) {
-            // a fresh grant for every attempt: each is short-lived and serves this uuid only
-            const grant = await this.ru54fzManagerGrant("close_shift", _t("Close the fiscal shift"));
+            // A fresh grant for every attempt: each is short-lived and serves this uuid only
+            const grant = await this.ru54fzManagerGrant(
+                "close_shift",
+                _t("Close the fiscal shift")
+            );
             if (!grant) {
                 return false;
             }
@@ -449,7 +528,7 @@ patch(PosStore.prototype, {
                 shift: fiscal.shift_number ?? "",
                 fd: fiscal.fd_number ?? "",
             }),
-            { type: "success" }
+            {type: "success"}
         );
         await this.ru54fzOpenZWizard(uuid);
         return reply;
@@ -471,44 +550,49 @@ patch(PosStore.prototype, {
             });
             return;
         }
-        let action;
-        try {
-            action = await this.data.call(
-                "pos.session",
-                "ru54fz_action_pos_z_report",
-                [[this.session.id]],
-                { context: { ru54fz_z_uuid: zUuid } }
-            );
-        } catch (error) {
-            if (error instanceof ConnectionLostError) {
+        const action = await this.data
+            .call("pos.session", "ru54fz_action_pos_z_report", [[this.session.id]], {
+                context: {ru54fz_z_uuid: zUuid},
+            })
+            .catch((error) => {
+                if (!(error instanceof ConnectionLostError)) {
+                    throw error;
+                }
                 this.notification.add(
-                    _t("The server is unreachable: close the session in the back office later."),
-                    { type: "warning" }
+                    _t(
+                        "The server is unreachable: close the session in the back office later."
+                    ),
+                    {type: "warning"}
                 );
-                return;
-            }
-            throw error;
+                return null;
+            });
+        if (!action) {
+            return;
         }
         if (action.type === "ir.actions.act_window" && !action.views) {
             action.views = [[false, action.view_mode || "form"]];
         }
-        await this.action.doAction(action, { onClose: () => this.ru54fzAfterZWizard() });
+        await this.action.doAction(action, {onClose: () => this.ru54fzAfterZWizard()});
     },
 
     /** Once the Z flow has closed the session, leave the POS like Odoo's own closing does. */
     async ru54fzAfterZWizard() {
         try {
-            const [session] = await this.data.orm.read("pos.session", [this.session.id], ["state"]);
+            const [session] = await this.data.orm.read(
+                "pos.session",
+                [this.session.id],
+                ["state"]
+            );
             if (session?.state === "closed") {
                 this.redirectToBackend();
             }
         } catch {
-            // server unreachable: stay in the POS, the back office will close the session
+            // Server unreachable: stay in the POS, the back office will close the session
         }
     },
 
     /** Poll the till (browser -> till, works without the server) until nothing is undelivered. */
-    async ru54fzWaitDelivered({ timeoutMs = 60000, stepMs = 1000 } = {}) {
+    async ru54fzWaitDelivered({timeoutMs = 60000, stepMs = 1000} = {}) {
         const deadline = Date.now() + timeoutMs;
         this.ui.block();
         try {

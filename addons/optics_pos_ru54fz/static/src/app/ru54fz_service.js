@@ -7,14 +7,14 @@
  * see models/pos_session.py, _load_pos_data). Polling never blocks the UI: one request at a
  * time, each with its own AbortController timeout.
  */
-import { reactive } from "@odoo/owl";
-import { registry } from "@web/core/registry";
-import { _t } from "@web/core/l10n/translation";
-import { TillClient, TillError } from "./till_client";
-import { BLOCKING_CODES, tillHealthText } from "./till_health_text";
+import {BLOCKING_CODES, tillHealthText} from "./till_health_text";
+import {TillClient, TillError} from "./till_client";
+import {_t} from "@web/core/l10n/translation";
+import {reactive} from "@odoo/owl";
+import {registry} from "@web/core/registry";
 
 export const POLL_INTERVAL_MS = 15000;
-// the thresholds of the till's health are the till's (ru54fz/till_health.py): the POS
+// The thresholds of the till's health are the till's (ru54fz/till_health.py): the POS
 // shows the level and the reasons of its status, translated in till_health_text.js
 
 /** Why the till refused a marked item (ru54fz/marking.py MarkingRefused: its check status). */
@@ -25,27 +25,42 @@ export function markingRefusedText(error) {
         sold: _t(
             "Честный ЗНАК says this unit has already been sold: it cannot be sold again. Remove the line and take another unit."
         ),
-        expired: _t("The product's shelf life is over (Честный ЗНАК): it cannot be sold. Remove the line."),
-        blocked: _t("Честный ЗНАК has blocked the sale of this product. Remove the line."),
+        expired: _t(
+            "The product's shelf life is over (Честный ЗНАК): it cannot be sold. Remove the line."
+        ),
+        blocked: _t(
+            "Честный ЗНАК has blocked the sale of this product. Remove the line."
+        ),
         not_found: _t(
             "Честный ЗНАК does not know this marking code: the product cannot be sold. Remove the line and call the store manager."
         ),
-        duplicate: _t("The same unit was scanned twice in this receipt. Remove one of the lines."),
-        quantity: _t("A marked product is sold one unit per line, each with its own code."),
+        duplicate: _t(
+            "The same unit was scanned twice in this receipt. Remove one of the lines."
+        ),
+        quantity: _t(
+            "A marked product is sold one unit per line, each with its own code."
+        ),
     };
     return (
         texts[reason] ||
-        _t("The marking code check refused an item of this receipt: it cannot be sold. Remove the line.")
+        _t(
+            "The marking code check refused an item of this receipt: it cannot be sold. Remove the line."
+        )
     );
 }
 
-/** Cashier-facing text for a till/KKT error code (codes of ru54fz/errors.py). */
-export function tillErrorText(error) {
-    const code = error?.code || "";
-    const texts = {
-        paper_out: _t("The receipt printer is out of paper. Load a new roll, then press Retry."),
-        cover_open: _t("The receipt printer cover is open. Close it, then press Retry."),
-        device_busy: _t("The cash register is busy printing. Wait a moment, then press Retry."),
+/** The cashier-facing texts of the till/KKT error codes (codes of ru54fz/errors.py). */
+function tillErrorTexts() {
+    return {
+        paper_out: _t(
+            "The receipt printer is out of paper. Load a new roll, then press Retry."
+        ),
+        cover_open: _t(
+            "The receipt printer cover is open. Close it, then press Retry."
+        ),
+        device_busy: _t(
+            "The cash register is busy printing. Wait a moment, then press Retry."
+        ),
         shift_expired: _t(
             "The fiscal shift is over 24 hours. A store manager must close the shift (Z report) before selling."
         ),
@@ -81,78 +96,142 @@ export function tillErrorText(error) {
         not_configured: _t(
             "This point of sale has no till fiscal proxy configured (URL or pairing token missing)."
         ),
-        unauthorized: _t("The till refused the pairing token. Ask the administrator to pair this point of sale again."),
-        http_401: _t("The till refused the pairing token. Ask the administrator to pair this point of sale again."),
+        unauthorized: _t(
+            "The till refused the pairing token. Ask the administrator to pair this point of sale again."
+        ),
+        http_401: _t(
+            "The till refused the pairing token. Ask the administrator to pair this point of sale again."
+        ),
     };
-    let text = code === "marking_refused" ? markingRefusedText(error) : texts[code];
-    if (!text && error?.status === 401) {
-        text = texts.http_401;
+}
+
+/** The codes whose text is generic: the till's own message follows it as the detail. */
+const DETAILED_CODES = [
+    "conflict",
+    "document_invalid",
+    "request_invalid",
+    "device_error",
+];
+
+/** The text of an error whose code has none, by its HTTP status. */
+function statusErrorText(status, texts) {
+    if (status === 401) {
+        return texts.http_401;
     }
-    if (!text && error?.status === 409) {
-        text = texts.conflict;
+    if (status === 409) {
+        return texts.conflict;
     }
-    text = text || _t("The till reported an error.");
+    return _t("The till reported an error.");
+}
+
+/** Cashier-facing {text, detail} of a till/KKT error. */
+export function tillErrorText(error) {
+    const code = error?.code || "";
+    const texts = tillErrorTexts();
+    const text = code === "marking_refused" ? markingRefusedText(error) : texts[code];
     const detail = error?.message && !texts[code] ? error.message : "";
-    return { text, detail: detail || (["conflict", "document_invalid", "request_invalid", "device_error"].includes(code) ? error.message : "") };
+    return {
+        text: text || statusErrorText(error?.status, texts),
+        detail: detail || (DETAILED_CODES.includes(code) ? error.message : ""),
+    };
+}
+
+/** The translated text of one reason of the till's status. */
+function reasonText(status, reason) {
+    if (reason.code === "device_error" && reason.params?.error_code) {
+        // The KKT's error code has its own cashier text (the same as on a refused sale)
+        const error = tillErrorText({
+            code: reason.params.error_code,
+            message: reason.params.message,
+        });
+        return error.detail ? `${error.text} ${error.detail}` : error.text;
+    }
+    // A code this POS does not know yet: the till's English message at the same place
+    return (
+        tillHealthText(reason) ||
+        (status.messages || [])[status.reasons.indexOf(reason)] ||
+        reason.code
+    );
+}
+
+/** {messages, blockers} of a status with reason codes, each text once. */
+function reasonsOf(status) {
+    const messages = [];
+    const blockers = [];
+    for (const reason of status.reasons) {
+        const text = reasonText(status, reason);
+        const list = BLOCKING_CODES.includes(reason.code) ? blockers : messages;
+        if (!list.includes(text)) {
+            list.push(text);
+        }
+    }
+    return {messages, blockers};
+}
+
+/** The messages of a till older than the reason codes: its English texts as they are. */
+function legacyMessagesOf(status) {
+    const messages = [];
+    for (const m of status.messages || []) {
+        const text = typeof m === "string" ? m : m.message || m.text || "";
+        if (text && !messages.includes(text)) {
+            messages.push(text);
+        }
+    }
+    return messages;
+}
+
+/** The KKT's state as the badge names it: the device's mode, else the shift's state. */
+function kktStateOf(status) {
+    const device = status.device || {};
+    return (
+        device.mode_text ||
+        device.state ||
+        (status.shift?.open ? _t("shift open") : _t("shift closed"))
+    );
+}
+
+/** The OFD backlog figures, from the OFD block of the status or else the fiscal drive's. */
+function ofdMetricsOf(status) {
+    const ofd = status.ofd || {};
+    const fn = status.fn || {};
+    return {
+        ofdBacklog: ofd.backlog ?? fn.unconfirmed_count ?? 0,
+        oldestAgeDays: Number(ofd.oldest_age_days ?? 0),
+        oldestUnconfirmedAt:
+            ofd.oldest_unconfirmed_at || fn.oldest_unconfirmed_at || null,
+    };
+}
+
+/** The figures the badge's details show. */
+function metricsOf(status) {
+    const journal = status.journal || {};
+    const fn = status.fn || {};
+    return {
+        kktState: kktStateOf(status),
+        shiftNumber: status.shift?.number,
+        journalFill: Number(journal.fill_pct ?? 0),
+        fnFill: Number(fn.fn_memory_used_pct ?? 0),
+        undelivered: journal.undelivered ?? 0,
+        unfiscalised: journal.unfiscalised ?? 0,
+        ...ofdMetricsOf(status),
+        fnSerial: fn.fn_serial || "",
+    };
 }
 
 /**
  * Reduce a contract-C status reply to what the badge shows: the till's own level and
  * its reasons (ru54fz/till_health.py), each translated; blocking reasons stop sales.
- * @returns {{level, messages: string[], blockers: string[], metrics: object}}
+ * @returns {{level, messages: String[], blockers: String[], metrics: Object}}
  */
 export function summarizeStatus(status) {
-    const messages = [];
-    const blockers = [];
-    const journal = status.journal || {};
-    const ofd = status.ofd || {};
-    const fn = status.fn || {};
-    const shift = status.shift || {};
-    const device = status.device || {};
-    const level = ["green", "yellow", "red"].includes(status.level) ? status.level : "red";
-    if (Array.isArray(status.reasons)) {
-        for (const reason of status.reasons) {
-            let text = tillHealthText(reason);
-            if (reason.code === "device_error" && reason.params?.error_code) {
-                // the KKT's error code has its own cashier text (the same as on a refused sale)
-                const error = tillErrorText({ code: reason.params.error_code, message: reason.params.message });
-                text = error.detail ? `${error.text} ${error.detail}` : error.text;
-            }
-            // a code this POS does not know yet: the till's English message at the same place
-            text = text || (status.messages || [])[status.reasons.indexOf(reason)] || reason.code;
-            const list = BLOCKING_CODES.includes(reason.code) ? blockers : messages;
-            if (!list.includes(text)) {
-                list.push(text);
-            }
-        }
-    } else {
-        // a till older than the reason codes: its English messages as they are
-        for (const m of status.messages || []) {
-            const text = typeof m === "string" ? m : m.message || m.text || "";
-            if (text && !messages.includes(text)) {
-                messages.push(text);
-            }
-        }
-    }
-    const journalFill = Number(journal.fill_pct ?? 0);
-    const fnFill = Number(fn.fn_memory_used_pct ?? 0);
-    const ageDays = Number(ofd.oldest_age_days ?? 0);
+    const {messages, blockers} = Array.isArray(status.reasons)
+        ? reasonsOf(status)
+        : {messages: legacyMessagesOf(status), blockers: []};
     return {
-        level,
+        level: ["green", "yellow", "red"].includes(status.level) ? status.level : "red",
         messages,
         blockers,
-        metrics: {
-            kktState: device.mode_text || device.state || (shift.open ? _t("shift open") : _t("shift closed")),
-            shiftNumber: shift.number,
-            journalFill,
-            fnFill,
-            undelivered: journal.undelivered ?? 0,
-            unfiscalised: journal.unfiscalised ?? 0,
-            ofdBacklog: ofd.backlog ?? fn.unconfirmed_count ?? 0,
-            oldestAgeDays: ageDays,
-            oldestUnconfirmedAt: ofd.oldest_unconfirmed_at || fn.oldest_unconfirmed_at || null,
-            fnSerial: fn.fn_serial || "",
-        },
+        metrics: metricsOf(status),
     };
 }
 
@@ -164,7 +243,8 @@ export class Ru54fzService {
         this.inFlight = null;
         this.state = reactive({
             configured: false,
-            reachable: null, // null = not checked yet
+            // Null until the till has been asked once
+            reachable: null,
             level: "grey",
             messages: [],
             blockers: [],
@@ -175,9 +255,9 @@ export class Ru54fzService {
         });
     }
 
-    configure({ enabled, url, token, tillCode, pollInterval = POLL_INTERVAL_MS }) {
+    configure({enabled, url, token, tillCode, pollInterval = POLL_INTERVAL_MS}) {
         this.enabled = Boolean(enabled);
-        this.client = new TillClient(url, token, { tillCode });
+        this.client = new TillClient(url, token, {tillCode});
         this.state.configured = this.enabled && this.client.configured;
         this.stop();
         if (this.enabled) {
@@ -227,9 +307,10 @@ export class Ru54fzService {
                 reachable: false,
                 level: "red",
                 messages: [tillErrorText(error).text],
-                blockers: error.code === "not_configured" ? [tillErrorText(error).text] : [],
+                blockers:
+                    error.code === "not_configured" ? [tillErrorText(error).text] : [],
                 raw: null,
-                error: { code: error.code, message: error.message, status: error.status },
+                error: {code: error.code, message: error.message, status: error.status},
             });
         } finally {
             this.state.lastCheck = new Date();

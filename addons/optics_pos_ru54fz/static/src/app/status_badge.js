@@ -1,14 +1,14 @@
-import { Component, useState } from "@odoo/owl";
-import { useService } from "@web/core/utils/hooks";
-import { Dialog } from "@web/core/dialog/dialog";
-import { _t } from "@web/core/l10n/translation";
-import { patch } from "@web/core/utils/patch";
-import { Navbar } from "@point_of_sale/app/navbar/navbar";
+import {Component, useState} from "@odoo/owl";
+import {Dialog} from "@web/core/dialog/dialog";
+import {Navbar} from "@point_of_sale/app/navbar/navbar";
+import {_t} from "@web/core/l10n/translation";
+import {patch} from "@web/core/utils/patch";
+import {useService} from "@web/core/utils/hooks";
 
 export class Ru54fzStatusDialog extends Component {
     static template = "optics_pos_ru54fz.StatusDialog";
-    static components = { Dialog };
-    static props = { close: Function };
+    static components = {Dialog};
+    static props = {close: Function};
 
     setup() {
         this.ru54fz = useService("ru54fz");
@@ -34,7 +34,9 @@ export class Ru54fzStatusBadge extends Component {
     get title() {
         const lines = [...this.state.blockers, ...this.state.messages];
         if (!lines.length) {
-            return this.state.reachable ? _t("Cash register ready") : _t("Cash register status unknown");
+            return this.state.reachable
+                ? _t("Cash register ready")
+                : _t("Cash register status unknown");
         }
         return lines.join("\n");
     }
@@ -46,5 +48,5 @@ export class Ru54fzStatusBadge extends Component {
 }
 
 patch(Navbar, {
-    components: { ...Navbar.components, Ru54fzStatusBadge },
+    components: {...Navbar.components, Ru54fzStatusBadge},
 });

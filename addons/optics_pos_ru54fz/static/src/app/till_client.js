@@ -7,12 +7,12 @@
 
 export class TillError extends Error {
     /**
-     * @param {string} code  stable error code (device codes from ru54fz/errors.py, or
+     * @param {String} code  stable error code (device codes from ru54fz/errors.py, or
      *                       "unreachable" / "timeout" / "http_<status>" for transport failures)
-     * @param {string} message English text from the till, for logs and as a fallback
-     * @param {object} extra  {status, retryable, details}
+     * @param {String} message English text from the till, for logs and as a fallback
+     * @param {Object} extra  {status, retryable, details}
      */
-    constructor(code, message, { status = 0, retryable = false, details = {} } = {}) {
+    constructor(code, message, {status = 0, retryable = false, details = {}} = {}) {
         super(message || code);
         this.name = "TillError";
         this.code = code;
@@ -43,11 +43,46 @@ export const TILL_TIMEOUTS = {
     push: 30000,
 };
 
+/** "?k=v&..." of the query's set values, or "" when none is. */
+function queryString(query) {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query || {})) {
+        if (v !== undefined && v !== null && v !== "") {
+            params.set(k, v);
+        }
+    }
+    const qs = params.toString();
+    return qs ? `?${qs}` : "";
+}
+
+/** The JSON body of a reply, null when it has none. */
+async function jsonOf(response) {
+    try {
+        return await response.json();
+    } catch {
+        return null;
+    }
+}
+
+/** The TillError of a reply that is not 2xx: the till's own error block when it sent one. */
+function replyError(response, data, route) {
+    const {code, message, retryable, ...details} = data?.error || {};
+    return new TillError(
+        code || `http_${response.status}`,
+        message || `The till answered ${response.status} to ${route}`,
+        {
+            status: response.status,
+            retryable: Boolean(retryable) || response.status === 503,
+            details,
+        }
+    );
+}
+
 export class TillClient {
     /**
-     * @param {string} baseUrl e.g. "http://127.0.0.1:8069" (pos.config.ru54fz_proxy_url)
-     * @param {string} token pairing token (X-Till-Token)
-     * @param {object} [options] {tillCode, fetch}: the till code picks the till when one
+     * @param {String} baseUrl e.g. "http://127.0.0.1:8069" (pos.config.ru54fz_proxy_url)
+     * @param {String} token pairing token (X-Till-Token)
+     * @param {Object} [options] {tillCode, fetch}: the till code picks the till when one
      *        proxy serves several (X-Till-Code); fetch can be injected
      */
     constructor(baseUrl, token, options = {}) {
@@ -65,83 +100,78 @@ export class TillClient {
         return `${this.baseUrl}/hw_proxy/ru54fz/${route}`;
     }
 
-    async request(method, route, body = undefined, { timeout, query, grant } = {}) {
+    async request(method, route, body = undefined, {timeout, query, grant} = {}) {
         if (!this.configured) {
-            throw new TillError("not_configured", "The till proxy URL or pairing token is not set");
+            throw new TillError(
+                "not_configured",
+                "The till proxy URL or pairing token is not set"
+            );
         }
         const ms = timeout || TILL_TIMEOUTS[route] || 15000;
-        const controller = new AbortController();
-        const timer = setTimeout(() => controller.abort(), ms);
-        let url = this.url(route);
-        if (query) {
-            const params = new URLSearchParams();
-            for (const [k, v] of Object.entries(query)) {
-                if (v !== undefined && v !== null && v !== "") {
-                    params.set(k, v);
-                }
-            }
-            const qs = params.toString();
-            if (qs) {
-                url += `?${qs}`;
-            }
+        const url = this.url(route) + queryString(query);
+        const response = await this._send(url, this._init(method, body, grant), {
+            route,
+            ms,
+        });
+        const data = await jsonOf(response);
+        if (!response.ok) {
+            throw replyError(response, data, route);
         }
+        if (data === null) {
+            throw new TillError(
+                "bad_reply",
+                `The till answered ${route} with no JSON`,
+                {
+                    status: response.status,
+                }
+            );
+        }
+        return data;
+    }
+
+    /** The fetch options of a request: the till's headers and the JSON body if any. */
+    _init(method, body, grant) {
         const init = {
             method,
-            headers: { "X-Till-Token": this.token },
-            signal: controller.signal,
+            headers: {"X-Till-Token": this.token},
             cache: "no-store",
         };
         if (this.tillCode) {
             init.headers["X-Till-Code"] = this.tillCode;
         }
         if (grant) {
-            // a store manager's grant from central for a manager-only action (ru54fz/grants.py)
+            // A store manager's grant from central for a manager-only action (ru54fz/grants.py)
             init.headers["X-Till-Grant"] = grant;
         }
         if (body !== undefined) {
             init.headers["Content-Type"] = "application/json";
             init.body = JSON.stringify(body);
         }
-        let response;
+        return init;
+    }
+
+    /** Fetch with a hard timeout of `ms`; a till that does not answer is a TillError. */
+    async _send(url, init, {route, ms}) {
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(), ms);
         try {
-            response = await this._fetch(url, init);
-        } catch (err) {
+            return await this._fetch(url, {...init, signal: controller.signal});
+        } catch {
             if (controller.signal.aborted) {
-                throw new TillError("timeout", `The till did not answer ${route} within ${ms} ms`, {
-                    retryable: true,
-                });
+                throw new TillError(
+                    "timeout",
+                    `The till did not answer ${route} within ${ms} ms`,
+                    {retryable: true}
+                );
             }
-            throw new TillError("unreachable", `The till proxy at ${this.baseUrl} is unreachable`, {
-                retryable: true,
-            });
+            throw new TillError(
+                "unreachable",
+                `The till proxy at ${this.baseUrl} is unreachable`,
+                {retryable: true}
+            );
         } finally {
             clearTimeout(timer);
         }
-        let data = null;
-        try {
-            data = await response.json();
-        } catch {
-            data = null;
-        }
-        if (!response.ok) {
-            const error = (data && data.error) || {};
-            const { code, message, retryable, ...details } = error;
-            throw new TillError(
-                code || `http_${response.status}`,
-                message || `The till answered ${response.status} to ${route}`,
-                {
-                    status: response.status,
-                    retryable: Boolean(retryable) || response.status === 503,
-                    details,
-                }
-            );
-        }
-        if (data === null) {
-            throw new TillError("bad_reply", `The till answered ${route} with no JSON`, {
-                status: response.status,
-            });
-        }
-        return data;
     }
 
     status(options = {}) {
@@ -151,19 +181,33 @@ export class TillClient {
         return this.request("POST", "receipt", payload);
     }
     cashIn(uuid, amountKop, cashier) {
-        return this.request("POST", "cash_in", { uuid, amount: amountKop, cashier });
+        return this.request("POST", "cash_in", {uuid, amount: amountKop, cashier});
     }
     cashOut(uuid, amountKop, cashier, grant = "") {
-        return this.request("POST", "cash_out", { uuid, amount: amountKop, cashier }, { grant });
+        return this.request(
+            "POST",
+            "cash_out",
+            {uuid, amount: amountKop, cashier},
+            {grant}
+        );
     }
     xReport(uuid, cashier) {
-        return this.request("POST", "x_report", { uuid, cashier });
+        return this.request("POST", "x_report", {uuid, cashier});
     }
     openShift(uuid, cashier, cashierInn = "") {
-        return this.request("POST", "open_shift", { uuid, cashier, cashier_inn: cashierInn });
+        return this.request("POST", "open_shift", {
+            uuid,
+            cashier,
+            cashier_inn: cashierInn,
+        });
     }
     closeShift(uuid, cashier, cashierInn = "", grant = "") {
-        return this.request("POST", "close_shift", { uuid, cashier, cashier_inn: cashierInn }, { grant });
+        return this.request(
+            "POST",
+            "close_shift",
+            {uuid, cashier, cashier_inn: cashierInn},
+            {grant}
+        );
     }
     cancelOpen() {
         return this.request("POST", "cancel_open", {});

@@ -2,17 +2,17 @@
  * run by tests/test_demo_db.py (TestDemoFirstHour) against the real till controller,
  * a KKT emulator process and the mock OFD.  screen(name) saves a screenshot of what the
  * cashier sees to .test-results/screenshots/demo/<name>.png. */
-import { registry } from "@web/core/registry";
 import * as Chrome from "@point_of_sale/../tests/tours/utils/chrome_util";
-import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
-import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
-import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
-import * as TicketScreen from "@point_of_sale/../tests/tours/utils/ticket_screen_util";
 import * as Dialog from "@point_of_sale/../tests/tours/utils/dialog_util";
 import * as Numpad from "@point_of_sale/../tests/tours/utils/numpad_util";
+import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
+import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
+import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
+import * as TicketScreen from "@point_of_sale/../tests/tours/utils/ticket_screen_util";
+import {registry} from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
-// a fiscal round trip plus Odoo's order sync can take several seconds on a busy CI box
+// A fiscal round trip plus Odoo's order sync can take several seconds on a busy CI box
 const SLOW = 60000;
 
 function screen(name) {
@@ -20,7 +20,7 @@ function screen(name) {
         content: `screenshot ${name}`,
         trigger: "body",
         run: async () => {
-            // let fonts, images and animations settle, then wait until the test saved it
+            // Let fonts, images and animations settle, then wait until the test saved it
             await new Promise((resolve) => setTimeout(resolve, 400));
             console.log(`optics-screenshot:${name}`);
             for (let i = 0; i < 300; i++) {
@@ -67,20 +67,35 @@ function receiptFiscalised(extra = "") {
 function typeAmount(keys) {
     return keys.split("").flatMap((key) => [
         Numpad.click(key),
-        { content: "a human pause", trigger: "body", run: () => new Promise((r) => setTimeout(r, 250)) },
+        {
+            content: "a human pause",
+            trigger: "body",
+            run: () => new Promise((r) => setTimeout(r, 250)),
+        },
     ]);
 }
 
 function countNotes(label, quantity) {
     const row = `.modal div[name=count_line_ids] tr.o_data_row:has(td[name=denomination_id]:contains("${label}"))`;
     return [
-        { content: `count the notes of ${label}`, trigger: `${row} td[name=quantity]`, run: "click" },
-        { content: `${quantity} × ${label}`, trigger: `${row} td[name=quantity] input`, run: `edit ${quantity}` },
+        {
+            content: `count the notes of ${label}`,
+            trigger: `${row} td[name=quantity]`,
+            run: "click",
+        },
+        {
+            content: `${quantity} × ${label}`,
+            trigger: `${row} td[name=quantity] input`,
+            run: `edit ${quantity}`,
+        },
     ];
 }
 
 function sell(...products) {
-    return [...products.map((name) => ProductScreen.clickDisplayedProduct(name)), ProductScreen.clickPayButton()].flat();
+    return [
+        ...products.map((name) => ProductScreen.clickDisplayedProduct(name)),
+        ProductScreen.clickPayButton(),
+    ].flat();
 }
 
 tours.add("optics_demo_first_hour_sales", {
@@ -101,7 +116,7 @@ tours.add("optics_demo_first_hour_sales", {
                 trigger: ".product-screen .category-button:contains(Контактные линзы)",
             },
             screen("02_products"),
-            // cash sale: 600 + 350 = 950, the buyer gives 1 000, 50 back
+            // Cash sale: 600 + 350 = 950, the buyer gives 1 000, 50 back
             sell("Футляр для очков жёсткий", "Спрей для очистки линз 30 мл"),
             PaymentScreen.clickPaymentMethod("Наличные"),
             typeAmount("1000"),
@@ -111,7 +126,7 @@ tours.add("optics_demo_first_hour_sales", {
             receiptFiscalised(),
             screen("04_cash_receipt"),
             ReceiptScreen.clickNextOrder(),
-            // card sale
+            // Card sale
             sell("Оправа Vogue VO5286 пластик гавана 52-17"),
             PaymentScreen.clickPaymentMethod("Банковская карта"),
             PaymentScreen.remainingIs("0"),
@@ -119,7 +134,7 @@ tours.add("optics_demo_first_hour_sales", {
             receiptFiscalised(),
             screen("05_card_receipt"),
             ReceiptScreen.clickNextOrder(),
-            // split: 200 in cash, the rest (500) by SBP
+            // Split: 200 in cash, the rest (500) by SBP
             sell("Салфетка из микрофибры", "Цепочка для очков"),
             PaymentScreen.clickPaymentMethod("Наличные"),
             typeAmount("200"),
@@ -139,7 +154,7 @@ tours.add("optics_demo_first_hour_refund_x", {
         [
             Chrome.startPoS(),
             tillReady(),
-            // the buyer brings the case of the first sale back
+            // The buyer brings the case of the first sale back
             {
                 content: "the actions of the product screen",
                 trigger: ".product-screen .control-buttons button.ms-auto",
@@ -147,7 +162,8 @@ tours.add("optics_demo_first_hour_refund_x", {
             },
             {
                 content: "refund",
-                trigger: ".control-buttons-modal button:has(.fa-undo):contains(Возврат)",
+                trigger:
+                    ".control-buttons-modal button:has(.fa-undo):contains(Возврат)",
                 run: "click",
             },
             TicketScreen.selectOrder("-0001"),
@@ -164,7 +180,7 @@ tours.add("optics_demo_first_hour_refund_x", {
             receiptFiscalised(":contains(ВОЗВРАТ ПРИХОДА)"),
             screen("07_refund_receipt"),
             ReceiptScreen.clickNextOrder(),
-            // more change for the drawer: 1 000 in, recorded on the KKT and in the session
+            // More change for the drawer: 1 000 in, recorded on the KKT and in the session
             Chrome.clickMenuOption("Внести/Изъять Наличные"),
             {
                 content: "cash in",
@@ -222,7 +238,7 @@ tours.add("optics_demo_first_hour_close", {
                 trigger: ".modal div[name=count_line_ids] tr.o_data_row",
                 timeout: SLOW,
             },
-            // the drawer holds the float 5 000 + 950 + 200 - 600 + 1 000 = 6 550: one note of
+            // The drawer holds the float 5 000 + 950 + 200 - 600 + 1 000 = 6 550: one note of
             // 5 000, one of 1 000, one of 500 and one of 50
             ...countNotes("5000 ₽", 1),
             ...countNotes("1000 ₽", 1),
@@ -246,7 +262,8 @@ tours.add("optics_demo_first_hour_close", {
             },
             screen("10_close_reconciliation"),
             {
-                content: "confirm: the session is reconciled and closed with the Z report",
+                content:
+                    "confirm: the session is reconciled and closed with the Z report",
                 trigger: ".modal button[name=action_confirm]",
                 run: "click",
             },
@@ -257,7 +274,11 @@ tours.add("optics_demo_first_hour_close", {
                 run: async () => {
                     const orm = window.posmodel.data.orm;
                     for (let i = 0; i < 100; i++) {
-                        const [session] = await orm.read("pos.session", [window.posmodel.session.id], ["state"]);
+                        const [session] = await orm.read(
+                            "pos.session",
+                            [window.posmodel.session.id],
+                            ["state"]
+                        );
                         if (session.state === "closed") {
                             return;
                         }

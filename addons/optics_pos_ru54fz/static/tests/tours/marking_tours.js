@@ -3,16 +3,16 @@
  * check on loopback. The cashier works in Russian; the 2D scanner is emulated as a
  * keyboard wedge (characters typed one by one, GS sent as Ctrl+], Enter at the end).
  * screen(name) saves a screenshot to .test-results/screenshots/marking/<name>.png. */
-import { registry } from "@web/core/registry";
 import * as Chrome from "@point_of_sale/../tests/tours/utils/chrome_util";
-import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
+import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
+import {registry} from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
 const SLOW = 45000;
 const GS = "\x1d";
-/** the unit sold by the first tour (GTIN 04607001122333, serial 5Xq!rT8aB2cD3, crypto 93) */
+/** The unit sold by the first tour (GTIN 04607001122333, serial 5Xq!rT8aB2cD3, crypto 93) */
 export const SOLD_UNIT = `0104607001122333215Xq!rT8aB2cD3${GS}93dGVz`;
 const PRODUCT = "Eye Vitamins";
 
@@ -46,19 +46,33 @@ function scan(code, content) {
             for (const ch of code) {
                 if (ch === GS) {
                     const ev = new KeyboardEvent("keydown", {
-                        key: "]", code: "BracketRight", ctrlKey: true, bubbles: true, cancelable: true,
+                        key: "]",
+                        code: "BracketRight",
+                        ctrlKey: true,
+                        bubbles: true,
+                        cancelable: true,
                     });
                     input.dispatchEvent(ev);
                     if (!ev.defaultPrevented) {
-                        throw new Error("the scan dialog did not take Ctrl+] as the GS separator");
+                        throw new Error(
+                            "the scan dialog did not take Ctrl+] as the GS separator"
+                        );
                     }
                     continue;
                 }
-                input.dispatchEvent(new KeyboardEvent("keydown", { key: ch, bubbles: true }));
+                input.dispatchEvent(
+                    new KeyboardEvent("keydown", {key: ch, bubbles: true})
+                );
                 input.value += ch;
-                input.dispatchEvent(new InputEvent("input", { data: ch, bubbles: true }));
+                input.dispatchEvent(new InputEvent("input", {data: ch, bubbles: true}));
             }
-            input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
+            input.dispatchEvent(
+                new KeyboardEvent("keydown", {
+                    key: "Enter",
+                    bubbles: true,
+                    cancelable: true,
+                })
+            );
         },
     };
 }
@@ -85,11 +99,13 @@ function orderHasMarkedLines(count) {
         content: `the order has ${count} line(s) of the marked product`,
         trigger: ".product-screen",
         run: () => {
-            const lines = [...document.querySelectorAll(".order-container .orderline")].filter((el) =>
-                el.textContent.includes(PRODUCT)
-            );
+            const lines = [
+                ...document.querySelectorAll(".order-container .orderline"),
+            ].filter((el) => el.textContent.includes(PRODUCT));
             if (lines.length !== count) {
-                throw new Error(`expected ${count} line(s) of ${PRODUCT}, found ${lines.length}`);
+                throw new Error(
+                    `expected ${count} line(s) of ${PRODUCT}, found ${lines.length}`
+                );
             }
         },
     };
@@ -100,31 +116,44 @@ tours.add("ru54fz_tour_marking_sale", {
     steps: () =>
         [
             Chrome.startPoS(),
-            { content: "the till has answered", trigger: ".o_ru54fz_status:not(.o_ru54fz_status_grey)", timeout: SLOW },
+            {
+                content: "the till has answered",
+                trigger: ".o_ru54fz_status:not(.o_ru54fz_status_grey)",
+                timeout: SLOW,
+            },
             ...addMarkedProduct(),
-            // cancelled: a marked unit is never added without its code
-            { content: "cancel the scan", trigger: ".modal .modal-footer .btn-secondary", run: "click" },
+            // Cancelled: a marked unit is never added without its code
+            {
+                content: "cancel the scan",
+                trigger: ".modal .modal-footer .btn-secondary",
+                run: "click",
+            },
             orderHasMarkedLines(0),
             ...addMarkedProduct(),
-            // a scanner that drops the GS separators: the crypto tail runs into the serial
+            // A scanner that drops the GS separators: the crypto tail runs into the serial
             scan(SOLD_UNIT.replace(GS, ""), "scan without GS separators"),
             scanError("криптохвост"),
             screen("01_scan_refused_without_gs"),
             scan(SOLD_UNIT),
             orderHasMarkedLines(1),
-            // the same unit again in this receipt
+            // The same unit again in this receipt
             ...addMarkedProduct(),
             scan(SOLD_UNIT, "scan the same unit again"),
             scanError("уже отсканирован"),
             screen("02_same_unit_twice_refused"),
-            { content: "cancel the second scan", trigger: ".modal .modal-footer .btn-secondary", run: "click" },
+            {
+                content: "cancel the second scan",
+                trigger: ".modal .modal-footer .btn-secondary",
+                run: "click",
+            },
             orderHasMarkedLines(1),
             ProductScreen.clickPayButton(),
             PaymentScreen.clickPaymentMethod("Cash"),
             PaymentScreen.clickValidate(),
             {
                 content: "the KKT has fiscalised the receipt with the marked item",
-                trigger: ".receipt-screen .pos-receipt .o_ru54fz_receipt_fiscal .o_ru54fz_fp",
+                trigger:
+                    ".receipt-screen .pos-receipt .o_ru54fz_receipt_fiscal .o_ru54fz_fp",
                 timeout: SLOW,
             },
             screen("03_marked_item_receipt"),
@@ -138,9 +167,13 @@ tours.add("ru54fz_tour_marking_sold_code", {
     steps: () =>
         [
             Chrome.startPoS(),
-            { content: "the till has answered", trigger: ".o_ru54fz_status:not(.o_ru54fz_status_grey)", timeout: SLOW },
+            {
+                content: "the till has answered",
+                trigger: ".o_ru54fz_status:not(.o_ru54fz_status_grey)",
+                timeout: SLOW,
+            },
             ...addMarkedProduct(),
-            // a new receipt does not know the code: the permissive-mode check at the till does
+            // A new receipt does not know the code: the permissive-mode check at the till does
             scan(SOLD_UNIT, "scan the unit sold in the previous receipt"),
             orderHasMarkedLines(1),
             ProductScreen.clickPayButton(),
@@ -153,10 +186,15 @@ tours.add("ru54fz_tour_marking_sold_code", {
             },
             {
                 content: "no Retry: the check's verdict on the code does not change",
-                trigger: ".modal .modal-footer:not(:has(.o_ru54fz_retry)) .o_ru54fz_close",
+                trigger:
+                    ".modal .modal-footer:not(:has(.o_ru54fz_retry)) .o_ru54fz_close",
             },
             screen("04_sold_code_refused"),
-            { content: "close the error", trigger: ".modal .modal-footer .o_ru54fz_close", run: "click" },
+            {
+                content: "close the error",
+                trigger: ".modal .modal-footer .o_ru54fz_close",
+                run: "click",
+            },
             PaymentScreen.isShown(),
         ].flat(),
 });

@@ -1,12 +1,12 @@
 /* Tours of the 54-FZ POS screens, run by tests/test_pos_tours.py against the real
  * till controller, the KKT emulator process and (for refunds) the mock OFD. */
-import { registry } from "@web/core/registry";
 import * as Chrome from "@point_of_sale/../tests/tours/utils/chrome_util";
-import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
+import * as Dialog from "@point_of_sale/../tests/tours/utils/dialog_util";
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
+import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
 import * as TicketScreen from "@point_of_sale/../tests/tours/utils/ticket_screen_util";
-import * as Dialog from "@point_of_sale/../tests/tours/utils/dialog_util";
+import {registry} from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
 
@@ -25,13 +25,14 @@ function sellFrameAndCleaner() {
     ];
 }
 
-// the fiscal round trip plus Odoo's order sync can take several seconds on a busy CI box
+// The fiscal round trip plus Odoo's order sync can take several seconds on a busy CI box
 const SLOW = 45000;
 
 function fiscalReceiptShown() {
     return [
         {
-            content: "the receipt screen is shown once the KKT has fiscalised the order",
+            content:
+                "the receipt screen is shown once the KKT has fiscalised the order",
             trigger: ".receipt-screen .pos-receipt",
             timeout: SLOW,
         },
@@ -112,7 +113,8 @@ tours.add("ru54fz_tour_card_email", {
             ...fiscalReceiptShown(),
             {
                 content: "the buyer contact is on the receipt",
-                trigger: ".pos-receipt .o_ru54fz_receipt_fiscal:contains(buyer@example.ru)",
+                trigger:
+                    ".pos-receipt .o_ru54fz_receipt_fiscal:contains(buyer@example.ru)",
             },
             ReceiptScreen.clickNextOrder(),
             ProductScreen.isShown(),
@@ -164,11 +166,13 @@ tours.add("ru54fz_tour_refund_refused", {
             },
             {
                 content: "the saga's reason is shown",
-                trigger: ".modal .o_ru54fz_error_detail:contains(not yet confirmed by the OFD)",
+                trigger:
+                    ".modal .o_ru54fz_error_detail:contains(not yet confirmed by the OFD)",
             },
             clickDialogButton(".o_ru54fz_close"),
             {
-                content: "still on the payment screen: nothing was fiscalised or synced",
+                content:
+                    "still on the payment screen: nothing was fiscalised or synced",
                 trigger: ".payment-screen",
             },
         ].flat(),
@@ -191,7 +195,8 @@ tours.add("ru54fz_tour_refund_allowed", {
             {
                 content: "the refund receipt is fiscalised",
                 timeout: SLOW,
-                trigger: ".pos-receipt .o_ru54fz_receipt_fiscal:contains(ВОЗВРАТ ПРИХОДА) .o_ru54fz_fp",
+                trigger:
+                    ".pos-receipt .o_ru54fz_receipt_fiscal:contains(ВОЗВРАТ ПРИХОДА) .o_ru54fz_fp",
             },
             ReceiptScreen.clickNextOrder(),
         ].flat(),
@@ -267,23 +272,30 @@ tours.add("ru54fz_tour_close_shift", {
             },
             Dialog.confirm("Close shift"),
             {
-                content: "the back-office Z-report wizard opens for this session, on the adopted Z",
+                content:
+                    "the back-office Z-report wizard opens for this session, on the adopted Z",
                 trigger: ".modal button[name=action_confirm]:contains(Close the Shift)",
                 timeout: SLOW,
             },
             {
-                content: "confirm: the session is reconciled and closed with the Z report",
+                content:
+                    "confirm: the session is reconciled and closed with the Z report",
                 trigger: ".modal button[name=action_confirm]:contains(Close the Shift)",
                 run: "click",
             },
             {
-                content: "the POS session gets closed by the Z flow (asked from the server)",
+                content:
+                    "the POS session gets closed by the Z flow (asked from the server)",
                 trigger: "body",
                 timeout: SLOW,
                 run: async () => {
                     const orm = window.posmodel.data.orm;
                     for (let i = 0; i < 80; i++) {
-                        const [session] = await orm.read("pos.session", [window.posmodel.session.id], ["state"]);
+                        const [session] = await orm.read(
+                            "pos.session",
+                            [window.posmodel.session.id],
+                            ["state"]
+                        );
                         if (session.state === "closed") {
                             return;
                         }
@@ -323,7 +335,7 @@ tours.add("ru54fz_tour_offline_sale", {
                 trigger: "body",
                 run: async () => {
                     window.dispatchEvent(new Event("online"));
-                    await window.posmodel.syncAllOrders({ throw: true });
+                    await window.posmodel.syncAllOrders({throw: true});
                 },
             },
             {
@@ -335,7 +347,7 @@ tours.add("ru54fz_tour_offline_sale", {
                 content: "a second sync changes nothing (same uuid)",
                 trigger: "body",
                 run: async () => {
-                    await window.posmodel.syncAllOrders({ throw: true });
+                    await window.posmodel.syncAllOrders({throw: true});
                 },
             },
         ].flat(),
@@ -359,7 +371,8 @@ tours.add("ru54fz_tour_sale_refused_kkt_blocked", {
             PaymentScreen.clickValidate(),
             {
                 content: "the sale is refused with the reason",
-                trigger: ".modal .modal-title:contains(Sales are stopped on this cash register)",
+                trigger:
+                    ".modal .modal-title:contains(Sales are stopped on this cash register)",
                 timeout: SLOW,
             },
             {

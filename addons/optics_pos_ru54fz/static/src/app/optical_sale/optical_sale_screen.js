@@ -4,17 +4,17 @@
  * makeability, amounts, store scope, roles) is checked on the server; this screen shows the
  * server's messages as they are.
  */
-import { registry } from "@web/core/registry";
-import { _t } from "@web/core/l10n/translation";
-import { Component, useState } from "@odoo/owl";
-import { usePos } from "@point_of_sale/app/store/pos_hook";
-import { ConnectionLostError, RPCError } from "@web/core/network/rpc";
+import {Component, useState} from "@odoo/owl";
+import {ConnectionLostError, RPCError} from "@web/core/network/rpc";
+import {_t} from "@web/core/l10n/translation";
+import {registry} from "@web/core/registry";
+import {usePos} from "@point_of_sale/app/store/pos_hook";
 
 const EYES = ["od", "os"];
 const EYE_FIELDS = ["sph", "cyl", "axis", "add", "prism1", "prism1_base", "pd_far"];
 
 function emptyRx() {
-    const rx = { date: "", pd_far: "", pd_near: "" };
+    const rx = {date: "", pd_far: "", pd_near: ""};
     for (const eye of EYES) {
         for (const f of EYE_FIELDS) {
             rx[`${eye}_${f}`] = "";
@@ -89,12 +89,17 @@ export class OpticalSaleScreen extends Component {
     }
 
     get selectedRx() {
-        return this.state.customer?.prescriptions.find((p) => p.id === this.state.rxId) || null;
+        return (
+            this.state.customer?.prescriptions.find((p) => p.id === this.state.rxId) ||
+            null
+        );
     }
 
     // ------------------------------------------------------------------ customer
     async searchCustomers() {
-        const found = await this.call("res.partner", "optics_pos_find_customers", [this.state.phone]);
+        const found = await this.call("res.partner", "optics_pos_find_customers", [
+            this.state.phone,
+        ]);
         if (found) {
             this.state.customers = found;
             this.state.searched = true;
@@ -150,7 +155,9 @@ export class OpticalSaleScreen extends Component {
         if (!this.state.customer) {
             return;
         }
-        const found = await this.call("res.partner", "optics_pos_find_customers", [this.state.customer.phone]);
+        const found = await this.call("res.partner", "optics_pos_find_customers", [
+            this.state.customer.phone,
+        ]);
         const customer = found?.find((c) => c.id === this.state.customer.id);
         if (customer) {
             this.pos.opticsRememberOrders(customer.lab_orders);
@@ -172,7 +179,9 @@ export class OpticalSaleScreen extends Component {
     async savePrescription() {
         const vals = {};
         for (const [key, value] of Object.entries(this.state.rx)) {
-            const text = String(value ?? "").trim().replace(",", ".");
+            const text = String(value ?? "")
+                .trim()
+                .replace(",", ".");
             if (text === "") {
                 continue;
             }
@@ -186,10 +195,11 @@ export class OpticalSaleScreen extends Component {
                 }
             }
         }
-        const rx = await this.call("optics.prescription", "optics_pos_create_prescription", [
-            this.state.customer.id,
-            vals,
-        ]);
+        const rx = await this.call(
+            "optics.prescription",
+            "optics_pos_create_prescription",
+            [this.state.customer.id, vals]
+        );
         if (rx) {
             this.state.customer.prescriptions.unshift(rx);
             this.state.rxId = rx.id;
@@ -232,7 +242,10 @@ export class OpticalSaleScreen extends Component {
     }
 
     get offeredCoatings() {
-        const ids = new Set([Number(this.state.order.od_design_id), Number(this.state.order.os_design_id)]);
+        const ids = new Set([
+            Number(this.state.order.od_design_id),
+            Number(this.state.order.os_design_id),
+        ]);
         const seen = new Map();
         for (const design of this.state.catalog?.designs || []) {
             if (ids.has(design.id)) {
@@ -272,7 +285,8 @@ export class OpticalSaleScreen extends Component {
                 os_design_id: Number(o.os_design_id) || false,
                 coating_ids: o.coating_ids,
                 fitting: o.fitting,
-                prepayment_amount: Number(String(o.prepayment_amount || "0").replace(",", ".")) || 0,
+                prepayment_amount:
+                    Number(String(o.prepayment_amount || "0").replace(",", ".")) || 0,
             },
         ]);
         if (created) {
@@ -302,19 +316,27 @@ export class OpticalSaleScreen extends Component {
             const loaded = this.pos.opticsSearchLoaded(this.state.query);
             if (loaded.length) {
                 this.state.found = loaded;
-                this.state.info = _t("Offline: showing the lab orders loaded in this session.");
+                this.state.info = _t(
+                    "Offline: showing the lab orders loaded in this session."
+                );
             }
         }
     }
 
     async refreshOrder(order) {
-        const infos = await this.call("optics.lab.order", "optics_pos_order_info", [this.pos.config.id, [order.id]]);
+        const infos = await this.call("optics.lab.order", "optics_pos_order_info", [
+            this.pos.config.id,
+            [order.id],
+        ]);
         if (infos?.length) {
             this.pos.opticsRememberOrders(infos);
-            const replace = (list) => list.map((o) => (o.id === infos[0].id ? infos[0] : o));
+            const replace = (list) =>
+                list.map((o) => (o.id === infos[0].id ? infos[0] : o));
             this.state.found = replace(this.state.found);
             if (this.state.customer) {
-                this.state.customer.lab_orders = replace(this.state.customer.lab_orders);
+                this.state.customer.lab_orders = replace(
+                    this.state.customer.lab_orders
+                );
             }
             if (this.state.created?.id === infos[0].id) {
                 this.state.created = infos[0];
@@ -323,10 +345,15 @@ export class OpticalSaleScreen extends Component {
     }
 
     async issue(order) {
-        const infos = await this.call("optics.lab.order", "optics_pos_issue", [[order.id], this.pos.config.id]);
+        const infos = await this.call("optics.lab.order", "optics_pos_issue", [
+            [order.id],
+            this.pos.config.id,
+        ]);
         if (infos?.length) {
             this.pos.opticsRememberOrders(infos);
-            this.state.found = this.state.found.map((o) => (o.id === infos[0].id ? infos[0] : o));
+            this.state.found = this.state.found.map((o) =>
+                o.id === infos[0].id ? infos[0] : o
+            );
             this.state.info = _t("Lab order %s issued.", infos[0].name);
         }
     }

@@ -3,20 +3,20 @@
  * this POS has loaded (kept for offline hand-over and prepayment), and the POS order that
  * pays a lab order, fiscalised with the lines the lab order computed.
  */
-import { patch } from "@web/core/utils/patch";
-import { _t } from "@web/core/l10n/translation";
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
-import { PosStore } from "@point_of_sale/app/store/pos_store";
-import { PosOrder } from "@point_of_sale/app/models/pos_order";
-import { buildSettlementPayload } from "./settlement_payload";
 // after the 54-FZ store patch, whose ru54fzBuildPayload this one overrides
 import "@optics_pos_ru54fz/app/pos_store_patch";
+import {AlertDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
+import {PosOrder} from "@point_of_sale/app/models/pos_order";
+import {PosStore} from "@point_of_sale/app/store/pos_store";
+import {_t} from "@web/core/l10n/translation";
+import {buildSettlementPayload} from "./settlement_payload";
+import {patch} from "@web/core/utils/patch";
 
 export const LAB_PAYMENT_CODE = "OPTICS-LAB-PAYMENT";
 
 patch(PosStore.prototype, {
     async setup() {
-        /** lab order id -> its last known POS info (optics.lab.order._optics_pos_info) */
+        /** Lab order id -> its last known POS info (optics.lab.order._optics_pos_info) */
         this.opticsLabOrders = {};
         return await super.setup(...arguments);
     },
@@ -38,12 +38,15 @@ patch(PosStore.prototype, {
             (o) =>
                 o.name.toLowerCase() === q ||
                 o.name.toLowerCase().includes(q) ||
-                (digits.length === 10 && (o.partner_phone || "").replace(/\D/g, "").endsWith(digits))
+                (digits.length === 10 &&
+                    (o.partner_phone || "").replace(/\D/g, "").endsWith(digits))
         );
     },
 
     opticsLabPaymentProduct() {
-        return this.models["product.product"].find((p) => p.default_code === LAB_PAYMENT_CODE);
+        return this.models["product.product"].find(
+            (p) => p.default_code === LAB_PAYMENT_CODE
+        );
     },
 
     /**
@@ -53,21 +56,28 @@ patch(PosStore.prototype, {
      */
     async opticsStartPayment(info, stage) {
         const settlement =
-            stage === "prepayment" ? info.prepayment : stage === "handover" ? info.handover : info.refund;
+            stage === "prepayment"
+                ? info.prepayment
+                : stage === "handover"
+                  ? info.handover
+                  : info.refund;
         const product = this.opticsLabPaymentProduct();
         if (!settlement || !product) {
             this.dialog.add(AlertDialog, {
                 title: _t("Nothing to pay"),
                 body: product
                     ? _t("Lab order %s has nothing to pay at this stage.", info.name)
-                    : _t("The lab-order payment product is not available in this point of sale."),
+                    : _t(
+                          "The lab-order payment product is not available in this point of sale."
+                      ),
             });
             return false;
         }
         const kop =
             stage === "handover"
                 ? settlement.due
-                : settlement.total ?? settlement.lines.reduce((a, l) => a + l.amount, 0);
+                : (settlement.total ??
+                  settlement.lines.reduce((a, l) => a + l.amount, 0));
         const order = this.add_new_order();
         await this.addLineToCurrentOrder(
             {
@@ -81,8 +91,8 @@ patch(PosStore.prototype, {
         );
         order.optics_lab_order_ref = info.id;
         order.optics_settlement_stage = stage;
-        order.uiState.opticsSettlement = { stage, settlement, labOrder: info.name };
-        this.showScreen("PaymentScreen", { orderUuid: order.uuid });
+        order.uiState.opticsSettlement = {stage, settlement, labOrder: info.name};
+        this.showScreen("PaymentScreen", {orderUuid: order.uuid});
         return order;
     },
 
@@ -119,7 +129,10 @@ patch(PosOrder.prototype, {
                     vat: l.vat_label || "",
                     method: l.method_label || "",
                 })),
-                prepaid: info.stage === "handover" ? (info.settlement.prepaid || 0) / 100 : 0,
+                prepaid:
+                    info.stage === "handover"
+                        ? (info.settlement.prepaid || 0) / 100
+                        : 0,
             };
         }
         return data;

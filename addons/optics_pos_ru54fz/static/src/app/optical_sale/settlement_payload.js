@@ -5,8 +5,15 @@
  * for a prepayment, 1214 = 4 with the prepaid part in 1215 for the hand-over); the POS adds
  * only how the customer pays now (cash / card / СБП, change removed).
  */
-import { _t } from "@web/core/l10n/translation";
-import { FiscalPayloadError, kopToStr, milliToStr, paymentKind, toKop } from "../fiscal_payload";
+import {
+    FiscalPayloadError,
+    kopToStr,
+    milliToStr,
+    paymentKind,
+    receiptHeader,
+    toKop,
+} from "../fiscal_payload";
+import {_t} from "@web/core/l10n/translation";
 
 /** Kopecks per payment kind actually paid (change given back in cash), always positive. */
 export function paidByKind(order, sign = 1) {
@@ -44,54 +51,58 @@ function itemOf(line) {
     };
 }
 
+/** A prepayment is refunded the way it was paid: no kind beyond what it brought. */
+function checkRefundLikePaid(paid, settlement) {
+    const original = settlement.payments || {};
+    for (const [kind, kop] of Object.entries(paid)) {
+        if (kop > (original[kind] || 0)) {
+            throw new FiscalPayloadError(
+                _t(
+                    "The prepayment was paid %(cash)s in cash and %(card)s by card: refund it the same way.",
+                    {
+                        cash: kopToStr(original.cash || 0),
+                        card: kopToStr(original.card || 0),
+                    }
+                )
+            );
+        }
+    }
+}
+
 /**
- * @param {object} order pos.order of the payment (one line of the lab-payment product)
+ * @param {Object} order pos.order of the payment (one line of the lab-payment product)
  * @param {{stage: string, settlement: object}} info what the server computed for the stage
- * @param {object} ctx {cashierName, cashierInn, taxSystem, buyerContact}
+ * @param {Object} ctx {cashierName, cashierInn, taxSystem, buyerContact}
  */
 export function buildSettlementPayload(order, info, ctx) {
-    const { stage, settlement } = info;
+    const {stage, settlement} = info;
     const isRefund = stage === "prepayment_refund";
     const paid = paidByKind(order, isRefund ? -1 : 1);
     const payments = Object.entries(paid)
         .filter(([, kop]) => kop > 0)
-        .map(([kind, kop]) => ({ kind, amount: kopToStr(kop) }));
+        .map(([kind, kop]) => ({kind, amount: kopToStr(kop)}));
     const paidNow = Object.values(paid).reduce((a, b) => a + b, 0);
     const lines = settlement.lines.map(itemOf);
     const itemsTotal = settlement.lines.reduce((a, l) => a + l.amount, 0);
     let expectedNow = itemsTotal;
     if (stage === "handover" && settlement.prepaid > 0) {
-        payments.push({ kind: "prepayment", amount: kopToStr(settlement.prepaid) });
+        payments.push({kind: "prepayment", amount: kopToStr(settlement.prepaid)});
         expectedNow = itemsTotal - settlement.prepaid;
     }
     if (paidNow !== expectedNow) {
         throw new FiscalPayloadError(
-            _t("The payments (%s) do not match the amount to pay (%s).", kopToStr(paidNow), kopToStr(expectedNow))
+            _t(
+                "The payments (%s) do not match the amount to pay (%s).",
+                kopToStr(paidNow),
+                kopToStr(expectedNow)
+            )
         );
     }
     if (isRefund) {
-        for (const [kind, kop] of Object.entries(paid)) {
-            const original = settlement.payments?.[kind] || 0;
-            if (kop > original) {
-                throw new FiscalPayloadError(
-                    _t(
-                        "The prepayment was paid %(cash)s in cash and %(card)s by card: refund it the same way.",
-                        {
-                            cash: kopToStr(settlement.payments?.cash || 0),
-                            card: kopToStr(settlement.payments?.card || 0),
-                        }
-                    )
-                );
-            }
-        }
+        checkRefundLikePaid(paid, settlement);
     }
     return {
-        uuid: order.uuid,
-        pos_reference: order.pos_reference || order.name || "",
-        operation: isRefund ? "refund" : "sale",
-        cashier: { name: ctx.cashierName || "", inn: ctx.cashierInn || "" },
-        buyer_contact: ctx.buyerContact || "",
-        tax_system: ctx.taxSystem || 1,
+        ...receiptHeader(order, ctx, isRefund),
         lines,
         payments,
         refund_of: isRefund ? settlement.refund_of : null,
