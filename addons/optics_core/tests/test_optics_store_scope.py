@@ -3,6 +3,8 @@ from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
 
+from .common import create_store_user
+
 
 @tagged("post_install", "-at_install")
 class TestOpticsStoreScope(AccountTestInvoicingHttpCommon):
@@ -44,38 +46,29 @@ class TestOpticsStoreScope(AccountTestInvoicingHttpCommon):
 
         cls.config_a = config(cls.store_a, "CSA")
         cls.config_b = config(cls.store_b, "CSB")
-        cls.cashier = env["res.users"].create(
-            {
-                "name": "Scope cashier",
-                "login": "scope_cashier",
-                "password": "scope_cashier_pw1",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [Command.set([env.ref("optics_core.group_optics_cashier").id])],
-                "optics_store_ids": [Command.set(cls.store_a.ids)],
-                "tz": "Europe/Moscow",
-            }
+        cls.cashier = create_store_user(
+            env,
+            "scope_cashier",
+            "optics_core.group_optics_cashier",
+            cls.store_a,
+            company,
+            name="Scope cashier",
+            tz="Europe/Moscow",
         )
-        cls.manager_b = env["res.users"].create(
-            {
-                "name": "Scope manager B",
-                "login": "scope_manager_b",
-                "password": "scope_manager_b_pw1",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [Command.set([env.ref("optics_core.group_optics_store_manager").id])],
-                "optics_store_ids": [Command.set(cls.store_b.ids)],
-            }
+        cls.manager_b = create_store_user(
+            env,
+            "scope_manager_b",
+            "optics_core.group_optics_store_manager",
+            cls.store_b,
+            company,
+            name="Scope manager B",
         )
-        cls.accountant = env["res.users"].create(
-            {
-                "name": "Scope accountant",
-                "login": "scope_accountant",
-                "password": "scope_accountant_pw1",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [Command.set([env.ref("optics_core.group_optics_accountant").id])],
-            }
+        cls.accountant = create_store_user(
+            env,
+            "scope_accountant",
+            "optics_core.group_optics_accountant",
+            company=company,
+            name="Scope accountant",
         )
 
     def _open_session_with_order(self, config):
