@@ -86,6 +86,12 @@ class OpticsFiscalDeadLetter(models.Model):
         if not (reason or "").strip():
             raise UserError(_("Give a reason: it is kept in the audit log."))
 
+    def _check_closable(self, reason):
+        """Only an administrator closes a case, an open one, and says why."""
+        self._check_admin()
+        self._require_reason(reason)
+        self._check_open()
+
     def _close_case(self, state, reason, note, audit_action):
         """The letter's case closed by the current user: its state and reason, a chatter note
         and the audit log entry."""
@@ -102,9 +108,7 @@ class OpticsFiscalDeadLetter(models.Model):
 
     def action_requeue(self, reason):
         """Send the document to the OFD again with a fresh attempt budget."""
-        self._check_admin()
-        self._require_reason(reason)
-        self._check_open()
+        self._check_closable(reason)
         for letter in self:
             doc = letter.document_id.sudo()
             doc._ofd_log(
@@ -117,9 +121,7 @@ class OpticsFiscalDeadLetter(models.Model):
 
     def action_resolve(self, reason):
         """Close the case without sending (settled outside the pipeline)."""
-        self._check_admin()
-        self._require_reason(reason)
-        self._check_open()
+        self._check_closable(reason)
         for letter in self:
             doc = letter.document_id.sudo()
             doc._ofd_log(
