@@ -29,6 +29,43 @@ def create_store_user(env, login, groups, stores=(), company=None, **values):
     return env["res.users"].create(vals)
 
 
+def set_pos_receivable(env, company, code):
+    """Give ``company`` the POS receivable account its tills post to (new account ``code``)."""
+    company.account_default_pos_receivable_account_id = env["account.account"].create(
+        {
+            "code": code,
+            "name": f"POS receivable ({code})",
+            "account_type": "asset_receivable",
+            "reconcile": True,
+        }
+    )
+
+
+#: payment kind of a test till -> (journal name, journal type, payment method name)
+TILL_PAYMENTS = {"cash": ("Cash", "cash", "Cash"), "card": ("Bank", "bank", "Card")}
+
+
+def create_store_till(env, store, code, payment="cash"):
+    """A POS till (``pos.config``) of ``store`` named after ``code``, paid one way: ``cash`` or
+    ``card``, through a journal of its own (code ``code``)."""
+    journal_name, journal_type, method_name = TILL_PAYMENTS[payment]
+    company = store.company_id
+    journal = env["account.journal"].create(
+        {"name": f"{journal_name} {code}", "type": journal_type, "code": code, "company_id": company.id}
+    )
+    method = env["pos.payment.method"].create(
+        {"name": f"{method_name} {code}", "journal_id": journal.id, "company_id": company.id}
+    )
+    return env["pos.config"].create(
+        {
+            "name": f"Till {code}",
+            "optics_store_id": store.id,
+            "company_id": company.id,
+            "payment_method_ids": [Command.set(method.ids)],
+        }
+    )
+
+
 def rpc_as(case, user, model, method, args, kwargs=None):
     """``model.method(*args, **kwargs)`` over XML-RPC (an ``HttpCase``'s server) as ``user``, a
     user of :func:`create_store_user`: what that user's own client could do."""

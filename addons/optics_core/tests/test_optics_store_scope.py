@@ -1,9 +1,8 @@
-from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
 
-from .common import create_store_user
+from .common import create_store_till, create_store_user, set_pos_receivable
 
 
 @tagged("post_install", "-at_install")
@@ -18,34 +17,9 @@ class TestOpticsStoreScope(AccountTestInvoicingHttpCommon):
         company = cls.company_data["company"]
         cls.store_a = env["optics.store"].create({"name": "Scope A", "code": "SCA", "company_id": company.id})
         cls.store_b = env["optics.store"].create({"name": "Scope B", "code": "SCB", "company_id": company.id})
-        receivable = env["account.account"].create(
-            {
-                "code": "X1012",
-                "name": "POS receivable (test)",
-                "account_type": "asset_receivable",
-                "reconcile": True,
-            }
-        )
-        company.account_default_pos_receivable_account_id = receivable
-
-        def config(store, code):
-            journal = env["account.journal"].create(
-                {"name": f"Cash {code}", "type": "cash", "code": code, "company_id": company.id}
-            )
-            method = env["pos.payment.method"].create(
-                {"name": f"Cash {code}", "journal_id": journal.id, "company_id": company.id}
-            )
-            return env["pos.config"].create(
-                {
-                    "name": f"Till {code}",
-                    "optics_store_id": store.id,
-                    "company_id": company.id,
-                    "payment_method_ids": [Command.set(method.ids)],
-                }
-            )
-
-        cls.config_a = config(cls.store_a, "CSA")
-        cls.config_b = config(cls.store_b, "CSB")
+        set_pos_receivable(env, company, "X1012")
+        cls.config_a = create_store_till(env, cls.store_a, "CSA")
+        cls.config_b = create_store_till(env, cls.store_b, "CSB")
         cls.cashier = create_store_user(
             env,
             "scope_cashier",
