@@ -92,28 +92,16 @@ def alive(pid):
     return True
 
 
-def start_emulator(var, till):
-    """Start one detached emulator; returns its pid, or None if the port is taken."""
-    code, port = till["till_code"], till["port"]
-    if port_open(port):
-        return None
-    out = var / f"kkt-{code}.out"
+def start_detached(var, name, args, out, started):
+    """Start ``python3 -m <args>`` from the addon, detached (its own session), its stdout in
+    ``out`` and its stderr in devices.log; ``started(stdout text, pid)`` returns the line to
+    log once it is serving (None before).  Returns the pid; ``name`` names it in errors."""
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ADDON), os.environ.get("PYTHONPATH")]))
     )
     with open(out, "wb") as stdout, open(var / "devices.log", "ab") as stderr:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ru54fz.emulator",
-                "--port",
-                str(port),
-                "--state-file",
-                str(var / f"kkt-{code}.json"),
-                "--fn-serial",
-                till["fn_serial"],
-            ],
+            [sys.executable, "-m", *args],
             stdout=stdout,
             stderr=stderr,
             stdin=subprocess.DEVNULL,
@@ -123,58 +111,49 @@ def start_emulator(var, till):
         )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        text = out.read_text(errors="replace")
-        if text.endswith("\n"):
-            info = json.loads(text.splitlines()[0])
-            log(
-                var,
-                f"KKT emulator of {code}: tcp://127.0.0.1:{info['port']} "
-                f"(control {info['control_port']}), pid {proc.pid}",
-            )
+        line = started(out.read_text(errors="replace"), proc.pid)
+        if line:
+            log(var, line)
             return proc.pid
         if proc.poll() is not None:
-            raise RuntimeError(f"the KKT emulator of {code} exited with {proc.returncode}; see devices.log")
+            raise RuntimeError(f"{name} exited with {proc.returncode}; see devices.log")
         time.sleep(0.05)
     proc.kill()
-    raise RuntimeError(f"the KKT emulator of {code} did not start in time")
+    raise RuntimeError(f"{name} did not start in time")
+
+
+def start_emulator(var, till):
+    """Start one detached emulator; returns its pid, or None if the port is taken."""
+    code, port = till["till_code"], till["port"]
+    if port_open(port):
+        return None
+
+    def started(text, pid):
+        if not text.endswith("\n"):  # the ready line is not complete yet
+            return None
+        info = json.loads(text.splitlines()[0])
+        return (
+            f"KKT emulator of {code}: tcp://127.0.0.1:{info['port']} "
+            f"(control {info['control_port']}), pid {pid}"
+        )
+
+    args = ["ru54fz.emulator", "--port", str(port), "--state-file", str(var / f"kkt-{code}.json")]
+    args += ["--fn-serial", till["fn_serial"]]
+    return start_detached(var, f"the KKT emulator of {code}", args, var / f"kkt-{code}.out", started)
 
 
 def start_mock_ofd(var):
     """Start the detached mock OFD; returns its pid, or None if the port is taken."""
     if port_open(OFD_PORT):
         return None
-    out = var / "ofd.out"
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ADDON), os.environ.get("PYTHONPATH")]))
-    )
-    with open(out, "wb") as stdout, open(var / "devices.log", "ab") as stderr:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ru54fz.ofd.mock_server",
-                "--port",
-                str(OFD_PORT),
-                "--control-port",
-                str(OFD_CONTROL_PORT),
-            ],
-            stdout=stdout,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            cwd=str(ADDON),
-            env=env,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if out.read_text(errors="replace").startswith("READY"):
-            log(var, f"mock OFD: tcp://127.0.0.1:{OFD_PORT} (control {OFD_CONTROL_PORT}), pid {proc.pid}")
-            return proc.pid
-        if proc.poll() is not None:
-            raise RuntimeError(f"the mock OFD exited with {proc.returncode}; see devices.log")
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("the mock OFD did not start in time")
+
+    def started(text, pid):
+        if not text.startswith("READY"):
+            return None
+        return f"mock OFD: tcp://127.0.0.1:{OFD_PORT} (control {OFD_CONTROL_PORT}), pid {pid}"
+
+    args = ["ru54fz.ofd.mock_server", "--port", str(OFD_PORT), "--control-port", str(OFD_CONTROL_PORT)]
+    return start_detached(var, "the mock OFD", args, var / "ofd.out", started)
 
 
 #: the demo's session secret (demo/ru54fz_demo.xml): POS tokens are derived from it

@@ -9,6 +9,8 @@ as ``odoo.addons.<addon>.<package>``.
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 for addon in ("optics_pos_ru54fz", "optics_core", "connector_b", "ru_accounting_extras"):
     path = str(ROOT / "addons" / addon)
@@ -18,3 +20,13 @@ for addon in ("optics_pos_ru54fz", "optics_core", "connector_b", "ru_accounting_
 TOOLS = str(ROOT / "tests" / "tools")
 if TOOLS not in sys.path:
     sys.path.insert(0, TOOLS)
+
+
+@pytest.fixture
+def emu(tmp_path):
+    """A Shtrih KKT emulator process of this test alone (its state in ``tmp_path/kkt``), stopped
+    after it.  Suites that share one per module or run one per device profile override it."""
+    from ru54fz.emulator.harness import start_emulator
+
+    with start_emulator(tmp_path / "kkt") as emulator:
+        yield emulator

@@ -388,33 +388,26 @@ class CatalogWriter(models.AbstractModel):
         prices = [
             (p["tmpl_id"], float(vals["list_price"])) for p, vals, _r in updates if "list_price" in vals
         ]
-        for start in range(0, len(barcodes), BATCH):
-            values = SQL(", ").join(
-                SQL("(%s, %s)", pid, code) for pid, code in barcodes[start : start + BATCH]
-            )
-            self.env.cr.execute(
-                SQL(
-                    """UPDATE product_product p SET barcode = v.code, write_date = %s, write_uid = %s
-                     FROM (VALUES %s) AS v(id, code) WHERE p.id = v.id""",
-                    now,
-                    uid,
-                    values,
-                )
-            )
-        for start in range(0, len(prices), BATCH):
-            values = SQL(", ").join(
-                SQL("(%s, %s::numeric)", tid, price) for tid, price in prices[start : start + BATCH]
-            )
-            self.env.cr.execute(
-                SQL(
-                    """UPDATE product_template t SET list_price = v.price, write_date = %s, write_uid = %s
-                     FROM (VALUES %s) AS v(id, price) WHERE t.id = v.id""",
-                    now,
-                    uid,
-                    values,
-                )
-            )
+        self._set_column_by_id("product_product", "barcode", barcodes, "(%s, %s)", now, uid)
+        self._set_column_by_id("product_template", "list_price", prices, "(%s, %s::numeric)", now, uid)
         ctx["stats"]["products_updated"] = ctx["stats"].get("products_updated", 0) + len(updates)
+
+    def _set_column_by_id(self, table, column, rows, row_sql, now, uid):
+        """``table.column`` set from (id, value) ``rows``, BATCH rows a statement, with the write
+        stamp; ``row_sql`` is the SQL of one row, "(%s, %s)" with a cast where the value needs one."""
+        for start in range(0, len(rows), BATCH):
+            values = SQL(", ").join(SQL(row_sql, rid, value) for rid, value in rows[start : start + BATCH])
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE %s t SET %s = v.value, write_date = %s, write_uid = %s
+                     FROM (VALUES %s) AS v(id, value) WHERE t.id = v.id""",
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                    now,
+                    uid,
+                    values,
+                )
+            )
 
     # -- lens designs (optics_core) ------------------------------------------------------
     def _write_lens_designs(self, plan, ctx):

@@ -28,6 +28,14 @@ FIELDS = (
     "stock",
     "lead_time",
 )
+#: The values of a validated row (``validate``), in the order of FIELDS: a range is split into
+#: its min and max, the stock is read as a quantity and an availability.
+ROW_FIELDS = tuple(
+    value
+    for name in FIELDS
+    if not name.endswith("_range")
+    for value in (("stock_qty", "availability") if name == "stock" else (name,))
+)
 NUMERIC_FIELDS = (
     "lens_index",
     "sph_min",

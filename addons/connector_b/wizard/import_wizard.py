@@ -8,34 +8,13 @@ from odoo.exceptions import UserError
 from ..models.problem_messages import problem_message, read_error_message
 from ..pricelist import analyse
 from ..pricelist.headers import HeaderError
+from ..pricelist.profile import ROW_FIELDS
 from ..pricelist.readers import ReadError
 
 PREVIEW_ROWS = 20
 PREVIEW_PROBLEMS = 200
 ASYNC_ROWS_PARAM = "connector_b.async_rows"
 ASYNC_ROWS_DEFAULT = 20000
-PREVIEW_FIELDS = (
-    "article",
-    "ean",
-    "name",
-    "brand",
-    "lens_index",
-    "coating",
-    "diameter",
-    "sph_min",
-    "sph_max",
-    "cyl_min",
-    "cyl_max",
-    "add_min",
-    "add_max",
-    "price",
-    "retail_price",
-    "currency",
-    "vat",
-    "stock_qty",
-    "availability",
-    "lead_time",
-)
 
 
 class ImportWizard(models.TransientModel):
@@ -187,7 +166,7 @@ class ImportWizard(models.TransientModel):
             return problem_message(self.env, problem, field_labels)
 
         header = result.header
-        shown = [f for f in PREVIEW_FIELDS if any(f in r.values for r in result.preview)]
+        shown = [f for f in ROW_FIELDS if any(f in r.values for r in result.preview)]
         labels = {f: header.label(f) if header and f in header.index else f for f in shown}
         parts = [Markup('<div class="o_connector_b_preview">')]
         if result.fatal:

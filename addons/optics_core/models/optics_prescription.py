@@ -52,6 +52,32 @@ FIELD_LABELS = {
     "dia": _lt("Diameter"),
     "vertex_distance": _lt("Vertex distance"),
 }
+# opticslib.rx error code -> message; placeholders: eye, field and, when the field has a rule,
+# min, max, step, unit and value.  A code without a message here shows rx's own English text.
+RX_ERROR_MESSAGES = {
+    "range": _lt("%(eye)s, %(field)s = %(value)s: allowed %(min)s … %(max)s in steps of %(step)s %(unit)s."),
+    "step": _lt(
+        "%(eye)s, %(field)s = %(value)s: must be in steps of %(step)s %(unit)s (allowed %(min)s … %(max)s)."
+    ),
+    "range_transposed": _lt(
+        "%(eye)s, %(field)s in minus-cylinder form = %(value)s: allowed %(min)s … %(max)s "
+        "%(unit)s (the written SPH + CYL is out of range)."
+    ),
+    "axis_required": _lt("%(eye)s, %(field)s: required when CYL is not 0 (allowed %(min)s … %(max)s)."),
+    "axis_forbidden": _lt("%(eye)s, %(field)s: must be empty when CYL is 0."),
+    "required": _lt(
+        "%(eye)s, %(field)s: required for a contact-lens prescription (allowed %(min)s … %(max)s %(unit)s)."
+    ),
+    "prism_base_required": _lt(
+        "%(eye)s, %(field)s: a prism needs a base (up, down, in, out or degrees 0 … 359)."
+    ),
+    "prism_base_without_prism": _lt("%(eye)s, %(field)s: a base is given without a prism amount."),
+    "prism_same_direction": _lt(
+        "%(eye)s, %(field)s: the two prism components must be one vertical (up/down) "
+        "and one horizontal (in/out)."
+    ),
+    "prism2_without_prism1": _lt("%(eye)s, %(field)s: fill prism 1 before prism 2."),
+}
 # Per-eye values handed to opticslib.rx (field suffix -> rule name).
 EYE_VALUE_FIELDS = (
     "sph",
@@ -252,50 +278,9 @@ class OpticsPrescription(models.Model):
                 unit=units.get(rule.unit, rule.unit),
                 value=rule.fmt(err.value) if err.value is not None and err.code != "not_a_number" else "",
             )
-        code = err.code
-        if code == "range":
-            return self.env._(
-                "%(eye)s, %(field)s = %(value)s: allowed %(min)s … %(max)s in steps of %(step)s %(unit)s.",
-                **parts,
-            )
-        if code == "step":
-            return self.env._(
-                "%(eye)s, %(field)s = %(value)s: must be in steps of %(step)s %(unit)s "
-                "(allowed %(min)s … %(max)s).",
-                **parts,
-            )
-        if code == "range_transposed":
-            return self.env._(
-                "%(eye)s, %(field)s in minus-cylinder form = %(value)s: allowed %(min)s … %(max)s "
-                "%(unit)s (the written SPH + CYL is out of range).",
-                **parts,
-            )
-        if code == "axis_required":
-            return self.env._(
-                "%(eye)s, %(field)s: required when CYL is not 0 (allowed %(min)s … %(max)s).", **parts
-            )
-        if code == "axis_forbidden":
-            return self.env._("%(eye)s, %(field)s: must be empty when CYL is 0.", **parts)
-        if code == "required":
-            return self.env._(
-                "%(eye)s, %(field)s: required for a contact-lens prescription "
-                "(allowed %(min)s … %(max)s %(unit)s).",
-                **parts,
-            )
-        if code == "prism_base_required":
-            return self.env._(
-                "%(eye)s, %(field)s: a prism needs a base (up, down, in, out or degrees 0 … 359).", **parts
-            )
-        if code == "prism_base_without_prism":
-            return self.env._("%(eye)s, %(field)s: a base is given without a prism amount.", **parts)
-        if code == "prism_same_direction":
-            return self.env._(
-                "%(eye)s, %(field)s: the two prism components must be one vertical (up/down) "
-                "and one horizontal (in/out).",
-                **parts,
-            )
-        if code == "prism2_without_prism1":
-            return self.env._("%(eye)s, %(field)s: fill prism 1 before prism 2.", **parts)
+        message = RX_ERROR_MESSAGES.get(err.code)
+        if message is not None:
+            return self.env._(message) % parts
         return f"{eye}, {label}: {err.message}"
 
     def _rx_errors(self):

@@ -2,6 +2,79 @@ from odoo import Command
 from odoo.tests import TransactionCase
 
 
+def password_of(login):
+    """The password of a test user made by :func:`create_store_user` (to log in over XML-RPC)."""
+    return login + "-pw-12345"
+
+
+def create_store_user(env, login, groups, stores=(), company=None, **values):
+    """A user with the optics role(s) ``groups`` (an XML id or a list of them) working in
+    ``stores``, as the chain's tests need them: a store's cashier, manager, optician ...
+
+    The password is :func:`password_of` the login; with ``company`` the user belongs to that
+    company only; ``values`` add to or override the user's values (a name, an email, a time
+    zone)."""
+    if isinstance(groups, str):
+        groups = [groups]
+    vals = {
+        "name": login,
+        "login": login,
+        "password": password_of(login),
+        "groups_id": [Command.set([env.ref(group).id for group in groups])],
+        "optics_store_ids": [Command.set([store.id for store in stores])],
+    }
+    if company is not None:
+        vals.update(company_id=company.id, company_ids=[Command.set(company.ids)])
+    vals.update(values)
+    return env["res.users"].create(vals)
+
+
+def set_pos_receivable(env, company, code):
+    """Give ``company`` the POS receivable account its tills post to (new account ``code``)."""
+    company.account_default_pos_receivable_account_id = env["account.account"].create(
+        {
+            "code": code,
+            "name": f"POS receivable ({code})",
+            "account_type": "asset_receivable",
+            "reconcile": True,
+        }
+    )
+
+
+#: payment kind of a test till -> (journal name, journal type, payment method name)
+TILL_PAYMENTS = {"cash": ("Cash", "cash", "Cash"), "card": ("Bank", "bank", "Card")}
+
+
+def create_store_till(env, store, code, payment="cash"):
+    """A POS till (``pos.config``) of ``store`` named after ``code``, paid one way: ``cash`` or
+    ``card``, through a journal of its own (code ``code``)."""
+    journal_name, journal_type, method_name = TILL_PAYMENTS[payment]
+    company = store.company_id
+    journal = env["account.journal"].create(
+        {"name": f"{journal_name} {code}", "type": journal_type, "code": code, "company_id": company.id}
+    )
+    method = env["pos.payment.method"].create(
+        {"name": f"{method_name} {code}", "journal_id": journal.id, "company_id": company.id}
+    )
+    return env["pos.config"].create(
+        {
+            "name": f"Till {code}",
+            "optics_store_id": store.id,
+            "company_id": company.id,
+            "payment_method_ids": [Command.set(method.ids)],
+        }
+    )
+
+
+def rpc_as(case, user, model, method, args, kwargs=None):
+    """``model.method(*args, **kwargs)`` over XML-RPC (an ``HttpCase``'s server) as ``user``, a
+    user of :func:`create_store_user`: what that user's own client could do."""
+    password = password_of(user.login)
+    uid = case.xmlrpc_common.authenticate(case.env.cr.dbname, user.login, password, {})
+    case.assertTrue(uid, f"{user.login} cannot log in")
+    return case.xmlrpc_object.execute_kw(case.env.cr.dbname, uid, password, model, method, args, kwargs or {})
+
+
 class OpticsCase(TransactionCase):
     """Stores, one user per optics role, a small catalog and a customer; no demo data needed."""
 
@@ -14,16 +87,7 @@ class OpticsCase(TransactionCase):
         cls.store_b = env["optics.store"].create({"name": "Test store B", "code": "TSTB"})
 
         def user(login, group, stores=()):
-            return env["res.users"].create(
-                {
-                    "name": login,
-                    "login": login,
-                    "password": login + "pw12345",
-                    "email": f"{login}@example.com",
-                    "groups_id": [Command.set([env.ref("base.group_user").id, env.ref(group).id])],
-                    "optics_store_ids": [Command.set([s.id for s in stores])],
-                }
-            )
+            return create_store_user(env, login, group, stores, email=f"{login}@example.com")
 
         cls.users = {
             "cashier": user("t_cashier_a", "optics_core.group_optics_cashier", [cls.store_a]),

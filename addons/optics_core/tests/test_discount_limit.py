@@ -4,6 +4,8 @@ from odoo import Command
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from .common import create_store_user
+
 
 @tagged("post_install", "-at_install")
 class TestDiscountLimit(TransactionCase):
@@ -22,19 +24,11 @@ class TestDiscountLimit(TransactionCase):
             }
         )
 
-        def user(login, group):
-            return cls.env["res.users"].create(
-                {
-                    "name": login,
-                    "login": login,
-                    "groups_id": [Command.link(cls.env.ref(group).id)],
-                    "optics_store_ids": [Command.link(cls.store.id)],
-                }
-            )
-
-        cls.cashier = user("lim_cashier", "optics_core.group_optics_cashier")
-        cls.manager = user("lim_manager", "optics_core.group_optics_store_manager")
-        cls.admin = user("lim_admin", "optics_core.group_optics_admin")
+        cls.cashier = create_store_user(cls.env, "lim_cashier", "optics_core.group_optics_cashier", cls.store)
+        cls.manager = create_store_user(
+            cls.env, "lim_manager", "optics_core.group_optics_store_manager", cls.store
+        )
+        cls.admin = create_store_user(cls.env, "lim_admin", "optics_core.group_optics_admin", cls.store)
 
     def test_limit_by_role(self):
         self.assertEqual(self.config._get_optics_discount_limit(self.cashier), 5)

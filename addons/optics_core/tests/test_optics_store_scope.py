@@ -1,7 +1,8 @@
-from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
+
+from .common import create_store_till, create_store_user, set_pos_receivable
 
 
 @tagged("post_install", "-at_install")
@@ -16,66 +17,32 @@ class TestOpticsStoreScope(AccountTestInvoicingHttpCommon):
         company = cls.company_data["company"]
         cls.store_a = env["optics.store"].create({"name": "Scope A", "code": "SCA", "company_id": company.id})
         cls.store_b = env["optics.store"].create({"name": "Scope B", "code": "SCB", "company_id": company.id})
-        receivable = env["account.account"].create(
-            {
-                "code": "X1012",
-                "name": "POS receivable (test)",
-                "account_type": "asset_receivable",
-                "reconcile": True,
-            }
+        set_pos_receivable(env, company, "X1012")
+        cls.config_a = create_store_till(env, cls.store_a, "CSA")
+        cls.config_b = create_store_till(env, cls.store_b, "CSB")
+        cls.cashier = create_store_user(
+            env,
+            "scope_cashier",
+            "optics_core.group_optics_cashier",
+            cls.store_a,
+            company,
+            name="Scope cashier",
+            tz="Europe/Moscow",
         )
-        company.account_default_pos_receivable_account_id = receivable
-
-        def config(store, code):
-            journal = env["account.journal"].create(
-                {"name": f"Cash {code}", "type": "cash", "code": code, "company_id": company.id}
-            )
-            method = env["pos.payment.method"].create(
-                {"name": f"Cash {code}", "journal_id": journal.id, "company_id": company.id}
-            )
-            return env["pos.config"].create(
-                {
-                    "name": f"Till {code}",
-                    "optics_store_id": store.id,
-                    "company_id": company.id,
-                    "payment_method_ids": [Command.set(method.ids)],
-                }
-            )
-
-        cls.config_a = config(cls.store_a, "CSA")
-        cls.config_b = config(cls.store_b, "CSB")
-        cls.cashier = env["res.users"].create(
-            {
-                "name": "Scope cashier",
-                "login": "scope_cashier",
-                "password": "scope_cashier_pw1",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [Command.set([env.ref("optics_core.group_optics_cashier").id])],
-                "optics_store_ids": [Command.set(cls.store_a.ids)],
-                "tz": "Europe/Moscow",
-            }
+        cls.manager_b = create_store_user(
+            env,
+            "scope_manager_b",
+            "optics_core.group_optics_store_manager",
+            cls.store_b,
+            company,
+            name="Scope manager B",
         )
-        cls.manager_b = env["res.users"].create(
-            {
-                "name": "Scope manager B",
-                "login": "scope_manager_b",
-                "password": "scope_manager_b_pw1",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [Command.set([env.ref("optics_core.group_optics_store_manager").id])],
-                "optics_store_ids": [Command.set(cls.store_b.ids)],
-            }
-        )
-        cls.accountant = env["res.users"].create(
-            {
-                "name": "Scope accountant",
-                "login": "scope_accountant",
-                "password": "scope_accountant_pw1",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [Command.set([env.ref("optics_core.group_optics_accountant").id])],
-            }
+        cls.accountant = create_store_user(
+            env,
+            "scope_accountant",
+            "optics_core.group_optics_accountant",
+            company=company,
+            name="Scope accountant",
         )
 
     def _open_session_with_order(self, config):

@@ -9,7 +9,7 @@ import xmlrpc.client
 
 from odoo.tests import HttpCase, tagged
 
-from .common import OpticsCase
+from .common import OpticsCase, rpc_as
 
 # fault codes of /xmlrpc/2/object (odoo/addons/base/controllers/rpc.py)
 USER_ERROR, ACCESS_ERROR = 2, 4
@@ -19,12 +19,7 @@ TRUSTED_ONCE = {"optics_lab_order_transition": True, "optics_snapshot_write": Tr
 @tagged("post_install", "-at_install")
 class TestSecurityLabOrder(HttpCase, OpticsCase):
     def _rpc(self, user, model, method, args, context=None):
-        password = user.login + "pw12345"
-        uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, user.login, password, {})
-        self.assertTrue(uid)
-        return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname, uid, password, model, method, args, {"context": dict(context or {})}
-        )
+        return rpc_as(self, user, model, method, args, {"context": dict(context or {})})
 
     def _refused(self, user, model, method, args, context=None, codes=(ACCESS_ERROR,)):
         context = TRUSTED_ONCE if context is None else context

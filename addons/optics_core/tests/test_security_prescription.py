@@ -10,7 +10,7 @@ import xmlrpc.client
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
-from .common import OpticsCase
+from .common import OpticsCase, create_store_user, rpc_as
 
 ACCESS_ERROR = 4  # fault code of an AccessError on /xmlrpc/2/object
 
@@ -36,11 +36,7 @@ class TestSecurityPrescription(HttpCase, OpticsCase):
         return self.Log.search([("prescription_id", "=", self.rx_a.id)])
 
     def _xmlrpc(self, user, method, args):
-        password = user.login + "pw12345"
-        uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, user.login, password, {})
-        return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname, uid, password, "optics.prescription", method, args
-        )
+        return rpc_as(self, user, "optics.prescription", method, args)
 
     def test_cashier_of_another_store_cannot_read_a_prescription_over_xmlrpc(self):
         cashier_b = self.cashier_b
@@ -79,23 +75,8 @@ class TestSecurityPrescription(HttpCase, OpticsCase):
         self.assertEqual(Rx.with_user(self.cashier_b).search([]), natural)
 
     def test_opticians_read_chain_wide_and_others_are_audited(self):
-        optician_b = self.env["res.users"].create(
-            {
-                "name": "Optician B",
-                "login": "t_optician_b",
-                "password": "t_optician_bpw12345",
-                "groups_id": [
-                    (
-                        6,
-                        0,
-                        [
-                            self.env.ref("base.group_user").id,
-                            self.env.ref("optics_core.group_optics_optician").id,
-                        ],
-                    )
-                ],
-                "optics_store_ids": [(6, 0, self.store_b.ids)],
-            }
+        optician_b = create_store_user(
+            self.env, "t_optician_b", "optics_core.group_optics_optician", self.store_b, name="Optician B"
         )
         self.assertEqual(
             self._xmlrpc(optician_b, "read", [[self.rx_a.id], ["notes"]])[0]["notes"], "glaucoma suspect"

@@ -86,51 +86,49 @@ class OpticsFiscalDeadLetter(models.Model):
         if not (reason or "").strip():
             raise UserError(_("Give a reason: it is kept in the audit log."))
 
-    def action_requeue(self, reason):
-        """Send the document to the OFD again with a fresh attempt budget."""
+    def _check_closable(self, reason):
+        """Only an administrator closes a case, an open one, and says why."""
         self._check_admin()
         self._require_reason(reason)
         self._check_open()
+
+    def _close_case(self, state, reason, note, audit_action):
+        """The letter's case closed by the current user: its state and reason, a chatter note
+        and the audit log entry."""
+        self.sudo().write(
+            {
+                "state": state,
+                "action_reason": reason,
+                "action_user_id": self.env.user.id,
+                "action_date": fields.Datetime.now(),
+            }
+        )
+        self.message_post(body=note)
+        self.env["optics.fiscal.audit"]._log(audit_action, self, reason)
+
+    def action_requeue(self, reason):
+        """Send the document to the OFD again with a fresh attempt budget."""
+        self._check_closable(reason)
         for letter in self:
             doc = letter.document_id.sudo()
             doc._ofd_log(
                 "requeue", _("Requeued by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
             )
             doc.write({"ofd_state": "pending", "attempts": 0, "ofd_job_key": False, "last_error": False})
-            letter.sudo().write(
-                {
-                    "state": "requeued",
-                    "action_reason": reason,
-                    "action_user_id": self.env.user.id,
-                    "action_date": fields.Datetime.now(),
-                }
-            )
-            letter.message_post(body=_("Requeued: %s", reason))
-            self.env["optics.fiscal.audit"]._log("dlq_requeue", letter, reason)
+            letter._close_case("requeued", reason, _("Requeued: %s", reason), "dlq_requeue")
         self.document_id.sudo()._ofd_enqueue()
         return True
 
     def action_resolve(self, reason):
         """Close the case without sending (settled outside the pipeline)."""
-        self._check_admin()
-        self._require_reason(reason)
-        self._check_open()
+        self._check_closable(reason)
         for letter in self:
             doc = letter.document_id.sudo()
             doc._ofd_log(
                 "resolved", _("Resolved by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
             )
             doc.write({"ofd_state": "resolved", "ofd_job_key": False})
-            letter.sudo().write(
-                {
-                    "state": "resolved",
-                    "action_reason": reason,
-                    "action_user_id": self.env.user.id,
-                    "action_date": fields.Datetime.now(),
-                }
-            )
-            letter.message_post(body=_("Resolved: %s", reason))
-            self.env["optics.fiscal.audit"]._log("dlq_resolve", letter, reason)
+            letter._close_case("resolved", reason, _("Resolved: %s", reason), "dlq_resolve")
         return True
 
     def action_open_wizard(self):

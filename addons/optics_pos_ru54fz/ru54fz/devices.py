@@ -14,6 +14,10 @@ per till, the POS and central never know which.
 """
 
 from .errors import RequestInvalid
+from .till_policy import DEFAULT_PORTS
+
+#: where the ATOL web server listens when a till config names no address: its own default port
+ATOL_DEFAULT_ADDRESS = f"http://127.0.0.1:{DEFAULT_PORTS['http']}"
 
 
 def _shtrih(config):
@@ -32,7 +36,7 @@ def _atol(config):
     from .atol.driver import AtolDriver
 
     return AtolDriver(
-        config.get("address") or "http://127.0.0.1:16732",
+        config.get("address") or ATOL_DEFAULT_ADDRESS,
         timeouts=config.get("timeouts"),
         inflight_file=config.get("inflight_file"),
     )

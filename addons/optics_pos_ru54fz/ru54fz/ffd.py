@@ -564,32 +564,28 @@ def _get_str(d, key, fld, default=None):
     return value.strip()
 
 
-def _money(value, fld):
+def _decimal(value, fld, shape, convert, limit):
+    """A JSON decimal (a string, or an integer) converted by ``convert`` to whole units, within
+    +-``limit``; ``shape`` completes the message of a wrong type."""
     _req(
         isinstance(value, (str, int)) and not isinstance(value, bool),
-        f'{fld} must be a decimal string of roubles such as "1234.50"',
+        f"{fld} must be a decimal string {shape}",
         fld,
     )
     try:
-        kop = to_kopecks(value, fld)
+        number = convert(value, fld)
     except MoneyError as exc:
         raise errors.RequestInvalid(str(exc), field=fld) from None
-    _req(-MAX_SUM <= kop <= MAX_SUM, f"{fld} is out of range", fld)
-    return kop
+    _req(-limit <= number <= limit, f"{fld} is out of range", fld)
+    return number
+
+
+def _money(value, fld):
+    return _decimal(value, fld, 'of roubles such as "1234.50"', to_kopecks, MAX_SUM)
 
 
 def _qty(value, fld):
-    _req(
-        isinstance(value, (str, int)) and not isinstance(value, bool),
-        f'{fld} must be a decimal string such as "1.000"',
-        fld,
-    )
-    try:
-        q = to_milli(value, fld)
-    except MoneyError as exc:
-        raise errors.RequestInvalid(str(exc), field=fld) from None
-    _req(-MAX_QTY <= q <= MAX_QTY, f"{fld} is out of range", fld)
-    return q
+    return _decimal(value, fld, 'such as "1.000"', to_milli, MAX_QTY)
 
 
 def _small_int(d, key, fld, default):

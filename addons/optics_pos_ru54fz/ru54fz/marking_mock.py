@@ -1,6 +1,7 @@
 """Mocks of the two permissive-mode checkers on real HTTP sockets (tests, demo).
 
-``MockChecker().start()`` serves both APIs on one loopback port:
+``MockChecker().start()`` (or ``with MockChecker() as mock:``) serves both APIs on one
+loopback port:
 
 * the ЧЗ online check: ``POST /codes/check {"codes": [...], "fiscalDriveNumber"}``;
 * the local module (ЛМ ЧЗ): ``GET /api/v1/cis/check?cis=<code>``.
@@ -127,3 +128,9 @@ class MockChecker:
     def stop(self):
         self.http.shutdown()
         self.http.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

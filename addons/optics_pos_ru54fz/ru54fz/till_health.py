@@ -185,14 +185,7 @@ def _check_shift(get, t, add):
 
 
 def _check_fn(get, t, add):
-    pct = get("fn_memory_used_pct")
-    if pct is not None:
-        if pct >= t["fn_memory"]["full"]:
-            add("fn_memory_full", "red", pct=pct)
-        elif pct >= t["fn_memory"]["red"]:
-            add("fn_memory", "red", pct=pct)
-        elif pct >= t["fn_memory"]["yellow"]:
-            add("fn_memory", "yellow", pct=pct)
+    _check_fill(get("fn_memory_used_pct"), t["fn_memory"], "fn_memory_full", "fn_memory", add)
     days = get("fn_days_left")
     if days is not None:
         if days < t["fn_expiry"]["red"]:
@@ -213,14 +206,20 @@ def _check_clock(get, t, add):
 
 
 def _check_journal(get, t, add):
-    fill = get("journal_fill_pct")
-    if fill is not None:
-        if fill >= t["journal_fill"]["full"]:
-            add("journal_full", "red", pct=fill)
-        elif fill >= t["journal_fill"]["red"]:
-            add("journal_fill", "red", pct=fill)
-        elif fill >= t["journal_fill"]["yellow"]:
-            add("journal_fill", "yellow", pct=fill)
+    _check_fill(get("journal_fill_pct"), t["journal_fill"], "journal_full", "journal_fill", add)
+
+
+def _check_fill(pct, limits, full_code, code, add):
+    """A store filling up (the FN archive, the till journal): ``full_code`` at its full limit,
+    else ``code`` red or yellow at those limits."""
+    if pct is None:
+        return
+    if pct >= limits["full"]:
+        add(full_code, "red", pct=pct)
+    elif pct >= limits["red"]:
+        add(code, "red", pct=pct)
+    elif pct >= limits["yellow"]:
+        add(code, "yellow", pct=pct)
 
 
 def _check_ofd(get, t, add):

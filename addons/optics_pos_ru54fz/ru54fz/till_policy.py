@@ -25,7 +25,7 @@ from .errors import RequestInvalid
 TILL_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 NETWORK_SCHEMES = ("tcp", "http", "https")
 #: the port a network address without one means, as its driver connects: the ATOL driver's
-#: web server listens on 16732 unless told otherwise (atol/driver.py uses this table too)
+#: web server listens on 16732 unless told otherwise (atol/driver.py and devices.py use this table too)
 DEFAULT_PORTS = {"http": 16732}
 # Local devices only, when an administrator configured nothing: no network address at all.
 DEFAULT_ALLOWLIST = ("serial:///dev/ttyACM*", "serial:///dev/ttyUSB*", "serial:///dev/ttyS*", "usb://*")

@@ -57,6 +57,32 @@ def odoo_command():
     return [sys.executable, odoo_bin] if os.path.exists(odoo_bin) else [sys.executable, "-m", "odoo"]
 
 
+def prefork_command(dbname, port, workers, *options):
+    """The command of an Odoo server in prefork mode (``workers``) on the test database, serving
+    loopback ``port`` with this server's database credentials; ``options`` add to it (what it
+    loads, where it logs)."""
+    cmd = [
+        *odoo_command(),
+        "-d",
+        dbname,
+        f"--db-filter=^{dbname}$",
+        f"--addons-path={config['addons_path']}",
+        *options,
+        f"--workers={workers}",
+        "--max-cron-threads=0",
+        f"--http-port={port}",
+        "--http-interface=127.0.0.1",
+        f"--gevent-port={free_port()}",
+        "--log-level=info",
+        "--limit-time-real=300",
+        "--limit-time-cpu=300",
+    ]
+    for opt in ("db_host", "db_port", "db_user", "db_password"):
+        if config.get(opt):
+            cmd.append(f"--{opt}={config[opt]}")
+    return cmd
+
+
 def make_entry(till_code, fd_number, fn=FN, kind="sale", message=None, uid=None, total=10000):
     """A journal entry as the till pushes it (till push format)."""
     msg = message if message is not None else protocol.build_document_message(fn, fd_number)
@@ -87,25 +113,7 @@ class OdooServer:
     def __init__(self, dbname, channels="root:4,root.fiscal_ofd:4", workers=2):
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile("w+", prefix="ofd_runner_", suffix=".log", delete=False)
-        cmd = [
-            *odoo_command(),
-            "-d",
-            dbname,
-            f"--db-filter=^{dbname}$",
-            f"--addons-path={config['addons_path']}",
-            "--load=base,web,queue_job",
-            f"--workers={workers}",
-            "--max-cron-threads=0",
-            f"--http-port={self.port}",
-            "--http-interface=127.0.0.1",
-            f"--gevent-port={free_port()}",
-            "--log-level=info",
-            "--limit-time-real=300",
-            "--limit-time-cpu=300",
-        ]
-        for opt in ("db_host", "db_port", "db_user", "db_password"):
-            if config.get(opt):
-                cmd.append(f"--{opt}={config[opt]}")
+        cmd = prefork_command(dbname, self.port, workers, "--load=base,web,queue_job")
         env = dict(os.environ, ODOO_QUEUE_JOB_CHANNELS=channels, PYTHONUNBUFFERED="1")
         env.pop("QUEUE_JOB__NO_DELAY", None)
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -140,7 +148,19 @@ class OdooServer:
             os.unlink(self.log.name)
 
 
-class OfdRunnerCase(TransactionCase):
+class CommittedClassData:
+    """A test class whose data a server in another process reads: the data are written, and
+    dropped at the end, on a cursor of their own that commits (``committed``)."""
+
+    @classmethod
+    @contextlib.contextmanager
+    def committed(cls):
+        """An environment on a new cursor, committed at the end of the block."""
+        with cls.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {})
+
+
+class OfdRunnerCase(CommittedClassData, TransactionCase):
     """Base class: mock OFD + real job runner + committed test data."""
 
     batch_size = 2
@@ -188,13 +208,6 @@ class OfdRunnerCase(TransactionCase):
             "ru54fz_breaker_threshold": cls.threshold,
             "ru54fz_breaker_cool_down": cls.cool_down,
         }
-
-    @classmethod
-    @contextlib.contextmanager
-    def committed(cls):
-        """An environment on a new cursor, committed at the end of the block."""
-        with cls.registry.cursor() as cr:
-            yield api.Environment(cr, SUPERUSER_ID, {})
 
     @classmethod
     def _drop_class_data(cls):

@@ -12,7 +12,6 @@ tests/run_tests.py runs them in a database of their own (``run_demo_db``):
 import base64
 import json
 import re
-import shutil
 import tempfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -24,7 +23,6 @@ from odoo.tools import file_open
 from odoo.tools.translate import PoFileReader
 
 from ..ru54fz import tokens
-from ..ru54fz.emulator.harness import start_emulator
 from ..ru54fz.ofd.mock_server import MockOfdProcess
 from . import test_pos_tours as pos_tours
 
@@ -265,27 +263,10 @@ class TestDemoFirstHour(HttpCase):
         for old in shots.glob("*.png"):
             old.unlink()
         NamedScreenshotBrowser.shots_dir = cls.shots_dir = shots
-        cls.state_dir = tempfile.mkdtemp(prefix="optics_demo_tour_")
-        cls.addClassCleanup(shutil.rmtree, cls.state_dir, ignore_errors=True)
-        cls.emulator = start_emulator(cls.state_dir)
-        cls.addClassCleanup(cls._stop_emulator)
-        cls.addClassCleanup(cls._stop_tills)
+        pos_tours.start_class_emulator(cls, "optics_demo_tour_")
         cls.ofd = MockOfdProcess()
         cls.addClassCleanup(cls.ofd.stop)
         cls._point_demo_at_test_devices()
-
-    @classmethod
-    def _stop_tills(cls):
-        from ..controllers import hw_proxy
-
-        hw_proxy.REGISTRY.stop_all()
-
-    @classmethod
-    def _stop_emulator(cls):
-        try:
-            cls.emulator.stop()
-        except Exception:  # noqa: BLE001 - never leave the process behind
-            cls.emulator.kill()
 
     @classmethod
     def _point_demo_at_test_devices(cls):

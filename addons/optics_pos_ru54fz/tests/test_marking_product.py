@@ -1,9 +1,10 @@
 """Marked goods on the server: the product flag and group (both needed, goods only),
 what the POS loads, and who may point a till's marking check at an address."""
 
-from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.optics_core.tests.common import create_store_user
 
 
 @tagged("post_install", "-at_install")
@@ -16,22 +17,13 @@ class TestMarkingProduct(TransactionCase):
         cls.store = env["optics.store"].create({"name": "Arbat", "code": "ARB", "company_id": company.id})
         cls.pos_config = env["pos.config"].create({"name": "Arbat Till", "optics_store_id": cls.store.id})
         # a store manager who manages this store's points of sale (POS manager rights)
-        cls.manager = env["res.users"].create(
-            {
-                "name": "Store Manager",
-                "login": "marking_store_manager",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [
-                    Command.set(
-                        [
-                            env.ref("optics_core.group_optics_store_manager").id,
-                            env.ref("point_of_sale.group_pos_manager").id,
-                        ]
-                    )
-                ],
-                "optics_store_ids": [Command.set(cls.store.ids)],
-            }
+        cls.manager = create_store_user(
+            env,
+            "marking_store_manager",
+            ["optics_core.group_optics_store_manager", "point_of_sale.group_pos_manager"],
+            cls.store,
+            company,
+            name="Store Manager",
         )
 
     def test_marked_product_needs_its_group_and_must_be_goods(self):

@@ -5,6 +5,7 @@ import base64
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.optics_core.tests.common import create_store_user
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -107,15 +108,13 @@ class TestOfdRefundSaga(TestPoSCommon):
 
         # another unconfirmed sale: an administrator overrides with a reason, audited
         other = self._sale(22)
-        manager = self.env["res.users"].create(
-            {
-                "name": "Saga manager",
-                "login": "saga_manager",
-                "company_id": self.env.company.id,
-                "company_ids": [(6, 0, self.env.company.ids)],
-                "groups_id": [(6, 0, [self.env.ref("optics_core.group_optics_store_manager").id])],
-                "optics_store_ids": [(6, 0, self.store.ids)],
-            }
+        manager = create_store_user(
+            self.env,
+            "saga_manager",
+            "optics_core.group_optics_store_manager",
+            self.store,
+            self.env.company,
+            name="Saga manager",
         )
         with self.assertRaises(UserError):
             other.with_user(manager).with_context(ru54fz_refund_override_reason="customer waits").refund()

@@ -7,6 +7,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.optics_core.tests.common import create_store_user
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..ru54fz import till_health
@@ -34,15 +35,7 @@ class TestOfdRoles(TransactionCase):
         )
 
         def user(login, group, stores=()):
-            return cls.env["res.users"].create(
-                {
-                    "name": login,
-                    "login": login,
-                    "email": f"{login}@example.com",
-                    "groups_id": [(6, 0, [cls.env.ref(group).id])],
-                    "optics_store_ids": [(6, 0, [s.id for s in stores])],
-                }
-            )
+            return create_store_user(cls.env, login, group, stores, email=f"{login}@example.com")
 
         cls.cashier = user("role_cashier", "optics_core.group_optics_cashier", [cls.store_a])
         cls.manager = user("role_manager", "optics_core.group_optics_store_manager", [cls.store_a])

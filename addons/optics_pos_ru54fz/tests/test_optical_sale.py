@@ -16,8 +16,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import ChromeBrowser
 
-from ..ru54fz import tokens
-from ..ru54fz.ofd.mock_server import MockOfdProcess
+from odoo.addons.optics_core.tests.common import create_store_user
+
 from .test_pos_tours import Ru54fzPosTourCommon, TestRu54fzPosToursCentral
 
 
@@ -25,28 +25,18 @@ class OpticalSaleCommon(Ru54fzPosTourCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # the whole chain, as in TestRu54fzPosToursCentral
-        cls.ofd = MockOfdProcess()
-        cls.addClassCleanup(cls.ofd.stop)
+        cls._connect_the_chain()  # as in TestRu54fzPosToursCentral
         company = cls.company_data["company"]
-        company.write({"ru54fz_ofd_host": "127.0.0.1", "ru54fz_ofd_port": cls.ofd.port})
-        cls.central_token = tokens.generate()
-        cls.pos_config.write({"ru54fz_central_token_hash": tokens.hash_token(cls.central_token)})
-        cls.env["ir.config_parameter"].sudo().set_param(
-            f"optics_pos_ru54fz.local_central_token.{cls.till_code}", cls.central_token
-        )
         env = cls.env
-        cls.optician = env["res.users"].create(
-            {
-                "name": "Pavel Optician",
-                "login": "optics_optician",
-                "password": "optics_optician",
-                "email": "pavel@optics.example",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [Command.set([env.ref("optics_core.group_optics_optician").id])],
-                "optics_store_ids": [Command.set(cls.store.ids)],
-            }
+        cls.optician = create_store_user(
+            env,
+            "optics_optician",
+            "optics_core.group_optics_optician",
+            cls.store,
+            company,
+            name="Pavel Optician",
+            password="optics_optician",
+            email="pavel@optics.example",
         )
         cls.vat22 = env["account.tax"].create(
             {

@@ -25,6 +25,7 @@ from odoo.tests import tagged
 from odoo.tools import config as odoo_config
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
+from odoo.addons.optics_core.tests.common import create_store_user
 
 from ..ru54fz import tokens
 from ..ru54fz.emulator.harness import start_emulator
@@ -36,33 +37,54 @@ _logger = logging.getLogger(__name__)
 RECEIPT_FD_TYPE = 3
 
 
+def start_class_emulator(cls, prefix):
+    """A KKT emulator process for the test class ``cls`` (``cls.emulator``, its state in a
+    temporary ``cls.state_dir``), stopped when the class is done."""
+    cls.state_dir = tempfile.mkdtemp(prefix=prefix)
+    cls.addClassCleanup(shutil.rmtree, cls.state_dir, ignore_errors=True)
+    cls.emulator = start_emulator(cls.state_dir)
+    cls.addClassCleanup(_stop_emulator, cls.emulator)
+    # cleanups run last-in first-out: the till services (and their pusher threads) of
+    # this server stop before the emulator goes away
+    cls.addClassCleanup(_stop_tills)
+
+
+def _stop_tills():
+    from ..controllers import hw_proxy
+
+    hw_proxy.REGISTRY.stop_all()
+
+
+def _stop_emulator(emulator):
+    try:
+        emulator.stop()
+    except Exception:  # noqa: BLE001 - never leave the process behind
+        emulator.kill()
+
+
 class Ru54fzPosTourCommon(AccountTestInvoicingHttpCommon):
     """A store with one fiscal till, a cashier and a store manager."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.state_dir = tempfile.mkdtemp(prefix="ru54fz_pos_tours_")
-        cls.addClassCleanup(shutil.rmtree, cls.state_dir, ignore_errors=True)
-        cls.emulator = start_emulator(cls.state_dir)
-        cls.addClassCleanup(cls._stop_emulator)
-        # cleanups run last-in first-out: the till services (and their pusher threads) of
-        # this server stop before the emulator goes away
-        cls.addClassCleanup(cls._stop_tills)
+        start_class_emulator(cls, "ru54fz_pos_tours_")
         cls._setup_store()
 
     @classmethod
-    def _stop_tills(cls):
-        from ..controllers import hw_proxy
-
-        hw_proxy.REGISTRY.stop_all()
-
-    @classmethod
-    def _stop_emulator(cls):
-        try:
-            cls.emulator.stop()
-        except Exception:  # noqa: BLE001 - never leave the process behind
-            cls.emulator.kill()
+    def _connect_the_chain(cls):
+        """The whole chain behind the till: a mock OFD process the company delivers to, and
+        this server as the till's central (``cls.central_token``)."""
+        cls.ofd = MockOfdProcess()
+        cls.addClassCleanup(cls.ofd.stop)
+        company = cls.company_data["company"]
+        company.write({"ru54fz_ofd_host": "127.0.0.1", "ru54fz_ofd_port": cls.ofd.port})
+        cls.central_token = tokens.generate()
+        cls.pos_config.write({"ru54fz_central_token_hash": tokens.hash_token(cls.central_token)})
+        # the in-server till pushes to this server (controllers/hw_proxy.py, way (b))
+        cls.env["ir.config_parameter"].sudo().set_param(
+            f"optics_pos_ru54fz.local_central_token.{cls.till_code}", cls.central_token
+        )
 
     @classmethod
     def _setup_store(cls):
@@ -166,41 +188,26 @@ class Ru54fzPosTourCommon(AccountTestInvoicingHttpCommon):
         }
         cls.pos_config.write(till_vals)
 
-        groups = env.ref
-        cls.cashier = env["res.users"].create(
-            {
-                "name": "Irina Cashier",
-                "login": "ru54fz_cashier",
-                "password": "ru54fz_cashier",
-                "email": "irina@optics.example",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [
-                    Command.set(
-                        [groups("optics_core.group_optics_cashier").id, groups("stock.group_stock_user").id]
-                    )
-                ],
-                "optics_store_ids": [Command.set(cls.store.ids)],
-            }
+        # the tours log in and the manager types a password in a grant dialog: password = login
+        cls.cashier = create_store_user(
+            env,
+            "ru54fz_cashier",
+            ["optics_core.group_optics_cashier", "stock.group_stock_user"],
+            cls.store,
+            company,
+            name="Irina Cashier",
+            password="ru54fz_cashier",
+            email="irina@optics.example",
         )
-        cls.manager = env["res.users"].create(
-            {
-                "name": "Oleg Manager",
-                "login": "ru54fz_manager",
-                "password": "ru54fz_manager",
-                "email": "oleg@optics.example",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [
-                    Command.set(
-                        [
-                            groups("optics_core.group_optics_store_manager").id,
-                            groups("stock.group_stock_user").id,
-                        ]
-                    )
-                ],
-                "optics_store_ids": [Command.set(cls.store.ids)],
-            }
+        cls.manager = create_store_user(
+            env,
+            "ru54fz_manager",
+            ["optics_core.group_optics_store_manager", "stock.group_stock_user"],
+            cls.store,
+            company,
+            name="Oleg Manager",
+            password="ru54fz_manager",
+            email="oleg@optics.example",
         )
 
     # -- helpers -------------------------------------------------------------------------------
@@ -383,16 +390,7 @@ class TestRu54fzPosToursCentral(Ru54fzPosTourCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ofd = MockOfdProcess()
-        cls.addClassCleanup(cls.ofd.stop)
-        company = cls.company_data["company"]
-        company.write({"ru54fz_ofd_host": "127.0.0.1", "ru54fz_ofd_port": cls.ofd.port})
-        central_token = tokens.generate()
-        cls.pos_config.write({"ru54fz_central_token_hash": tokens.hash_token(central_token)})
-        # the in-server till pushes to this server (controllers/hw_proxy.py, way (b))
-        cls.env["ir.config_parameter"].sudo().set_param(
-            f"optics_pos_ru54fz.local_central_token.{cls.till_code}", central_token
-        )
+        cls._connect_the_chain()
 
     def _locked(self):
         # the till's pusher thread hits this server at any time: share the test cursor safely

@@ -7,6 +7,7 @@ Off: a sale the fiscal drive has fiscalised is always refundable, OFD or not.
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from odoo.addons.optics_core.tests.common import create_store_user
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
 FN = "9999078900054399"
@@ -28,16 +29,14 @@ class TestRefundPolicy(TestPoSCommon):
         self.product = self.create_product("Frame", self.categ_basic, 1000.0)
         self.open_new_session()
         self.company = self.config.company_id
-        self.manager = self.env["res.users"].create(
-            {
-                "name": "Policy manager",
-                "login": "policy_manager",
-                "email": "policy_manager@example.com",
-                "company_id": self.company.id,
-                "company_ids": [(6, 0, [self.company.id])],
-                "groups_id": [(6, 0, [self.env.ref("optics_core.group_optics_store_manager").id])],
-                "optics_store_ids": [(6, 0, [self.store.id])],
-            }
+        self.manager = create_store_user(
+            self.env,
+            "policy_manager",
+            "optics_core.group_optics_store_manager",
+            self.store,
+            self.company,
+            name="Policy manager",
+            email="policy_manager@example.com",
         )
 
     def _sale(self, fd=None):

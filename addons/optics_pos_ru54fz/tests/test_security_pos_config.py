@@ -5,8 +5,9 @@ store's till settings but not the administrator-only ones; an administrator sets
 
 import xmlrpc.client
 
-from odoo import Command
 from odoo.tests import HttpCase, tagged
+
+from odoo.addons.optics_core.tests.common import create_store_user, rpc_as
 
 ACCESS_ERROR = 4  # fault code of an AccessError on /xmlrpc/2/object
 
@@ -35,29 +36,14 @@ class TestSecurityPosConfigSettings(HttpCase):
         )
 
         def user(login, group):
-            return env["res.users"].create(
-                {
-                    "name": login,
-                    "login": login,
-                    "password": login + "-pw-12345",
-                    "company_id": company.id,
-                    "company_ids": [Command.set(company.ids)],
-                    "groups_id": [Command.set([env.ref(group).id])],
-                    "optics_store_ids": [Command.set(cls.store.ids)],
-                }
-            )
+            return create_store_user(env, login, group, cls.store, company)
 
         cls.cashier = user("pc_cashier", "optics_core.group_optics_cashier")
         cls.manager = user("pc_manager", "optics_core.group_optics_store_manager")
         cls.admin = user("pc_admin", "optics_core.group_optics_admin")
 
     def _write(self, user, vals):
-        password = user.login + "-pw-12345"
-        uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, user.login, password, {})
-        self.assertTrue(uid)
-        return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname, uid, password, "pos.config", "write", [self.config.ids, vals]
-        )
+        return rpc_as(self, user, "pos.config", "write", [self.config.ids, vals])
 
     def _settings(self):
         self.env.invalidate_all()

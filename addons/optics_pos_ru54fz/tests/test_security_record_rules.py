@@ -9,6 +9,12 @@ from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
+from odoo.addons.optics_core.tests.common import (
+    create_store_till,
+    create_store_user,
+    rpc_as,
+    set_pos_receivable,
+)
 
 ACCESS_ERROR = 4  # fault code of an AccessError on /xmlrpc/2/object
 
@@ -26,51 +32,16 @@ class TestSecurityRecordRules(AccountTestInvoicingHttpCommon):
         cls.store_nev = env["optics.store"].create(
             {"name": "RR Nevsky", "code": "RR-NV", "company_id": company.id}
         )
-        receivable = env["account.account"].create(
-            {
-                "code": "X1013",
-                "name": "POS receivable (rr)",
-                "account_type": "asset_receivable",
-                "reconcile": True,
-            }
+        set_pos_receivable(env, company, "X1013")
+        cls.config_tver = create_store_till(env, cls.store_tver, "RRT", payment="card")
+        cls.config_nev = create_store_till(env, cls.store_nev, "RRN", payment="card")
+
+        cashier = "optics_core.group_optics_cashier"
+        cls.cashier_nev = create_store_user(env, "rr_cashier_nev", cashier, cls.store_nev, company)
+        cls.cashier_tver = create_store_user(env, "rr_cashier_tver", cashier, cls.store_tver, company)
+        cls.accountant = create_store_user(
+            env, "rr_accountant", "optics_core.group_optics_accountant", company=company
         )
-        company.account_default_pos_receivable_account_id = receivable
-
-        def config(store, code):
-            journal = env["account.journal"].create(
-                {"name": f"Bank {code}", "type": "bank", "code": code, "company_id": company.id}
-            )
-            method = env["pos.payment.method"].create(
-                {"name": f"Card {code}", "journal_id": journal.id, "company_id": company.id}
-            )
-            return env["pos.config"].create(
-                {
-                    "name": f"Till {code}",
-                    "optics_store_id": store.id,
-                    "company_id": company.id,
-                    "payment_method_ids": [Command.set(method.ids)],
-                }
-            )
-
-        cls.config_tver = config(cls.store_tver, "RRT")
-        cls.config_nev = config(cls.store_nev, "RRN")
-
-        def user(login, group, stores=()):
-            return env["res.users"].create(
-                {
-                    "name": login,
-                    "login": login,
-                    "password": login + "-pw-12345",
-                    "company_id": company.id,
-                    "company_ids": [Command.set(company.ids)],
-                    "groups_id": [Command.set([env.ref(group).id])],
-                    "optics_store_ids": [Command.set([s.id for s in stores])],
-                }
-            )
-
-        cls.cashier_nev = user("rr_cashier_nev", "optics_core.group_optics_cashier", [cls.store_nev])
-        cls.cashier_tver = user("rr_cashier_tver", "optics_core.group_optics_cashier", [cls.store_tver])
-        cls.accountant = user("rr_accountant", "optics_core.group_optics_accountant")
         cls.customer = env["res.partner"].create({"name": "RR customer", "phone": "+7 900 000-00-01"})
         cls.product = env["product.product"].create(
             {
@@ -131,10 +102,7 @@ class TestSecurityRecordRules(AccountTestInvoicingHttpCommon):
         )
 
     def _rpc(self, user, model, method, args):
-        password = user.login + "-pw-12345"
-        uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, user.login, password, {})
-        self.assertTrue(uid)
-        return self.xmlrpc_object.execute_kw(self.env.cr.dbname, uid, password, model, method, args)
+        return rpc_as(self, user, model, method, args)
 
     def _targets(self):
         return {

@@ -14,9 +14,10 @@ import uuid
 import xmlrpc.client
 from pathlib import Path
 
-from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
+
+from odoo.addons.optics_core.tests.common import create_store_user, rpc_as
 
 from ..controllers.hw_proxy import REGISTRY
 from ..ru54fz import tokens
@@ -99,15 +100,7 @@ class TestSecurityTillMode(HttpCase):
         )
 
         def user(login, groups):
-            return cls.env["res.users"].create(
-                {
-                    "name": login,
-                    "login": login,
-                    "password": login + "-pw-12345",
-                    "groups_id": [Command.set([cls.env.ref(g).id for g in groups])],
-                    "optics_store_ids": [Command.set(cls.store.ids)],
-                }
-            )
+            return create_store_user(cls.env, login, groups, cls.store)
 
         cls.pos_manager = user(
             "sec_tm_pos_manager",
@@ -116,9 +109,7 @@ class TestSecurityTillMode(HttpCase):
         cls.cashier = user("sec_tm_cashier", ["optics_core.group_optics_cashier"])
 
     def _rpc(self, user, model, method, args):
-        password = user.login + "-pw-12345"
-        uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, user.login, password, {})
-        return self.xmlrpc_object.execute_kw(self.env.cr.dbname, uid, password, model, method, args)
+        return rpc_as(self, user, model, method, args)
 
     def _status(self, token, code=None):
         headers = {"X-Till-Token": token}
@@ -242,13 +233,8 @@ class TestSecurityTillMode(HttpCase):
         self.config.open_ui()
         session = self.config.current_session_id
         other_store = self.env["optics.store"].create({"name": "Sec elsewhere", "code": "SEC-TM-X"})
-        outsider = self.env["res.users"].create(
-            {
-                "name": "sec_tm_outsider",
-                "login": "sec_tm_outsider",
-                "groups_id": [Command.set([self.env.ref("optics_core.group_optics_cashier").id])],
-                "optics_store_ids": [Command.set(other_store.ids)],
-            }
+        outsider = create_store_user(
+            self.env, "sec_tm_outsider", "optics_core.group_optics_cashier", other_store
         )
         self.assertFalse(session._ru54fz_may_receive_till_token(outsider))
         with self.assertRaises(AccessError):

@@ -3,8 +3,9 @@ and every rotation is audited (who, when, which till)."""
 
 import xmlrpc.client
 
-from odoo import Command
 from odoo.tests import HttpCase, tagged
+
+from odoo.addons.optics_core.tests.common import create_store_user, rpc_as
 
 from ..ru54fz import tokens
 
@@ -31,15 +32,7 @@ class TestSecurityTokenRotation(HttpCase):
         )
 
         def user(login, groups, stores=()):
-            return env["res.users"].create(
-                {
-                    "name": login,
-                    "login": login,
-                    "password": login + "-pw-12345",
-                    "groups_id": [Command.set([env.ref(g).id for g in groups])],
-                    "optics_store_ids": [Command.set([s.id for s in stores])],
-                }
-            )
+            return create_store_user(env, login, groups, stores)
 
         cls.cashier_nevsky = user("sec_cashier_nev", ["optics_core.group_optics_cashier"], [cls.store_nev])
         cls.manager_tver = user(
@@ -63,11 +56,7 @@ class TestSecurityTokenRotation(HttpCase):
         )
 
     def _xmlrpc(self, user, method):
-        uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, user.login, user.login + "-pw-12345", {})
-        self.assertTrue(uid, "the test user must be able to log in")
-        return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname, uid, user.login + "-pw-12345", "pos.config", method, [[self.config_tver.id]]
-        )
+        return rpc_as(self, user, "pos.config", method, [[self.config_tver.id]])
 
     def test_other_store_cashier_cannot_rotate_or_read_tokens_over_xmlrpc(self):
         before = self._hashes()

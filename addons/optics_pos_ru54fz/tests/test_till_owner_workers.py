@@ -26,13 +26,12 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
 
 from ..ru54fz import tokens
 from ..ru54fz.emulator.harness import start_emulator
-from .ofd_common import free_port, odoo_command
+from .ofd_common import CommittedClassData, free_port, prefork_command
 
 TOKEN = "owner-workers-pairing-token"
 CENTRAL_TOKEN = "owner-workers-central-token"
@@ -71,27 +70,14 @@ class PreforkServer:
     def __init__(self, dbname, workers=2):
         self.port = free_port()
         self.log_path = tempfile.mktemp(prefix="till_owner_", suffix=".log")
-        cmd = [
-            *odoo_command(),
-            "-d",
+        cmd = prefork_command(
             dbname,
-            f"--db-filter=^{dbname}$",
-            f"--addons-path={config['addons_path']}",
+            self.port,
+            workers,
             "--load=base,web",
             f"--data-dir={config['data_dir']}",
-            f"--workers={workers}",
-            "--max-cron-threads=0",
-            f"--http-port={self.port}",
-            "--http-interface=127.0.0.1",
-            f"--gevent-port={free_port()}",
             f"--logfile={self.log_path}",
-            "--log-level=info",
-            "--limit-time-real=300",
-            "--limit-time-cpu=300",
-        ]
-        for opt in ("db_host", "db_port", "db_user", "db_password"):
-            if config.get(opt):
-                cmd.append(f"--{opt}={config[opt]}")
+        )
         self.proc = subprocess.Popen(
             cmd,
             stdout=subprocess.DEVNULL,
@@ -156,7 +142,7 @@ def call(url, action, body=None, timeout=60):
 
 
 @tagged("post_install", "-at_install")
-class TestTillOwnerAcrossWorkers(TransactionCase):
+class TestTillOwnerAcrossWorkers(CommittedClassData, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -198,12 +184,6 @@ class TestTillOwnerAcrossWorkers(TransactionCase):
             {"uuid": str(uuid.uuid4()), "cashier": {"name": "Анна Кассирова"}},
         )
         assert status == 200, body
-
-    @classmethod
-    @contextlib.contextmanager
-    def committed(cls):
-        with cls.registry.cursor() as cr:
-            yield api.Environment(cr, SUPERUSER_ID, {})
 
     @classmethod
     def _drop_class_data(cls):

@@ -9,5 +9,6 @@ from . import pos_order_line
 from . import stock_valuation_layer
 from . import stock_picking
 from . import ru_report_ratio_mixin
+from . import ru_pos_receipt_report_mixin
 from . import ru_pos_gross_profit_report
 from . import ru_pos_sales_analytics_report

@@ -1,4 +1,4 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
@@ -40,26 +40,15 @@ class RuPosGrossProfitReport(models.Model):
     negative quantities, so they reduce revenue and cost alike."""
 
     _name = "ru.pos.gross.profit.report"
-    _inherit = ["ru.report.ratio.mixin"]
+    _inherit = ["ru.pos.receipt.report.mixin"]
     _description = "POS Gross Profit Analysis"
     _auto = False
-    _order = "date desc"
-    _rec_name = "order_id"
 
     _ratio_measures = {
         "margin_percent": ("gross_profit", "revenue", 100),
         "discount_share": ("discount_amount", "gross_amount", 100),
     }
 
-    date = fields.Datetime(readonly=True)
-    order_id = fields.Many2one("pos.order", string="Receipt", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", readonly=True)
-    store_id = fields.Many2one("optics.store", readonly=True)
-    config_id = fields.Many2one("pos.config", string="Till", readonly=True)
-    session_id = fields.Many2one("pos.session", readonly=True)
-    user_id = fields.Many2one("res.users", string="Cashier", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     product_id = fields.Many2one("product.product", readonly=True)
     product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
     categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
@@ -202,11 +191,4 @@ class RuPosGrossProfitReport(models.Model):
             revenue_incl=company_currency(SQL("l.price_subtotal_incl")),
             gross_amount=gross_amount,
             cost=cost,
-        )
-
-    def init(self):
-        # DROP first: CREATE OR REPLACE cannot change column types when the view evolves.
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
         )

@@ -1,4 +1,4 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL
 
 from .ru_pos_gross_profit_report import EXTENDED, company_currency
@@ -9,26 +9,15 @@ class RuPosSalesAnalyticsReport(models.Model):
     rate by store, till, cashier and date.  A receipt with a negative total is a refund."""
 
     _name = "ru.pos.sales.analytics.report"
-    _inherit = ["ru.report.ratio.mixin"]
+    _inherit = ["ru.pos.receipt.report.mixin"]
     _description = "POS Receipt Analysis"
     _auto = False
-    _order = "date desc"
-    _rec_name = "order_id"
 
     _ratio_measures = {
         "average_receipt": ("sale_amount", "sale_count", 1),
         "refund_rate": ("refund_count", "receipt_count", 100),
     }
 
-    date = fields.Datetime(readonly=True)
-    order_id = fields.Many2one("pos.order", string="Receipt", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", readonly=True)
-    store_id = fields.Many2one("optics.store", readonly=True)
-    config_id = fields.Many2one("pos.config", string="Till", readonly=True)
-    session_id = fields.Many2one("pos.session", readonly=True)
-    user_id = fields.Many2one("res.users", string="Cashier", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     is_refund = fields.Boolean(string="Refund", readonly=True)
     receipt_count = fields.Integer(string="Receipts", readonly=True)
     sale_count = fields.Integer(string="Sales Receipts", readonly=True)
@@ -81,10 +70,4 @@ class RuPosSalesAnalyticsReport(models.Model):
         """,
             total=company_currency(SQL("o.amount_total")),
             untaxed=company_currency(SQL("(o.amount_total - o.amount_tax)")),
-        )
-
-    def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
         )

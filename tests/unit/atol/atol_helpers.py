@@ -1,46 +1,13 @@
-"""Documents and HTTP helpers for the ATOL tests (a module with a unique name)."""
+"""Timeouts and HTTP helpers for the ATOL tests (a module with a unique name); the documents
+they print are in tests/tools/kkt_testing.py."""
 
 import http.client
 import json
-
-from ru54fz import ffd
+import time
+import uuid as uuidlib
 
 #: short timeouts keep the fault tests fast; the defaults are for real registers
 FAST = {"http": 2.0, "task": 5.0, "poll": 0.01}
-
-
-def item(name="Линза очковая 1.6", price=250000, qty=1000, vat=6, **kw):
-    amount = kw.pop("amount", None)
-    if amount is None:
-        amount = price * qty // 1000
-    return ffd.Item(
-        name=name,
-        price=price,
-        quantity=qty,
-        amount=amount,
-        vat=vat,
-        vat_amount=ffd.item_vat(amount, vat),
-        **kw,
-    )
-
-
-def receipt(items=None, operation=1, cash=None, electronic=0, **kw):
-    items = items or [item()]
-    total = sum(i.amount for i in items)
-    if cash is None:
-        cash = total - electronic - sum(kw.get("payments_extra", {}).values())
-    extra = kw.pop("payments_extra", {})
-    doc = ffd.Receipt(
-        operation=operation,
-        tax_system=kw.pop("tax_system", 1),
-        items=items,
-        payments=ffd.Payments(cash=cash, electronic=electronic, **extra),
-        total=total,
-        cashier=kw.pop("cashier", "Смирнова А."),
-        **kw,
-    )
-    doc.vat_totals = ffd.compute_vat_totals(items)
-    return doc
 
 
 def http_call(web, method, path, body=None, raw=None):
@@ -57,9 +24,23 @@ def http_call(web, method, path, body=None, raw=None):
         conn.close()
 
 
-def wait_results(web, uuid, timeout=5.0):
-    import time
+def post_request(web, uuid, *tasks):
+    """(status, reply) of POSTing the tasks as request ``uuid``."""
+    return http_call(web, "POST", "/api/v2/requests", {"uuid": uuid, "request": list(tasks)})
 
+
+def run_tasks(web, *tasks):
+    """The results of the tasks posted as one new request, once all are final."""
+    uuid = new_uuid()
+    post_request(web, uuid, *tasks)
+    return wait_results(web, uuid)
+
+
+def new_uuid():
+    return str(uuidlib.uuid4())
+
+
+def wait_results(web, uuid, timeout=5.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status, body = http_call(web, "GET", f"/api/v2/requests/{uuid}")

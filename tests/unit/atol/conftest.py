@@ -4,8 +4,8 @@ tests that kill or restart it get their own (``own_web``)."""
 
 import pytest
 from atol_helpers import FAST
+from kkt_testing import driver_of, fresh
 from ru54fz.atol.harness import start_atol_emulator
-from ru54fz.devices import make_device
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +17,7 @@ def _module_web(tmp_path_factory):
 
 @pytest.fixture
 def web(_module_web):
-    if _module_web.proc.poll() is not None:
-        _module_web.start()
-    _module_web.control.reset()
-    return _module_web
+    return fresh(_module_web)
 
 
 @pytest.fixture
@@ -32,9 +29,8 @@ def own_web(tmp_path):
 
 @pytest.fixture
 def dev(web):
-    device = make_device({**web.config, "timeouts": FAST})
-    yield device
-    device.close()
+    with driver_of(web, FAST) as device:
+        yield device
 
 
 @pytest.fixture

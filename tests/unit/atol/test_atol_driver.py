@@ -2,7 +2,7 @@
 FiscalDevice interface and every refusal path, checked in the FN the emulator keeps."""
 
 import pytest
-from atol_helpers import item, receipt
+from kkt_testing import item, receipt
 from ru54fz import errors as E
 from ru54fz import ffd
 from ru54fz.atol import tables as T

@@ -7,7 +7,8 @@ import threading
 import time
 
 import pytest
-from atol_helpers import FAST, item, receipt
+from atol_helpers import FAST
+from kkt_testing import item, receipt
 from ru54fz import errors as E
 from ru54fz.atol.driver import AtolDriver
 from ru54fz.devices import make_device

@@ -4,7 +4,6 @@ each step (the crash matrix), settled on start from the request uuid and the FN
 archive read by document number."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,20 +15,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
+from atol_helpers import FAST
 from ru54fz import errors as E
 from ru54fz.atol.harness import start_atol_emulator
-from ru54fz.devices import make_device
-from ru54fz.journal import Journal
-from ru54fz.till_service import TillService
-from till_helpers import close_service, order
-
-RUNNER = str(Path(__file__).resolve().parents[1] / "till" / "till_crash_runner.py")
-
-
-def make_service(path, web, **device):
-    journal = Journal(path, till_code="T1")
-    dev = make_device({**web.config, "timeouts": {"http": 2.0, "task": 5.0, "poll": 0.01}, **device})
-    return TillService(journal, dev, {"till_code": "T1", "autopush": False})
+from till_helpers import (
+    CRASH_POINTS,
+    CRASH_RUNNER,
+    check_exactly_one,
+    crash_env,
+    journal_entry,
+    open_shift_on,
+    order,
+    run_till,
+    service_on_shift,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +41,8 @@ def web(tmp_path_factory):
 @pytest.fixture
 def svc(web, tmp_path):
     web.control.reset()
-    service = make_service(tmp_path / "till.sqlite", web)
-    service.start()
-    service.open_shift(
-        {"uuid": "shift-open-" + uuidlib.uuid4().hex[:8], "cashier": {"name": "Анна Кассирова"}}
-    )
-    yield service
-    close_service(service)
+    with service_on_shift(tmp_path / "till.sqlite", web, device={"timeouts": FAST}) as service:
+        yield service
 
 
 def last_fd(web):
@@ -148,73 +142,33 @@ def test_paper_out_is_a_refusal_recorded_and_retryable(web, svc):
 
 
 # -------------------------------------------------------------- crash matrix
-def run(tmp_path, web, command, payload=None, env=None, timeout=60):
-    args = [sys.executable, RUNNER, str(tmp_path / "till.sqlite"), web.url, command]
-    if payload is not None:
-        p = tmp_path / f"payload-{payload['uuid']}.json"
-        p.write_text(json.dumps(payload))
-        args.append(str(p))
-    full_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("RU54FZ_CRASH_AT", "RU54FZ_CRASH_AFTER_MS", "RU54FZ_CRASH_FROM")
-    }
-    full_env.update(env or {})
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=full_env)
-    if proc.returncode not in (0, -signal.SIGKILL):
-        raise AssertionError(f"runner failed ({proc.returncode}): {proc.stderr[-3000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else None
-    return proc.returncode, result
-
-
 @pytest.fixture(scope="module")
 def crash_web(tmp_path_factory):
     d = tmp_path_factory.mktemp("atol-crash")
     proc = start_atol_emulator(d)
-    service = make_service(d / "setup.sqlite", proc)
-    service.start()
-    service.open_shift({"uuid": "shift-open", "cashier": {"name": "Анна Кассирова"}})
-    close_service(service)
+    open_shift_on(proc, d / "setup.sqlite")
     yield proc
     proc.kill()
 
 
-def check_exactly_one(web, tmp_path, before, payload, result):
-    assert last_fd(web) == before + 1, f"expected one new FD, the FN went from {before} to {last_fd(web)}"
-    assert result["fiscal"]["fd_number"] == before + 1
-    journal = Journal(tmp_path / "till.sqlite")
-    entry = journal.get(payload["uuid"])
-    journal.close()
-    assert entry["state"] == "fiscalised" and entry["fd_number"] == before + 1
-
-
-@pytest.mark.parametrize(
-    "point", ["before_journal", "after_journal", "after_sent", "during_device", "after_device"]
-)
+@pytest.mark.parametrize("point", CRASH_POINTS)
 def test_kill_the_till_at_each_step_of_a_receipt(tmp_path, crash_web, point):
     web = crash_web
     web.control.set(print_delay=0.6 if point == "during_device" else 0)
     before = last_fd(web)
     payload = order(total_lines=3)
-    env = (
-        {"RU54FZ_CRASH_FROM": "after_sent", "RU54FZ_CRASH_AFTER_MS": "150"}
-        if point == "during_device"
-        else {"RU54FZ_CRASH_AT": point}
-    )
-    rc, _ = run(tmp_path, web, "sale", payload, env)
+    rc, _ = run_till(tmp_path, web, "sale", payload, crash_env(point))
     assert rc == -signal.SIGKILL
-    journal = Journal(tmp_path / "till.sqlite")
-    entry = journal.get(payload["uuid"])
-    journal.close()
+    entry = journal_entry(tmp_path, payload["uuid"])
     if point == "before_journal":
         assert entry is None
     if point in ("after_sent", "during_device", "after_device"):
         assert entry["state"] == "sent" and entry["expected_fd"] == before + 1
     # restart: settle first (the killed request may still be printing), then the POS retries
-    rc, counts = run(tmp_path, web, "settle")
+    rc, counts = run_till(tmp_path, web, "settle")
     web.control.set(print_delay=0)
     assert rc == 0 and counts["sent"] == 0 and counts["journaled"] == 0
-    rc, result = run(tmp_path, web, "sale", payload)
+    rc, result = run_till(tmp_path, web, "sale", payload)
     assert rc == 0 and result["state"] == "fiscalised"
     check_exactly_one(web, tmp_path, before, payload, result)
     assert not web.control.state()["doc"], "a receipt was left open on the register"
@@ -229,7 +183,7 @@ def test_kill_the_till_while_its_sale_is_queued_on_a_busy_register(tmp_path, cra
     payload = order()
     web.control.set(pause_on="sell")  # busy from the moment the sale comes up
     try:
-        rc, _ = run(
+        rc, _ = run_till(
             tmp_path,
             web,
             "sale",
@@ -241,7 +195,7 @@ def test_kill_the_till_while_its_sale_is_queued_on_a_busy_register(tmp_path, cra
         assert statuses[-1] == ["wait", "wait"]
         queued = len(statuses)
         proc = subprocess.Popen(
-            [sys.executable, RUNNER, str(tmp_path / "till.sqlite"), web.url, "settle"],
+            [sys.executable, CRASH_RUNNER, str(tmp_path / "till.sqlite"), web.url, "settle"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -258,6 +212,6 @@ def test_kill_the_till_while_its_sale_is_queued_on_a_busy_register(tmp_path, cra
     # the cancelled request never ran; settling found the sale absent and ran it again, once
     assert list(web.control.call("requests")["requests"].values())[queued - 1] == ["canceled", "canceled"]
     assert json.loads(out.strip().splitlines()[-1])["fiscalised"] == 1
-    rc, result = run(tmp_path, web, "sale", payload)
+    rc, result = run_till(tmp_path, web, "sale", payload)
     assert rc == 0
     check_exactly_one(web, tmp_path, before, payload, result)

@@ -5,10 +5,7 @@ the same answers."""
 
 import importlib.util
 import json
-import os
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -16,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
-from local_odoo import addons_path, free_port
+from local_odoo import till_proxy
 from ru54fz import tokens
 from ru54fz.atol.harness import start_atol_emulator
 from ru54fz.emulator.harness import start_emulator
@@ -25,80 +22,32 @@ from till_helpers import order
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("odoo") is None, reason="Odoo is not importable")
 requests = pytest.importorskip("requests")
 
-ROOT = Path(__file__).resolve().parents[3]
 TOKENS = {"SHTRIH-1": "pairing-token-shtrih", "ATOL-1": "pairing-token-atol"}
 
 
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory):
     work = tmp_path_factory.mktemp("two-tills")
-    shtrih = start_emulator(work / "shtrih")
-    atol = start_atol_emulator(work / "atol")
-    cfg = work / "till.json"
-    cfg.write_text(
-        json.dumps(
+    with start_emulator(work / "shtrih") as shtrih, start_atol_emulator(work / "atol") as atol:
+        tills = [
             {
-                "tills": [
-                    {
-                        "till_code": "SHTRIH-1",
-                        "token_hash": tokens.hash_token(TOKENS["SHTRIH-1"]),
-                        "allowed_origin": "",
-                        "device": shtrih.config,
-                        "journal_path": str(work / "shtrih.sqlite"),
-                    },
-                    {
-                        "till_code": "ATOL-1",
-                        "token_hash": tokens.hash_token(TOKENS["ATOL-1"]),
-                        "allowed_origin": "",
-                        "device": {**atol.config, "inflight_file": str(work / "atol.inflight")},
-                        "journal_path": str(work / "atol.sqlite"),
-                    },
-                ]
-            }
-        )
-    )
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "odoo",
-            "--load=base,web,optics_pos_ru54fz",
-            f"--addons-path={addons_path()}",
-            f"--http-port={port}",
-            "--http-interface=127.0.0.1",
-            "--workers=0",
-            "--max-cron-threads=0",
-            f"--data-dir={work / 'data'}",
-            "--log-level=warn",
-            f"--logfile={work / 'odoo.log'}",
-        ],
-        env=dict(os.environ, RU54FZ_TILL_CONFIG=str(cfg)),
-        cwd=str(work),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url + "/hw_proxy/ru54fz/status", timeout=5).status_code in (400, 401):
-                    break
-            except requests.ConnectionError:
-                pass
-            assert proc.poll() is None, (work / "odoo.log").read_text()[-3000:]
-            time.sleep(0.2)
-        else:
-            pytest.fail("the database-less Odoo did not come up")
-        yield url, {"SHTRIH-1": shtrih, "ATOL-1": atol}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shtrih.stop()
-        atol.stop()
+                "till_code": "SHTRIH-1",
+                "token_hash": tokens.hash_token(TOKENS["SHTRIH-1"]),
+                "allowed_origin": "",
+                "device": shtrih.config,
+                "journal_path": str(work / "shtrih.sqlite"),
+            },
+            {
+                "till_code": "ATOL-1",
+                "token_hash": tokens.hash_token(TOKENS["ATOL-1"]),
+                "allowed_origin": "",
+                "device": {**atol.config, "inflight_file": str(work / "atol.inflight")},
+                "journal_path": str(work / "atol.sqlite"),
+            },
+        ]
+        # two tills: a status request without a till code is refused as ambiguous (400)
+        with till_proxy(work, tills, up_statuses=(400, 401)) as url:
+            yield url, {"SHTRIH-1": shtrih, "ATOL-1": atol}
 
 
 def call(url, till, action, body=None):

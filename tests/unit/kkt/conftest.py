@@ -8,7 +8,7 @@ own (``own_emu``)."""
 
 import pytest
 from kkt_helpers import FAST
-from ru54fz.devices import make_device
+from kkt_testing import driver_of, fresh
 from ru54fz.emulator.harness import start_emulator
 from ru54fz.emulator.model import DEVICE_PROFILES
 
@@ -28,10 +28,7 @@ def _module_emu(tmp_path_factory, profile):
 
 @pytest.fixture
 def emu(_module_emu):
-    if _module_emu.proc.poll() is not None:  # a previous test took it down
-        _module_emu.start()
-    _module_emu.control.reset()
-    return _module_emu
+    return fresh(_module_emu)
 
 
 @pytest.fixture
@@ -41,22 +38,16 @@ def own_emu(tmp_path, profile):
     proc.kill()
 
 
-def _device(proc):
-    return make_device({**proc.config, "timeouts": FAST})
-
-
 @pytest.fixture
 def dev(emu):
-    device = _device(emu)
-    yield device
-    device.close()
+    with driver_of(emu, FAST) as device:
+        yield device
 
 
 @pytest.fixture
 def own_dev(own_emu):
-    device = _device(own_emu)
-    yield device
-    device.close()
+    with driver_of(own_emu, FAST) as device:
+        yield device
 
 
 @pytest.fixture

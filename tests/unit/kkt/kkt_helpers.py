@@ -1,39 +1,35 @@
-"""Documents for the KKT tests (a module with a unique name, imported by the tests)."""
-
-from ru54fz import ffd
+"""Timeouts for the KKT tests (a module with a unique name, imported by the tests); the
+documents they print are in tests/tools/kkt_testing.py."""
 
 #: Short link timeouts keep the fault tests fast; the defaults are for real devices.
 FAST = {"enq": 1.0, "ack": 1.0, "byte": 0.2, "command": 3.0, "print": 3.0}
 
 
-def item(name="Линза очковая 1.6", price=250000, qty=1000, vat=6, **kw):
-    amount = kw.pop("amount", None)
-    if amount is None:
-        amount = price * qty // 1000
-    return ffd.Item(
-        name=name,
-        price=price,
-        quantity=qty,
-        amount=amount,
-        vat=vat,
-        vat_amount=ffd.item_vat(amount, vat),
-        **kw,
-    )
+def item_values(price=100, name="X", **fields):
+    """The FF46 fields of one piece sold at ``price`` kopecks (no VAT: tax byte 0x08, full
+    payment of goods), for a test that speaks the commands itself; ``fields`` override."""
+    return {
+        "operation": 1,
+        "quantity": 1_000_000,
+        "price": price,
+        "amount": price,
+        "tax_amount": 0,
+        "tax": 0x08,
+        "department": 1,
+        "payment_method": 4,
+        "subject": 1,
+        "name": name,
+        **fields,
+    }
 
 
-def receipt(items=None, operation=1, cash=None, electronic=0, **kw):
-    items = items or [item()]
-    total = sum(i.amount for i in items)
-    if cash is None:
-        cash = total - electronic
-    doc = ffd.Receipt(
-        operation=operation,
-        tax_system=kw.pop("tax_system", 1),
-        items=items,
-        payments=ffd.Payments(cash=cash, electronic=electronic),
-        total=total,
-        cashier=kw.pop("cashier", "Смирнова А."),
-        **kw,
-    )
-    doc.vat_totals = ffd.compute_vat_totals(items)
-    return doc
+def close_values(cash):
+    """The FF45 fields closing a receipt paid ``cash`` kopecks in cash (the KKT sums the VAT)."""
+    return {
+        **{f"pay{i}": 0 for i in range(2, 17)},
+        "pay1": cash,
+        "rounding": 0,
+        **{f"tax{i}": 0 for i in range(1, 7)},
+        "tax_system": 1,
+        "text": "",
+    }

@@ -4,7 +4,8 @@ import base64
 import datetime as dt
 
 import pytest
-from kkt_helpers import item, receipt
+from kkt_helpers import item_values
+from kkt_testing import item, receipt
 from ru54fz import errors as E
 from ru54fz import ffd
 from ru54fz.device import FiscalDevice
@@ -205,19 +206,7 @@ def test_find_document_of_a_missing_number_is_none(shift):
 
 def test_cancel_open_document(shift, emu):
     assert shift.cancel_open_document() is False
-    shift._exchange(
-        0xFF46,
-        operation=1,
-        quantity=1_000_000,
-        price=100,
-        amount=100,
-        tax_amount=0,
-        tax=0x08,
-        department=1,
-        payment_method=4,
-        subject=1,
-        name="X",
-    )
+    shift._exchange(0xFF46, **item_values())
     assert shift.fn_status().open_document == 0x04
     with pytest.raises(E.DeviceError) as info:
         shift.fiscalise(receipt())

@@ -6,6 +6,7 @@ import json
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from kkt_helpers import close_values, item_values
 from ru54fz.emulator.model import KKTModel
 from ru54fz.shtrih import commands as C
 from ru54fz.shtrih import frame
@@ -48,23 +49,8 @@ def test_archive_survives_a_line_cut_by_a_crash(tmp_path):
     path = str(tmp_path / "state.json")
     m = KKTModel(path)
     m.execute(C.get(0xE0).build(password=30))
-    m.execute(
-        C.get(0xFF46).build(
-            password=30,
-            operation=1,
-            quantity=1_000_000,
-            price=500,
-            amount=500,
-            tax_amount=0,
-            tax=0x08,
-            department=1,
-            payment_method=4,
-            subject=1,
-            name="Линза",
-        )
-    )
-    close = {f"pay{i}": 0 for i in range(2, 17)} | {f"tax{i}": 0 for i in range(1, 7)}
-    reply = m.execute(C.get(0xFF45).build(password=30, pay1=500, rounding=0, tax_system=1, text="", **close))
+    m.execute(C.get(0xFF46).build(password=30, **item_values(price=500, name="Линза")))
+    reply = m.execute(C.get(0xFF45).build(password=30, **close_values(500)))
     assert C.parse_reply_payload(reply)[1] == 0
     sign = m.state["archive"]["3"]["fp"]
     with open(path + ".archive.jsonl", "a", encoding="utf-8") as fh:

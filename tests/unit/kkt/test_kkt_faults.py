@@ -5,7 +5,8 @@ import threading
 import time
 
 import pytest
-from kkt_helpers import FAST, item, receipt
+from kkt_helpers import FAST, close_values, item_values
+from kkt_testing import item, receipt
 from ru54fz import errors as E
 from ru54fz.devices import make_device
 from ru54fz.emulator.harness import start_emulator
@@ -157,30 +158,10 @@ def test_shift_over_24_hours(shift, emu):
 
 
 def test_fn_refuses_to_close_a_receipt_opened_before_the_24_hour_mark(shift, emu):
-    shift._exchange(
-        0xFF46,
-        operation=1,
-        quantity=1_000_000,
-        price=100,
-        amount=100,
-        tax_amount=0,
-        tax=0x08,
-        department=1,
-        payment_method=4,
-        subject=1,
-        name="X",
-    )
+    shift._exchange(0xFF46, **item_values())
     emu.control.clock(advance=DAY + 60)
     with pytest.raises(E.ShiftExpired) as info:
-        shift._exchange(
-            0xFF45,
-            **{f"pay{i}": 0 for i in range(2, 17)},
-            pay1=100,
-            rounding=0,
-            **{f"tax{i}": 0 for i in range(1, 7)},
-            tax_system=1,
-            text="",
-        )
+        shift._exchange(0xFF45, **close_values(100))
     assert info.value.device_code == 0x16 and info.value.source == "fn"
     assert shift.cancel_open_document() is True
 

@@ -9,7 +9,8 @@ import datetime as dt
 import functools
 
 import pytest
-from kkt_helpers import FAST, item, receipt
+from kkt_helpers import FAST, close_values, item_values
+from kkt_testing import item, receipt
 from ru54fz import errors as E
 from ru54fz import ffd
 from ru54fz.devices import make_device
@@ -37,17 +38,6 @@ def correction(operation=2, items=None, correction_type=0, basis_date="2025-12-2
     )
     doc.vat_totals = ffd.compute_vat_totals(items)
     return ffd.validate(doc)
-
-
-def close_values(cash):
-    return dict(
-        {f"pay{i}": 0 for i in range(2, 17)},
-        pay1=cash,
-        rounding=0,
-        **{f"tax{i}": 0 for i in range(1, 7)},
-        tax_system=1,
-        text="",
-    )
 
 
 def refused(call, code):
@@ -84,19 +74,7 @@ def test_22_percent_goes_out_with_the_models_own_byte(shift, emu):
     standard, nano = M.VAT_BYTES_STANDARD[11], M.VAT_BYTES_NANO[11]
     wrong = standard if shift.capabilities().model.family == "nano" else nano
     refused(
-        lambda: shift._exchange(
-            0xFF46,
-            operation=1,
-            quantity=1_000_000,
-            price=100,
-            amount=100,
-            tax_amount=codec.NOT_GIVEN_5,
-            tax=wrong,
-            department=1,
-            payment_method=4,
-            subject=1,
-            name="X",
-        ),
+        lambda: shift._exchange(0xFF46, **item_values(tax_amount=codec.NOT_GIVEN_5, tax=wrong)),
         0x33,
     )
     assert emu.control.state()["doc"] is None
@@ -124,18 +102,7 @@ def test_item_tags_reach_their_own_item_in_the_models_order(shift, emu):
 def test_tags_on_the_wrong_side_of_the_operation_are_refused(shift, emu):
     tags_first = shift.capabilities().model.tags_first
     measure = codec.tlv_u8(2108, 41)
-    sale = dict(
-        operation=1,
-        quantity=1_000_000,
-        price=100,
-        amount=100,
-        tax_amount=codec.NOT_GIVEN_5,
-        tax=0x08,
-        department=1,
-        payment_method=4,
-        subject=1,
-        name="X",
-    )
+    sale = item_values(tax_amount=codec.NOT_GIVEN_5)
     if tags_first:
         shift._exchange(0xFF46, **sale)
         shift._exchange(0xFF4D, tlv=measure)  # meant for the item just made: dangling
@@ -233,19 +200,7 @@ def test_correction_without_its_basis_is_refused_by_the_fn(shift, emu, tags):
     shift._exchange(0xFF35)
     for tag, value in tags:
         shift._exchange(0xFF0C, tlv=codec.tlv(tag, value))
-    shift._exchange(
-        0xFF46,
-        operation=1,
-        quantity=1_000_000,
-        price=100,
-        amount=100,
-        tax_amount=codec.NOT_GIVEN_5,
-        tax=0x08,
-        department=1,
-        payment_method=4,
-        subject=1,
-        name="X",
-    )
+    shift._exchange(0xFF46, **item_values(tax_amount=codec.NOT_GIVEN_5))
     refused(lambda: shift._exchange(0xFF45, **close_values(100)), 0x09)
     assert shift.cancel_open_document() is True and emu.control.state()["last_fd"] == 2
 

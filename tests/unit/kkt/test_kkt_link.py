@@ -6,7 +6,8 @@ import socket
 import time
 
 import pytest
-from kkt_helpers import FAST, receipt
+from kkt_helpers import FAST
+from kkt_testing import receipt
 from ru54fz import errors as E
 from ru54fz.devices import make_device
 from ru54fz.emulator.control import ControlError, EmulatorControl

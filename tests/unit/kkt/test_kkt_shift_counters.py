@@ -2,7 +2,7 @@
 emulated KKT really answers: the figures a manager sees on the Z report and in the
 till-against-session comparison are the KKT's own, under the names the report uses."""
 
-from kkt_helpers import item, receipt
+from kkt_testing import item, receipt
 from ru54fz import shift_counters
 
 

@@ -8,7 +8,8 @@ import types
 import pytest
 import usb.backend
 import usb.core
-from kkt_helpers import FAST, receipt
+from kkt_helpers import FAST
+from kkt_testing import receipt
 from ru54fz import errors as E
 from ru54fz.shtrih.driver import ShtrihDriver
 from ru54fz.transport import UsbTransport
@@ -162,7 +163,7 @@ def test_usb_transport_runs_the_protocol_over_bulk_endpoints(emu):
     dev = ShtrihDriver(transport, timeouts=FAST)
     dev.open_shift("Смирнова А.")
     long_names = [f"Линза очковая асферическая 1.67 с покрытием №{i}" for i in range(3)]
-    from kkt_helpers import item
+    from kkt_testing import item
 
     res = dev.fiscalise(receipt([item(n, 300000) for n in long_names]))  # frames > 64 bytes
     assert res.fd_number == 3 and dev.find_document(3).total == 900000

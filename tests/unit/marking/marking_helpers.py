@@ -1,4 +1,7 @@
-"""Marking codes as a 2D scanner types them (GS = 0x1D between variable fields)."""
+"""Marking codes as a 2D scanner types them (GS = 0x1D between variable fields), and a
+register's driver that checks them."""
+
+import contextlib
 
 GS = "\x1d"
 
@@ -21,3 +24,23 @@ def cis(raw):
     from ru54fz.marking import parse
 
     return parse(raw).cis
+
+
+def online_marking(checker, timeout=0.3):
+    """The ``marking`` part of a device config: codes checked with ``checker``'s online API."""
+    return {"online": {"url": checker.url, "timeout": timeout}}
+
+
+@contextlib.contextmanager
+def device_on_shift(register, checker, timeouts, *cashier):
+    """The driver of ``register`` (an emulator process, reset to a fresh FN) with the shift of
+    ``cashier`` (name, INN) open, checking codes with ``checker``; closed on exit."""
+    from ru54fz.devices import make_device
+
+    register.control.reset()
+    device = make_device({**register.config, "timeouts": timeouts, "marking": online_marking(checker)})
+    device.open_shift(*cashier)
+    try:
+        yield device
+    finally:
+        device.close()

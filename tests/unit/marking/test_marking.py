@@ -10,17 +10,16 @@ from ru54fz.marking_mock import MockChecker
 
 
 @pytest.fixture
-def online():
-    mock = MockChecker().start()
-    yield mock
-    mock.stop()
+def online(checker):
+    """The ЧЗ online API (the suite's ``checker``)."""
+    return checker
 
 
 @pytest.fixture
 def local():
-    mock = MockChecker().start()
-    yield mock
-    mock.stop()
+    """The local module, on a server of its own (a test may use both)."""
+    with MockChecker() as mock:
+        yield mock
 
 
 # ------------------------------------------------------------------ parsing

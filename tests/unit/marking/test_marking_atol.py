@@ -6,20 +6,18 @@ beginMarkingCodeValidation -> getMarkingCodeValidationStatus -> acceptMarkingCod
 
 import base64
 import sys
-import uuid as uuidlib
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "atol"))
 
-from atol_helpers import FAST, http_call, item, receipt, wait_results
-from marking_helpers import cis, code
+from atol_helpers import FAST, new_uuid, post_request, run_tasks
+from kkt_testing import item, receipt
+from marking_helpers import cis, code, device_on_shift
 from ru54fz.atol import tables as T
 from ru54fz.atol.harness import start_atol_emulator
-from ru54fz.devices import make_device
 from ru54fz.marking import MarkingRefused
-from ru54fz.marking_mock import MockChecker
 
 
 @pytest.fixture(scope="module")
@@ -30,21 +28,9 @@ def web(tmp_path_factory):
 
 
 @pytest.fixture
-def checker():
-    mock = MockChecker().start()
-    yield mock
-    mock.stop()
-
-
-@pytest.fixture
 def dev(web, checker):
-    web.control.reset()
-    device = make_device(
-        {**web.config, "timeouts": FAST, "marking": {"online": {"url": checker.url, "timeout": 0.3}}}
-    )
-    device.open_shift("Смирнова А.")
-    yield device
-    device.close()
+    with device_on_shift(web, checker, FAST, "Смирнова А.") as device:
+        yield device
 
 
 def marked(raw, name="Витамины для глаз, БАД", price=89000):
@@ -57,6 +43,31 @@ def tags(doc_item):
 
 def last_fd(web):
     return web.control.state()["last_fd"]
+
+
+def imc_params(raw, status="itemPieceSold"):
+    """The ``imcParams`` of a marked position: the code as scanned, its planned status."""
+    return {
+        "imcType": "auto",
+        "imc": base64.b64encode(raw.encode()).decode(),
+        "itemEstimatedStatus": status,
+        "imcModeProcessing": 0,
+    }
+
+
+def marked_sell(params, name, price):
+    """A sell task of one marked position (``params``: its imcParams), paid in cash."""
+    position = {
+        "type": "position",
+        "name": name,
+        "price": price,
+        "quantity": 1,
+        "amount": price,
+        "tax": {"type": "none"},
+        "paymentObject": "commodityWithMarking",
+        "imcParams": params,
+    }
+    return {"type": "sell", "items": [position], "payments": [{"type": "cash", "sum": price}]}
 
 
 def test_a_marked_item_is_checked_accepted_and_bound_to_its_position(web, checker, dev):
@@ -76,37 +87,7 @@ def test_a_marked_item_is_checked_accepted_and_bound_to_its_position(web, checke
         assert part in industry
     assert checker.calls[-1][0] == "online"
     # the register's table of checked codes is empty again after the receipt
-    status, _ = http_call(
-        web,
-        "POST",
-        "/api/v2/requests",
-        {
-            "uuid": str(uuidlib.uuid4()),
-            "request": [
-                {
-                    "type": "sell",
-                    "items": [
-                        {
-                            "type": "position",
-                            "name": "x",
-                            "price": 1,
-                            "quantity": 1,
-                            "amount": 1,
-                            "tax": {"type": "none"},
-                            "paymentObject": "commodityWithMarking",
-                            "imcParams": {
-                                "imcType": "auto",
-                                "imc": base64.b64encode(raw.encode()).decode(),
-                                "itemEstimatedStatus": "itemPieceSold",
-                                "imcModeProcessing": 0,
-                            },
-                        }
-                    ],
-                    "payments": [{"type": "cash", "sum": 1}],
-                }
-            ],
-        },
-    )
+    status, _ = post_request(web, new_uuid(), marked_sell(imc_params(raw), name="x", price=1))
     assert status == 201
 
 
@@ -171,54 +152,40 @@ def test_a_bad_scan_is_refused_before_the_register(web, checker, dev):
 
 
 # ------------------------------------------------------------------ strict emulator sequence
-def post(web, *tasks):
-    u = str(uuidlib.uuid4())
-    http_call(web, "POST", "/api/v2/requests", {"uuid": u, "request": list(tasks)})
-    return wait_results(web, u)
-
-
 def test_strict_sequence_of_the_marking_tasks(web, dev):
-    imc = base64.b64encode(code().encode()).decode()
-    params = {"imcType": "auto", "imc": imc, "itemEstimatedStatus": "itemPieceSold", "imcModeProcessing": 0}
-    (r,) = post(web, {"type": "getMarkingCodeValidationStatus"})
+    params = imc_params(code())
+    (r,) = run_tasks(web, {"type": "getMarkingCodeValidationStatus"})
     assert r["errorCode"] == T.MARKING_CHECK_NOT_STARTED
-    (r,) = post(web, {"type": "acceptMarkingCode"})
+    (r,) = run_tasks(web, {"type": "acceptMarkingCode"})
     assert r["errorCode"] == T.MARKING_CHECK_NOT_STARTED
-    position = {
-        "type": "position",
-        "name": "БАД",
-        "price": 10,
-        "quantity": 1,
-        "amount": 10,
-        "tax": {"type": "none"},
-        "paymentObject": "commodityWithMarking",
-        "imcParams": params,
-    }
-    sell = {"type": "sell", "items": [position], "payments": [{"type": "cash", "sum": 10}]}
-    (r,) = post(web, sell)
+    sell = marked_sell(params, name="БАД", price=10)
+    (position,) = sell["items"]
+    (r,) = run_tasks(web, sell)
     assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED  # never checked
-    ok, again = post(
+    ok, again = run_tasks(
         web,
         {"type": "beginMarkingCodeValidation", "params": params},
         {"type": "beginMarkingCodeValidation", "params": params},
     )
     assert ok["status"] == "ready" and again["errorCode"] == T.MARKING_CHECK_ALREADY_STARTED
-    status, declined = post(web, {"type": "getMarkingCodeValidationStatus"}, {"type": "declineMarkingCode"})
+    status, declined = run_tasks(
+        web, {"type": "getMarkingCodeValidationStatus"}, {"type": "declineMarkingCode"}
+    )
     assert status["result"]["ready"] is True
-    (r,) = post(web, sell)
+    (r,) = run_tasks(web, sell)
     assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED  # declined is not accepted
-    post(web, {"type": "beginMarkingCodeValidation", "params": params}, {"type": "acceptMarkingCode"})
+    run_tasks(web, {"type": "beginMarkingCodeValidation", "params": params}, {"type": "acceptMarkingCode"})
     wrong = {
         **sell,
         "items": [{**position, "imcParams": {**params, "itemEstimatedStatus": "itemPieceReturn"}}],
     }
-    (r,) = post(web, wrong)
+    (r,) = run_tasks(web, wrong)
     assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED  # not the status that was checked
-    (r,) = post(web, {**sell, "items": [{**position, "paymentObject": "commodity"}]})
+    (r,) = run_tasks(web, {**sell, "items": [{**position, "paymentObject": "commodity"}]})
     assert r["errorCode"] == T.INVALID_PARAM  # a code on an unmarked position
-    (r,) = post(web, sell)
+    (r,) = run_tasks(web, sell)
     assert r["status"] == "ready"
-    (r,) = post(web, sell)
+    (r,) = run_tasks(web, sell)
     assert r["errorCode"] == T.MARKING_CODE_NOT_ACCEPTED  # one acceptance, one receipt
-    (r,) = post(web, {**sell, "items": [{k: v for k, v in position.items() if k != "imcParams"}]})
+    (r,) = run_tasks(web, {**sell, "items": [{k: v for k, v in position.items() if k != "imcParams"}]})
     assert r["errorCode"] == T.NO_REQUIRED_PARAM  # a marked position without its code

@@ -8,18 +8,15 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "atol"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kkt"))
 
-from atol_helpers import item, receipt
-from marking_helpers import cis, code
+from kkt_helpers import FAST, close_values, item_values
+from kkt_testing import item, receipt
+from marking_helpers import cis, code, device_on_shift
 from ru54fz import errors as E
-from ru54fz.devices import make_device
 from ru54fz.emulator.harness import start_emulator
 from ru54fz.emulator.model import DEVICE_PROFILES
 from ru54fz.marking import MarkingRefused
-from ru54fz.marking_mock import MockChecker
-
-FAST = {"enq": 1.0, "ack": 1.0, "byte": 0.2, "command": 3.0, "print": 3.0}
 
 
 @pytest.fixture(scope="module", params=DEVICE_PROFILES)
@@ -30,21 +27,9 @@ def emu(request, tmp_path_factory):
 
 
 @pytest.fixture
-def checker():
-    mock = MockChecker().start()
-    yield mock
-    mock.stop()
-
-
-@pytest.fixture
 def dev(emu, checker):
-    emu.control.reset()
-    device = make_device(
-        {**emu.config, "timeouts": FAST, "marking": {"online": {"url": checker.url, "timeout": 0.3}}}
-    )
-    device.open_shift("Смирнова А.", "500100732259")
-    yield device
-    device.close()
+    with device_on_shift(emu, checker, FAST, "Смирнова А.", "500100732259") as device:
+        yield device
 
 
 def marked(raw, name="Витамины для глаз, БАД", price=89000):
@@ -123,28 +108,14 @@ def test_strict_fn_sequence(emu, dev):
     shtrih._exchange(0xFF61, status=1, mode=0, km_len=len(km), tlv_len=0, data=km)
     assert refused(0xFF61, status=1, mode=0, km_len=len(km), tlv_len=0, data=km) == 0x02  # FF69 first
     assert shtrih._exchange(0xFF69, action=1)["check_result"] & 1
-    values = {
-        "quantity": 1_000_000,
-        "price": 1000,
-        "amount": 1000,
-        "tax_amount": 0xFF_FFFF_FFFF,
-        "tax": shtrih.capabilities().model.vat_bytes[6],
-        "department": 1,
-        "payment_method": 4,
-        "name": "Позиция",
-    }
-    shtrih._exchange(0xFF46, operation=1, subject=1, **values)
+    values = item_values(
+        1000, "Позиция", tax_amount=0xFF_FFFF_FFFF, tax=shtrih.capabilities().model.vat_bytes[6]
+    )
+    shtrih._exchange(0xFF46, **values)
     assert refused(0xFF67, km=km) == 0x02  # not a marked item
-    shtrih._exchange(0xFF46, operation=1, subject=33, **values)
+    shtrih._exchange(0xFF46, **{**values, "subject": 33})
     assert refused(0xFF67, km=b"01" + km[2:-1] + b"X") == 0x02  # a code never accepted
-    close = {
-        **{f"pay{i}": 0 for i in range(1, 17)},
-        **{f"tax{i}": 0 for i in range(1, 7)},
-        "pay1": 2000,
-        "rounding": 0,
-        "tax_system": 1,
-        "text": "",
-    }
+    close = close_values(2000)
     assert refused(0xFF45, **close) == 0x02  # the marked item has no code
     shtrih._exchange(0xFF67, km=km)
     assert refused(0xFF67, km=km) == 0x02  # bound once

@@ -12,15 +12,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
-from marking_helpers import cis, code
+from marking_helpers import cis, code, online_marking
 from ru54fz.atol.harness import start_atol_emulator
-from ru54fz.devices import make_device
 from ru54fz.emulator.harness import start_emulator
-from ru54fz.journal import Journal
 from ru54fz.marking import MarkingRefused
-from ru54fz.marking_mock import MockChecker
-from ru54fz.till_service import TillService
-from till_helpers import close_service
+from till_helpers import service_on_shift
 
 
 @pytest.fixture(scope="module", params=["shtrih", "atol"])
@@ -32,21 +28,11 @@ def register(request, tmp_path_factory):
 
 
 @pytest.fixture
-def checker():
-    mock = MockChecker().start()
-    yield mock
-    mock.stop()
-
-
-@pytest.fixture
 def svc(register, checker, tmp_path):
     register.control.reset()
-    journal = Journal(tmp_path / "till.sqlite", till_code="T1")
-    device = make_device({**register.config, "marking": {"online": {"url": checker.url, "timeout": 0.5}}})
-    service = TillService(journal, device, {"till_code": "T1", "autopush": False}).start()
-    service.open_shift({"uuid": str(uuidlib.uuid4()), "cashier": {"name": "Анна Кассирова"}})
-    yield service
-    close_service(service)
+    marking = {"marking": online_marking(checker, timeout=0.5)}
+    with service_on_shift(tmp_path / "till.sqlite", register, device=marking) as service:
+        yield service
 
 
 def marked_order(raw, uid=None):

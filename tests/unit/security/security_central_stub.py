@@ -8,69 +8,46 @@ check the till's central token.  ``lookups`` records what the till asked.
 """
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from loopback_http import JsonHandler, LoopbackServer
 from ru54fz import tokens
 
 
-class StubCentral:
+class StubCentral(LoopbackServer):
     def __init__(self, till_code="T1", token="central-secret"):
+        super().__init__()
         self.till_code = till_code
         self.token = token
         self.token_hash = tokens.hash_token(token)
         self.documents = {}
         self.lookups = []
-        self.server = None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self):
         central = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 if (
                     not tokens.verify(self.headers.get("X-Till-Token", ""), central.token_hash)
                     or body.get("till_code") != central.till_code
                 ):
-                    return self._send(401, {"error": {"code": "unauthorized", "message": "no"}})
+                    return self.send_json(401, {"error": {"code": "unauthorized", "message": "no"}})
                 if self.path.endswith("/central/refundable"):
                     central.lookups.append(body.get("uuid"))
                     doc = central.documents.get(body.get("uuid"))
                     if doc is None:
-                        return self._send(404, {"error": {"code": "unknown_original", "message": "unknown"}})
-                    return self._send(200, doc)
+                        return self.send_json(
+                            404, {"error": {"code": "unknown_original", "message": "unknown"}}
+                        )
+                    return self.send_json(200, doc)
                 if self.path.endswith("/central/push"):
-                    return self._send(
+                    return self.send_json(
                         200, {"accepted": [e["uuid"] for e in body.get("entries", [])], "tickets": []}
                     )
-                return self._send(404, {"error": {"code": "not_found", "message": self.path}})
+                return self.send_json(404, {"error": {"code": "not_found", "message": self.path}})
 
-            def _send(self, status, payload):
-                raw = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        return self.serve(Handler)
 
     def add_sale(self, uuid, payments, ofd_confirmed=True, refunds=(), fiscal_sign=1234567890, fd_number=77):
         self.documents[uuid] = {

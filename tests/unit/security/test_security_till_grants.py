@@ -9,8 +9,6 @@ reaches the FN, the drawer or the journal; a store manager's grant works once.
 """
 
 import json
-import os
-import subprocess
 import sys
 import time
 import uuid as uuidlib
@@ -21,10 +19,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from local_odoo import till_proxy
 from ru54fz import grants, tokens
 from ru54fz.emulator.harness import start_emulator
 from security_central_stub import StubCentral
-from till_helpers import close_service, make_service, order
+from till_helpers import close_service, make_service, order, service_on_shift
 
 TILL = "T1"
 MANAGER = "Мария Управляющая"
@@ -36,20 +35,11 @@ def keys():
 
 
 @pytest.fixture
-def emu(tmp_path):
-    (tmp_path / "kkt").mkdir()
-    e = start_emulator(tmp_path / "kkt")
-    yield e
-    e.stop()
-
-
-@pytest.fixture
 def svc(tmp_path, emu, keys):
-    s = make_service(tmp_path / "journal.sqlite", emu, manager_grants=True, grant_public_key=keys[1])
-    s.start()
-    s.open_shift({"uuid": f"shift-{uuidlib.uuid4()}", "cashier": {"name": "Анна Кассирова"}})
-    yield s
-    close_service(s)
+    with service_on_shift(
+        tmp_path / "journal.sqlite", emu, manager_grants=True, grant_public_key=keys[1]
+    ) as service:
+        yield service
 
 
 def grant(keys, action, till=TILL, **kw):
@@ -174,74 +164,21 @@ TOKEN = "grants-pairing-token"
 @pytest.fixture(scope="module")
 def http_till(tmp_path_factory, keys):
     pytest.importorskip("requests")
-    import requests
-    from test_till_dbless_odoo import addons_path, free_port
-
     work = tmp_path_factory.mktemp("grants_http")
-    emu = start_emulator(work)
-    central = StubCentral(till_code=TILL).start()
-    cfg = work / "till.json"
-    cfg.write_text(
-        json.dumps(
-            {
-                "tills": [
-                    {
-                        "till_code": TILL,
-                        "token_hash": tokens.hash_token(TOKEN),
-                        "allowed_origin": "http://pos.example.ru",
-                        "device": emu.config,
-                        "journal_path": str(work / "journal.sqlite"),
-                        "grant_public_key": keys[1],
-                        "central_url": central.url,
-                        "central_token": central.token,
-                        "service": {"autopush": False},
-                    }
-                ]
-            }
-        )
-    )
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "odoo",
-            "--load=base,web,optics_pos_ru54fz",
-            f"--addons-path={addons_path()}",
-            f"--http-port={port}",
-            "--http-interface=127.0.0.1",
-            "--workers=0",
-            "--max-cron-threads=0",
-            f"--data-dir={work / 'data'}",
-            "--log-level=warn",
-            f"--logfile={work / 'odoo.log'}",
-        ],
-        env=dict(os.environ, RU54FZ_TILL_CONFIG=str(cfg)),
-        cwd=str(work),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url + "/hw_proxy/ru54fz/status", timeout=5).status_code == 401:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert proc.poll() is None, (work / "odoo.log").read_text()[-3000:]
-            time.sleep(0.2)
-        else:
-            pytest.fail("the database-less Odoo did not come up")
-        yield url, emu, central
-    finally:
-        central.stop()
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        emu.stop()
+    with start_emulator(work) as emu, StubCentral(till_code=TILL).start() as central:
+        till = {
+            "till_code": TILL,
+            "token_hash": tokens.hash_token(TOKEN),
+            "allowed_origin": "http://pos.example.ru",
+            "device": emu.config,
+            "journal_path": str(work / "journal.sqlite"),
+            "grant_public_key": keys[1],
+            "central_url": central.url,
+            "central_token": central.token,
+            "service": {"autopush": False},
+        }
+        with till_proxy(work, [till]) as url:
+            yield url, emu, central
 
 
 def post(url, action, body, grant_token=None):

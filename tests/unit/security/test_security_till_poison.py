@@ -21,8 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 
 from ru54fz.central_client import CentralRefused
-from ru54fz.emulator.harness import start_emulator
-from till_helpers import MiniCentral, close_service, make_service, order
+from till_helpers import MiniCentral, close_service, make_service, order, service_on_shift
 
 INT4_MAX = 2**31 - 1
 BIG_CASH_IN = 2_500_000_000  # kopecks: 25,000,000 RUB, within the till's 2^40-1
@@ -51,29 +50,17 @@ def refuse_the_batch_without_a_name(entries):
 
 
 @pytest.fixture
-def emu(tmp_path):
-    (tmp_path / "kkt").mkdir()
-    e = start_emulator(tmp_path / "kkt")
-    yield e
-    e.stop()
-
-
-@pytest.fixture
 def central():
-    c = MiniCentral().start()
-    yield c
-    c.stop()
+    with MiniCentral().start() as mini:
+        yield mini
 
 
 @pytest.fixture
 def svc(tmp_path, emu, central):
-    s = make_service(
+    with service_on_shift(
         tmp_path / "journal.sqlite", emu, central_url=central.url, central_token=central.token, push_batch=200
-    )
-    s.start()
-    s.open_shift({"uuid": f"shift-{uuidlib.uuid4()}", "cashier": {"name": "Анна Кассирова"}})
-    yield s
-    close_service(s)
+    ) as service:
+        yield service
 
 
 def _queue_with_poison(svc, sales_after=3):

@@ -21,9 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "till"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ru54fz import errors, grants
-from ru54fz.emulator.harness import start_emulator
 from security_central_stub import StubCentral
-from till_helpers import close_service, make_service, order
+from till_helpers import order, service_on_shift
 
 MANAGER = "Мария Управляющая"
 FIFTY_K_CASH = [{"kind": "cash", "amount": "50000.00"}]
@@ -35,34 +34,22 @@ def keys():
 
 
 @pytest.fixture
-def emu(tmp_path):
-    (tmp_path / "kkt").mkdir()
-    e = start_emulator(tmp_path / "kkt")
-    yield e
-    e.stop()
-
-
-@pytest.fixture
 def central():
-    c = StubCentral().start()
-    yield c
-    c.stop()
+    with StubCentral().start() as stub:
+        yield stub
 
 
 @pytest.fixture
 def svc(tmp_path, emu, keys, central):
-    s = make_service(
+    with service_on_shift(
         tmp_path / "journal.sqlite",
         emu,
         manager_grants=True,
         grant_public_key=keys[1],
         central_url=central.url,
         central_token=central.token,
-    )
-    s.start()
-    s.open_shift({"uuid": f"shift-{uuidlib.uuid4()}", "cashier": {"name": "Анна Кассирова"}})
-    yield s
-    close_service(s)
+    ) as service:
+        yield service
 
 
 def new_uuid():

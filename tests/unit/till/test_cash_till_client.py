@@ -2,33 +2,21 @@
 
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from loopback_http import JsonHandler, LoopbackServer
 from ru54fz import errors
 from ru54fz.till_client import TillAuthError, TillClient
 
 TOKEN = "till-token"
 
 
-class FakeTill(BaseHTTPRequestHandler):
+class FakeTill(JsonHandler):
     """Answers like the till controller: token check, JSON errors with HTTP statuses."""
 
     calls = []
     replies = {}
-
-    def log_message(self, *args):
-        pass
-
-    def _answer(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def _handle(self, method):
         length = int(self.headers.get("Content-Length") or 0)
@@ -36,15 +24,15 @@ class FakeTill(BaseHTTPRequestHandler):
         action = self.path.split("/hw_proxy/ru54fz/", 1)[1]
         type(self).calls.append((method, action, body, self.headers.get("X-Till-Token")))
         if self.headers.get("X-Till-Token") != TOKEN:
-            return self._answer(401, {"error": {"code": "unauthorized", "message": "bad token"}})
+            return self.send_json(401, {"error": {"code": "unauthorized", "message": "bad token"}})
         name = action.split("?")[0]
         reply = type(self).replies.get(name)
         if callable(reply):
             return reply(self)
         if reply is None:
-            return self._answer(404, {"error": {"code": "not_found", "message": name}})
+            return self.send_json(404, {"error": {"code": "not_found", "message": name}})
         status, payload = reply
-        return self._answer(status, payload)
+        return self.send_json(status, payload)
 
     def do_GET(self):
         self._handle("GET")
@@ -57,13 +45,8 @@ class FakeTill(BaseHTTPRequestHandler):
 def till():
     FakeTill.calls = []
     FakeTill.replies = {}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTill)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with LoopbackServer().serve(FakeTill) as loopback:
+        yield loopback.server, loopback.url
 
 
 def test_cash_in_sends_token_uuid_and_kopecks(till):
@@ -129,7 +112,7 @@ def test_timeout_is_a_transport_error(till):
     def slow(handler):
         time.sleep(1.5)
         try:
-            handler._answer(200, {})
+            handler.send_json(200, {})
         except OSError:
             pass  # the client gave up: that is the point
 

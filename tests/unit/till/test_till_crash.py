@@ -5,81 +5,42 @@ The till is a real process (till_crash_runner.py) talking to the KKT emulator
 process over TCP; central is a real HTTP server (MiniCentral).
 """
 
-import json
 import random
 import signal
-import subprocess
-import sys
 import uuid as uuidlib
-from pathlib import Path
 
 import pytest
 from ru54fz.emulator.harness import start_emulator
-from ru54fz.journal import Journal
-from till_helpers import MiniCentral, close_service, make_service, order
-
-RUNNER = str(Path(__file__).resolve().parent / "till_crash_runner.py")
+from till_helpers import (
+    CRASH_POINTS,
+    MiniCentral,
+    check_exactly_one,
+    crash_env,
+    journal_entry,
+    open_shift_on,
+    order,
+    run_till,
+)
 
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory):
     d = tmp_path_factory.mktemp("kkt")
     e = start_emulator(d)
-    s = make_service(d / "setup.sqlite", e)
-    s.start()
-    s.open_shift({"uuid": "shift-open", "cashier": {"name": "Анна Кассирова"}})
-    close_service(s)
+    open_shift_on(e, d / "setup.sqlite")
     yield e
     e.stop()
 
 
-def run(tmp_path, emu, command, payload=None, env=None, timeout=60):
-    args = [sys.executable, RUNNER, str(tmp_path / "till.sqlite"), emu.url, command]
-    if payload is not None:
-        p = tmp_path / f"payload-{payload['uuid']}.json"
-        p.write_text(json.dumps(payload))
-        args.append(str(p))
-    import os
-
-    full_env = dict(os.environ)
-    for k in ("RU54FZ_CRASH_AT", "RU54FZ_CRASH_AFTER_MS", "RU54FZ_CRASH_FROM"):
-        full_env.pop(k, None)
-    full_env.update(env or {})
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=full_env)
-    result = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else None
-    if proc.returncode not in (0, -signal.SIGKILL):
-        raise AssertionError(f"runner failed ({proc.returncode}): {proc.stderr[-3000:]}")
-    return proc.returncode, result
-
-
-def check_exactly_one(emu, tmp_path, before, payload, result):
-    last = emu.control.state()["last_fd"]
-    assert last == before + 1, f"expected one new FD, the FN went from {before} to {last}"
-    assert result["fiscal"]["fd_number"] == last
-    j = Journal(tmp_path / "till.sqlite")
-    e = j.get(payload["uuid"])
-    assert e["state"] == "fiscalised" and e["fd_number"] == last
-    j.close()
-
-
-@pytest.mark.parametrize(
-    "point", ["before_journal", "after_journal", "after_sent", "during_device", "after_device"]
-)
+@pytest.mark.parametrize("point", CRASH_POINTS)
 def test_kill_at_each_step_of_a_receipt(tmp_path, emu, point):
     emu.control.set(print_delay=0.6 if point == "during_device" else 0)
     before = emu.control.state()["last_fd"]
     payload = order(total_lines=3)
-    env = (
-        {"RU54FZ_CRASH_FROM": "after_sent", "RU54FZ_CRASH_AFTER_MS": "150"}
-        if point == "during_device"
-        else {"RU54FZ_CRASH_AT": point}
-    )
-    rc, _ = run(tmp_path, emu, "sale", payload, env)
+    rc, _ = run_till(tmp_path, emu, "sale", payload, crash_env(point))
     assert rc == -signal.SIGKILL
     emu.control.set(print_delay=0)
-    j = Journal(tmp_path / "till.sqlite")
-    entry = j.get(payload["uuid"])
-    j.close()
+    entry = journal_entry(tmp_path, payload["uuid"])
     if point == "before_journal":
         assert entry is None
     else:
@@ -89,9 +50,9 @@ def test_kill_at_each_step_of_a_receipt(tmp_path, emu, point):
         # knows which FD number to look for
         assert entry["state"] == "sent" and entry["expected_fd"] == before + 1
     # restart: settle runs first, then the POS retries the same uuid
-    rc, counts = run(tmp_path, emu, "settle")
+    rc, counts = run_till(tmp_path, emu, "settle")
     assert rc == 0 and counts["sent"] == 0 and counts["journaled"] == 0
-    rc, result = run(tmp_path, emu, "sale", payload)
+    rc, result = run_till(tmp_path, emu, "sale", payload)
     assert rc == 0 and result["state"] == "fiscalised"
     check_exactly_one(emu, tmp_path, before, payload, result)
     assert not emu.control.state()["doc"], "a receipt was left open on the KKT"
@@ -104,24 +65,22 @@ def test_kill_before_central_delivery(tmp_path, emu):
         uuids = []
         for _ in range(3):
             p = order()
-            rc, _ = run(tmp_path, emu, "sale", p, env)
+            rc, _ = run_till(tmp_path, emu, "sale", p, env)
             assert rc == 0
             uuids.append(p["uuid"])
-        rc, _ = run(tmp_path, emu, "push", env=dict(env, RU54FZ_CRASH_AT="before_delivery"))
+        rc, _ = run_till(tmp_path, emu, "push", env=dict(env, RU54FZ_CRASH_AT="before_delivery"))
         assert rc == -signal.SIGKILL and not central.store
         # killed right after central answered, before the journal recorded it
-        rc, _ = run(
+        rc, _ = run_till(
             tmp_path,
             emu,
             "push",
             env=dict(env, RU54FZ_CRASH_FROM="before_delivery", RU54FZ_CRASH_AFTER_MS="1"),
         )
-        rc, out = run(tmp_path, emu, "push", env=env)
+        rc, out = run_till(tmp_path, emu, "push", env=env)
         assert rc == 0
         assert sorted(central.store) == sorted(uuids) and len(central.arrivals) == 3
-        j = Journal(tmp_path / "till.sqlite")
-        assert all(j.get(u)["state"] == "delivered" for u in uuids)
-        j.close()
+        assert all(journal_entry(tmp_path, u)["state"] == "delivered" for u in uuids)
     finally:
         central.stop()
 
@@ -137,11 +96,11 @@ def test_kill_at_random_moments(tmp_path, emu):
             before = emu.control.state()["last_fd"]
             payload = order(uid=f"rand-{i}-{uuidlib.uuid4().hex[:8]}", total_lines=rnd.randint(1, 5))
             for _ in range(rnd.randint(1, 2)):
-                rc, _ = run(
+                rc, _ = run_till(
                     tmp_path, emu, "sale", payload, {"RU54FZ_CRASH_AFTER_MS": str(rnd.randint(0, 300))}
                 )
                 kills += rc == -signal.SIGKILL
-            rc, result = run(tmp_path, emu, "sale", payload)
+            rc, result = run_till(tmp_path, emu, "sale", payload)
             assert rc == 0
             check_exactly_one(emu, tmp_path, before, payload, result)
             assert not emu.control.state()["doc"]

@@ -4,16 +4,11 @@ real HTTP, against the KKT emulator process."""
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 import threading
-import time
 import uuid
-from pathlib import Path
 
 import pytest
-from local_odoo import addons_path, free_port
+from local_odoo import till_proxy
 from ru54fz import tokens
 from ru54fz.emulator.harness import start_emulator
 from till_helpers import order
@@ -21,7 +16,6 @@ from till_helpers import order
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("odoo") is None, reason="Odoo is not importable")
 requests = pytest.importorskip("requests")
 
-ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "dbless-pairing-token"
 ORIGIN = "http://pos.example.ru:8069"
 
@@ -29,65 +23,16 @@ ORIGIN = "http://pos.example.ru:8069"
 @pytest.fixture(scope="module")
 def till(tmp_path_factory):
     work = tmp_path_factory.mktemp("dbless")
-    emu = start_emulator(work)
-    cfg = work / "till.json"
-    cfg.write_text(
-        json.dumps(
-            {
-                "tills": [
-                    {
-                        "till_code": "DBLESS-1",
-                        "token_hash": tokens.hash_token(TOKEN),
-                        "allowed_origin": ORIGIN,
-                        "device": emu.config,
-                        "journal_path": str(work / "journal.sqlite"),
-                    }
-                ]
-            }
-        )
-    )
-    port = free_port()
-    env = dict(os.environ, RU54FZ_TILL_CONFIG=str(cfg))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "odoo",
-            "--load=base,web,optics_pos_ru54fz",
-            f"--addons-path={addons_path()}",
-            f"--http-port={port}",
-            "--http-interface=127.0.0.1",
-            "--workers=0",
-            "--max-cron-threads=0",
-            f"--data-dir={work / 'data'}",
-            "--log-level=warn",
-            f"--logfile={work / 'odoo.log'}",
-        ],
-        env=env,
-        cwd=str(work),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url + "/hw_proxy/ru54fz/status", timeout=5).status_code == 401:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert proc.poll() is None, (work / "odoo.log").read_text()[-3000:]
-            time.sleep(0.2)
-        else:
-            pytest.fail("the database-less Odoo did not come up")
-        yield url, emu, work
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        emu.stop()
+    with start_emulator(work) as emu:
+        till = {
+            "till_code": "DBLESS-1",
+            "token_hash": tokens.hash_token(TOKEN),
+            "allowed_origin": ORIGIN,
+            "device": emu.config,
+            "journal_path": str(work / "journal.sqlite"),
+        }
+        with till_proxy(work, [till]) as url:
+            yield url, emu, work
 
 
 def call(url, action, body=None, token=TOKEN, **kw):

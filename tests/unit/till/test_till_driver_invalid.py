@@ -8,20 +8,13 @@ import json
 
 import pytest
 from ru54fz import errors
-from ru54fz.emulator.harness import start_emulator
-from till_helpers import close_service, make_service, order
+from till_helpers import order, service_on_shift
 
 
 @pytest.fixture
-def svc(tmp_path):
-    (tmp_path / "kkt").mkdir()
-    emu = start_emulator(tmp_path / "kkt")
-    s = make_service(tmp_path / "journal.sqlite", emu)
-    s.start()
-    s.open_shift({"uuid": "shift-0001", "cashier": {"name": "Анна Кассирова"}})
-    yield s
-    close_service(s)
-    emu.stop()
+def svc(tmp_path, emu):
+    with service_on_shift(tmp_path / "journal.sqlite", emu) as service:
+        yield service
 
 
 def test_driver_document_invalid_marks_the_entry_failed_and_fiscalises_nothing(svc):

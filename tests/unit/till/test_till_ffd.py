@@ -359,14 +359,11 @@ from ru54fz.emulator.model import DEVICE_PROFILES  # noqa: E402
 def till(request, tmp_path):
     import till_helpers as H
 
-    (tmp_path / "kkt").mkdir()
-    emu = start_emulator(tmp_path / "kkt", profile=request.param)
-    svc = H.make_service(tmp_path / "journal.sqlite", emu)
-    svc.start()
-    svc.open_shift({"uuid": "shift-0001", "cashier": {"name": "Анна Кассирова"}})
-    yield svc, emu
-    H.close_service(svc)
-    emu.stop()
+    with (
+        start_emulator(tmp_path / "kkt", profile=request.param) as emu,
+        H.service_on_shift(tmp_path / "journal.sqlite", emu) as svc,
+    ):
+        yield svc, emu
 
 
 def _correction_payload(uid):

@@ -10,18 +10,9 @@ import threading
 
 import pytest
 from ru54fz import errors
-from ru54fz.emulator.harness import start_emulator
 from ru54fz.journal import Journal
 from ru54fz.ownership import FileOwnerLock, TillBusy
 from till_helpers import MiniCentral, close_service, make_service, order
-
-
-@pytest.fixture
-def emu(tmp_path):
-    (tmp_path / "kkt").mkdir()
-    e = start_emulator(tmp_path / "kkt")
-    yield e
-    e.stop()
 
 
 @pytest.fixture

@@ -6,26 +6,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ru54fz import errors
-from ru54fz.emulator.harness import start_emulator
 from ru54fz.ofd.mock_server import MockOfd
-from till_helpers import MiniCentral, close_service, make_service, order, wait_for
-
-
-@pytest.fixture
-def emu(tmp_path):
-    (tmp_path / "kkt").mkdir()
-    e = start_emulator(tmp_path / "kkt")
-    yield e
-    e.stop()
+from till_helpers import (
+    MiniCentral,
+    close_service,
+    make_service,
+    open_shift,
+    order,
+    running_service,
+    service_on_shift,
+    wait_for,
+)
 
 
 @pytest.fixture
 def svc(tmp_path, emu):
-    s = make_service(tmp_path / "journal.sqlite", emu)
-    s.start()
-    s.open_shift({"uuid": "shift-0001", "cashier": {"name": "Анна Кассирова"}})
-    yield s
-    close_service(s)
+    with service_on_shift(tmp_path / "journal.sqlite", emu) as service:
+        yield service
 
 
 def last_fd(svc):
@@ -259,37 +256,40 @@ class Crash(BaseException):
     """Stands for the process dying at a fault point (the crash matrix uses SIGKILL)."""
 
 
-@pytest.mark.parametrize("point, fiscalised", [("after_sent", False), ("after_device", True)])
-def test_settle_on_start_after_an_interrupted_receipt(tmp_path, emu, point, fiscalised):
-    """A previous run stopped with the entry `sent`, before or after the KKT closed
-    the receipt.  A fresh service settles it from the FN before serving anything:
-    one fiscal document either way."""
+def service_crashing_at(path, emu, point):
+    """A started service with its shift open that dies (``Crash``) at the fault point ``point``
+    once ``arm()`` is called: (service, arm)."""
     armed = []
 
     def hook(name):
         if armed and name == point:
             raise Crash(name)
 
-    s = make_service(tmp_path / "j.sqlite", emu, fault_hook=hook)
-    s.start()
-    s.open_shift({"uuid": "shift-0002", "cashier": {"name": "Анна"}})
+    svc = make_service(path, emu, fault_hook=hook)
+    svc.start()
+    open_shift(svc)
+    return svc, lambda: armed.append(True)
+
+
+@pytest.mark.parametrize("point, fiscalised", [("after_sent", False), ("after_device", True)])
+def test_settle_on_start_after_an_interrupted_receipt(tmp_path, emu, point, fiscalised):
+    """A previous run stopped with the entry `sent`, before or after the KKT closed
+    the receipt.  A fresh service settles it from the FN before serving anything:
+    one fiscal document either way."""
+    s, arm = service_crashing_at(tmp_path / "j.sqlite", emu, point)
     before = last_fd(s)
     o = order()
-    armed.append(True)
+    arm()
     with pytest.raises(Crash):
         s.sale(o)
     assert s.journal.get(o["uuid"])["state"] == "sent"
     assert last_fd(s) == before + (1 if fiscalised else 0)
     close_service(s)
-    s2 = make_service(tmp_path / "j.sqlite", emu)
-    try:
-        s2.start()
+    with running_service(tmp_path / "j.sqlite", emu) as s2:
         e = s2.journal.get(o["uuid"])
         assert e["state"] == "fiscalised" and e["fd_number"] == before + 1
         assert last_fd(s2) == before + 1
         assert s2.sale(o)["fiscal"]["fd_number"] == before + 1
-    finally:
-        close_service(s2)
 
 
 def test_pusher_thread_backs_off_while_central_is_down(tmp_path, emu):
@@ -373,18 +373,10 @@ def test_start_is_not_blocked_by_an_operation_the_kkt_refuses(tmp_path, emu):
     """A sale left unfinished by a crash cannot be completed on restart (paper
     out): the service still starts, the entry is `failed`, and the POS posting
     the uuid again gets exactly one document once the paper is back."""
-    armed = []
-
-    def hook(name):
-        if armed and name == "after_journal":
-            raise Crash(name)
-
-    s = make_service(tmp_path / "j.sqlite", emu, fault_hook=hook)
-    s.start()
-    s.open_shift({"uuid": "shift-0003", "cashier": {"name": "Анна"}})
+    s, arm = service_crashing_at(tmp_path / "j.sqlite", emu, "after_journal")
     before = last_fd(s)
     o = order()
-    armed.append(True)
+    arm()
     with pytest.raises(Crash):
         s.sale(o)
     close_service(s)
@@ -406,27 +398,15 @@ def test_start_is_not_blocked_by_an_operation_the_kkt_refuses(tmp_path, emu):
 def test_cash_in_interrupted_is_settled_from_the_kkt_counters(tmp_path, emu, point):
     """Cash in/out leave no FD to look up: the KKT's cash counters recorded
     before the command tell on restart whether it went through."""
-    armed = []
-
-    def hook(name):
-        if armed and name == point:
-            raise Crash(name)
-
-    s = make_service(tmp_path / "j.sqlite", emu, fault_hook=hook)
-    s.start()
-    s.open_shift({"uuid": "shift-0004", "cashier": {"name": "Анна"}})
+    s, arm = service_crashing_at(tmp_path / "j.sqlite", emu, point)
     before = s.counters()["cash_in"]["total"]
-    armed.append(True)
+    arm()
     with pytest.raises(Crash):
         s.cash_in({"uuid": "cashin-crash-0001", "amount": 250000, "cashier": "Анна"})
     assert s.journal.get("cashin-crash-0001")["state"] == "sent"
     close_service(s)
-    s2 = make_service(tmp_path / "j.sqlite", emu)
-    try:
-        s2.start()
+    with running_service(tmp_path / "j.sqlite", emu) as s2:
         assert s2.journal.get("cashin-crash-0001")["state"] == "fiscalised"
         assert s2.counters()["cash_in"]["total"] == before + 250000
         s2.cash_in({"uuid": "cashin-crash-0001", "amount": 250000, "cashier": "Анна"})
         assert s2.counters()["cash_in"]["total"] == before + 250000
-    finally:
-        close_service(s2)

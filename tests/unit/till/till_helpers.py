@@ -8,12 +8,18 @@
 """
 
 import base64
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid as uuidlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+from loopback_http import JsonHandler, LoopbackServer
 from ru54fz import errors, tokens
 from ru54fz.journal import Journal
 from ru54fz.ofd.client import OfdError, TcpOfdTransport
@@ -36,11 +42,15 @@ def make_device(config):
     return real(config)
 
 
-def make_service(path, emu, clock=None, **config):
+def make_service(path, emu, clock=None, device=None, **config):
+    """A TillService of till T1 (no autopush) with its journal at ``path``, on the register of
+    ``emu`` (either emulator process; ``device`` adds to its device config)."""
     journal = Journal(path, till_code=config.get("till_code", "T1"), clock=clock or time.time)
-    device = make_device(emu.config)
     svc = TillService(
-        journal, device, dict({"till_code": "T1", "autopush": False}, **config), clock=clock or time.time
+        journal,
+        make_device({**emu.config, **(device or {})}),
+        dict({"till_code": "T1", "autopush": False}, **config),
+        clock=clock or time.time,
     )
     return svc
 
@@ -51,6 +61,95 @@ def close_service(svc):
         svc.device.close()
     finally:
         svc.journal.close()
+
+
+#: the cashier of the tests' shifts and orders
+CASHIER = "Анна Кассирова"
+
+
+def open_shift(svc, uuid=None):
+    """The shift opened on ``svc`` by the tests' cashier (request ``uuid``, a fresh one by default)."""
+    return svc.open_shift({"uuid": uuid or f"shift-{uuidlib.uuid4()}", "cashier": {"name": CASHIER}})
+
+
+@contextlib.contextmanager
+def running_service(path, emu, **kw):
+    """A started :func:`make_service` (``kw``: its arguments); closed on exit."""
+    svc = make_service(path, emu, **kw)
+    try:
+        svc.start()
+        yield svc
+    finally:
+        close_service(svc)
+
+
+@contextlib.contextmanager
+def service_on_shift(path, emu, shift_uuid=None, **kw):
+    """A :func:`running_service` with the shift open."""
+    with running_service(path, emu, **kw) as svc:
+        open_shift(svc, shift_uuid)
+        yield svc
+
+
+def open_shift_on(emu, path):
+    """A set-up: the shift opened on the register of ``emu`` by a till (journal at ``path``)
+    that is closed again."""
+    with service_on_shift(path, emu):
+        pass
+
+
+CRASH_RUNNER = str(Path(__file__).resolve().parent / "till_crash_runner.py")
+CRASH_ENV = ("RU54FZ_CRASH_AT", "RU54FZ_CRASH_AFTER_MS", "RU54FZ_CRASH_FROM")
+
+
+def run_till(tmp_path, emu, command, payload=None, env=None, timeout=60):
+    """(exit code, result) of the till as a process of its own (till_crash_runner.py) doing
+    ``command`` with its journal in ``tmp_path``, on the register of ``emu``.  ``env`` may
+    have it killed at a step (RU54FZ_CRASH_*): -SIGKILL is then its end and the result None;
+    any other failure raises."""
+    args = [sys.executable, CRASH_RUNNER, str(tmp_path / "till.sqlite"), emu.url, command]
+    if payload is not None:
+        path = tmp_path / f"payload-{payload['uuid']}.json"
+        path.write_text(json.dumps(payload))
+        args.append(str(path))
+    full_env = {k: v for k, v in os.environ.items() if k not in CRASH_ENV}
+    full_env.update(env or {})
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=full_env)
+    if proc.returncode not in (0, -signal.SIGKILL):
+        raise AssertionError(f"runner failed ({proc.returncode}): {proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else None
+    return proc.returncode, result
+
+
+#: where the crash matrix kills the till during a receipt (RU54FZ_CRASH_* of ru54fz/till_service.py)
+CRASH_POINTS = ["before_journal", "after_journal", "after_sent", "during_device", "after_device"]
+
+
+def crash_env(point):
+    """The environment that has :func:`run_till` killed at ``point`` of a receipt;
+    ``during_device``: 150 ms after the receipt went to the register."""
+    if point == "during_device":
+        return {"RU54FZ_CRASH_FROM": "after_sent", "RU54FZ_CRASH_AFTER_MS": "150"}
+    return {"RU54FZ_CRASH_AT": point}
+
+
+def journal_entry(tmp_path, uuid):
+    """The entry of ``uuid`` in the journal :func:`run_till` keeps in ``tmp_path`` (None: none)."""
+    journal = Journal(tmp_path / "till.sqlite")
+    try:
+        return journal.get(uuid)
+    finally:
+        journal.close()
+
+
+def check_exactly_one(emu, tmp_path, before, payload, result):
+    """The sale ``payload`` answered ``result`` with the one FD the FN got after ``before``,
+    and the till's journal agrees."""
+    last = emu.control.state()["last_fd"]
+    assert last == before + 1, f"expected one new FD, the FN went from {before} to {last}"
+    assert result["fiscal"]["fd_number"] == last
+    entry = journal_entry(tmp_path, payload["uuid"])
+    assert entry["state"] == "fiscalised" and entry["fd_number"] == last
 
 
 def order(uid=None, total_lines=2, pay="card", operation="sale", refund_of=None, **kw):
@@ -74,7 +173,7 @@ def order(uid=None, total_lines=2, pay="card", operation="sale", refund_of=None,
         "uuid": uid or str(uuidlib.uuid4()),
         "pos_reference": "Order 00001-001-0001",
         "operation": operation,
-        "cashier": {"name": "Анна Кассирова", "inn": ""},
+        "cashier": {"name": CASHIER, "inn": ""},
         "buyer_contact": "",
         "tax_system": 1,
         "lines": lines,
@@ -90,10 +189,11 @@ def fd_documents(device, first, last):
     return {n: device.find_document(n) for n in range(first, last + 1)}
 
 
-class MiniCentral:
+class MiniCentral(LoopbackServer):
     """Receiving side of the till push format on a real HTTP server."""
 
     def __init__(self, till_code="T1", token="central-secret", ofd_port=None):
+        super().__init__()
         self.till_code = till_code
         self.token_hash = tokens.hash_token(token)
         self.token = token
@@ -114,39 +214,30 @@ class MiniCentral:
         #: ticket is only in a later push reply
         self.late_tickets = False
         self.lock = threading.Lock()
-        self.server = None
-        self.port = None
         self._ofd = None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self, port=0):
         central = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
                 if self.path != "/optics_pos_ru54fz/central/push":
-                    return self._send(404, {"error": "not found"})
+                    return self.send_json(404, {"error": "not found"})
                 # like the real central: the till is named and authenticated by headers
                 if self.headers.get("X-Till-Code") != central.till_code or not tokens.verify(
                     self.headers.get("X-Till-Token", ""), central.token_hash
                 ):
-                    return self._send(401, {"error": {"code": "unauthorized"}})
+                    return self.send_json(401, {"error": {"code": "unauthorized"}})
                 data = json.loads(body)
                 if data.get("till_code") != central.till_code:
-                    return self._send(401, {"error": {"code": "unauthorized"}})
+                    return self.send_json(401, {"error": {"code": "unauthorized"}})
                 refusal = central.refuse(data["entries"]) if central.refuse else None
                 if refusal:
                     with central.lock:
                         central.requests += 1
-                    return self._send(refusal[0], {"error": refusal[1]})
+                    return self.send_json(refusal[0], {"error": refusal[1]})
                 if data.get("status") is not None:
                     central.statuses.append(data["status"])
                 central.pushes.append(
@@ -157,27 +248,9 @@ class MiniCentral:
                         "tickets_written": list(data.get("tickets_written") or []),
                     }
                 )
-                self._send(200, central.handle(data["entries"]))
+                self.send_json(200, central.handle(data["entries"]))
 
-            def _send(self, status, payload):
-                raw = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        return self.serve(Handler, port)
 
     def handle(self, entries):
         accepted, tickets = [], []
@@ -235,6 +308,15 @@ __all__ = [
     "MiniCentral",
     "make_service",
     "close_service",
+    "open_shift",
+    "open_shift_on",
+    "CRASH_POINTS",
+    "check_exactly_one",
+    "crash_env",
+    "journal_entry",
+    "run_till",
+    "running_service",
+    "service_on_shift",
     "order",
     "fd_documents",
     "wait_for",

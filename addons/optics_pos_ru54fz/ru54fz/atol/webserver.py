@@ -29,6 +29,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ..emulator.process import ControlChannel
 from ..shtrih import codec
 from . import tables as T
 from .firmware import AtolFirmware, TaskError
@@ -78,7 +79,7 @@ class Faults:
         return 0
 
 
-class AtolWebServer:
+class AtolWebServer(ControlChannel):
     def __init__(self, model, host="127.0.0.1", port=0, control_port=0):
         self.model = model
         self.firmware = AtolFirmware(model)
@@ -301,102 +302,46 @@ class AtolWebServer:
         self.firmware.accepted.clear()
 
     # --------------------------------------------------------------- control
-    def _serve_control(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.control.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._control_link, args=(conn,), daemon=True).start()
+    # the channel and the ops both emulators answer: emulator.process.ControlChannel
+    control_ensure_ascii = False
 
-    def _control_link(self, conn):
-        with conn, conn.makefile("rwb") as fh:
-            for line in fh:
-                try:
-                    reply = {"ok": True, **(self.handle_control(json.loads(line)) or {})}
-                except Exception as exc:  # the control channel reports, never dies
-                    reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-                fh.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
-                fh.flush()
-                if self.stopping.is_set():
-                    return
+    def _armed_faults(self):
+        return self.faults
 
-    def handle_control(self, req):
-        model, faults, fn_faults = self.model, self.faults, self.model.faults
-        op = req.get("op")
-        with model.lock:
-            if op == "ping":
-                return {"port": self.port}
-            if op == "state":
-                return {"state": {**model.summary(), "atol_faults": faults.to_dict()}}
-            if op == "set":
-                return self._control_set(req)
-            if op == "clock":
-                return {
-                    "clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
-                    "now": model.now().isoformat(),
-                }
-            if op == "power_loss":
-                faults.power_loss = {
-                    "when": req.get("when", "before"),
-                    "command": req.get("command"),
-                    "count": int(req.get("count", 1)),
-                }
-                return {}
-            if op == "inject_error":
-                faults.injected.append(
-                    {
-                        "code": int(req["code"]),
-                        "command": req.get("command"),
-                        "count": int(req.get("count", 1)),
-                        "after": bool(req.get("after", False)),
-                    }
-                )
-                return {}
-            if op == "lost_reply":
-                faults.lost_replies = {
-                    "count": int(req.get("count", 1)),
-                    "method": req.get("method"),
-                    "command": req.get("command"),
-                }
-                return {}
-            if op == "marking":
-                return self._control_marking(req)
-            if op == "reset":
-                model.reset()
-                faults.reset()
-                self.firmware.validation = None
-                self.firmware.accepted.clear()
-                self.firmware.oism.clear()
-                with self.lock:
-                    self.requests.clear()
-                    self.order.clear()
-                self._save()
-                return {}
-            if op == "reset_faults":
-                fn_faults.reset()
-                faults.reset()
-                self.wake.set()
-                return {}
-            if op == "stats":
-                return {"stats": dict(model.stats)}
-            if op == "document":
-                return {"document": model.document(req["fd"])}
-            if op == "requests":
-                with self.lock:
-                    return {
-                        "requests": {
-                            u: [r["status"] for r in self.requests[u]["results"]] for u in self.order
-                        }
-                    }
-            if op == "ofd_confirm_all":
-                return {"confirmed": model.confirm_all()}
-            if op == "shutdown":
-                self.stop()
-                return {}
-        raise ValueError(f"unknown control op {op!r}")
+    def op_state(self, req):
+        return {"state": {**self.model.summary(), "atol_faults": self.faults.to_dict()}}
 
-    def _control_marking(self, req):
+    def op_lost_reply(self, req):
+        self.faults.lost_replies = {
+            "count": int(req.get("count", 1)),
+            "method": req.get("method"),
+            "command": req.get("command"),
+        }
+        return {}
+
+    def op_reset(self, req):
+        self.model.reset()
+        self.faults.reset()
+        self.firmware.validation = None
+        self.firmware.accepted.clear()
+        self.firmware.oism.clear()
+        with self.lock:
+            self.requests.clear()
+            self.order.clear()
+        self._save()
+        return {}
+
+    def op_reset_faults(self, req):
+        self.model.faults.reset()
+        self.faults.reset()
+        self.wake.set()
+        return {}
+
+    def op_requests(self, req):
+        with self.lock:
+            return {"requests": {u: [r["status"] for r in self.requests[u]["results"]] for u in self.order}}
+
+    def op_marking(self, req):
         """The ``marking`` op."""
         # what the marking operator answers for a code identity (GTIN + serial)
         if req.get("clear"):
@@ -405,7 +350,7 @@ class AtolWebServer:
             self.firmware.oism[req["cis"]] = req.get("answer", "valid")
         return {"oism": dict(self.firmware.oism)}
 
-    def _control_set(self, req):
+    def op_set(self, req):
         """The ``set`` op: the FN's and the web server's faults, under the model's lock."""
         model, faults, fn_faults = self.model, self.faults, self.model.faults
         for key in ("paper_out", "cover_open"):

@@ -4,11 +4,10 @@ Prints one JSON line when ready: {"ready": true, "port", "control_port", "pty"}.
 """
 
 import argparse
-import json
-import signal
 import sys
 
 from .model import PROFILES, KKTModel
+from .process import serve_until_stopped
 from .server import Server
 
 
@@ -41,21 +40,9 @@ def main(argv=None):
     model.faults.print_delay = args.print_delay
     server = Server(model, args.host, args.port, args.control_port, args.pty)
     server.start()
-    signal.signal(signal.SIGTERM, lambda *_: server.stop())
-    # the ready line the harness waits for on stdout
-    print(  # pylint: disable=print-used
-        json.dumps(
-            {"ready": True, "port": server.port, "control_port": server.control_port, "pty": server.pty_path}
-        ),
-        flush=True,
+    serve_until_stopped(
+        server, {"port": server.port, "control_port": server.control_port, "pty": server.pty_path}
     )
-    try:
-        while not server.stopping.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        server.stop()
-    with model.lock:
-        model.save()
     return 0
 
 

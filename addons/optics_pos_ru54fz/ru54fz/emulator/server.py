@@ -2,13 +2,13 @@
 fault injection on the wire, and the JSON control channel."""
 
 import contextlib
-import json
 import os
 import random
 import socket
 import threading
 
 from ..shtrih.frame import ACK, NAK, Decoder, encode, split_command
+from .process import ControlChannel
 
 
 def _label(payload):
@@ -92,7 +92,7 @@ class LinkHandler:
         self._send_reply(frame, label)
 
 
-class Server:
+class Server(ControlChannel):
     def __init__(self, model, host="127.0.0.1", port=0, control_port=0, use_pty=False):
         self.model = model
         self.stopping = threading.Event()
@@ -158,91 +158,36 @@ class Server:
             return
 
     # --------------------------------------------------------------- control
-    def _serve_control(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.control.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._control_link, args=(conn,), daemon=True).start()
+    # the channel and the ops both emulators answer: process.ControlChannel
+    def _armed_faults(self):
+        return self.model.faults
 
-    def _control_link(self, conn):
-        with conn, conn.makefile("rwb") as fh:
-            for line in fh:
-                try:
-                    request = json.loads(line)
-                    reply = {"ok": True, **(self.handle_control(request) or {})}
-                except Exception as exc:  # the control channel reports, never dies
-                    reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-                fh.write(json.dumps(reply).encode() + b"\n")
-                fh.flush()
-                if self.stopping.is_set():
-                    return
+    def op_state(self, req):
+        return {"state": self.model.summary()}
 
-    def handle_control(self, req):
-        model = self.model
-        faults = model.faults
-        op = req.get("op")
-        with model.lock:
-            if op == "ping":
-                return {"port": self.port}
-            if op == "state":
-                return {"state": model.summary()}
-            if op == "set":
-                return self._control_set(req)
-            if op == "clock":
-                return {
-                    "clock_offset": model.set_clock(req.get("offset"), req.get("advance")),
-                    "now": model.now().isoformat(),
-                }
-            if op == "garble":
-                faults.garble = {
-                    "count": int(req.get("count", 1)),
-                    "mode": req.get("mode", "lrc"),
-                    "command": req.get("command"),
-                }
-                return {}
-            if op == "power_loss":
-                faults.power_loss = {
-                    "when": req.get("when", "before"),
-                    "command": req.get("command"),
-                    "count": int(req.get("count", 1)),
-                }
-                return {}
-            if op == "inject_error":
-                faults.injected.append(
-                    {
-                        "code": int(req["code"]),
-                        "command": req.get("command"),
-                        "count": int(req.get("count", 1)),
-                        "after": bool(req.get("after", False)),
-                    }
-                )
-                return {}
-            if op == "line":
-                faults.nak_frames = int(req.get("nak_frames", 0))
-                faults.drop_frames = int(req.get("drop_frames", 0))
-                return {}
-            if op == "reset":
-                model.reset()
-                return {}
-            if op == "marking":
-                return self._control_marking(req)
-            if op == "reset_faults":
-                faults.reset()
-                return {}
-            if op == "stats":
-                return {"stats": dict(model.stats)}
-            if op == "document":
-                return {"document": model.document(req["fd"])}
-            if op == "ofd_confirm_all":
-                return {"confirmed": model.confirm_all()}
-            if op == "shutdown":
-                self.stop()
-                return {}
-        raise ValueError(f"unknown control op {op!r}")
+    def op_garble(self, req):
+        self.model.faults.garble = {
+            "count": int(req.get("count", 1)),
+            "mode": req.get("mode", "lrc"),
+            "command": req.get("command"),
+        }
+        return {}
 
-    def _control_marking(self, req):
+    def op_line(self, req):
+        faults = self.model.faults
+        faults.nak_frames = int(req.get("nak_frames", 0))
+        faults.drop_frames = int(req.get("drop_frames", 0))
+        return {}
+
+    def op_reset(self, req):
+        self.model.reset()
+        return {}
+
+    def op_reset_faults(self, req):
+        self.model.faults.reset()
+        return {}
+
+    def op_marking(self, req):
         """The ``marking`` op."""
         model = self.model
         # what the marking operator answers for a code identity (GTIN + serial)
@@ -252,7 +197,7 @@ class Server:
             model.marking.oism[req["cis"]] = req.get("answer", "valid")
         return {"oism": dict(model.marking.oism)}
 
-    def _control_set(self, req):
+    def op_set(self, req):
         """The ``set`` op: faults and registration settings, under the model's lock."""
         model = self.model
         faults = model.faults
