@@ -143,13 +143,13 @@ class OpticsFiscalTill(models.Model):
         ``GET status``, docs/fiscal_contracts.md)."""
         now = fields.Datetime.now()
         vals = {"last_contact": now, "till_code": config.ru54fz_till_code}
-        if not (isinstance(status, dict) and status):
-            till = self.search([("pos_config_id", "=", config.id)], limit=1)
-            if till and till.last_contact and now - till.last_contact < CONTACT_PRECISION:
-                # a push without status every few seconds: the dashboard counts silence in
-                # minutes, so a contact is written at most once per CONTACT_PRECISION
-                return till
-        if isinstance(status, dict) and status:
+        has_status = isinstance(status, dict) and bool(status)
+        till = self.search([("pos_config_id", "=", config.id)], limit=1)
+        if not has_status and till.last_contact and now - till.last_contact < CONTACT_PRECISION:
+            # a push without status every few seconds: the dashboard counts silence in
+            # minutes, so a contact is written at most once per CONTACT_PRECISION
+            return till
+        if has_status:
             fn = status.get("fn") or {}
             journal = status.get("journal") or {}
             tz = self._till_tz(config)
@@ -173,7 +173,6 @@ class OpticsFiscalTill(models.Model):
                     }
                 )
             vals["status_json"] = json.dumps(status, ensure_ascii=False, default=str)[:20000]
-        till = self.search([("pos_config_id", "=", config.id)], limit=1)
         if till:
             till.write(vals)
         else:

@@ -3,20 +3,12 @@ central a full ingestion; the OFD ticket loop must not push for nothing).
 
 Against the KKT emulator over TCP, a real HTTP central (MiniCentral) and the mock OFD."""
 
+import contextlib
 import time
 
 import pytest
-from ru54fz.emulator.harness import start_emulator
 from ru54fz.ofd.mock_server import MockOfd
-from till_helpers import MiniCentral, close_service, make_service, order
-
-
-@pytest.fixture
-def emu(tmp_path):
-    (tmp_path / "kkt").mkdir()
-    e = start_emulator(tmp_path / "kkt")
-    yield e
-    e.stop()
+from till_helpers import MiniCentral, order, service_on_shift
 
 
 @pytest.fixture
@@ -26,24 +18,21 @@ def ofd():
     o.stop()
 
 
-def _till(tmp_path, emu, central, **config):
-    s = make_service(
-        tmp_path / "journal.sqlite",
-        emu,
-        central_url=central.url,
-        central_token=central.token,
-        autopush=False,
-        **config,
-    )
-    s.start()
-    s.open_shift({"uuid": "shift-push-rounds", "cashier": {"name": "Анна Кассирова"}})
-    return s
+@contextlib.contextmanager
+def till_of(tmp_path, emu, central, **config):
+    """A till on shift (the shared ``emu`` register) pushing to ``central`` only when told."""
+    try:
+        with service_on_shift(
+            tmp_path / "journal.sqlite", emu, central_url=central.url, central_token=central.token, **config
+        ) as svc:
+            yield svc
+    finally:
+        central.stop()
 
 
 def test_a_ticket_poll_carries_the_ofd_message_again_only_after_the_resend_delay(tmp_path, emu):
     central = MiniCentral().start()  # no OFD behind it: the ticket never comes
-    s = _till(tmp_path, emu, central, ofd_resend_seconds=0.5)
-    try:
+    with till_of(tmp_path, emu, central, ofd_resend_seconds=0.5) as s:
         s.sale(order())
         s.push_to_central()
         # the FN hands out its oldest unconfirmed message (the shift opening's) with its entry
@@ -59,9 +48,6 @@ def test_a_ticket_poll_carries_the_ofd_message_again_only_after_the_resend_delay
         s.push_to_central()
         assert central.pushes[-1]["messages"] == carried, "after the delay the message goes again"
         assert s.journal.get(carried[0])["state"] in ("delivered", "archived")
-    finally:
-        close_service(s)
-        central.stop()
 
 
 def test_the_ticket_round_ends_without_an_empty_push_and_the_next_push_names_the_written_ticket(
@@ -69,8 +55,7 @@ def test_the_ticket_round_ends_without_an_empty_push_and_the_next_push_names_the
 ):
     central = MiniCentral(ofd_port=ofd.port).start()
     central.late_tickets = True  # like the real central: the ticket comes in a later reply
-    s = _till(tmp_path, emu, central)
-    try:
+    with till_of(tmp_path, emu, central) as s:
         s.push_to_central()  # the shift opening's message goes; its ticket comes with the next
         s.push_to_central()
         s.push_to_central()
@@ -89,15 +74,11 @@ def test_the_ticket_round_ends_without_an_empty_push_and_the_next_push_names_the
         )
         s.push_to_central()
         assert central.pushes[-1]["tickets_written"] == [], "named once"
-    finally:
-        close_service(s)
-        central.stop()
 
 
 def test_the_status_goes_with_the_first_push_then_once_per_interval(tmp_path, emu):
     central = MiniCentral().start()
-    s = _till(tmp_path, emu, central, push_status_interval=0.5)
-    try:
+    with till_of(tmp_path, emu, central, push_status_interval=0.5) as s:
         s.sale(order())
         s.push_to_central()
         s.push_to_central()
@@ -107,6 +88,3 @@ def test_the_status_goes_with_the_first_push_then_once_per_interval(tmp_path, em
         s.push_to_central()
         assert central.pushes[-1]["status"], "the interval has passed: the status goes again"
         assert central.statuses[-1]["journal"]["entries"] >= 2
-    finally:
-        close_service(s)
-        central.stop()
