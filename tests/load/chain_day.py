@@ -226,14 +226,6 @@ class Central:
     def tail(self, n=3000):
         return self.text()[-n:]
 
-    def request_costs(self, since=None):
-        """{path: (requests, mean seconds, mean SQL queries)} from werkzeug's access log
-        (Odoo appends query count, query time and remaining time to each line)."""
-        return {
-            path: (len(times), sum(times) / len(times), q)
-            for path, (times, q) in self.request_times(since).items()
-        }
-
     def request_times(self, since=None):
         """{path: ([seconds each request spent in a worker], mean SQL queries)}: the server's
         side of a request's latency (what a client sees beyond it is waiting for a free
@@ -1242,8 +1234,9 @@ class Day:
             f"(everything included: push, POS sync, OFD delivery, import, reports)"
         )
         self.central_cpu_per_receipt = central_cpu / max(self.receipts, 1)
-        costs = self.central.request_costs(since=self.log_since)
-        served = self.central.request_times(since=self.log_since).get(PUSH_PATH, ([], 0))[0]
+        times = self.central.request_times(since=self.log_since)  # one pass over the access log
+        costs = {path: (len(t), sum(t) / len(t), q) for path, (t, q) in times.items()}
+        served = times.get(PUSH_PATH, ([], 0))[0]
         p(
             f"push time inside central (a worker's share of the push latency, {len(served)} pushes) "
             f"p50/p95/p99: {ms(pct(served, 50))} / {ms(pct(served, 95))} / {ms(pct(served, 99))}"
