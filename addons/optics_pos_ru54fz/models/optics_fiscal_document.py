@@ -1083,6 +1083,31 @@ class OpticsFiscalDocument(models.Model):
             ._ofd_deliver(key)
         )
 
+    @api.model
+    def _ofd_wake_postponed(self, company_id):
+        """The OFD link of the company works again (its breaker closed): run the delivery
+        jobs that were postponed while it was down now, not at their own retry time (up to
+        a cool-down later).  In its own short transaction, so the runner sees it at once;
+        best effort: a job not woken still runs at its time."""
+        try:
+            with self.env.registry.cursor() as cr:
+                cr.execute(SQL("SET LOCAL lock_timeout = '2s'"))
+                cr.execute(
+                    SQL(
+                        # queue_job's trigger notifies the runner of each updated job, and
+                        # the runner reschedules a job whose eta changed
+                        "UPDATE queue_job SET eta = NULL WHERE state = 'pending' AND eta IS NOT NULL"
+                        " AND identity_key IN (SELECT DISTINCT ofd_job_key FROM optics_fiscal_document"
+                        " WHERE company_id = %s AND ofd_job_key IS NOT NULL"
+                        " AND ofd_state IN ('pending', 'failed'))",
+                        company_id,
+                    )
+                )
+                if cr.rowcount:
+                    _logger.info("OFD link back: %s postponed delivery job(s) woken", cr.rowcount)
+        except psycopg2.Error:
+            _logger.warning("OFD link back: the postponed delivery jobs were not woken", exc_info=True)
+
     def _ofd_transport(self, company):
         if not company.ru54fz_ofd_host or not company.ru54fz_ofd_port:
             raise OfdTransportError(f"no OFD host/port configured for company {company.name}")

@@ -1,4 +1,5 @@
 import contextlib
+import functools
 from datetime import datetime, timezone
 
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
@@ -151,6 +152,9 @@ class OpticsOfdBreaker(models.Model):
             cool_down=max(1, company.ru54fz_breaker_cool_down or 30),
             probe_timeout=max(
                 60.0, 2 * (company.ru54fz_ofd_read_timeout or 10) + (company.ru54fz_ofd_connect_timeout or 5)
+            ),
+            on_recovered=functools.partial(
+                self.env["optics.fiscal.document"]._ofd_wake_postponed, company.id
             ),
         )
 

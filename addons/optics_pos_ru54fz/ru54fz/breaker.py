@@ -6,7 +6,11 @@ half_open (exactly one caller, the probe, is let through) --success--> closed
 
 While the breaker is open (or a probe is under way) callers get ``BreakerOpen``
 with the number of seconds after which to try again; callers postpone their
-work without counting it as an attempt.
+work without counting it as an attempt.  When a probe (or any caller) succeeds
+while the breaker is not closed, ``on_recovered`` is called once, after the
+closed state is stored: the owner wakes the work it postponed, so a backlog goes
+out as soon as the link is proven to work instead of at each caller's own retry
+time (up to a cool-down later).
 
 The state lives in a ``BreakerStorage``.  ``MemoryStorage`` serves tests and
 single-process use; the Odoo model stores it in a database row so that every
@@ -71,10 +75,19 @@ class MemoryStorage(BreakerStorage):
 
 
 class CircuitBreaker:
-    def __init__(self, storage, failure_threshold=5, cool_down=30.0, probe_timeout=60.0, clock=time.time):
+    def __init__(
+        self,
+        storage,
+        failure_threshold=5,
+        cool_down=30.0,
+        probe_timeout=60.0,
+        clock=time.time,
+        on_recovered=None,
+    ):
         if failure_threshold < 1:
             raise ValueError("failure_threshold must be at least 1")
         self.storage = storage
+        self.on_recovered = on_recovered
         self.failure_threshold = failure_threshold
         self.cool_down = float(cool_down)
         #: a probe that neither succeeded nor failed within this time (its worker
@@ -105,9 +118,13 @@ class CircuitBreaker:
     def record_success(self):
         with self.storage.transaction() as tx:
             st = tx.load()
-            if st.state != CLOSED or st.failures:
+            recovered = st.state != CLOSED
+            if recovered or st.failures:
                 tx.save(BreakerState(state=CLOSED))
-            return CLOSED
+        # after the transaction: what the owner wakes must see the breaker closed
+        if recovered and self.on_recovered is not None:
+            self.on_recovered()
+        return CLOSED
 
     def record_failure(self, error=""):
         now = self.clock()

@@ -165,6 +165,43 @@ class TestOfdPipeline(OfdRunnerCase):
         self.wait_for(lambda: self.states().get(1) == "acknowledged", 30, "the successful probe")
         self.assertEqual(self.breaker_state(), "closed")
 
+    def test_the_backlog_goes_out_as_soon_as_the_probe_succeeds(self):
+        # one job per document; a cool-down of 40 s postpones the jobs that find the probe
+        # under way by 10 s (a quarter of it); answers take 1.5 s
+        self.set_company(ru54fz_breaker_cool_down=40, ru54fz_ofd_batch_size=1, ru54fz_ofd_read_timeout=5)
+        self.ofd.control.set_mode("slow", slow_ms=1500)
+        with self.committed() as env:
+            company = env["res.company"].browse(self.company_id)
+            breaker_id = env["optics.ofd.breaker"]._get_for(company).storage.breaker_id
+        # the OFD was down: the breaker opened 39 s ago, its probe is due in a second (a new
+        # transaction: the row was made by one of its own, after the first one's snapshot)
+        with self.committed() as env:
+            env.cr.execute(
+                SQL(
+                    "UPDATE optics_ofd_breaker SET state = 'open', failures = %s, opened_at ="
+                    " (now() at time zone 'UTC') - interval '39 seconds' WHERE id = %s",
+                    self.threshold,
+                    breaker_id,
+                )
+            )
+
+        def state():
+            # this endpoint's breaker (a job of the previous test may have made one for another)
+            with self.committed() as env:
+                env.cr.execute(SQL("SELECT state FROM optics_ofd_breaker WHERE id = %s", breaker_id))
+                return env.cr.fetchone()[0]
+
+        self.assertEqual(state(), "open")
+        self.push(self.entries(range(1, 6)))
+        # one job probes (half-open, 1.5 s), the others find it under way and are postponed by
+        # 10 s; the probe's answer closes the breaker
+        self.wait_for(lambda: state() == "closed", 30, "the probe to succeed", interval=0.05)
+        closed_at = time.time()
+        # the documents whose jobs were postponed behind the probe go now, not 10 s later
+        self.wait_all("acknowledged", 5, timeout=6)
+        self.assertLess(time.time() - closed_at, 6)
+        self.assertEqual([self.submissions(fd) for fd in range(1, 6)], [1] * 5)
+
     def test_attempts_exhausted_go_to_the_dead_letter_queue_with_history(self):
         self.set_company(ru54fz_ofd_max_attempts=3, ru54fz_breaker_threshold=50)
         self.ofd.control.set_mode("refuse")

@@ -100,3 +100,43 @@ def test_only_one_of_many_concurrent_callers_probes():
 def test_threshold_must_be_positive():
     with pytest.raises(ValueError):
         CircuitBreaker(MemoryStorage(), failure_threshold=0)
+
+
+def test_recovery_is_announced_once_when_the_link_comes_back():
+    clock = Clock()
+    woken = []
+    br = CircuitBreaker(
+        MemoryStorage(),
+        failure_threshold=2,
+        cool_down=30,
+        probe_timeout=60,
+        clock=clock,
+        on_recovered=lambda: woken.append(br.snapshot().state),
+    )
+    br.record_success()  # closed all along: nothing was postponed
+    br.record_failure()
+    br.record_success()  # one failure, never open: nothing was postponed either
+    assert woken == []
+    br.record_failure()
+    br.record_failure()
+    clock.now += 31
+    assert br.before_call() == "probe"
+    br.record_success()
+    # called once, and only after the closed state is stored (what it wakes must pass)
+    assert woken == [CLOSED]
+    br.record_success()
+    assert woken == [CLOSED]
+
+
+def test_a_failing_recovery_callback_does_not_undo_the_close():
+    def boom():
+        raise RuntimeError("wake failed")
+
+    clock = Clock()
+    br = CircuitBreaker(MemoryStorage(), failure_threshold=1, cool_down=30, clock=clock, on_recovered=boom)
+    br.record_failure()
+    clock.now += 31
+    br.before_call()
+    with pytest.raises(RuntimeError):
+        br.record_success()
+    assert br.snapshot().state == CLOSED and br.before_call() == CLOSED
