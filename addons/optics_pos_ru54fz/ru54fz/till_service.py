@@ -1160,13 +1160,10 @@ class TillService:
             try:
                 out = self.push_to_central()
                 backoff = 0.0
-                wait = self.config["push_interval"]
-                if out.get("awaiting_ticket"):
-                    # the ticket of the message just carried comes in a later reply: ask soon
-                    ticket_wait = min(max(ticket_wait * 2, self.config["ofd_ticket_poll"]), wait)
-                    wait = ticket_wait
-                else:
-                    ticket_wait = 0.0
+                ticket_wait = next_ticket_wait(
+                    ticket_wait, out, self.config["ofd_ticket_poll"], self.config["push_interval"]
+                )
+                wait = ticket_wait or self.config["push_interval"]
             except errors.FiscalError as exc:
                 backoff = min(max(backoff * 2, 1.0), self.config["push_backoff_max"])
                 wait = backoff
@@ -1185,6 +1182,22 @@ class TillService:
 
 
 # -- helpers ------------------------------------------------------------------------------
+def next_ticket_wait(previous, round_out, poll, interval):
+    """Seconds until the push loop asks central for an OFD ticket again; 0: no ticket is
+    awaited (the loop waits ``interval``).
+
+    The ticket of the message just carried comes in a later reply: ask after ``poll``
+    seconds, doubling while it does not come (central or the OFD is slow, or down), up to
+    ``interval``.  A round that brought a ticket starts again at ``poll``: the FN then hands
+    out its next message, and a backlog (after an OFD outage, one message per ticket) drains
+    at one poll per document, not at the doubled wait of the previous one."""
+    if not round_out.get("awaiting_ticket"):
+        return 0.0
+    if round_out.get("tickets") or not previous:
+        return min(poll, interval)
+    return min(previous * 2, interval)
+
+
 def _loads(text):
     import json
 

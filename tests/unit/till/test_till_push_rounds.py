@@ -4,11 +4,13 @@ central a full ingestion; the OFD ticket loop must not push for nothing).
 Against the KKT emulator over TCP, a real HTTP central (MiniCentral) and the mock OFD."""
 
 import contextlib
+import threading
 import time
 
 import pytest
 from ru54fz.ofd.mock_server import MockOfd
-from till_helpers import MiniCentral, order, service_on_shift
+from ru54fz.till_service import next_ticket_wait
+from till_helpers import MiniCentral, order, service_on_shift, wait_for
 
 
 @pytest.fixture
@@ -88,3 +90,38 @@ def test_the_status_goes_with_the_first_push_then_once_per_interval(tmp_path, em
         s.push_to_central()
         assert central.pushes[-1]["status"], "the interval has passed: the status goes again"
         assert central.statuses[-1]["journal"]["entries"] >= 2
+
+
+def test_the_ticket_poll_backs_off_while_no_ticket_comes_and_starts_again_after_one():
+    waits, wait = [], 0.0
+    rounds = [
+        {"awaiting_ticket": True, "tickets": 0},  # a message carried
+        {"awaiting_ticket": True, "tickets": 0},  # no ticket yet: twice as long
+        {"awaiting_ticket": True, "tickets": 0},
+        {"awaiting_ticket": True, "tickets": 0},
+        {"awaiting_ticket": True, "tickets": 1},  # a ticket, and the FN's next message carried
+        {"awaiting_ticket": True, "tickets": 1},
+        {"awaiting_ticket": False, "tickets": 1},  # the last ticket: nothing awaited
+    ]
+    for out in rounds:
+        wait = next_ticket_wait(wait, out, poll=1.0, interval=5.0)
+        waits.append(wait)
+    assert waits == [1.0, 2.0, 4.0, 5.0, 1.0, 1.0, 0.0]
+
+
+def test_a_backlog_of_ofd_messages_drains_at_one_poll_per_document(tmp_path, emu, ofd):
+    """After an OFD outage the FN holds a backlog and hands it out one message per ticket.
+    Each ticket restarts the poll at ``ofd_ticket_poll``: 7 messages at 0.2 s take about
+    2 s; had the wait kept doubling from one message to the next (0.2, 0.4, 0.8, 1.6, then the
+    3 s push interval) they would take 12 s."""
+    central = MiniCentral(ofd_port=ofd.port).start()
+    central.late_tickets = True  # like the real central: the ticket comes in a later reply
+    with till_of(tmp_path, emu, central, ofd_ticket_poll=0.2, push_interval=3.0) as s:
+        # sold while nothing was pushed: the FN holds 7 unconfirmed messages (with the shift's)
+        sales = [s.sale(order())["uuid"] for _ in range(6)]
+        started = time.monotonic()
+        s._pusher = threading.Thread(target=s._push_loop, daemon=True)  # the till's own loop
+        s._pusher.start()
+        assert wait_for(lambda: all(s.journal.get(u)["ofd_confirmed"] for u in sales), timeout=30)
+        elapsed = time.monotonic() - started
+    assert elapsed < 6, f"the backlog took {elapsed:.1f} s"
