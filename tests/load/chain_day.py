@@ -5,7 +5,9 @@ What runs (loopback only):
 
 * central: Odoo 18 in prefork (``--workers 4``) with OCA queue_job's job runner and one cron
   worker, on a database with the four addons (and their demo data: the POS configuration the
-  tills are copied from);
+  tills are copied from); and, as in the production topology (docs/deployment.md), a push
+  node: a second Odoo in prefork on the same database (``--push-workers 2``; no cron, no job
+  runner) to which the tills push, as the reverse proxy routes them;
 * the mock OFD as a subprocess (the real OFD session protocol over TCP);
 * N tills, each a ``TillService`` (journal in SQLite, the same code a database-less till runs)
   driving its own KKT emulator (the Shtrih-M protocol over TCP) and pushing its journal to
@@ -24,7 +26,9 @@ till's journal, on central (once) and at the OFD, with no FD unknown to the jour
 
 Printed: tills, receipts, receipts/s sustained; central push latency p50/p95/p99; OFD
 delivery lag (fiscalised at the till -> acknowledged on central) p50/p95/max, outside the
-outage and overall; POS sync latency; GP report and import times under load; errors;
+outage and overall, and outside the outage split into the documents queued in their FN
+behind a document of the outage (an FN hands out one OFD message at a time, oldest first)
+and the others; push p95 per wall minute; POS sync latency; GP report and import times under load; errors;
 database growth per 1,000 receipts; peak memory per process; lost and duplicate fiscal
 documents (both asserted 0: the exit status is 1 otherwise).
 
@@ -111,6 +115,9 @@ class DayPlan:
     # in the POS sync: Odoo's default, and the installed database's), "closing" (one picking
     # per session at its closing); empty keeps the database's setting
     stock_update: str = ""
+    # a CSV of every acknowledged document (fiscalised at, seconds into the day; lag; till;
+    # outside the outage and the offline store or not), for looking at the lag over the day
+    lag_csv: str = ""
     seed: int = 18
 
     def wall(self, business_seconds):
@@ -165,39 +172,26 @@ def pg_connect(db):
 
 
 class Central:
-    """Odoo in prefork with the queue_job runner, on loopback, for one database."""
+    """Odoo in prefork with the queue_job runner, on loopback, for one database.
 
-    def __init__(self, db, workers=4, log_path=None, data_dir=None):
+    ``push_workers`` > 0 adds a second Odoo node on the same database that serves only the
+    tills' pushes, as the reverse proxy of docs/deployment.md routes them
+    (``/optics_pos_ru54fz/central/push`` to the ``odoo-push`` nodes): HTTP workers, no cron,
+    no job runner (``--load=base,web``; the jobs it enqueues are run by the main node's
+    runner, woken by PostgreSQL's NOTIFY).  The tills push to ``push_url``; the POS, the back
+    office and the jobs use ``url``."""
+
+    def __init__(self, db, workers=4, log_path=None, data_dir=None, push_workers=0, main_nice=0):
         self.db = db
         self.workers = workers
+        self.push_workers = push_workers
+        # the main node's CPU priority below the push node's (``nice``): on one shared host,
+        # what separate machines (or cpu shares) for the push nodes give in production
+        self.main_nice = main_nice
+        self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or tempfile.mktemp(prefix=f"load_{db}_", suffix=".log")
-        cmd = [
-            *odoo_launcher(),
-            *db_args(),
-            "-d",
-            db,
-            f"--db-filter=^{db}$",
-            f"--addons-path={addons_path()}",
-            "--load=base,web,queue_job",
-            f"--workers={workers}",
-            "--max-cron-threads=1",
-            f"--http-port={self.port}",
-            "--http-interface=127.0.0.1",
-            f"--gevent-port={free_port()}",
-            "--log-level=warn",
-            "--log-handler=odoo.addons.queue_job.jobrunner.runner:INFO",
-            # one access-log line per request with its SQL count and time: the cost per endpoint
-            "--log-handler=werkzeug:INFO",
-            "--limit-time-real=900",
-            "--limit-time-cpu=900",
-            "--limit-memory-soft=2147483648",
-            "--limit-memory-hard=3221225472",
-            f"--logfile={self.log_path}",
-        ]
-        if data_dir:
-            cmd.append(f"--data-dir={data_dir}")
         env = dict(
             os.environ,
             PYTHONUNBUFFERED="1",
@@ -205,31 +199,87 @@ class Central:
             ODOO_QUEUE_JOB_CHANNELS=f"root:{max(1, workers - 1)},root.fiscal_ofd:2,root.connector_b:1",
         )
         env.pop("QUEUE_JOB__NO_DELAY", None)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
+        self.proc = self._start(self.port, workers, self.log_path, env, main=True)
+        self.push_proc = None
+        self.push_url = self.url
+        self.push_log_path = None
+        if push_workers:
+            port = free_port()
+            self.push_log_path = self.log_path.replace(".log", "_push.log")
+            self.push_proc = self._start(port, push_workers, self.push_log_path, env, main=False)
+            self.push_url = f"http://127.0.0.1:{port}"
+        ready = {self.log_path: "queue job runner ready for db"}
+        if self.push_proc:
+            # the werkzeug line of the first request is not there yet: the HTTP server's banner
+            ready[self.push_log_path] = "HTTP service (werkzeug) running"
         deadline = time.time() + 180
         while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"central exited: {self.tail()}")
-            if "queue job runner ready for db" in self.text():
+            for proc in self.procs():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"central exited: {self.tail()}")
+            if all(marker in self.text(path) for path, marker in ready.items()):
                 break
             time.sleep(0.3)
         else:
             self.stop()
             raise RuntimeError(f"central did not start: {self.tail()}")
 
-    def text(self):
+    def _start(self, port, workers, log_path, env, main):
+        cmd = [
+            *odoo_launcher(),
+            *db_args(),
+            "-d",
+            self.db,
+            f"--db-filter=^{self.db}$",
+            f"--addons-path={addons_path()}",
+            # the job runner is a server-wide module: only the main node runs one
+            "--load=base,web,queue_job" if main else "--load=base,web",
+            f"--workers={workers}",
+            f"--max-cron-threads={1 if main else 0}",
+            f"--http-port={port}",
+            "--http-interface=127.0.0.1",
+            f"--gevent-port={free_port()}",
+            "--log-level=warn",
+            "--log-handler=odoo.addons.queue_job.jobrunner.runner:INFO",
+            "--log-handler=odoo.service.server:INFO",
+            # one access-log line per request with its SQL count and time: the cost per endpoint
+            "--log-handler=werkzeug:INFO",
+            "--limit-time-real=900",
+            "--limit-time-cpu=900",
+            "--limit-memory-soft=2147483648",
+            "--limit-memory-hard=3221225472",
+            f"--logfile={log_path}",
+        ]
+        if self.data_dir:
+            cmd.append(f"--data-dir={self.data_dir}")
+        nice = self.main_nice if main else 0
+        return subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            env=env,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509
+        )
+
+    def procs(self):
+        return [p for p in (self.proc, self.push_proc) if p is not None]
+
+    def text(self, path=None):
         try:
-            return Path(self.log_path).read_text(errors="replace")
+            return Path(path or self.log_path).read_text(errors="replace")
         except OSError:
             return ""
 
     def tail(self, n=3000):
-        return self.text()[-n:]
+        tails = [self.text()[-n:]]
+        if self.push_log_path:
+            tails.append(f"-- push node --\n{self.text(self.push_log_path)[-n:]}")
+        return "\n".join(tails)
 
     def request_times(self, since=None):
-        """{path: ([seconds each request spent in a worker], mean SQL queries)}: the server's
-        side of a request's latency (what a client sees beyond it is waiting for a free
-        worker, the network and the client's own process)."""
+        """{path: ([seconds each request spent in a worker], mean SQL queries)} over the
+        access logs of both nodes: the server's side of a request's latency (what a client
+        sees beyond it is waiting for a free worker, the network and the client's own process)."""
         import re
 
         stats = {}
@@ -238,30 +288,47 @@ class Central:
             r"(\d+) ([\d.]+) ([\d.]+)",
             re.M,
         )
-        for stamp, path, queries, sql_time, other in pattern.findall(self.text()):
-            if since and stamp < since:
-                continue
-            path = path.split("?")[0]
-            times, q = stats.setdefault(path, ([], [0]))
-            times.append(float(sql_time) + float(other))
-            q[0] += int(queries)
+        for log_path in filter(None, (self.log_path, self.push_log_path)):
+            for stamp, path, queries, sql_time, other in pattern.findall(self.text(log_path)):
+                if since and stamp < since:
+                    continue
+                path = path.split("?")[0]
+                times, q = stats.setdefault(path, ([], [0]))
+                times.append(float(sql_time) + float(other))
+                q[0] += int(queries)
         return {p: (times, q[0] / len(times)) for p, (times, q) in stats.items()}
 
+    def push_counts(self):
+        """{node: till pushes its access log shows}: which node served the pushes."""
+        marker = f'"POST {PUSH_PATH} HTTP'
+        counts = {"central": self.text().count(marker)}
+        if self.push_log_path:
+            counts["push"] = self.text(self.push_log_path).count(marker)
+        return counts
+
     def processes(self):
-        try:
-            root = psutil.Process(self.proc.pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return []
+        """[(node, process)] of both nodes: the master and everything it started."""
+        out = []
+        for node, proc in (("central", self.proc), ("push", self.push_proc)):
+            if proc is None:
+                continue
+            try:
+                root = psutil.Process(proc.pid)
+                out += [(node, p) for p in (root, *root.children(recursive=True))]
+            except psutil.Error:
+                pass
+        return out
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        for proc in self.procs():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs():
             try:
-                self.proc.wait(60)
+                proc.wait(60)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+                proc.kill()
+                proc.wait(10)
 
 
 def create_database(db):
@@ -741,6 +808,9 @@ class Day:
 
     # ------------------------------------------------------------------ set-up
     def setup(self):
+        # built before the day: openpyxl holds the driver's GIL for seconds, which every till
+        # thread of this process would see as push latency
+        self.import_file = price_list_xlsx(self.plan.import_rows, offset=int(self.run_id, 16) * 100000)
         self.ofd = MockOfdProcess(latency_ms=5)
         self.chain = Chain(self.rpc, self.conn, self.ofd.port, self.run_id, self.plan.stock_update)
         t0 = time.time()
@@ -750,7 +820,7 @@ class Day:
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
             stores = list(pool.map(self.chain.add_store, range(self.plan.tills)))
         for store in stores:
-            self.tills.append(Till(store, self.workdir, self.central.url, self.plan))
+            self.tills.append(Till(store, self.workdir, self.central.push_url, self.plan))
         self.log(f"set up {self.plan.tills} stores, tills and POS sessions in {time.time() - t0:.0f} s")
 
     def teardown(self, cleanup=False):
@@ -869,7 +939,6 @@ class Day:
                 threading.Thread(target=self._gp_report, name="load-gp", daemon=True).start()
 
     def _import(self):
-        rows = self.plan.import_rows
         try:
             partner = self.rpc(
                 "res.partner", "create", {"name": f"Load supplier {self.run_id}", "is_company": True}
@@ -885,7 +954,7 @@ class Day:
                     "column_ids": [(0, 0, {"field": f, "header": h}) for f, h in PRICE_COLUMNS.items()],
                 },
             )
-            data = price_list_xlsx(rows, offset=int(self.run_id, 16) * 100000)
+            data = self.import_file
             t0 = time.perf_counter()
             wizard = self.rpc(
                 "connector_b.import.wizard",
@@ -946,18 +1015,23 @@ class Day:
 
     def _memory_once(self, me):
         procs = [("load driver (tills + KKT emulators)", me)]
-        for p in self.central.processes():
+        masters = {proc.pid for proc in self.central.procs()}
+        for node, p in self.central.processes():
             try:
                 cmd = p.cmdline()
             except psutil.Error:
                 continue
             # the gevent process is odoo-bin re-run as `odoo-bin gevent ...`; the HTTP workers,
             # the cron worker and the job runner are forked children of the master
+            if node == "push":
+                kind = "gevent" if "gevent" in cmd[:3] else "master" if p.pid in masters else "workers"
+                procs.append((f"odoo push node {kind}", p))
+                continue
             role = (
                 "odoo gevent (websocket)"
                 if "gevent" in cmd[:3]
                 else "odoo master"
-                if p.pid == self.central.proc.pid
+                if p.pid in masters
                 else "odoo worker / cron / job runner"
             )
             procs.append((role, p))
@@ -1118,16 +1192,32 @@ class Day:
         dup_central = len(central_keys) - len(central_set)
         dup_uuid = len(central_rows) - len({r[0] for r in central_rows})
         resubmitted = sum(n - 1 for n in submissions.values() if n > 1)
-        lags, lags_outside = [], []
+        lags, lags_outside, lag_rows = [], [], []
+        # an FN hands out its OFD messages one at a time, oldest first: a document fiscalised
+        # after the outage still waits for its FN's outage documents to be acknowledged
+        backlog_cleared = {}  # fn serial -> when its last disturbed document was acknowledged
+        disturbed_from = {}  # fn serial -> when its first disturbed document was fiscalised
+        timed = []
         for key, confirmed_at in acknowledged.items():
             entry = journal_fd.get(key)
             if entry is None or not entry["fiscalised_ts"] or confirmed_at is None:
                 continue
             # central stores naive UTC datetimes
-            lag = confirmed_at.replace(tzinfo=datetime.timezone.utc).timestamp() - entry["fiscalised_ts"]
+            acked = confirmed_at.replace(tzinfo=datetime.timezone.utc).timestamp()
+            disturbed = self._in_disturbance(entry["fiscalised_ts"], key)
+            timed.append((entry["fiscalised_ts"], acked, key[0], disturbed))
+            if disturbed:
+                backlog_cleared[key[0]] = max(backlog_cleared.get(key[0], 0.0), acked)
+                first = disturbed_from.get(key[0], entry["fiscalised_ts"])
+                disturbed_from[key[0]] = min(first, entry["fiscalised_ts"])
+        for fiscalised, acked, fn_serial, disturbed in timed:
+            lag = acked - fiscalised
             lags.append(lag)
-            if not self._in_disturbance(entry["fiscalised_ts"], key):
+            if not disturbed:
                 lags_outside.append(lag)
+            start, cleared = disturbed_from.get(fn_serial, float("inf")), backlog_cleared.get(fn_serial, 0.0)
+            behind = not disturbed and start < fiscalised < cleared
+            lag_rows.append((fiscalised, lag, fn_serial, not disturbed, behind))
         return {
             "fn": len(fn_set),
             "central": len(central_set),
@@ -1141,6 +1231,9 @@ class Day:
             "resubmitted": resubmitted,
             "lags": lags,
             "lags_outside": lags_outside,
+            "lag_rows": sorted(lag_rows),
+            "lags_behind": [lag for _ts, lag, _fn, _out, behind in lag_rows if behind],
+            "lags_clear": [lag for _ts, lag, _fn, out, behind in lag_rows if out and not behind],
         }
 
     def _in_disturbance(self, fiscalised_ts, key):
@@ -1159,8 +1252,9 @@ class Day:
     def report(self, t_sold, t_drained, drained, size0, size1):
         plan = self.plan
         rec = self.reconcile()
-        pushes = [s for t in self.tills for (_w, s, n) in t.push_times if n]
-        all_pushes = [s for t in self.tills for (_w, s, _n) in t.push_times]
+        # the day's pushes (the set-up's, the shift openings, are not the day's load)
+        pushes = [s for t in self.tills for (w, s, n) in t.push_times if n and w >= self.t0]
+        all_pushes = [s for t in self.tills for (w, s, _n) in t.push_times if w >= self.t0]
         sync = [s for s, _n in self.sync_times]
         sold_wall = max(t_sold - self.t0, 1e-9)
         push_errors = sum(t.push_errors for t in self.tills)
@@ -1171,7 +1265,9 @@ class Day:
             f"({plan.receipts_per_hour:g} receipts/h/till, {plan.lines} lines, {plan.cash_share:.0%} cash), "
             f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
             f"stock updated {'per order' if self.chain.stock_update == 'real' else 'at session closing'} "
-            f"({self.chain.stock_update})"
+            f"({self.chain.stock_update}); central {self.central.workers} workers"
+            + (f" + push node {self.central.push_workers} workers" if self.central.push_workers else "")
+            + (f" (main node at nice {self.central.main_nice})" if self.central.main_nice else "")
         )
         p(
             f"receipts: {self.receipts} in {sold_wall:.0f} s -> {self.receipts / sold_wall:.2f} receipts/s "
@@ -1198,6 +1294,29 @@ class Day:
             "/ "
             f"{max(rec['lags'] or [float('nan')]):.1f} s"
         )
+        by_minute = {}
+        for t in self.tills:
+            for wall, secs, n in t.push_times:
+                if n and wall >= self.t0:
+                    by_minute.setdefault(int((wall - self.t0) // 60), []).append(secs)
+        p(
+            "push p95 by wall minute of the day (pushes carrying entries): "
+            + ", ".join(f"{m}: {ms(pct(v, 95))}" for m, v in sorted(by_minute.items()))
+        )
+        behind, clear = rec["lags_behind"], rec["lags_clear"]
+        p(
+            f"  of these, queued in their FN behind a document of the outage ({len(behind)} docs) "
+            f"p50/p95/max: {pct(behind, 50):.1f} / {pct(behind, 95):.1f} / "
+            f"{max(behind or [float('nan')]):.1f} s; the others ({len(clear)}) p50/p95/max: "
+            f"{pct(clear, 50):.1f} / {pct(clear, 95):.1f} / {max(clear or [float('nan')]):.1f} s"
+        )
+        if plan.lag_csv:
+            with open(plan.lag_csv, "w") as out_csv:
+                out_csv.write("fiscalised_s,lag_s,fn_serial,outside,behind_outage\n")
+                for ts, lag, fn_serial, outside, behind_outage in rec["lag_rows"]:
+                    out_csv.write(
+                        f"{ts - self.t0:.2f},{lag:.2f},{fn_serial},{int(outside)},{int(behind_outage)}\n"
+                    )
         p(
             f"POS sync (sync_from_ui, {len(sync)} calls, {sum(n for _s, n in self.sync_times)} orders) "
             f"p50/p95/max: {ms(pct(sync, 50))} / {ms(pct(sync, 95))} / {ms(max(sync or [float('nan')]))}"
@@ -1272,10 +1391,18 @@ class Day:
             and rec["dup_uuid"] == 0
             and rec["fn"] >= self.receipts
         )
-        goal = pct(pushes, 95) <= 0.2 and pct(rec["lags_outside"], 95) <= 10
+        push_ok = pct(pushes, 95) <= 0.2
+        lag_ok = pct(rec["lags_outside"], 95) <= 10
+        lag_clear_ok = pct(rec["lags_clear"], 95) <= 10
+        goal = push_ok and lag_ok
+
+        def verdict(met):
+            return "met" if met else "NOT met"
+
         p(
-            f"0 lost / 0 duplicate: {'YES' if ok else 'NO'}; goal push p95 <= 200 ms and OFD lag p95 <= 10 s "
-            f"outside the outage: {'MET' if goal else 'NOT MET'}"
+            f"0 lost / 0 duplicate: {'YES' if ok else 'NO'}; goal push p95 <= 200 ms: {verdict(push_ok)}; "
+            f"OFD lag p95 <= 10 s outside the outage: {verdict(lag_ok)} (outside the outage and the "
+            f"outage's backlog in each FN: {verdict(lag_clear_ok)}); both: {'MET' if goal else 'NOT MET'}"
         )
         for line in out:
             self.log(line)
@@ -1289,6 +1416,8 @@ class Day:
             "mem_peak": dict(self.mem_peak),
             "push_p95": pct(pushes, 95),
             "lag_p95": pct(rec["lags_outside"], 95),
+            "lag_clear_p95": pct(rec["lags_clear"], 95),
+            "pushes_by_node": self.central.push_counts(),
         }
 
 
@@ -1320,6 +1449,20 @@ def main(argv=None):
             default=getattr(plan, field.name),
         )
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--push-workers",
+        type=int,
+        default=2,
+        help="HTTP workers of a second Odoo node that serves only the tills' pushes, as the "
+        "production topology has it (the odoo-push service of docker/); 0 runs everything on one node",
+    )
+    parser.add_argument(
+        "--main-nice",
+        type=int,
+        default=0,
+        help="run the main node (POS, back office, jobs) at this nice level, below the push node: "
+        "on one host, what the push nodes' own machines (or cpu_shares) give in production",
+    )
     parser.add_argument("--db", default=f"load_{uuid.uuid4().hex[:6]}")
     parser.add_argument("--reuse", action="store_true", help="the database exists: use it and keep it")
     args = parser.parse_args(argv)
@@ -1332,12 +1475,20 @@ def main(argv=None):
         create_database(args.db)
     central = None
     try:
-        central = Central(args.db, workers=args.workers)
+        central = Central(
+            args.db, workers=args.workers, push_workers=args.push_workers, main_nice=args.main_nice
+        )
         print(
             f"central: {central.url} (prefork, {args.workers} workers, queue_job runner); log "
             f"{central.log_path}",
             flush=True,
         )
+        if args.push_workers:
+            print(
+                f"push node: {central.push_url} (prefork, {args.push_workers} workers, no cron, no "
+                f"job runner); log {central.push_log_path}",
+                flush=True,
+            )
         result = run_day(plan, central, cleanup=args.reuse, log=lambda s: print(s, flush=True))
         return 0 if result["ok"] else 1
     finally:

@@ -1016,13 +1016,21 @@ class OpticsFiscalDocument(models.Model):
             if d.ticket
         ]
         if docs:
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE optics_fiscal_document SET ticket_sent_at=%s WHERE id IN %s",
-                    fields.Datetime.now(),
-                    tuple(docs.ids),
-                )
-            )
+            # a note for the back office, not a state: when a POS order sync or another push
+            # has just written one of these rows, skip the note rather than fail the push
+            # (under REPEATABLE READ that is a serialization failure, and Odoo would replay
+            # the whole push after a pause)
+            try:
+                with self.env.cr.savepoint():
+                    self.env.cr.execute(
+                        SQL(
+                            "UPDATE optics_fiscal_document SET ticket_sent_at=%s WHERE id IN %s",
+                            fields.Datetime.now(),
+                            tuple(docs.ids),
+                        )
+                    )
+            except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+                _logger.info("ticket_sent_at not noted for %s: rows written concurrently", docs.ids)
             docs.invalidate_recordset(["ticket_sent_at"])
         return tickets
 

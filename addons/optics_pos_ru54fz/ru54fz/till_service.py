@@ -42,6 +42,7 @@ import base64
 import dataclasses
 import datetime
 import logging
+import random
 import threading
 import time
 import weakref
@@ -78,6 +79,10 @@ DEFAULTS = {
     # the re-send only covers a central that lost the document, e.g. restored from backup)
     "ofd_resend_seconds": 30.0,
     "push_backoff_max": 60.0,
+    # every wait of the push loop is spread by up to this fraction either way: tills started
+    # together (a store's morning, central back after a restart, the OFD back after an
+    # outage) would otherwise push in step, each round a burst that queues at central
+    "push_jitter": 0.2,
     "push_timeout": 10.0,
     "compact_after_days": 90,
     "compact_interval": 3600.0,  # seconds between compactions (in the pusher thread)
@@ -131,6 +136,7 @@ class TillService:
         self._clock_state = None
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._random = random.Random()  # the push loop's jitter: its own, not the global generator
         self._pusher = None
         self.push_state = {"last_ok": None, "last_error": None, "backoff": 0.0}
         self._status_pushed_at = None  # monotonic time of the last status sent to central
@@ -1174,7 +1180,7 @@ class TillService:
                 wait = backoff
                 self.push_state.update(last_error=str(exc))
             self.push_state["backoff"] = backoff
-            self._wake.wait(wait)
+            self._wake.wait(jittered(wait, self.config["push_jitter"], self._random.random()))
             self._wake.clear()
 
     def compact(self):
@@ -1182,6 +1188,12 @@ class TillService:
 
 
 # -- helpers ------------------------------------------------------------------------------
+def jittered(wait, spread, unit):
+    """``wait`` spread by up to ``spread`` (a fraction) either way; ``unit`` in [0, 1) picks
+    where (``random.random()``)."""
+    return max(0.0, wait * (1.0 + spread * (2.0 * unit - 1.0)))
+
+
 def next_ticket_wait(previous, round_out, poll, interval):
     """Seconds until the push loop asks central for an OFD ticket again; 0: no ticket is
     awaited (the loop waits ``interval``).

@@ -45,7 +45,10 @@ class TestChainDaySmoke(TransactionCase):
             gp_at=(0.3, 0.7),
             drain_timeout=180.0,
         )
-        central = chain_day.Central(self.env.cr.dbname, workers=2, data_dir=config["data_dir"])
+        # the production topology: the tills push to a node of their own (docs/deployment.md)
+        central = chain_day.Central(
+            self.env.cr.dbname, workers=2, data_dir=config["data_dir"], push_workers=1
+        )
         try:
             result = chain_day.run_day(plan, central, cleanup=True, log=_logger.info)
         finally:
@@ -61,3 +64,6 @@ class TestChainDaySmoke(TransactionCase):
         # every receipt, every shift opening: one FD each, all accounted for
         self.assertEqual(rec["fn"], result["receipts"] + plan.tills, report)
         self.assertTrue(result["ok"], report)
+        pushes = result["pushes_by_node"]
+        self.assertGreater(pushes["push"], 0, report)
+        self.assertEqual(pushes["central"], 0, f"every push went to the push node: {pushes}")

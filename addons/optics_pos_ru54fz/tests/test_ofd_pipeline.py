@@ -42,6 +42,29 @@ class TestOfdPipeline(OfdRunnerCase):
         status, reply = self.push([], status={"fn": {"fn_serial": FN, "unconfirmed_count": 0}})
         self.assertEqual(reply["tickets"], [])
 
+    def test_tickets_go_back_even_when_a_pos_sync_just_wrote_the_document(self):
+        self.push(self.entries([1, 2]))
+        self.wait_all("acknowledged", 2)
+        with self.committed() as env:
+            config = env["pos.config"].browse(self.config_id)
+            doc_id = self.docs(env)[0].id
+        # the push's transaction has its snapshot; then a POS order sync of the same receipt
+        # commits its write to the document (as _ru54fz_link_orders does)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cr.execute(SQL("SELECT 1"))
+            with self.committed() as other:
+                other.cr.execute(
+                    SQL("UPDATE optics_fiscal_document SET write_date = now() WHERE id = %s", doc_id)
+                )
+            tickets = env["optics.fiscal.document"]._pending_tickets(env["pos.config"].browse(config.id))
+            # the tickets still go (the back-office note of when is what gives way) and the
+            # push's transaction is intact: no serialization failure replays the whole push
+            self.assertEqual(sorted(t["fd_number"] for t in tickets), [1, 2])
+            cr.execute(SQL("SELECT count(*) FROM optics_fiscal_document WHERE id = %s", doc_id))
+            self.assertEqual(cr.fetchone()[0], 1)
+            cr.rollback()
+
     def test_outage_backlog_then_recovery(self):
         self.ofd.control.set_mode("refuse")
         self.push(self.entries(range(1, 7)))

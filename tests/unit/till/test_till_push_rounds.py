@@ -4,12 +4,13 @@ central a full ingestion; the OFD ticket loop must not push for nothing).
 Against the KKT emulator over TCP, a real HTTP central (MiniCentral) and the mock OFD."""
 
 import contextlib
+import random
 import threading
 import time
 
 import pytest
 from ru54fz.ofd.mock_server import MockOfd
-from ru54fz.till_service import next_ticket_wait
+from ru54fz.till_service import jittered, next_ticket_wait
 from till_helpers import MiniCentral, order, service_on_shift, wait_for
 
 
@@ -125,3 +126,15 @@ def test_a_backlog_of_ofd_messages_drains_at_one_poll_per_document(tmp_path, emu
         assert wait_for(lambda: all(s.journal.get(u)["ofd_confirmed"] for u in sales), timeout=30)
         elapsed = time.monotonic() - started
     assert elapsed < 6, f"the backlog took {elapsed:.1f} s"
+
+
+def test_the_push_loop_waits_are_spread_so_tills_started_together_do_not_push_in_step():
+    assert jittered(5.0, 0.2, 0.0) == pytest.approx(4.0)
+    assert jittered(5.0, 0.2, 0.5) == pytest.approx(5.0)
+    assert jittered(5.0, 0.2, 0.999999) == pytest.approx(6.0, abs=1e-4)
+    assert jittered(5.0, 0.0, 0.9) == 5.0  # jitter off
+    assert jittered(1.0, 2.0, 0.0) == 0.0  # never negative
+    # forty tills with the same interval spread over the whole window, not one instant
+    rnd = random.Random(18)
+    waits = sorted(jittered(5.0, 0.2, rnd.random()) for _ in range(40))
+    assert waits[0] < 4.3 and waits[-1] > 5.7
