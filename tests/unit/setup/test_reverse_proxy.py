@@ -56,6 +56,9 @@ class Recorder:
                         "upgrade": self.headers.get("Upgrade"),
                         "connection": self.headers.get("Connection"),
                         "forwarded_for": self.headers.get("X-Forwarded-For"),
+                        "forwarded_host": self.headers.get("X-Forwarded-Host"),
+                        "forwarded_proto": self.headers.get("X-Forwarded-Proto"),
+                        "host": self.headers.get("Host"),
                     }
                 )
                 self.send_json(200, {"node": recorder.name})
@@ -187,8 +190,18 @@ def test_pushes_go_to_the_push_nodes_and_the_rest_to_the_ordinary_nodes(proxy, n
     assert call(url, PUSH + "es", b"{}") == (200, {"node": "main"})
     pushed = nodes["push"].seen
     assert [(r["method"], r["path"], r["body"]) for r in pushed] == [("POST", PUSH, body)]
-    assert pushed[0]["forwarded_for"] == "127.0.0.1"
     assert all(r["path"] != PUSH for r in nodes["main"].seen)
+    # Odoo runs with proxy_mode: every route must pass who asked and for which host, and keep
+    # the connection to the upstream open (no "Connection: close" on plain requests)
+    host = url.removeprefix("http://")
+    for seen in pushed + nodes["main"].seen:
+        assert seen["forwarded_for"] == "127.0.0.1", seen
+        assert (seen["host"], seen["forwarded_host"], seen["forwarded_proto"]) == (
+            host.split(":")[0],
+            host.split(":")[0],
+            "http",
+        ), seen
+        assert seen["connection"] is None and seen["upgrade"] is None, seen
 
 
 def test_websocket_goes_to_the_gevent_port_with_its_upgrade_headers(proxy, nodes):
@@ -197,6 +210,7 @@ def test_websocket_goes_to_the_gevent_port_with_its_upgrade_headers(proxy, nodes
     assert (status, reply) == (200, {"node": "gevent"})
     seen = nodes["gevent"].seen[0]
     assert seen["upgrade"] == "websocket" and seen["connection"].lower() == "upgrade"
+    assert seen["forwarded_for"] == "127.0.0.1" and seen["forwarded_host"] == "127.0.0.1"
     assert not nodes["main"].seen and not nodes["push"].seen
 
 
