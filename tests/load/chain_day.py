@@ -261,8 +261,16 @@ class Central:
             preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509
         )
 
+    def nodes(self):
+        """[(name, master process, log path)] of the nodes running: "central", and "push"
+        when there is a push node."""
+        out = [("central", self.proc, self.log_path)]
+        if self.push_proc is not None:
+            out.append(("push", self.push_proc, self.push_log_path))
+        return out
+
     def procs(self):
-        return [p for p in (self.proc, self.push_proc) if p is not None]
+        return [proc for _name, proc, _log in self.nodes()]
 
     def text(self, path=None):
         try:
@@ -271,47 +279,43 @@ class Central:
             return ""
 
     def tail(self, n=3000):
-        tails = [self.text()[-n:]]
-        if self.push_log_path:
-            tails.append(f"-- push node --\n{self.text(self.push_log_path)[-n:]}")
-        return "\n".join(tails)
+        return "\n".join(
+            (f"-- {name} node --\n" if name != "central" else "") + self.text(log)[-n:]
+            for name, _proc, log in self.nodes()
+        )
 
     def request_times(self, since=None):
-        """{path: ([seconds each request spent in a worker], mean SQL queries)} over the
-        access logs of both nodes: the server's side of a request's latency (what a client
-        sees beyond it is waiting for a free worker, the network and the client's own process)."""
+        """One pass over the access logs of both nodes: ``({path: ([seconds each request
+        spent in a worker], mean SQL queries)}, {node: till pushes it served})``.  The
+        times (requests from ``since`` on) are the server's side of a request's latency
+        (what a client sees beyond it is waiting for a free worker, the network and the
+        client's own process); the push counts cover the whole run: which node served them."""
         import re
 
         stats = {}
+        pushes_by_node = {}
         pattern = re.compile(
             r'^(\S+ \S+) \d+ INFO \S+ werkzeug: .*?"(?:GET|POST) (\S+) HTTP/[\d.]+" \d+ - '
             r"(\d+) ([\d.]+) ([\d.]+)",
             re.M,
         )
-        for log_path in filter(None, (self.log_path, self.push_log_path)):
+        for node, _proc, log_path in self.nodes():
+            pushes_by_node[node] = 0
             for stamp, path, queries, sql_time, other in pattern.findall(self.text(log_path)):
+                path = path.split("?")[0]
+                if path == PUSH_PATH:
+                    pushes_by_node[node] += 1
                 if since and stamp < since:
                     continue
-                path = path.split("?")[0]
                 times, q = stats.setdefault(path, ([], [0]))
                 times.append(float(sql_time) + float(other))
                 q[0] += int(queries)
-        return {p: (times, q[0] / len(times)) for p, (times, q) in stats.items()}
-
-    def push_counts(self):
-        """{node: till pushes its access log shows}: which node served the pushes."""
-        marker = f'"POST {PUSH_PATH} HTTP'
-        counts = {"central": self.text().count(marker)}
-        if self.push_log_path:
-            counts["push"] = self.text(self.push_log_path).count(marker)
-        return counts
+        return {p: (times, q[0] / len(times)) for p, (times, q) in stats.items()}, pushes_by_node
 
     def processes(self):
         """[(node, process)] of both nodes: the master and everything it started."""
         out = []
-        for node, proc in (("central", self.proc), ("push", self.push_proc)):
-            if proc is None:
-                continue
+        for node, proc, _log in self.nodes():
             try:
                 root = psutil.Process(proc.pid)
                 out += [(node, p) for p in (root, *root.children(recursive=True))]
@@ -1192,7 +1196,7 @@ class Day:
         dup_central = len(central_keys) - len(central_set)
         dup_uuid = len(central_rows) - len({r[0] for r in central_rows})
         resubmitted = sum(n - 1 for n in submissions.values() if n > 1)
-        lags, lags_outside, lag_rows = [], [], []
+        lag_rows = []  # (fiscalised, lag, fn serial, outside the disturbances, behind the outage)
         # an FN hands out its OFD messages one at a time, oldest first: a document fiscalised
         # after the outage still waits for its FN's outage documents to be acknowledged
         backlog_cleared = {}  # fn serial -> when its last disturbed document was acknowledged
@@ -1212,9 +1216,6 @@ class Day:
                 disturbed_from[key[0]] = min(first, entry["fiscalised_ts"])
         for fiscalised, acked, fn_serial, disturbed in timed:
             lag = acked - fiscalised
-            lags.append(lag)
-            if not disturbed:
-                lags_outside.append(lag)
             start, cleared = disturbed_from.get(fn_serial, float("inf")), backlog_cleared.get(fn_serial, 0.0)
             behind = not disturbed and start < fiscalised < cleared
             lag_rows.append((fiscalised, lag, fn_serial, not disturbed, behind))
@@ -1229,8 +1230,8 @@ class Day:
             "dup_central": dup_central,
             "dup_uuid": dup_uuid,
             "resubmitted": resubmitted,
-            "lags": lags,
-            "lags_outside": lags_outside,
+            "lags": [lag for _ts, lag, _fn, _out, _behind in lag_rows],
+            "lags_outside": [lag for _ts, lag, _fn, out, _behind in lag_rows if out],
             "lag_rows": sorted(lag_rows),
             "lags_behind": [lag for _ts, lag, _fn, _out, behind in lag_rows if behind],
             "lags_clear": [lag for _ts, lag, _fn, out, behind in lag_rows if out and not behind],
@@ -1353,7 +1354,8 @@ class Day:
             f"(everything included: push, POS sync, OFD delivery, import, reports)"
         )
         self.central_cpu_per_receipt = central_cpu / max(self.receipts, 1)
-        times = self.central.request_times(since=self.log_since)  # one pass over the access log
+        # one pass over the access logs
+        times, pushes_by_node = self.central.request_times(since=self.log_since)
         costs = {path: (len(t), sum(t) / len(t), q) for path, (t, q) in times.items()}
         served = times.get(PUSH_PATH, ([], 0))[0]
         p(
@@ -1417,7 +1419,7 @@ class Day:
             "push_p95": pct(pushes, 95),
             "lag_p95": pct(rec["lags_outside"], 95),
             "lag_clear_p95": pct(rec["lags_clear"], 95),
-            "pushes_by_node": self.central.push_counts(),
+            "pushes_by_node": pushes_by_node,
         }
 
 

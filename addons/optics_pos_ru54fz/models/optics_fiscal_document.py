@@ -1106,9 +1106,9 @@ class OpticsFiscalDocument(models.Model):
                         # the runner reschedules a job whose eta changed
                         "UPDATE queue_job SET eta = NULL WHERE state = 'pending' AND eta IS NOT NULL"
                         " AND identity_key IN (SELECT DISTINCT ofd_job_key FROM optics_fiscal_document"
-                        " WHERE company_id = %s AND ofd_job_key IS NOT NULL"
-                        " AND ofd_state IN ('pending', 'failed'))",
+                        " WHERE company_id = %s AND ofd_job_key IS NOT NULL AND ofd_state IN %s)",
                         company_id,
+                        DELIVERABLE_STATES,
                     )
                 )
                 if cr.rowcount:

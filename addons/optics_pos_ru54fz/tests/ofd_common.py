@@ -317,8 +317,16 @@ class OfdRunnerCase(CommittedClassData, TransactionCase):
             return {d.fd_number: d.ofd_state for d in self.docs(env)}
 
     def breaker_state(self):
+        """The state of the breaker of the company's current OFD endpoint (a job of an earlier
+        test, run while the purge pointed the company elsewhere, may have made another row)."""
         with self.committed() as env:
-            env.cr.execute(SQL("SELECT state FROM optics_ofd_breaker WHERE company_id = %s", self.company_id))
+            env.cr.execute(
+                SQL(
+                    "SELECT b.state FROM optics_ofd_breaker b JOIN res_company c ON c.id = b.company_id"
+                    " AND b.host = c.ru54fz_ofd_host AND b.port = c.ru54fz_ofd_port WHERE c.id = %s",
+                    self.company_id,
+                )
+            )
             row = env.cr.fetchone()
             return row[0] if row else None
 

@@ -207,18 +207,11 @@ class TestOfdPipeline(OfdRunnerCase):
                     breaker_id,
                 )
             )
-
-        def state():
-            # this endpoint's breaker (a job of the previous test may have made one for another)
-            with self.committed() as env:
-                env.cr.execute(SQL("SELECT state FROM optics_ofd_breaker WHERE id = %s", breaker_id))
-                return env.cr.fetchone()[0]
-
-        self.assertEqual(state(), "open")
+        self.assertEqual(self.breaker_state(), "open")
         self.push(self.entries(range(1, 6)))
         # one job probes (half-open, 1.5 s), the others find it under way and are postponed by
         # 10 s; the probe's answer closes the breaker
-        self.wait_for(lambda: state() == "closed", 30, "the probe to succeed", interval=0.05)
+        self.wait_for(lambda: self.breaker_state() == "closed", 30, "the probe to succeed", interval=0.05)
         closed_at = time.time()
         # the documents whose jobs were postponed behind the probe go now, not 10 s later
         self.wait_all("acknowledged", 5, timeout=6)
