@@ -10,7 +10,7 @@ from psycopg2.extras import execute_values
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -1019,16 +1019,18 @@ class OpticsFiscalDocument(models.Model):
             # a note for the back office, not a state: when a POS order sync or another push
             # has just written one of these rows, skip the note rather than fail the push
             # (under REPEATABLE READ that is a serialization failure, and Odoo would replay
-            # the whole push after a pause); muted as account's res.partner._increase_rank does: the
-            # failure is expected and handled, not a bad query for the administrator's log
+            # the whole push after a pause). The failure is expected and handled: not logged
+            # as a "bad query" for the administrator to chase (log_exceptions=False covers this
+            # one statement, where mute_logger would silence odoo.sql_db for every thread)
             try:
-                with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                with self.env.cr.savepoint():
                     self.env.cr.execute(
                         SQL(
                             "UPDATE optics_fiscal_document SET ticket_sent_at=%s WHERE id IN %s",
                             fields.Datetime.now(),
                             tuple(docs.ids),
-                        )
+                        ),
+                        log_exceptions=False,
                     )
             except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
                 _logger.info("ticket_sent_at not noted for %s: rows written concurrently", docs.ids)
